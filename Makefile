@@ -1,0 +1,165 @@
+# firstlight build. Everything generated goes to build/; `make clean` removes it.
+# Quiet by default; `make V=1` prints the commands.
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PROTOC_C ?= protoc-c
+CC ?= gcc
+PKG_CONFIG ?= pkg-config
+
+BUILD := build
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := bpf/vmlinux/$(ARCH)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all clean deps run test test-unit test-e2e test-asan check-tools bench
+
+all: $(BUILD)/firstlight
+
+# ---- toolchain checks, with a message that says what to do ------------------------------
+TOOLS_OK := $(BUILD)/.tools-ok
+$(TOOLS_OK): scripts/deps.sh
+	$(Q)command -v $(CLANG) >/dev/null || { echo "error: $(CLANG) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: $(BPFTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib || { echo "error: libbpf >= 1.1, libprotobuf-c or zlib missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+deps:
+	$(Q)scripts/deps.sh
+
+# ---- BPF: each .bpf.c -> .bpf.o, linked into one object, one skeleton -------------------
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I bpf -I $(VMLINUX_DIR) -MMD -MP
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(TOOLS_OK)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/firstlight.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/firstlight.skel.h: $(BUILD)/bpf/firstlight.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name firstlight_bpf > $@
+
+# ---- protobuf ---------------------------------------------------------------------------
+$(BUILD)/proto/firstlight.pb-c.c $(BUILD)/proto/firstlight.pb-c.h &: proto/firstlight.proto $(TOOLS_OK)
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)/proto
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/proto $<
+
+# ---- user space -------------------------------------------------------------------------
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE \
+	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c) -lelf -lz -lm
+
+USER_SRCS := $(wildcard user/*.c)
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+GEN_SRCS := $(BUILD)/proto/firstlight.pb-c.c
+
+# Objects of a build flavour: $(call objs,DIR,SOURCES)
+objs = $(patsubst %.c,$(1)/%.o,$(patsubst $(BUILD)/%,%,$(2)))
+
+OBJS := $(call objs,$(BUILD)/o,$(USER_SRCS) $(GEN_SRCS))
+LIB_OBJS := $(call objs,$(BUILD)/o,$(LIB_SRCS) $(GEN_SRCS))
+
+$(BUILD)/o/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/o/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -Werror -Wextra -Wmissing-prototypes,$(USER_CFLAGS)) -c $< -o $@
+
+$(BUILD)/firstlight: $(OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+# ---- sanitizer build: the same sources under ASan + UBSan -------------------------------
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJS := $(call objs,$(BUILD)/asan,$(USER_SRCS) $(GEN_SRCS))
+SAN_LIB_OBJS := $(call objs,$(BUILD)/asan,$(LIB_SRCS) $(GEN_SRCS))
+
+$(BUILD)/asan/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
+
+$(BUILD)/asan/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -Werror -Wextra -Wmissing-prototypes,$(USER_CFLAGS)) $(SAN_FLAGS) -O1 -c $< -o $@
+
+$(BUILD)/asan/firstlight: $(SAN_OBJS)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+# ---- tests ------------------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+
+# The README's quick start: install what is missing, build, run on the default output
+# with the live JSON view.
+run:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run.sh
+
+test:
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan
+
+test-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+test-e2e: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh
+
+# Sanitizers: unit tests, then the end-to-end suite against the sanitized agent.
+test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)
+	$(Q)tests/run-unit.sh $(SAN_UNIT_BINS)
+	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/asan/firstlight) HELPERS=$(abspath $(BUILD)/helpers) \
+		FL_E2E_QUICK=1 tests/e2e/run.sh
+
+bench: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

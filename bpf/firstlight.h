@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The kernel/user ABI of firstlight: every record layout that crosses the ring buffer or
+ * a map, included by the BPF programs and by the agent. Fixed-width types only, explicit
+ * padding, no enums or bool in structs; user code pins every size with _Static_assert.
+ * Changing a layout means changing both sides in the same commit.
+ */
+#ifndef FIRSTLIGHT_H
+#define FIRSTLIGHT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Event types (fl_event_hdr.type) and index of the per-type drop counters. */
+#define FL_EV_EXEC 1
+#define FL_EV_FORK 2
+#define FL_EV_EXIT 3
+#define FL_EV_SEED 4 /* a pre-existing process, written by the task iterator */
+#define FL_EV_MAX 5
+
+/* Hard limits compiled into the programs; the runtime limits are at most these. */
+#define FL_ARGS_MAX 32768        /* bytes of argv copied, power of two */
+#define FL_ARGS_DEFAULT 8192
+#define FL_PATH_MAX 4096         /* a resolved path, with its NUL; power of two */
+#define FL_NAME_MAX 256          /* one path component, power of two */
+#define FL_PATH_DEPTH 48         /* components walked before giving up */
+#define FL_CGROUP_NAME_MAX 128   /* v1 cgroup leaf name, with NUL */
+
+/* fl_exec_event.flags */
+#define FL_EXEC_ARGS_TRUNCATED (1u << 0)   /* argv longer than the byte limit */
+#define FL_EXEC_ARGS_FAULT (1u << 1)       /* argv could not be read at all */
+#define FL_EXEC_BINARY_UNRESOLVED (1u << 2)
+#define FL_EXEC_CWD_UNRESOLVED (1u << 3)
+/* fl_task.flags */
+#define FL_TASK_PARENT_UNKNOWN (1u << 0)   /* parent had no live-process entry */
+#define FL_TASK_SELF_UNKNOWN (1u << 1)     /* this process had no entry (exec/exit) */
+
+/*
+ * A process image id, unique on this boot: the CLOCK_BOOTTIME instant the image started
+ * (fork for a child that has not exec'd, exec for an exec'd image, process start for a
+ * process seen first by the task iterator) and the tgid. Two images can share a tgid
+ * only after pid reuse, which cannot happen at the same nanosecond.
+ */
+struct fl_exec_id {
+	__u64 start_ns;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* Value of the live-process map, keyed by tgid; inserted at fork/exec/seed, deleted at exit. */
+struct fl_proc_entry {
+	struct fl_exec_id id;
+	struct fl_exec_id parent;
+	__u64 cgroup_id;
+};
+
+struct fl_event_hdr {
+	__u16 type;   /* FL_EV_* */
+	__u16 pad;
+	__u32 size;   /* bytes of the whole event, header included */
+	__u64 boot_ns; /* bpf_ktime_get_boot_ns() when the event was built */
+};
+
+struct fl_creds {
+	__u32 uid, gid, euid, egid;
+	__u32 auid;      /* loginuid, (u32)-1 when unset */
+	__u32 sessionid; /* audit session id */
+	__u64 cap_effective;
+};
+
+struct fl_namespaces {
+	__u32 pid, mnt, net, uts, ipc, user, cgroup;
+	__u32 pad;
+};
+
+/* Identity, credentials and placement of a process, shared by fork, exec and seed. */
+struct fl_task {
+	struct fl_exec_id id;
+	struct fl_exec_id parent_id;
+	__u32 pid;      /* tgid in the initial pid namespace */
+	__u32 ppid;     /* real parent's tgid */
+	__u32 ns_pid;   /* tgid in the process's own pid namespace */
+	__u32 flags;    /* FL_TASK_* */
+	__u64 start_ns; /* process start (group leader's start_boottime) */
+	__u64 cgroup_id;    /* cgroup2 directory inode */
+	__u64 cgroup_v1_id; /* inode of the v1 memory cgroup directory, 0 if none */
+	struct fl_creds creds;
+	struct fl_namespaces ns;
+	char cgroup_v1_name[FL_CGROUP_NAME_MAX];
+};
+
+struct fl_fork_event {
+	struct fl_event_hdr hdr;
+	struct fl_task task;
+};
+
+/* FL_EV_SEED has the layout of a fork event: the agent reads argv, exe and cwd from /proc. */
+#define fl_seed_event fl_fork_event
+
+/*
+ * An exec, followed directly by its data (no flexible member, so the kernel can embed
+ * the struct in its scratch area): binary path (binary_len bytes with its NUL), cwd (cwd_len
+ * bytes with its NUL), then args_len bytes of argv as the kernel holds it (NUL-separated).
+ */
+struct fl_exec_event {
+	struct fl_event_hdr hdr;
+	struct fl_task task;
+	struct fl_exec_id replaced; /* the image this exec replaced; zero when unknown */
+	__u32 argc;      /* argc before truncation */
+	__u32 args_size; /* bytes of argv before truncation */
+	__u32 args_len;  /* bytes of argv in data[] */
+	__u32 binary_len;
+	__u32 cwd_len;
+	__u32 flags;     /* FL_EXEC_* */
+};
+
+struct fl_exit_event {
+	struct fl_event_hdr hdr;
+	struct fl_exec_id id;
+	__u32 pid;
+	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
+	__u64 start_ns;  /* process start, for the lifetime */
+	__u64 cgroup_id;
+	__u32 flags;     /* FL_TASK_* */
+	__u32 pad;
+};
+
+/* Value of the per-CPU drop counter array, indexed by event type. */
+struct fl_drop_counter {
+	__u64 count;
+	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop on this CPU */
+	__u64 last_ns;
+};
+
+#endif /* FIRSTLIGHT_H */

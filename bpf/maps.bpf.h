@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps and load-time configuration shared by every BPF source. Declared __weak so that
+ * each .bpf.c can include this header and `bpftool gen object` links them into one map
+ * each: one definition, one skeleton, no drift between files.
+ */
+#ifndef FL_MAPS_BPF_H
+#define FL_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "firstlight.h"
+
+/* Set by the agent between open and load (skeleton rodata). */
+const volatile __u32 cfg_args_max __weak = FL_ARGS_DEFAULT; /* argv bytes copied, <= FL_ARGS_MAX */
+const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up above this fill */
+const volatile __u32 cfg_agent_tgid __weak = 0;             /* reserved: the agent's own tgid */
+
+/* Every kernel event for the agent. Sized by the agent (--ring-size) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps") __weak;
+
+/*
+ * Live processes, tgid -> image ids and cgroup. fork/exec/seed insert, exit of the last
+ * thread deletes. LRU so that an exit we never saw (there is none by design, but a race
+ * with the seeding iterator is possible) cannot fill the map for good.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct fl_proc_entry);
+} live_procs SEC(".maps") __weak;
+
+/* Events that could not be queued, per CPU and event type; read (never reset) by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FL_EV_MAX);
+	__type(key, __u32);
+	__type(value, struct fl_drop_counter);
+} drops SEC(".maps") __weak;
+
+/*
+ * Scratch for exec events, far larger than the 512-byte BPF stack. One slot per CPU,
+ * indexed by the CPU id: a PERCPU_ARRAY value is capped at 32 KiB, this is ~45 KiB.
+ * BPF programs run with migration disabled, so a slot is ours for the whole handler.
+ */
+struct fl_exec_scratch {
+	struct fl_exec_event ev;
+	char data[2 * FL_PATH_MAX + FL_ARGS_MAX];
+	char path[FL_PATH_MAX + FL_NAME_MAX]; /* a path is assembled backwards here */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256); /* set to the number of possible CPUs before load */
+	__type(key, __u32);
+	__type(value, struct fl_exec_scratch);
+} exec_scratch SEC(".maps") __weak;
+
+#endif /* FL_MAPS_BPF_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Resolving a struct path to a string in the kernel. bpf_d_path is not allowed from
+ * tracepoints, so we walk dentries and mounts up to the mount namespace's root, writing
+ * components backwards into a scratch buffer. The walk is a bpf_loop callback (5.17+):
+ * an unrolled or bounded loop makes the verifier explore every iteration's state and
+ * exceeds its 1M-instruction budget. A path deeper than FL_PATH_DEPTH or longer than
+ * FL_PATH_MAX is reported unresolved (with the tail that was read), never silently cut.
+ */
+#ifndef FL_PATH_BPF_H
+#define FL_PATH_BPF_H
+
+#include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
+
+struct fl_path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	char *buf;   /* FL_PATH_MAX + FL_NAME_MAX bytes; path ends at buf[FL_PATH_MAX - 1] */
+	__u32 off;   /* first byte of the path assembled so far; >= 1 */
+	int resolved;
+};
+
+static long fl_path_step(__u32 i, struct fl_path_walk *w)
+{
+	/* Locals, not w->x inside BPF_CORE_READ: that would relocate our own struct too. */
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct qstr name;
+	__u32 len, off;
+
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (dentry == mnt_root && mnt != mnt_parent) {
+			/* Cross to the mount point in the parent mount. */
+			w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			w->mnt = mnt_parent;
+			w->vfsmnt = &mnt_parent->mnt;
+			return 0;
+		}
+		w->resolved = 1; /* the root of this mount namespace */
+		return 1;
+	}
+	name = BPF_CORE_READ(dentry, d_name);
+	len = name.len;
+	off = w->off;
+	/* One component plus its '/', within what is left before buf[1]. */
+	if (len == 0 || len >= FL_NAME_MAX || len + 1 >= off)
+		return 1;
+	off -= len;
+	/* The masks prove to the verifier that the write stays inside buf. */
+	barrier_var(off);
+	off &= FL_PATH_MAX - 1;
+	barrier_var(len);
+	len &= FL_NAME_MAX - 1;
+	bpf_probe_read_kernel(&w->buf[off], len, name.name);
+	off--;
+	off &= FL_PATH_MAX - 1;
+	w->buf[off] = '/';
+	w->off = off;
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes) and copies it, NUL
+ * included, to dst (room for FL_PATH_MAX bytes). Returns the bytes copied, 0 when
+ * nothing could be read; sets *unresolved when the walk did not reach the root.
+ */
+static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch, char *dst,
+					  int *unresolved)
+{
+	struct fl_path_walk w = {
+		.dentry = BPF_CORE_READ(path, dentry),
+		.vfsmnt = BPF_CORE_READ(path, mnt),
+		.buf = scratch,
+		.off = FL_PATH_MAX - 1,
+	};
+	__u32 len;
+
+	w.mnt = container_of(w.vfsmnt, struct mount, mnt);
+	scratch[FL_PATH_MAX - 1] = 0;
+	bpf_loop(FL_PATH_DEPTH, fl_path_step, &w, 0);
+	*unresolved = !w.resolved;
+	if (w.resolved && w.off == FL_PATH_MAX - 1) {
+		w.off--; /* the root itself */
+		scratch[FL_PATH_MAX - 2] = '/';
+	}
+	len = FL_PATH_MAX - w.off;
+	if (len <= 1)
+		return 0;
+	barrier_var(len);
+	len &= FL_PATH_MAX - 1;
+	if (bpf_probe_read_kernel(dst, len, &scratch[w.off & (FL_PATH_MAX - 1)]))
+		return 0;
+	return len;
+}
+
+#endif /* FL_PATH_BPF_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages firstlight needs to build, run and test.
+# Idempotent: installs only what is missing, so `make run` can call it every time.
+# Usage: scripts/deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libprotobuf-c-dev protobuf-c-compiler)
+test_pkgs=(libcmocka-dev util-linux procps iproute2 runc crun bubblewrap busybox-static
+	libclang-rt-14-dev)
+
+case "${1:-all}" in
+build) want=("${build_pkgs[@]}") ;;
+test | all) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "deps.sh: unknown set '$1' (expected build, test or all)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || { echo "deps.sh: apt-get update failed" >&2; exit 1; }
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

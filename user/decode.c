@@ -1,0 +1,361 @@
+/* Kernel events to records; see decode.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "decode.h"
+#include "exec_id.h"
+#include "log.h"
+#include "utf8.h"
+
+_Static_assert(sizeof(struct fl_event_hdr) == 16, "ABI: fl_event_hdr");
+_Static_assert(sizeof(struct fl_exec_id) == 16, "ABI: fl_exec_id");
+_Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
+_Static_assert(sizeof(struct fl_fork_event) == 16 + sizeof(struct fl_task), "ABI: fl_fork_event");
+_Static_assert(sizeof(struct fl_exec_event) == 16 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
+_Static_assert(sizeof(struct fl_exit_event) == 64, "ABI: fl_exit_event");
+
+int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
+		  uint32_t args_max_count)
+{
+	memset(d, 0, sizeof(*d));
+	d->rec = rec;
+	d->procs = procs;
+	d->args_max_count = args_max_count;
+	d->argv = calloc(args_max_count + 1, sizeof(char *));
+	/* Worst case of one event: every byte escaped to 4, plus a NUL per string. */
+	d->arena_cap = 4 * (FL_ARGS_MAX + 2 * FL_PATH_MAX) + args_max_count + 16;
+	d->arena = malloc(d->arena_cap);
+	if (!d->argv || !d->arena) {
+		decoder__fini(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void decoder__fini(struct decoder *d)
+{
+	free(d->argv);
+	free(d->arena);
+	d->argv = NULL;
+	d->arena = NULL;
+}
+
+/*
+ * Copies s[0..len) into the arena as a NUL-terminated UTF-8 string, escaped when it is
+ * not valid UTF-8 (then *escaped is set). Returns the string, or NULL if out of room.
+ */
+static char *arena_str(struct decoder *d, size_t *used, const char *s, size_t len, int *escaped)
+{
+	char *out = d->arena + *used;
+	size_t room = d->arena_cap - *used;
+	int n;
+
+	/* Strings from the kernel may carry their NUL inside len: it is not content. */
+	len = strnlen(s, len);
+	if (utf8__valid(s, len)) {
+		if (len + 1 > room)
+			return NULL;
+		memcpy(out, s, len);
+		out[len] = 0;
+		n = (int)len;
+	} else {
+		n = utf8__escape(s, len, out, room);
+		if (n < 0)
+			return NULL;
+		*escaped = 1;
+	}
+	*used += (size_t)n + 1;
+	return out;
+}
+
+struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
+				  const char *cwd, size_t cwd_len, const char *args,
+				  size_t args_len, uint32_t flags)
+{
+	int bin_esc = 0, cwd_esc = 0, args_esc = 0;
+	size_t used = 0, pos = 0;
+	uint32_t n = 0, total = 0;
+	struct proc_image *img;
+	char *b, *c;
+
+	b = arena_str(d, &used, binary, binary_len, &bin_esc);
+	c = arena_str(d, &used, cwd, cwd_len, &cwd_esc);
+	if (!b || !c)
+		return NULL;
+	/* argv is NUL-separated; a cut final argument has no NUL but is still an argument. */
+	while (pos < args_len) {
+		size_t l = strnlen(args + pos, args_len - pos);
+
+		if (n < d->args_max_count) {
+			d->argv[n] = arena_str(d, &used, args + pos, l, &args_esc);
+			if (!d->argv[n])
+				return NULL;
+			n++;
+		}
+		total++;
+		pos += l + 1;
+	}
+	if (total > n)
+		flags |= IMG_ARGS_TRUNCATED;
+	if (bin_esc)
+		flags |= IMG_BINARY_ESCAPED;
+	if (cwd_esc)
+		flags |= IMG_CWD_ESCAPED;
+	if (args_esc)
+		flags |= IMG_ARGS_ESCAPED;
+	img = proc_image__new(b, c, d->argv, n, flags);
+	if (img) {
+		img->args_count = total;
+		img->args_size = (uint32_t)args_len;
+	}
+	return img;
+}
+
+/* The parts of a Process record every body shares; strings point into bufs/img. */
+struct process_msg {
+	Firstlight__V1__Process p;
+	Firstlight__V1__Namespaces ns;
+	Firstlight__V1__ProcessFlags flags;
+	char exec_id[EXEC_ID_STRLEN];
+	char parent_exec_id[EXEC_ID_STRLEN];
+	char cgroup_v1_name[4 * FL_CGROUP_NAME_MAX + 1];
+};
+
+static void fill_process(struct decoder *d, struct process_msg *m, const struct fl_task *t,
+			 const struct proc_image *img)
+{
+	uint32_t tag = d->rec->boot_tag;
+
+	firstlight__v1__process__init(&m->p);
+	firstlight__v1__namespaces__init(&m->ns);
+	firstlight__v1__process_flags__init(&m->flags);
+	m->p.exec_id = exec_id__format(m->exec_id, tag, &t->id);
+	m->p.parent_exec_id = exec_id__format(m->parent_exec_id, tag, &t->parent_id);
+	m->p.pid = t->pid;
+	m->p.ppid = t->ppid;
+	m->p.ns_pid = t->ns_pid;
+	m->p.uid = t->creds.uid;
+	m->p.gid = t->creds.gid;
+	m->p.euid = t->creds.euid;
+	m->p.egid = t->creds.egid;
+	m->p.auid = t->creds.auid;
+	m->p.session_id = t->creds.sessionid;
+	m->p.cap_effective = t->creds.cap_effective;
+	m->p.start_boot_nano = t->start_ns;
+	m->p.cgroup_id = t->cgroup_id;
+	m->p.cgroup_v1_id = t->cgroup_v1_id;
+	/* A cgroup name is chosen by whoever made the cgroup: treat it like argv. */
+	size_t name_len = strnlen(t->cgroup_v1_name, FL_CGROUP_NAME_MAX);
+
+	memcpy(m->cgroup_v1_name, t->cgroup_v1_name, name_len);
+	m->cgroup_v1_name[name_len] = 0;
+	if (!utf8__valid(m->cgroup_v1_name, name_len)) {
+		utf8__escape(t->cgroup_v1_name, name_len, m->cgroup_v1_name, sizeof(m->cgroup_v1_name));
+		m->flags.cgroup_v1_name_escaped = 1;
+	}
+	m->p.cgroup_v1_name = m->cgroup_v1_name;
+	m->ns.pid = t->ns.pid;
+	m->ns.mnt = t->ns.mnt;
+	m->ns.net = t->ns.net;
+	m->ns.uts = t->ns.uts;
+	m->ns.ipc = t->ns.ipc;
+	m->ns.user = t->ns.user;
+	m->ns.cgroup = t->ns.cgroup;
+	m->p.namespaces = &m->ns;
+	m->p.flags = &m->flags;
+	m->flags.missing_parent = !!(t->flags & FL_TASK_PARENT_UNKNOWN);
+	if (img) {
+		m->p.binary = img->binary;
+		m->p.cwd = img->cwd;
+		m->p.args = img->args;
+		m->p.n_args = img->n_args;
+		m->p.args_truncated = !!(img->flags & IMG_ARGS_TRUNCATED);
+		m->p.args_count = img->args_count;
+		m->p.args_size = img->args_size;
+		m->flags.args_escaped = !!(img->flags & IMG_ARGS_ESCAPED);
+		m->flags.binary_escaped = !!(img->flags & IMG_BINARY_ESCAPED);
+		m->flags.cwd_escaped = !!(img->flags & IMG_CWD_ESCAPED);
+		m->flags.binary_unresolved = !!(img->flags & IMG_BINARY_UNRESOLVED);
+		m->flags.cwd_unresolved = !!(img->flags & IMG_CWD_UNRESOLVED);
+		m->flags.from_procfs = !!(img->flags & IMG_FROM_PROCFS);
+	} else {
+		m->flags.binary_unresolved = 1;
+		m->flags.cwd_unresolved = 1;
+	}
+}
+
+/* Records the task as the current image of its process; takes img's reference. */
+static int track(struct decoder *d, const struct fl_task *t, struct proc_image *img,
+		 uint32_t flags)
+{
+	int err = 0;
+	struct proc *p = proctable__upsert(d->procs, t->pid, &err);
+
+	if (!p) {
+		proc_image__put(img);
+		return err;
+	}
+	p->flags = flags;
+	p->id = t->id;
+	p->parent = t->parent_id;
+	p->start_ns = t->start_ns;
+	p->cgroup_id = t->cgroup_id;
+	p->last_seen_mono_ns = clock__mono_ns();
+	proc__set_image(p, img);
+	return 0;
+}
+
+static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t size)
+{
+	const char *data = (const char *)(ev + 1);
+	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	char replaced[EXEC_ID_STRLEN];
+	struct process_msg m;
+	struct proc_image *img;
+	uint32_t flags = 0;
+
+	if (size < sizeof(*ev) ||
+	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
+		return -EINVAL;
+	if (ev->flags & (FL_EXEC_ARGS_TRUNCATED | FL_EXEC_ARGS_FAULT) || ev->args_size > ev->args_len)
+		flags |= IMG_ARGS_TRUNCATED;
+	if (ev->flags & FL_EXEC_BINARY_UNRESOLVED)
+		flags |= IMG_BINARY_UNRESOLVED;
+	if (ev->flags & FL_EXEC_CWD_UNRESOLVED)
+		flags |= IMG_CWD_UNRESOLVED;
+	img = decoder__image(d, data, ev->binary_len, data + ev->binary_len, ev->cwd_len,
+			     data + ev->binary_len + ev->cwd_len, ev->args_len, flags);
+	if (!img)
+		return -ENOMEM;
+	/* The kernel knows argc before truncation; the bytes we hold may show fewer. */
+	if (ev->argc > img->args_count) {
+		img->args_count = ev->argc;
+		img->flags |= IMG_ARGS_TRUNCATED;
+	}
+	img->args_size = ev->args_size;
+	if (img->flags & IMG_ARGS_TRUNCATED)
+		d->stats.args_truncated++;
+
+	fill_process(d, &m, &ev->task, img);
+	body.process = &m.p;
+	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	rec.exec = &body;
+	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	int terr = track(d, &ev->task, img, PROC_START_SEEN);
+
+	return err ? err : terr;
+}
+
+static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t size)
+{
+	Firstlight__V1__ProcessFork body = FIRSTLIGHT__V1__PROCESS_FORK__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	struct proc *parent;
+	struct proc_image *img = NULL;
+	struct process_msg m;
+	int err;
+
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	/* The child runs what its parent ran when it forked: the parent's current image. */
+	parent = proctable__get(d->procs, ev->task.parent_id.tgid);
+	if (parent && parent->id.start_ns == ev->task.parent_id.start_ns)
+		img = proc_image__get(parent->image);
+	fill_process(d, &m, &ev->task, img);
+	if (!img)
+		m.flags.missing_parent = 1;
+	body.process = &m.p;
+	body.parent_exec_id = m.p.parent_exec_id;
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FORK;
+	rec.fork = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	int terr = track(d, &ev->task, img, PROC_START_SEEN);
+
+	return err ? err : terr;
+}
+
+static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t size)
+{
+	Firstlight__V1__ProcessExit body = FIRSTLIGHT__V1__PROCESS_EXIT__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	char id[EXEC_ID_STRLEN];
+	struct proc *p;
+	int err;
+
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	p = proctable__get(d->procs, ev->pid);
+	if (p && (p->id.start_ns != ev->id.start_ns))
+		p = NULL; /* an entry of an older image: not this one's start */
+	body.exec_id = exec_id__format(id, d->rec->boot_tag, &ev->id);
+	body.pid = ev->pid;
+	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
+	body.signal = ev->status & 0x7f;
+	body.exit_code = body.signal ? 0 : (int32_t)((ev->status >> 8) & 0xff);
+	body.core_dumped = !!(ev->status & 0x80);
+	body.duration_nano = ev->hdr.boot_ns > ev->start_ns ? ev->hdr.boot_ns - ev->start_ns : 0;
+	body.cgroup_id = ev->cgroup_id;
+	body.start_seen = p && (p->flags & PROC_START_SEEN);
+	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
+	if (!body.start_seen && !body.pre_existing)
+		d->stats.exits_without_start++;
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
+	rec.exit = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
+	proctable__remove(d->procs, ev->pid);
+	return err;
+}
+
+int decoder__handle(struct decoder *d, const void *data, size_t size)
+{
+	const struct fl_event_hdr *hdr = data;
+	int err;
+
+	if (size < sizeof(*hdr) || hdr->size > size || hdr->type >= FL_EV_MAX) {
+		d->stats.malformed++;
+		return -EINVAL;
+	}
+	size = hdr->size;
+	switch (hdr->type) {
+	case FL_EV_EXEC:
+		err = handle_exec(d, data, size);
+		break;
+	case FL_EV_FORK:
+		err = handle_fork(d, data, size);
+		break;
+	case FL_EV_EXIT:
+		err = handle_exit(d, data, size);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err == -EINVAL)
+		d->stats.malformed++;
+	else
+		d->stats.events[hdr->type]++;
+	return err;
+}
+
+int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img)
+{
+	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	struct process_msg m;
+	int err;
+
+	fill_process(d, &m, &ev->task, img);
+	m.flags.pre_existing = 1;
+	body.process = &m.p;
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	rec.exec = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	d->stats.events[FL_EV_SEED]++;
+	int terr = track(d, &ev->task, img, PROC_PRE_EXISTING);
+
+	return err ? err : terr;
+}

@@ -1,0 +1,55 @@
+/*
+ * Decoding kernel events (bpf/firstlight.h layouts) into records. Every input is checked
+ * against its declared size before a field is read: the ring buffer is ours, but a
+ * decoder that trusts lengths is one kernel bug away from reading past a record.
+ * Keeps the process table current and hands each record to the recorder.
+ */
+#ifndef FL_DECODE_H
+#define FL_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firstlight.h"
+#include "proctable.h"
+#include "record.h"
+
+struct decoder_stats {
+	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
+	uint64_t malformed;         /* events rejected by size checks */
+	uint64_t args_truncated;
+	uint64_t exits_without_start;
+};
+
+struct decoder {
+	struct recorder *rec;    /* not owned */
+	struct proctable *procs; /* not owned */
+	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
+	struct decoder_stats stats;
+	/* Reused per event, owned: */
+	char **argv;   /* args_max_count + 1 pointers */
+	char *arena;   /* escaped strings of one event */
+	size_t arena_cap;
+};
+
+int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
+		  uint32_t args_max_count);
+void decoder__fini(struct decoder *d);
+
+/* Decodes one ring-buffer event. 0, or -EINVAL for a malformed event (counted). */
+int decoder__handle(struct decoder *d, const void *data, size_t size);
+
+/*
+ * Records a process that was alive before the sensor attached (a seed event from the
+ * task iterator) with the image read from /proc by the caller. Takes img's reference;
+ * img may be NULL when /proc no longer had the process.
+ */
+int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
+
+/* Builds an image from raw bytes as the kernel sends them (binary, cwd, NUL-separated
+ * argv of args_len bytes), escaping non-UTF-8. Used for exec events and /proc reads. */
+struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
+				  const char *cwd, size_t cwd_len, const char *args,
+				  size_t args_len, uint32_t flags);
+
+#endif

@@ -1,0 +1,31 @@
+/* proto3 canonical JSON for any protobuf-c message, driven by its descriptor, so
+ * `firstlight read --json` needs no per-message code and new fields print automatically.
+ * Output is one line, fields in descriptor (field number) order. */
+#ifndef FIRSTLIGHT_JSON_H
+#define FIRSTLIGHT_JSON_H
+
+#include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* Growable output buffer owned by the caller. Zero-initialise it, reuse it across calls
+ * (json_buf__reset) so it stops allocating once grown, and release it with
+ * json_buf__free. data is NUL-terminated whenever data != NULL. */
+struct json_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/* Appends the JSON object for msg to jb (no trailing newline). msg is only read.
+ * Returns 0, -EINVAL for a NULL msg, or -ENOMEM; on error jb->len is left unchanged. */
+int json__append_message(struct json_buf *jb, const ProtobufCMessage *msg);
+/* Appends s as a quoted, escaped JSON string (NULL as ""). 0 or -ENOMEM. */
+int json__append_string(struct json_buf *jb, const char *s);
+/* Ensures room for extra more bytes (plus the NUL). 0 or -ENOMEM. */
+int json_buf__reserve(struct json_buf *jb, size_t extra);
+/* len = 0, keeps memory. */
+void json_buf__reset(struct json_buf *jb);
+/* Frees data and zeroes jb; NULL-safe. */
+void json_buf__free(struct json_buf *jb);
+
+#endif

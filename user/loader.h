@@ -1,0 +1,45 @@
+/*
+ * BPF lifecycle: check what the host must provide, open the skeleton, configure it,
+ * load, attach. Each failure is reported as one line naming the cause (missing
+ * capability, no BTF, verifier refusal) and returned as -errno.
+ */
+#ifndef FL_LOADER_H
+#define FL_LOADER_H
+
+#include <stdint.h>
+
+#include "firstlight.h"
+
+struct loader_opts {
+	uint32_t ring_bytes;     /* power of two, >= page size */
+	uint32_t args_max_bytes; /* < FL_ARGS_MAX */
+	uint32_t max_procs;      /* live-process map entries */
+	uint64_t wakeup_bytes;   /* ring fill that forces a wake-up */
+};
+
+struct firstlight_bpf;
+
+struct loader {
+	struct firstlight_bpf *skel;
+	int n_attached;
+};
+
+/* Checks capabilities and BTF, then opens, loads and attaches. 0 or -errno. */
+int loader__start(struct loader *l, const struct loader_opts *opts);
+/* Detaches and unloads everything; safe on a partly started loader. */
+void loader__stop(struct loader *l);
+
+/*
+ * Runs the task iterator; cb is called for each pre-existing process not yet known to
+ * the kernel map. 0 or -errno. (On our 6.18 VMs the walk never returns pid 1, the
+ * firecracker init: its children still get its id, derived from its start time.)
+ */
+int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_event *ev),
+		 void *ctx);
+
+/* Sums the per-CPU drop counters: count, first and last drop time per event type. */
+int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX]);
+
+int loader__ring_fd(struct loader *l);
+
+#endif

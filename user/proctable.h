@@ -1,0 +1,83 @@
+/*
+ * The agent's table of live processes, keyed by tgid: the image each one runs, so that a
+ * fork record can name what the child inherited and an exit record how long it lived.
+ * Entries leave at exit; proctable__sweep removes those whose exit was never seen.
+ * Errors: int functions return 0 or -errno; constructors return NULL with errno set.
+ */
+#ifndef FL_PROCTABLE_H
+#define FL_PROCTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firstlight.h"
+
+/* proc_image.flags: mirror the ProcessFlags / truncation fields of the record. */
+#define IMG_ARGS_TRUNCATED (1u << 0)
+#define IMG_ARGS_ESCAPED (1u << 1)
+#define IMG_BINARY_ESCAPED (1u << 2)
+#define IMG_CWD_ESCAPED (1u << 3)
+#define IMG_BINARY_UNRESOLVED (1u << 4)
+#define IMG_CWD_UNRESOLVED (1u << 5)
+#define IMG_FROM_PROCFS (1u << 6)
+
+/*
+ * What a process runs: binary, argv, cwd, already UTF-8 (escaped where flagged). Shared,
+ * reference-counted, between a process and the children it forked until they exec.
+ * One allocation holds the struct, the strings and the args array.
+ */
+struct proc_image {
+	uint32_t refs;
+	uint32_t flags;      /* IMG_* */
+	uint32_t n_args;     /* entries in args[] */
+	uint32_t args_count; /* argc before truncation */
+	uint32_t args_size;  /* argv bytes before truncation */
+	char *binary;
+	char *cwd;
+	char **args;
+};
+
+/* proc.flags */
+#define PROC_PRE_EXISTING (1u << 0) /* alive before the sensor attached */
+#define PROC_START_SEEN (1u << 1)   /* its fork or exec was recorded */
+
+struct proc {
+	uint32_t tgid; /* 0: free slot */
+	uint32_t flags;
+	struct fl_exec_id id;
+	struct fl_exec_id parent;
+	uint64_t start_ns;
+	uint64_t cgroup_id;
+	uint64_t last_seen_mono_ns; /* for the sweep of processes whose exit we missed */
+	struct proc_image *image;   /* owned reference, may be NULL */
+};
+
+/* Builds an image; copies every string. NULL with errno = ENOMEM on failure. */
+struct proc_image *proc_image__new(const char *binary, const char *cwd, char *const *args,
+				   uint32_t n_args, uint32_t flags);
+struct proc_image *proc_image__get(struct proc_image *img); /* NULL-safe, returns img */
+void proc_image__put(struct proc_image *img);              /* NULL-safe */
+
+struct proctable;
+
+struct proctable *proctable__new(size_t capacity_hint);
+void proctable__free(struct proctable *pt); /* NULL-safe; drops every image reference */
+
+/* The entry for tgid or NULL. Valid until the next proctable__upsert or __remove. */
+struct proc *proctable__get(struct proctable *pt, uint32_t tgid);
+/* The entry for tgid, created zeroed (tgid set) if absent. NULL with -ENOMEM in *err. */
+struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err);
+/* Removes tgid, dropping its image reference. */
+void proctable__remove(struct proctable *pt, uint32_t tgid);
+size_t proctable__count(const struct proctable *pt);
+/* Replaces p's image with img (takes the caller's reference). */
+void proc__set_image(struct proc *p, struct proc_image *img);
+
+/*
+ * Removes entries not touched since before_mono_ns whose process no longer exists
+ * (kill(pid, 0) fails with ESRCH); calls gone() for each first. Returns entries removed.
+ */
+size_t proctable__sweep(struct proctable *pt, uint64_t before_mono_ns,
+			void (*gone)(void *ctx, const struct proc *p), void *ctx);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Where records go. A sink receives every record twice-described: the Event struct (for
+ * sinks that render it, such as JSON on stdout) and its packed protobuf bytes (for sinks
+ * that store it). Both are valid only during the call.
+ * Errors: 0 or -errno; a sink that cannot take a record counts it in `lost`.
+ */
+#ifndef FL_SINK_H
+#define FL_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firstlight.pb-c.h"
+
+typedef Firstlight__V1__Event Event;
+
+struct sink {
+	const char *name;
+	int (*write)(struct sink *s, const Event *ev, const uint8_t *packed, size_t len);
+	/* Makes everything written so far durable/visible. */
+	int (*flush)(struct sink *s);
+	/* Flushes and releases; NULL-safe through sink__free. */
+	void (*free)(struct sink *s);
+	uint64_t written; /* records accepted */
+	uint64_t lost;    /* records the sink had to discard */
+};
+
+static inline void sink__free(struct sink *s)
+{
+	if (s)
+		s->free(s);
+}
+
+/* JSON lines (proto3 canonical mapping) on a stream, for the live view. */
+struct sink *sink_stdout__new(int fd);
+
+struct segment_opts {
+	const char *dir;    /* data directory, created 0700 if absent */
+	const char *run_id; /* names the segment files */
+	uint64_t flush_bytes; /* a batch is closed at this size... */
+};
+/* Segment files of length-delimited Batch messages, gzip-compressed, under opts->dir. */
+struct sink *sink_segment__new(const struct segment_opts *opts, int *err);
+
+#endif
