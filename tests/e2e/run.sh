@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every end-to-end test (tests/e2e/t_*.sh), each in its own process, and prints a
+# TAP summary. Needs root: tests load the real BPF programs and make real workloads.
+# FL_E2E_QUICK=1 runs the subset marked "# quick" (used with the sanitizer build).
+# FL_E2E_ONLY=name runs one test.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "e2e tests need root (they load BPF programs and create cgroups)" >&2
+	exit 1
+fi
+tests=()
+for t in "$here"/t_*.sh; do
+	name=$(basename "$t" .sh)
+	[ -n "${FL_E2E_ONLY:-}" ] && [ "$name" != "$FL_E2E_ONLY" ] && continue
+	[ -n "${FL_E2E_QUICK:-}" ] && ! grep -q '^# quick' "$t" && continue
+	tests+=("$t")
+done
+echo "1..${#tests[@]}"
+n=0 failed=0
+for t in "${tests[@]}"; do
+	n=$((n + 1))
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	if bash "$t"; then
+		echo "ok $n - $name ($(($(date +%s) - start))s)"
+	else
+		echo "not ok $n - $name"
+		failed=$((failed + 1))
+	fi
+done
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

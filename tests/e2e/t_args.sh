@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# argv limits: 200 small args plus one 10 KiB arg exceed the defaults (64 args, 8 KiB);
+# the record keeps what fits and says it was cut, with the original count and size.
+# With raised limits the same process is recorded whole.
+. "$(dirname "$0")/../lib/e2e.sh"
+
+big=$(head -c 10240 /dev/zero | tr '\0' a)
+argsize=$((10 + 9 * 2 + 90 * 3 + 101 * 4 + 10241)) # "/bin/true", 1..200, big, each + NUL
+
+run_workload() {
+	/bin/true $(seq 1 200) "$big" &
+	pid=$!
+	wait $pid
+}
+
+agent_start
+run_workload
+agent_stop
+sel='.[] | select(.exec.process.pid == $p) | .exec.process'
+check "default: args kept" 64 "$(q --argjson p "$pid" "$sel | .args | length")"
+check "default: first args" '["/bin/true","1","2"]' "$(q -c --argjson p "$pid" "$sel | .args[0:3]")"
+check "default: last kept arg" 63 "$(q --argjson p "$pid" "$sel | .args[63]")"
+check "default: truncation flagged" true "$(q --argjson p "$pid" "$sel | .argsTruncated")"
+check "default: original argc" 202 "$(q --argjson p "$pid" "$sel | .argsCount")"
+check "default: original argv bytes" "$argsize" "$(q --argjson p "$pid" "$sel | .argsSize")"
+
+agent_start --args-max-count 300 --args-max-bytes 16384
+run_workload
+agent_stop
+check "raised: all args kept" 202 "$(q --argjson p "$pid" "$sel | .args | length")"
+check "raised: the 10 KiB arg is whole" 10240 "$(q --argjson p "$pid" "$sel | .args[201] | length")"
+check "raised: not truncated" false "$(q --argjson p "$pid" "$sel | .argsTruncated // false")"
+
+# Bytes limit alone: the 10 KiB argument is cut inside, the cut is flagged.
+agent_start --args-max-count 300
+run_workload
+agent_stop
+check "bytes: truncation flagged" true "$(q --argjson p "$pid" "$sel | .argsTruncated")"
+check "bytes: kept argv is 8192 bytes" 8192 "$(q --argjson p "$pid" "$sel | [.args[] | length + 1] | add - 1")"
+check "bytes: original argc still known" 202 "$(q --argjson p "$pid" "$sel | .argsCount")"
+finish

@@ -1,0 +1,101 @@
+# Shared helpers for the end-to-end tests: sourced by each tests/e2e/t_*.sh, which runs
+# as its own process. Each test starts the real agent, runs real workloads, stops the
+# agent and reads the records back with `firstlight read`. The machine is not quiet:
+# tests select their own processes by pid, argv marker or cgroup.
+# Environment: FIRSTLIGHT (agent binary), HELPERS (dir of tests/helpers binaries).
+
+set -u
+: "${FIRSTLIGHT:?FIRSTLIGHT must point at the firstlight binary}"
+: "${HELPERS:?HELPERS must point at the helper binaries}"
+
+T=$(mktemp -d /tmp/fl-e2e.XXXXXX)
+AGENT_PID=
+FAILS=0
+CHECKS=0
+CLEANUP=()
+
+cleanup() {
+	if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; then
+		kill -TERM "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
+	for c in "${CLEANUP[@]}"; do eval "$c" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+on_cleanup() { CLEANUP+=("$1"); }
+
+fail() {
+	echo "  FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+
+# check NAME EXPECTED ACTUAL: exact comparison, printing both on mismatch.
+check() {
+	CHECKS=$((CHECKS + 1))
+	if [ "$2" != "$3" ]; then
+		fail "$1: expected '$2', got '$3'"
+		return 1
+	fi
+	return 0
+}
+
+# check_cmd NAME COMMAND...: the command must succeed.
+check_cmd() {
+	local name=$1
+	shift
+	CHECKS=$((CHECKS + 1))
+	"$@" || { fail "$name: '$*' failed"; return 1; }
+}
+
+# wait_for DEADLINE_S COMMAND...: polls until the command succeeds (never a bare sleep).
+wait_for() {
+	local deadline=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# agent_start [ARGS...]: starts the agent on $T/data and waits for its ready file.
+agent_start() {
+	rm -f "$T/ready"
+	"$FIRSTLIGHT" run --data-dir "$T/data" --ready-file "$T/ready" "$@" \
+		>"$T/agent.out" 2>"$T/agent.err" &
+	AGENT_PID=$!
+	if ! wait_for 30 test -e "$T/ready"; then
+		echo "agent did not become ready; stderr:" >&2
+		cat "$T/agent.err" >&2
+		exit 1
+	fi
+}
+
+# agent_stop: SIGTERM, wait, require a clean exit 0; then decode the records.
+agent_stop() {
+	local rc
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	check "agent exit status" 0 "$rc" || cat "$T/agent.err" >&2
+	"$FIRSTLIGHT" read "$T/data" >"$T/records.jsonl" 2>"$T/read.err"
+	check "firstlight read exit status" 0 "$?" || cat "$T/read.err" >&2
+}
+
+# q JQ_FILTER: runs a jq filter over all records as one array (slurped).
+q() {
+	jq -rs "$@" "$T/records.jsonl"
+}
+
+finish() {
+	if [ "$FAILS" -gt 0 ]; then
+		echo "  $FAILS of $CHECKS checks failed" >&2
+		echo "  agent stderr:" >&2
+		sed 's/^/    /' "$T/agent.err" >&2 2>/dev/null
+		exit 1
+	fi
+	echo "  $CHECKS checks passed"
+	exit 0
+}
