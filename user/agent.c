@@ -35,7 +35,9 @@
 struct agent_opts {
 	const char *data_dir;
 	const char *ready_file;
+	const char *btf_path;
 	int to_stdout;
+	int live;
 	uint32_t ring_bytes;
 	uint32_t args_max_bytes;
 	uint32_t args_max_count;
@@ -69,6 +71,7 @@ static void usage(FILE *f)
 		"usage: firstlight run [options]\n"
 		"  --data-dir DIR        segment files go here (default /var/lib/firstlight)\n"
 		"  --stdout              write JSON lines to stdout instead of segment files\n"
+		"  --live                segment files, and JSON lines on stdout as well\n"
 		"  --ready-file PATH     create PATH once every program is attached\n"
 		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
 		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
@@ -76,6 +79,7 @@ static void usage(FILE *f)
 		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
 		"  --drain-ms N          ring drain interval (default 10)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
+		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
 		"  -v, --verbose         debug output, including libbpf's\n",
 		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
 }
@@ -107,11 +111,12 @@ bad:
 
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
-	enum { O_DATA_DIR = 256, O_STDOUT, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
-	       O_MAX_PROCS, O_DRAIN, O_FLUSH };
+	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
+	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
+		{ "live", no_argument, NULL, O_LIVE },
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
@@ -119,6 +124,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
 		{ "drain-ms", required_argument, NULL, O_DRAIN },
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
+		{ "btf", required_argument, NULL, O_BTF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -136,10 +142,12 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.flush_ms = 100,
 	};
 	optind = 1;
+	opterr = 0; /* our own one-line message instead of getopt's */
 	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_DATA_DIR: o->data_dir = optarg; break;
 		case O_STDOUT: o->to_stdout = 1; break;
+		case O_LIVE: o->live = 1; break;
 		case O_READY: o->ready_file = optarg; break;
 		case O_RING:
 			err = parse_size("--ring-size", optarg, (uint64_t)page, 1u << 30, &o->ring_bytes);
@@ -159,10 +167,18 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			break;
 		case O_DRAIN: err = parse_size("--drain-ms", optarg, 1, 1000, &o->drain_ms); break;
 		case O_FLUSH: err = parse_size("--flush-ms", optarg, 1, 60000, &o->flush_ms); break;
+		case O_BTF: o->btf_path = optarg; break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		default:
+			log_error("run: unknown option or missing value '%s' (see firstlight run --help)",
+				  argv[optind - 1]);
+			return -EINVAL;
 		}
+	}
+	if (!err && o->to_stdout && o->live) {
+		log_error("--stdout and --live exclude each other (--live keeps segment files)");
+		err = -EINVAL;
 	}
 	if (!err && optind < argc) {
 		log_error("run: unexpected argument '%s'", argv[optind]);
@@ -370,6 +386,11 @@ int agent__main(int argc, char **argv)
 
 	if (parse_opts(&a.opts, argc, argv))
 		return 2;
+	/* A reader that goes away (a closed pipe) is a sink loss to count, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Before touching the data dir: a missing capability is the first thing to say. */
+	if (loader__check_host(a.opts.btf_path))
+		return 1;
 	err = recorder__init(&a.rec, NULL);
 	if (err) {
 		log_error("initialising records: %s", strerror(-err));
@@ -383,6 +404,19 @@ int agent__main(int argc, char **argv)
 		struct segment_opts so = { .dir = a.opts.data_dir, .run_id = a.rec.run_id };
 
 		a.sink = sink_segment__new(&so, &err);
+		if (a.sink && a.opts.live) {
+			struct sink *out = sink_stdout__new(STDOUT_FILENO);
+			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
+
+			if (!tee) {
+				sink__free(out);
+				sink__free(a.sink);
+				a.sink = NULL;
+				err = -ENOMEM;
+			} else {
+				a.sink = tee;
+			}
+		}
 	}
 	if (!a.sink) {
 		log_error("data dir %s: %s", a.opts.data_dir, strerror(-err));
@@ -403,6 +437,7 @@ int agent__main(int argc, char **argv)
 		.args_max_bytes = a.opts.args_max_bytes,
 		.max_procs = a.opts.max_procs,
 		.wakeup_bytes = a.opts.ring_bytes / 4,
+		.btf_path = a.opts.btf_path,
 	};
 	err = loader__start(&a.loader, &lo);
 	if (err)

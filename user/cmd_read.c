@@ -238,6 +238,7 @@ int cmd_read__main(int argc, char **argv)
 	int c, text = 0, status = 0;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': text = 0; break;
@@ -246,7 +247,9 @@ int cmd_read__main(int argc, char **argv)
 			printf("usage: firstlight read [--json|--text] [FILE|DIR|-]...\n"
 			       "  decodes segment files (default: every segment in %s)\n", DEFAULT_DATA_DIR);
 			return 0;
-		default: return 2;
+		default:
+			log_error("read: unknown option '%s' (see firstlight read --help)", argv[optind - 1]);
+			return 2;
 		}
 	}
 	if (inputs__collect(&in, argc - optind, argv + optind, DEFAULT_DATA_DIR))

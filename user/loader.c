@@ -47,7 +47,7 @@ static int effective_caps(uint64_t *caps)
 	return 0;
 }
 
-static int check_host(void)
+int loader__check_host(const char *btf_path)
 {
 	static const struct {
 		int cap;
@@ -69,10 +69,12 @@ static int check_host(void)
 			return -EPERM;
 		}
 	}
-	if (access(BTF_PATH, R_OK)) {
+	if (!btf_path)
+		btf_path = BTF_PATH;
+	if (access(btf_path, R_OK)) {
 		log_error("no kernel BTF at %s (%s): firstlight needs a kernel built with "
-			  "CONFIG_DEBUG_INFO_BTF=y",
-			  BTF_PATH, strerror(errno));
+			  "CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
+			  btf_path, strerror(errno));
 		return -ENOENT;
 	}
 	return 0;
@@ -84,17 +86,16 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	struct bpf_program *prog;
 	int err, ncpus;
 
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+
 	memset(l, 0, sizeof(*l));
 	libbpf_set_print(libbpf_log);
-	err = check_host();
-	if (err)
-		return err;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0) {
 		log_error("cannot count CPUs: %s", strerror(-ncpus));
 		return ncpus;
 	}
-	skel = firstlight_bpf__open();
+	skel = firstlight_bpf__open_opts(&open_opts);
 	if (!skel) {
 		err = -errno;
 		log_error("opening the BPF object failed: %s", strerror(errno));

@@ -15,6 +15,7 @@ struct loader_opts {
 	uint32_t args_max_bytes; /* < FL_ARGS_MAX */
 	uint32_t max_procs;      /* live-process map entries */
 	uint64_t wakeup_bytes;   /* ring fill that forces a wake-up */
+	const char *btf_path;    /* kernel BTF; NULL for /sys/kernel/btf/vmlinux */
 };
 
 struct firstlight_bpf;
@@ -24,7 +25,12 @@ struct loader {
 	int n_attached;
 };
 
-/* Checks capabilities and BTF, then opens, loads and attaches. 0 or -errno. */
+/*
+ * Checks what the host must provide (capabilities, kernel BTF at btf_path or the
+ * default), each failure logged as one line. Called before anything is touched.
+ */
+int loader__check_host(const char *btf_path);
+/* Opens, configures, loads and attaches. 0 or -errno. */
 int loader__start(struct loader *l, const struct loader_opts *opts);
 /* Detaches and unloads everything; safe on a partly started loader. */
 void loader__stop(struct loader *l);

@@ -41,7 +41,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].main(argc - 1, argv + 1);
-	log_error("unknown command '%s'", argv[1]);
-	usage(stderr);
+	log_error("unknown command '%s' (see firstlight --help)", argv[1]);
 	return 2;
 }

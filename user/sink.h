@@ -42,4 +42,7 @@ struct segment_opts {
 /* Segment files of length-delimited Batch messages, gzip-compressed, under opts->dir. */
 struct sink *sink_segment__new(const struct segment_opts *opts, int *err);
 
+/* Both: a is the record of truth (its counts are the tee's), b a copy. Takes both. */
+struct sink *sink_tee__new(struct sink *a, struct sink *b);
+
 #endif
