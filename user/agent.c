@@ -296,7 +296,8 @@ static int setup_loop(struct agent *a)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
 		return -errno;
-	its.it_interval.tv_nsec = (long)a->opts.drain_ms * 1000000;
+	its.it_interval.tv_sec = a->opts.drain_ms / 1000;
+	its.it_interval.tv_nsec = (long)(a->opts.drain_ms % 1000) * 1000000;
 	its.it_value = its.it_interval;
 	if (timerfd_settime(a->timerfd, 0, &its, NULL))
 		return -errno;

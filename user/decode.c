@@ -43,18 +43,16 @@ void decoder__fini(struct decoder *d)
 }
 
 /*
- * Copies s[0..len) into the arena as a NUL-terminated UTF-8 string, escaped when it is
- * not valid UTF-8 (then *escaped is set). Returns the string, or NULL if out of room.
+ * Copies s[0..len) into the arena as a NUL-terminated string, escaped (see utf8.h) when
+ * escape is set. Returns the string, or NULL if out of room.
  */
-static char *arena_str(struct decoder *d, size_t *used, const char *s, size_t len, int *escaped)
+static char *arena_str(struct decoder *d, size_t *used, const char *s, size_t len, int escape)
 {
 	char *out = d->arena + *used;
 	size_t room = d->arena_cap - *used;
 	int n;
 
-	/* Strings from the kernel may carry their NUL inside len: it is not content. */
-	len = strnlen(s, len);
-	if (utf8__valid(s, len)) {
+	if (!escape) {
 		if (len + 1 > room)
 			return NULL;
 		memcpy(out, s, len);
@@ -64,24 +62,50 @@ static char *arena_str(struct decoder *d, size_t *used, const char *s, size_t le
 		n = utf8__escape(s, len, out, room);
 		if (n < 0)
 			return NULL;
-		*escaped = 1;
 	}
 	*used += (size_t)n + 1;
 	return out;
+}
+
+/* Strings from the kernel carry their NUL inside the length: it is not content. */
+static size_t str_len(const char *s, size_t len)
+{
+	return strnlen(s, len);
+}
+
+/*
+ * A reader must know which strings to unescape: the flag covers a whole field, so when
+ * one argument is not UTF-8, every argument is written escaped (backslashes included).
+ */
+static int args_need_escape(const char *args, size_t args_len)
+{
+	for (size_t pos = 0; pos < args_len;) {
+		size_t l = strnlen(args + pos, args_len - pos);
+
+		if (!utf8__valid(args + pos, l))
+			return 1;
+		pos += l + 1;
+	}
+	return 0;
 }
 
 struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
 				  const char *cwd, size_t cwd_len, const char *args,
 				  size_t args_len, uint32_t flags)
 {
-	int bin_esc = 0, cwd_esc = 0, args_esc = 0;
+	int bin_esc, cwd_esc, args_esc;
 	size_t used = 0, pos = 0;
 	uint32_t n = 0, total = 0;
 	struct proc_image *img;
 	char *b, *c;
 
-	b = arena_str(d, &used, binary, binary_len, &bin_esc);
-	c = arena_str(d, &used, cwd, cwd_len, &cwd_esc);
+	binary_len = str_len(binary, binary_len);
+	cwd_len = str_len(cwd, cwd_len);
+	bin_esc = !utf8__valid(binary, binary_len);
+	cwd_esc = !utf8__valid(cwd, cwd_len);
+	args_esc = args_need_escape(args, args_len);
+	b = arena_str(d, &used, binary, binary_len, bin_esc);
+	c = arena_str(d, &used, cwd, cwd_len, cwd_esc);
 	if (!b || !c)
 		return NULL;
 	/* argv is NUL-separated; a cut final argument has no NUL but is still an argument. */
@@ -89,7 +113,7 @@ struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t 
 		size_t l = strnlen(args + pos, args_len - pos);
 
 		if (n < d->args_max_count) {
-			d->argv[n] = arena_str(d, &used, args + pos, l, &args_esc);
+			d->argv[n] = arena_str(d, &used, args + pos, l, args_esc);
 			if (!d->argv[n])
 				return NULL;
 			n++;

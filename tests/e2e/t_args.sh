@@ -38,4 +38,19 @@ agent_stop
 check "bytes: truncation flagged" true "$(q --argjson p "$pid" "$sel | .argsTruncated")"
 check "bytes: kept argv is 8192 bytes" 8192 "$(q --argjson p "$pid" "$sel | [.args[] | length + 1] | add - 1")"
 check "bytes: original argc still known" 202 "$(q --argjson p "$pid" "$sel | .argsCount")"
+
+# Bytes that are not UTF-8, in argv and in the cwd, survive escaped and flagged; when
+# one argument needs escaping all are escaped, so a literal backslash is doubled.
+dir="$T/"$'\xff'"-dir"
+mkdir "$dir"
+agent_start
+(cd "$dir" && exec /bin/true $'\xfe' 'back\slash' "ok") &
+pid=$!
+wait $pid
+agent_stop
+check "escaped: args" '/bin/true|\xfe|back\\slash|ok' "$(q -r --argjson p "$pid" "$sel | .args | join(\"|\")")"
+check "escaped: args flagged" true "$(q --argjson p "$pid" "$sel | .flags.argsEscaped")"
+check "escaped: cwd" "$T/\xff-dir" "$(q -r --argjson p "$pid" "$sel | .cwd")"
+check "escaped: cwd flagged" true "$(q --argjson p "$pid" "$sel | .flags.cwdEscaped")"
+check "escaped: binary not flagged" false "$(q --argjson p "$pid" "$sel | .flags.binaryEscaped // false")"
 finish
