@@ -32,15 +32,15 @@
 #define FL_EXEC_ARGS_FAULT (1u << 1)       /* argv could not be read at all */
 #define FL_EXEC_BINARY_UNRESOLVED (1u << 2)
 #define FL_EXEC_CWD_UNRESOLVED (1u << 3)
-/* fl_task.flags */
-#define FL_TASK_PARENT_UNKNOWN (1u << 0)   /* parent had no live-process entry */
-#define FL_TASK_SELF_UNKNOWN (1u << 1)     /* this process had no entry (exec/exit) */
+/* fl_exit_event.flags */
+#define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
 
 /*
  * A process image id, unique on this boot: the CLOCK_BOOTTIME instant the image started
- * (fork for a child that has not exec'd, exec for an exec'd image, process start for a
- * process seen first by the task iterator) and the tgid. Two images can share a tgid
- * only after pid reuse, which cannot happen at the same nanosecond.
+ * and the tgid. Two images can share a tgid only after pid reuse, which cannot happen at
+ * the same nanosecond. Until a process execs, its id is derivable from the task alone
+ * (its start_boottime, its tgid): the kernel and the agent both compute it without a
+ * map. Only an exec'd image (started at the exec) needs the live-process map.
  */
 struct fl_exec_id {
 	__u64 start_ns;
@@ -48,7 +48,7 @@ struct fl_exec_id {
 	__u32 pad;
 };
 
-/* Value of the live-process map, keyed by tgid; inserted at fork/exec/seed, deleted at exit. */
+/* Value of the live-process map, keyed by tgid: inserted at exec, deleted at exit. */
 struct fl_proc_entry {
 	struct fl_exec_id id;
 	struct fl_exec_id parent;
@@ -81,7 +81,7 @@ struct fl_task {
 	__u32 pid;      /* tgid in the initial pid namespace */
 	__u32 ppid;     /* real parent's tgid */
 	__u32 ns_pid;   /* tgid in the process's own pid namespace */
-	__u32 flags;    /* FL_TASK_* */
+	__u32 pad;
 	__u64 start_ns; /* process start (group leader's start_boottime) */
 	__u64 cgroup_id;    /* cgroup2 directory inode */
 	__u64 cgroup_v1_id; /* inode of the v1 memory cgroup directory, 0 if none */
@@ -122,7 +122,7 @@ struct fl_exit_event {
 	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
 	__u64 start_ns;  /* process start, for the lifetime */
 	__u64 cgroup_id;
-	__u32 flags;     /* FL_TASK_* */
+	__u32 flags;     /* FL_EXIT_* */
 	__u32 pad;
 };
 

@@ -14,7 +14,9 @@
 /* Set by the agent between open and load (skeleton rodata). */
 const volatile __u32 cfg_args_max __weak = FL_ARGS_DEFAULT; /* argv bytes copied, <= FL_ARGS_MAX */
 const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up above this fill */
-const volatile __u32 cfg_agent_tgid __weak = 0;             /* reserved: the agent's own tgid */
+
+/* Set by the agent after attach, before the seeding iterator runs (bss, writable). */
+__u64 seed_before_ns __weak = 0;
 
 /* Every kernel event for the agent. Sized by the agent (--ring-size) before load. */
 struct {
@@ -23,9 +25,9 @@ struct {
 } events SEC(".maps") __weak;
 
 /*
- * Live processes, tgid -> image ids and cgroup. fork/exec/seed insert, exit of the last
- * thread deletes. LRU so that an exit we never saw (there is none by design, but a race
- * with the seeding iterator is possible) cannot fill the map for good.
+ * Processes that exec'd since we attached, tgid -> image ids and cgroup: exec inserts,
+ * the exit of the last thread deletes. Other processes need no entry: their id derives
+ * from the task (see firstlight.h). LRU so that a missed exit cannot fill it for good.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

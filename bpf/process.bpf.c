@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Process lifecycle: fork, exec and exit of every process (never of threads), and the
- * seeding of processes that were alive before we attached. Each handler keeps the
- * live-process map current so that every event carries the image id of its process.
+ * seeding of processes that were alive before we attached. Every event carries the image
+ * id of its process: derived from the task, or from the live map once it exec'd.
  */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
@@ -21,35 +21,26 @@ static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 s
 	hdr->boot_ns = now;
 }
 
-static __always_inline void fl_remember(struct fl_task *t)
-{
-	struct fl_proc_entry e = { .id = t->id, .parent = t->parent_id, .cgroup_id = t->cgroup_id };
-
-	bpf_map_update_elem(&live_procs, &t->pid, &e, BPF_ANY);
-}
-
 /*
  * sched_process_fork fires in the parent after copy_process() succeeded, before the
  * child first runs: the child's pid, credentials, namespaces and cgroup are final.
  * It fires for threads too (CLONE_THREAD), which we skip: a thread is not a process.
+ * No map write here: a child's id is derivable from the child until it execs.
  */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct fl_fork_event ev = {};
-	__u64 now = bpf_ktime_get_boot_ns();
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (child->pid != child->tgid || (child->flags & FL_PF_KTHREAD))
 		return 0;
-	if (BPF_CORE_READ(child, flags) & FL_PF_KTHREAD)
-		return 0;
-	fl_hdr(&ev.hdr, FL_EV_FORK, sizeof(ev), now);
 	fl_fill_task(child, &ev.task);
+	/* The child's start is the fork instant: no clock read needed. */
+	fl_hdr(&ev.hdr, FL_EV_FORK, sizeof(ev), ev.task.start_ns);
 	ev.task.id.start_ns = ev.task.start_ns;
 	ev.task.id.tgid = ev.task.pid;
 	/* The creator is the lineage parent, also under CLONE_PARENT where ppid differs. */
-	fl_lookup_image(parent, &ev.task.parent_id, NULL, &ev.task.flags, FL_TASK_PARENT_UNKNOWN);
-	fl_remember(&ev.task);
+	fl_current_image(parent, &ev.task.parent_id, NULL);
 	fl_emit(&ev, sizeof(ev));
 	return 0;
 }
@@ -57,9 +48,9 @@ int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 /* Copies argv of the new image: one bounded read of mm->arg_start..arg_end. */
 static __always_inline __u32 fl_copy_args(struct task_struct *task, struct fl_exec_event *ev, char *dst)
 {
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long start = BPF_CORE_READ(mm, arg_start);
-	unsigned long end = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = task->mm;
+	unsigned long start = mm->arg_start;
+	unsigned long end = mm->arg_end;
 	__u32 len;
 
 	ev->args_size = end > start ? end - start : 0;
@@ -106,20 +97,21 @@ int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__builtin_memset(ev, 0, sizeof(*ev));
 	fl_fill_task(task, &ev->task);
 
-	old = bpf_map_lookup_elem(&live_procs, &ev->task.pid);
-	if (old) {
-		ev->replaced = old->id;
-		ev->task.parent_id = old->parent;
-	} else {
-		ev->task.flags |= FL_TASK_SELF_UNKNOWN;
-		fl_lookup_image(BPF_CORE_READ(task, real_parent), &ev->task.parent_id, NULL,
-				&ev->task.flags, FL_TASK_PARENT_UNKNOWN);
-	}
+	fl_current_image(task, &ev->replaced, &old);
+	if (old)
+		ev->task.parent_id = old->parent; /* the lineage parent, kept across execs */
+	else
+		fl_current_image(task->real_parent, &ev->task.parent_id, NULL);
 	ev->task.id.start_ns = now;
 	ev->task.id.tgid = ev->task.pid;
-	fl_remember(&ev->task);
+	{
+		struct fl_proc_entry e = { .id = ev->task.id, .parent = ev->task.parent_id,
+					   .cgroup_id = ev->task.cgroup_id };
 
-	ev->argc = BPF_CORE_READ(bprm, argc);
+		bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY);
+	}
+
+	ev->argc = bprm->argc;
 	ev->binary_len = fl_path_copy(&bprm->file->f_path, s->path, s->data, &unresolved);
 	if (unresolved || !ev->binary_len)
 		ev->flags |= FL_EXEC_BINARY_UNRESOLVED;
@@ -138,49 +130,65 @@ int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
-/*
- * sched_process_exit fires in do_exit() of every thread, after signal->live was
- * decremented and exit_code set, while the task still has its cgroup. The process ends
- * with its last thread (live == 0). On 6.18 the tracepoint also passes group_dead; we
- * read signal->live instead so the same program loads on kernels without that argument.
- * Two threads can both read live == 0 when they exit together: only the one that
- * removes the live-map entry reports, so the exit is reported once.
- */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(fl_exit, struct task_struct *task)
+static __always_inline int fl_exit_common(struct task_struct *task)
 {
 	struct fl_exit_event ev = {};
-	struct signal_struct *sig;
-	__u64 now = bpf_ktime_get_boot_ns();
-	__u32 tgid;
+	struct signal_struct *sig = task->signal;
+	struct fl_proc_entry *e;
+	__u32 tgid = task->tgid;
 
-	if (BPF_CORE_READ(task, flags) & FL_PF_KTHREAD)
-		return 0;
-	sig = BPF_CORE_READ(task, signal);
-	if (BPF_CORE_READ(sig, live.counter) != 0)
-		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
-	fl_lookup_image(task, &ev.id, NULL, &ev.flags, FL_TASK_SELF_UNKNOWN);
-	if (!(ev.flags & FL_TASK_SELF_UNKNOWN) && bpf_map_delete_elem(&live_procs, &tgid))
-		return 0; /* another thread of this process reported it */
-
-	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), now);
+	fl_current_image(task, &ev.id, &e);
+	if (e) {
+		/* Only one thread can remove the entry: the exit is reported once. */
+		if (bpf_map_delete_elem(&live_procs, &tgid))
+			return 0;
+		ev.flags |= FL_EXIT_EXECED;
+	}
+	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns());
 	ev.pid = tgid;
 	/* What wait() will report: the group exit code, or the leader's own. */
-	if (BPF_CORE_READ(sig, flags) & FL_SIGNAL_GROUP_EXIT)
-		ev.status = BPF_CORE_READ(sig, group_exit_code);
+	if (sig->flags & FL_SIGNAL_GROUP_EXIT)
+		ev.status = sig->group_exit_code;
 	else
-		ev.status = BPF_CORE_READ(task, group_leader, exit_code);
+		ev.status = task->group_leader->exit_code;
 	ev.start_ns = fl_task_start_ns(task);
-	ev.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	ev.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	fl_emit(&ev, sizeof(ev));
 	return 0;
 }
 
 /*
- * Processes alive before we attached. The agent attaches the lifecycle programs first
- * and then runs this iterator, so a process is either seen here or by fork/exec. The
- * entry is inserted only if absent: one created by fork/exec after attach is newer.
+ * sched_process_exit fires in do_exit() of every thread, after exit_code is set and
+ * while the task still has its cgroup. The process ends with its last thread: newer
+ * kernels (6.18 here) pass group_dead, exact even when all threads of an exit_group()
+ * die at once. The agent loads this variant when the tracepoint has that argument.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(fl_exit, struct task_struct *task, bool group_dead)
+{
+	if (!group_dead || (task->flags & FL_PF_KTHREAD))
+		return 0;
+	return fl_exit_common(task);
+}
+
+/*
+ * Kernels whose sched_process_exit has only the task (6.1 and others): signal->live was
+ * decremented before the tracepoint, so 0 means the last thread. Two threads dying
+ * together can both read 0; for a process that exec'd, only the one that removes its map
+ * entry reports; otherwise the agent drops the second report of the same image.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(fl_exit_legacy, struct task_struct *task)
+{
+	if ((task->flags & FL_PF_KTHREAD) || task->signal->live.counter != 0)
+		return 0;
+	return fl_exit_common(task);
+}
+
+/*
+ * Processes alive before we attached. The agent attaches the lifecycle programs first,
+ * sets seed_before_ns to that instant, then runs this iterator: a process started
+ * later has its fork in the ring buffer, one that exec'd later has its exec there.
  */
 SEC("iter/task")
 int fl_seed(struct bpf_iter__task *ctx)
@@ -188,24 +196,20 @@ int fl_seed(struct bpf_iter__task *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct fl_seed_event ev = {};
-	struct fl_proc_entry e = {};
+	struct fl_proc_entry *e;
 
 	if (!task)
 		return 0;
-	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid) ||
-	    (BPF_CORE_READ(task, flags) & FL_PF_KTHREAD))
+	if (task->pid != task->tgid || (task->flags & FL_PF_KTHREAD))
 		return 0;
-	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns());
+	if (fl_task_start_ns(task) >= seed_before_ns)
+		return 0;
+	fl_current_image(task, &ev.task.id, &e);
+	if (e)
+		return 0;
 	fl_fill_task(task, &ev.task);
-	ev.task.id.start_ns = ev.task.start_ns;
-	ev.task.id.tgid = ev.task.pid;
-	fl_lookup_image(BPF_CORE_READ(task, real_parent), &ev.task.parent_id, NULL,
-			&ev.task.flags, FL_TASK_PARENT_UNKNOWN);
-	e.id = ev.task.id;
-	e.parent = ev.task.parent_id;
-	e.cgroup_id = ev.task.cgroup_id;
-	if (bpf_map_update_elem(&live_procs, &ev.task.pid, &e, BPF_NOEXIST))
-		return 0; /* already known through fork/exec after attach */
+	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns());
+	fl_current_image(task->real_parent, &ev.task.parent_id, NULL);
 	bpf_seq_write(seq, &ev, sizeof(ev));
 	return 0;
 }

@@ -3,6 +3,12 @@
  * Reading a task's identity in the kernel: image ids, credentials, namespaces, cgroups.
  * Everything an exec or fork record needs is copied here, at the event, because by the
  * time userspace could look at /proc a 40 ms job is gone.
+ *
+ * Only tp_btf and iterator programs call these, where task pointers are BTF-typed: plain
+ * field loads (CO-RE relocated through vmlinux.h) become fault-safe PROBE_MEM loads,
+ * several times cheaper than one bpf_probe_read_kernel() call per field, which is what
+ * BPF_CORE_READ costs. BPF_CORE_READ remains where a direct load is not allowed
+ * (variable index into a flexible array).
  */
 #ifndef FL_TASK_BPF_H
 #define FL_TASK_BPF_H
@@ -16,37 +22,36 @@
 static __always_inline __u64 fl_task_start_ns(struct task_struct *task)
 {
 	/* start_boottime is CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns(). */
-	return BPF_CORE_READ(task, group_leader, start_boottime);
+	return task->group_leader->start_boottime;
 }
 
 /*
- * The current image id of process tgid: from the live map, or, for a process the map
- * does not hold (alive before we attached, evicted), derived from its start time exactly
- * as the seeding iterator derives it, so both agree on the id.
+ * The current image id of a process: its exec'd image from the live map, or, when it
+ * has not exec'd since we attached, the id derived from its start (see firstlight.h).
+ * With entry non-NULL, the map entry (or NULL) is returned there.
  */
-static __always_inline void fl_lookup_image(struct task_struct *task, struct fl_exec_id *id,
-					    struct fl_exec_id *parent, __u32 *flags, __u32 unknown_flag)
+static __always_inline void fl_current_image(struct task_struct *task, struct fl_exec_id *id,
+					     struct fl_proc_entry **entry)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 	struct fl_proc_entry *e = bpf_map_lookup_elem(&live_procs, &tgid);
 
+	if (entry)
+		*entry = e;
 	if (e) {
 		*id = e->id;
-		if (parent)
-			*parent = e->parent;
 		return;
 	}
 	id->start_ns = fl_task_start_ns(task);
 	id->tgid = tgid;
 	id->pad = 0;
-	*flags |= unknown_flag;
 }
 
 static __always_inline __u32 fl_ns_pid(struct task_struct *task)
 {
 	/* The leader's pid: tgid as the process's own namespace numbers it. */
-	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
 
 	/* numbers[] is a flexible array indexed by the pid's namespace depth. */
 	return BPF_CORE_READ(pid, numbers[level].nr);
@@ -54,34 +59,34 @@ static __always_inline __u32 fl_ns_pid(struct task_struct *task)
 
 static __always_inline void fl_read_namespaces(struct task_struct *task, struct fl_namespaces *ns)
 {
-	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
+	struct nsproxy *nsp = task->nsproxy;
 
 	/* The task's own pid namespace, not nsproxy->pid_ns_for_children. */
 	ns->pid = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
-	ns->mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
-	ns->net = BPF_CORE_READ(nsp, net_ns, ns.inum);
-	ns->uts = BPF_CORE_READ(nsp, uts_ns, ns.inum);
-	ns->ipc = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
-	ns->cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
-	ns->user = BPF_CORE_READ(task, real_cred, user_ns, ns.inum);
+	ns->mnt = nsp->mnt_ns->ns.inum;
+	ns->net = nsp->net_ns->ns.inum;
+	ns->uts = nsp->uts_ns->ns.inum;
+	ns->ipc = nsp->ipc_ns->ns.inum;
+	ns->cgroup = nsp->cgroup_ns->ns.inum;
+	ns->user = task->real_cred->user_ns->ns.inum;
 	ns->pad = 0;
 }
 
 static __always_inline void fl_read_creds(struct task_struct *task, struct fl_creds *c)
 {
-	const struct cred *cred = BPF_CORE_READ(task, real_cred);
+	const struct cred *cred = task->real_cred;
 
-	c->uid = BPF_CORE_READ(cred, uid.val);
-	c->gid = BPF_CORE_READ(cred, gid.val);
-	c->euid = BPF_CORE_READ(cred, euid.val);
-	c->egid = BPF_CORE_READ(cred, egid.val);
+	c->uid = cred->uid.val;
+	c->gid = cred->gid.val;
+	c->euid = cred->euid.val;
+	c->egid = cred->egid.val;
 	/* kernel_cap_t is { u64 val } since 6.3 and { u32 cap[2] } before: same 8 bytes. */
 	bpf_probe_read_kernel(&c->cap_effective, sizeof(c->cap_effective), &cred->cap_effective);
 	if (bpf_core_field_exists(task->loginuid)) {
-		c->auid = BPF_CORE_READ(task, loginuid.val);
-		c->sessionid = BPF_CORE_READ(task, sessionid);
+		c->auid = task->loginuid.val;
+		c->sessionid = task->sessionid;
 	} else { /* kernel without CONFIG_AUDITSYSCALL */
 		c->auid = (__u32)-1;
 		c->sessionid = (__u32)-1;
@@ -95,31 +100,29 @@ static __always_inline void fl_read_creds(struct task_struct *task, struct fl_cr
  */
 static __always_inline void fl_read_cgroups(struct task_struct *task, struct fl_task *t)
 {
-	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct css_set *cset = task->cgroups;
 	struct cgroup *v1 = NULL;
 
-	t->cgroup_id = BPF_CORE_READ(cset, dfl_cgrp, kn, id);
+	t->cgroup_id = cset->dfl_cgrp->kn->id;
 	t->cgroup_v1_id = 0;
 	t->cgroup_v1_name[0] = 0;
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
 		int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
-		v1 = BPF_CORE_READ(cset, subsys[idx], cgroup);
+		v1 = cset->subsys[idx]->cgroup;
 	}
 	/* The memory controller may live on cgroup2 (pure v2 host): then it names nothing new. */
-	if (v1 && BPF_CORE_READ(v1, root, hierarchy_id) != 0 &&
-	    BPF_CORE_READ(v1, kn, id) != t->cgroup_id) {
-		t->cgroup_v1_id = BPF_CORE_READ(v1, kn, id);
-		bpf_probe_read_kernel_str(t->cgroup_v1_name, sizeof(t->cgroup_v1_name),
-					  BPF_CORE_READ(v1, kn, name));
+	if (v1 && v1->root->hierarchy_id != 0 && v1->kn->id != t->cgroup_id) {
+		t->cgroup_v1_id = v1->kn->id;
+		bpf_probe_read_kernel_str(t->cgroup_v1_name, sizeof(t->cgroup_v1_name), v1->kn->name);
 	}
 }
 
 /* Everything but the image ids, which the caller decides. */
 static __always_inline void fl_fill_task(struct task_struct *task, struct fl_task *t)
 {
-	t->pid = BPF_CORE_READ(task, tgid);
-	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	t->pid = task->tgid;
+	t->ppid = task->real_parent->tgid;
 	t->ns_pid = fl_ns_pid(task);
 	t->start_ns = fl_task_start_ns(task);
 	fl_read_creds(task, &t->creds);

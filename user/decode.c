@@ -137,6 +137,12 @@ struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t 
 	return img;
 }
 
+/* Whether p is the process image id names (same start, so not an older pid user). */
+static int proc_is(const struct proc *p, const struct fl_exec_id *id)
+{
+	return p && p->id.start_ns == id->start_ns;
+}
+
 /* The parts of a Process record every body shares; strings point into bufs/img. */
 struct process_msg {
 	Firstlight__V1__Process p;
@@ -189,7 +195,7 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 	m->ns.cgroup = t->ns.cgroup;
 	m->p.namespaces = &m->ns;
 	m->p.flags = &m->flags;
-	m->flags.missing_parent = !!(t->flags & FL_TASK_PARENT_UNKNOWN);
+	m->flags.missing_parent = !proc_is(proctable__get(d->procs, t->parent_id.tgid), &t->parent_id);
 	if (img) {
 		m->p.binary = img->binary;
 		m->p.cwd = img->cwd;
@@ -239,11 +245,22 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	char replaced[EXEC_ID_STRLEN];
 	struct process_msg m;
 	struct proc_image *img;
+	struct fl_task task;
+	struct proc *self;
 	uint32_t flags = 0;
 
 	if (size < sizeof(*ev) ||
 	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
 		return -EINVAL;
+	task = ev->task;
+	/*
+	 * Lineage: for a process that had not exec'd, the kernel names its real parent's
+	 * image, which is the reaper after a reparenting; the fork we recorded names the
+	 * process that created it. Prefer that.
+	 */
+	self = proctable__get(d->procs, task.pid);
+	if (proc_is(self, &ev->replaced))
+		task.parent_id = self->parent;
 	if (ev->flags & (FL_EXEC_ARGS_TRUNCATED | FL_EXEC_ARGS_FAULT) || ev->args_size > ev->args_len)
 		flags |= IMG_ARGS_TRUNCATED;
 	if (ev->flags & FL_EXEC_BINARY_UNRESOLVED)
@@ -263,13 +280,13 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	if (img->flags & IMG_ARGS_TRUNCATED)
 		d->stats.args_truncated++;
 
-	fill_process(d, &m, &ev->task, img);
+	fill_process(d, &m, &task, img);
 	body.process = &m.p;
 	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
-	int terr = track(d, &ev->task, img, PROC_START_SEEN);
+	int terr = track(d, &task, img, PROC_START_SEEN);
 
 	return err ? err : terr;
 }
@@ -285,13 +302,17 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 
 	if (size < sizeof(*ev))
 		return -EINVAL;
+	/*
+	 * A process forked in the instant between attach and the seeding walk is both
+	 * seeded and forked: the seed record already describes it.
+	 */
+	if (proc_is(proctable__get(d->procs, ev->task.pid), &ev->task.id))
+		return 0;
 	/* The child runs what its parent ran when it forked: the parent's current image. */
 	parent = proctable__get(d->procs, ev->task.parent_id.tgid);
-	if (parent && parent->id.start_ns == ev->task.parent_id.start_ns)
+	if (proc_is(parent, &ev->task.parent_id))
 		img = proc_image__get(parent->image);
 	fill_process(d, &m, &ev->task, img);
-	if (!img)
-		m.flags.missing_parent = 1;
 	body.process = &m.p;
 	body.parent_exec_id = m.p.parent_exec_id;
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FORK;
@@ -300,6 +321,14 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	int terr = track(d, &ev->task, img, PROC_START_SEEN);
 
 	return err ? err : terr;
+}
+
+static int recently_exited(const struct decoder *d, const struct fl_exec_id *id)
+{
+	for (size_t i = 0; i < DECODER_RECENT_EXITS; i++)
+		if (d->recent_exits[i].tgid == id->tgid && d->recent_exits[i].start_ns == id->start_ns)
+			return 1;
+	return 0;
 }
 
 static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t size)
@@ -313,8 +342,12 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	if (size < sizeof(*ev))
 		return -EINVAL;
 	p = proctable__get(d->procs, ev->pid);
-	if (p && (p->id.start_ns != ev->id.start_ns))
+	if (!proc_is(p, &ev->id))
 		p = NULL; /* an entry of an older image: not this one's start */
+	if (!p && recently_exited(d, &ev->id)) {
+		d->stats.duplicate_exits++;
+		return 0; /* two threads reported the same end (kernels without group_dead) */
+	}
 	body.exec_id = exec_id__format(id, d->rec->boot_tag, &ev->id);
 	body.pid = ev->pid;
 	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
@@ -332,6 +365,7 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
 	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
 	proctable__remove(d->procs, ev->pid);
+	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = ev->id;
 	return err;
 }
 

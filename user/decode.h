@@ -19,13 +19,18 @@ struct decoder_stats {
 	uint64_t malformed;         /* events rejected by size checks */
 	uint64_t args_truncated;
 	uint64_t exits_without_start;
+	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
 };
+
+#define DECODER_RECENT_EXITS 32
 
 struct decoder {
 	struct recorder *rec;    /* not owned */
 	struct proctable *procs; /* not owned */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
 	struct decoder_stats stats;
+	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
+	unsigned int recent_next;
 	/* Reused per event, owned: */
 	char **argv;   /* args_max_count + 1 pointers */
 	char *arena;   /* escaped strings of one event */

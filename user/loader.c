@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "firstlight.skel.h"
+#include "clock.h"
 #include "loader.h"
 #include "log.h"
 
@@ -80,6 +82,37 @@ int loader__check_host(const char *btf_path)
 	return 0;
 }
 
+/*
+ * sched_process_exit gained a group_dead argument in recent kernels (6.18 has it, 6.1
+ * does not). Its BTF prototype says which one runs here: fl_exit uses the argument,
+ * fl_exit_legacy reads signal->live. Exactly one of them is loaded.
+ */
+static int choose_exit_variant(struct firstlight_bpf *skel, const char *btf_path)
+{
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id, has_group_dead = 0;
+
+	if (!btf) {
+		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : BTF_PATH, strerror(errno));
+		return -errno;
+	}
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, id);                       /* typedef */
+		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* pointer */
+		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* func proto */
+		/* (void *__data, struct task_struct *p, bool group_dead) */
+		has_group_dead = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
+	}
+	btf__free(btf);
+	bpf_program__set_autoload(skel->progs.fl_exit, has_group_dead);
+	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !has_group_dead);
+	log_debug("sched_process_exit %s group_dead: loading %s", has_group_dead ? "has" : "lacks",
+		  has_group_dead ? "fl_exit" : "fl_exit_legacy");
+	return 0;
+}
+
 int loader__start(struct loader *l, const struct loader_opts *opts)
 {
 	struct firstlight_bpf *skel;
@@ -104,7 +137,6 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	l->skel = skel;
 	skel->rodata->cfg_args_max = opts->args_max_bytes;
 	skel->rodata->cfg_wakeup_bytes = opts->wakeup_bytes;
-	skel->rodata->cfg_agent_tgid = (uint32_t)getpid();
 	err = bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.live_procs, opts->max_procs);
@@ -114,6 +146,9 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 		log_error("configuring maps failed: %s", strerror(-err));
 		goto fail;
 	}
+	err = choose_exit_variant(skel, opts->btf_path);
+	if (err)
+		goto fail;
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
 	bpf_program__set_autoattach(skel->progs.fl_seed, false);
 	err = firstlight_bpf__load(skel);
@@ -129,8 +164,10 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 		goto fail;
 	}
 	bpf_object__for_each_program(prog, skel->obj)
-		if (bpf_program__autoattach(prog))
+		if (bpf_program__autoload(prog) && bpf_program__autoattach(prog))
 			l->n_attached++;
+	/* From here on every new process has a fork event: the iterator skips those. */
+	skel->bss->seed_before_ns = clock__boot_ns();
 	return 0;
 fail:
 	loader__stop(l);
