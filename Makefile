@@ -20,7 +20,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test test-unit test-e2e test-asan check-tools bench
+.PHONY: all clean deps run test test-unit test-e2e test-asan test-fuzz check-tools bench
 
 all: $(BUILD)/firstlight
 
@@ -142,7 +142,7 @@ run:
 
 test:
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan
+	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -156,6 +156,10 @@ test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/asan/firstlight) HELPERS=$(abspath $(BUILD)/helpers) \
 		FL_E2E_QUICK=1 tests/e2e/run.sh
 
+# A short fuzzing run of every decoder of untrusted input; `make fuzz` runs longer.
+test-fuzz:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
 bench: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)scripts/bench.sh
 
@@ -163,3 +167,39 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (added with tests/fuzz): libFuzzer + ASan/UBSan on the segment reader -------
+# `make fuzz` builds build/fuzz/fuzz_reader and runs it for FUZZ_SECONDS from the seeds in
+# tests/fuzz/corpus/; new inputs go to build/fuzz/corpus/, crashes to build/fuzz/crash-*.
+FUZZ_SECONDS ?= 30
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wno-missing-field-initializers -D_GNU_SOURCE -I user -I bpf -I $(BUILD)/proto -MMD -MP
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo -lprotobuf-c -lz)
+
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_reader
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/user/%.o: user/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Wno-unused-parameter $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segment_reader.o \
+		$(BUILD)/fuzz/proto/firstlight.pb-c.o
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)

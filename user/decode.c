@@ -249,7 +249,9 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	struct proc *self;
 	uint32_t flags = 0;
 
-	if (size < sizeof(*ev) ||
+	/* Each length within what the kernel can send, and all of them within the event. */
+	if (size < sizeof(*ev) || ev->binary_len > FL_PATH_MAX || ev->cwd_len > FL_PATH_MAX ||
+	    ev->args_len > FL_ARGS_MAX ||
 	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
 		return -EINVAL;
 	task = ev->task;
@@ -325,6 +327,8 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 
 static int recently_exited(const struct decoder *d, const struct fl_exec_id *id)
 {
+	if (!id->tgid)
+		return 0; /* empty slots of the ring are all-zero ids */
 	for (size_t i = 0; i < DECODER_RECENT_EXITS; i++)
 		if (d->recent_exits[i].tgid == id->tgid && d->recent_exits[i].start_ns == id->start_ns)
 			return 1;
@@ -392,8 +396,11 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	default:
 		err = -EINVAL;
 	}
+	/* Decoded is decoded, whether or not the sink then took the record. */
 	if (err == -EINVAL)
 		d->stats.malformed++;
+	else if (err == -ENOMEM)
+		d->stats.nomem++;
 	else
 		d->stats.events[hdr->type]++;
 	return err;

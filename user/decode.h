@@ -17,6 +17,7 @@
 struct decoder_stats {
 	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
 	uint64_t malformed;         /* events rejected by size checks */
+	uint64_t nomem;             /* events not recorded for want of memory */
 	uint64_t args_truncated;
 	uint64_t exits_without_start;
 	uint64_t duplicate_exits; /* second report of one process end (older kernels) */

@@ -24,10 +24,14 @@ int exec_id__parse(const char *s, uint32_t *boot_tag, struct fl_exec_id *id)
 	unsigned long tag, tgid;
 	char *end;
 
+	/* Exactly what exec_id__format writes: 8 lowercase hex digits, no sign or 0x. */
+	for (int i = 0; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return -EINVAL;
+	if (s[8] != ':')
+		return -EINVAL;
 	errno = 0;
 	tag = strtoul(s, &end, 16);
-	if (end - s != 8 || *end != ':' || tag > UINT32_MAX)
-		return -EINVAL;
 	s = end + 1;
 	if (*s < '0' || *s > '9')
 		return -EINVAL;

@@ -100,6 +100,8 @@ void proctable__free(struct proctable *pt)
 
 struct proc *proctable__get(struct proctable *pt, uint32_t tgid)
 {
+	if (!tgid)
+		return NULL; /* 0 marks a free slot; no process has it */
 	for (size_t i = slot_of(pt, tgid);; i = (i + 1) & (pt->cap - 1)) {
 		if (pt->slots[i].tgid == tgid)
 			return &pt->slots[i];
@@ -138,6 +140,10 @@ struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err)
 
 	if (p)
 		return p;
+	if (!tgid) {
+		*err = -EINVAL;
+		return NULL;
+	}
 	if ((pt->count + 1) * 2 > pt->cap && (*err = grow(pt)))
 		return NULL;
 	for (i = slot_of(pt, tgid); pt->slots[i].tgid; i = (i + 1) & (pt->cap - 1))

@@ -30,6 +30,8 @@ struct segment_reader {
 	char err[256];
 };
 
+static int reserve(struct segment_reader *r, size_t extra);
+
 struct segment_reader *segment_reader__open(const char *path)
 {
 	struct segment_reader *r = calloc(1, sizeof(*r));
@@ -43,6 +45,12 @@ struct segment_reader *segment_reader__open(const char *path)
 
 		free(r);
 		errno = e;
+		return NULL;
+	}
+	/* Allocated up front: the framing code may then always point into buf. */
+	if (reserve(r, IN_CHUNK)) {
+		segment_reader__close(r);
+		errno = ENOMEM;
 		return NULL;
 	}
 	return r;
@@ -174,10 +182,18 @@ static int fill(struct segment_reader *r)
 
 static int detect(struct segment_reader *r)
 {
-	ssize_t got = read_in(r, r->in, 2);
+	ssize_t got = 0;
 
-	if (got < 0)
-		return fail(r, (int)got, "read: %s", strerror((int)-got));
+	/* Two bytes tell gzip from raw; a pipe may deliver them one at a time. */
+	while (got < 2) {
+		ssize_t n = read_in(r, r->in + got, (size_t)(2 - got));
+
+		if (n < 0)
+			return fail(r, (int)n, "read: %s", strerror((int)-n));
+		if (n == 0)
+			break;
+		got += n;
+	}
 	if (got == 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
 		r->gzip = 1;
 		/* windowBits 15 + 32: accept gzip or zlib headers. */
