@@ -12,12 +12,15 @@
 #include <linux/types.h>
 #endif
 
-/* Event types (fl_event_hdr.type) and index of the per-type drop counters. */
+/*
+ * Event types (fl_event_hdr.type) and index of the per-type drop counters.
+ * Ranges: 1-4 processes, 5-9 cgroups/workloads, 10-19 network.
+ */
 #define FL_EV_EXEC 1
 #define FL_EV_FORK 2
 #define FL_EV_EXIT 3
 #define FL_EV_SEED 4 /* a pre-existing process, written by the task iterator */
-#define FL_EV_MAX 5
+#define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
 #define FL_ARGS_MAX 32768        /* bytes of argv copied, power of two */
