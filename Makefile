@@ -31,7 +31,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: $(BPFTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib || { echo "error: libbpf >= 1.1, libprotobuf-c or zlib missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib or jansson missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
 deps:
@@ -66,7 +66,7 @@ $(BUILD)/proto/firstlight.pb-c.c $(BUILD)/proto/firstlight.pb-c.h &: proto/first
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE \
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c) -lelf -lz -lm
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib jansson 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
@@ -168,21 +168,27 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# ---- fuzzing (added with tests/fuzz): libFuzzer + ASan/UBSan on the segment reader -------
-# `make fuzz` builds build/fuzz/fuzz_reader and runs it for FUZZ_SECONDS from the seeds in
-# tests/fuzz/corpus/; new inputs go to build/fuzz/corpus/, crashes to build/fuzz/crash-*.
+# ---- fuzzing (added with tests/fuzz): libFuzzer + ASan/UBSan on untrusted-input decoders --
+# `make fuzz` builds and runs each target for FUZZ_SECONDS: fuzz_reader (segment reader)
+# from the seeds in tests/fuzz/corpus/, new inputs to build/fuzz/corpus/, crashes to
+# build/fuzz/crash-*; fuzz_oci (OCI config.json) from tests/fuzz/corpus_oci/, new inputs
+# to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -I user -I bpf -I $(BUILD)/proto -MMD -MP
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo -lprotobuf-c -lz)
+FUZZ_OCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_reader
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/oci- $(BUILD)/fuzz/corpus_oci \
+		tests/fuzz/corpus_oci
 
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
 	$(call msg,CC-FUZZ,$@)
@@ -203,3 +209,8 @@ $(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segmen
 		$(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+
+$(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/oci.o $(BUILD)/fuzz/user/cgpath.o \
+		$(BUILD)/fuzz/user/utf8.o
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_OCI_LIBS)

@@ -23,19 +23,28 @@ static __always_inline void fl_count_drop(__u32 type, __u64 now)
 	c->last_ns = now;
 }
 
-/* data points at an event that starts with struct fl_event_hdr, size bytes long. */
-static __always_inline long fl_emit(void *data, __u64 size)
+/*
+ * data points at an event that starts with struct fl_event_hdr, size bytes long.
+ * urgent: wake the agent now (rare events it must act on at once, such as a new
+ * container's cgroup, whose bundle may be gone 10 ms later).
+ */
+static __always_inline long fl_emit_wake(void *data, __u64 size, int urgent)
 {
 	struct fl_event_hdr *hdr = data;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	long err;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	err = bpf_ringbuf_output(&events, data, size, flags);
 	if (err)
 		fl_count_drop(hdr->type < FL_EV_MAX ? hdr->type : 0, hdr->boot_ns);
 	return err;
+}
+
+static __always_inline long fl_emit(void *data, __u64 size)
+{
+	return fl_emit_wake(data, size, 0);
 }
 
 #endif /* FL_EMIT_BPF_H */

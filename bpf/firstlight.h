@@ -20,6 +20,9 @@
 #define FL_EV_FORK 2
 #define FL_EV_EXIT 3
 #define FL_EV_SEED 4 /* a pre-existing process, written by the task iterator */
+#define FL_EV_CGROUP_MKDIR 5
+#define FL_EV_CGROUP_RMDIR 6
+#define FL_EV_CGROUP_ATTACH 7
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
@@ -29,6 +32,7 @@
 #define FL_NAME_MAX 256          /* one path component, power of two */
 #define FL_PATH_DEPTH 48         /* components walked before giving up */
 #define FL_CGROUP_NAME_MAX 128   /* v1 cgroup leaf name, with NUL */
+#define FL_CGROUP_PATH_MAX 1024  /* cgroup path from the hierarchy root, with NUL */
 
 /* fl_exec_event.flags */
 #define FL_EXEC_ARGS_TRUNCATED (1u << 0)   /* argv longer than the byte limit */
@@ -127,6 +131,27 @@ struct fl_exit_event {
 	__u64 cgroup_id;
 	__u32 flags;     /* FL_EXIT_* */
 	__u32 pad;
+};
+
+/* fl_cgroup_event.flags */
+#define FL_CGROUP_PATH_TRUNCATED (1u << 0)
+
+/*
+ * A cgroup made, removed, or a process moved into one; followed directly by the path
+ * (path_len bytes with its NUL) from the hierarchy's root. The actor is the process that
+ * did it (mkdir, rmdir or the write to cgroup.procs): for a container, the runtime.
+ */
+struct fl_cgroup_event {
+	struct fl_event_hdr hdr;
+	__u64 cgroup_id;     /* the directory's kernfs id (inode) */
+	__u64 parent_id;     /* its parent's, 0 for a root */
+	struct fl_exec_id actor;
+	__u32 actor_euid;
+	__u32 hierarchy_id;  /* 0: cgroup2; else a v1 hierarchy */
+	__u32 level;         /* depth below the root */
+	__u32 pid;           /* attach: the process moved (tgid), else 0 */
+	__u32 path_len;
+	__u32 flags;         /* FL_CGROUP_* */
 };
 
 /* Value of the per-CPU drop counter array, indexed by event type. */

@@ -62,4 +62,18 @@ struct {
 	__type(value, struct fl_exec_scratch);
 } exec_scratch SEC(".maps") __weak;
 
+/* Scratch for cgroup events (path up to FL_CGROUP_PATH_MAX): tracepoints run with
+ * preemption disabled, so a per-CPU slot is ours for the whole handler. */
+struct fl_cgroup_scratch {
+	struct fl_cgroup_event ev;
+	char path[FL_CGROUP_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fl_cgroup_scratch);
+} cgroup_scratch SEC(".maps") __weak;
+
 #endif /* FL_MAPS_BPF_H */

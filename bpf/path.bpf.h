@@ -22,6 +22,32 @@ struct fl_path_walk {
 	int resolved;
 };
 
+/*
+ * The file itself is the top of its tree: the root "/", or a file on no path at all (a
+ * memfd such as "memfd:crun", or the detached bind mount of its own binary that runc and
+ * crun re-exec from). For the latter its name is the best description, unresolved.
+ */
+static __always_inline long fl_path_top(struct fl_path_walk *w, struct dentry *dentry)
+{
+	struct qstr name = BPF_CORE_READ(dentry, d_name);
+	__u32 len = name.len, off;
+	char first = 0;
+
+	bpf_probe_read_kernel(&first, 1, name.name);
+	if (len == 1 && first == '/') {
+		w->resolved = 1;
+		return 1;
+	}
+	if (len == 0 || len >= FL_NAME_MAX)
+		return 1;
+	off = (FL_PATH_MAX - 1 - len) & (FL_PATH_MAX - 1);
+	barrier_var(len);
+	len &= FL_NAME_MAX - 1;
+	bpf_probe_read_kernel(&w->buf[off], len, name.name);
+	w->off = off;
+	return 1;
+}
+
 static long fl_path_step(__u32 i, struct fl_path_walk *w)
 {
 	/* Locals, not w->x inside BPF_CORE_READ: that would relocate our own struct too. */
@@ -43,6 +69,8 @@ static long fl_path_step(__u32 i, struct fl_path_walk *w)
 			w->vfsmnt = &mnt_parent->mnt;
 			return 0;
 		}
+		if (w->off == FL_PATH_MAX - 1)
+			return fl_path_top(w, dentry);
 		w->resolved = 1; /* the root of this mount namespace */
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #define FL_TASK_BPF_H
 
 #include "maps.bpf.h"
+#include "core_fixes.bpf.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 

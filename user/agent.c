@@ -9,13 +9,16 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -54,6 +57,8 @@ struct agent {
 	struct recorder rec;
 	struct proctable *procs;
 	struct decoder dec;
+	struct resolver *resolver;
+	struct workloads *workloads;
 	struct fl_drop_counter drops_reported[FL_EV_MAX];
 	uint64_t drops_total;
 	int epfd, sigfd, timerfd;
@@ -242,6 +247,55 @@ static void report_drops(struct agent *a)
 	}
 }
 
+/* The namespace inode of /proc/PID/ns/NAME, 0 if it cannot be read. */
+static uint32_t ns_inode(const char *pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, name);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* Where cgroup2 is mounted: /sys/fs/cgroup/unified on hybrid hosts, else /sys/fs/cgroup. */
+static const char *cgroup2_root(void)
+{
+	struct statfs sf;
+
+	if (!statfs("/sys/fs/cgroup/unified", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	if (!statfs("/sys/fs/cgroup", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup";
+	return NULL;
+}
+
+static int start_workloads(struct agent *a)
+{
+	struct workloads_opts wo = { .rec = &a->rec, .procs = a->procs };
+	struct statfs sf;
+	int err;
+
+	a->resolver = resolver__new();
+	if (!a->resolver) {
+		log_error("starting the identity resolver: %s", strerror(errno));
+		return -errno;
+	}
+	wo.resolver = a->resolver;
+	/* The host's namespaces: pid 1's when we may read them, else our own (hostPID). */
+	wo.host_mnt_ns = ns_inode("1", "mnt") ?: ns_inode("self", "mnt");
+	wo.host_pid_ns = ns_inode("self", "pid");
+	a->workloads = workloads__new(&wo);
+	if (!a->workloads)
+		return -ENOMEM;
+	err = workloads__scan(a->workloads, cgroup2_root(),
+			      !statfs("/sys/fs/cgroup/memory", &sf) && sf.f_type == CGROUP_SUPER_MAGIC
+				      ? "/sys/fs/cgroup/memory" : NULL);
+	if (err)
+		log_warn("scanning existing cgroups: %s", strerror(-err));
+	decoder__set_workloads(&a->dec, a->workloads);
+	return 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
@@ -264,6 +318,7 @@ static void tick(struct agent *a)
 	uint64_t now = clock__mono_ns();
 
 	drain(a);
+	workloads__tick(a->workloads);
 	if (now - a->last_flush_ns >= (uint64_t)a->opts.flush_ms * 1000000) {
 		a->last_flush_ns = now;
 		wallclock__sync(&a->rec.clock);
@@ -289,8 +344,6 @@ static int setup_loop(struct agent *a)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -308,6 +361,9 @@ static int setup_loop(struct agent *a)
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev))
 		return -errno;
 	ev.data.fd = ring_buffer__epoll_fd(a->ring);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = resolver__fd(a->resolver);
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	return 0;
@@ -342,7 +398,11 @@ static int run_loop(struct agent *a)
 					return -errno;
 				tick(a);
 			} else if (fd == ring_epfd) {
-				drain(a); /* a forced wake-up: the ring is filling */
+				/* A forced wake-up: the ring is filling, or a cgroup was made. */
+				drain(a);
+				workloads__poll_resolver(a->workloads);
+			} else if (fd == resolver__fd(a->resolver)) {
+				workloads__poll_resolver(a->workloads);
 			}
 		}
 	}
@@ -367,6 +427,8 @@ static void agent_free(struct agent *a)
 {
 	ring_buffer__free(a->ring);
 	loader__stop(&a->loader);
+	resolver__free(a->resolver); /* joins the worker before what it reads goes */
+	workloads__free(a->workloads);
 	decoder__fini(&a->dec);
 	proctable__free(a->procs);
 	sink__free(a->sink);
@@ -389,6 +451,19 @@ int agent__main(int argc, char **argv)
 		return 2;
 	/* A reader that goes away (a closed pipe) is a sink loss to count, not our death. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGINT and SIGTERM arrive through a signalfd: blocked here, before any thread
+	 * starts (threads inherit the mask), or one of them would take the default action.
+	 */
+	{
+		sigset_t mask;
+
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		if (pthread_sigmask(SIG_BLOCK, &mask, NULL))
+			return 1;
+	}
 	/* Before touching the data dir: a missing capability is the first thing to say. */
 	if (loader__check_host(a.opts.btf_path))
 		return 1;
@@ -449,6 +524,9 @@ int agent__main(int argc, char **argv)
 		log_error("ring buffer: %s", strerror(errno));
 		goto out;
 	}
+	err = start_workloads(&a);
+	if (err)
+		goto out;
 	err = setup_loop(&a);
 	if (err) {
 		log_error("event loop set-up: %s", strerror(-err));
@@ -473,6 +551,7 @@ int agent__main(int argc, char **argv)
 
 	/* Stop: take everything the kernel still holds, account for it, then close. */
 	drain(&a);
+	workloads__stop(a.workloads);
 	report_drops(&a);
 	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	if (a.opts.ready_file)

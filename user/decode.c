@@ -1,5 +1,7 @@
 /* Kernel events to records; see decode.h. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,11 @@ int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *pro
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+void decoder__set_workloads(struct decoder *d, struct workloads *w)
+{
+	d->workloads = w;
 }
 
 void decoder__fini(struct decoder *d)
@@ -151,6 +158,7 @@ struct process_msg {
 	char exec_id[EXEC_ID_STRLEN];
 	char parent_exec_id[EXEC_ID_STRLEN];
 	char cgroup_v1_name[4 * FL_CGROUP_NAME_MAX + 1];
+	char workload_key[WORKLOAD_KEY_MAX];
 };
 
 static void fill_process(struct decoder *d, struct process_msg *m, const struct fl_task *t,
@@ -195,6 +203,8 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 	m->ns.cgroup = t->ns.cgroup;
 	m->p.namespaces = &m->ns;
 	m->p.flags = &m->flags;
+	snprintf(m->workload_key, sizeof(m->workload_key), "cgroup:%" PRIu64, (uint64_t)t->cgroup_id);
+	m->p.workload_key = m->workload_key;
 	m->flags.missing_parent = !proc_is(proctable__get(d->procs, t->parent_id.tgid), &t->parent_id);
 	if (img) {
 		m->p.binary = img->binary;
@@ -216,9 +226,28 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 	}
 }
 
+/*
+ * Counts the process in its workload (whose STARTED record, if new, goes out first) and
+ * sets the record's workload key. Returns the sandbox the process is in, 0 if none.
+ */
+static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct fl_task *t,
+			  int is_exec, const struct proc_image *creator, uint64_t boot_ns)
+{
+	struct proc *p = proctable__get(d->procs, t->pid);
+	uint64_t prev = 0;
+
+	if (!d->workloads)
+		return 0;
+	/* The same process seen again (its exec after its fork): its sandbox so far. */
+	if (p && p->start_ns == t->start_ns)
+		prev = p->sandbox;
+	return workloads__on_process(d->workloads, t, is_exec, creator, prev, boot_ns,
+				     m->workload_key);
+}
+
 /* Records the task as the current image of its process; takes img's reference. */
 static int track(struct decoder *d, const struct fl_task *t, struct proc_image *img,
-		 uint32_t flags)
+		 uint32_t flags, uint64_t sandbox)
 {
 	int err = 0;
 	struct proc *p = proctable__upsert(d->procs, t->pid, &err);
@@ -233,6 +262,9 @@ static int track(struct decoder *d, const struct fl_task *t, struct proc_image *
 	p->start_ns = t->start_ns;
 	p->cgroup_id = t->cgroup_id;
 	p->last_seen_mono_ns = clock__mono_ns();
+	p->sandbox = sandbox;
+	p->euid = t->creds.euid;
+	p->mnt_ns = t->ns.mnt;
 	proc__set_image(p, img);
 	return 0;
 }
@@ -283,12 +315,15 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 		d->stats.args_truncated++;
 
 	fill_process(d, &m, &task, img);
+	/* What ran before the exec (the fork image) made this process: it names sandboxes. */
+	uint64_t sandbox = attribute(d, &m, &task, 1, proc_is(self, &ev->replaced) ? self->image : NULL,
+				     ev->hdr.boot_ns);
 	body.process = &m.p;
 	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
-	int terr = track(d, &task, img, PROC_START_SEEN);
+	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
 
 	return err ? err : terr;
 }
@@ -315,12 +350,13 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	if (proc_is(parent, &ev->task.parent_id))
 		img = proc_image__get(parent->image);
 	fill_process(d, &m, &ev->task, img);
+	uint64_t sandbox = attribute(d, &m, &ev->task, 0, img, ev->hdr.boot_ns);
 	body.process = &m.p;
 	body.parent_exec_id = m.p.parent_exec_id;
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FORK;
 	rec.fork = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
-	int terr = track(d, &ev->task, img, PROC_START_SEEN);
+	int terr = track(d, &ev->task, img, PROC_START_SEEN, sandbox);
 
 	return err ? err : terr;
 }
@@ -367,10 +403,22 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
 	rec.exit = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->workloads)
+		workloads__on_exit(d->workloads, ev->cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
 	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
 	proctable__remove(d->procs, ev->pid);
 	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = ev->id;
 	return err;
+}
+
+static int handle_cgroup(struct decoder *d, const struct fl_cgroup_event *ev, size_t size)
+{
+	if (size < sizeof(*ev) || ev->path_len < 1 || ev->path_len > FL_CGROUP_PATH_MAX ||
+	    ev->path_len > size - sizeof(*ev))
+		return -EINVAL;
+	if (d->workloads)
+		workloads__on_cgroup(d->workloads, ev, (const char *)(ev + 1));
+	return 0;
 }
 
 int decoder__handle(struct decoder *d, const void *data, size_t size)
@@ -392,6 +440,11 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 		break;
 	case FL_EV_EXIT:
 		err = handle_exit(d, data, size);
+		break;
+	case FL_EV_CGROUP_MKDIR:
+	case FL_EV_CGROUP_RMDIR:
+	case FL_EV_CGROUP_ATTACH:
+		err = handle_cgroup(d, data, size);
 		break;
 	default:
 		err = -EINVAL;
@@ -415,12 +468,13 @@ int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc
 
 	fill_process(d, &m, &ev->task, img);
 	m.flags.pre_existing = 1;
+	uint64_t sandbox = attribute(d, &m, &ev->task, 0, NULL, ev->hdr.boot_ns);
 	body.process = &m.p;
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
 	d->stats.events[FL_EV_SEED]++;
-	int terr = track(d, &ev->task, img, PROC_PRE_EXISTING);
+	int terr = track(d, &ev->task, img, PROC_PRE_EXISTING, sandbox);
 
 	return err ? err : terr;
 }

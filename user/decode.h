@@ -13,6 +13,7 @@
 #include "firstlight.h"
 #include "proctable.h"
 #include "record.h"
+#include "workload.h"
 
 struct decoder_stats {
 	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
@@ -28,6 +29,7 @@ struct decoder_stats {
 struct decoder {
 	struct recorder *rec;    /* not owned */
 	struct proctable *procs; /* not owned */
+	struct workloads *workloads; /* not owned; NULL: keys only, no Workload records */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
 	struct decoder_stats stats;
 	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
@@ -41,6 +43,8 @@ struct decoder {
 int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
 		  uint32_t args_max_count);
 void decoder__fini(struct decoder *d);
+/* Attributes processes to workloads (and lets cgroup events reach them). */
+void decoder__set_workloads(struct decoder *d, struct workloads *w);
 
 /* Decodes one ring-buffer event. 0, or -EINVAL for a malformed event (counted). */
 int decoder__handle(struct decoder *d, const void *data, size_t size);

@@ -49,6 +49,9 @@ struct proc {
 	uint64_t start_ns;
 	uint64_t cgroup_id;
 	uint64_t last_seen_mono_ns; /* for the sweep of processes whose exit we missed */
+	uint64_t sandbox;           /* the sandbox workload it is in (workload.c), 0 if none */
+	uint32_t euid;
+	uint32_t mnt_ns;            /* to tell a runtime on the host from one in a container */
 	struct proc_image *image;   /* owned reference, may be NULL */
 };
 

@@ -26,11 +26,11 @@ bundle_make() {
 	local dir=$1 args=$2 ann=${3:-'{}'}
 	mkdir -p "$dir"
 	[ -d "$T/rootfs" ] || "$FL_ROOTFS_SCRIPT" "$T/rootfs" || return 1
-	ln -sfn "$T/rootfs" "$dir/rootfs"
 	(cd "$dir" && runc spec) || return 1
-	jq --argjson a "$args" --argjson ann "$ann" '
+	# One read-only rootfs shared by every bundle of the test (runc wants a real dir).
+	jq --argjson a "$args" --argjson ann "$ann" --arg root "$T/rootfs" '
 		.process.terminal = false | .process.args = $a | .annotations = $ann |
-		.root.readonly = true |
+		.root.path = $root | .root.readonly = true |
 		.linux.namespaces |= map(select(.type != "network"))' \
 		"$dir/config.json" >"$dir/config.json.new" && mv "$dir/config.json.new" "$dir/config.json"
 }

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel drift, all in one place: each struct flavour names the kernels that have it.
+ * libbpf strips the ___suffix and relocates against whichever shape this kernel has.
+ */
+#ifndef FL_CORE_FIXES_BPF_H
+#define FL_CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+
+/* Before 6.15 kernfs_node.parent was a plain pointer; 6.15 renamed it __parent (RCU). */
+struct kernfs_node___pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *fl_kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(struct kernfs_node___pre615, parent))
+		return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+	return BPF_CORE_READ(kn, __parent);
+}
+
+#endif /* FL_CORE_FIXES_BPF_H */
