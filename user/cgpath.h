@@ -2,7 +2,8 @@
  * What a cgroup2 path says about its workload, from the naming conventions of container
  * runtimes, Kubernetes and systemd. A path is a claim, not proof: any process allowed to
  * make a cgroup can name it like a container (see workload.c for how claims are checked).
- * Every id taken from a path is validated here (container ids: 64 hex; pod uids: UUID)
+ * Every id taken from a path is validated here (container ids: 64 hex; pod uids: UUID,
+ * or 32 hex for static pods)
  * and stored normalised, so it is safe to build a path from afterwards.
  */
 #ifndef FL_CGPATH_H

@@ -28,7 +28,8 @@ struct oci_identity {
 /*
  * Reads bundle_dir/config.json. owner_uid: besides root, the uid allowed to own the
  * directory and file ((uid_t)-1: root only). 0 or -errno (-ENOENT missing, -EPERM wrong
- * owner or a symlink, -EFBIG too large, -EBADMSG not JSON / not an OCI config).
+ * owner, a symlink or not a regular file, -ENOTDIR, -EINVAL a relative bundle, -EFBIG too
+ * large, -EBADMSG not JSON / not an OCI config).
  */
 int oci__read_bundle(const char *bundle_dir, uid_t owner_uid, struct oci_identity *out);
 
@@ -38,7 +39,8 @@ int oci__parse_config(const char *json, size_t len, struct oci_identity *out);
 /*
  * The bundle dir recorded in a runtime's state: runc's <root>/<id>/state.json
  * (config.labels "bundle=...") or crun's <root>/<id>/status ("bundle"). root NULL means
- * the runtime's default (/run/runc, /run/crun). 0 or -errno.
+ * the runtime's default (/run/runc, /run/crun). 0 or -errno (also -EOPNOTSUPP for
+ * another runtime, -EINVAL for an id that does not validate, -ENAMETOOLONG).
  */
 int oci__bundle_from_state(const char *runtime, const char *root, const char *id,
 			   char *bundle, size_t bundle_len);
