@@ -1,0 +1,64 @@
+/*
+ * Prometheus metrics for alerting on telemetry gaps, served over HTTP (libmicrohttpd) on
+ * its own thread. The agent publishes a snapshot of its counters on every tick; a scrape
+ * renders the latest snapshot, so the consumer never waits on a scrape and a scrape never
+ * sees a half-updated set. Text exposition format 0.0.4, path /metrics.
+ * Errors: NULL with *err = -errno from metrics__start; every other call cannot fail.
+ */
+#ifndef FL_METRICS_H
+#define FL_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firstlight.h"
+
+/* Order of the Gap.Kind enum (1..7), index 0 unused. */
+#define METRICS_GAP_KINDS 8
+/* Order of the Event body cases we count: see metrics_record_kind_name(). */
+enum metrics_record_kind {
+	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
+	MR_KINDS
+};
+
+struct metrics_snapshot {
+	uint64_t records[MR_KINDS];             /* records written, by kind */
+	uint64_t drops[FL_EV_MAX];              /* kernel events lost, by event type */
+	uint64_t gaps[METRICS_GAP_KINDS];       /* gap records, by Gap.Kind */
+	uint64_t unattributed_workloads;
+	uint64_t blind_workloads;
+	uint64_t sink_lost;                     /* records a sink discarded */
+	uint64_t malformed_events;
+	uint64_t live_processes;
+	uint64_t live_workloads;
+	double ring_fill_ratio;                 /* 0..1 */
+	double last_heartbeat_seconds;          /* unix time of the last heartbeat record */
+	double start_seconds;                   /* unix time the agent started */
+	char version[32];
+	char node[256];
+	char run_id[40];
+};
+
+/* Names for labels. */
+const char *metrics_record_kind_name(enum metrics_record_kind k); /* "exec", ... */
+const char *metrics_event_type_name(unsigned int type);            /* "exec", ..., "unknown" */
+const char *metrics_gap_kind_name(unsigned int kind);              /* "ring_buffer_drop", ... */
+
+struct metrics;
+
+/*
+ * Starts serving on addr ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"; port 0 picks
+ * a free port). Returns NULL with *err = -errno (bad address, port in use: -EADDRINUSE).
+ */
+struct metrics *metrics__start(const char *addr, int *err);
+/* The port actually bound (useful with port 0). */
+int metrics__port(const struct metrics *m);
+/* Replaces the snapshot scrapes render (copied). */
+void metrics__publish(struct metrics *m, const struct metrics_snapshot *s);
+/* Stops the server; NULL-safe. */
+void metrics__stop(struct metrics *m);
+
+/* Renders s in the Prometheus text format into buf; returns the length or -ENOSPC. */
+int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len);
+
+#endif
