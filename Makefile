@@ -20,7 +20,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test test-unit test-e2e test-asan test-fuzz check-tools bench
+.PHONY: all clean deps run static test test-unit test-e2e test-asan test-fuzz test-kernel check-tools bench
 
 all: $(BUILD)/firstlight
 
@@ -66,7 +66,10 @@ $(BUILD)/proto/firstlight.pb-c.c $(BUILD)/proto/firstlight.pb-c.h &: proto/first
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE \
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib jansson 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm
+PKGS := libbpf libprotobuf-c zlib jansson
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm
+# The same libraries as archives (-static), with the private dependencies they need.
+STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null) $(LIBS)
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
@@ -91,6 +94,14 @@ $(BUILD)/o/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
 $(BUILD)/firstlight: $(OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+# ---- static build: one self-contained binary (the BPF object is in the skeleton) --------
+# For machines with nothing installed, such as the kernel test's initramfs.
+static: $(BUILD)/firstlight-static
+
+$(BUILD)/firstlight-static: $(OBJS)
+	$(call msg,LD-STAT,$@)
+	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
 
 # ---- sanitizer build: the same sources under ASan + UBSan -------------------------------
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -132,6 +143,11 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+
+$(BUILD)/helpers-static/%: tests/helpers/%.c
+	$(call msg,CC-STAT,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
 
 # The README's quick start: install what is missing, build, run on the default output
 # with the live JSON view.
