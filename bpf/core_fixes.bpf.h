@@ -21,4 +21,16 @@ static __always_inline struct kernfs_node *fl_kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ(kn, __parent);
 }
 
+/*
+ * The error of a map update or delete, for comparing with a negative errno. The verifier
+ * turns these helpers into direct calls of the map's own op, and before 6.4 those
+ * returned int (kernel commit d7ba4cc900bf, "bpf: return long from bpf_map_ops funcs"):
+ * the error arrives zero-extended, so on 6.1 -EEXIST reads as 4294967279 in a 64-bit
+ * compare. The low 32 bits, sign-extended, are right on every kernel.
+ */
+static __always_inline int fl_map_err(long ret)
+{
+	return (int)ret;
+}
+
 #endif /* FL_CORE_FIXES_BPF_H */
