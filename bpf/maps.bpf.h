@@ -39,6 +39,20 @@ struct {
 	__type(value, struct fl_proc_entry);
 } live_procs SEC(".maps") __weak;
 
+/*
+ * Processes whose exit was reported, on kernels whose sched_process_exit has no
+ * group_dead (fl_exit_legacy; 6.1): process id (leader start, tgid) -> 1. Several threads
+ * can see signal->live == 0; the one whose BPF_NOEXIST insert succeeds reports. Nobody
+ * removes entries: an entry matters only while the threads of one dying process race, LRU
+ * recycles it long after. Not created on kernels with group_dead (the agent decides).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fl_exec_id);
+	__type(value, __u32);
+} exit_claims SEC(".maps") __weak;
+
 /* Events that could not be queued, per CPU and event type; read (never reset) by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -10,6 +10,7 @@
 #include "path.bpf.h"
 
 #define FL_SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+#define FL_EEXIST 17                    /* include/uapi/asm-generic/errno-base.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -175,14 +176,27 @@ int BPF_PROG(fl_exit, struct task_struct *task, bool group_dead)
 
 /*
  * Kernels whose sched_process_exit has only the task (6.1 and others): signal->live was
- * decremented before the tracepoint, so 0 means the last thread. Two threads dying
- * together can both read 0; for a process that exec'd, only the one that removes its map
- * entry reports; otherwise the agent drops the second report of the same image.
+ * decremented before the tracepoint, so 0 means the process is ending. But each thread
+ * decrements live early in do_exit() and reaches the tracepoint only after exit_mm(), so
+ * a thread still on its way (one that was just joined, or one of an exit_group()) reads 0
+ * as well as the last one. Seen on 6.1 under qemu: a joined thread reported the exit
+ * again after the main thread had removed the map entry, with the pre-exec image id,
+ * which the agent took for another image. The first thread to claim the process in
+ * exit_claims reports; the others return.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(fl_exit_legacy, struct task_struct *task)
 {
+	struct fl_exec_id proc = {};
+	__u32 one = 1;
+
 	if ((task->flags & FL_PF_KTHREAD) || task->signal->live.counter != 0)
+		return 0;
+	proc.start_ns = fl_task_start_ns(task);
+	proc.tgid = task->tgid;
+	/* Only "already claimed" stops us: a failed insert of another kind (no memory)
+	 * must not lose the exit, at worst the agent sees it twice. */
+	if (fl_map_err(bpf_map_update_elem(&exit_claims, &proc, &one, BPF_NOEXIST)) == -FL_EEXIST)
 		return 0;
 	return fl_exit_common(task);
 }

@@ -108,6 +108,8 @@ static int choose_exit_variant(struct firstlight_bpf *skel, const char *btf_path
 	btf__free(btf);
 	bpf_program__set_autoload(skel->progs.fl_exit, has_group_dead);
 	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !has_group_dead);
+	/* Only the legacy variant deduplicates its threads' reports through exit_claims. */
+	bpf_map__set_autocreate(skel->maps.exit_claims, !has_group_dead);
 	log_debug("sched_process_exit %s group_dead: loading %s", has_group_dead ? "has" : "lacks",
 		  has_group_dead ? "fl_exit" : "fl_exit_legacy");
 	return 0;
