@@ -588,8 +588,11 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	struct run *r = &s->runs[run];
 	int live = 0, err;
 
-	qsort(r->beats, r->n_beats, sizeof(*r->beats), cmp_beat);
-	qsort(r->lost, r->n_lost, sizeof(*r->lost), cmp_range);
+	/* qsort's pointer must not be NULL, even for no elements. */
+	if (r->n_beats > 1)
+		qsort(r->beats, r->n_beats, sizeof(*r->beats), cmp_beat);
+	if (r->n_lost > 1)
+		qsort(r->lost, r->n_lost, sizeof(*r->lost), cmp_range);
 	if (!r->stopped && r->started && env && env->run_is_live)
 		live = env->run_is_live(env->ctx, r->pid, r->boot_id, r->started_boot_ns) > 0;
 	s->st.live_runs += (size_t)live;
@@ -693,7 +696,8 @@ int gapscan__finish(struct gapscan *s, const struct gapscan_env *env)
 		w->pub.run_id = s->runs[w->pub.run].id;
 		w->pub.node = s->runs[w->pub.run].node;
 	}
-	qsort(s->rows, s->n_rows, sizeof(*s->rows), cmp_row);
+	if (s->n_rows > 1)
+		qsort(s->rows, s->n_rows, sizeof(*s->rows), cmp_row);
 cleanup:
 	free(keys);
 	free(rank);
