@@ -117,6 +117,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+# fl-segtool writes and rewrites segments (gzip).
+HELPER_LIBS := -lz
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC-TEST,$@)
@@ -131,7 +133,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread $(HELPER_LIBS)
 
 # The README's quick start: install what is missing, build, run on the default output
 # with the live JSON view.

@@ -48,7 +48,6 @@ struct row {
 	struct gap_row pub;
 	size_t added;       /* insertion order: the last tie-breaker, for a stable listing */
 	size_t rank;        /* of its run */
-	uint64_t record_ns; /* recorded: the Gap record's own time */
 };
 
 struct gapscan {
@@ -356,7 +355,7 @@ static int add_recorded(struct gapscan *s, size_t run, const Firstlight__V1__Eve
 	w->pub.last_seq = gap->last_seq;
 	w->pub.seq = ev->seq;
 	w->pub.file = file_name(s, s->cur_file);
-	w->record_ns = ev->time_unix_nano;
+	w->pub.record_ns = ev->time_unix_nano;
 	return row_commit(s, w, gap->workload_key, gap->event_type, gap->reason,
 			  gap->previous_run_id, dup_str(gap->detail));
 }
@@ -630,7 +629,7 @@ static uint64_t sort_time(const struct row *w)
 		return w->pub.start_ns;
 	if (w->pub.end_ns)
 		return w->pub.end_ns;
-	return w->record_ns ? w->record_ns : UINT64_MAX;
+	return w->pub.record_ns ? w->pub.record_ns : UINT64_MAX;
 }
 
 static int cmp_row(const void *a, const void *b)

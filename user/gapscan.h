@@ -53,6 +53,7 @@ struct gap_row {
 	uint64_t first_seq;    /* records missing (sink loss, sequence hole); 0: n/a */
 	uint64_t last_seq;
 	uint64_t seq;          /* recorded: seq of the Gap record itself */
+	uint64_t record_ns;    /* recorded: time of the Gap record itself */
 	const char *event_type;
 	const char *reason;
 	const char *previous_run_id;

@@ -538,6 +538,7 @@ static void test_recorded_gap(void **state)
 	assert_string_equal(w->run_id, "r1");
 	assert_string_equal(w->node, "node-1");
 	assert_int_equal(w->seq, 2);
+	assert_int_equal(w->record_ns, AT(4));
 	assert_int_equal(w->cgroup_id, 77);
 	assert_int_equal(w->start_ns, AT(2));
 	assert_int_equal(w->end_ns, AT(3));
