@@ -664,7 +664,7 @@ static void usage(FILE *f)
 		"                     no longer runs here (checked by the pid and boot id it started with)\n"
 		"Gap ranges a SINK_LOSS record accounts for are not reported again as holes.\n"
 		"\n"
-		"  --json             one JSON object per gap and line, instead of the table\n"
+		"  --json             one JSON object per gap and line, instead of the table (--text)\n"
 		"  --fail-on KINDS    exit 3 when a listed gap has one of these kinds (comma-separated,\n"
 		"                     case-insensitive, repeatable):\n"
 		"                     any",
@@ -892,8 +892,9 @@ int cmd_gaps__main(int argc, char **argv)
 		if (err == -ENOMEM)
 			goto nomem;
 		if (err)
-			status = 1;
+			status = 1; /* logged; what was read of it still counts */
 	}
+	err = 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	env.now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	if (gapscan__finish(s, &env))
