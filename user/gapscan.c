@@ -16,7 +16,7 @@ struct span {
 	size_t file_lo; /* input of the record lo: where a hole before it shows */
 };
 
-/* An agent record (heartbeat, start, stop): proof that the agent's loop ran then. */
+/* A heartbeat or the STOPPED record: proof that the agent's loop ran then. */
 struct beat {
 	uint64_t seq, t;
 	size_t file;
@@ -412,7 +412,9 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 			return 0;
 		if (ev->agent->state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
 			r->stopped = 1;
-		} else if (ev->agent->state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED) {
+			return beat_add(r, ev->seq, t, s->cur_file);
+		}
+		if (ev->agent->state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED) {
 			char *boot = dup_str(ev->agent->boot_id);
 
 			if (!boot)
@@ -423,7 +425,12 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 			r->pid = ev->agent->pid;
 			r->started_boot_ns = ev->boot_nano;
 		}
-		return beat_add(r, ev->seq, t, s->cur_file);
+		/*
+		 * STARTED is no beat: the agent records pre-existing processes after it and
+		 * only then starts its heartbeat clock, so on a large node the first heartbeat
+		 * comes late by design.
+		 */
+		return 0;
 	case FIRSTLIGHT__V1__EVENT__BODY_GAP:
 		return ev->gap ? add_recorded(s, run, ev) : 0;
 	default:

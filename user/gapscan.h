@@ -4,8 +4,8 @@
  * and, at the end, adds the holes it can prove from the records themselves:
  *   SEQUENCE_HOLE      seq numbers missing inside a run (seq counts 1, 2, 3... per run);
  *   MISSING_BEGINNING  a run whose lowest seq read is not 1 (its start pruned or deleted);
- *   HEARTBEAT_MISSING  more than two heartbeat intervals between consecutive agent
- *                      records (heartbeats, start, stop) of a run;
+ *   HEARTBEAT_MISSING  more than two heartbeat intervals between consecutive heartbeats
+ *                      of a run (or its last one and its STOPPED record);
  *   UNCLEAN_END        a run without its STOPPED record (crash, kill -9, power loss) and
  *                      whose agent is not running any more.
  * Memory grows with runs, holes, heartbeats and gap records, never with the number of

@@ -4,7 +4,8 @@
 # kind, recorded gaps, a hostile detail, --since/--until, --json through jq), exit
 # statuses (--fail-on, damage, usage), then the real agent: a clean run has no detected
 # gap, a batch deleted from a copy of its segment is an exact SEQUENCE_HOLE, a live run
-# is not an unclean end, and kill -9 is one.
+# is not an unclean end, an agent stopped (SIGSTOP) for 3 s with 1 s heartbeats is a
+# HEARTBEAT_MISSING, and kill -9 is an UNCLEAN_END.
 . "$(dirname "$0")/../lib/e2e.sh"
 
 SEG="$HELPERS/fl-segtool"
@@ -216,6 +217,35 @@ gaps --json --fail-on SEQUENCE_HOLE "$T/copy"
 check "hole: --fail-on" 3 "$RC"
 check "hole: json" "$first $last $((last - first + 1)) $t_before $t_after" \
 	"$(jq -r 'select(.kind == "SEQUENCE_HOLE") | "\(.firstSeq) \(.lastSeq) \(.count) \(.startUnixNano) \(.endUnixNano)"' "$T/out")"
+
+# A stalled agent: SIGSTOP for three heartbeat intervals is one HEARTBEAT_MISSING,
+# between the heartbeats around the stall.
+rm -rf "$T/data"
+agent_start --heartbeat-interval 1
+# heartbeats_on_disk N: at least N heartbeat records are readable.
+heartbeats_on_disk() {
+	[ "$("$FIRSTLIGHT" read "$T/data" 2>/dev/null | grep -c '"heartbeat"')" -ge "$1" ]
+}
+wait_for 10 heartbeats_on_disk 1 || fail "no heartbeat"
+kill -STOP "$AGENT_PID"
+sleep 3.5 # the stall itself (not a wait for a condition)
+kill -CONT "$AGENT_PID"
+n=$("$FIRSTLIGHT" read "$T/data" 2>/dev/null | grep -c '"heartbeat"')
+wait_for 10 heartbeats_on_disk $((n + 1)) || fail "no heartbeat after the stall"
+agent_stop
+# Consecutive heartbeats (and STOPPED) more than 2 s apart, by seq.
+stall=$(q -r '[.[] | select(.heartbeat or .agent.state == "STOPPED")
+	| {s: (.seq | tonumber), t: .timeUnixNano}] | sort_by(.s) as $b
+	| range(1; $b | length) | select(($b[.].t | tonumber) - ($b[. - 1].t | tonumber) > 2e9)
+	| "\($b[. - 1].t) \($b[.].t)"')
+check "stall: one window in the records" 1 "$(echo "$stall" | grep -c .)"
+read -r t1 t2 <<<"$stall"
+gaps --json --fail-on heartbeat_missing "$T/data"
+check "stall: exit status" 3 "$RC"
+check "stall: the one detected gap" "HEARTBEAT_MISSING $t1 $t2 $(((t2 - t1 + 999999999) / 1000000000 - 1))" \
+	"$(jq -r 'select(.source == "detected") | "\(.kind) \(.startUnixNano) \(.endUnixNano) \(.count)"' "$T/out")"
+check "stall: detail" true "$(jq 'select(.source == "detected") | .detail
+	| test("^no heartbeat for [0-9]+(\\.[0-9]+)?s \\(interval 1s\\) between seq [0-9]+ and seq [0-9]+$")' "$T/out")"
 
 # kill -9: the run ends without STOPPED, reported from its last record's time.
 rm -rf "$T/data"

@@ -423,6 +423,33 @@ static void test_heartbeat_missing(void **state)
 	gapscan__free(s);
 }
 
+static void test_heartbeat_after_start(void **state)
+{
+	struct gapscan *s = scan();
+
+	(void)state;
+	/* Seeding a large node between STARTED and the first heartbeat is no stall. */
+	agent(s, "r1", 1, AT(0), STARTED);
+	plain_range(s, "r1", 2, 40);
+	beat(s, "r1", 41, AT(45), 10 * SEC);
+	beat(s, "r1", 42, AT(55), 10 * SEC);
+	agent(s, "r1", 43, AT(56), STOPPED);
+	finish(s);
+	assert_int_equal(gapscan__count(s), 0);
+	gapscan__free(s);
+
+	/* The last heartbeat to the STOPPED record is checked. */
+	s = scan();
+	beat(s, "r1", 1, AT(0), 10 * SEC);
+	agent(s, "r1", 2, AT(21), STOPPED);
+	finish(s);
+	assert_int_equal(gapscan__count(s), 1);
+	assert_int_equal(row(s, 0)->kind, GAPSCAN_HEARTBEAT_MISSING);
+	assert_int_equal(row(s, 0)->end_ns, AT(21));
+	assert_int_equal(row(s, 0)->count, 2);
+	gapscan__free(s);
+}
+
 static void test_heartbeat_needs_interval(void **state)
 {
 	struct gapscan *s = scan();
@@ -869,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_unclean_end),
 		cmocka_unit_test(test_live_run),
 		cmocka_unit_test(test_heartbeat_missing),
+		cmocka_unit_test(test_heartbeat_after_start),
 		cmocka_unit_test(test_heartbeat_needs_interval),
 		cmocka_unit_test(test_heartbeat_by_seq),
 		cmocka_unit_test(test_sink_loss_accounts_for_holes),
