@@ -475,7 +475,7 @@ int cmd_gaps__render_json(struct json_buf *out, const struct gap_row *g)
 	err = err ?: put_u64(out, "endUnixNano", g->end_ns, g->end_ns != 0);
 	err = err ?: put_u64(out, "count", g->count, g->has_count);
 	err = err ?: put_u64(out, "firstSeq", g->first_seq, g->first_seq != 0);
-	err = err ?: put_u64(out, "lastSeq", g->last_seq, g->first_seq != 0);
+	err = err ?: put_u64(out, "lastSeq", g->last_seq, g->last_seq != 0);
 	err = err ?: put_opt_str(out, "eventType", g->event_type);
 	err = err ?: put_opt_str(out, "reason", g->reason);
 	err = err ?: put_opt_str(out, "previousRunId", g->previous_run_id);

@@ -836,6 +836,7 @@ static void test_render_json(void **state)
 	(void)state;
 	a.workload = "cgroup:4021";
 	a.previous_run_id = "run-0";
+	a.first_seq = 41; /* as SENSOR_DOWN: the previous run's last seq, no range */
 	assert_int_equal(cmd_gaps__render_json(&out, &a), 0);
 	assert_int_equal(cmd_gaps__render_json(&out, &b), 0);
 	assert_int_equal(cmd_gaps__render_json(&out, &c), 0);
@@ -844,7 +845,7 @@ static void test_render_json(void **state)
 		"\"seq\":\"9\",\"workload\":\"cgroup:4021\",\"cgroupId\":\"4021\","
 		"\"start\":\"2023-11-14T22:13:20.000000000Z\",\"end\":\"2023-11-14T22:13:20.000000000Z\","
 		"\"startUnixNano\":\"1700000000000000000\",\"endUnixNano\":\"1700000000000000000\","
-		"\"count\":\"1200\",\"firstSeq\":null,\"lastSeq\":null,\"eventType\":\"exec\","
+		"\"count\":\"1200\",\"firstSeq\":\"41\",\"lastSeq\":null,\"eventType\":\"exec\","
 		"\"reason\":\"ring-full\",\"previousRunId\":\"run-0\","
 		"\"detail\":\"evil\\u001b[31m \\\\xff\",\"file\":\"d/seg-1.seg.gz\"}\n"
 		"{\"source\":\"detected\",\"kind\":\"SEQUENCE_HOLE\",\"node\":\"n1\",\"runId\":\"run-a\","
