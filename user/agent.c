@@ -631,6 +631,9 @@ int agent__main(int argc, char **argv)
 		log_error("ready file %s: %s", a.opts.ready_file, strerror(-err));
 		goto out;
 	}
+	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
+	heartbeat(&a);
+	a.sink->flush(a.sink);
 	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = clock__mono_ns();
 	err = run_loop(&a);
 
