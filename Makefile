@@ -149,7 +149,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 $(BUILD)/helpers-static/%: tests/helpers/%.c
 	$(call msg,CC-STAT,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -static -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+	$(Q)$(CC) -static -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread $(HELPER_LIBS)
 
 # The README's quick start: install what is missing, build, run on the default output
 # with the live JSON view.
