@@ -118,6 +118,14 @@ export FIRSTLIGHT=$FIRSTLIGHT_STATIC HELPERS
 . "$here/tests/lib/e2e.sh"
 
 v() { sed -n "s/^FL-KT-VAR $1=//p" "$console" | tail -1; }
+# finish (tests/lib/e2e.sh) reports and exits; the summary line goes last, so that it
+# closes `make test`'s output in the usual "N passed, N failed" form.
+kt_finish() {
+	(finish)
+	local rc=$?
+	echo "kernel-test: $((CHECKS - FAILS < 0 ? 0 : CHECKS - FAILS)) passed, $FAILS failed"
+	exit "$rc"
+}
 sed -n 's/^FL-KT-LOG //p' "$console" >"$T/agent.err"
 sed -n '/^FL-KT-RECORDS-BEGIN$/,/^FL-KT-RECORDS-END$/p' "$console" | sed '1d;$d' >"$T/records.jsonl"
 
@@ -128,7 +136,7 @@ if ! grep -q '^FL-KT-DONE$' "$console"; then
 	# The agent ran with -v: when a program was rejected, its stderr ends with libbpf's
 	# copy of the verifier log and the failing program's name.
 	grep -v '^FL-KT-VAR' "$console" | tail -60 | sed 's/^/    /' >&2
-	finish
+	kt_finish
 fi
 
 check "agent loaded the legacy exit variant" 1 \
@@ -216,4 +224,4 @@ check "cgroup: parent is the root (kernfs_node.parent before 6.15)" 1 \
 boot_s=$(v boot_s) ready_s=$(v ready_s) done_s=$(v done_s)
 echo "  guest: kernel up ${boot_s}s, agent ready ${ready_s}s, workloads done ${done_s}s (guest clock);" \
 	"qemu ${boot_ms} ms, test $(elapsed) ms"
-finish
+kt_finish
