@@ -31,7 +31,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: $(BPFTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib or jansson missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson or libmicrohttpd missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
 deps:
@@ -66,7 +66,7 @@ $(BUILD)/proto/firstlight.pb-c.c $(BUILD)/proto/firstlight.pb-c.h &: proto/first
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE \
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib jansson 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libprotobuf-c zlib jansson libmicrohttpd 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson -lmicrohttpd) -lelf -lz -lm -lpthread
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
