@@ -74,11 +74,9 @@ static const char *const event_type_names[FL_EV_MAX] = {
 	[FL_EV_FORK] = "fork",
 	[FL_EV_EXIT] = "exit",
 	[FL_EV_SEED] = "seed",
-#ifdef FL_EV_CGROUP_MKDIR
 	[FL_EV_CGROUP_MKDIR] = "cgroup_mkdir",
 	[FL_EV_CGROUP_RMDIR] = "cgroup_rmdir",
 	[FL_EV_CGROUP_ATTACH] = "cgroup_attach",
-#endif
 #ifdef FL_EV_TCP
 	[FL_EV_TCP] = "tcp",
 	[FL_EV_UDP] = "udp",
