@@ -6,6 +6,7 @@ BPFTOOL ?= bpftool
 PROTOC_C ?= protoc-c
 CC ?= gcc
 PKG_CONFIG ?= pkg-config
+PROMTOOL ?= promtool
 
 BUILD := build
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -20,7 +21,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test test-unit test-e2e test-asan test-fuzz check-tools bench
+.PHONY: all clean deps run test test-unit test-e2e test-asan test-fuzz test-rules check-tools bench
 
 all: $(BUILD)/firstlight
 
@@ -142,7 +143,7 @@ run:
 
 test:
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz
+	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz test-rules
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -155,6 +156,14 @@ test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)
 	$(Q)tests/run-unit.sh $(SAN_UNIT_BINS)
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/asan/firstlight) HELPERS=$(abspath $(BUILD)/helpers) \
 		FL_E2E_QUICK=1 tests/e2e/run.sh
+
+# The Prometheus alerting rules in deploy/: syntax and PromQL (check), then the rule unit
+# tests that fire and do not fire each alert on synthetic series (test).
+RULES := deploy/prometheus/firstlight-rules.yml
+test-rules:
+	$(Q)command -v $(PROMTOOL) >/dev/null || { echo "error: $(PROMTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PROMTOOL) check rules $(RULES)
+	$(Q)$(PROMTOOL) test rules $(RULES:.yml=.test.yml)
 
 # A short fuzzing run of every decoder of untrusted input; `make fuzz` runs longer.
 test-fuzz:
