@@ -118,6 +118,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+# fl-segtool writes and rewrites segments (gzip).
+HELPER_LIBS := -lz
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC-TEST,$@)
@@ -132,7 +134,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread $(HELPER_LIBS)
 
 # The README's quick start: install what is missing, build, run on the default output
 # with the live JSON view.
@@ -181,7 +183,9 @@ clean:
 # `make fuzz` builds and runs each target for FUZZ_SECONDS: fuzz_reader (segment reader)
 # from the seeds in tests/fuzz/corpus/, new inputs to build/fuzz/corpus/, crashes to
 # build/fuzz/crash-*; fuzz_oci (OCI config.json) from tests/fuzz/corpus_oci/, new inputs
-# to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*.
+# to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*; fuzz_gaps (records through
+# `firstlight gaps`' scanner and renderers) from tests/fuzz/corpus_gaps/, new inputs to
+# build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
@@ -191,13 +195,16 @@ FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo
 FUZZ_OCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/oci- $(BUILD)/fuzz/corpus_oci \
 		tests/fuzz/corpus_oci
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_gaps -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/gaps- $(BUILD)/fuzz/corpus_gaps \
+		tests/fuzz/corpus_gaps
 
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
 	$(call msg,CC-FUZZ,$@)
@@ -218,6 +225,13 @@ $(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segmen
 		$(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+
+$(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/gapscan.o \
+		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o \
+		$(BUILD)/fuzz/user/segment_reader.o $(BUILD)/fuzz/user/json.o $(BUILD)/fuzz/user/log.o \
+		$(BUILD)/fuzz/user/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)
 
 $(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/oci.o $(BUILD)/fuzz/user/cgpath.o \
 		$(BUILD)/fuzz/user/utf8.o

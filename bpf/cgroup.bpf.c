@@ -43,6 +43,7 @@ static __always_inline int fl_cgroup_emit(__u16 type, struct cgroup *cgrp, const
 	ev->hdr.type = type;
 	ev->hdr.boot_ns = bpf_ktime_get_boot_ns();
 	ev->cgroup_id = cgrp->kn->id;
+	ev->hdr.cgroup_id = ev->cgroup_id;
 	/* kernfs_node.parent became __parent in 6.15: read whichever this kernel has. */
 	parent = fl_kn_parent(cgrp->kn);
 	ev->parent_id = parent ? BPF_CORE_READ(parent, id) : 0;

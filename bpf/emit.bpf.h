@@ -10,17 +10,35 @@
 
 #include "maps.bpf.h"
 
-static __always_inline void fl_count_drop(__u32 type, __u64 now)
+static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
 {
 	struct fl_drop_counter *c = bpf_map_lookup_elem(&drops, &type);
+	struct fl_cgroup_drops *cg, zero = {};
 
-	if (!c)
+	if (c) {
+		/* Per-CPU value: no other writer, plain stores are enough. */
+		if (!c->count)
+			c->first_ns = now;
+		c->count++;
+		c->last_ns = now;
+	}
+	if (type >= FL_EV_MAX)
 		return;
-	/* Per-CPU value: no other writer, plain stores are enough. */
-	if (!c->count)
-		c->first_ns = now;
-	c->count++;
-	c->last_ns = now;
+	cg = bpf_map_lookup_elem(&cgroup_drops, &cgroup_id);
+	if (!cg) {
+		bpf_map_update_elem(&cgroup_drops, &cgroup_id, &zero, BPF_NOEXIST);
+		cg = bpf_map_lookup_elem(&cgroup_drops, &cgroup_id);
+		if (!cg)
+			return; /* still counted per CPU: the agent charges it to "unknown" */
+	}
+	/* Shared between CPUs: atomic adds; the window bounds are best effort. */
+	if (!cg->first_ns)
+		cg->first_ns = now;
+	/* Bound checked on the register that indexes (barrier_var), as the verifier wants. */
+	barrier_var(type);
+	if (type < FL_EV_MAX)
+		__sync_fetch_and_add(&cg->count[type], 1);
+	cg->last_ns = now;
 }
 
 /*
@@ -34,11 +52,15 @@ static __always_inline long fl_emit_wake(void *data, __u64 size, int urgent)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	long err;
 
-	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (avail > ring_peak_bytes)
+		ring_peak_bytes = avail;
+	if (urgent || avail >= cfg_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	err = bpf_ringbuf_output(&events, data, size, flags);
 	if (err)
-		fl_count_drop(hdr->type < FL_EV_MAX ? hdr->type : 0, hdr->boot_ns);
+		fl_count_drop(hdr->type < FL_EV_MAX ? hdr->type : 0, hdr->boot_ns, hdr->cgroup_id);
 	return err;
 }
 

@@ -67,6 +67,7 @@ struct fl_event_hdr {
 	__u16 pad;
 	__u32 size;   /* bytes of the whole event, header included */
 	__u64 boot_ns; /* bpf_ktime_get_boot_ns() when the event was built */
+	__u64 cgroup_id; /* the workload it is about: a lost event is charged to it */
 };
 
 struct fl_creds {
@@ -152,6 +153,13 @@ struct fl_cgroup_event {
 	__u32 pid;           /* attach: the process moved (tgid), else 0 */
 	__u32 path_len;
 	__u32 flags;         /* FL_CGROUP_* */
+};
+
+/* Value of the per-cgroup drop map: what a workload lost, by event type. */
+struct fl_cgroup_drops {
+	__u64 count[FL_EV_MAX];
+	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop */
+	__u64 last_ns;
 };
 
 /* Value of the per-CPU drop counter array, indexed by event type. */

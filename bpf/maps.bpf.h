@@ -17,6 +17,9 @@ const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up a
 
 /* Set by the agent after attach, before the seeding iterator runs (bss, writable). */
 __u64 seed_before_ns __weak = 0;
+/* Highest ring-buffer fill seen at an emit since the agent last reset it (a gauge: racy
+ * updates between CPUs only blur it). */
+__u64 ring_peak_bytes __weak = 0;
 
 /* Every kernel event for the agent. Sized by the agent (--ring-size) before load. */
 struct {
@@ -43,6 +46,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fl_drop_counter);
 } drops SEC(".maps") __weak;
+
+/*
+ * Events that could not be queued, per workload (cgroup2 id): so a gap names the
+ * workload it blinded. Written only on the drop path; read (never reset) by the agent.
+ * LRU: a flood of dying cgroups cannot block new ones; the per-CPU totals above still
+ * count everything, and the agent charges what no entry holds to "workload unknown".
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct fl_cgroup_drops);
+} cgroup_drops SEC(".maps") __weak;
 
 /*
  * Scratch for exec events, far larger than the 512-byte BPF stack. One slot per CPU,

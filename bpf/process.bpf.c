@@ -13,12 +13,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now)
+static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now,
+				   __u64 cgroup_id)
 {
 	hdr->type = type;
 	hdr->pad = 0;
 	hdr->size = size;
 	hdr->boot_ns = now;
+	hdr->cgroup_id = cgroup_id;
 }
 
 /*
@@ -36,7 +38,7 @@ int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	fl_fill_task(child, &ev.task);
 	/* The child's start is the fork instant: no clock read needed. */
-	fl_hdr(&ev.hdr, FL_EV_FORK, sizeof(ev), ev.task.start_ns);
+	fl_hdr(&ev.hdr, FL_EV_FORK, sizeof(ev), ev.task.start_ns, ev.task.cgroup_id);
 	ev.task.id.start_ns = ev.task.start_ns;
 	ev.task.id.tgid = ev.task.pid;
 	/* The creator is the lineage parent, also under CLONE_PARENT where ppid differs. */
@@ -125,7 +127,7 @@ int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	size = sizeof(*ev) + off + ev->args_len;
 	if (size > sizeof(*ev) + sizeof(s->data))
 		return 0; /* cannot happen: the bounds above hold */
-	fl_hdr(&ev->hdr, FL_EV_EXEC, size, now);
+	fl_hdr(&ev->hdr, FL_EV_EXEC, size, now, ev->task.cgroup_id);
 	fl_emit(ev, size);
 	return 0;
 }
@@ -144,7 +146,8 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 			return 0;
 		ev.flags |= FL_EXIT_EXECED;
 	}
-	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns());
+	ev.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns(), ev.cgroup_id);
 	ev.pid = tgid;
 	/* What wait() will report: the group exit code, or the leader's own. */
 	if (sig->flags & FL_SIGNAL_GROUP_EXIT)
@@ -152,7 +155,6 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 	else
 		ev.status = task->group_leader->exit_code;
 	ev.start_ns = fl_task_start_ns(task);
-	ev.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	fl_emit(&ev, sizeof(ev));
 	return 0;
 }
@@ -208,7 +210,7 @@ int fl_seed(struct bpf_iter__task *ctx)
 	if (e)
 		return 0;
 	fl_fill_task(task, &ev.task);
-	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns());
+	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns(), ev.task.cgroup_id);
 	fl_current_image(task->real_parent, &ev.task.parent_id, NULL);
 	bpf_seq_write(seq, &ev, sizeof(ev));
 	return 0;

@@ -27,11 +27,14 @@
 #include "agent.h"
 #include "clock.h"
 #include "decode.h"
+#include "drops.h"
+#include "gaps.h"
 #include "loader.h"
 #include "log.h"
 #include "procscan.h"
 #include "proctable.h"
 #include "record.h"
+#include "runstate.h"
 #include "sink.h"
 #include "version.h"
 
@@ -47,6 +50,7 @@ struct agent_opts {
 	uint32_t max_procs;
 	uint32_t drain_ms;
 	uint32_t flush_ms;
+	uint32_t heartbeat_s;
 };
 
 struct agent {
@@ -59,15 +63,14 @@ struct agent {
 	struct decoder dec;
 	struct resolver *resolver;
 	struct workloads *workloads;
-	struct fl_drop_counter drops_reported[FL_EV_MAX];
-	uint64_t drops_total;
+	struct gaps *gaps;
+	struct drops *drops;
+	struct runstate state; /* ours, as written to the data dir */
 	int epfd, sigfd, timerfd;
 	uint64_t last_flush_ns;
 	uint64_t last_sweep_ns;
-};
-
-static const char *const event_type_name[FL_EV_MAX] = {
-	[FL_EV_EXEC] = "exec", [FL_EV_FORK] = "fork", [FL_EV_EXIT] = "exit", [FL_EV_SEED] = "seed",
+	uint64_t last_heartbeat_ns;
+	double ring_fill;      /* peak fill ratio over the last heartbeat interval */
 };
 
 static void usage(FILE *f)
@@ -84,6 +87,7 @@ static void usage(FILE *f)
 		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
 		"  --drain-ms N          ring drain interval (default 10)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
+		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
 		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
 		"  -v, --verbose         debug output, including libbpf's\n",
 		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
@@ -117,7 +121,7 @@ bad:
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
-	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF };
+	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -130,6 +134,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "drain-ms", required_argument, NULL, O_DRAIN },
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
 		{ "btf", required_argument, NULL, O_BTF },
+		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -145,6 +150,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.max_procs = 65536,
 		.drain_ms = 10,
 		.flush_ms = 100,
+		.heartbeat_s = 10,
 	};
 	optind = 1;
 	opterr = 0; /* our own one-line message instead of getopt's */
@@ -173,6 +179,9 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_DRAIN: err = parse_size("--drain-ms", optarg, 1, 1000, &o->drain_ms); break;
 		case O_FLUSH: err = parse_size("--flush-ms", optarg, 1, 60000, &o->flush_ms); break;
 		case O_BTF: o->btf_path = optarg; break;
+		case O_HEARTBEAT:
+			err = parse_size("--heartbeat-interval", optarg, 1, 3600, &o->heartbeat_s);
+			break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		default:
@@ -203,48 +212,11 @@ static int emit_lifecycle(struct agent *a, int state)
 	body.boot_id = a->rec.boot_id;
 	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
 		body.records = a->rec.seq + 1; /* this record included */
-		body.drops = a->drops_total;
+		body.drops = drops__total(a->drops);
 	}
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
 	ev.agent = &body;
 	return recorder__emit(&a->rec, &ev, 0);
-}
-
-/*
- * Turns new kernel drops into gap records: one per event type that lost events since
- * the last check, with the count and the window in which they were lost.
- */
-static void report_drops(struct agent *a)
-{
-	struct fl_drop_counter now[FL_EV_MAX];
-
-	if (loader__read_drops(&a->loader, now))
-		return;
-	for (int t = 0; t < FL_EV_MAX; t++) {
-		Firstlight__V1__Gap gap = FIRSTLIGHT__V1__GAP__INIT;
-		Event ev = FIRSTLIGHT__V1__EVENT__INIT;
-		struct fl_drop_counter *was = &a->drops_reported[t];
-		char detail[128];
-		uint64_t n = now[t].count - was->count;
-
-		if (!n)
-			continue;
-		gap.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP;
-		gap.count = n;
-		gap.event_type = (char *)(event_type_name[t] ? event_type_name[t] : "unknown");
-		/* The window: from the first drop not yet reported to the latest one. */
-		gap.start_time_unix_nano = wallclock__unix_ns(&a->rec.clock,
-							      was->count ? was->last_ns : now[t].first_ns);
-		gap.end_time_unix_nano = wallclock__unix_ns(&a->rec.clock, now[t].last_ns);
-		snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: ring buffer full", n,
-			 gap.event_type);
-		gap.detail = detail;
-		ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
-		ev.gap = &gap;
-		recorder__emit(&a->rec, &ev, 0);
-		a->drops_total += n;
-		*was = now[t];
-	}
 }
 
 /* The namespace inode of /proc/PID/ns/NAME, 0 if it cannot be read. */
@@ -275,6 +247,11 @@ static int start_workloads(struct agent *a)
 	struct statfs sf;
 	int err;
 
+	a->gaps = gaps__new(&a->rec);
+	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
+	if (!a->drops)
+		return -ENOMEM;
+	wo.gaps = a->gaps;
 	a->resolver = resolver__new();
 	if (!a->resolver) {
 		log_error("starting the identity resolver: %s", strerror(errno));
@@ -293,7 +270,101 @@ static int start_workloads(struct agent *a)
 	if (err)
 		log_warn("scanning existing cgroups: %s", strerror(-err));
 	decoder__set_workloads(&a->dec, a->workloads);
+	gaps__set_workloads(a->gaps, a->workloads);
 	return 0;
+}
+
+/* Writes our run's state to the data dir (not in --stdout mode: there is none). */
+static void save_state(struct agent *a, int clean)
+{
+	uint64_t now = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
+	int err;
+
+	if (a->opts.to_stdout)
+		return;
+	a->state.heartbeat_unix_ns = now;
+	a->state.last_seq = a->rec.seq;
+	a->state.clean = clean;
+	a->state.stopped_unix_ns = clean ? now : 0;
+	err = runstate__save(a->opts.data_dir, &a->state);
+	if (err)
+		log_warn("saving run state in %s: %s", a->opts.data_dir, strerror(-err));
+}
+
+/*
+ * The hole since the previous run: from when it was last known alive (its clean stop,
+ * or its last heartbeat) until now. Returns the start of that hole (unix ns), 0 if there
+ * was no previous run.
+ */
+static uint64_t sensor_down(struct agent *a)
+{
+	struct runstate prev;
+	char detail[256];
+	struct gap_info gi = { .kind = FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, .count = 1 };
+	int err = runstate__load(a->opts.data_dir, &prev);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		/* Damaged or foreign: the hole's start is unknown, but the hole is not. */
+		gi.reason = "unknown";
+		gi.detail = "the previous run's state file could not be read: its end is unknown";
+		gi.end_unix_ns = a->state.started_unix_ns;
+		gaps__emit(a->gaps, &gi);
+		return 0;
+	}
+	gi.start_unix_ns = prev.clean && prev.stopped_unix_ns ? prev.stopped_unix_ns
+							      : prev.heartbeat_unix_ns;
+	gi.end_unix_ns = a->state.started_unix_ns;
+	gi.previous_run_id = prev.run_id;
+	gi.first_seq = prev.last_seq; /* the previous run's last sequence number we know of */
+	if (strcmp(prev.boot_id, a->rec.boot_id)) {
+		gi.reason = "reboot";
+		snprintf(detail, sizeof(detail), "no sensor ran: the node rebooted after run %s %s",
+			 prev.run_id, prev.clean ? "stopped" : "was last heard of");
+	} else if (prev.clean) {
+		gi.reason = "stopped";
+		snprintf(detail, sizeof(detail), "no sensor ran: run %s stopped cleanly", prev.run_id);
+	} else {
+		gi.reason = "crash";
+		snprintf(detail, sizeof(detail),
+			 "no sensor ran: run %s ended without stopping (crash, kill -9 or power loss); "
+			 "from its last heartbeat",
+			 prev.run_id);
+	}
+	gi.detail = detail;
+	gaps__emit(a->gaps, &gi);
+	return gi.start_unix_ns;
+}
+
+static void heartbeat(struct agent *a)
+{
+	Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	const uint64_t *by = a->rec.by_kind;
+	uint64_t used, size;
+
+	if (!loader__ring_fill(&a->loader, &used, &size) && size)
+		a->ring_fill = (double)used / (double)size;
+	hb.interval_nano = (uint64_t)a->opts.heartbeat_s * 1000000000ull;
+	hb.records = a->rec.seq;
+	hb.drops = drops__total(a->drops);
+	hb.live_processes = proctable__count(a->procs);
+	hb.live_workloads = workloads__stats(a->workloads)->live;
+	hb.exec_records = by[FIRSTLIGHT__V1__EVENT__BODY_EXEC];
+	hb.fork_records = by[FIRSTLIGHT__V1__EVENT__BODY_FORK];
+	hb.exit_records = by[FIRSTLIGHT__V1__EVENT__BODY_EXIT];
+	hb.flow_records = by[FIRSTLIGHT__V1__EVENT__BODY_FLOW];
+	hb.workload_records = by[FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD];
+	hb.gap_records = by[FIRSTLIGHT__V1__EVENT__BODY_GAP];
+	hb.ring_fill_ratio = a->ring_fill;
+	hb.sink_lost = a->sink->lost;
+	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
+	hb.malformed_events = a->dec.stats.malformed;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
+	ev.heartbeat = &hb;
+	recorder__emit(&a->rec, &ev, 0);
+	save_state(a, 0);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -322,7 +393,12 @@ static void tick(struct agent *a)
 	if (now - a->last_flush_ns >= (uint64_t)a->opts.flush_ms * 1000000) {
 		a->last_flush_ns = now;
 		wallclock__sync(&a->rec.clock);
-		report_drops(a);
+		drops__report(a->drops);
+		gaps__flush(a->gaps);
+		if (now - a->last_heartbeat_ns >= (uint64_t)a->opts.heartbeat_s * 1000000000ull) {
+			a->last_heartbeat_ns = now;
+			heartbeat(a);
+		}
 		a->sink->flush(a->sink);
 	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
@@ -429,6 +505,8 @@ static void agent_free(struct agent *a)
 	loader__stop(&a->loader);
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
 	workloads__free(a->workloads);
+	drops__free(a->drops);
+	gaps__free(a->gaps);
 	decoder__fini(&a->dec);
 	proctable__free(a->procs);
 	sink__free(a->sink);
@@ -533,12 +611,19 @@ int agent__main(int argc, char **argv)
 		goto out;
 	}
 	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
+	/* The hole before us first: pre-existing processes are judged against it. */
+	snprintf(a.state.run_id, sizeof(a.state.run_id), "%s", a.rec.run_id);
+	snprintf(a.state.boot_id, sizeof(a.state.boot_id), "%s", a.rec.boot_id);
+	a.state.started_unix_ns = wallclock__unix_ns(&a.rec.clock, clock__boot_ns());
+	decoder__set_gaps(&a.dec, a.gaps, a.opts.to_stdout ? 0 : sensor_down(&a));
+	save_state(&a, 0);
 	/* Attached first, seeded second: every process is seen by one or the other. */
 	seeded = procscan__seed(&a.loader, &a.dec, a.opts.args_max_bytes);
 	if (seeded < 0) {
 		err = seeded;
 		goto out;
 	}
+	gaps__flush(a.gaps); /* the PRE_EXISTING gaps, one per workload */
 	a.sink->flush(a.sink);
 	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
 		 a.loader.n_attached, seeded, a.opts.to_stdout ? "stdout" : a.opts.data_dir);
@@ -546,14 +631,20 @@ int agent__main(int argc, char **argv)
 		log_error("ready file %s: %s", a.opts.ready_file, strerror(-err));
 		goto out;
 	}
-	a.last_flush_ns = a.last_sweep_ns = clock__mono_ns();
+	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
+	heartbeat(&a);
+	a.sink->flush(a.sink);
+	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = clock__mono_ns();
 	err = run_loop(&a);
 
 	/* Stop: take everything the kernel still holds, account for it, then close. */
 	drain(&a);
 	workloads__stop(a.workloads);
-	report_drops(&a);
+	drops__report(a.drops);
+	gaps__flush(a.gaps);
 	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
+	a.sink->flush(a.sink);
+	save_state(&a, 1);
 	if (a.opts.ready_file)
 		unlink(a.opts.ready_file);
 out:

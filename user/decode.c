@@ -11,12 +11,12 @@
 #include "log.h"
 #include "utf8.h"
 
-_Static_assert(sizeof(struct fl_event_hdr) == 16, "ABI: fl_event_hdr");
+_Static_assert(sizeof(struct fl_event_hdr) == 24, "ABI: fl_event_hdr");
 _Static_assert(sizeof(struct fl_exec_id) == 16, "ABI: fl_exec_id");
 _Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
-_Static_assert(sizeof(struct fl_fork_event) == 16 + sizeof(struct fl_task), "ABI: fl_fork_event");
-_Static_assert(sizeof(struct fl_exec_event) == 16 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
-_Static_assert(sizeof(struct fl_exit_event) == 64, "ABI: fl_exit_event");
+_Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI: fl_fork_event");
+_Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
+_Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
 
 int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
 		  uint32_t args_max_count)
@@ -39,6 +39,12 @@ int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *pro
 void decoder__set_workloads(struct decoder *d, struct workloads *w)
 {
 	d->workloads = w;
+}
+
+void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_unix_ns)
+{
+	d->gaps = g;
+	d->down_since_unix_ns = down_since_unix_ns;
 }
 
 void decoder__fini(struct decoder *d)
@@ -231,7 +237,7 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
  * sets the record's workload key. Returns the sandbox the process is in, 0 if none.
  */
 static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct fl_task *t,
-			  int is_exec, const struct proc_image *creator, uint64_t boot_ns)
+			  unsigned int what, const struct proc_image *creator, uint64_t boot_ns)
 {
 	struct proc *p = proctable__get(d->procs, t->pid);
 	uint64_t prev = 0;
@@ -241,7 +247,7 @@ static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct
 	/* The same process seen again (its exec after its fork): its sandbox so far. */
 	if (p && p->start_ns == t->start_ns)
 		prev = p->sandbox;
-	return workloads__on_process(d->workloads, t, is_exec, creator, prev, boot_ns,
+	return workloads__on_process(d->workloads, t, what, creator, prev, boot_ns,
 				     m->workload_key);
 }
 
@@ -267,6 +273,45 @@ static int track(struct decoder *d, const struct fl_task *t, struct proc_image *
 	p->mnt_ns = t->ns.mnt;
 	proc__set_image(p, img);
 	return 0;
+}
+
+/*
+ * Programs that run a whole kernel of their own (microVM monitors, user-space kernels):
+ * the host sees the monitor, never what runs inside it.
+ */
+static int opaque_sandbox(const char *binary)
+{
+	static const char *const names[] = { "firecracker", "cloud-hypervisor", "runsc", "crosvm",
+					     "qemu-kvm", "kata-runtime", "containerd-shim-kata-v2",
+					     "jailer", NULL };
+	const char *b = strrchr(binary, '/');
+
+	b = b ? b + 1 : binary;
+	if (!strncmp(b, "qemu-system-", 12))
+		return 1;
+	for (const char *const *n = names; *n; n++)
+		if (!strcmp(b, *n))
+			return 1;
+	return 0;
+}
+
+static void opaque_gap(struct decoder *d, const struct process_msg *m, uint64_t boot_ns)
+{
+	char detail[320];
+	struct gap_info gi = {
+		.kind = FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD,
+		.cgroup_id = m->p.cgroup_id,
+		.workload_key = m->p.workload_key,
+		.start_unix_ns = wallclock__unix_ns(&d->rec->clock, boot_ns),
+		.count = 1,
+		.reason = "opaque-sandbox",
+		.detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail),
+		 "%.200s (exec %s) runs its own kernel: the host sees nothing inside it",
+		 m->p.binary, m->p.exec_id);
+	gaps__emit(d->gaps, &gi);
 }
 
 static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t size)
@@ -316,13 +361,16 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 
 	fill_process(d, &m, &task, img);
 	/* What ran before the exec (the fork image) made this process: it names sandboxes. */
-	uint64_t sandbox = attribute(d, &m, &task, 1, proc_is(self, &ev->replaced) ? self->image : NULL,
-				     ev->hdr.boot_ns);
+	uint64_t sandbox = attribute(d, &m, &task,
+				     WL_PROC_EXEC | (img->flags & IMG_ARGS_TRUNCATED ? WL_PROC_ARGS_TRUNCATED : 0),
+				     proc_is(self, &ev->replaced) ? self->image : NULL, ev->hdr.boot_ns);
 	body.process = &m.p;
 	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->gaps && !(img->flags & IMG_BINARY_ESCAPED) && opaque_sandbox(img->binary))
+		opaque_gap(d, &m, ev->hdr.boot_ns);
 	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
 
 	return err ? err : terr;
@@ -398,8 +446,16 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	body.cgroup_id = ev->cgroup_id;
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
-	if (!body.start_seen && !body.pre_existing)
+	if (!body.start_seen && !body.pre_existing) {
 		d->stats.exits_without_start++;
+		if (d->gaps) {
+			char key[WORKLOAD_KEY_MAX];
+
+			snprintf(key, sizeof(key), "cgroup:%" PRIu64, (uint64_t)ev->cgroup_id);
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->cgroup_id,
+				    key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
+		}
+	}
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
 	rec.exit = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
@@ -468,7 +524,13 @@ int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc
 
 	fill_process(d, &m, &ev->task, img);
 	m.flags.pre_existing = 1;
+	uint64_t start_unix = wallclock__unix_ns(&d->rec->clock, ev->task.start_ns);
+
+	m.flags.started_while_down = d->down_since_unix_ns && start_unix >= d->down_since_unix_ns;
 	uint64_t sandbox = attribute(d, &m, &ev->task, 0, NULL, ev->hdr.boot_ns);
+	if (d->gaps)
+		gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING, ev->task.cgroup_id,
+			    m.workload_key, start_unix);
 	body.process = &m.p;
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;

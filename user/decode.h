@@ -14,6 +14,7 @@
 #include "proctable.h"
 #include "record.h"
 #include "workload.h"
+#include "gaps.h"
 
 struct decoder_stats {
 	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
@@ -30,6 +31,8 @@ struct decoder {
 	struct recorder *rec;    /* not owned */
 	struct proctable *procs; /* not owned */
 	struct workloads *workloads; /* not owned; NULL: keys only, no Workload records */
+	struct gaps *gaps;           /* not owned; NULL: no gap records */
+	uint64_t down_since_unix_ns; /* the sensor was down from then until this run */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
 	struct decoder_stats stats;
 	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
@@ -45,6 +48,12 @@ int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *pro
 void decoder__fini(struct decoder *d);
 /* Attributes processes to workloads (and lets cgroup events reach them). */
 void decoder__set_workloads(struct decoder *d, struct workloads *w);
+/*
+ * Records the gaps events reveal (missing starts, pre-existing processes, opaque
+ * sandboxes). down_since_unix_ns: when the previous run was last alive (0: unknown), so
+ * that pre-existing processes started after it are flagged started_while_down.
+ */
+void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_unix_ns);
 
 /* Decodes one ring-buffer event. 0, or -EINVAL for a malformed event (counted). */
 int decoder__handle(struct decoder *d, const void *data, size_t size);

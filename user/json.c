@@ -2,6 +2,7 @@
  * 1.4 has no JSON support of its own; walking ProtobufCMessageDescriptor keeps every
  * message type (present and future) printable without generated per-type code. */
 #include "json.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -65,24 +66,42 @@ static int puts_(struct json_buf *jb, const char *s)
 	return put(jb, s, strlen(s));
 }
 
-/* RFC 8259 string. Bytes >= 0x20 other than '"' and '\\' go through untouched: string
- * fields are UTF-8 already (see utf8.h), and copying runs keeps long paths cheap. */
+/* RFC 8259 string. Valid UTF-8 >= 0x20 other than '"' and '\\' goes through untouched
+ * (copying runs keeps long paths cheap). A string field of a hostile file can hold bytes
+ * that are not UTF-8 (protobuf-c does not check): each becomes U+FFFD, so the output is
+ * always valid JSON; `firstlight read` of our own records never meets one (see utf8.h). */
 static int put_string(struct json_buf *jb, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	size_t len = strlen(s), run = 0, i = 0;
 	unsigned char c;
 	char esc[7];
 
 	if (put(jb, "\"", 1))
 		return -ENOMEM;
-	for (;; s += run + 1, run = 0) {
-		while ((c = (unsigned char)s[run]) >= 0x20 && c != '"' && c != '\\')
+	while (i < len) {
+		size_t n;
+
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
 			run++;
-		if (put(jb, s, run))
+			continue;
+		}
+		if (c >= 0x80 && (n = utf8__char_len(s + i, len - i)) > 0) {
+			i += n;
+			run += n;
+			continue;
+		}
+		if (put(jb, s + i - run, run))
 			return -ENOMEM;
-		if (c == '\0')
-			break;
+		run = 0;
+		i++;
+		if (c >= 0x80) {
+			if (puts_(jb, "\\ufffd"))
+				return -ENOMEM;
+			continue;
+		}
 		esc[0] = '\\';
 		esc[2] = '\0';
 		switch (c) {
@@ -102,6 +121,8 @@ static int put_string(struct json_buf *jb, const char *s)
 		if (puts_(jb, esc))
 			return -ENOMEM;
 	}
+	if (put(jb, s + i - run, run))
+		return -ENOMEM;
 	return put(jb, "\"", 1);
 }
 

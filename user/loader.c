@@ -278,3 +278,32 @@ int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX])
 	free(per_cpu);
 	return 0;
 }
+
+int loader__for_each_cgroup_drops(struct loader *l,
+				  void (*cb)(void *ctx, uint64_t cgroup_id,
+					     const struct fl_cgroup_drops *d),
+				  void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.cgroup_drops);
+	uint64_t key, next;
+	struct fl_cgroup_drops d;
+	int err;
+
+	/* get_next_key from no key gives the first; an entry evicted meanwhile just ends
+	 * the walk early, its counts are still in the per-CPU totals. */
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &d))
+			cb(ctx, key, &d);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int loader__ring_fill(struct loader *l, uint64_t *used, uint64_t *size)
+{
+	*size = bpf_map__max_entries(l->skel->maps.events);
+	*used = l->skel->bss->ring_peak_bytes;
+	l->skel->bss->ring_peak_bytes = 0; /* a peak per reporting interval */
+	return 0;
+}

@@ -48,4 +48,13 @@ int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX]);
 
 int loader__ring_fd(struct loader *l);
 
+/* Calls cb for every workload (cgroup id) the kernel charged drops to. 0 or -errno. */
+int loader__for_each_cgroup_drops(struct loader *l,
+				  void (*cb)(void *ctx, uint64_t cgroup_id,
+					     const struct fl_cgroup_drops *d),
+				  void *ctx);
+
+/* The ring buffer's peak fill (bytes) since the last call, and its size. */
+int loader__ring_fill(struct loader *l, uint64_t *used, uint64_t *size);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "cmd_gaps.h"
 #include "cmd_read.h"
 #include "log.h"
 #include "version.h"
@@ -14,6 +15,7 @@ static const struct {
 } commands[] = {
 	{ "run", agent__main, "run the sensor (records to segment files, or --stdout)" },
 	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
+	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 };
 
 static void usage(FILE *f)

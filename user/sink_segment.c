@@ -166,7 +166,7 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 {
 	struct sink_segment *ss = calloc(1, sizeof(*ss));
 	struct tm tm;
-	time_t now = time(NULL);
+	struct timespec now;
 	char stamp[32];
 
 	if (!ss) {
@@ -184,9 +184,13 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 		*err = ss->dirfd;
 		goto fail;
 	}
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(ss->name, sizeof(ss->name), "seg-%s-%.8s-%06u.seg.gz", stamp, opts->run_id, 1);
+	/* Names sort in time order (readers take a directory in name order), to the
+	 * nanosecond: two runs can start within the same second. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(ss->name, sizeof(ss->name), "seg-%s.%09ldZ-%.8s-%06u.seg.gz", stamp, now.tv_nsec,
+		 opts->run_id, 1);
 	ss->fd = openat(ss->dirfd, ss->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			0600);
 	if (ss->fd < 0) {

@@ -38,6 +38,11 @@ static size_t seq_len(const unsigned char *p, size_t n)
 	return 4;
 }
 
+size_t utf8__char_len(const char *buf, size_t len)
+{
+	return len ? seq_len((const unsigned char *)buf, len) : 0;
+}
+
 int utf8__valid(const char *buf, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)buf;

@@ -12,6 +12,10 @@
  * truncated sequences are invalid. */
 int utf8__valid(const char *buf, size_t len);
 
+/* Length (1..4) of the valid UTF-8 sequence that starts buf[0..len), 0 if none does
+ * (an invalid or truncated sequence, or len == 0). */
+size_t utf8__char_len(const char *buf, size_t len);
+
 /* Escapes buf[0..len) into out (capacity out_cap including the terminating NUL):
  * bytes that are not part of a valid UTF-8 sequence become \xHH (lowercase hex), a
  * backslash becomes \\, and a NUL byte becomes \x00 so the result survives as a C

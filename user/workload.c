@@ -21,6 +21,7 @@
 #include "cgpath.h"
 #include "clock.h"
 #include "exec_id.h"
+#include "gaps.h"
 #include "log.h"
 #include "runtime_argv.h"
 #include "utf8.h"
@@ -61,6 +62,10 @@ struct workload {
 	struct fl_namespaces ns;
 	uint64_t end_deadline; /* mono ns */
 	uint64_t end_boot_ns;
+	uint64_t born_boot_ns;  /* its cgroup's mkdir, when we saw it */
+	uint64_t first_event_latency;
+	uint64_t drops;
+	uint32_t args_truncated, gap_count;
 };
 
 struct workloads {
@@ -212,6 +217,10 @@ static void emit(struct workloads *w, struct workload *wl, int state, uint64_t b
 	m.last_seen_unix_nano = wl->last_seen;
 	m.process_count = wl->procs;
 	m.exec_count = wl->execs;
+	m.args_truncated_count = wl->args_truncated;
+	m.drops = wl->drops;
+	m.first_event_latency_nano = wl->first_event_latency;
+	m.gap_count = wl->gap_count;
 	m.creator_exec_id = exec_id__format(creator, w->o.rec->boot_tag, &wl->creator);
 	if (wl->kind == FIRSTLIGHT__V1__WORKLOAD__KIND__SANDBOX) {
 		ns.pid = wl->ns.pid;
@@ -252,9 +261,51 @@ static void start(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 	emit(w, wl, FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, boot_ns);
 }
 
+/*
+ * The holes a workload's end reveals, as gap records before its ENDED record: a
+ * container we could never name, and one that lived and died with nothing seen inside.
+ */
+static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
+{
+	uint64_t end = wallclock__unix_ns(&w->o.rec->clock, boot_ns ? boot_ns : clock__boot_ns());
+	int container_like = wl->kind == FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER ||
+			     wl->kind == FIRSTLIGHT__V1__WORKLOAD__KIND__POD_SANDBOX || wl->claimed_id;
+	struct gap_info gi = {
+		.cgroup_id = wl->cgroup_id,
+		.workload_key = wl->key,
+		.start_unix_ns = wl->first_seen,
+		.end_unix_ns = end,
+		.count = 1,
+	};
+	char detail[512];
+
+	if (!w->o.gaps || !(wl->flags & WL_EMITTED))
+		return;
+	gi.detail = detail;
+	if (container_like && !wl->container_id) {
+		gi.kind = FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD;
+		gi.reason = "unresolved";
+		snprintf(detail, sizeof(detail), "workload %.200s ended without a trusted identity%s%s",
+			 wl->path ? wl->path : wl->key, wl->detail[0] ? ": " : "", wl->detail);
+		gaps__emit(w->o.gaps, &gi);
+	}
+	/* Born while we watched, not a grouping level, and not one process seen in it. */
+	if (wl->born_boot_ns && !wl->procs && wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SLICE &&
+	    wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SANDBOX) {
+		gi.kind = FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD;
+		gi.reason = "no-process-seen";
+		snprintf(detail, sizeof(detail),
+			 "workload %.200s lived and died with no process event seen in it",
+			 wl->path ? wl->path : wl->key);
+		gaps__emit(w->o.gaps, &gi);
+		w->stats.blind++;
+	}
+}
+
 static void finish(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 {
 	if (wl->flags & WL_EMITTED) {
+		end_gaps(w, wl, boot_ns);
 		emit(w, wl, FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED, boot_ns);
 		w->stats.live--;
 	}
@@ -531,6 +582,7 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
 		wl->path = utf8_copy(path, ev->path_len);
 		wl->parent_id = ev->parent_id;
 		wl->creator = ev->actor;
+		wl->born_boot_ns = ev->hdr.boot_ns;
 		if (ev->flags & FL_CGROUP_PATH_TRUNCATED)
 			snprintf(wl->detail, sizeof(wl->detail), "cgroup path longer than %d bytes: cut",
 				 FL_CGROUP_PATH_MAX - 1);
@@ -586,10 +638,11 @@ static const char *sandbox_runtime(const struct proc_image *creator)
 	return "sandbox";
 }
 
-uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, int is_exec,
+uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, unsigned int what,
 			       const struct proc_image *creator, uint64_t prev_sandbox,
 			       uint64_t boot_ns, char *key)
 {
+	int is_exec = !!(what & WL_PROC_EXEC);
 	uint64_t now = wallclock__unix_ns(&w->o.rec->clock, boot_ns);
 	struct workload *wl = cgroup_workload(w, t->cgroup_id), *sb;
 	uint64_t skey = 0;
@@ -626,9 +679,12 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, int
 	}
 	if (prev_sandbox && prev_sandbox != skey)
 		workloads__on_exit(w, 0, prev_sandbox, boot_ns); /* it left that sandbox */
+	if (!wl->procs && wl->born_boot_ns && boot_ns > wl->born_boot_ns)
+		wl->first_event_latency = boot_ns - wl->born_boot_ns;
 	if (!skey) {
 		wl->procs++;
 		wl->execs += is_exec;
+		wl->args_truncated += !!(what & WL_PROC_ARGS_TRUNCATED);
 		return 0;
 	}
 	sb = get(w, skey);
@@ -646,6 +702,7 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, int
 		return 0;
 	snprintf(key, WORKLOAD_KEY_MAX, "%s", sb->key);
 	sb->execs += is_exec;
+	sb->args_truncated += !!(what & WL_PROC_ARGS_TRUNCATED);
 	if (prev_sandbox != skey) { /* a new member, not an exec of one */
 		sb->procs++;
 		sb->live++;
@@ -666,6 +723,17 @@ void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbo
 	wl->last_seen = now;
 	if (wl->live && --wl->live == 0)
 		finish(w, wl, boot_ns); /* its last process is gone, and with it the namespaces */
+}
+
+void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count)
+{
+	struct workload *wl = get(w, cgroup_id);
+
+	if (!wl)
+		return;
+	wl->gap_count++;
+	if (kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+		wl->drops += count;
 }
 
 /* ---- resolution ----------------------------------------------------------------------- */

@@ -18,8 +18,11 @@
 
 #define WORKLOAD_KEY_MAX 48
 
+struct gaps;
+
 struct workloads_opts {
 	struct recorder *rec;      /* not owned */
+	struct gaps *gaps;         /* not owned; NULL: no gap records for workloads */
 	struct proctable *procs;   /* not owned: the actors of cgroup events */
 	struct resolver *resolver; /* not owned; NULL: no bundle reading */
 	uint32_t host_mnt_ns;      /* the host's mount namespace inode */
@@ -33,6 +36,7 @@ struct workload_stats {
 	uint64_t resolve_dropped;    /* resolver queue full */
 	uint64_t resolve_failed;
 	uint64_t live;
+	uint64_t blind;              /* workloads that lived and died with nothing seen inside */
 };
 
 struct workloads;
@@ -59,9 +63,15 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
  * this returned for the process before (an exec after its fork), 0 if new. Returns the
  * sandbox the process is in (to pass back at its exit), 0 if none.
  */
-uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, int is_exec,
+#define WL_PROC_EXEC (1u << 0)           /* an exec (else a fork or a pre-existing process) */
+#define WL_PROC_ARGS_TRUNCATED (1u << 1) /* its argv was cut */
+
+uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, unsigned int what,
 			       const struct proc_image *creator, uint64_t prev_sandbox,
 			       uint64_t boot_ns, char *key);
+
+/* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
+void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
 
 /* A process ended; sandbox is what workloads__on_process returned for it. */
 void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,

@@ -24,9 +24,10 @@ imp=$!
 wait $imp
 container_run runc "$cid" "$T/b"
 check "real container ran" 0 $?
+fake_cg=$(stat -c %i "$fake")
+rmdir "$fake" # its end, while the agent watches
 agent_stop
 
-fake_cg=$(stat -c %i "$fake")
 fw='[.[] | select(.workload.cgroupId == $cg)][-1].workload'
 check "impostor: not a container" UNKNOWN "$(q -r --arg cg "$fake_cg" "$fw.kind")"
 check "impostor: no container id" "" "$(q -r --arg cg "$fake_cg" "$fw.containerId // \"\"")"
@@ -37,5 +38,7 @@ check_cmd "impostor: the detail says why" grep -q "not trusted" <<<"$(q -r --arg
 check "impostor: its process is in it" "cgroup:$fake_cg" "$(q -r --argjson p "$imp" '.[] | select(.exec.process.pid == $p and .exec.process.args[1] == "fl-impostor") | .exec.process.workloadKey')"
 check "real container: named" real-pod "$(q -r --arg id "$cid" '[.[] | select(.workload.containerId == $id)][-1].workload.podName')"
 check "real container: a different cgroup" true "$(q -r --arg id "$cid" --arg cg "$fake_cg" '[.[] | select(.workload.containerId == $id)][-1].workload.cgroupId != $cg')"
+check "impostor: unattributed at its end" true "$(q -r --arg cg "$fake_cg" '[.[] | select(.workload.cgroupId == $cg and .workload.state == "ENDED")][0].workload.unattributed')"
+check "impostor: an UNATTRIBUTED_WORKLOAD gap" 1 "$(q -r --arg cg "$fake_cg" '[.[] | select(.gap.kind == "UNATTRIBUTED_WORKLOAD" and .gap.cgroupId == $cg)] | length')"
 check "only one workload holds the id" 1 "$(q -r --arg id "$cid" '[.[] | select(.workload.containerId == $id) | .workload.key] | unique | length')"
 finish

@@ -134,6 +134,17 @@ static void test_string_escaping(void **state)
 			      "\xc3\xa9/\"}");
 }
 
+/* A hostile file's string field may hold bytes that are not UTF-8: the JSON stays valid,
+ * each such byte one U+FFFD; valid multibyte characters around them are kept. */
+static void test_invalid_utf8_replaced(void **state)
+{
+	Firstlight__V1__Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	(void)state;
+	ev.node = "a\xff\xc3\xa9\xe2\x82z\xed\xa0\x80";
+	expect_json(&ev.base, "{\"node\":\"a\\ufffd\xc3\xa9\\ufffd\\ufffdz\\ufffd\\ufffd\\ufffd\"}");
+}
+
 static void test_bytes_base64(void **state)
 {
 	Firstlight__V1__Batch b = FIRSTLIGHT__V1__BATCH__INIT;
@@ -247,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_gap_enum),
 		cmocka_unit_test(test_defaults_and_oneof),
 		cmocka_unit_test(test_string_escaping),
+		cmocka_unit_test(test_invalid_utf8_replaced),
 		cmocka_unit_test(test_bytes_base64),
 		cmocka_unit_test(test_uint64_max_and_reuse),
 		cmocka_unit_test(test_scalars),
