@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "drops.h"
 #include "firstlight.pb-c.h"
 #include "metrics.h"
 
@@ -185,6 +186,12 @@ static void test_names(void **state)
 	assert_string_equal(metrics_event_type_name(~0u), "unknown");
 	assert_string_equal(metrics_gap_kind_name(0), "unknown");
 	assert_string_equal(metrics_gap_kind_name(METRICS_GAP_KINDS), "unknown");
+
+	/* A drop's event_type label is the same word as its gap record's eventType. */
+	for (i = 0; i <= FL_EV_MAX; i++)
+		if (strcmp(metrics_event_type_name(i), drops__type_name(i)) != 0)
+			fail_msg("event type %u: metrics says %s, gap records say %s", i,
+				 metrics_event_type_name(i), drops__type_name(i));
 
 	/* Gap kind labels are the proto's enum names in lower case, for every kind. */
 	assert_int_equal(d->n_values, METRICS_GAP_KINDS);
