@@ -36,15 +36,16 @@ expect_error "read: garbage" 1 "$T/garbage: .*byte" "$FIRSTLIGHT" read "$T/garba
 
 # A real segment, then damaged copies of it.
 agent_start
+seg=$(ls "$T"/data/*.seg.gz)
+ready_size=$(stat -c %s "$seg") # all flushed at readiness: complete batches up to here
 for i in $(seq 1 50); do /bin/true fl-errors-$i; done
 agent_stop
-seg=$(ls "$T"/data/*.seg.gz)
 total=$(wc -l <"$T/records.jsonl")
 check_cmd "segment has records" test "$total" -gt 60
 
-# Truncated in the middle of the compressed stream (as a crashed writer or a cut copy).
+# Truncated in the middle of what came after readiness (a crashed writer, a cut copy).
 size=$(stat -c %s "$seg")
-head -c $((size / 2)) "$seg" >"$T/half.seg.gz"
+head -c $((ready_size + (size - ready_size) / 2)) "$seg" >"$T/half.seg.gz"
 "$FIRSTLIGHT" read "$T/half.seg.gz" >"$T/half.jsonl" 2>"$T/half.err"
 check "read truncated: exit status" 1 $?
 check_cmd "read truncated: error names the offset" grep -q "half.seg.gz: .*byte [0-9]" "$T/half.err"
