@@ -302,11 +302,15 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	out_u64(&o, "firstlight_live_workloads", "gauge", "Workloads currently known alive.",
 		s->live_workloads);
 	out_gauge(&o, "firstlight_ring_buffer_fill_ratio",
-		  "Fraction of the ring buffer in use at the last tick (0 to 1).", s->ring_fill_ratio);
+		  "Peak fraction of the ring buffer in use over the last heartbeat interval (0 to 1).",
+		  s->ring_fill_ratio);
 	out_gauge(&o, "firstlight_last_heartbeat_timestamp_seconds",
 		  "Unix time of the last heartbeat record.", s->last_heartbeat_seconds);
 	out_gauge(&o, "firstlight_start_time_seconds", "Unix time the agent started.",
 		  s->start_seconds);
+	out_gauge(&o, "firstlight_heartbeat_interval_seconds",
+		  "Seconds between heartbeat records: a heartbeat older than a few of these is stale.",
+		  s->heartbeat_interval_seconds);
 
 	out_header(&o, "firstlight_build_info", "gauge",
 		   "Agent version, node name and run id; always 1.");
