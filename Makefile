@@ -72,9 +72,8 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz
 # The static build: the same libraries as archives, with their private dependencies.
 # Except libmicrohttpd: Debian 12 builds it with GnuTLS, which needs p11-kit, and Debian
 # ships no static p11-kit (libp11-kit-dev has only the .so). So the static agent has no
-# metrics endpoint and metrics.o stays out of it; once the agent calls metrics__start,
-# this link fails until metrics.c's HTTP server is split from its rendering and the
-# static build gets a stand-in that refuses --metrics.
+# metrics endpoint: its metrics.o is built with FL_METRICS_NO_HTTP (metrics__start fails
+# with ENOTSUP, the agent runs on without the endpoint).
 STATIC_PKGS := $(filter-out libmicrohttpd,$(PKGS))
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
@@ -107,7 +106,12 @@ $(BUILD)/firstlight: $(OBJS)
 # For machines with nothing installed, such as the kernel test's initramfs.
 static: $(BUILD)/firstlight-static
 
-STATIC_OBJS := $(filter-out $(BUILD)/o/user/metrics.o,$(OBJS))
+STATIC_OBJS := $(filter-out $(BUILD)/o/user/metrics.o,$(OBJS)) $(BUILD)/static/user/metrics.o
+
+$(BUILD)/static/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
+	$(call msg,CC-STAT,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -DFL_METRICS_NO_HTTP -c $< -o $@
 
 $(BUILD)/firstlight-static: $(STATIC_OBJS)
 	$(call msg,LD-STAT,$@)

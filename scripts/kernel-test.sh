@@ -152,9 +152,11 @@ check "every line is a JSON record" "$lines" \
 check "seq has no holes" true "$(q '[.[].seq | tonumber] as $s | $s == [range(1; ($s | length) + 1)]')"
 check "first record: agent started" STARTED "$(q -r '.[0].agent.state')"
 check "last record: agent stopped" STOPPED "$(q -r '.[-1].agent.state')"
-check_cmd "a heartbeat was recorded" test "$(q '[.[] | select(.heartbeat)] | length')" -ge 1
-check "no malformed kernel events" 0 "$(q '[.[] | .heartbeat.malformedEvents // 0 | tonumber] | max // 0')"
-check "no drops" 0 "$(q '[.[] | .heartbeat.drops // 0 | tonumber] | max // 0')"
+check "a heartbeat after the last workload's exit" true "$(q --argjson p "$(v cgroup_pid)" '
+  ([.[] | select(.exit.pid == $p) | .seq | tonumber] | max) as $x |
+  ([.[] | select(.heartbeat) | .seq | tonumber] | max) as $h | $x != null and $h > $x')"
+check "no malformed kernel events" 0 "$(q '[.[] | select(.heartbeat)][-1].heartbeat.malformedEvents // 0')"
+check "no drops" 0 "$(q '.[-1].agent.drops // 0 | tonumber')"
 
 # `sh -c 'exit 7'`: one fork, one exec, one exit, exact argv and code, parent = init.
 p=$(v exit7_pid)

@@ -31,6 +31,7 @@
 #include "gaps.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "procscan.h"
 #include "proctable.h"
 #include "record.h"
@@ -42,6 +43,8 @@ struct agent_opts {
 	const char *data_dir;
 	const char *ready_file;
 	const char *btf_path;
+	const char *metrics_addr; /* NULL: off */
+	int metrics_explicit;     /* given on the command line: failing to serve is an error */
 	int to_stdout;
 	int live;
 	uint32_t ring_bytes;
@@ -65,12 +68,15 @@ struct agent {
 	struct workloads *workloads;
 	struct gaps *gaps;
 	struct drops *drops;
+	struct metrics *metrics;
 	struct runstate state; /* ours, as written to the data dir */
 	int epfd, sigfd, timerfd;
 	uint64_t last_flush_ns;
 	uint64_t last_sweep_ns;
 	uint64_t last_heartbeat_ns;
 	double ring_fill;      /* peak fill ratio over the last heartbeat interval */
+	double last_heartbeat_unix; /* seconds, for the metrics */
+	double start_unix;
 };
 
 static void usage(FILE *f)
@@ -89,6 +95,7 @@ static void usage(FILE *f)
 		"  --flush-ms N          sink flush interval (default 100)\n"
 		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
 		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
+		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
 		"  -v, --verbose         debug output, including libbpf's\n",
 		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
 }
@@ -121,7 +128,7 @@ bad:
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
-	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT };
+	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -135,6 +142,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
 		{ "btf", required_argument, NULL, O_BTF },
 		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
+		{ "metrics-addr", required_argument, NULL, O_METRICS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -151,6 +159,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.drain_ms = 10,
 		.flush_ms = 100,
 		.heartbeat_s = 10,
+		.metrics_addr = "127.0.0.1:9464",
 	};
 	optind = 1;
 	opterr = 0; /* our own one-line message instead of getopt's */
@@ -179,6 +188,10 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_DRAIN: err = parse_size("--drain-ms", optarg, 1, 1000, &o->drain_ms); break;
 		case O_FLUSH: err = parse_size("--flush-ms", optarg, 1, 60000, &o->flush_ms); break;
 		case O_BTF: o->btf_path = optarg; break;
+		case O_METRICS:
+			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
+			o->metrics_explicit = 1;
+			break;
 		case O_HEARTBEAT:
 			err = parse_size("--heartbeat-interval", optarg, 1, 3600, &o->heartbeat_s);
 			break;
@@ -337,6 +350,27 @@ static uint64_t sensor_down(struct agent *a)
 	return gi.start_unix_ns;
 }
 
+/*
+ * Metrics are how a platform team's alerts see gaps. Failing to serve them on an address
+ * the operator chose is an error; on the default one (another agent, a test) we warn and
+ * run on: the records, gaps included, matter more than their summary.
+ */
+static int start_metrics(struct agent *a)
+{
+	int err = 0;
+
+	a->metrics = metrics__start(a->opts.metrics_addr, &err);
+	if (a->metrics)
+		return 0; /* announced with readiness */
+	if (a->opts.metrics_explicit) {
+		log_error("--metrics-addr %s: %s", a->opts.metrics_addr, strerror(-err));
+		return err;
+	}
+	log_warn("metrics not served on %s: %s (set --metrics-addr, or off)", a->opts.metrics_addr,
+		 strerror(-err));
+	return 0;
+}
+
 static void heartbeat(struct agent *a)
 {
 	Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
@@ -364,7 +398,46 @@ static void heartbeat(struct agent *a)
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
+	a->last_heartbeat_unix = (double)ev.time_unix_nano / 1e9;
 	save_state(a, 0);
+}
+
+/* What a scrape shows: a copy of the counters, taken on the consumer thread. */
+static void publish_metrics(struct agent *a)
+{
+	static const int kinds[MR_KINDS] = {
+		[MR_EXEC] = FIRSTLIGHT__V1__EVENT__BODY_EXEC,
+		[MR_FORK] = FIRSTLIGHT__V1__EVENT__BODY_FORK,
+		[MR_EXIT] = FIRSTLIGHT__V1__EVENT__BODY_EXIT,
+		[MR_FLOW] = FIRSTLIGHT__V1__EVENT__BODY_FLOW,
+		[MR_WORKLOAD] = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD,
+		[MR_GAP] = FIRSTLIGHT__V1__EVENT__BODY_GAP,
+		[MR_HEARTBEAT] = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT,
+		[MR_AGENT] = FIRSTLIGHT__V1__EVENT__BODY_AGENT,
+	};
+	const struct workload_stats *ws = workloads__stats(a->workloads);
+	struct metrics_snapshot s = { 0 };
+
+	if (!a->metrics)
+		return;
+	for (int k = 0; k < MR_KINDS; k++)
+		s.records[k] = a->rec.by_kind[kinds[k]];
+	memcpy(s.drops, drops__by_type(a->drops), sizeof(s.drops));
+	memcpy(s.gaps, gaps__by_kind(a->gaps), sizeof(s.gaps));
+	s.unattributed_workloads = ws->unattributed;
+	s.blind_workloads = s.gaps[FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD];
+	s.sink_lost = a->sink->lost;
+	s.malformed_events = a->dec.stats.malformed;
+	s.live_processes = proctable__count(a->procs);
+	s.live_workloads = ws->live;
+	s.ring_fill_ratio = a->ring_fill;
+	s.last_heartbeat_seconds = a->last_heartbeat_unix;
+	s.start_seconds = a->start_unix;
+	s.heartbeat_interval_seconds = a->opts.heartbeat_s;
+	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
+	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
+	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);
+	metrics__publish(a->metrics, &s);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -399,6 +472,7 @@ static void tick(struct agent *a)
 			a->last_heartbeat_ns = now;
 			heartbeat(a);
 		}
+		publish_metrics(a);
 		a->sink->flush(a->sink);
 	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
@@ -507,6 +581,7 @@ static void agent_free(struct agent *a)
 	workloads__free(a->workloads);
 	drops__free(a->drops);
 	gaps__free(a->gaps);
+	metrics__stop(a->metrics);
 	decoder__fini(&a->dec);
 	proctable__free(a->procs);
 	sink__free(a->sink);
@@ -544,6 +619,9 @@ int agent__main(int argc, char **argv)
 	}
 	/* Before touching the data dir: a missing capability is the first thing to say. */
 	if (loader__check_host(a.opts.btf_path))
+		return 1;
+	/* Bound early (it answers 503 until the first publish): a taken address fails fast. */
+	if (a.opts.metrics_addr && start_metrics(&a))
 		return 1;
 	err = recorder__init(&a.rec, NULL);
 	if (err) {
@@ -625,6 +703,10 @@ int agent__main(int argc, char **argv)
 	}
 	gaps__flush(a.gaps); /* the PRE_EXISTING gaps, one per workload */
 	a.sink->flush(a.sink);
+	a.start_unix = (double)a.state.started_unix_ns / 1e9;
+	if (a.metrics)
+		log_info("metrics on http://%s/metrics (port %d)", a.opts.metrics_addr,
+			 metrics__port(a.metrics));
 	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
 		 a.loader.n_attached, seeded, a.opts.to_stdout ? "stdout" : a.opts.data_dir);
 	if (a.opts.ready_file && (err = write_ready_file(a.opts.ready_file))) {
@@ -634,6 +716,7 @@ int agent__main(int argc, char **argv)
 	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
 	heartbeat(&a);
 	a.sink->flush(a.sink);
+	publish_metrics(&a);
 	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = clock__mono_ns();
 	err = run_loop(&a);
 

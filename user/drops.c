@@ -7,6 +7,7 @@
 
 #include "drops.h"
 #include "firstlight.pb-c.h"
+#include "metrics.h"
 
 /* What we reported for one workload: the kernel's counts at that time. */
 struct cg_state {
@@ -30,15 +31,9 @@ struct drops {
 	uint64_t new_in_walk;
 };
 
-static const char *const type_names[FL_EV_MAX] = {
-	[FL_EV_EXEC] = "exec", [FL_EV_FORK] = "fork", [FL_EV_EXIT] = "exit", [FL_EV_SEED] = "seed",
-	[FL_EV_CGROUP_MKDIR] = "cgroup_mkdir", [FL_EV_CGROUP_RMDIR] = "cgroup_rmdir",
-	[FL_EV_CGROUP_ATTACH] = "cgroup_attach",
-};
-
 const char *drops__type_name(unsigned int type)
 {
-	return type < FL_EV_MAX && type_names[type] ? type_names[type] : "unknown";
+	return metrics_event_type_name(type); /* one table of names, for gaps and metrics */
 }
 
 struct drops *drops__new(struct loader *l, struct gaps *g, const struct wallclock *clock)

@@ -21,7 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef FL_METRICS_NO_HTTP
 #include <microhttpd.h>
+#endif
 
 #include "firstlight.pb-c.h"
 #include "log.h"
@@ -46,6 +48,7 @@ _Static_assert(FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS == METRICS_GAP_KINDS - 1, "G
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+#ifndef FL_METRICS_NO_HTTP
 struct metrics {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock;           /* guards snap and have_snap */
@@ -53,6 +56,7 @@ struct metrics {
 	int have_snap;                  /* 0 until the first metrics__publish */
 	int port;
 };
+#endif
 
 /* ---- label names ------------------------------------------------------------------------ */
 
@@ -302,11 +306,15 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	out_u64(&o, "firstlight_live_workloads", "gauge", "Workloads currently known alive.",
 		s->live_workloads);
 	out_gauge(&o, "firstlight_ring_buffer_fill_ratio",
-		  "Fraction of the ring buffer in use at the last tick (0 to 1).", s->ring_fill_ratio);
+		  "Peak fraction of the ring buffer in use over the last heartbeat interval (0 to 1).",
+		  s->ring_fill_ratio);
 	out_gauge(&o, "firstlight_last_heartbeat_timestamp_seconds",
 		  "Unix time of the last heartbeat record.", s->last_heartbeat_seconds);
 	out_gauge(&o, "firstlight_start_time_seconds", "Unix time the agent started.",
 		  s->start_seconds);
+	out_gauge(&o, "firstlight_heartbeat_interval_seconds",
+		  "Seconds between heartbeat records: a heartbeat older than a few of these is stale.",
+		  s->heartbeat_interval_seconds);
 
 	out_header(&o, "firstlight_build_info", "gauge",
 		   "Agent version, node name and run id; always 1.");
@@ -326,6 +334,7 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
+#ifndef FL_METRICS_NO_HTTP
 
 /* Renders the latest snapshot into a heap buffer for MHD to send and free. */
 static char *render_latest(struct metrics *m, size_t *len)
@@ -632,3 +641,37 @@ void metrics__stop(struct metrics *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
+
+#else /* FL_METRICS_NO_HTTP */
+
+/*
+ * The static build (make static) has no libmicrohttpd: Debian 12 ships no static p11-kit
+ * for the GnuTLS it links. There the endpoint cannot start, and the agent runs without it
+ * (with a warning, or an error for an explicit --metrics-addr).
+ */
+struct metrics *metrics__start(const char *addr, int *err)
+{
+	(void)addr;
+	if (err)
+		*err = -ENOTSUP;
+	return NULL;
+}
+
+int metrics__port(const struct metrics *m)
+{
+	(void)m;
+	return 0;
+}
+
+void metrics__publish(struct metrics *m, const struct metrics_snapshot *s)
+{
+	(void)m;
+	(void)s;
+}
+
+void metrics__stop(struct metrics *m)
+{
+	(void)m;
+}
+
+#endif /* FL_METRICS_NO_HTTP */

@@ -3,7 +3,10 @@
  * its own thread. The agent publishes a snapshot of its counters on every tick; a scrape
  * renders the latest snapshot, so the consumer never waits on a scrape and a scrape never
  * sees a half-updated set. Text exposition format 0.0.4, path /metrics.
- * Errors: NULL with *err = -errno from metrics__start; every other call cannot fail.
+ * Before the first publish the endpoint answers 503: zeros would read as "no drops".
+ * Errors: NULL with *err = -errno (and errno) from metrics__start, err may be NULL;
+ * metrics__render returns -ENOSPC when buf is too small (buf is NUL-terminated whenever
+ * len > 0); every other call cannot fail, and publish/port/stop accept NULL (metrics off).
  */
 #ifndef FL_METRICS_H
 #define FL_METRICS_H
@@ -31,9 +34,10 @@ struct metrics_snapshot {
 	uint64_t malformed_events;
 	uint64_t live_processes;
 	uint64_t live_workloads;
-	double ring_fill_ratio;                 /* 0..1 */
+	double ring_fill_ratio;                 /* 0..1, peak over the last heartbeat interval */
 	double last_heartbeat_seconds;          /* unix time of the last heartbeat record */
 	double start_seconds;                   /* unix time the agent started */
+	double heartbeat_interval_seconds;      /* how often heartbeats come (--heartbeat-interval) */
 	char version[32];
 	char node[256];
 	char run_id[40];

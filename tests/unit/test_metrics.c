@@ -53,6 +53,7 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	s->ring_fill_ratio = 0.25;
 	s->last_heartbeat_seconds = 1700000010.5;
 	s->start_seconds = 1700000000.125;
+	s->heartbeat_interval_seconds = 10;
 	strcpy(s->version, "0.1.0");
 	strcpy(s->node, "node-a");
 	strcpy(s->run_id, "0b9f6e1c-2d1a-4c56-8f3e-6a7b8c9d0e1f");
@@ -116,8 +117,8 @@ static const char golden[] =
 	"# HELP firstlight_live_workloads Workloads currently known alive.\n"
 	"# TYPE firstlight_live_workloads gauge\n"
 	"firstlight_live_workloads 7\n"
-	"# HELP firstlight_ring_buffer_fill_ratio Fraction of the ring buffer in use at the last "
-	"tick (0 to 1).\n"
+	"# HELP firstlight_ring_buffer_fill_ratio Peak fraction of the ring buffer in use over the "
+	"last heartbeat interval (0 to 1).\n"
 	"# TYPE firstlight_ring_buffer_fill_ratio gauge\n"
 	"firstlight_ring_buffer_fill_ratio 0.25\n"
 	"# HELP firstlight_last_heartbeat_timestamp_seconds Unix time of the last heartbeat "
@@ -127,6 +128,9 @@ static const char golden[] =
 	"# HELP firstlight_start_time_seconds Unix time the agent started.\n"
 	"# TYPE firstlight_start_time_seconds gauge\n"
 	"firstlight_start_time_seconds 1700000000.125\n"
+	"# HELP firstlight_heartbeat_interval_seconds Seconds between heartbeat records: a heartbeat older than a few of these is stale.\n"
+	"# TYPE firstlight_heartbeat_interval_seconds gauge\n"
+	"firstlight_heartbeat_interval_seconds 10\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# quick
+# The Prometheus endpoint of a running agent: valid exposition (promtool), the node and
+# run of the records, and drops shown while they happen; an address in use is an error
+# when the operator asked for it.
+. "$(dirname "$0")/../lib/e2e.sh"
+
+agent_start --metrics-addr 127.0.0.1:0 --ring-size 16384
+port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$T/agent.err")
+check_cmd "port announced" test -n "$port"
+scrape() { curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics.txt"; }
+check_cmd "scrape" scrape
+check_cmd "promtool accepts it" promtool check metrics <"$T/metrics.txt"
+kill -STOP "$AGENT_PID"
+"$HELPERS/fl-storm" -n 300 -p 2 -- /bin/true fl-metrics
+kill -CONT "$AGENT_PID"
+drops_seen() { scrape && awk '/^firstlight_drops_total\{event_type="exec"\}/ {exit !($2 > 0)}' "$T/metrics.txt"; }
+check_cmd "drops show up in the metrics" wait_for 10 drops_seen
+scraped_drops=$(awk '/^firstlight_drops_total\{event_type="exec"\}/ {print $2}' "$T/metrics.txt")
+check "the 404 path" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")"
+# A second agent asked for the same address fails with one clear line.
+"$FIRSTLIGHT" run --data-dir "$T/data2" --metrics-addr "127.0.0.1:$port" >/dev/null 2>"$T/second.err"
+check "address in use: exit status" 1 $?
+check_cmd "address in use: message" grep -q "metrics-addr 127.0.0.1:$port: Address already in use" "$T/second.err"
+agent_stop
+
+node=$(q -r '.[0].node')
+run=$(q -r '.[0].agentRunId')
+check_cmd "build info names node and run" grep -q "firstlight_build_info{version=\"[^\"]*\",node=\"$node\",run_id=\"$run\"} 1" "$T/metrics.txt"
+recorded=$(q '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.eventType == "exec") | .gap.count | tonumber] | add // 0')
+check_cmd "scraped exec drops ($scraped_drops) within the recorded ones ($recorded)" test "$scraped_drops" -gt 0 -a "$scraped_drops" -le "$recorded"
+finish
