@@ -33,6 +33,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson or libmicrohttpd missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
 deps:
@@ -77,6 +78,10 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz
 STATIC_PKGS := $(filter-out libmicrohttpd,$(PKGS))
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
+# The segment store's hash chain and signatures (SHA-256, Ed25519), in both builds.
+CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+LIBS += $(CRYPTO_LIBS)
+STATIC_LIBS += $(shell $(PKG_CONFIG) --static --libs libcrypto 2>/dev/null || echo -lcrypto -ldl -pthread)
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
@@ -142,8 +147,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
-# fl-segtool writes and rewrites segments (gzip).
-HELPER_LIBS := -lz
+# fl-segtool writes and rewrites segments (gzip); fl-tamper too, and forges signatures
+# (libcrypto).
+HELPER_LIBS := -lz $(CRYPTO_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC-TEST,$@)

@@ -27,26 +27,27 @@ struct segment_reader {
 	uint64_t offset;  /* decompressed stream offset of buf[pos] */
 	uint64_t batches;
 	int unclean_end;
+	int truncated;
 	char err[256];
 };
 
 static int reserve(struct segment_reader *r, size_t extra);
 
-struct segment_reader *segment_reader__open(const char *path)
+/* A reader of fd (taken, closed on failure). NULL with errno set. */
+static struct segment_reader *open_fd(int fd)
 {
-	struct segment_reader *r = calloc(1, sizeof(*r));
+	struct segment_reader *r;
 
-	if (!r)
+	if (fd < 0)
 		return NULL;
-	r->gzip = -1;
-	r->fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
-	if (r->fd < 0) {
-		int e = errno;
-
-		free(r);
-		errno = e;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
 	}
+	r->gzip = -1;
+	r->fd = fd;
 	/* Allocated up front: the framing code may then always point into buf. */
 	if (reserve(r, IN_CHUNK)) {
 		segment_reader__close(r);
@@ -54,6 +55,16 @@ struct segment_reader *segment_reader__open(const char *path)
 		return NULL;
 	}
 	return r;
+}
+
+struct segment_reader *segment_reader__open(const char *path)
+{
+	return open_fd(strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO));
+}
+
+struct segment_reader *segment_reader__openat(int dirfd, const char *name)
+{
+	return open_fd(openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
 }
 
 void segment_reader__close(struct segment_reader *r)
@@ -75,6 +86,16 @@ const char *segment_reader__error(const struct segment_reader *r)
 int segment_reader__unclean_end(const struct segment_reader *r)
 {
 	return r->unclean_end;
+}
+
+int segment_reader__truncated(const struct segment_reader *r)
+{
+	return r->truncated;
+}
+
+uint64_t segment_reader__offset(const struct segment_reader *r)
+{
+	return r->offset;
 }
 
 static int fail(struct segment_reader *r, int err, const char *fmt, ...)
@@ -216,12 +237,15 @@ static int detect(struct segment_reader *r)
 	return 0;
 }
 
-int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
+int segment_reader__next_raw(struct segment_reader *r, const uint8_t **body, size_t *len,
+			     uint64_t *offset)
 {
 	uint64_t blen;
 	int n, err;
 
-	*out = NULL;
+	*body = NULL;
+	*len = 0;
+	*offset = r->offset;
 	if (r->gzip < 0 && (err = detect(r)))
 		return err;
 	/* The varint length prefix. */
@@ -237,6 +261,7 @@ int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 		if (err == 0) {
 			if (r->len == r->pos)
 				return 0;
+			r->truncated = 1;
 			return fail(r, -EBADMSG, "truncated batch length at byte %" PRIu64, r->offset);
 		}
 	}
@@ -247,16 +272,34 @@ int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 		err = fill(r);
 		if (err < 0)
 			return err;
-		if (err == 0)
+		if (err == 0) {
+			r->truncated = 1;
 			return fail(r, -EBADMSG, "truncated batch at byte %" PRIu64 ": %" PRIu64
 				    " of %" PRIu64 " bytes present", r->offset,
 				    (uint64_t)(r->len - r->pos - (size_t)n), blen);
+		}
 	}
-	*out = firstlight__v1__batch__unpack(NULL, (size_t)blen, r->buf + r->pos + n);
-	if (!*out)
-		return fail(r, -EBADMSG, "batch at byte %" PRIu64 " does not decode", r->offset);
+	*body = r->buf + r->pos + n;
+	*len = (size_t)blen;
 	r->pos += (size_t)n + blen;
 	r->offset += (uint64_t)n + blen;
 	r->batches++;
+	return 1;
+}
+
+int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
+{
+	const uint8_t *body;
+	uint64_t offset;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rc = segment_reader__next_raw(r, &body, &len, &offset);
+	if (rc <= 0)
+		return rc;
+	*out = firstlight__v1__batch__unpack(NULL, len, body);
+	if (!*out)
+		return fail(r, -EBADMSG, "batch at byte %" PRIu64 " does not decode", offset);
 	return 1;
 }

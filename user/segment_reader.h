@@ -17,6 +17,8 @@ struct segment_reader;
 
 /* path "-" reads stdin. NULL with errno set. */
 struct segment_reader *segment_reader__open(const char *path);
+/* name in dirfd, never through a symlink. NULL with errno set. */
+struct segment_reader *segment_reader__openat(int dirfd, const char *name);
 void segment_reader__close(struct segment_reader *r); /* NULL-safe */
 
 /*
@@ -24,10 +26,21 @@ void segment_reader__close(struct segment_reader *r); /* NULL-safe */
  * 0 at a clean end, -errno on error.
  */
 int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out);
+/*
+ * The next batch as stored, undecoded (for hashing): 1, *body and *len (valid until the
+ * next call) and *offset, the batch's byte offset in the decompressed stream (where its
+ * length prefix starts); 0 at a clean end, -errno on error.
+ */
+int segment_reader__next_raw(struct segment_reader *r, const uint8_t **body, size_t *len,
+			     uint64_t *offset);
 /* Why the last call failed, naming the offset. Valid until the next call. */
 const char *segment_reader__error(const struct segment_reader *r);
 /* The stream ended at a batch boundary but without its gzip trailer: a writer that was
  * stopped without closing (crash, kill -9). Not an error: no record is cut. */
 int segment_reader__unclean_end(const struct segment_reader *r);
+/* The last error was the input ending inside a batch (a cut write), not corrupt bytes. */
+int segment_reader__truncated(const struct segment_reader *r);
+/* Decompressed bytes of complete batches so far: where the next batch would start. */
+uint64_t segment_reader__offset(const struct segment_reader *r);
 
 #endif
