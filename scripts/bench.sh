@@ -54,7 +54,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	storm "fl-bench-base-$round" >>"$W/base"
 
 	rm -rf "$W/data" "$W/ready"
-	"$FL" run --data-dir "$W/data" --ready-file "$W/ready" 2>"$W/agent.err" &
+	"$FL" run --data-dir "$W/data" --key "$W/node.key" --ready-file "$W/ready" 2>"$W/agent.err" &
 	AGENT=$!
 	for _ in $(seq 300); do [ -e "$W/ready" ] && break; sleep 0.02; done
 	[ -e "$W/ready" ] || { cat "$W/agent.err" >&2; exit 1; }

@@ -37,6 +37,7 @@
 #include "record.h"
 #include "runstate.h"
 #include "sink.h"
+#include "store.h"
 #include "version.h"
 
 struct agent_opts {
@@ -54,6 +55,7 @@ struct agent_opts {
 	uint32_t drain_ms;
 	uint32_t flush_ms;
 	uint32_t heartbeat_s;
+	struct store_opts store;
 };
 
 struct agent {
@@ -61,6 +63,7 @@ struct agent {
 	struct loader loader;
 	struct ring_buffer *ring;
 	struct sink *sink;
+	struct store *store; /* segment files: the sink's policy (NULL with --stdout) */
 	struct recorder rec;
 	struct proctable *procs;
 	struct decoder dec;
@@ -98,6 +101,7 @@ static void usage(FILE *f)
 		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
 		"  -v, --verbose         debug output, including libbpf's\n",
 		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
+	store_opts__usage(f);
 }
 
 /* Parses a decimal count with an optional K/M/G suffix (powers of 1024). */
@@ -143,6 +147,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "btf", required_argument, NULL, O_BTF },
 		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
 		{ "metrics-addr", required_argument, NULL, O_METRICS },
+		STORE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -161,6 +166,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
 	};
+	store_opts__defaults(&o->store);
 	optind = 1;
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -198,6 +204,10 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		default:
+			if (c >= STORE_OPT_KEY && c < STORE_OPT_END) {
+				err = store_opts__parse(&o->store, c, optarg);
+				break;
+			}
 			log_error("run: unknown option or missing value '%s' (see firstlight run --help)",
 				  argv[optind - 1]);
 			return -EINVAL;
@@ -474,6 +484,8 @@ static void tick(struct agent *a)
 		}
 		publish_metrics(a);
 		a->sink->flush(a->sink);
+		if (a->store)
+			store__tick(a->store, a->procs);
 	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
 	if (now - a->last_sweep_ns >= 60ull * 1000000000) {
@@ -585,6 +597,7 @@ static void agent_free(struct agent *a)
 	decoder__fini(&a->dec);
 	proctable__free(a->procs);
 	sink__free(a->sink);
+	store__free(a->store); /* after the sink: it holds the key the sink signs with */
 	recorder__fini(&a->rec);
 	if (a->epfd >= 0)
 		close(a->epfd);
@@ -633,10 +646,11 @@ int agent__main(int argc, char **argv)
 		if (!a.sink)
 			err = -ENOMEM;
 	} else {
-		struct segment_opts so = { .dir = a.opts.data_dir, .run_id = a.rec.run_id };
-
-		a.sink = sink_segment__new(&so, &err);
-		if (a.sink && a.opts.live) {
+		a.store = store__open(a.opts.data_dir, &a.opts.store, &a.rec, &err);
+		a.sink = a.store ? store__sink(a.store) : NULL;
+		if (!a.sink)
+			goto out; /* the store said why */
+		if (a.opts.live) {
 			struct sink *out = sink_stdout__new(STDOUT_FILENO);
 			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
 

@@ -267,6 +267,9 @@ static int track(struct decoder *d, const struct fl_task *t, struct proc_image *
 	p->parent = t->parent_id;
 	p->start_ns = t->start_ns;
 	p->cgroup_id = t->cgroup_id;
+	p->ppid = t->ppid;
+	p->ns_pid = t->ns_pid;
+	p->creds = t->creds;
 	p->last_seen_mono_ns = clock__mono_ns();
 	p->sandbox = sandbox;
 	p->euid = t->creds.euid;

@@ -190,6 +190,14 @@ size_t proctable__count(const struct proctable *pt)
 	return pt->count;
 }
 
+void proctable__for_each(const struct proctable *pt,
+			 void (*fn)(void *ctx, const struct proc *p), void *ctx)
+{
+	for (size_t i = 0; i < pt->cap; i++)
+		if (pt->slots[i].tgid)
+			fn(ctx, &pt->slots[i]);
+}
+
 void proc__set_image(struct proc *p, struct proc_image *img)
 {
 	proc_image__put(p->image);

@@ -53,6 +53,9 @@ struct proc {
 	uint32_t euid;
 	uint32_t mnt_ns;            /* to tell a runtime on the host from one in a container */
 	struct proc_image *image;   /* owned reference, may be NULL */
+	/* As last recorded, so a segment's snapshot can restate who runs it (snapshot.c). */
+	uint32_t ppid, ns_pid;
+	struct fl_creds creds;
 };
 
 /* Builds an image; copies every string. NULL with errno = ENOMEM on failure. */
@@ -73,6 +76,9 @@ struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err);
 /* Removes tgid, dropping its image reference. */
 void proctable__remove(struct proctable *pt, uint32_t tgid);
 size_t proctable__count(const struct proctable *pt);
+/* Calls fn for every entry; fn must not add or remove entries. */
+void proctable__for_each(const struct proctable *pt,
+			 void (*fn)(void *ctx, const struct proc *p), void *ctx);
 /* Replaces p's image with img (takes the caller's reference). */
 void proc__set_image(struct proc *p, struct proc_image *img);
 

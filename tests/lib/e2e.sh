@@ -59,10 +59,11 @@ wait_for() {
 	done
 }
 
-# agent_start [ARGS...]: starts the agent on $T/data and waits for its ready file.
+# agent_start [ARGS...]: starts the agent on $T/data (node key $T/node.key, made on
+# first use) and waits for its ready file.
 agent_start() {
 	rm -f "$T/ready"
-	"$FIRSTLIGHT" run --data-dir "$T/data" --ready-file "$T/ready" "$@" \
+	"$FIRSTLIGHT" run --data-dir "$T/data" --key "$T/node.key" --ready-file "$T/ready" "$@" \
 		>"$T/agent.out" 2>"$T/agent.err" &
 	AGENT_PID=$!
 	if ! wait_for 30 test -e "$T/ready"; then

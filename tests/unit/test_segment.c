@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "keys.h"
 #include "record.h"
 #include "segment_reader.h"
 #include "sink.h"
@@ -28,6 +29,7 @@ struct fx {
 	char data[300]; /* dir/data: the sink's data directory */
 	struct recorder rec;
 	struct sink *sink;
+	struct node_key *key; /* signs the batches, in memory only */
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -51,6 +53,9 @@ static int setup(void **state)
 	snprintf(f->data, sizeof(f->data), "%s/data", f->dir);
 	if (recorder__init(&f->rec, NULL))
 		return -1;
+	f->key = keys__generate(&(int){ 0 });
+	if (!f->key)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -60,6 +65,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	sink__free(f->sink);
+	keys__free(f->key);
 	recorder__fini(&f->rec);
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
@@ -70,7 +76,7 @@ static int teardown(void **state)
 static struct sink *open_sink(struct fx *f, const char *dir, uint64_t flush_bytes)
 {
 	struct segment_opts opts = { .dir = dir, .run_id = f->rec.run_id,
-				     .flush_bytes = flush_bytes };
+				     .flush_bytes = flush_bytes, .key = f->key };
 	int err = 1;
 	struct sink *s = sink_segment__new(&opts, &err);
 
@@ -266,7 +272,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	base = strrchr(path, '/') + 1;
 	assert_int_equal(strncmp(base, "seg-", 4), 0);
-	assert_non_null(strstr(base, "-000001.seg.gz"));
+	assert_int_equal(strncmp(base, "seg-0000000001-", 15), 0);
+	assert_non_null(strstr(base, ".seg.gz"));
 	{
 		char run8[9];
 
