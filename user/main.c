@@ -4,7 +4,9 @@
 
 #include "agent.h"
 #include "cmd_gaps.h"
+#include "cmd_key.h"
 #include "cmd_read.h"
+#include "cmd_verify.h"
 #include "log.h"
 #include "version.h"
 
@@ -16,6 +18,8 @@ static const struct {
 	{ "run", agent__main, "run the sensor (records to segment files, or --stdout)" },
 	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
+	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
+	{ "key", cmd_key__main, "export the node's public key (key export)" },
 };
 
 static void usage(FILE *f)
