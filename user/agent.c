@@ -739,6 +739,8 @@ int agent__main(int argc, char **argv)
 	workloads__stop(a.workloads);
 	drops__report(a.drops);
 	gaps__flush(a.gaps);
+	if (a.store)
+		store__stopping(a.store, a.procs);
 	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a.sink->flush(a.sink);
 	save_state(&a, 1);

@@ -481,6 +481,26 @@ size_t sink_segment__take_losses(struct sink *s, struct sink_loss *out, size_t m
 	return n;
 }
 
+void sink_segment__return_losses(struct sink *s, const struct sink_loss *l, size_t n)
+{
+	struct sink_segment *ss = of(s);
+	struct sink_loss all[2 * LOSS_RUNS];
+	size_t total;
+
+	if (n > LOSS_RUNS)
+		n = LOSS_RUNS;
+	memcpy(all, l, n * sizeof(*l));
+	memcpy(all + n, ss->losses, ss->n_losses * sizeof(*l));
+	/* No room for every run: the newest merge, their count staying exact. */
+	for (total = n + ss->n_losses; total > LOSS_RUNS; total--) {
+		all[total - 2].last_seq = all[total - 1].last_seq;
+		all[total - 2].last_unix_ns = all[total - 1].last_unix_ns;
+		all[total - 2].count += all[total - 1].count;
+	}
+	memcpy(ss->losses, all, total * sizeof(*l));
+	ss->n_losses = total;
+}
+
 static void segment_free(struct sink *s)
 {
 	struct sink_segment *ss = of(s);

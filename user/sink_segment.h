@@ -44,5 +44,7 @@ struct sink_loss {
 
 /* Moves up to max loss runs not yet taken into out; returns how many. */
 size_t sink_segment__take_losses(struct sink *s, struct sink_loss *out, size_t max);
+/* Puts taken runs back, first, when the records that reported them were lost too. */
+void sink_segment__return_losses(struct sink *s, const struct sink_loss *l, size_t n);
 
 #endif

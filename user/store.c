@@ -238,10 +238,12 @@ void store__free(struct store *st)
 	free(st);
 }
 
-/* Every run of lost records becomes a SINK_LOSS gap with its exact range. */
-static size_t report_losses(struct store *st)
+/*
+ * Every run of lost records becomes a SINK_LOSS gap with its exact range. The runs
+ * reported are left in l[] (LOSS_RUNS_PER_TICK), to give back if these records are lost.
+ */
+static size_t report_losses(struct store *st, struct sink_loss *l)
 {
-	struct sink_loss l[LOSS_RUNS_PER_TICK];
 	size_t n = sink_segment__take_losses(st->seg, l, LOSS_RUNS_PER_TICK);
 
 	for (size_t i = 0; i < n; i++) {
@@ -267,23 +269,41 @@ static size_t report_losses(struct store *st)
 	return n;
 }
 
+/* Flushes the records just emitted; if they were lost, the loss runs they reported
+ * are not reported after all. */
+static int flush_reports(struct store *st, const struct sink_loss *l, size_t n)
+{
+	struct segment_status s;
+
+	st->rec->sink->flush(st->rec->sink);
+	sink_segment__status(st->seg, &s);
+	if (!s.open && n)
+		sink_segment__return_losses(st->seg, l, n);
+	return s.open ? 0 : s.err;
+}
+
 /*
- * A new segment (rotation, or the retry after a write failure). Its first batch holds
- * the header, the records of what was lost meanwhile (so that a hole in the sequence
- * never reaches the disk without its explanation) and the snapshot of live processes.
+ * A new segment (rotation, or the retry after a write failure). Its header goes first,
+ * alone and synced: after a failure that is the test that the disk takes writes again,
+ * costing no record. Then the records of what was lost meanwhile, before any later
+ * record (a hole in the sequence never reaches the disk without its explanation after
+ * it), and the snapshot of live processes.
  */
 static int next_segment(struct store *st, const struct proctable *procs)
 {
+	struct sink_loss l[LOSS_RUNS_PER_TICK];
+	size_t n;
 	int err = sink_segment__next(st->seg);
 
+	if (!err)
+		err = sink_segment__sync(st->seg);
 	if (err)
 		return err;
-	report_losses(st);
+	n = report_losses(st, l);
 	if (procs)
 		snapshot__emit(st->rec, procs);
-	st->rec->sink->flush(st->rec->sink);
 	st->retention_due = 1;
-	return 0;
+	return flush_reports(st, l, n);
 }
 
 /* Retention's record(): the removal goes into the chain and is made durable first. */
@@ -329,11 +349,24 @@ void store__tick(struct store *st, const struct proctable *procs)
 	sink_segment__status(st->seg, &s);
 	if (!s.open)
 		return;
-	if (report_losses(st))
-		st->rec->sink->flush(st->rec->sink);
+	{
+		struct sink_loss l[LOSS_RUNS_PER_TICK];
+		size_t n = report_losses(st, l);
+
+		if (n && flush_reports(st, l, n))
+			return;
+	}
 	if (st->retention_due || now - st->last_retention_ns >= RETENTION_NS) {
 		st->retention_due = 0;
 		st->last_retention_ns = now;
 		retention__apply(st->dirfd, &rp, s.name, record_removal, st);
 	}
+}
+
+void store__stopping(struct store *st, const struct proctable *procs)
+{
+	st->retry_at_ns = 0;
+	st->retention_due = 0;
+	st->last_retention_ns = clock__mono_ns();
+	store__tick(st, procs);
 }

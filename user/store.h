@@ -62,6 +62,9 @@ struct store *store__open(const char *dir, const struct store_opts *o, struct re
 struct sink *store__sink(struct store *st);
 /* The policy's turn, after every flush: rotation, retry, loss records, retention. */
 void store__tick(struct store *st, const struct proctable *procs);
+/* Before a run's last records: if writes are failing, one more try now, so that the
+ * stop record and the losses it totals get written when the disk allows. */
+void store__stopping(struct store *st, const struct proctable *procs);
 void store__free(struct store *st); /* NULL-safe */
 
 #endif
