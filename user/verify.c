@@ -43,6 +43,7 @@ struct file_end {
 	char path[NAME_MAX_ * 4];
 	char name[NAME_MAX_];
 	uint64_t batches;
+	uint64_t last_seq; /* of its last complete batch's last record; 0 if none */
 	int rc, truncated, unclean;
 	uint64_t err_offset;
 	char err[256];
@@ -66,6 +67,7 @@ struct verifier {
 	char start_where[WHERE_MAX];
 	char start_prev[NAME_MAX_];
 
+	uint64_t file_last_seq;        /* the last record read in the current file */
 	char run[RUN_MAX];             /* the run whose records are being read */
 	uint64_t expected;             /* its next seq; 0: not known yet */
 
@@ -255,6 +257,7 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 			snprintf(h->where, sizeof(h->where), "%s", where);
 		}
 		v->expected = ev->seq + 1;
+		v->file_last_seq = ev->seq;
 		v->res.records++;
 		if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap &&
 		    ev->gap->kind == FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS && ev->gap->first_seq &&
@@ -318,9 +321,10 @@ static int judge_prev_end(struct verifier *v, const Header *h)
 			note(v, "%s: %s: its writer stopped during its first batch", p->name, p->err);
 			return 0;
 		}
-		return failf(v, "%s: %s%s", p->path, p->err,
+		return failf(v, "%s: batch %" PRIu64 " (after seq %" PRIu64 "): %s%s", p->path,
+			     p->batches, p->last_seq, p->err,
 			     names_it && h->prev_end == FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__DAMAGED
-			     ? " (the next run found it damaged too)" : "");
+			     ? " (the next run found it damaged too)" : ": damaged or altered");
 	}
 	if (p->unclean && !p->batches)
 		note(v, "%s holds no batch: its writer stopped before the first", p->name);
@@ -414,13 +418,22 @@ static int check_link(struct verifier *v, const Firstlight__V1__Batch *b, uint64
 		return 0;
 	chain__hex(v->last_hash, CHAIN_HASH_LEN, want);
 	chain__hex(b->prev_hash.data, b->prev_hash.len, got);
-	if (index == 0)
+	if (index == 0) {
+		const char *prev = b->header && b->header->prev_segment && b->header->prev_segment[0]
+				   ? b->header->prev_segment : NULL;
+		int present = 0;
+
+		for (size_t i = 0; prev && i + 1 < v->n_seen; i++)
+			present |= !strcmp(v->seen[i], prev);
+		if (prev && !present)
+			return failf(v, "%s: the segment continues from %s (previous hash %s), which "
+				     "is not among the inputs: removed without a retention record (the "
+				     "batch before it in the inputs is %s)", where, prev, got, v->last_where);
 		return failf(v, "%s: the segment does not continue the chain: it follows %s "
 			     "(previous hash %s), but the batch before it in the inputs is %s (hash "
-			     "%s): a segment is missing or cut short, or files are out of order",
-			     where, b->header && b->header->prev_segment && b->header->prev_segment[0]
-			     ? b->header->prev_segment : "nothing", got[0] ? got : "none",
-			     v->last_where, want);
+			     "%s): a segment was cut short or replaced, or files are out of order",
+			     where, prev ? prev : "nothing", got[0] ? got : "none", v->last_where, want);
+	}
 	return failf(v, "%s: it does not follow the batch before it (%s): a batch was "
 		     "removed, inserted or moved", where, v->last_where);
 }
@@ -510,6 +523,7 @@ int verifier__file(struct verifier *v, const char *path)
 	if (!r)
 		return failf(v, "%s: %s", path, strerror(errno));
 	v->res.files++;
+	v->file_last_seq = 0;
 	if (!grow((void **)&v->seen, &v->cap_seen, v->n_seen, sizeof(*v->seen)))
 		snprintf(v->seen[v->n_seen++], NAME_MAX_, "%s", base_name(path));
 	while ((rc = segment_reader__next_raw(r, &body, &len, &off)) > 0) {
@@ -547,6 +561,7 @@ int verifier__file(struct verifier *v, const char *path)
 			snprintf(p->path, sizeof(p->path), "%s", path);
 			snprintf(p->name, sizeof(p->name), "%s", base_name(path));
 			p->batches = index;
+			p->last_seq = v->file_last_seq;
 			p->rc = rc;
 			p->truncated = segment_reader__truncated(r);
 			p->unclean = segment_reader__unclean_end(r);
@@ -565,9 +580,13 @@ int verifier__finish(struct verifier *v)
 
 	if (v->res.failed)
 		return 1;
+	if (p->valid && p->rc < 0 && p->truncated)
+		return failf(v, "%s: batch %" PRIu64 " (after seq %" PRIu64 "): %s: the store ends "
+			     "inside a batch (a file cut short, or a writer killed mid-write and not "
+			     "restarted since)", p->path, p->batches, p->last_seq, p->err);
 	if (p->valid && p->rc < 0)
-		return failf(v, "%s: %s: the store ends inside a batch (a writer killed mid-write "
-			     "and not restarted since, or a cut file)", p->path, p->err);
+		return failf(v, "%s: batch %" PRIu64 " (after seq %" PRIu64 "): %s: damaged or "
+			     "altered", p->path, p->batches, p->last_seq, p->err);
 	if (p->valid && p->unclean && p->batches)
 		note(v, "%s, the last segment, ends without a clean close: the agent is running, "
 		     "or was killed and has not restarted since", p->name);
