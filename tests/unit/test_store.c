@@ -1,0 +1,630 @@
+/* Unit tests for the segment store: the node key (keys.c), the batch chain format
+ * (chain.c), segment names (store_dir.c), finding where the chain ends after a stop, a
+ * kill, a cut write, corruption or a deleted segment (chain_state.c), write failures
+ * counted by exact range (sink_segment.c, store.c, forced with RLIMIT_FSIZE), retention
+ * (retention.c), and verify.c on stores made by all of these. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "chain.h"
+#include "chain_state.h"
+#include "keys.h"
+#include "log.h"
+#include "record.h"
+#include "retention.h"
+#include "segment_reader.h"
+#include "sink.h"
+#include "sink_segment.h"
+#include "store.h"
+#include "store_dir.h"
+#include "verify.h"
+
+struct fx {
+	char dir[256];
+	char data[300];
+	struct recorder rec;
+	struct node_key *key;
+	struct sink *sink;
+	int dirfd;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+	int err;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/fl-test-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->data, sizeof(f->data), "%s/data", f->dir);
+	if (recorder__init(&f->rec, NULL))
+		return -1;
+	f->key = keys__generate(&err);
+	f->dirfd = -1;
+	*state = f;
+	return f->key ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sink__free(f->sink);
+	keys__free(f->key);
+	recorder__fini(&f->rec);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static void open_sink(struct fx *f, const struct chain_pos *resume, uint64_t flush_bytes)
+{
+	struct segment_opts o = { .dir = f->data, .run_id = f->rec.run_id, .node = "n1",
+				  .boot_id = "b", .flush_bytes = flush_bytes, .key = f->key,
+				  .resume = resume };
+	int err = 1;
+
+	f->sink = sink_segment__new(&o, &err);
+	assert_non_null(f->sink);
+	assert_int_equal(err, 0);
+	f->rec.sink = f->sink;
+	if (f->dirfd < 0)
+		f->dirfd = store_dir__open(f->data);
+	assert_true(f->dirfd >= 0);
+}
+
+static void close_sink(struct fx *f)
+{
+	sink__free(f->sink);
+	f->sink = NULL;
+	f->rec.sink = NULL;
+}
+
+static void emit(struct fx *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
+		Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+		hb.records = f->rec.seq + 1;
+		ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
+		ev.heartbeat = &hb;
+		recorder__emit(&f->rec, &ev, 0);
+	}
+}
+
+static void emit_stopped(struct fx *f)
+{
+	Firstlight__V1__AgentLifecycle body = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	body.state = FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
+	ev.agent = &body;
+	recorder__emit(&f->rec, &ev, 0);
+}
+
+/* A new run id for the recorder, as a restarted agent has. */
+static void new_run(struct fx *f)
+{
+	struct sink *s = f->rec.sink;
+
+	recorder__fini(&f->rec);
+	assert_int_equal(recorder__init(&f->rec, s), 0);
+}
+
+/* The n-th (0-based) segment name in the data dir. */
+static void seg_path(struct fx *f, size_t i, char *out, size_t len)
+{
+	struct seg_entry *segs;
+	size_t n;
+
+	assert_int_equal(store_dir__list(f->dirfd, &segs, &n), 0);
+	assert_true(i < n);
+	snprintf(out, len, "%s/%s", f->data, segs[i].name);
+	free(segs);
+}
+
+static size_t n_segs(struct fx *f)
+{
+	struct seg_entry *segs;
+	size_t n;
+
+	assert_int_equal(store_dir__list(f->dirfd, &segs, &n), 0);
+	free(segs);
+	return n;
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* Verifies every segment of the data dir; returns the result (copied into *out). */
+static int verify_dir(struct fx *f, const uint8_t *pub, struct verify_result *out)
+{
+	struct verifier *v = verifier__new(pub ? (const uint8_t(*)[KEYS_PUB_LEN])pub : NULL,
+					   pub ? 1 : 0);
+	size_t n = n_segs(f);
+	char path[600];
+	int rc;
+
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++) {
+		seg_path(f, i, path, sizeof(path));
+		verifier__file(v, path);
+	}
+	rc = verifier__finish(v);
+	if (out)
+		*out = *verifier__result(v);
+	if (rc)
+		print_message("verify: %s\n", verifier__result(v)->failure);
+	verifier__free(v);
+	return rc;
+}
+
+/* ---- keys and chain format -------------------------------------------------------- */
+
+static void test_keys(void **state)
+{
+	struct fx *f = *state;
+	char path[600], link[600], pem_path[600];
+	uint8_t pub[KEYS_PUB_LEN], sig[KEYS_SIG_LEN];
+	struct node_key *k, *k2;
+	struct stat st;
+	char *pem;
+	int created, err;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/keys/node.key", f->dir);
+	k = keys__load_or_create(path, &created, &err);
+	assert_non_null(k);
+	assert_int_equal(created, 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(link, sizeof(link), "%s/keys", f->dir);
+	assert_int_equal(stat(link, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
+	/* The same key on the next start. */
+	k2 = keys__load_or_create(path, &created, &err);
+	assert_non_null(k2);
+	assert_int_equal(created, 0);
+	assert_memory_equal(keys__public(k), keys__public(k2), KEYS_PUB_LEN);
+	keys__free(k2);
+
+	/* Signatures verify with the public key, and only for the message signed. */
+	assert_int_equal(keys__sign(k, "abc", 3, sig), 0);
+	assert_int_equal(keys__verify(keys__public(k), "abc", 3, sig), 0);
+	assert_int_equal(keys__verify(keys__public(k), "abd", 3, sig), -EBADMSG);
+	sig[10] ^= 1;
+	assert_int_equal(keys__verify(keys__public(k), "abc", 3, sig), -EBADMSG);
+
+	/* The exported PEM reads back, and the private key file gives the same public key. */
+	assert_int_equal(keys__public_pem(keys__public(k), &pem), 0);
+	assert_non_null(strstr(pem, "BEGIN PUBLIC KEY"));
+	snprintf(pem_path, sizeof(pem_path), "%s/node.pub", f->dir);
+	fp = fopen(pem_path, "w");
+	assert_non_null(fp);
+	fputs(pem, fp);
+	fclose(fp);
+	free(pem);
+	assert_int_equal(keys__read_public(pem_path, pub), 0);
+	assert_memory_equal(pub, keys__public(k), KEYS_PUB_LEN);
+	assert_int_equal(keys__read_public(path, pub), 0);
+	assert_memory_equal(pub, keys__public(k), KEYS_PUB_LEN);
+	keys__free(k);
+
+	/* Refused: a key others can read, a symlink, a file that is not a key. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_null(keys__load_or_create(path, &created, &err));
+	assert_int_equal(err, -EPERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(link, sizeof(link), "%s/link.key", f->dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_null(keys__load_or_create(link, &created, &err));
+	assert_int_equal(err, -ELOOP);
+	assert_int_equal(keys__read_public(link, pub), -ELOOP);
+	fp = fopen(pem_path, "w");
+	assert_non_null(fp);
+	fputs("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n", fp);
+	fclose(fp);
+	assert_int_equal(keys__read_public(pem_path, pub), -EINVAL);
+}
+
+static void test_chain_format(void **state)
+{
+	struct fx *f = *state;
+	uint8_t core[64], body[64 + CHAIN_TRAILER_LEN], hash[CHAIN_HASH_LEN], again[CHAIN_HASH_LEN];
+	const uint8_t *h, *sig;
+	size_t core_len;
+
+	memset(core, 0x5a, sizeof(core));
+	memcpy(body, core, sizeof(core));
+	assert_int_equal(chain__seal(f->key, core, sizeof(core), body + sizeof(core), hash), 0);
+	assert_int_equal(chain__hash(core, sizeof(core), again), 0);
+	assert_memory_equal(hash, again, CHAIN_HASH_LEN);
+	assert_int_equal(chain__split(body, sizeof(body), &core_len, &h, &sig), 0);
+	assert_int_equal(core_len, sizeof(core));
+	assert_memory_equal(h, hash, CHAIN_HASH_LEN);
+	assert_int_equal(chain__check_signature(keys__public(f->key), h, sig), 0);
+	/* The trailer is fields 3 and 5, so the whole body decodes as a Batch. */
+	{
+		Firstlight__V1__Batch *b = firstlight__v1__batch__unpack(NULL, CHAIN_TRAILER_LEN,
+									body + sizeof(core));
+
+		assert_non_null(b);
+		assert_int_equal(b->hash.len, CHAIN_HASH_LEN);
+		assert_int_equal(b->signature.len, KEYS_SIG_LEN);
+		firstlight__v1__batch__free_unpacked(b, NULL);
+	}
+	/* Another hash does not carry this signature. */
+	again[0] ^= 1;
+	assert_int_equal(chain__check_signature(keys__public(f->key), again, sig), -EBADMSG);
+	/* Too short, or not ending with the two fields: no chain. */
+	assert_int_equal(chain__split(body, CHAIN_TRAILER_LEN - 1, &core_len, &h, &sig), -ENOMSG);
+	body[sizeof(core)] = 0x12;
+	assert_int_equal(chain__split(body, sizeof(body), &core_len, &h, &sig), -ENOMSG);
+}
+
+static void test_segment_names(void **state)
+{
+	struct fx *f = *state;
+	char name[SEGMENT_NAME_MAX];
+	uint64_t n;
+
+	store_dir__segment_name(name, 42, 86400, "0123abcd-ffff");
+	assert_string_equal(name, "seg-0000000042-19700102T000000Z-0123abcd.seg.gz");
+	assert_int_equal(store_dir__segment_number(name, &n), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(store_dir__segment_number("seg-20240101T000000Z-abc-000001.seg.gz", &n),
+			 -EINVAL); /* the old naming */
+	assert_int_equal(store_dir__segment_number("seg-00000000x1-a-b.seg.gz", &n), -EINVAL);
+	assert_int_equal(store_dir__segment_number("seg-0000000001-a-b.seg", &n), -EINVAL);
+
+	/* The data dir is made 0700; one made by hand is tightened. */
+	assert_int_equal(mkdir(f->data, 0755), 0);
+	assert_int_equal(chmod(f->data, 0755), 0);
+	f->dirfd = store_dir__open(f->data);
+	assert_true(f->dirfd >= 0);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(f->data, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+	}
+	/* A second agent cannot lock it. */
+	{
+		int other = store_dir__open(f->data);
+
+		assert_int_equal(store_dir__lock(f->dirfd), 0);
+		assert_int_equal(store_dir__lock(other), -EBUSY);
+		close(other);
+	}
+}
+
+/* ---- where the chain ends -------------------------------------------------------- */
+
+static void expect_end(struct fx *f, int end, const char *segment)
+{
+	struct chain_pos pos;
+	uint64_t next;
+
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	if (pos.end != end)
+		print_message("end %d, detail: %s\n", pos.end, pos.detail);
+	assert_int_equal(pos.end, end);
+	if (segment)
+		assert_non_null(strstr(segment, pos.segment));
+}
+
+static void test_find_end(void **state)
+{
+	struct fx *f = *state;
+	struct chain_pos pos, slow;
+	char path[600], cmd[2000];
+	uint64_t next;
+
+	/* Nothing yet: the chain starts. */
+	f->dirfd = store_dir__open(f->data);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__GENESIS);
+	assert_int_equal(pos.has_hash, 0);
+	assert_int_equal(next, 1);
+
+	/* A clean stop: chain.state describes it (the fast path)... */
+	open_sink(f, NULL, 0);
+	emit(f, 30);
+	f->sink->flush(f->sink);
+	assert_int_equal(sink_segment__next(f->sink), 0);
+	emit(f, 20);
+	emit_stopped(f);
+	close_sink(f);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED);
+	assert_int_equal(pos.last_seq, 51);
+	assert_int_equal(next, 3);
+	assert_string_equal(pos.run_id, f->rec.run_id);
+	/* ... and the segment itself says the same (the slow path). */
+	assert_int_equal(unlink(strcat(strcpy(path, f->data), "/" CHAIN_STATE_FILE)), 0);
+	assert_int_equal(chain_state__find_end(f->dirfd, &slow, &next), 0);
+	assert_int_equal(slow.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED);
+	assert_memory_equal(slow.hash, pos.hash, CHAIN_HASH_LEN);
+	assert_int_equal(slow.last_seq, 51);
+	assert_int_equal(slow.offset, pos.offset);
+
+	/* A run killed with records flushed: its segment just ends, at its last batch. */
+	new_run(f);
+	open_sink(f, &slow, 0);
+	emit(f, 5);
+	f->sink->flush(f->sink);
+	emit(f, 5);
+	f->sink->flush(f->sink);
+	seg_path(f, 2, path, sizeof(path));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/killed'", path, f->dir);
+	assert_int_equal(system(cmd), 0);
+	close_sink(f);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/clean' && cp '%s/killed' '%s'", path, f->dir,
+		 f->dir, path);
+	assert_int_equal(system(cmd), 0);
+	expect_end(f, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__KILLED, path);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.last_seq, 10);
+	assert_non_null(strstr(pos.detail, "ended without a clean stop after seq 10"));
+
+	/* Its last batch cut mid-write: the batch before it is the end, and that is said. */
+	assert_int_equal(truncate(path, size_of(path) - 20), 0);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__INCOMPLETE);
+	assert_non_null(strstr(pos.detail, "cut mid-write"));
+	assert_int_equal(pos.last_seq, 5);
+
+	/* Bytes that are not gzip after the segment's end: damage, not a crash. */
+	snprintf(cmd, sizeof(cmd), "cp '%s/clean' '%s' && printf junk! >> '%s'", f->dir, path,
+		 path);
+	assert_int_equal(system(cmd), 0);
+	expect_end(f, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__DAMAGED, NULL);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_non_null(strstr(pos.detail, "not a cut write"));
+	assert_int_equal(pos.last_seq, 10);
+
+	/* An empty newest segment (a writer killed before its first batch) is skipped. */
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/seg-0000000009-20240101T000000Z-deadbeef.seg.gz", f->data);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED);
+	assert_int_equal(pos.last_seq, 51);
+	assert_non_null(strstr(pos.detail, "holds no complete batch"));
+	assert_int_equal(next, 10);
+
+	/* chain.state names a newer segment than any left: it was deleted. */
+	assert_int_equal(chain_state__opened(f->dirfd, "seg-0000000012-20240101T000000Z-deadbeef.seg.gz"), 0);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_int_equal(pos.end, FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__MISSING);
+	assert_non_null(strstr(pos.detail, "seg-0000000012-20240101T000000Z-deadbeef.seg.gz"));
+	assert_int_equal(next, 13);
+}
+
+/* ---- write failures, counted by range --------------------------------------------- */
+
+static void test_write_failure(void **state)
+{
+	struct fx *f = *state;
+	struct store_opts so;
+	struct store *st;
+	struct rlimit was, lim;
+	struct verify_result res;
+	struct sink_loss l[4];
+	char path[600];
+	off_t good;
+	int err;
+
+	/* Writes past RLIMIT_FSIZE fail with EFBIG (SIGXFSZ ignored): a full disk at will. */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+	store_opts__defaults(&so);
+	snprintf(path, sizeof(path), "%s/node.key", f->dir);
+	so.key_path = path;
+	so.retain_bytes = 0;
+	st = store__open(f->data, &so, &f->rec, &err);
+	assert_non_null(st);
+	f->sink = store__sink(st);
+	f->rec.sink = f->sink;
+	f->dirfd = store_dir__open(f->data);
+	emit(f, 20);
+	f->sink->flush(f->sink);
+	store__tick(st, NULL);
+	seg_path(f, 0, path, sizeof(path));
+	good = size_of(path);
+
+	lim = was;
+	lim.rlim_cur = (rlim_t)good + 16; /* the next batch cannot fit */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	emit(f, 40); /* seq 21-60 */
+	assert_int_equal(f->sink->flush(f->sink), -EFBIG);
+	assert_int_equal(size_of(path), good); /* cut back to its last complete batch */
+	emit(f, 5);  /* seq 61-65: no segment to go to */
+	assert_int_equal(f->sink->lost, 45);
+	/* The retry writes a new segment's header alone first: too big now, so nothing
+	 * else is tried, nothing more lost, and the empty segment is not left behind. */
+	lim.rlim_cur = 100;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	store__tick(st, NULL);
+	assert_int_equal(f->sink->lost, 45);
+	assert_int_equal(n_segs(f), 1);
+
+	/* Space again: a new segment, whose first records are the loss, exactly. */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+	store__stopping(st, NULL); /* the retry, now */
+	emit(f, 3);
+	close_sink(f);
+	store__free(st);
+	assert_int_equal(n_segs(f), 2);
+
+	assert_int_equal(verify_dir(f, NULL, &res), 0);
+	assert_int_equal(res.lost_records, 45);
+	assert_int_equal(res.records, 20 + 1 + 3); /* the gap record between */
+	/* The take/return of loss runs keeps them whole and in order. */
+	{
+		struct sink_loss back = { .first_seq = 5, .last_seq = 6, .count = 2 };
+		struct segment_opts o = { .dir = f->data, .run_id = "x", .key = f->key };
+		struct sink *s = sink_segment__new(&o, &err);
+
+		assert_non_null(s);
+		sink_segment__return_losses(s, &back, 1);
+		assert_int_equal(sink_segment__take_losses(s, l, 4), 1);
+		assert_int_equal(l[0].first_seq, 5);
+		assert_int_equal(l[0].count, 2);
+		sink__free(s);
+	}
+}
+
+/* ---- verify on stores made here --------------------------------------------------- */
+
+static void test_verify_runs_and_holes(void **state)
+{
+	struct fx *f = *state;
+	struct verify_result res;
+	struct chain_pos pos;
+	uint64_t next;
+
+	open_sink(f, NULL, 512);
+	emit(f, 40);
+	assert_int_equal(sink_segment__next(f->sink), 0);
+	emit(f, 40);
+	emit_stopped(f);
+	close_sink(f);
+	/* A second run continues the chain. */
+	new_run(f);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	open_sink(f, &pos, 512);
+	emit(f, 10);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
+	assert_int_equal(res.runs, 2);
+	assert_int_equal(res.records, 40 + 40 + 1 + 10);
+	assert_int_equal(res.files, 3);
+	assert_int_equal(res.key_trusted, 1);
+
+	/* Another key trusted: nothing verifies. */
+	{
+		int err;
+		struct node_key *other = keys__generate(&err);
+
+		assert_int_equal(verify_dir(f, keys__public(other), &res), 1);
+		assert_non_null(strstr(res.failure, "not a trusted key"));
+		keys__free(other);
+	}
+
+	/* A third run whose seq jumps: a hole that no loss explains. */
+	new_run(f);
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	open_sink(f, &pos, 512);
+	emit(f, 5);
+	f->rec.seq += 3;
+	emit(f, 5);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, NULL, &res), 1);
+	assert_non_null(strstr(res.failure, "records seq 6-8 of run"));
+	assert_non_null(strstr(res.failure, "no SINK_LOSS record accounts for them"));
+}
+
+static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+{
+	struct fx *f = ctx;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED;
+	ev.segment_removed = (Firstlight__V1__SegmentRemoved *)r;
+	recorder__emit(&f->rec, &ev, 0);
+	return sink_segment__sync(f->sink);
+}
+
+static int refuse_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+{
+	(void)ctx;
+	(void)r;
+	return -EIO;
+}
+
+static void test_retention(void **state)
+{
+	struct fx *f = *state;
+	struct retention_policy p = { .max_bytes = 1 };
+	struct segment_status s;
+	struct verify_result res;
+	char first[600];
+
+	open_sink(f, NULL, 0);
+	for (int i = 0; i < 5; i++) {
+		emit(f, 20);
+		assert_int_equal(sink_segment__next(f->sink), 0);
+		f->sink->flush(f->sink);
+	}
+	assert_int_equal(n_segs(f), 6);
+	sink_segment__status(f->sink, &s);
+	/* Nothing goes without its record. */
+	assert_int_equal(retention__apply(f->dirfd, &p, s.name, refuse_removal, f), -EIO);
+	assert_int_equal(n_segs(f), 6);
+	/* Everything but the open segment goes, each removal recorded first. */
+	assert_int_equal(retention__apply(f->dirfd, &p, s.name, record_removal, f), 5);
+	assert_int_equal(n_segs(f), 1);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, NULL, &res), 0);
+	assert_int_equal(res.removed_segments, 5);
+	assert_non_null(strstr(res.notes[0], "the chain starts after segments removed by retention"));
+
+	/* A policy that keeps everything removes nothing. */
+	p.max_bytes = 1u << 30;
+	seg_path(f, 0, first, sizeof(first));
+	assert_int_equal(retention__apply(f->dirfd, &p, "", record_removal, f), 0);
+	assert_int_equal(n_segs(f), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segment_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_runs_and_holes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+	};
+
+	log__set_level(LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
