@@ -226,7 +226,8 @@ clean:
 # build/fuzz/crash-*; fuzz_oci (OCI config.json) from tests/fuzz/corpus_oci/, new inputs
 # to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*; fuzz_gaps (records through
 # `firstlight gaps`' scanner and renderers) from tests/fuzz/corpus_gaps/, new inputs to
-# build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*.
+# build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*; fuzz_verify (verify.c)
+# from tests/fuzz/corpus-verify/, crashes to build/fuzz/verify-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
@@ -235,9 +236,10 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wshadow -Wmissing-prototypes -Ws
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo -lprotobuf-c -lz)
 FUZZ_OCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
-.PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps
+.PHONY: fuzz fuzz-seeds
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
+		$(BUILD)/fuzz/corpus-verify
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
@@ -246,6 +248,19 @@ fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_gaps -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/gaps- $(BUILD)/fuzz/corpus_gaps \
 		tests/fuzz/corpus_gaps
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_verify -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/verify- $(BUILD)/fuzz/corpus-verify \
+		tests/fuzz/corpus-verify
+
+# The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
+fuzz-seeds: $(BUILD)/fuzz/make_seeds
+	$(Q)mkdir -p tests/fuzz/corpus tests/fuzz/corpus-verify
+	$(Q)$< tests/fuzz
+
+$(BUILD)/fuzz/make_seeds: tests/fuzz/make_seeds.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
 	$(call msg,CC-FUZZ,$@)
@@ -278,3 +293,9 @@ $(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/oci.o $(BUIL
 		$(BUILD)/fuzz/user/utf8.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_OCI_LIBS)
+
+# verify.c on untrusted segment files (tests/fuzz/fuzz_verify.c).
+$(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz/user/,verify.o \
+		chain.o keys.o segment_reader.o log.o) $(BUILD)/fuzz/proto/firstlight.pb-c.o
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(CRYPTO_LIBS)
