@@ -71,8 +71,8 @@ static int read_state(int dirfd, struct state *st)
 
 		if (sscanf(line, "%15s %127s", key, val) != 2)
 			return -EINVAL;
-		if (!strcmp(key, "segment"))
-			snprintf(st->segment, sizeof(st->segment), "%s", val);
+		if (!strcmp(key, "segment") && strlen(val) < sizeof(st->segment))
+			memcpy(st->segment, val, strlen(val) + 1);
 		else if (!strcmp(key, "clean"))
 			st->clean = !strcmp(val, "1");
 		else if (!strcmp(key, "bytes"))

@@ -112,7 +112,7 @@ int store_dir__list(int dirfd, struct seg_entry **out, size_t *n)
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
 			continue; /* gone meanwhile, or not a file we wrote */
-		snprintf(e.name, sizeof(e.name), "%s", de->d_name);
+		memcpy(e.name, de->d_name, strlen(de->d_name) + 1); /* length checked above */
 		e.bytes = (uint64_t)st.st_size;
 		e.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 		if (*n == cap) {
