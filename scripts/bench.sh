@@ -36,7 +36,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # run_time_ns and run_cnt of our programs, as "name ns cnt" lines.
 prog_stats() {
 	bpftool prog show -j | jq -r '.[] | select(.name | test("^fl_(fork|exec|exit)$")) |
-		"\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+		"\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' | sort # join needs sorted input
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
