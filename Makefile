@@ -215,6 +215,17 @@ test-fuzz:
 bench: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)scripts/bench.sh
 
+# The segment store's write path alone, fdatasync after every batch vs every second,
+# batches of 100 and 1,000 records, on a real disk (/var/tmp).
+.PHONY: bench-store
+bench-store: $(BUILD)/bench_store
+	$(Q)d=$$(mktemp -d /var/tmp/fl-bench-store.XXXXXX) && for b in 100 1000; do for f in 0 1000; do \
+		$< -n 200000 -b $$b -f $$f $$d/$$b-$$f || exit 1; done; done; rm -rf $$d
+
+$(BUILD)/bench_store: tests/bench/bench_store.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
+
 clean:
 	rm -rf $(BUILD)
 
