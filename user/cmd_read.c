@@ -154,6 +154,8 @@ static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 {
 	put_fmt(jb, "%" PRIu64 " ", ev->seq);
 	put_time(jb, ev->time_unix_nano);
+	if (ev->snapshot)
+		put_fmt(jb, " snapshot"); /* restated at a segment's start, not a new event */
 	switch (ev->body_case) {
 	case FIRSTLIGHT__V1__EVENT__BODY_EXEC:
 		put_fmt(jb, " exec");
@@ -174,11 +176,22 @@ static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 		const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
 			&firstlight__v1__gap__kind__descriptor, ev->gap->kind);
 
-		put_fmt(jb, " gap kind=%s count=%" PRIu64 " cgroup=%" PRIu64 " detail=",
-			k ? k->name : "?", ev->gap->count, ev->gap->cgroup_id);
+		put_fmt(jb, " gap kind=%s count=%" PRIu64 " cgroup=%" PRIu64, k ? k->name : "?",
+			ev->gap->count, ev->gap->cgroup_id);
+		if (ev->gap->first_seq)
+			put_fmt(jb, " seq=%" PRIu64 "-%" PRIu64, ev->gap->first_seq, ev->gap->last_seq);
+		put_fmt(jb, " detail=");
 		json__append_string(jb, ev->gap->detail);
 		break;
 	}
+	case FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED:
+		put_fmt(jb, " segment-removed seq=%" PRIu64 "-%" PRIu64 " run=%.8s file=",
+			ev->segment_removed->first_seq, ev->segment_removed->last_seq,
+			ev->segment_removed->agent_run_id);
+		json__append_string(jb, ev->segment_removed->file);
+		put_fmt(jb, " reason=");
+		json__append_string(jb, ev->segment_removed->reason);
+		break;
 	case FIRSTLIGHT__V1__EVENT__BODY_AGENT: {
 		const ProtobufCEnumValue *s = protobuf_c_enum_descriptor_get_value(
 			&firstlight__v1__agent_lifecycle__state__descriptor, ev->agent->state);
