@@ -37,6 +37,7 @@
 #include "record.h"
 #include "runstate.h"
 #include "sink.h"
+#include "snapshot.h"
 #include "store.h"
 #include "version.h"
 
@@ -297,6 +298,15 @@ static int start_workloads(struct agent *a)
 	return 0;
 }
 
+/* A new segment's snapshot: the live workloads, then the live processes in them. */
+static void snapshot(void *ctx)
+{
+	struct agent *a = ctx;
+
+	workloads__snapshot(a->workloads);
+	snapshot__emit(&a->rec, a->procs);
+}
+
 /* Writes our run's state to the data dir (not in --stdout mode: there is none). */
 static void save_state(struct agent *a, int clean)
 {
@@ -485,7 +495,7 @@ static void tick(struct agent *a)
 		publish_metrics(a);
 		a->sink->flush(a->sink);
 		if (a->store)
-			store__tick(a->store, a->procs);
+			store__tick(a->store);
 	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
 	if (now - a->last_sweep_ns >= 60ull * 1000000000) {
@@ -697,6 +707,10 @@ int agent__main(int argc, char **argv)
 	err = start_workloads(&a);
 	if (err)
 		goto out;
+	if (a.store) {
+		store__set_gaps(a.store, a.gaps);
+		store__set_snapshot(a.store, snapshot, &a);
+	}
 	err = setup_loop(&a);
 	if (err) {
 		log_error("event loop set-up: %s", strerror(-err));
@@ -740,7 +754,7 @@ int agent__main(int argc, char **argv)
 	drops__report(a.drops);
 	gaps__flush(a.gaps);
 	if (a.store)
-		store__stopping(a.store, a.procs);
+		store__stopping(a.store);
 	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a.sink->flush(a.sink);
 	save_state(&a, 1);

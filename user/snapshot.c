@@ -1,6 +1,7 @@
 /* Restating live processes at the start of a segment; see snapshot.h. */
 #include "exec_id.h"
 #include "snapshot.h"
+#include "workload.h"
 
 struct snap_ctx {
 	struct recorder *rec;
@@ -14,7 +15,7 @@ static void emit_one(void *ctx, const struct proc *p)
 	Firstlight__V1__Process proc = FIRSTLIGHT__V1__PROCESS__INIT;
 	Firstlight__V1__ProcessFlags flags = FIRSTLIGHT__V1__PROCESS_FLAGS__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
-	char id[EXEC_ID_STRLEN], parent[EXEC_ID_STRLEN];
+	char id[EXEC_ID_STRLEN], parent[EXEC_ID_STRLEN], key[WORKLOAD_KEY_MAX];
 	const struct proc_image *img = p->image;
 
 	proc.exec_id = exec_id__format(id, sc->rec->boot_tag, &p->id);
@@ -31,6 +32,8 @@ static void emit_one(void *ctx, const struct proc *p)
 	proc.cap_effective = p->creds.cap_effective;
 	proc.start_boot_nano = p->start_ns;
 	proc.cgroup_id = p->cgroup_id;
+	workloads__key_of(p->cgroup_id, p->sandbox, key);
+	proc.workload_key = key;
 	proc.flags = &flags;
 	flags.pre_existing = !!(p->flags & PROC_PRE_EXISTING);
 	if (img) {

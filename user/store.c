@@ -8,11 +8,11 @@
 
 #include "chain_state.h"
 #include "clock.h"
+#include "gaps.h"
 #include "keys.h"
 #include "log.h"
 #include "retention.h"
 #include "sink_segment.h"
-#include "snapshot.h"
 #include "store.h"
 #include "store_dir.h"
 
@@ -27,6 +27,10 @@ struct store {
 	struct node_key *key;
 	struct recorder *rec;   /* not owned */
 	struct sink *seg;       /* not owned: see store__sink */
+	struct gaps *gaps;      /* the agent's (not owned), or own_gaps */
+	struct gaps *own_gaps;  /* until the agent gives its own: losses are written anyway */
+	void (*snapshot)(void *ctx);
+	void *snapshot_ctx;
 	uint64_t retry_at_ns;
 	uint64_t last_retention_ns;
 	int retention_due;
@@ -173,8 +177,15 @@ struct store *store__open(const char *dir, const struct store_opts *o, struct re
 		log_error("store: %s", strerror(ENOMEM));
 		return NULL;
 	}
+	st->dirfd = -1;
 	st->opts = *o;
 	st->rec = rec;
+	st->gaps = st->own_gaps = gaps__new(rec);
+	if (!st->gaps) {
+		*err = -ENOMEM;
+		log_error("store: %s", strerror(ENOMEM));
+		goto fail;
+	}
 	st->dirfd = store_dir__open(dir);
 	if (st->dirfd < 0) {
 		*err = st->dirfd;
@@ -228,11 +239,23 @@ struct sink *store__sink(struct store *st)
 	return st->seg;
 }
 
+void store__set_snapshot(struct store *st, void (*snapshot)(void *ctx), void *ctx)
+{
+	st->snapshot = snapshot;
+	st->snapshot_ctx = ctx;
+}
+
+void store__set_gaps(struct store *st, struct gaps *gaps)
+{
+	st->gaps = gaps ? gaps : st->own_gaps;
+}
+
 void store__free(struct store *st)
 {
 	if (!st)
 		return;
 	keys__free(st->key);
+	gaps__free(st->own_gaps);
 	if (st->dirfd >= 0)
 		close(st->dirfd); /* releases the lock */
 	free(st);
@@ -247,23 +270,22 @@ static size_t report_losses(struct store *st, struct sink_loss *l)
 	size_t n = sink_segment__take_losses(st->seg, l, LOSS_RUNS_PER_TICK);
 
 	for (size_t i = 0; i < n; i++) {
-		Firstlight__V1__Gap gap = FIRSTLIGHT__V1__GAP__INIT;
-		Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+		struct gap_info gi = {
+			.kind = FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS,
+			.count = l[i].count,
+			.first_seq = l[i].first_seq,
+			.last_seq = l[i].last_seq,
+			.start_unix_ns = l[i].first_unix_ns,
+			.end_unix_ns = l[i].last_unix_ns,
+			.reason = l[i].err == -ENOSPC || l[i].err == -EDQUOT ? "disk-full" : "write-error",
+		};
 		char detail[160];
 
 		snprintf(detail, sizeof(detail), "%" PRIu64 " records lost by the segment store "
 			 "(seq %" PRIu64 "-%" PRIu64 "): %s", l[i].count, l[i].first_seq,
 			 l[i].last_seq, strerror(-l[i].err));
-		gap.kind = FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS;
-		gap.count = l[i].count;
-		gap.first_seq = l[i].first_seq;
-		gap.last_seq = l[i].last_seq;
-		gap.start_time_unix_nano = l[i].first_unix_ns;
-		gap.end_time_unix_nano = l[i].last_unix_ns;
-		gap.detail = detail;
-		ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
-		ev.gap = &gap;
-		recorder__emit(st->rec, &ev, 0);
+		gi.detail = detail;
+		gaps__emit(st->gaps, &gi);
 		log_warn("%s", detail);
 	}
 	return n;
@@ -289,7 +311,7 @@ static int flush_reports(struct store *st, const struct sink_loss *l, size_t n)
  * record (a hole in the sequence never reaches the disk without its explanation after
  * it), and the snapshot of live processes.
  */
-static int next_segment(struct store *st, const struct proctable *procs)
+static int next_segment(struct store *st)
 {
 	struct sink_loss l[LOSS_RUNS_PER_TICK];
 	size_t n;
@@ -300,8 +322,8 @@ static int next_segment(struct store *st, const struct proctable *procs)
 	if (err)
 		return err;
 	n = report_losses(st, l);
-	if (procs)
-		snapshot__emit(st->rec, procs);
+	if (st->snapshot)
+		st->snapshot(st->snapshot_ctx);
 	st->retention_due = 1;
 	return flush_reports(st, l, n);
 }
@@ -324,7 +346,7 @@ static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
 	return err;
 }
 
-void store__tick(struct store *st, const struct proctable *procs)
+void store__tick(struct store *st)
 {
 	struct segment_status s;
 	uint64_t now = clock__mono_ns();
@@ -339,9 +361,9 @@ void store__tick(struct store *st, const struct proctable *procs)
 			   (st->opts.segment_age_ns && now - s.opened_mono_ns >= st->opts.segment_age_ns));
 
 		if (due)
-			next_segment(st, procs);
+			next_segment(st);
 	} else if (now >= st->retry_at_ns) {
-		if (next_segment(st, procs))
+		if (next_segment(st))
 			st->retry_at_ns = now + RETRY_NS;
 		else
 			log_info("store: writing again, to a new segment");
@@ -363,10 +385,10 @@ void store__tick(struct store *st, const struct proctable *procs)
 	}
 }
 
-void store__stopping(struct store *st, const struct proctable *procs)
+void store__stopping(struct store *st)
 {
 	st->retry_at_ns = 0;
 	st->retention_due = 0;
 	st->last_retention_ns = clock__mono_ns();
-	store__tick(st, procs);
+	store__tick(st);
 }

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "proctable.h"
 #include "record.h"
 #include "sink.h"
 
@@ -60,11 +59,19 @@ struct store *store__open(const char *dir, const struct store_opts *o, struct re
  * and frees it before store__free.
  */
 struct sink *store__sink(struct store *st);
+struct gaps;
+
+/* What a new segment (after the first) starts with after its header: the agent's
+ * snapshot of live workloads and processes (snapshot.h). */
+void store__set_snapshot(struct store *st, void (*snapshot)(void *ctx), void *ctx);
+/* Where SINK_LOSS gap records go, to be counted with the others; not owned (NULL: the
+ * store's own, which writes them all the same). */
+void store__set_gaps(struct store *st, struct gaps *gaps);
 /* The policy's turn, after every flush: rotation, retry, loss records, retention. */
-void store__tick(struct store *st, const struct proctable *procs);
+void store__tick(struct store *st);
 /* Before a run's last records: if writes are failing, one more try now, so that the
  * stop record and the losses it totals get written when the disk allows. */
-void store__stopping(struct store *st, const struct proctable *procs);
+void store__stopping(struct store *st);
 void store__free(struct store *st); /* NULL-safe */
 
 #endif

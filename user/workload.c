@@ -183,7 +183,9 @@ static char *utf8_copy(const char *s, size_t len)
 
 /* ---- records -------------------------------------------------------------------------- */
 
-static void emit(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns)
+/* A Workload record; a snapshot (workloads__snapshot) restates one and counts nowhere. */
+static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns,
+		    int snapshot)
 {
 	WorkloadMsg m = FIRSTLIGHT__V1__WORKLOAD__INIT;
 	Firstlight__V1__Namespaces ns = FIRSTLIGHT__V1__NAMESPACES__INIT;
@@ -241,12 +243,20 @@ static void emit(struct workloads *w, struct workload *wl, int state, uint64_t b
 	}
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
 	ev.workload = &m;
+	ev.snapshot = snapshot;
 	recorder__emit(w->o.rec, &ev, boot_ns);
+	if (snapshot)
+		return;
 	switch (state) {
 	case FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED: w->stats.started++; break;
 	case FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED: w->stats.resolved++; break;
 	case FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED: w->stats.ended++; break;
 	}
+}
+
+static void emit(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns)
+{
+	emit_as(w, wl, state, boot_ns, 0);
 }
 
 static void start(struct workloads *w, struct workload *wl, uint64_t boot_ns)
@@ -862,6 +872,23 @@ void workloads__free(struct workloads *w)
 	}
 	free(w->buckets);
 	free(w);
+}
+
+void workloads__snapshot(struct workloads *w)
+{
+	for (size_t i = 0; i < w->n_buckets; i++)
+		for (struct workload *wl = w->buckets[i]; wl; wl = wl->next)
+			if ((wl->flags & WL_EMITTED) && !(wl->id & V1_TAG))
+				emit_as(w, wl, wl->container_id ? FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED
+						: FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 0, 1);
+}
+
+void workloads__key_of(uint64_t cgroup_id, uint64_t sandbox, char *key)
+{
+	struct workload wl = { .id = sandbox ? sandbox : cgroup_id };
+
+	set_key(&wl);
+	snprintf(key, WORKLOAD_KEY_MAX, "%s", wl.key);
 }
 
 const struct workload_stats *workloads__stats(const struct workloads *w)

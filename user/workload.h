@@ -89,4 +89,12 @@ void workloads__stop(struct workloads *w);
 
 const struct workload_stats *workloads__stats(const struct workloads *w);
 
+/*
+ * The segment store's snapshot (snapshot.h): restates every live workload already
+ * recorded, as it is known now, flagged snapshot; counted in no statistic.
+ */
+void workloads__snapshot(struct workloads *w);
+/* The workload key of a process in cgroup_id, or in sandbox (proc.sandbox) when set. */
+void workloads__key_of(uint64_t cgroup_id, uint64_t sandbox, char *key);
+
 #endif

@@ -31,6 +31,7 @@ losses=$(q -c '[.[] | select(.gap.kind == "SINK_LOSS") | .gap]')
 check_cmd "sink losses recorded" test "$(echo "$losses" | jq length)" -ge 1
 check "each loss: count = last - first + 1" true "$(echo "$losses" | jq '
 	map((.count | tonumber) == (.lastSeq | tonumber) - (.firstSeq | tonumber) + 1) | all')"
+check "each loss: reason disk-full" true "$(echo "$losses" | jq 'map(.reason == "disk-full") | all')"
 check "each loss: a time window" true "$(echo "$losses" | jq '
 	map((.startTimeUnixNano | tonumber) > 0 and (.endTimeUnixNano | tonumber) >= (.startTimeUnixNano | tonumber)) | all')"
 # The records present are exactly 1..last minus the lost ranges.

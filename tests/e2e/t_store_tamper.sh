@@ -28,6 +28,18 @@ mid=${segs[2]}     # the segment the tests damage
 name=$(basename "$mid")
 check_cmd "the middle segment has at least 3 batches" test "$("$TAMPER" list "$mid" | wc -l)" -ge 3
 
+# A rotated segment read alone restates the live workloads and processes (snapshot).
+"$FIRSTLIGHT" read "$mid" >"$T/mid.jsonl"
+check "segment read alone: exit status" 0 $?
+mine() { jq -rs --argjson p $$ "$@" "$T/mid.jsonl"; }
+check "snapshot: this shell, restated" 1 "$(mine '[.[] | select(.snapshot and .exec.process.pid == $p)] | length')"
+check "snapshot: its workload restated in the same segment" 1 "$(mine '
+	([.[] | select(.snapshot and .exec.process.pid == $p)][0].exec.process.workloadKey) as $k |
+	[.[] | select(.snapshot and .workload.key == $k)] | length')"
+check "snapshot: first, before the segment's new records" true "$(mine '
+	(map(.snapshot // false) | index(false)) as $first_new |
+	$first_new > 0 and ([.[$first_new:][] | select(.snapshot)] | length == 0)')"
+
 # verify_copy NAME EXPECTED_STATUS [ARGS...]: verify a copy ($T/c) of the store.
 verify_copy() {
 	local what=$1 want=$2 rc

@@ -465,7 +465,7 @@ static void test_write_failure(void **state)
 	f->dirfd = store_dir__open(f->data);
 	emit(f, 20);
 	f->sink->flush(f->sink);
-	store__tick(st, NULL);
+	store__tick(st);
 	seg_path(f, 0, path, sizeof(path));
 	good = size_of(path);
 
@@ -481,13 +481,13 @@ static void test_write_failure(void **state)
 	 * else is tried, nothing more lost, and the empty segment is not left behind. */
 	lim.rlim_cur = 100;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	store__tick(st, NULL);
+	store__tick(st);
 	assert_int_equal(f->sink->lost, 45);
 	assert_int_equal(n_segs(f), 1);
 
 	/* Space again: a new segment, whose first records are the loss, exactly. */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
-	store__stopping(st, NULL); /* the retry, now */
+	store__stopping(st); /* the retry, now */
 	emit(f, 3);
 	close_sink(f);
 	store__free(st);
