@@ -225,18 +225,29 @@ out:
 	return k;
 }
 
-/* Creates the directory holding path (one level, 0700) when it does not exist. */
+/*
+ * Creates the directories leading to path that do not exist, each 0700 (a fresh system
+ * may lack /etc/firstlight, an initramfs even /etc); existing ones are left as they are.
+ */
 static int make_parent(const char *path)
 {
-	char copy[PATH_MAX];
-	char *dir;
+	char copy[PATH_MAX], dir[PATH_MAX];
 
 	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
 		return -ENAMETOOLONG;
-	dir = dirname(copy);
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
+	snprintf(dir, sizeof(dir), "%s", dirname(copy)); /* dirname may write into copy */
+	for (char *p = dir + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c)
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (!c)
+			return 0;
+	}
 }
 
 static int fsync_parent(const char *path)

@@ -21,8 +21,8 @@ struct node_key;
 
 /*
  * Loads the private key at path, or, when there is none, generates one and writes it
- * there (0600, never over an existing file, never through a symlink; the parent
- * directory is created 0700 if missing). *created tells which happened.
+ * there (0600, never over an existing file, never through a symlink; missing parent
+ * directories are created 0700). *created tells which happened.
  */
 struct node_key *keys__load_or_create(const char *path, int *created, int *err);
 /* A fresh key that lives in memory only (tests, and the forger in the tamper helper). */

@@ -207,6 +207,16 @@ static void test_keys(void **state)
 	int created, err;
 	FILE *fp;
 
+	/* Every missing directory on the way is made, 0700 (an initramfs has no /etc). */
+	snprintf(path, sizeof(path), "%s/etc/firstlight/node.key", f->dir);
+	k = keys__load_or_create(path, &created, &err);
+	assert_non_null(k);
+	assert_int_equal(created, 1);
+	keys__free(k);
+	snprintf(link, sizeof(link), "%s/etc", f->dir);
+	assert_int_equal(stat(link, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
 	snprintf(path, sizeof(path), "%s/keys/node.key", f->dir);
 	k = keys__load_or_create(path, &created, &err);
 	assert_non_null(k);
