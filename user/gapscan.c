@@ -36,7 +36,8 @@ struct run {
 	size_t n_spans, cap_spans;
 	struct beat *beats;
 	size_t n_beats, cap_beats;
-	struct range *lost;       /* seq ranges a SINK_LOSS gap record accounts for */
+	struct range *lost;       /* seq ranges a SINK_LOSS or segment_removed record accounts for */
+	size_t n_removed;         /* segments of it the store's retention removed */
 	size_t n_lost, cap_lost;
 	uint64_t interval_ns;     /* heartbeat interval (the largest announced) */
 	int started, stopped;
@@ -403,6 +404,23 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 		}
 	}
 	switch (ev->body_case) {
+	case FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED: {
+		/* Removed by retention policy: those seqs are explained, not missing. */
+		const Firstlight__V1__SegmentRemoved *sr = ev->segment_removed;
+		struct run *target;
+
+		if (!sr || !sr->agent_run_id || !sr->first_seq || sr->last_seq < sr->first_seq)
+			return 0;
+		target = run_get(s, sr->agent_run_id);
+		if (!target)
+			return -ENOMEM;
+		if (GROW(target->lost, target->cap_lost, target->n_lost + 1))
+			return -ENOMEM;
+		target->lost[target->n_lost++] = (struct range){ sr->first_seq, sr->last_seq };
+		target->n_removed++;
+		/* run_get may have moved the runs: ours is found again by the next record. */
+		return 0;
+	}
 	case FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT:
 		if (ev->heartbeat && ev->heartbeat->interval_nano > r->interval_ns)
 			r->interval_ns = ev->heartbeat->interval_nano;
@@ -602,6 +620,9 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	if (!r->stopped && r->started && env && env->run_is_live)
 		live = env->run_is_live(env->ctx, r->pid, r->boot_id, r->started_boot_ns) > 0;
 	s->st.live_runs += (size_t)live;
+	/* Known only from retention's records: every record of it was removed by policy. */
+	if (!r->n_spans && r->n_removed)
+		return 0;
 
 	if (r->n_spans && r->spans[0].lo > 1 &&
 	    (err = report_missing(s, run, 1, r->spans[0].lo - 1, 0, r->spans[0].t_lo,

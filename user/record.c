@@ -74,7 +74,12 @@ int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 
 	if (!boot_ns)
 		boot_ns = clock__boot_ns();
-	ev->seq = ++r->seq;
+	/*
+	 * The number is taken for real only once the record can be packed: a record lost to
+	 * memory here must not leave a hole in seq that no gap explains (the sink's own
+	 * losses are counted, with their seq range, by the sink).
+	 */
+	ev->seq = r->seq + 1;
 	ev->boot_nano = boot_ns;
 	ev->time_unix_nano = wallclock__unix_ns(&r->clock, boot_ns);
 	ev->node = r->node;
@@ -89,11 +94,13 @@ int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 		buf = realloc(r->buf, cap);
 		if (!buf) {
 			r->sink_errors++;
+			r->unrecorded++;
 			return -ENOMEM;
 		}
 		r->buf = buf;
 		r->cap = cap;
 	}
+	r->seq++;
 	firstlight__v1__event__pack(ev, r->buf);
 	if ((unsigned)ev->body_case < sizeof(r->by_kind) / sizeof(r->by_kind[0]))
 		r->by_kind[ev->body_case]++;

@@ -26,6 +26,7 @@ struct recorder {
 	size_t cap;
 	uint64_t by_kind[32]; /* records by Event body case */
 	uint64_t sink_errors;
+	uint64_t unrecorded; /* records that could not even be packed (out of memory) */
 };
 
 /* Fills node (NODE_NAME or hostname), a fresh run id and the boot id. 0 or -errno. */

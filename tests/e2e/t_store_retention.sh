@@ -37,6 +37,9 @@ check_cmd "the store is back under the limit but for the open segment" \
 "$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/data" >"$T/verify.out" 2>&1
 check "verify exit status" 0 $? || cat "$T/verify.out" >&2
 check_cmd "verify: the start is policy" grep -q "note: the chain starts after segments removed by retention" "$T/verify.out"
+# `gaps` reads the retention records too: the pruned seqs are policy, not holes.
+"$FIRSTLIGHT" gaps --fail-on SEQUENCE_HOLE,MISSING_BEGINNING "$T/data" >"$T/gaps.out" 2>&1
+check "gaps: no hole where retention removed records" 0 $? || cat "$T/gaps.out" >&2
 
 # A second run by age: what it finds older than 1 s goes, recorded by this run.
 agent_start --segment-bytes 4K --retain-age 1s
