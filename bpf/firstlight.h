@@ -23,6 +23,10 @@
 #define FL_EV_CGROUP_MKDIR 5
 #define FL_EV_CGROUP_RMDIR 6
 #define FL_EV_CGROUP_ATTACH 7
+#define FL_EV_TCP 10          /* struct fl_tcp_event: listen, connect result, accept, close */
+#define FL_EV_UDP 11          /* struct fl_udp_event: a UDP contribution, see there */
+#define FL_EV_UNIX_CONNECT 12 /* struct fl_unix_connect_event */
+#define FL_EV_UNIX_PEER 13    /* struct fl_unix_peer_event: who a unix connect reached */
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
@@ -167,6 +171,125 @@ struct fl_drop_counter {
 	__u64 count;
 	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop on this CPU */
 	__u64 last_ns;
+};
+
+/* ---- network (event types 10-19) ---------------------------------------------------- */
+
+/* fl_tcp_event.kind */
+#define FL_TCP_LISTEN 1
+#define FL_TCP_CONNECT 2 /* the handshake's outcome: result 0 (established) or -errno */
+#define FL_TCP_ACCEPT 3  /* a connection established on a listener */
+#define FL_TCP_CLOSE 4   /* an established connection ended: bytes, duration */
+
+/* fl_sock_owner.flags */
+#define FL_OWNER_UNKNOWN (1u << 0) /* the socket predates the sensor: nobody to name */
+#define FL_OWNER_INBOUND (1u << 1) /* an accepted connection: the owner is the listener's */
+
+#define FL_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+
+/*
+ * The process a socket belongs to: the one that connected or listened (TCP), sent
+ * (UDP) or connected (unix). An accepted connection belongs to its listener's owner.
+ */
+struct fl_sock_owner {
+	struct fl_exec_id id; /* zero with FL_OWNER_UNKNOWN */
+	__u64 cgroup_id;
+	__u32 pid;   /* tgid */
+	__u32 flags; /* FL_OWNER_* */
+};
+
+/*
+ * Addresses in network byte order: IPv4 in the first 4 bytes, IPv6 (v4-mapped too, for
+ * AF_INET6 sockets talking IPv4) in all 16. Ports in host byte order. src is the
+ * side that initiated the connection: the local end of a connect, the remote end of
+ * an accept.
+ */
+struct fl_inet_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 pad;
+};
+
+struct fl_tcp_event {
+	struct fl_event_hdr hdr;
+	struct fl_sock_owner owner;
+	struct fl_inet_tuple tuple;
+	__u64 cookie;         /* socket cookie: joins the records of one connection */
+	__u64 start_ns;       /* connect attempt or accept; 0 when it predates the sensor */
+	__u64 bytes_sent;     /* payload bytes, retransmissions excluded (CLOSE) */
+	__u64 bytes_received; /* payload bytes (CLOSE) */
+	__u64 bytes_retrans;  /* payload bytes sent again (CLOSE) */
+	__s32 result;         /* 0 or -errno (CONNECT); -errno of a reset (CLOSE) */
+	__u32 netns;          /* network namespace inode */
+	__u16 kind;           /* FL_TCP_* */
+	__u16 pad[3];
+};
+
+/*
+ * UDP peers are counted in the kernel (map udp_flows), never sent per datagram: a
+ * DNS-heavy job would flood the ring. The key carries a generation, flipped by the
+ * agent each window: the kernel writes the current one while the agent drains the
+ * other, which nothing has written for a whole window, so no count can fall between a
+ * read and a delete.
+ */
+struct fl_udp_key {
+	struct fl_exec_id id;
+	__u64 cgroup_id;
+	__u8 daddr[16]; /* as in fl_inet_tuple */
+	__u16 dport;
+	__u16 family;
+	__u32 netns;
+	__u32 gen;
+	__u32 pad;
+};
+
+struct fl_udp_value {
+	__u64 datagrams; /* sent */
+	__u64 bytes;     /* payload bytes sent */
+	__u64 connects;  /* connect() calls to the peer */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 pid;
+	__u32 flags; /* FL_OWNER_* */
+};
+
+/*
+ * A UDP contribution sent through the ring: the first of its key in a generation (the
+ * map gets an empty aggregate for the rest), or one the map had no room for.
+ */
+struct fl_udp_event {
+	struct fl_event_hdr hdr;
+	struct fl_udp_key key;
+	struct fl_udp_value value;
+};
+
+/*
+ * A connect() on a unix socket, before the kernel resolved it: the peer comes later.
+ * path is sun_path as the caller gave it (an abstract name starts with a NUL).
+ */
+struct fl_unix_connect_event {
+	struct fl_event_hdr hdr;
+	struct fl_sock_owner owner;
+	__u64 cookie;     /* matches fl_unix_peer_event.cookie */
+	__u32 path_len;   /* bytes of sun_path given, at most FL_UNIX_PATH_MAX */
+	__u16 sock_type;  /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	__u16 pad;
+	__u32 netns;
+	char path[FL_UNIX_PATH_MAX];
+};
+
+/*
+ * The peer of a connected unix socket (SO_PEERCRED's process: the one that listened),
+ * sent at the socket's first send: the connect hook runs before the peer is known.
+ */
+struct fl_unix_peer_event {
+	struct fl_event_hdr hdr;
+	__u64 cookie;
+	__u32 peer_pid; /* tgid, 0 when the kernel holds none (datagram sockets) */
+	__u32 pad;
 };
 
 #endif /* FIRSTLIGHT_H */

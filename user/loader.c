@@ -15,6 +15,7 @@
 #include "firstlight.skel.h"
 #include "clock.h"
 #include "loader.h"
+#include "loader_net.h"
 #include "log.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -149,6 +150,8 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 		goto fail;
 	}
 	err = choose_exit_variant(skel, opts->btf_path);
+	if (!err)
+		err = loader_net__configure(skel, opts->btf_path);
 	if (err)
 		goto fail;
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
@@ -168,6 +171,9 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	bpf_object__for_each_program(prog, skel->obj)
 		if (bpf_program__autoload(prog) && bpf_program__autoattach(prog))
 			l->n_attached++;
+	err = loader_net__attach(skel, &l->n_attached);
+	if (err)
+		goto fail;
 	/* From here on every new process has a fork event: the iterator skips those. */
 	skel->bss->seed_before_ns = clock__boot_ns();
 	return 0;
