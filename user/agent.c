@@ -27,6 +27,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "decode.h"
+#include "decode_net.h"
 #include "drops.h"
 #include "gaps.h"
 #include "loader.h"
@@ -39,6 +40,7 @@
 #include "sink.h"
 #include "snapshot.h"
 #include "store.h"
+#include "udpdrain.h"
 #include "version.h"
 
 struct agent_opts {
@@ -57,6 +59,7 @@ struct agent_opts {
 	uint32_t flush_ms;
 	uint32_t heartbeat_s;
 	struct store_opts store;
+	uint32_t net_window_ms;
 };
 
 struct agent {
@@ -81,6 +84,7 @@ struct agent {
 	double ring_fill;      /* peak fill ratio over the last heartbeat interval */
 	double last_heartbeat_unix; /* seconds, for the metrics */
 	double start_unix;
+	uint64_t last_net_ns;
 };
 
 static void usage(FILE *f)
@@ -98,6 +102,8 @@ static void usage(FILE *f)
 		"  --drain-ms N          ring drain interval (default 10)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
 		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
+		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
+		"                        its peer (default 1000)\n"
 		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
 		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
 		"  -v, --verbose         debug output, including libbpf's\n",
@@ -133,7 +139,7 @@ bad:
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
-	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS };
+	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS, O_NET_WINDOW };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -149,6 +155,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
 		{ "metrics-addr", required_argument, NULL, O_METRICS },
 		STORE_LONGOPTS,
+		{ "net-window-ms", required_argument, NULL, O_NET_WINDOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -166,6 +173,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.flush_ms = 100,
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
+		.net_window_ms = 1000,
 	};
 	store_opts__defaults(&o->store);
 	optind = 1;
@@ -201,6 +209,9 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			break;
 		case O_HEARTBEAT:
 			err = parse_size("--heartbeat-interval", optarg, 1, 3600, &o->heartbeat_s);
+			break;
+		case O_NET_WINDOW:
+			err = parse_size("--net-window-ms", optarg, 10, 60000, &o->net_window_ms);
 			break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
@@ -497,6 +508,12 @@ static void tick(struct agent *a)
 		if (a->store)
 			store__tick(a->store);
 	}
+	/* UDP aggregates of the idle generation, unix connects whose peer did not come. */
+	if (now - a->last_net_ns >= (uint64_t)a->opts.net_window_ms * 1000000) {
+		a->last_net_ns = now;
+		udpdrain__window(&a->loader, &a->dec);
+		decode_net__tick(&a->dec, clock__boot_ns());
+	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
 	if (now - a->last_sweep_ns >= 60ull * 1000000000) {
 		size_t n = proctable__sweep(a->procs, a->last_sweep_ns, NULL, NULL);
@@ -687,6 +704,7 @@ int agent__main(int argc, char **argv)
 	err = decoder__init(&a.dec, &a.rec, a.procs, a.opts.args_max_count);
 	if (err)
 		goto out;
+	netdec__set_hold(a.dec.net, (uint64_t)a.opts.net_window_ms * 1000000);
 
 	lo = (struct loader_opts){
 		.ring_bytes = a.opts.ring_bytes,
@@ -745,11 +763,13 @@ int agent__main(int argc, char **argv)
 	heartbeat(&a);
 	a.sink->flush(a.sink);
 	publish_metrics(&a);
-	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = clock__mono_ns();
+	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = a.last_net_ns = clock__mono_ns();
 	err = run_loop(&a);
 
 	/* Stop: take everything the kernel still holds, account for it, then close. */
 	drain(&a);
+	udpdrain__all(&a.loader, &a.dec);
+	decode_net__flush(&a.dec);
 	workloads__stop(a.workloads);
 	drops__report(a.drops);
 	gaps__flush(a.gaps);

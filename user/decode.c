@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "decode.h"
+#include "decode_net.h"
 #include "exec_id.h"
 #include "log.h"
 #include "utf8.h"
@@ -29,7 +30,8 @@ int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *pro
 	/* Worst case of one event: every byte escaped to 4, plus a NUL per string. */
 	d->arena_cap = 4 * (FL_ARGS_MAX + 2 * FL_PATH_MAX) + args_max_count + 16;
 	d->arena = malloc(d->arena_cap);
-	if (!d->argv || !d->arena) {
+	d->net = netdec__new(NULL);
+	if (!d->argv || !d->arena || !d->net) {
 		decoder__fini(d);
 		return -ENOMEM;
 	}
@@ -51,8 +53,10 @@ void decoder__fini(struct decoder *d)
 {
 	free(d->argv);
 	free(d->arena);
+	netdec__free(d->net);
 	d->argv = NULL;
 	d->arena = NULL;
+	d->net = NULL;
 }
 
 /*
@@ -504,6 +508,12 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	case FL_EV_CGROUP_RMDIR:
 	case FL_EV_CGROUP_ATTACH:
 		err = handle_cgroup(d, data, size);
+		break;
+	case FL_EV_TCP:
+	case FL_EV_UDP:
+	case FL_EV_UNIX_CONNECT:
+	case FL_EV_UNIX_PEER:
+		err = decode_net__handle(d, data, size);
 		break;
 	default:
 		err = -EINVAL;

@@ -27,6 +27,8 @@ struct decoder_stats {
 
 #define DECODER_RECENT_EXITS 32
 
+struct netdec;
+
 struct decoder {
 	struct recorder *rec;    /* not owned */
 	struct proctable *procs; /* not owned */
@@ -35,6 +37,7 @@ struct decoder {
 	uint64_t down_since_unix_ns; /* the sensor was down from then until this run */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
 	struct decoder_stats stats;
+	struct netdec *net;      /* owned: network state, see decode_net.h */
 	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
 	unsigned int recent_next;
 	/* Reused per event, owned: */

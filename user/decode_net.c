@@ -1,0 +1,443 @@
+/* Network events to Flow records; see decode_net.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "decode_net.h"
+#include "exec_id.h"
+#include "flowagg.h"
+#include "kvtable.h"
+#include "netaddr.h"
+
+_Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
+_Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");
+_Static_assert(sizeof(struct fl_tcp_event) == 144, "ABI: fl_tcp_event");
+_Static_assert(sizeof(struct fl_udp_key) == 56, "ABI: fl_udp_key");
+_Static_assert(sizeof(struct fl_udp_value) == 48, "ABI: fl_udp_value");
+_Static_assert(sizeof(struct fl_udp_event) == 16 + 56 + 48, "ABI: fl_udp_event");
+_Static_assert(sizeof(struct fl_unix_connect_event) == 176, "ABI: fl_unix_connect_event");
+_Static_assert(sizeof(struct fl_unix_peer_event) == 32, "ABI: fl_unix_peer_event");
+
+#define DEFAULT_HOLD_NS 1000000000ull
+#define DEFAULT_MAX_UDP 65536
+#define DEFAULT_MAX_CONNS 65536
+#define DEFAULT_MAX_UNIX 4096
+
+typedef Firstlight__V1__Flow Flow;
+
+/* What is remembered of an open TCP connection, by cookie, from connect/accept to close. */
+struct conn {
+	uint32_t proc_flags; /* FLOWAGG_* */
+	uint32_t pad;
+};
+
+/* A unix connect waiting for its peer, by cookie. */
+struct unix_wait {
+	struct fl_unix_connect_event ev;
+	uint32_t proc_flags;
+	uint32_t pad;
+};
+
+struct netdec {
+	struct netdec_opts opts;
+	struct flowagg *udp;
+	struct kvtable *conns;
+	struct kvtable *unix_wait;
+	struct netdec_stats stats;
+};
+
+struct netdec *netdec__new(const struct netdec_opts *opts)
+{
+	struct netdec *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (!n)
+		return NULL;
+	if (opts)
+		n->opts = *opts;
+	if (!n->opts.hold_ns)
+		n->opts.hold_ns = DEFAULT_HOLD_NS;
+	if (!n->opts.max_udp)
+		n->opts.max_udp = DEFAULT_MAX_UDP;
+	if (!n->opts.max_conns)
+		n->opts.max_conns = DEFAULT_MAX_CONNS;
+	if (!n->opts.max_unix)
+		n->opts.max_unix = DEFAULT_MAX_UNIX;
+	n->udp = flowagg__new(n->opts.max_udp);
+	n->conns = kvtable__new(sizeof(uint64_t), sizeof(struct conn), n->opts.max_conns);
+	n->unix_wait = kvtable__new(sizeof(uint64_t), sizeof(struct unix_wait), n->opts.max_unix);
+	if (!n->udp || !n->conns || !n->unix_wait) {
+		err = errno;
+		netdec__free(n);
+		errno = err;
+		return NULL;
+	}
+	return n;
+}
+
+void netdec__free(struct netdec *n)
+{
+	if (!n)
+		return;
+	flowagg__free(n->udp);
+	kvtable__free(n->conns);
+	kvtable__free(n->unix_wait);
+	free(n);
+}
+
+const struct netdec_stats *netdec__stats(const struct netdec *n)
+{
+	return &n->stats;
+}
+
+void netdec__set_hold(struct netdec *n, uint64_t hold_ns)
+{
+	n->opts.hold_ns = hold_ns ? hold_ns : DEFAULT_HOLD_NS;
+}
+
+/* What the process table says of the image id now: FLOWAGG_* flags. */
+static uint32_t proc_flags_of(struct decoder *d, const struct fl_exec_id *id)
+{
+	const struct proc *p = proctable__get(d->procs, id->tgid);
+	uint32_t f = FLOWAGG_PROC_KNOWN;
+
+	if (!p || p->id.start_ns != id->start_ns)
+		return f; /* not in the table, or another image of that pid */
+	if (p->flags & PROC_START_SEEN)
+		f |= FLOWAGG_START_SEEN;
+	if (p->flags & PROC_PRE_EXISTING)
+		f |= FLOWAGG_PRE_EXISTING;
+	return f;
+}
+
+/* The strings a Flow points to while it is emitted. */
+struct flow_bufs {
+	char exec_id[EXEC_ID_STRLEN];
+	char peer_exec_id[EXEC_ID_STRLEN];
+	char src[NETADDR_STRLEN];
+	char dst[NETADDR_UNIX_STRLEN];
+};
+
+/* Owner, workload and start flags: the fields every network record shares. */
+static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
+		      const struct fl_sock_owner *o, uint32_t proc_flags)
+{
+	if (o->flags & FL_OWNER_UNKNOWN) {
+		f->owner_unknown = 1;
+		d->net->stats.flows_unattributed++;
+	} else {
+		f->exec_id = exec_id__format(b->exec_id, d->rec->boot_tag, &o->id);
+		f->cgroup_id = o->cgroup_id;
+		f->pid = o->pid;
+	}
+	f->start_seen = !!(proc_flags & FLOWAGG_START_SEEN);
+	f->pre_existing = !!(proc_flags & FLOWAGG_PRE_EXISTING);
+	if (!f->start_seen && !f->pre_existing)
+		d->net->stats.flows_without_start++;
+}
+
+static void set_result(Flow *f, int32_t result)
+{
+	f->result = result;
+	if (result < 0) {
+		const char *name = strerrorname_np(-result);
+
+		f->error = (char *)(name ? name : "");
+	}
+}
+
+static int emit_flow(struct decoder *d, Flow *f, uint64_t boot_ns)
+{
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FLOW;
+	rec.flow = f;
+	d->net->stats.flows++;
+	return recorder__emit(d->rec, &rec, boot_ns);
+}
+
+/* ---- TCP ------------------------------------------------------------------------------ */
+
+/*
+ * The owner's start flags of a TCP event: decided at connect/accept and remembered for
+ * the close, which often comes after the owner exited.
+ */
+static uint32_t tcp_proc_flags(struct decoder *d, const struct fl_tcp_event *ev)
+{
+	uint64_t cookie = ev->cookie;
+	struct conn *c;
+	uint32_t f;
+	int created;
+
+	if (ev->owner.flags & FL_OWNER_UNKNOWN)
+		return FLOWAGG_PROC_KNOWN;
+	if (ev->kind == FL_TCP_CLOSE) {
+		c = kvtable__get(d->net->conns, &cookie);
+		if (c) {
+			f = c->proc_flags;
+			kvtable__remove(d->net->conns, &cookie);
+			return f;
+		}
+		return proc_flags_of(d, &ev->owner.id);
+	}
+	f = proc_flags_of(d, &ev->owner.id);
+	if (ev->kind == FL_TCP_ACCEPT || (ev->kind == FL_TCP_CONNECT && ev->result == 0)) {
+		c = kvtable__put(d->net->conns, &cookie, &created);
+		if (c)
+			c->proc_flags = f;
+		else
+			d->net->stats.conns_untracked++;
+	}
+	return f;
+}
+
+static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t size)
+{
+	static const int kinds[] = {
+		[FL_TCP_LISTEN] = FIRSTLIGHT__V1__FLOW__KIND__LISTEN,
+		[FL_TCP_CONNECT] = FIRSTLIGHT__V1__FLOW__KIND__CONNECT,
+		[FL_TCP_ACCEPT] = FIRSTLIGHT__V1__FLOW__KIND__ACCEPT,
+		[FL_TCP_CLOSE] = FIRSTLIGHT__V1__FLOW__KIND__CLOSE,
+	};
+	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
+	const struct fl_inet_tuple *t = &ev->tuple;
+	struct flow_bufs b;
+
+	if (size < sizeof(*ev) || ev->kind < FL_TCP_LISTEN || ev->kind > FL_TCP_CLOSE ||
+	    (t->family != AF_INET && t->family != AF_INET6))
+		return -EINVAL;
+	f.kind = kinds[ev->kind];
+	f.protocol = 6;
+	set_owner(d, &f, &b, &ev->owner, tcp_proc_flags(d, ev));
+	f.src_addr = netaddr__format(b.src, t->family, t->saddr);
+	f.src_port = t->sport;
+	if (ev->kind != FL_TCP_LISTEN) {
+		f.dst_addr = netaddr__format(b.dst, t->family, t->daddr);
+		f.dst_port = t->dport;
+	}
+	set_result(&f, ev->result);
+	f.inbound = ev->kind == FL_TCP_ACCEPT || !!(ev->owner.flags & FL_OWNER_INBOUND);
+	f.socket_cookie = ev->cookie;
+	f.netns = ev->netns;
+	f.start_boot_nano = ev->start_ns;
+	if (ev->start_ns && ev->hdr.boot_ns > ev->start_ns &&
+	    (ev->kind == FL_TCP_CONNECT || ev->kind == FL_TCP_CLOSE))
+		f.duration_nano = ev->hdr.boot_ns - ev->start_ns;
+	if (ev->kind == FL_TCP_CLOSE) {
+		f.bytes_sent = ev->bytes_sent;
+		f.bytes_received = ev->bytes_received;
+		f.bytes_retransmitted = ev->bytes_retrans;
+	}
+	return emit_flow(d, &f, ev->hdr.boot_ns);
+}
+
+/* ---- UDP ------------------------------------------------------------------------------ */
+
+static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
+		    uint32_t proc_flags)
+{
+	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
+	struct fl_sock_owner o = { .id = k->id, .cgroup_id = k->cgroup_id, .pid = v->pid };
+	struct flow_bufs b;
+
+	if (!(proc_flags & FLOWAGG_PROC_KNOWN))
+		proc_flags = proc_flags_of(d, &k->id); /* its first datagram's event was lost */
+	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UDP;
+	f.protocol = 17;
+	set_owner(d, &f, &b, &o, proc_flags);
+	f.dst_addr = netaddr__format(b.dst, k->family, k->daddr);
+	f.dst_port = k->dport;
+	f.datagrams = v->datagrams;
+	f.bytes_sent = v->bytes;
+	f.connects = v->connects;
+	f.netns = k->netns;
+	f.start_boot_nano = v->first_ns;
+	if (v->last_ns > v->first_ns)
+		f.duration_nano = v->last_ns - v->first_ns;
+	return emit_flow(d, &f, v->first_ns);
+}
+
+static int udp_add(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
+		   uint32_t proc_flags)
+{
+	int err = flowagg__add(d->net->udp, k, v, proc_flags);
+
+	if (err != -ENOSPC && err != -ENOMEM)
+		return err;
+	/* No room to aggregate: record this contribution alone rather than lose it. */
+	d->net->stats.udp_alone++;
+	return emit_udp(d, k, v, proc_flags);
+}
+
+static int handle_udp(struct decoder *d, const struct fl_udp_event *ev, size_t size)
+{
+	if (size < sizeof(*ev) || (ev->key.family != AF_INET && ev->key.family != AF_INET6))
+		return -EINVAL;
+	return udp_add(d, &ev->key, &ev->value, proc_flags_of(d, &ev->key.id));
+}
+
+int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
+			    const struct fl_udp_value *value)
+{
+	if (key->family != AF_INET && key->family != AF_INET6)
+		return -EINVAL;
+	return udp_add(d, key, value, 0);
+}
+
+struct udp_flush_ctx {
+	struct decoder *d;
+	int err;
+};
+
+static void udp_flush_one(void *ctx, const struct fl_udp_key *key, const struct flowagg_entry *e)
+{
+	struct udp_flush_ctx *c = ctx;
+	int err = emit_udp(c->d, key, &e->sum, e->proc_flags);
+
+	if (err && !c->err)
+		c->err = err;
+}
+
+int decode_net__udp_flush(struct decoder *d, uint32_t gen)
+{
+	struct udp_flush_ctx c = { .d = d };
+
+	flowagg__flush(d->net->udp, gen, udp_flush_one, &c);
+	return c.err;
+}
+
+/* ---- unix ----------------------------------------------------------------------------- */
+
+static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev, uint32_t proc_flags,
+		     uint32_t peer_pid)
+{
+	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
+	struct flow_bufs b;
+	int escaped;
+
+	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT;
+	f.protocol = 0;
+	set_owner(d, &f, &b, &ev->owner, proc_flags);
+	f.dst_addr = netaddr__unix_path(b.dst, ev->path, ev->path_len, &escaped);
+	f.dst_addr_escaped = escaped;
+	f.socket_type = ev->sock_type;
+	f.socket_cookie = ev->cookie;
+	f.netns = ev->netns;
+	f.start_boot_nano = ev->hdr.boot_ns;
+	if (peer_pid) {
+		const struct proc *p = proctable__get(d->procs, peer_pid);
+
+		f.peer_pid = peer_pid;
+		if (p)
+			f.peer_exec_id = exec_id__format(b.peer_exec_id, d->rec->boot_tag, &p->id);
+	} else {
+		d->net->stats.unix_without_peer++;
+	}
+	return emit_flow(d, &f, ev->hdr.boot_ns);
+}
+
+static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_event *ev, size_t size)
+{
+	uint32_t proc_flags;
+	struct unix_wait *w;
+	uint64_t cookie;
+	int created;
+
+	if (size < sizeof(*ev) || ev->path_len > FL_UNIX_PATH_MAX)
+		return -EINVAL;
+	proc_flags = proc_flags_of(d, &ev->owner.id);
+	cookie = ev->cookie;
+	w = kvtable__get(d->net->unix_wait, &cookie);
+	if (w) {
+		/* The socket connected again before its first send: record the first one. */
+		int err = emit_unix(d, &w->ev, w->proc_flags, 0);
+
+		kvtable__remove(d->net->unix_wait, &cookie);
+		if (err)
+			return err;
+	}
+	w = kvtable__put(d->net->unix_wait, &cookie, &created);
+	if (!w)
+		return emit_unix(d, ev, proc_flags, 0); /* no room to wait: record it now */
+	w->ev = *ev;
+	w->proc_flags = proc_flags;
+	return 0;
+}
+
+static int handle_unix_peer(struct decoder *d, const struct fl_unix_peer_event *ev, size_t size)
+{
+	uint64_t cookie;
+	struct unix_wait *w;
+	int err;
+
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	cookie = ev->cookie;
+	w = kvtable__get(d->net->unix_wait, &cookie);
+	if (!w) {
+		d->net->stats.unix_late_peers++; /* its connect was recorded without it */
+		return 0;
+	}
+	err = emit_unix(d, &w->ev, w->proc_flags, ev->peer_pid);
+	kvtable__remove(d->net->unix_wait, &cookie);
+	return err;
+}
+
+struct unix_expire_ctx {
+	struct decoder *d;
+	uint64_t before_ns; /* connects older than this are recorded; 0: all */
+	int err;
+};
+
+static int unix_expire_one(void *ctx, const void *key, void *value)
+{
+	struct unix_expire_ctx *c = ctx;
+	struct unix_wait *w = value;
+	int err;
+
+	(void)key;
+	if (c->before_ns && w->ev.hdr.boot_ns >= c->before_ns)
+		return 0;
+	err = emit_unix(c->d, &w->ev, w->proc_flags, 0);
+	if (err && !c->err)
+		c->err = err;
+	return 1;
+}
+
+int decode_net__tick(struct decoder *d, uint64_t now_boot_ns)
+{
+	struct unix_expire_ctx c = { .d = d };
+
+	if (now_boot_ns <= d->net->opts.hold_ns)
+		return 0;
+	c.before_ns = now_boot_ns - d->net->opts.hold_ns;
+	kvtable__remove_if(d->net->unix_wait, unix_expire_one, &c);
+	return c.err;
+}
+
+int decode_net__flush(struct decoder *d)
+{
+	struct unix_expire_ctx c = { .d = d };
+	int err = decode_net__udp_flush(d, FLOWAGG_ALL_GENS);
+
+	kvtable__remove_if(d->net->unix_wait, unix_expire_one, &c);
+	return err ? err : c.err;
+}
+
+int decode_net__handle(struct decoder *d, const void *data, size_t size)
+{
+	const struct fl_event_hdr *hdr = data;
+
+	switch (hdr->type) {
+	case FL_EV_TCP:
+		return handle_tcp(d, data, size);
+	case FL_EV_UDP:
+		return handle_udp(d, data, size);
+	case FL_EV_UNIX_CONNECT:
+		return handle_unix_connect(d, data, size);
+	case FL_EV_UNIX_PEER:
+		return handle_unix_peer(d, data, size);
+	}
+	return -EINVAL;
+}
