@@ -9,6 +9,7 @@
 #include "flowagg.h"
 #include "kvtable.h"
 #include "netaddr.h"
+#include "workload.h"
 
 _Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
 _Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");
@@ -26,17 +27,16 @@ _Static_assert(sizeof(struct fl_unix_peer_event) == 32, "ABI: fl_unix_peer_event
 
 typedef Firstlight__V1__Flow Flow;
 
-/* What is remembered of an open TCP connection, by cookie, from connect/accept to close. */
-struct conn {
-	uint32_t proc_flags; /* FLOWAGG_* */
-	uint32_t pad;
-};
+/*
+ * What the agent knew of a socket's owner while it was alive (flowagg.h): for a TCP
+ * connection, kept by cookie from connect/accept to close.
+ */
+typedef struct flowagg_proc owner_info;
 
 /* A unix connect waiting for its peer, by cookie. */
 struct unix_wait {
 	struct fl_unix_connect_event ev;
-	uint32_t proc_flags;
-	uint32_t pad;
+	owner_info owner;
 };
 
 struct netdec {
@@ -65,7 +65,7 @@ struct netdec *netdec__new(const struct netdec_opts *opts)
 	if (!n->opts.max_unix)
 		n->opts.max_unix = DEFAULT_MAX_UNIX;
 	n->udp = flowagg__new(n->opts.max_udp);
-	n->conns = kvtable__new(sizeof(uint64_t), sizeof(struct conn), n->opts.max_conns);
+	n->conns = kvtable__new(sizeof(uint64_t), sizeof(owner_info), n->opts.max_conns);
 	n->unix_wait = kvtable__new(sizeof(uint64_t), sizeof(struct unix_wait), n->opts.max_unix);
 	if (!n->udp || !n->conns || !n->unix_wait) {
 		err = errno;
@@ -96,19 +96,20 @@ void netdec__set_hold(struct netdec *n, uint64_t hold_ns)
 	n->opts.hold_ns = hold_ns ? hold_ns : DEFAULT_HOLD_NS;
 }
 
-/* What the process table says of the image id now: FLOWAGG_* flags. */
-static uint32_t proc_flags_of(struct decoder *d, const struct fl_exec_id *id)
+/* What the process table says of the image id now. */
+static owner_info owner_info_of(struct decoder *d, const struct fl_exec_id *id)
 {
 	const struct proc *p = proctable__get(d->procs, id->tgid);
-	uint32_t f = FLOWAGG_PROC_KNOWN;
+	owner_info o = { .flags = FLOWAGG_PROC_KNOWN };
 
 	if (!p || p->id.start_ns != id->start_ns)
-		return f; /* not in the table, or another image of that pid */
+		return o; /* not in the table, or another image of that pid */
 	if (p->flags & PROC_START_SEEN)
-		f |= FLOWAGG_START_SEEN;
+		o.flags |= FLOWAGG_START_SEEN;
 	if (p->flags & PROC_PRE_EXISTING)
-		f |= FLOWAGG_PRE_EXISTING;
-	return f;
+		o.flags |= FLOWAGG_PRE_EXISTING;
+	o.sandbox = p->sandbox;
+	return o;
 }
 
 /* The strings a Flow points to while it is emitted. */
@@ -117,11 +118,12 @@ struct flow_bufs {
 	char peer_exec_id[EXEC_ID_STRLEN];
 	char src[NETADDR_STRLEN];
 	char dst[NETADDR_UNIX_STRLEN];
+	char workload_key[WORKLOAD_KEY_MAX];
 };
 
 /* Owner, workload and start flags: the fields every network record shares. */
 static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
-		      const struct fl_sock_owner *o, uint32_t proc_flags)
+		      const struct fl_sock_owner *o, const owner_info *info)
 {
 	if (o->flags & FL_OWNER_UNKNOWN) {
 		f->owner_unknown = 1;
@@ -130,9 +132,12 @@ static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
 		f->exec_id = exec_id__format(b->exec_id, d->rec->boot_tag, &o->id);
 		f->cgroup_id = o->cgroup_id;
 		f->pid = o->pid;
+		/* The cgroup of the event (the owner may have moved), the sandbox it was in. */
+		workloads__key(o->cgroup_id, info->sandbox, b->workload_key);
+		f->workload_key = b->workload_key;
 	}
-	f->start_seen = !!(proc_flags & FLOWAGG_START_SEEN);
-	f->pre_existing = !!(proc_flags & FLOWAGG_PRE_EXISTING);
+	f->start_seen = !!(info->flags & FLOWAGG_START_SEEN);
+	f->pre_existing = !!(info->flags & FLOWAGG_PRE_EXISTING);
 	if (!f->start_seen && !f->pre_existing)
 		d->net->stats.flows_without_start++;
 }
@@ -160,36 +165,34 @@ static int emit_flow(struct decoder *d, Flow *f, uint64_t boot_ns)
 /* ---- TCP ------------------------------------------------------------------------------ */
 
 /*
- * The owner's start flags of a TCP event: decided at connect/accept and remembered for
- * the close, which often comes after the owner exited.
+ * What is known of the owner of a TCP event: decided at connect/accept and remembered
+ * for the close, which often comes after the owner exited.
  */
-static uint32_t tcp_proc_flags(struct decoder *d, const struct fl_tcp_event *ev)
+static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *ev)
 {
+	owner_info o = { .flags = FLOWAGG_PROC_KNOWN }, *c;
 	uint64_t cookie = ev->cookie;
-	struct conn *c;
-	uint32_t f;
 	int created;
 
 	if (ev->owner.flags & FL_OWNER_UNKNOWN)
-		return FLOWAGG_PROC_KNOWN;
+		return o;
 	if (ev->kind == FL_TCP_CLOSE) {
 		c = kvtable__get(d->net->conns, &cookie);
-		if (c) {
-			f = c->proc_flags;
-			kvtable__remove(d->net->conns, &cookie);
-			return f;
-		}
-		return proc_flags_of(d, &ev->owner.id);
+		if (!c)
+			return owner_info_of(d, &ev->owner.id);
+		o = *c;
+		kvtable__remove(d->net->conns, &cookie);
+		return o;
 	}
-	f = proc_flags_of(d, &ev->owner.id);
+	o = owner_info_of(d, &ev->owner.id);
 	if (ev->kind == FL_TCP_ACCEPT || (ev->kind == FL_TCP_CONNECT && ev->result == 0)) {
 		c = kvtable__put(d->net->conns, &cookie, &created);
 		if (c)
-			c->proc_flags = f;
+			*c = o;
 		else
 			d->net->stats.conns_untracked++;
 	}
-	return f;
+	return o;
 }
 
 static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t size)
@@ -203,13 +206,15 @@ static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t s
 	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
 	const struct fl_inet_tuple *t = &ev->tuple;
 	struct flow_bufs b;
+	owner_info info;
 
 	if (size < sizeof(*ev) || ev->kind < FL_TCP_LISTEN || ev->kind > FL_TCP_CLOSE ||
 	    (t->family != AF_INET && t->family != AF_INET6))
 		return -EINVAL;
 	f.kind = kinds[ev->kind];
 	f.protocol = 6;
-	set_owner(d, &f, &b, &ev->owner, tcp_proc_flags(d, ev));
+	info = tcp_owner_info(d, ev);
+	set_owner(d, &f, &b, &ev->owner, &info);
 	f.src_addr = netaddr__format(b.src, t->family, t->saddr);
 	f.src_port = t->sport;
 	if (ev->kind != FL_TCP_LISTEN) {
@@ -235,17 +240,20 @@ static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t s
 /* ---- UDP ------------------------------------------------------------------------------ */
 
 static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
-		    uint32_t proc_flags)
+		    const owner_info *info)
 {
 	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
 	struct fl_sock_owner o = { .id = k->id, .cgroup_id = k->cgroup_id, .pid = v->pid };
+	owner_info now;
 	struct flow_bufs b;
 
-	if (!(proc_flags & FLOWAGG_PROC_KNOWN))
-		proc_flags = proc_flags_of(d, &k->id); /* its first datagram's event was lost */
+	if (!info || !(info->flags & FLOWAGG_PROC_KNOWN)) {
+		now = owner_info_of(d, &k->id); /* its first datagram's event was lost */
+		info = &now;
+	}
 	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UDP;
 	f.protocol = 17;
-	set_owner(d, &f, &b, &o, proc_flags);
+	set_owner(d, &f, &b, &o, info);
 	f.dst_addr = netaddr__format(b.dst, k->family, k->daddr);
 	f.dst_port = k->dport;
 	f.datagrams = v->datagrams;
@@ -259,22 +267,25 @@ static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct 
 }
 
 static int udp_add(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
-		   uint32_t proc_flags)
+		   const owner_info *info)
 {
-	int err = flowagg__add(d->net->udp, k, v, proc_flags);
+	int err = flowagg__add(d->net->udp, k, v, info);
 
 	if (err != -ENOSPC && err != -ENOMEM)
 		return err;
 	/* No room to aggregate: record this contribution alone rather than lose it. */
 	d->net->stats.udp_alone++;
-	return emit_udp(d, k, v, proc_flags);
+	return emit_udp(d, k, v, info);
 }
 
 static int handle_udp(struct decoder *d, const struct fl_udp_event *ev, size_t size)
 {
+	owner_info info;
+
 	if (size < sizeof(*ev) || (ev->key.family != AF_INET && ev->key.family != AF_INET6))
 		return -EINVAL;
-	return udp_add(d, &ev->key, &ev->value, proc_flags_of(d, &ev->key.id));
+	info = owner_info_of(d, &ev->key.id);
+	return udp_add(d, &ev->key, &ev->value, &info);
 }
 
 int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
@@ -282,7 +293,7 @@ int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
 {
 	if (key->family != AF_INET && key->family != AF_INET6)
 		return -EINVAL;
-	return udp_add(d, key, value, 0);
+	return udp_add(d, key, value, NULL);
 }
 
 struct udp_flush_ctx {
@@ -293,7 +304,7 @@ struct udp_flush_ctx {
 static void udp_flush_one(void *ctx, const struct fl_udp_key *key, const struct flowagg_entry *e)
 {
 	struct udp_flush_ctx *c = ctx;
-	int err = emit_udp(c->d, key, &e->sum, e->proc_flags);
+	int err = emit_udp(c->d, key, &e->sum, &e->proc);
 
 	if (err && !c->err)
 		c->err = err;
@@ -309,8 +320,8 @@ int decode_net__udp_flush(struct decoder *d, uint32_t gen)
 
 /* ---- unix ----------------------------------------------------------------------------- */
 
-static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev, uint32_t proc_flags,
-		     uint32_t peer_pid)
+static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev,
+		     const owner_info *info, uint32_t peer_pid)
 {
 	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
 	struct flow_bufs b;
@@ -318,7 +329,7 @@ static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev, 
 
 	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT;
 	f.protocol = 0;
-	set_owner(d, &f, &b, &ev->owner, proc_flags);
+	set_owner(d, &f, &b, &ev->owner, info);
 	f.dst_addr = netaddr__unix_path(b.dst, ev->path, ev->path_len, &escaped);
 	f.dst_addr_escaped = escaped;
 	f.socket_type = ev->sock_type;
@@ -339,19 +350,19 @@ static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev, 
 
 static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_event *ev, size_t size)
 {
-	uint32_t proc_flags;
+	owner_info info;
 	struct unix_wait *w;
 	uint64_t cookie;
 	int created;
 
 	if (size < sizeof(*ev) || ev->path_len > FL_UNIX_PATH_MAX)
 		return -EINVAL;
-	proc_flags = proc_flags_of(d, &ev->owner.id);
+	info = owner_info_of(d, &ev->owner.id);
 	cookie = ev->cookie;
 	w = kvtable__get(d->net->unix_wait, &cookie);
 	if (w) {
 		/* The socket connected again before its first send: record the first one. */
-		int err = emit_unix(d, &w->ev, w->proc_flags, 0);
+		int err = emit_unix(d, &w->ev, &w->owner, 0);
 
 		kvtable__remove(d->net->unix_wait, &cookie);
 		if (err)
@@ -359,9 +370,9 @@ static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_e
 	}
 	w = kvtable__put(d->net->unix_wait, &cookie, &created);
 	if (!w)
-		return emit_unix(d, ev, proc_flags, 0); /* no room to wait: record it now */
+		return emit_unix(d, ev, &info, 0); /* no room to wait: record it now */
 	w->ev = *ev;
-	w->proc_flags = proc_flags;
+	w->owner = info;
 	return 0;
 }
 
@@ -379,7 +390,7 @@ static int handle_unix_peer(struct decoder *d, const struct fl_unix_peer_event *
 		d->net->stats.unix_late_peers++; /* its connect was recorded without it */
 		return 0;
 	}
-	err = emit_unix(d, &w->ev, w->proc_flags, ev->peer_pid);
+	err = emit_unix(d, &w->ev, &w->owner, ev->peer_pid);
 	kvtable__remove(d->net->unix_wait, &cookie);
 	return err;
 }
@@ -399,7 +410,7 @@ static int unix_expire_one(void *ctx, const void *key, void *value)
 	(void)key;
 	if (c->before_ns && w->ev.hdr.boot_ns >= c->before_ns)
 		return 0;
-	err = emit_unix(c->d, &w->ev, w->proc_flags, 0);
+	err = emit_unix(c->d, &w->ev, &w->owner, 0);
 	if (err && !c->err)
 		c->err = err;
 	return 1;

@@ -4,10 +4,11 @@
  * the agent drains that generation from the kernel map and flushes it. A unix connect
  * waits up to one window for its peer, reported by the kernel at the socket's first send.
  *
- * Whether the owner's start was recorded is decided while the owner is alive: at connect
- * or accept for a TCP connection (remembered by socket cookie until its close, which
- * usually comes after the process exited), at the first datagram for a UDP aggregate, at
- * the connect for unix. Errors: 0 or -errno, as decode.h.
+ * What the agent knows of the owner (whether its start was recorded, the sandbox it is in,
+ * for its workload key) is taken while the owner is alive: at connect or accept for a TCP
+ * connection (remembered by socket cookie until its close, which usually comes after the
+ * process exited), at the first datagram for a UDP aggregate, at the connect for unix.
+ * Errors: 0 or -errno, as decode.h.
  */
 #ifndef FL_DECODE_NET_H
 #define FL_DECODE_NET_H

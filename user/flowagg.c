@@ -55,7 +55,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 }
 
 int flowagg__add(struct flowagg *a, const struct fl_udp_key *key, const struct fl_udp_value *v,
-		 uint32_t proc_flags)
+		 const struct flowagg_proc *proc)
 {
 	struct fl_udp_key k;
 	struct flowagg_entry *e;
@@ -80,8 +80,8 @@ int flowagg__add(struct flowagg *a, const struct fl_udp_key *key, const struct f
 			e->sum.pid = v->pid;
 		e->sum.flags |= v->flags;
 	}
-	if ((proc_flags & FLOWAGG_PROC_KNOWN) && !(e->proc_flags & FLOWAGG_PROC_KNOWN))
-		e->proc_flags = proc_flags;
+	if (proc && (proc->flags & FLOWAGG_PROC_KNOWN) && !(e->proc.flags & FLOWAGG_PROC_KNOWN))
+		e->proc = *proc;
 	e->contributions++;
 	return 0;
 }

@@ -15,17 +15,25 @@
 
 #include "firstlight.h"
 
-/* flowagg_entry.proc_flags: what the agent knew of the process when it first saw the key. */
-#define FLOWAGG_PROC_KNOWN (1u << 0) /* the flags below were determined */
+/* flowagg_proc.flags */
+#define FLOWAGG_PROC_KNOWN (1u << 0) /* determined: the other fields mean something */
 #define FLOWAGG_START_SEEN (1u << 1)
 #define FLOWAGG_PRE_EXISTING (1u << 2)
+
+/* What the agent knew of the sending process when it met the key (opaque here). */
+struct flowagg_proc {
+	uint32_t flags;   /* FLOWAGG_* */
+	uint32_t pad;
+	uint64_t sandbox; /* its sandbox workload (workload.h), 0 if none */
+};
 
 #define FLOWAGG_ALL_GENS UINT32_MAX
 
 struct flowagg_entry {
 	struct fl_udp_value sum; /* counts summed; first_ns the earliest, last_ns the latest */
-	uint32_t proc_flags;     /* FLOWAGG_* */
+	struct flowagg_proc proc; /* flags 0: nobody knew */
 	uint32_t contributions;
+	uint32_t pad;
 };
 
 struct flowagg;
@@ -34,12 +42,12 @@ struct flowagg *flowagg__new(size_t max_entries);
 void flowagg__free(struct flowagg *a); /* NULL-safe */
 
 /*
- * Adds v to the aggregate of key (created if new). proc_flags, when they have
- * FLOWAGG_PROC_KNOWN, are kept if the aggregate has none yet. -ENOSPC when the table is
+ * Adds v to the aggregate of key (created if new). proc (NULL: nothing known), when it has
+ * FLOWAGG_PROC_KNOWN, is kept if the aggregate has none yet. -ENOSPC when the table is
  * full (the caller records the contribution alone), -ENOMEM.
  */
 int flowagg__add(struct flowagg *a, const struct fl_udp_key *key, const struct fl_udp_value *v,
-		 uint32_t proc_flags);
+		 const struct flowagg_proc *proc);
 
 typedef void (*flowagg_emit_fn)(void *ctx, const struct fl_udp_key *key,
 				const struct flowagg_entry *e);

@@ -391,6 +391,14 @@ static void set_key(struct workload *wl)
 		snprintf(wl->key, sizeof(wl->key), "cgroup:%" PRIu64, (uint64_t)wl->id);
 }
 
+void workloads__key(uint64_t cgroup_id, uint64_t sandbox, char *key)
+{
+	struct workload wl = { .id = sandbox ? sandbox : cgroup_id };
+
+	set_key(&wl);
+	snprintf(key, WORKLOAD_KEY_MAX, "%s", wl.key);
+}
+
 /* Names that the path alone may give: host structure, never a container's identity. */
 static void apply_path_structure(struct workload *wl, const struct cgpath_info *c)
 {

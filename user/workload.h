@@ -73,6 +73,13 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 /* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
 
+/*
+ * The key of the workload of a process in cgroup_id whose sandbox is what
+ * workloads__on_process returned for it (0: none), as Process.workload_key spells it:
+ * for the records about a process that are not process records (flows).
+ */
+void workloads__key(uint64_t cgroup_id, uint64_t sandbox, char *key);
+
 /* A process ended; sandbox is what workloads__on_process returned for it. */
 void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
 			uint64_t boot_ns);

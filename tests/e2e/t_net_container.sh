@@ -30,6 +30,11 @@ check "connect attributed to its image and cgroup" "$cid $cg true" \
 	"$(flows "$pid" '.[] | select(.kind == "CONNECT") | "\(.execId) \(.cgroupId) \(.startSeen)"')"
 check "close attributed too, 3 bytes received" "$cid $cg 3" \
 	"$(flows "$pid" '.[] | select(.kind == "CLOSE") | "\(.execId) \(.cgroupId) \(.bytesReceived)"')"
+wk=$(exec_of "$pid" workloadKey)
+check "connect and close carry the container's workload key" "$wk $wk" \
+	"$(flows "$pid" '[.[] | select(.kind == "CONNECT" or .kind == "CLOSE") | .workloadKey] | join(" ")')"
+check "which names a container workload" CONTAINER \
+	"$(q -r --arg k "$wk" '[.[] | select(.workload.key == $k) | .workload.kind] | first')"
 check "the container's exit was recorded" 1 "$(q --arg id "$cid" '[.[] | select(.exit.execId == $id)] | length')"
 check "server accepted from the container" "$(flows "$pid" '.[] | select(.kind == "CONNECT") | .srcPort')" \
 	"$(flows "$srv_pid" '.[] | select(.kind == "ACCEPT") | .srcPort')"

@@ -46,6 +46,7 @@ check "connect 4-tuple" "127.0.0.1:$sport -> 127.0.0.1:$srv_port" \
 check "connect established (result 0)" 0 "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .result // 0')"
 check "connect attributed to the client's image" "$cli_id" "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .execId')"
 check "connect carries the client's cgroup" "$(exec_of "$cli" cgroupId)" "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .cgroupId')"
+check "connect carries the client's workload key" "$(exec_of "$cli" workloadKey)" "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .workloadKey')"
 check "connect: start seen" true "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .startSeen')"
 check "connect: protocol TCP, outbound" "6 false" "$(flows "$cli" '.[] | select(.kind == "CONNECT") | "\(.protocol) \(.inbound // false)"')"
 check "connect: netns is the host's" "$(netns_of_pid $$)" "$(flows "$cli" '.[] | select(.kind == "CONNECT") | .netns')"

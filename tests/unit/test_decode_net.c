@@ -241,6 +241,7 @@ static void test_tcp_connect_close(void **state)
 	assert_false(fl->pre_existing);
 	assert_false(fl->inbound);
 	assert_false(fl->owner_unknown);
+	assert_string_equal(fl->workload_key, "cgroup:900");
 	assert_int_equal(f->cap.recs[f->cap.n - 1]->boot_nano, START + 6000);
 
 	exited(f, 500);
@@ -371,10 +372,42 @@ static void test_tcp_flags(void **state)
 	fl = last_flow(f);
 	assert_true(fl->owner_unknown);
 	assert_string_equal(fl->exec_id, "");
+	assert_string_equal(fl->workload_key, "");
 	assert_int_equal(fl->pid, 0);
 	assert_int_equal(fl->cgroup_id, 0);
 	assert_int_equal(fl->duration_nano, 0);
 	assert_int_equal(netdec__stats(f->d.net)->flows_unattributed, 1);
+}
+
+/*
+ * A process in a sandbox (workload.c put it there): its flows carry the sandbox's key,
+ * the close too, after the process exited; a flow's cgroup is the event's.
+ */
+static void test_workload_key(void **state)
+{
+	struct fx *f = *state;
+	struct fl_tcp_event ev;
+	struct proc *p;
+
+	forked(f, 506);
+	p = proctable__get(f->procs, 506);
+	assert_non_null(p);
+	p->sandbox = (1ull << 63) | 4026532999ull; /* workload.c's pid-namespace sandbox key */
+	ev = tcp(FL_TCP_CONNECT, 506, 15, START + 6000);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_string_equal(last_flow(f)->workload_key, "sandbox:pidns:4026532999");
+	exited(f, 506);
+	ev = tcp(FL_TCP_CLOSE, 506, 15, START + 7000);
+	ev.owner.cgroup_id = 901; /* moved meanwhile */
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_string_equal(last_flow(f)->workload_key, "sandbox:pidns:4026532999");
+	assert_int_equal(last_flow(f)->cgroup_id, 901);
+	/* not in a sandbox: its cgroup at the event */
+	forked(f, 507);
+	ev = tcp(FL_TCP_LISTEN, 507, 16, START + 6000);
+	ev.owner.cgroup_id = 902;
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_string_equal(last_flow(f)->workload_key, "cgroup:902");
 }
 
 /* ---- UDP ----------------------------------------------------------------------------- */
@@ -444,6 +477,7 @@ static void test_udp_window(void **state)
 	assert_int_equal(fl->start_boot_nano, START + 7000);
 	assert_int_equal(fl->duration_nano, 2000);
 	assert_true(fl->start_seen);
+	assert_string_equal(fl->workload_key, "cgroup:900");
 	assert_int_equal(f->cap.recs[f->cap.n - 1]->boot_nano, START + 7000);
 	/* flushed means forgotten */
 	assert_int_equal(decode_net__udp_flush(&f->d, 1), 0);
@@ -625,6 +659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_accept_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workload_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_drained_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_peer, setup, teardown),

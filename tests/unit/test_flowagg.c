@@ -64,11 +64,13 @@ static void test_sum(void **state)
 
 	(void)state;
 	/* the ring's first datagram, then the map's rest, in either time order */
+	struct flowagg_proc seen = { .flags = FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN, .sandbox = 5 };
+
 	v = val(1, 40, 500, 500);
-	assert_int_equal(flowagg__add(a, &k, &v, FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN), 0);
+	assert_int_equal(flowagg__add(a, &k, &v, &seen), 0);
 	v = val(9, 360, 400, 900);
 	v.connects = 2;
-	assert_int_equal(flowagg__add(a, &k, &v, 0), 0);
+	assert_int_equal(flowagg__add(a, &k, &v, NULL), 0);
 	assert_int_equal(flowagg__count(a), 1);
 	assert_int_equal(flowagg__flush(a, 0, collect, &o), 1);
 	assert_int_equal(o.n, 1);
@@ -78,7 +80,8 @@ static void test_sum(void **state)
 	assert_int_equal(o.e[0].sum.first_ns, 400);
 	assert_int_equal(o.e[0].sum.last_ns, 900);
 	assert_int_equal(o.e[0].sum.pid, 9);
-	assert_int_equal(o.e[0].proc_flags, FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN);
+	assert_int_equal(o.e[0].proc.flags, FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN);
+	assert_int_equal(o.e[0].proc.sandbox, 5);
 	assert_int_equal(o.e[0].contributions, 2);
 	assert_memory_equal(&o.k[0], &k, sizeof(k));
 	assert_int_equal(flowagg__count(a), 0);
@@ -93,17 +96,22 @@ static void test_proc_flags(void **state)
 	struct fl_udp_key k = key(100, 1, 53, 1);
 	struct fl_udp_value v = val(1, 1, 1, 1);
 	struct out o = { .n = 0 };
+	struct flowagg_proc unknown = { .flags = FLOWAGG_START_SEEN }, /* not KNOWN: ignored */
+		pre = { .flags = FLOWAGG_PROC_KNOWN | FLOWAGG_PRE_EXISTING, .sandbox = 1 },
+		seen = { .flags = FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN, .sandbox = 2 };
 
 	(void)state;
-	flowagg__add(a, &k, &v, 0);
-	flowagg__add(a, &k, &v, FLOWAGG_PROC_KNOWN | FLOWAGG_PRE_EXISTING);
-	flowagg__add(a, &k, &v, FLOWAGG_PROC_KNOWN | FLOWAGG_START_SEEN);
+	flowagg__add(a, &k, &v, NULL);
+	flowagg__add(a, &k, &v, &unknown);
+	flowagg__add(a, &k, &v, &pre);
+	flowagg__add(a, &k, &v, &seen);
 	flowagg__flush(a, 1, collect, &o);
-	assert_int_equal(o.e[0].proc_flags, FLOWAGG_PROC_KNOWN | FLOWAGG_PRE_EXISTING);
+	assert_int_equal(o.e[0].proc.flags, FLOWAGG_PROC_KNOWN | FLOWAGG_PRE_EXISTING);
+	assert_int_equal(o.e[0].proc.sandbox, 1);
 	/* nobody knew: left unknown for the caller to decide */
-	flowagg__add(a, &k, &v, 0);
+	flowagg__add(a, &k, &v, &unknown);
 	flowagg__flush(a, 1, collect, &o);
-	assert_int_equal(o.e[1].proc_flags, 0);
+	assert_int_equal(o.e[1].proc.flags, 0);
 	flowagg__free(a);
 }
 
@@ -119,15 +127,15 @@ static void test_keys_apart(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 5; i++)
-		assert_int_equal(flowagg__add(a, &ks[i], &v, 0), 0);
+		assert_int_equal(flowagg__add(a, &ks[i], &v, NULL), 0);
 	k6.family = AF_INET6; /* same first bytes, other family */
-	assert_int_equal(flowagg__add(a, &k6, &v, 0), 0);
+	assert_int_equal(flowagg__add(a, &k6, &v, NULL), 0);
 	k6 = ks[0];
 	k6.cgroup_id++;
-	assert_int_equal(flowagg__add(a, &k6, &v, 0), 0);
+	assert_int_equal(flowagg__add(a, &k6, &v, NULL), 0);
 	k6 = ks[0];
 	k6.netns++;
-	assert_int_equal(flowagg__add(a, &k6, &v, 0), 0);
+	assert_int_equal(flowagg__add(a, &k6, &v, NULL), 0);
 	assert_int_equal(flowagg__count(a), 8);
 	/* generation 0 only: 7 of them, generation 1 stays */
 	assert_int_equal(flowagg__flush(a, 0, collect, &o), 7);
@@ -154,8 +162,8 @@ static void test_canonical_key(void **state)
 	noisy.pad = 0x12345678;
 	memset(noisy.daddr + 4, 0xaa, 12);
 	noisy.gen = 2;
-	flowagg__add(a, &k, &v, 0);
-	flowagg__add(a, &noisy, &v, 0);
+	flowagg__add(a, &k, &v, NULL);
+	flowagg__add(a, &noisy, &v, NULL);
 	assert_int_equal(flowagg__count(a), 1);
 	flowagg__flush(a, 0, collect, &o);
 	assert_int_equal(o.e[0].sum.datagrams, 2);
@@ -165,8 +173,8 @@ static void test_canonical_key(void **state)
 	k.family = AF_INET6;
 	noisy = k;
 	noisy.daddr[15] = 1;
-	flowagg__add(a, &k, &v, 0);
-	flowagg__add(a, &noisy, &v, 0);
+	flowagg__add(a, &k, &v, NULL);
+	flowagg__add(a, &noisy, &v, NULL);
 	assert_int_equal(flowagg__count(a), 2);
 	flowagg__free(a);
 }
@@ -181,15 +189,15 @@ static void test_full(void **state)
 	for (uint8_t i = 0; i < 3; i++) {
 		struct fl_udp_key k = key(100, i, 53, 0);
 
-		assert_int_equal(flowagg__add(a, &k, &v, 0), 0);
+		assert_int_equal(flowagg__add(a, &k, &v, NULL), 0);
 	}
 	struct fl_udp_key extra = key(100, 9, 53, 0), old = key(100, 0, 53, 0);
 
-	assert_int_equal(flowagg__add(a, &extra, &v, 0), -ENOSPC);
-	assert_int_equal(flowagg__add(a, &old, &v, 0), 0); /* existing keys still add */
+	assert_int_equal(flowagg__add(a, &extra, &v, NULL), -ENOSPC);
+	assert_int_equal(flowagg__add(a, &old, &v, NULL), 0); /* existing keys still add */
 	flowagg__flush(a, 0, collect, &o);
 	assert_int_equal(o.n, 3);
-	assert_int_equal(flowagg__add(a, &extra, &v, 0), 0); /* room again */
+	assert_int_equal(flowagg__add(a, &extra, &v, NULL), 0); /* room again */
 	flowagg__free(a);
 }
 
@@ -202,9 +210,9 @@ static void test_saturation(void **state)
 	struct out o = { .n = 0 };
 
 	(void)state;
-	flowagg__add(a, &k, &v, 0);
+	flowagg__add(a, &k, &v, NULL);
 	v = val(5, 5, 0, 0); /* no times: must not become the first */
-	flowagg__add(a, &k, &v, 0);
+	flowagg__add(a, &k, &v, NULL);
 	flowagg__flush(a, 0, collect, &o);
 	assert_true(o.e[0].sum.datagrams == UINT64_MAX);
 	assert_true(o.e[0].sum.bytes == UINT64_MAX);
