@@ -11,6 +11,9 @@
  *                                               close at once (for clients that never
  *                                               half-close, such as busybox nc)
  *   fl-net tcp-client ADDR PORT SEND_BYTES      connect, send, half-close, read to EOF
+ *   fl-net tcp-client ADDR PORT SEND_BYTES GO_FILE held|late
+ *                                               the same, waiting for GO_FILE to exist
+ *                                               after connecting (held) or before (late)
  *   fl-net tcp-refused ADDR                     connect to a port bound but not listening
  *   fl-net udp-server ADDR READY_FILE COUNT     receive COUNT datagrams
  *   fl-net udp-client ADDR PORT COUNT SIZE MODE send COUNT datagrams of SIZE bytes;
@@ -212,7 +215,20 @@ static int tcp_greeter(const char *addr, const char *ready, int conns)
 	return 0;
 }
 
-static int tcp_client(const char *addr, int port, long send_bytes)
+/* Waits up to 20 s for path to exist. */
+static int wait_file(const char *path)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		usleep(10000);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* go: NULL, or a file to wait for, after connecting (held) or before (!held). */
+static int tcp_client(const char *addr, int port, long send_bytes, const char *go, int held)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sockaddr_of(addr, port, &ss);
@@ -222,9 +238,13 @@ static int tcp_client(const char *addr, int port, long send_bytes)
 	if (!len || fd < 0)
 		return fail("socket");
 	guard(fd);
+	if (go && !held && wait_file(go))
+		return fail("waiting to connect");
 	if (connect(fd, (struct sockaddr *)&ss, len))
 		return fail("connect");
 	printf("sport=%d\n", port_of(fd));
+	if (go && held && wait_file(go))
+		return fail("waiting to send");
 	if (write_n(fd, send_bytes) || shutdown(fd, SHUT_WR))
 		return fail("send");
 	got = read_all(fd);
@@ -479,7 +499,10 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "tcp-greeter") && argc == 5)
 		return tcp_greeter(argv[2], argv[3], atoi(argv[4]));
 	if (!strcmp(mode, "tcp-client") && argc == 5)
-		return tcp_client(argv[2], atoi(argv[3]), atol(argv[4]));
+		return tcp_client(argv[2], atoi(argv[3]), atol(argv[4]), NULL, 0);
+	if (!strcmp(mode, "tcp-client") && argc == 7)
+		return tcp_client(argv[2], atoi(argv[3]), atol(argv[4]), argv[5],
+				  !strcmp(argv[6], "held"));
 	if (!strcmp(mode, "tcp-refused") && argc == 3)
 		return tcp_refused(argv[2]);
 	if (!strcmp(mode, "udp-server") && argc == 5)
