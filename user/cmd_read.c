@@ -149,6 +149,37 @@ static void put_process(struct json_buf *jb, const Firstlight__V1__Process *p)
 		p->flags && p->flags->pre_existing ? " pre-existing" : "");
 }
 
+/* A flow: kind, who, the endpoints, and what only some kinds have. */
+static void put_flow(struct json_buf *jb, const Firstlight__V1__Flow *f)
+{
+	const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
+		&firstlight__v1__flow__kind__descriptor, f->kind);
+
+	put_fmt(jb, " flow %s pid=%u exec_id=%s workload=%s", k ? k->name : "?", f->pid,
+		f->owner_unknown ? "unknown" : f->exec_id, f->workload_key);
+	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT) {
+		put_fmt(jb, " path=");
+		json__append_string(jb, f->dst_addr);
+		if (f->peer_pid)
+			put_fmt(jb, " peer=%u", f->peer_pid);
+	} else {
+		if (*f->src_addr) /* UDP aggregates have none */
+			put_fmt(jb, " %s%s%s:%u", strchr(f->src_addr, ':') ? "[" : "", f->src_addr,
+				strchr(f->src_addr, ':') ? "]" : "", f->src_port);
+		if (*f->dst_addr)
+			put_fmt(jb, " -> %s%s%s:%u", strchr(f->dst_addr, ':') ? "[" : "", f->dst_addr,
+				strchr(f->dst_addr, ':') ? "]" : "", f->dst_port);
+	}
+	if (f->result)
+		put_fmt(jb, " result=%d %s", f->result, f->error);
+	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__CLOSE)
+		put_fmt(jb, " sent=%" PRIu64 " received=%" PRIu64, f->bytes_sent, f->bytes_received);
+	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UDP)
+		put_fmt(jb, " datagrams=%" PRIu64 " bytes=%" PRIu64, f->datagrams, f->bytes_sent);
+	put_fmt(jb, "%s%s", f->inbound ? " inbound" : "",
+		!f->start_seen && !f->pre_existing ? " start-not-seen" : "");
+}
+
 /* One line per event for people: seq, time, kind, the fields that identify it. */
 static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 {
@@ -171,6 +202,9 @@ static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 		put_fmt(jb, " exit pid=%u exec_id=%s code=%d signal=%u%s lifetime=%.3fms",
 			ev->exit->pid, ev->exit->exec_id, ev->exit->exit_code, ev->exit->signal,
 			ev->exit->core_dumped ? " core-dumped" : "", ev->exit->duration_nano / 1e6);
+		break;
+	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
+		put_flow(jb, ev->flow);
 		break;
 	case FIRSTLIGHT__V1__EVENT__BODY_GAP: {
 		const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
