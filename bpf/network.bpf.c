@@ -79,6 +79,16 @@ struct {
 /* The generation the kernel writes (0 or 1), flipped by the agent each window. */
 __u32 udp_gen = 0;
 
+/*
+ * Where a TCP connect's owner is recorded: in the cgroup connect hooks (0), or at the
+ * SYN_SENT transition (1) until the agent has attached those. The kernel skips a
+ * tracing program that is entered again on a CPU where it is running (an interrupt
+ * handling packets while it runs in process context), counting the miss: the less the
+ * state-change program does in process context, the fewer transitions it can miss.
+ * cgroup programs have no such check.
+ */
+__u32 tcp_owner_in_tp = 1;
+
 static __always_inline void fl_net_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now)
 {
 	hdr->type = type;
@@ -190,12 +200,16 @@ static __always_inline void fl_tcp_emit(const struct sock *sk, struct fl_sock_st
 	fl_emit(&ev, sizeof(ev));
 }
 
-/* connect(): CLOSE -> SYN_SENT, in the connecting task. Remember who, report the outcome later. */
-static __always_inline int fl_tcp_syn_sent(const struct sock *sk, __u64 now)
+/*
+ * connect(), in the connecting task: remember who, report the outcome later. Called by
+ * the cgroup connect hooks, or at CLOSE -> SYN_SENT when they are not attached (see
+ * tcp_owner_in_tp).
+ */
+static __always_inline int fl_tcp_connecting(void *sk, __u64 now)
 {
 	struct fl_sock_state *st;
 
-	st = bpf_sk_storage_get(&sock_state, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	st = bpf_sk_storage_get(&sock_state, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st) {
 		/* No memory: the outcome will be reported unattributed; count what we lost. */
 		fl_count_drop(FL_EV_TCP, now);
@@ -301,10 +315,10 @@ int BPF_PROG(fl_tcp_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	switch (newstate) {
 	case TCP_SYN_SENT:
-		if (oldstate != TCP_CLOSE)
+		if (oldstate != TCP_CLOSE || !tcp_owner_in_tp)
 			return 0;
 		now = bpf_ktime_get_boot_ns();
-		return fl_tcp_syn_sent(sk, now);
+		return fl_tcp_connecting((void *)sk, now);
 	case TCP_LISTEN:
 		now = bpf_ktime_get_boot_ns();
 		return fl_tcp_listen(sk, now);
@@ -400,16 +414,22 @@ static __always_inline __u32 fl_current_netns(struct task_struct *task)
 }
 
 /*
- * connect() on a UDP socket names its peer (the address is the caller's, before the
- * kernel checks it). TCP connects pass here too and leave at once: their story is told
- * by inet_sock_set_state.
+ * connect(), before the kernel acts on it. TCP: the owner of the socket, whose handshake
+ * inet_sock_set_state will report; the kernel runs the hook only for a socket in CLOSE
+ * (not connected yet), but a connect after a failed one passes again: a fresh start.
+ * UDP: the peer named, counted as a connect in its aggregate (the address is the
+ * caller's, before the kernel checks it).
  */
-static __always_inline int fl_udp_connect(struct bpf_sock_addr *ctx, int v6)
+static __always_inline int fl_connect(struct bpf_sock_addr *ctx, int v6)
 {
 	struct fl_sock_owner o;
 	struct fl_udp_key k;
 	__u32 addr[4] = {};
 
+	if (ctx->protocol == IPPROTO_TCP) {
+		fl_tcp_connecting(ctx->sk, bpf_ktime_get_boot_ns());
+		return 1;
+	}
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
 	fl_owner_current(&o);
@@ -429,15 +449,15 @@ static __always_inline int fl_udp_connect(struct bpf_sock_addr *ctx, int v6)
 
 /* The cgroup hooks run for every socket whose cgroup is under the cgroup2 root: all of them. */
 SEC("cgroup/connect4")
-int fl_udp_connect4(struct bpf_sock_addr *ctx)
+int fl_connect4(struct bpf_sock_addr *ctx)
 {
-	return fl_udp_connect(ctx, 0);
+	return fl_connect(ctx, 0);
 }
 
 SEC("cgroup/connect6")
-int fl_udp_connect6(struct bpf_sock_addr *ctx)
+int fl_connect6(struct bpf_sock_addr *ctx)
 {
-	return fl_udp_connect(ctx, 1);
+	return fl_connect(ctx, 1);
 }
 
 /*

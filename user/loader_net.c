@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -33,7 +34,7 @@ int loader_net__configure(struct firstlight_bpf *skel, const char *btf_path)
 {
 	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	struct bpf_program *cgroup_progs[] = {
-		skel->progs.fl_udp_connect4, skel->progs.fl_udp_connect6, skel->progs.fl_udp_sendmsg4,
+		skel->progs.fl_connect4, skel->progs.fl_connect6, skel->progs.fl_udp_sendmsg4,
 		skel->progs.fl_udp_sendmsg6, skel->progs.fl_unix_connect,
 	};
 	long long unix_connect;
@@ -97,14 +98,14 @@ int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
 		struct bpf_program *prog;
 		struct bpf_link **link;
 	} progs[] = {
-		{ skel->progs.fl_udp_connect4, &skel->links.fl_udp_connect4 },
-		{ skel->progs.fl_udp_connect6, &skel->links.fl_udp_connect6 },
+		{ skel->progs.fl_connect4, &skel->links.fl_connect4 },
+		{ skel->progs.fl_connect6, &skel->links.fl_connect6 },
 		{ skel->progs.fl_udp_sendmsg4, &skel->links.fl_udp_sendmsg4 },
 		{ skel->progs.fl_udp_sendmsg6, &skel->links.fl_udp_sendmsg6 },
 		{ skel->progs.fl_unix_connect, &skel->links.fl_unix_connect },
 	};
 	char root[4096];
-	int fd, err;
+	int fd, err, connect_hooks = 0;
 
 	err = cgroup2_root(root, sizeof(root));
 	if (err) {
@@ -131,7 +132,32 @@ int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
 		}
 		*progs[i].link = link; /* destroyed with the skeleton */
 		(*n_attached)++;
+		connect_hooks += progs[i].prog == skel->progs.fl_connect4 ||
+				 progs[i].prog == skel->progs.fl_connect6;
 	}
 	close(fd);
+	/* Both connect hooks in place: they record TCP connect owners from now on. */
+	if (!err && connect_hooks == 2)
+		__atomic_store_n(&skel->data->tcp_owner_in_tp, 0, __ATOMIC_RELEASE);
 	return err;
+}
+
+int loader_net__skipped(struct firstlight_bpf *skel, uint64_t *skipped)
+{
+	struct bpf_program *progs[] = { skel->progs.fl_tcp_state, skel->progs.fl_sock_send };
+
+	*skipped = 0;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd < 0)
+			continue; /* not loaded on this kernel */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*skipped += info.recursion_misses;
+	}
+	return 0;
 }
