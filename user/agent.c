@@ -31,6 +31,7 @@
 #include "drops.h"
 #include "gaps.h"
 #include "loader.h"
+#include "loader_net.h"
 #include "log.h"
 #include "metrics.h"
 #include "procscan.h"
@@ -488,6 +489,25 @@ static void drain(struct agent *a)
 		log_warn("ring buffer: %s", strerror(-n));
 }
 
+/*
+ * Every network window (and at stop, with all set): UDP aggregates of the generation the
+ * kernel left, unix connects whose peer did not come, program runs the kernel skipped.
+ */
+static void net_tick(struct agent *a, int all)
+{
+	uint64_t skipped;
+
+	if (all) {
+		udpdrain__all(&a->loader, &a->dec);
+		decode_net__flush(&a->dec);
+	} else {
+		udpdrain__window(&a->loader, &a->dec);
+		decode_net__tick(&a->dec, clock__boot_ns());
+	}
+	if (!loader_net__skipped(a->loader.skel, &skipped))
+		decode_net__skipped(&a->dec, skipped);
+}
+
 static void tick(struct agent *a)
 {
 	uint64_t now = clock__mono_ns();
@@ -508,11 +528,9 @@ static void tick(struct agent *a)
 		if (a->store)
 			store__tick(a->store);
 	}
-	/* UDP aggregates of the idle generation, unix connects whose peer did not come. */
 	if (now - a->last_net_ns >= (uint64_t)a->opts.net_window_ms * 1000000) {
 		a->last_net_ns = now;
-		udpdrain__window(&a->loader, &a->dec);
-		decode_net__tick(&a->dec, clock__boot_ns());
+		net_tick(a, 0);
 	}
 	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
 	if (now - a->last_sweep_ns >= 60ull * 1000000000) {
@@ -768,8 +786,7 @@ int agent__main(int argc, char **argv)
 
 	/* Stop: take everything the kernel still holds, account for it, then close. */
 	drain(&a);
-	udpdrain__all(&a.loader, &a.dec);
-	decode_net__flush(&a.dec);
+	net_tick(&a, 1);
 	workloads__stop(a.workloads);
 	drops__report(a.drops);
 	gaps__flush(a.gaps);

@@ -1,5 +1,7 @@
 /* Network events to Flow records; see decode_net.h. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,12 +15,13 @@
 
 _Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
 _Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");
-_Static_assert(sizeof(struct fl_tcp_event) == 144, "ABI: fl_tcp_event");
+_Static_assert(sizeof(struct fl_tcp_event) == sizeof(struct fl_event_hdr) + 128, "ABI: fl_tcp_event");
 _Static_assert(sizeof(struct fl_udp_key) == 56, "ABI: fl_udp_key");
 _Static_assert(sizeof(struct fl_udp_value) == 48, "ABI: fl_udp_value");
-_Static_assert(sizeof(struct fl_udp_event) == 16 + 56 + 48, "ABI: fl_udp_event");
-_Static_assert(sizeof(struct fl_unix_connect_event) == 176, "ABI: fl_unix_connect_event");
-_Static_assert(sizeof(struct fl_unix_peer_event) == 32, "ABI: fl_unix_peer_event");
+_Static_assert(sizeof(struct fl_udp_event) == sizeof(struct fl_event_hdr) + 56 + 48, "ABI: fl_udp_event");
+_Static_assert(sizeof(struct fl_unix_connect_event) == sizeof(struct fl_event_hdr) + 160,
+	       "ABI: fl_unix_connect_event");
+_Static_assert(sizeof(struct fl_unix_peer_event) == sizeof(struct fl_event_hdr) + 16, "ABI: fl_unix_peer_event");
 
 #define DEFAULT_HOLD_NS 1000000000ull
 #define DEFAULT_MAX_UDP 65536
@@ -41,6 +44,8 @@ struct unix_wait {
 
 struct netdec {
 	struct netdec_opts opts;
+	uint64_t skipped_reported;     /* kernel-skipped program runs already in gap records */
+	uint64_t skipped_since_unix_ns;
 	struct flowagg *udp;
 	struct kvtable *conns;
 	struct kvtable *unix_wait;
@@ -121,9 +126,13 @@ struct flow_bufs {
 	char workload_key[WORKLOAD_KEY_MAX];
 };
 
-/* Owner, workload and start flags: the fields every network record shares. */
+/*
+ * Owner, workload and start flags: the fields every network record shares. A flow of a
+ * process whose start was never recorded is also counted as a MISSING_START gap, as an
+ * exit is (gaps.h).
+ */
 static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
-		      const struct fl_sock_owner *o, const owner_info *info)
+		      const struct fl_sock_owner *o, const owner_info *info, uint64_t boot_ns)
 {
 	if (o->flags & FL_OWNER_UNKNOWN) {
 		f->owner_unknown = 1;
@@ -138,8 +147,12 @@ static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
 	}
 	f->start_seen = !!(info->flags & FLOWAGG_START_SEEN);
 	f->pre_existing = !!(info->flags & FLOWAGG_PRE_EXISTING);
-	if (!f->start_seen && !f->pre_existing)
+	if (!f->start_seen && !f->pre_existing) {
 		d->net->stats.flows_without_start++;
+		if (d->gaps && !f->owner_unknown)
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, o->cgroup_id,
+				    f->workload_key, wallclock__unix_ns(&d->rec->clock, boot_ns));
+	}
 }
 
 static void set_result(Flow *f, int32_t result)
@@ -214,7 +227,7 @@ static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t s
 	f.kind = kinds[ev->kind];
 	f.protocol = 6;
 	info = tcp_owner_info(d, ev);
-	set_owner(d, &f, &b, &ev->owner, &info);
+	set_owner(d, &f, &b, &ev->owner, &info, ev->hdr.boot_ns);
 	f.src_addr = netaddr__format(b.src, t->family, t->saddr);
 	f.src_port = t->sport;
 	if (ev->kind != FL_TCP_LISTEN) {
@@ -253,7 +266,7 @@ static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct 
 	}
 	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UDP;
 	f.protocol = 17;
-	set_owner(d, &f, &b, &o, info);
+	set_owner(d, &f, &b, &o, info, v->first_ns);
 	f.dst_addr = netaddr__format(b.dst, k->family, k->daddr);
 	f.dst_port = k->dport;
 	f.datagrams = v->datagrams;
@@ -329,7 +342,7 @@ static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev,
 
 	f.kind = FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT;
 	f.protocol = 0;
-	set_owner(d, &f, &b, &ev->owner, info);
+	set_owner(d, &f, &b, &ev->owner, info, ev->hdr.boot_ns);
 	f.dst_addr = netaddr__unix_path(b.dst, ev->path, ev->path_len, &escaped);
 	f.dst_addr_escaped = escaped;
 	f.socket_type = ev->sock_type;
@@ -451,4 +464,35 @@ int decode_net__handle(struct decoder *d, const void *data, size_t size)
 		return handle_unix_peer(d, data, size);
 	}
 	return -EINVAL;
+}
+
+int decode_net__skipped(struct decoder *d, uint64_t total)
+{
+	struct netdec *n = d->net;
+	uint64_t now = wallclock__unix_ns(&d->rec->clock, clock__boot_ns()), count;
+	char detail[160];
+	struct gap_info gi = {
+		.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP,
+		.event_type = "tcp",
+		.reason = "program-reentered",
+		.detail = detail,
+	};
+	int err = 0;
+
+	if (!n->skipped_since_unix_ns)
+		n->skipped_since_unix_ns = now;
+	if (total <= n->skipped_reported)
+		return 0;
+	count = total - n->skipped_reported;
+	gi.count = count;
+	gi.start_unix_ns = n->skipped_since_unix_ns;
+	gi.end_unix_ns = now;
+	snprintf(detail, sizeof(detail),
+		 "%" PRIu64 " network events not seen: the kernel skipped a sensor program "
+		 "re-entered on a CPU where it was running (workload unknown)", count);
+	if (d->gaps)
+		err = gaps__emit(d->gaps, &gi);
+	n->skipped_reported = total;
+	n->skipped_since_unix_ns = now;
+	return err;
 }

@@ -55,5 +55,11 @@ int decode_net__udp_flush(struct decoder *d, uint32_t gen);
 int decode_net__tick(struct decoder *d, uint64_t now_boot_ns);
 /* At stop: records everything held. */
 int decode_net__flush(struct decoder *d);
+/*
+ * total: the kernel's count of network program runs it skipped (loader_net__skipped),
+ * since load. Writes a RING_BUFFER_DROP gap (reason "program-reentered") for the runs
+ * not reported yet, over the time since the previous report.
+ */
+int decode_net__skipped(struct decoder *d, uint64_t total);
 
 #endif

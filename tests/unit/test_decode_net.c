@@ -18,6 +18,7 @@
 #include "decode_net.h"
 #include "exec_id.h"
 #include "flowagg.h"
+#include "gaps.h"
 #include "proctable.h"
 #include "record.h"
 #include "sink.h"
@@ -604,6 +605,69 @@ static void test_unix_no_peer(void **state)
 	assert_int_equal(decode_net__tick(&f->d, 5), 0);
 }
 
+/* ---- gaps ---------------------------------------------------------------------------- */
+
+static Firstlight__V1__Gap *last_gap(struct fx *f)
+{
+	Rec *r;
+
+	assert_true(f->cap.n > 0);
+	r = f->cap.recs[f->cap.n - 1];
+	assert_int_equal(r->body_case, FIRSTLIGHT__V1__EVENT__BODY_GAP);
+	return r->gap;
+}
+
+/* A flow of a process whose start was never seen is a MISSING_START gap, as an exit is. */
+static void test_gap_missing_start(void **state)
+{
+	struct fx *f = *state;
+	struct gaps *g = gaps__new(&f->rec);
+	struct fl_tcp_event ev = tcp(FL_TCP_CONNECT, 510, 30, START + 6000);
+	Firstlight__V1__Gap *gap;
+
+	assert_non_null(g);
+	decoder__set_gaps(&f->d, g, 0);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	ev.cookie = 31;
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	/* an unattributed socket is flagged in its record, not as a missing start */
+	ev.owner.flags = FL_OWNER_UNKNOWN;
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	gaps__flush(g);
+	gap = last_gap(f);
+	assert_int_equal(gap->kind, FIRSTLIGHT__V1__GAP__KIND__MISSING_START);
+	assert_int_equal(gap->count, 2);
+	assert_int_equal(gap->cgroup_id, 900);
+	assert_string_equal(gap->workload_key, "cgroup:900");
+	decoder__set_gaps(&f->d, NULL, 0);
+	gaps__free(g);
+}
+
+/* Program runs the kernel skipped: one gap per report, for the runs not reported yet. */
+static void test_gap_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct gaps *g = gaps__new(&f->rec);
+	size_t n;
+
+	assert_non_null(g);
+	decoder__set_gaps(&f->d, g, 0);
+	assert_int_equal(decode_net__skipped(&f->d, 0), 0);
+	n = f->cap.n;
+	assert_int_equal(decode_net__skipped(&f->d, 5), 0);
+	assert_int_equal(f->cap.n, n + 1);
+	assert_int_equal(last_gap(f)->kind, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP);
+	assert_int_equal(last_gap(f)->count, 5);
+	assert_string_equal(last_gap(f)->reason, "program-reentered");
+	assert_true(last_gap(f)->start_time_unix_nano <= last_gap(f)->end_time_unix_nano);
+	assert_int_equal(decode_net__skipped(&f->d, 5), 0); /* nothing new */
+	assert_int_equal(f->cap.n, n + 1);
+	assert_int_equal(decode_net__skipped(&f->d, 8), 0);
+	assert_int_equal(last_gap(f)->count, 3);
+	decoder__set_gaps(&f->d, NULL, 0);
+	gaps__free(g);
+}
+
 /* ---- bad input ----------------------------------------------------------------------- */
 
 static void test_malformed(void **state)
@@ -664,6 +728,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_drained_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_no_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_missing_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	};
 
