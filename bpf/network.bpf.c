@@ -5,9 +5,10 @@
  * sock_send_length; unix connects from cgroup/connect_unix, their peer at first send.
  *
  * Attribution: most TCP transitions run in softirq, where `current` is whoever the CPU
- * interrupted. Only the moments a process acts (connect: CLOSE -> SYN_SENT, listen:
- * CLOSE -> LISTEN) run in its own context; there the owner is written into the
- * socket's local storage, and every later event of that socket reads it from there.
+ * interrupted. Only the moments a process acts (connect: the cgroup connect hook, or
+ * CLOSE -> SYN_SENT without it; listen: CLOSE -> LISTEN) run in its own context; there
+ * the owner is written into the socket's local storage, and every later event of that
+ * socket reads it from there.
  * The storage is cloned into the sockets a listener accepts (BPF_F_CLONE), so an
  * accepted connection belongs to the listener's owner, and the kernel frees it with the
  * socket: nothing to clean up, nothing to leak.
@@ -71,7 +72,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* set by the agent before load */
+	__uint(max_entries, 16384); /* keys of two windows; ~2.5 MiB preallocated */
 	__type(key, struct fl_udp_key);
 	__type(value, struct fl_udp_value);
 } udp_flows SEC(".maps");
