@@ -36,6 +36,20 @@ typedef Firstlight__V1__Flow Flow;
  */
 typedef struct flowagg_proc owner_info;
 
+/* An open TCP connection, by cookie: what was known of its owner at connect/accept. */
+struct conn {
+	owner_info info;
+	struct fl_exec_id owner;
+	uint64_t since_ns; /* boot time of its connect/accept */
+};
+
+/*
+ * A remembered connection whose close was lost (ring full) would stay: when the table is
+ * full, those of owners gone for this long are dropped. A live connection of an exited
+ * owner that old is rare; its close then falls back to what the process table says.
+ */
+#define CONN_STALE_NS (15 * 60 * 1000000000ull)
+
 /* A unix connect waiting for its peer, by cookie. */
 struct unix_wait {
 	struct fl_unix_connect_event ev;
@@ -70,7 +84,7 @@ struct netdec *netdec__new(const struct netdec_opts *opts)
 	if (!n->opts.max_unix)
 		n->opts.max_unix = DEFAULT_MAX_UNIX;
 	n->udp = flowagg__new(n->opts.max_udp);
-	n->conns = kvtable__new(sizeof(uint64_t), sizeof(owner_info), n->opts.max_conns);
+	n->conns = kvtable__new(sizeof(uint64_t), sizeof(struct conn), n->opts.max_conns);
 	n->unix_wait = kvtable__new(sizeof(uint64_t), sizeof(struct unix_wait), n->opts.max_unix);
 	if (!n->udp || !n->conns || !n->unix_wait) {
 		err = errno;
@@ -181,11 +195,50 @@ static int emit_flow(struct decoder *d, Flow *f, uint64_t boot_ns)
  * What is known of the owner of a TCP event: decided at connect/accept and remembered
  * for the close, which often comes after the owner exited.
  */
+struct stale_ctx {
+	struct decoder *d;
+	uint64_t before_ns;
+};
+
+static int conn_stale(void *ctx, const void *key, void *value)
+{
+	struct stale_ctx *c = ctx;
+	struct conn *conn = value;
+	const struct proc *p = proctable__get(c->d->procs, conn->owner.tgid);
+
+	(void)key;
+	return conn->since_ns < c->before_ns && !(p && p->id.start_ns == conn->owner.start_ns);
+}
+
+/* Remembers an open connection; when the table is full, forgets stale ones first. */
+static void conn_remember(struct decoder *d, uint64_t cookie, const struct fl_tcp_event *ev,
+			  const owner_info *info)
+{
+	struct netdec *n = d->net;
+	struct conn *c;
+	int created;
+
+	c = kvtable__put(n->conns, &cookie, &created);
+	if (!c && errno == ENOSPC && ev->hdr.boot_ns > CONN_STALE_NS) {
+		struct stale_ctx sc = { .d = d, .before_ns = ev->hdr.boot_ns - CONN_STALE_NS };
+
+		n->stats.conns_forgotten += kvtable__remove_if(n->conns, conn_stale, &sc);
+		c = kvtable__put(n->conns, &cookie, &created);
+	}
+	if (!c) {
+		n->stats.conns_untracked++;
+		return;
+	}
+	c->info = *info;
+	c->owner = ev->owner.id;
+	c->since_ns = ev->hdr.boot_ns;
+}
+
 static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *ev)
 {
-	owner_info o = { .flags = FLOWAGG_PROC_KNOWN }, *c;
+	owner_info o = { .flags = FLOWAGG_PROC_KNOWN };
 	uint64_t cookie = ev->cookie;
-	int created;
+	struct conn *c;
 
 	if (ev->owner.flags & FL_OWNER_UNKNOWN)
 		return o;
@@ -193,18 +246,13 @@ static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *e
 		c = kvtable__get(d->net->conns, &cookie);
 		if (!c)
 			return owner_info_of(d, &ev->owner.id);
-		o = *c;
+		o = c->info;
 		kvtable__remove(d->net->conns, &cookie);
 		return o;
 	}
 	o = owner_info_of(d, &ev->owner.id);
-	if (ev->kind == FL_TCP_ACCEPT || (ev->kind == FL_TCP_CONNECT && ev->result == 0)) {
-		c = kvtable__put(d->net->conns, &cookie, &created);
-		if (c)
-			*c = o;
-		else
-			d->net->stats.conns_untracked++;
-	}
+	if (ev->kind == FL_TCP_ACCEPT || (ev->kind == FL_TCP_CONNECT && ev->result == 0))
+		conn_remember(d, cookie, ev, &o);
 	return o;
 }
 

@@ -24,6 +24,7 @@ struct netdec_stats {
 	uint64_t flows_unattributed;   /* of which the socket predates the sensor */
 	uint64_t udp_alone;            /* UDP contributions recorded alone (aggregation full) */
 	uint64_t conns_untracked;      /* connections not remembered (table full) */
+	uint64_t conns_forgotten;      /* remembered ones dropped as stale (their close lost) */
 	uint64_t unix_without_peer;    /* unix connects recorded with no peer */
 	uint64_t unix_late_peers;      /* peers that came after their connect was recorded */
 };

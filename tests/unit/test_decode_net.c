@@ -411,6 +411,47 @@ static void test_workload_key(void **state)
 	assert_string_equal(last_flow(f)->workload_key, "cgroup:902");
 }
 
+/*
+ * The table of open connections is bounded: when full, connections whose owner exited
+ * more than 15 minutes ago (their close was lost) make room; live owners' stay.
+ */
+static void test_tcp_conn_table_full(void **state)
+{
+	struct fx *f = *state;
+	struct netdec_opts o = { .max_conns = 2 };
+	uint64_t later = START + 16 * 60 * 1000000000ull;
+	struct fl_tcp_event ev;
+
+	netdec__free(f->d.net);
+	f->d.net = netdec__new(&o);
+	assert_non_null(f->d.net);
+	forked(f, 520);
+	forked(f, 521);
+	ev = tcp(FL_TCP_CONNECT, 520, 41, START + 6000);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	ev = tcp(FL_TCP_CONNECT, 521, 42, START + 6000);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	exited(f, 521); /* its close will be lost */
+	forked(f, 522);
+	ev = tcp(FL_TCP_CONNECT, 522, 43, later);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_int_equal(netdec__stats(f->d.net)->conns_forgotten, 1);
+	assert_int_equal(netdec__stats(f->d.net)->conns_untracked, 0);
+	/* full again, nothing stale: not remembered, counted */
+	ev = tcp(FL_TCP_CONNECT, 522, 44, later);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_int_equal(netdec__stats(f->d.net)->conns_untracked, 1);
+	/* the live owner's connection was kept: its close knows the start, after the exit */
+	exited(f, 520);
+	ev = tcp(FL_TCP_CLOSE, 520, 41, later + 1);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_true(last_flow(f)->start_seen);
+	exited(f, 522);
+	ev = tcp(FL_TCP_CLOSE, 522, 43, later + 2);
+	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
+	assert_true(last_flow(f)->start_seen);
+}
+
 /* ---- UDP ----------------------------------------------------------------------------- */
 
 static struct fl_udp_event udp(uint32_t pid, uint32_t gen, uint64_t dgrams, uint64_t bytes,
@@ -724,6 +765,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workload_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_conn_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_drained_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_peer, setup, teardown),
