@@ -171,9 +171,13 @@ static __always_inline void fl_tcp_tuple(const struct sock *sk, struct tcp_sock 
 static __always_inline void fl_tcp_emit(const struct sock *sk, struct fl_sock_state *st, __u16 kind,
 					__s32 result, __u64 now)
 {
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct fl_tcp_event ev = {};
+	struct tcp_sock *tp = NULL;
 	int inbound;
+
+	/* The tcp_sock: for the byte counts of a close, or a local port the kernel released. */
+	if (kind == FL_TCP_CLOSE || !sk->__sk_common.skc_num)
+		tp = bpf_skc_to_tcp_sock((void *)sk);
 
 	if (st) {
 		ev.owner = st->owner;
