@@ -409,7 +409,13 @@ static int open_segment(struct sink_segment *ss)
 		goto fail;
 	}
 	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. */
-	if (deflateInit2(&ss->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	/*
+	 * Level 1: the agent profile showed zlib at level 6 as over half of its CPU; level 1
+	 * costs a fraction of that for records that are mostly repeated field tags and ids
+	 * (make bench-store: 6.7 -> 4.7 ms CPU per 1,000 records in batches of 100, 4.4 -> 2.4
+	 * in batches of 1,000; 28-30 -> 30-33 bytes per record on disk).
+	 */
+	if (deflateInit2(&ss->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
 		err = -ENOMEM;
 		goto fail;
