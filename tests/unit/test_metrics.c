@@ -656,11 +656,8 @@ static void test_ipv6(void **state)
 	struct reply r;
 	int err = 0;
 
+	/* Our machines have IPv6 loopback (the network tests need it too): no skipping. */
 	f->m = metrics__start("[::1]:0", &err);
-	if (!f->m && (err == -EADDRNOTAVAIL || err == -EAFNOSUPPORT)) {
-		print_message("no IPv6 loopback here: skipped\n");
-		skip();
-	}
 	assert_non_null(f->m);
 	fill_snapshot(&s);
 	metrics__publish(f->m, &s);
