@@ -382,8 +382,9 @@ static void write_file(const char *path, const char *data, size_t len)
 
 static void need_root(void)
 {
+	/* chown and real containers need root: make test runs as root, a skip would hide it */
 	if (geteuid() != 0)
-		skip(); /* chown and real containers need root */
+		fail_msg("this test needs root");
 }
 
 static void test_read_bundle(void **state)
@@ -662,8 +663,7 @@ static void make_real_bundle(struct fx *f)
 	json_t *spec, *process;
 
 	snprintf(cmd, sizeof(cmd), "runc spec --bundle %s >/dev/null 2>&1", f->bundle);
-	if (system(cmd) != 0)
-		skip();
+	assert_int_equal(system(cmd), 0); /* runc is installed by scripts/deps.sh */
 	spec = json_load_file(f->file, 0, NULL);
 	assert_non_null(spec);
 	process = json_object_get(spec, "process");
@@ -712,8 +712,9 @@ static void test_state_real(void **state)
 		assert_int_equal(oci__read_bundle(bundle, (uid_t)-1, &id), 0);
 		expect_identity(&id, "web", "shop", "", "", "", "container", "", "runc", 1);
 	}
-	if (!created)
-		skip();
+	/* runc must work here; crun may need the test set-up's cgroup changes (see
+	 * tests/lib/container.sh), which the e2e container tests exercise. */
+	assert_true(created >= 1 && f->ids[0][0]);
 }
 
 int main(void)
