@@ -294,7 +294,7 @@ $(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segmen
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
 $(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/gapscan.o \
-		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o \
+		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o $(BUILD)/fuzz/user/textesc.o \
 		$(BUILD)/fuzz/user/segment_reader.o $(BUILD)/fuzz/user/json.o $(BUILD)/fuzz/user/log.o \
 		$(BUILD)/fuzz/user/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
