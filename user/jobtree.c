@@ -1,0 +1,1803 @@
+/* Rebuilding a job from its records; see jobtree.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "jobtree.h"
+#include "strmap.h"
+
+typedef Firstlight__V1__Event Event;
+
+/* ---- small containers ----------------------------------------------------------------- */
+
+struct vec {
+	void **v;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *v, void *p)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		void **n = cap > SIZE_MAX / sizeof(*n) ? NULL : realloc(v->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		v->v = n;
+		v->cap = cap;
+	}
+	v->v[v->n++] = p;
+	return 0;
+}
+
+static void vec_free(struct vec *v)
+{
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}
+
+/* ---- the process graph ---------------------------------------------------------------- */
+
+/*
+ * Images, exits and the processes they form. Pass 1 builds one of the whole input
+ * without argv (only for lineage queries); pass 2 one of the job, in full. Both are
+ * linked by the same code, so that both passes agree on what a process is.
+ */
+struct graph {
+	struct arena *a;
+	int detail;              /* keep binary, cwd, argv */
+	struct strmap *strs;     /* interned strings: exec ids repeat as parents */
+	struct strmap *img;      /* exec id -> jt_image */
+	struct vec images;
+	struct strmap *exit;     /* exec id -> jt_exit */
+	struct vec exits;
+	struct vec procs;
+	struct vec by_pid;       /* procs sorted by (pid, start_boot) */
+	uint64_t order;
+};
+
+static int graph_init(struct graph *g, int detail)
+{
+	memset(g, 0, sizeof(*g));
+	g->detail = detail;
+	g->a = arena__new();
+	g->strs = strmap__new();
+	g->img = strmap__new();
+	g->exit = strmap__new();
+	return g->a && g->strs && g->img && g->exit ? 0 : -ENOMEM;
+}
+
+static void graph_fini(struct graph *g)
+{
+	arena__free(g->a);
+	strmap__free(g->strs);
+	strmap__free(g->img);
+	strmap__free(g->exit);
+	vec_free(&g->images);
+	vec_free(&g->exits);
+	vec_free(&g->procs);
+	vec_free(&g->by_pid);
+	memset(g, 0, sizeof(*g));
+}
+
+/* One copy of each distinct string. NULL on ENOMEM. */
+static const char *intern(struct graph *g, const char *s)
+{
+	char *c;
+
+	if (!s || !*s)
+		return "";
+	c = strmap__get(g->strs, s);
+	if (c)
+		return c;
+	c = arena__strdup(g->a, s);
+	if (!c || strmap__put(g->strs, c, c))
+		return NULL;
+	return c;
+}
+
+/* A CLOCK_BOOTTIME instant as unix ns, by the clock offset of the record carrying it.
+ * 0 when unknown or out of range. */
+static uint64_t wall_of(const Event *ev, uint64_t boot)
+{
+	uint64_t d;
+
+	if (!boot || !ev->boot_nano || !ev->time_unix_nano)
+		return 0;
+	if (boot >= ev->boot_nano) {
+		d = boot - ev->boot_nano;
+		return d > UINT64_MAX - ev->time_unix_nano ? 0 : ev->time_unix_nano + d;
+	}
+	d = ev->boot_nano - boot;
+	return d >= ev->time_unix_nano ? 0 : ev->time_unix_nano - d;
+}
+
+/* Exec ids are "<boot tag>:<start ns>:<pid>" (README): the same boot when the tags match. */
+static int same_boot(const char *a, const char *b)
+{
+	const char *ca = strchr(a, ':'), *cb = strchr(b, ':');
+
+	return ca && cb && ca - a == cb - b && !memcmp(a, b, (size_t)(ca - a));
+}
+
+static const char *workload_key_of(struct graph *g, const char *key, uint64_t cgroup_id)
+{
+	char buf[40];
+
+	if (key && *key)
+		return intern(g, key);
+	if (!cgroup_id)
+		return "";
+	snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, cgroup_id);
+	return intern(g, buf);
+}
+
+/* How much a record of an image is worth: a real record beats a seed of a later run,
+ * which beats a snapshot's restatement. */
+static int image_rank(enum jt_image_kind kind, unsigned int flags)
+{
+	if (flags & JT_IMG_SNAPSHOT)
+		return 1;
+	return kind == JT_IMAGE_SEEN ? 2 : 3;
+}
+
+static int copy_detail(struct graph *g, struct jt_image *img, const Firstlight__V1__Process *p)
+{
+	char **args = NULL;
+
+	img->binary = arena__strdup(g->a, p->binary);
+	img->cwd = arena__strdup(g->a, p->cwd);
+	if (!img->binary || !img->cwd)
+		return -ENOMEM;
+	if (p->n_args) {
+		if (p->n_args > SIZE_MAX / sizeof(*args) ||
+		    !(args = arena__alloc(g->a, p->n_args * sizeof(*args))))
+			return -ENOMEM;
+		for (size_t i = 0; i < p->n_args; i++)
+			if (!(args[i] = arena__strdup(g->a, p->args[i])))
+				return -ENOMEM;
+	}
+	img->args = (const char *const *)args;
+	img->n_args = p->n_args;
+	return 0;
+}
+
+/* An exec, fork or restated image. Unusable records (no exec id) are skipped. */
+static int graph_add_image(struct graph *g, const Event *ev, const Firstlight__V1__Process *p,
+			   enum jt_image_kind kind, const char *replaced)
+{
+	const Firstlight__V1__ProcessFlags *f = p->flags;
+	struct jt_image *img;
+	unsigned int flags = 0;
+
+	if (!p->exec_id || !*p->exec_id)
+		return 0;
+	if (ev->snapshot)
+		flags |= JT_IMG_SNAPSHOT;
+	if (f && f->pre_existing)
+		flags |= JT_IMG_PRE_EXISTING;
+	if (f && f->started_while_down)
+		flags |= JT_IMG_STARTED_WHILE_DOWN;
+	if (f && f->args_escaped)
+		flags |= JT_IMG_ARGS_ESCAPED;
+	if (f && f->binary_escaped)
+		flags |= JT_IMG_BINARY_ESCAPED;
+	if (f && f->cwd_escaped)
+		flags |= JT_IMG_CWD_ESCAPED;
+	if (f && f->from_procfs)
+		flags |= JT_IMG_FROM_PROCFS;
+	if (f && f->binary_unresolved)
+		flags |= JT_IMG_BINARY_UNRESOLVED;
+	if (p->args_truncated)
+		flags |= JT_IMG_ARGS_TRUNCATED;
+	img = strmap__get(g->img, p->exec_id);
+	if (img) {
+		/* The same image again: a restatement, or the same record read twice. */
+		if (image_rank(kind, flags) <= image_rank(img->kind, img->flags))
+			return 0;
+	} else {
+		const char *id = intern(g, p->exec_id);
+
+		img = arena__alloc(g->a, sizeof(*img));
+		if (!id || !img || strmap__put(g->img, id, img) || vec_push(&g->images, img))
+			return -ENOMEM;
+		img->exec_id = id;
+		img->order = g->order++;
+	}
+	img->kind = kind;
+	img->flags = flags;
+	img->parent_exec_id = intern(g, p->parent_exec_id);
+	img->replaced_exec_id = intern(g, replaced);
+	img->workload_key = workload_key_of(g, p->workload_key, p->cgroup_id);
+	if (!img->parent_exec_id || !img->replaced_exec_id || !img->workload_key)
+		return -ENOMEM;
+	img->pid = p->pid;
+	img->ppid = p->ppid;
+	img->uid = p->uid;
+	img->gid = p->gid;
+	img->euid = p->euid;
+	img->egid = p->egid;
+	img->cgroup_id = p->cgroup_id;
+	img->start_boot = p->start_boot_nano;
+	img->proc_start_ns = wall_of(ev, p->start_boot_nano);
+	/* A restatement's own time is when it was restated, not when the image began. */
+	img->t_ns = kind == JT_IMAGE_FORK || kind == JT_IMAGE_EXEC ? ev->time_unix_nano : 0;
+	img->record_ns = ev->time_unix_nano;
+	img->args_count = p->args_count;
+	return g->detail ? copy_detail(g, img, p) : 0;
+}
+
+static int graph_add_exit(struct graph *g, const Event *ev)
+{
+	const Firstlight__V1__ProcessExit *e = ev->exit;
+	struct jt_exit *x;
+	const char *id;
+
+	if (!e->exec_id || !*e->exec_id || strmap__get(g->exit, e->exec_id))
+		return 0; /* nothing to attach it to, or read twice */
+	id = intern(g, e->exec_id);
+	x = arena__alloc(g->a, sizeof(*x));
+	if (!id || !x || strmap__put(g->exit, id, x) || vec_push(&g->exits, x))
+		return -ENOMEM;
+	x->exec_id = id;
+	x->pid = e->pid;
+	x->code = e->exit_code;
+	x->signal = e->signal;
+	x->core_dumped = e->core_dumped;
+	x->start_seen = e->start_seen;
+	x->pre_existing = e->pre_existing;
+	x->t_ns = ev->time_unix_nano;
+	x->duration_ns = e->duration_nano;
+	x->boot = ev->boot_nano;
+	x->cgroup_id = e->cgroup_id;
+	return 0;
+}
+
+/* Time order for images: their start, else their process's start; then input order. */
+static uint64_t image_time(const struct jt_image *i)
+{
+	return i->t_ns ? i->t_ns : i->proc_start_ns;
+}
+
+static int cmp_image(const void *pa, const void *pb)
+{
+	const struct jt_image *a = *(struct jt_image *const *)pa, *b = *(struct jt_image *const *)pb;
+	uint64_t ta = image_time(a), tb = image_time(b);
+
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int cmp_head_pid(const void *pa, const void *pb)
+{
+	const struct jt_image *a = *(struct jt_image *const *)pa, *b = *(struct jt_image *const *)pb;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->start_boot != b->start_boot)
+		return a->start_boot < b->start_boot ? -1 : 1;
+	return cmp_image(pa, pb);
+}
+
+static struct jt_image *tail_of(struct jt_image *i)
+{
+	while (i->next)
+		i = i->next;
+	return i;
+}
+
+/*
+ * Images into chains: an exec follows the image it replaced (same pid). A seed of a later
+ * agent run (pre-existing) continues the chain of the same process (same boot, pid and
+ * start) when that chain has no exit: the agent restarted while it ran.
+ */
+static int link_chains(struct graph *g)
+{
+	struct jt_image **im = (struct jt_image **)g->images.v;
+	struct vec heads = {};
+	int err = 0;
+
+	qsort(im, g->images.n, sizeof(*im), cmp_image);
+	for (size_t i = 0; i < g->images.n; i++) {
+		im[i]->prev = im[i]->next = NULL;
+		im[i]->mark = 0;
+	}
+	for (size_t i = 0; i < g->images.n; i++) {
+		struct jt_image *img = im[i], *r;
+
+		if (!*img->replaced_exec_id)
+			continue;
+		r = strmap__get(g->img, img->replaced_exec_id);
+		/* The first exec that claims an image gets it; a second claim is not believed. */
+		if (r && r != img && r->pid == img->pid && !r->next) {
+			r->next = img;
+			img->prev = r;
+		}
+	}
+	/* Records that replace each other in a ring have no head: cut the ring at its
+	 * earliest image, which makes it one. */
+	for (size_t i = 0; i < g->images.n; i++)
+		if (!im[i]->prev)
+			for (struct jt_image *c = im[i]; c && !c->mark; c = c->next)
+				c->mark = 1;
+	for (size_t i = 0; i < g->images.n; i++) {
+		if (im[i]->mark)
+			continue;
+		im[i]->prev->next = NULL;
+		im[i]->prev = NULL;
+		for (struct jt_image *c = im[i]; c && !c->mark; c = c->next)
+			c->mark = 1;
+	}
+	for (size_t i = 0; i < g->images.n && !err; i++)
+		if (!im[i]->prev)
+			err = vec_push(&heads, im[i]);
+	if (err)
+		goto cleanup;
+	qsort(heads.v, heads.n, sizeof(void *), cmp_head_pid);
+	for (size_t i = 0; i < heads.n; i++) {
+		struct jt_image *s = heads.v[i], *best = NULL;
+
+		if (s->kind != JT_IMAGE_SEEN || !s->start_boot)
+			continue;
+		/* Earlier heads of the same (pid, start) sort just before it. */
+		for (size_t j = i; j-- > 0;) {
+			struct jt_image *h = heads.v[j], *tl;
+
+			if (h->pid != s->pid || h->start_boot != s->start_boot)
+				break;
+			if (h->prev || !same_boot(h->exec_id, s->exec_id))
+				continue;
+			tl = tail_of(h);
+			if (strmap__get(g->exit, tl->exec_id) || image_time(tl) > s->record_ns)
+				continue;
+			best = tl;
+			break;
+		}
+		if (best) {
+			best->next = s;
+			s->prev = best;
+		}
+	}
+cleanup:
+	vec_free(&heads);
+	return err;
+}
+
+static int proc_append(struct graph *g, struct jt_proc *p, struct jt_image *img)
+{
+	struct jt_image **n = arena__alloc(g->a, (p->n_images + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	if (p->n_images)
+		memcpy(n, p->images, p->n_images * sizeof(*n));
+	n[p->n_images++] = img;
+	p->images = n;
+	img->proc = p;
+	return 0;
+}
+
+static struct jt_proc *new_proc(struct graph *g)
+{
+	struct jt_proc *p = arena__alloc(g->a, sizeof(*p));
+
+	if (p && vec_push(&g->procs, p))
+		return NULL;
+	return p;
+}
+
+static int make_procs(struct graph *g)
+{
+	struct jt_image **im = (struct jt_image **)g->images.v;
+	size_t n = g->images.n; /* placeholders added later make their own */
+
+	for (size_t i = 0; i < n; i++) {
+		struct jt_proc *p;
+
+		if (im[i]->prev)
+			continue;
+		p = new_proc(g);
+		if (!p)
+			return -ENOMEM;
+		for (struct jt_image *c = im[i]; c; c = c->next) {
+			int err = proc_append(g, p, c);
+
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* An image known only by its id (an exit, flow or child names it). */
+static struct jt_image *unrecorded(struct graph *g, const char *exec_id, uint32_t pid)
+{
+	const char *id = intern(g, exec_id);
+	struct jt_image *img = arena__alloc(g->a, sizeof(*img));
+
+	if (!id || !img || strmap__put(g->img, id, img) || vec_push(&g->images, img))
+		return NULL;
+	img->exec_id = id;
+	img->kind = JT_IMAGE_UNRECORDED;
+	img->parent_exec_id = img->replaced_exec_id = img->workload_key = "";
+	img->pid = pid;
+	img->order = g->order++;
+	return img;
+}
+
+static int cmp_proc_pid(const void *pa, const void *pb)
+{
+	const struct jt_proc *a = *(struct jt_proc *const *)pa, *b = *(struct jt_proc *const *)pb;
+
+	if (a->images[0]->pid != b->images[0]->pid)
+		return a->images[0]->pid < b->images[0]->pid ? -1 : 1;
+	if (a->images[0]->start_boot != b->images[0]->start_boot)
+		return a->images[0]->start_boot < b->images[0]->start_boot ? -1 : 1;
+	return a->images[0]->order < b->images[0]->order ? -1 : a->images[0]->order > b->images[0]->order;
+}
+
+static int index_by_pid(struct graph *g)
+{
+	g->by_pid.n = 0;
+	for (size_t i = 0; i < g->procs.n; i++)
+		if (vec_push(&g->by_pid, g->procs.v[i]))
+			return -ENOMEM;
+	qsort(g->by_pid.v, g->by_pid.n, sizeof(void *), cmp_proc_pid);
+	return 0;
+}
+
+/* The first proc of pid in by_pid (binary search), or by_pid.n. */
+static size_t first_of_pid(const struct graph *g, uint32_t pid)
+{
+	size_t lo = 0, hi = g->by_pid.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct jt_proc *p = g->by_pid.v[mid];
+
+		if (p->images[0]->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Exits to their process. An exit whose image was never recorded still belongs to a
+ * recorded process when pid, boot and process start agree (its exec was lost): the
+ * process gets that image, unrecorded. Exits that fit nowhere go to *rest.
+ */
+static int attach_exits(struct graph *g, struct vec *rest)
+{
+	struct jt_exit **xs = (struct jt_exit **)g->exits.v;
+	int err = index_by_pid(g);
+
+	for (size_t i = 0; i < g->exits.n && !err; i++) {
+		struct jt_exit *x = xs[i];
+		struct jt_image *img = strmap__get(g->img, x->exec_id);
+		struct jt_proc *match = NULL;
+
+		if (img) {
+			if (!img->proc->exit) {
+				img->proc->exit = x;
+				x->used = 1;
+			}
+			continue;
+		}
+		if (x->boot > x->duration_ns) {
+			uint64_t start = x->boot - x->duration_ns;
+
+			for (size_t j = first_of_pid(g, x->pid); j < g->by_pid.n; j++) {
+				struct jt_proc *p = g->by_pid.v[j];
+				struct jt_image *h = p->images[0];
+
+				if (h->pid != x->pid)
+					break;
+				if (h->start_boot == start && !p->exit && same_boot(h->exec_id, x->exec_id) &&
+				    p->images[p->n_images - 1]->kind != JT_IMAGE_UNRECORDED) {
+					match = p;
+					break;
+				}
+			}
+		}
+		if (match) {
+			img = unrecorded(g, x->exec_id, x->pid);
+			err = img ? proc_append(g, match, img) : -ENOMEM;
+			match->exit = x;
+			match->flags |= JT_PROC_UNRECORDED_EXEC;
+			x->used = 1;
+			continue;
+		}
+		err = vec_push(rest, x);
+	}
+	return err;
+}
+
+/* A process of which only an id is known, from an exit or a flow. */
+static struct jt_proc *placeholder(struct graph *g, const char *exec_id, uint32_t pid)
+{
+	struct jt_image *img = unrecorded(g, exec_id, pid);
+	struct jt_proc *p = img ? new_proc(g) : NULL;
+
+	if (!p || proc_append(g, p, img))
+		return NULL;
+	return p;
+}
+
+static int placeholder_for_exit(struct graph *g, struct jt_exit *x)
+{
+	struct jt_proc *p = placeholder(g, x->exec_id, x->pid);
+
+	if (!p)
+		return -ENOMEM;
+	p->exit = x;
+	x->used = 1;
+	if (x->start_seen)
+		p->flags |= JT_PROC_START_ELSEWHERE;
+	else if (x->pre_existing)
+		p->flags |= JT_PROC_PRE_EXISTING;
+	else
+		p->flags |= JT_PROC_MISSING_START;
+	return 0;
+}
+
+/*
+ * Lineage: a process's parent is the process of the image its first image names. A loop
+ * in those names (only bad records make one) is cut where it is found.
+ */
+static int link_parents(struct graph *g)
+{
+	struct jt_proc **ps = (struct jt_proc **)g->procs.v;
+	struct vec path = {};
+	int err = 0;
+
+	for (size_t i = 0; i < g->procs.n; i++) {
+		struct jt_proc *p = ps[i];
+		struct jt_image *h = p->images[0], *pi;
+
+		p->parent = NULL;
+		p->forked_by = NULL;
+		p->mark = 0;
+		p->parent_exec_id = h->parent_exec_id;
+		if (h->kind == JT_IMAGE_UNRECORDED || !*h->parent_exec_id)
+			continue;
+		pi = strmap__get(g->img, h->parent_exec_id);
+		if (pi && pi->proc != p) {
+			p->parent = pi->proc;
+			p->forked_by = pi;
+		}
+	}
+	/* mark: 0 unvisited, 1 on the path being walked, 2 known to reach a root. */
+	for (size_t i = 0; i < g->procs.n && !err; i++) {
+		struct jt_proc *p = ps[i];
+
+		path.n = 0;
+		while (p && p->mark == 0 && !err) {
+			p->mark = 1;
+			err = vec_push(&path, p);
+			p = p->parent;
+		}
+		if (p && p->mark == 1) {
+			p->parent = NULL;
+			p->forked_by = NULL;
+			p->flags |= JT_PROC_LINEAGE_LOOP;
+		}
+		for (size_t j = 0; j < path.n; j++)
+			((struct jt_proc *)path.v[j])->mark = 2;
+	}
+	vec_free(&path);
+	return err;
+}
+
+/* Start, end, pid, who, flags: from the images and the exit. */
+static void proc_fields(struct jt_proc *p)
+{
+	struct jt_image *h = p->images[0], *last = NULL;
+
+	p->pid = h->pid;
+	p->start_ns = h->proc_start_ns ? h->proc_start_ns : h->t_ns;
+	for (size_t i = 0; i < p->n_images; i++) {
+		struct jt_image *img = p->images[i];
+
+		if (img->kind == JT_IMAGE_UNRECORDED)
+			continue;
+		last = img;
+		if (img->flags & JT_IMG_PRE_EXISTING)
+			p->flags |= JT_PROC_PRE_EXISTING;
+		if (img->flags & JT_IMG_STARTED_WHILE_DOWN)
+			p->flags |= JT_PROC_STARTED_WHILE_DOWN;
+		if (img->flags & JT_IMG_ARGS_TRUNCATED)
+			p->flags |= JT_PROC_ARGS_TRUNCATED;
+	}
+	if (last) {
+		p->ppid = last->ppid;
+		p->workload_key = last->workload_key;
+		p->cgroup_id = last->cgroup_id;
+	} else {
+		p->workload_key = "";
+	}
+	if (p->exit) {
+		p->end_ns = p->exit->t_ns;
+		if (!p->start_ns && p->exit->t_ns > p->exit->duration_ns)
+			p->start_ns = p->exit->t_ns - p->exit->duration_ns;
+		if (!p->cgroup_id)
+			p->cgroup_id = p->exit->cgroup_id;
+		p->state = p->exit->signal ? JT_KILLED : JT_EXITED;
+	} else {
+		p->state = JT_RUNNING;
+	}
+}
+
+static int cmp_proc_time(const void *pa, const void *pb)
+{
+	const struct jt_proc *a = *(struct jt_proc *const *)pa, *b = *(struct jt_proc *const *)pb;
+
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->images[0]->order < b->images[0]->order ? -1 : a->images[0]->order > b->images[0]->order;
+}
+
+/* ---- the job -------------------------------------------------------------------------- */
+
+struct jobtree {
+	struct jobtree_query q;
+	struct arena *a;          /* workloads, candidates, flows, gaps, the job */
+	int phase;                /* 0 scan, 1 resolved, 2 built */
+	int lineage;              /* the query follows lineage: pass 1 builds a graph */
+	struct strmap *wl_by_key;
+	struct vec workloads;
+	struct graph g1;          /* pass 1 (lineage queries), freed at resolve */
+	struct graph g;           /* pass 2: the job */
+	struct strmap *sel_ids;   /* lineage: exec ids of the job */
+	struct vec candidates;
+	struct strmap *seen;      /* pass 2: "run/seq" of the records kept */
+	struct strmap *flow_by;   /* pass 2: cookie or aggregate key -> jt_flow */
+	struct vec flows;
+	struct vec gaps;
+	struct jt_job job;
+	struct vec top, all_gaps;
+};
+
+struct jobtree *jobtree__new(const struct jobtree_query *q)
+{
+	struct jobtree *t;
+
+	if (!q || (q->by != JOBTREE_BY_PID && (!q->value || !*q->value)) || q->by > JOBTREE_BY_PID) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto nomem;
+	t->q = *q;
+	t->a = arena__new();
+	t->wl_by_key = strmap__new();
+	t->sel_ids = strmap__new();
+	t->seen = strmap__new();
+	t->flow_by = strmap__new();
+	if (!t->a || !t->wl_by_key || !t->sel_ids || !t->seen || !t->flow_by)
+		goto nomem;
+	t->q.value = q->value ? arena__strdup(t->a, q->value) : NULL;
+	t->q.pod_namespace = q->pod_namespace ? arena__strdup(t->a, q->pod_namespace) : NULL;
+	if ((q->value && !t->q.value) || (q->pod_namespace && !t->q.pod_namespace))
+		goto nomem;
+	t->lineage = q->by == JOBTREE_BY_EXEC_ID || q->by == JOBTREE_BY_PID;
+	if (graph_init(&t->g, 1) || (t->lineage && graph_init(&t->g1, 0)))
+		goto nomem;
+	t->job.query = &t->q;
+	return t;
+nomem:
+	jobtree__free(t);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void jobtree__free(struct jobtree *t)
+{
+	if (!t)
+		return;
+	graph_fini(&t->g1);
+	graph_fini(&t->g);
+	strmap__free(t->wl_by_key);
+	strmap__free(t->sel_ids);
+	strmap__free(t->seen);
+	strmap__free(t->flow_by);
+	vec_free(&t->workloads);
+	vec_free(&t->candidates);
+	vec_free(&t->flows);
+	vec_free(&t->gaps);
+	vec_free(&t->top);
+	vec_free(&t->all_gaps);
+	arena__free(t->a);
+	free(t);
+}
+
+/* ---- pass 1: workloads ---------------------------------------------------------------- */
+
+static struct jt_workload *workload_get(struct jobtree *t, const char *key, uint64_t cgroup_id)
+{
+	struct jt_workload *w = strmap__get(t->wl_by_key, key);
+
+	if (w)
+		return w;
+	w = arena__alloc(t->a, sizeof(*w));
+	if (!w || !(w->key = arena__strdup(t->a, key)) || strmap__put(t->wl_by_key, w->key, w) ||
+	    vec_push(&t->workloads, w))
+		return NULL;
+	w->cgroup_id = cgroup_id;
+	w->runtime = w->container_id = w->claimed_container_id = w->container_name = "";
+	w->pod_name = w->pod_namespace = w->pod_uid = w->image = w->cgroup_path = "";
+	w->identity_source = w->creator_exec_id = w->detail = "";
+	return w;
+}
+
+/* Each Workload record restates the workload in full: the latest one's fields win;
+ * first and last seen widen; ENDED sticks. */
+static int merge_workload(struct jobtree *t, const Event *ev)
+{
+	const Firstlight__V1__Workload *r = ev->workload;
+	char buf[40];
+	const char *key = r->key;
+	struct jt_workload *w;
+
+	if (!key || !*key) {
+		if (!r->cgroup_id)
+			return 0;
+		snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, r->cgroup_id);
+		key = buf;
+	}
+	w = workload_get(t, key, r->cgroup_id);
+	if (!w)
+		return -ENOMEM;
+	w->has_record = 1;
+	if (r->state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED)
+		w->ended = 1;
+	if (r->first_seen_unix_nano && (!w->first_seen_ns || r->first_seen_unix_nano < w->first_seen_ns))
+		w->first_seen_ns = r->first_seen_unix_nano;
+	if (r->last_seen_unix_nano > w->last_seen_ns)
+		w->last_seen_ns = r->last_seen_unix_nano;
+	if (ev->time_unix_nano < w->record_ns)
+		return 0;
+	w->record_ns = ev->time_unix_nano;
+	w->cgroup_id = r->cgroup_id ? r->cgroup_id : w->cgroup_id;
+	w->kind = r->kind;
+	w->identity_verified = r->identity_verified;
+	w->unattributed = r->unattributed;
+	w->process_count = r->process_count;
+	w->exec_count = r->exec_count;
+	w->drops = r->drops;
+#define TAKE(field, src)                                                                       \
+	do {                                                                                   \
+		if ((src) && *(src) && !(w->field = arena__strdup(t->a, (src))))               \
+			return -ENOMEM;                                                        \
+	} while (0)
+	TAKE(runtime, r->runtime);
+	TAKE(container_id, r->container_id);
+	TAKE(claimed_container_id, r->claimed_container_id);
+	TAKE(container_name, r->container_name);
+	TAKE(pod_name, r->pod_name);
+	TAKE(pod_namespace, r->pod_namespace);
+	TAKE(pod_uid, r->pod_uid);
+	TAKE(image, r->image);
+	TAKE(cgroup_path, r->cgroup_path);
+	TAKE(identity_source, r->identity_source);
+	TAKE(creator_exec_id, r->creator_exec_id);
+	TAKE(detail, r->detail);
+#undef TAKE
+	return 0;
+}
+
+static const Firstlight__V1__Process *process_of(const Event *ev)
+{
+	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXEC && ev->exec)
+		return ev->exec->process;
+	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FORK && ev->fork)
+		return ev->fork->process;
+	return NULL;
+}
+
+static int image_kind(const Event *ev, const Firstlight__V1__Process *p)
+{
+	int pre = p->flags && p->flags->pre_existing;
+
+	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FORK)
+		return JT_IMAGE_FORK;
+	if (pre)
+		return JT_IMAGE_SEEN;
+	return ev->snapshot ? JT_IMAGE_RESTATED : JT_IMAGE_EXEC;
+}
+
+static const char *replaced_of(const Event *ev)
+{
+	return ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXEC ? ev->exec->replaced_exec_id : "";
+}
+
+int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
+{
+	const Firstlight__V1__Process *p;
+
+	if (t->phase != 0)
+		return -EINVAL;
+	if (!ev)
+		return 0;
+	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
+		return merge_workload(t, ev);
+	p = process_of(ev);
+	if (p) {
+		/* Processes name workloads too: --workload works without a Workload record. */
+		char buf[40];
+		const char *key = p->workload_key;
+
+		if (!key || !*key) {
+			snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, p->cgroup_id);
+			key = p->cgroup_id ? buf : NULL;
+		}
+		if (key && !workload_get(t, key, p->cgroup_id))
+			return -ENOMEM;
+		if (t->lineage)
+			return graph_add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev));
+		return 0;
+	}
+	if (t->lineage && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && ev->exit)
+		return graph_add_exit(&t->g1, ev);
+	return 0;
+}
+
+/* ---- resolve -------------------------------------------------------------------------- */
+
+static int add_candidate(struct jobtree *t, const char *what, const char *key, const char *detail,
+			 uint64_t first_ns)
+{
+	struct jt_candidate *c = arena__alloc(t->a, sizeof(*c));
+
+	if (!c || !(c->what = arena__strdup(t->a, what)) || !(c->key = arena__strdup(t->a, key)) ||
+	    !(c->detail = arena__strdup(t->a, detail)))
+		return -ENOMEM;
+	c->first_ns = first_ns;
+	return vec_push(&t->candidates, c);
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return *s && !strncmp(s, prefix, strlen(prefix));
+}
+
+static int resolve_container(struct jobtree *t)
+{
+	const char *v = t->q.value;
+	struct jt_workload **ws = (struct jt_workload **)t->workloads.v;
+	size_t n = 0;
+	int exact = 0, err = 0;
+
+	/* An exact id wins over longer ids it is a prefix of (as git does with hashes). */
+	for (size_t i = 0; i < t->workloads.n; i++)
+		exact |= !strcmp(ws[i]->container_id, v) || !strcmp(ws[i]->claimed_container_id, v);
+	for (size_t i = 0; i < t->workloads.n; i++) {
+		struct jt_workload *w = ws[i];
+		int own = exact ? !strcmp(w->container_id, v) : starts_with(w->container_id, v);
+		int claimed = exact ? !strcmp(w->claimed_container_id, v) :
+				      starts_with(w->claimed_container_id, v);
+
+		if (!own && !claimed)
+			continue;
+		w->selected = 1;
+		n++;
+	}
+	if (n <= 1)
+		return n ? 0 : -ENOENT;
+	for (size_t i = 0; i < t->workloads.n && !err; i++) {
+		struct jt_workload *w = ws[i];
+		char detail[160];
+
+		if (!w->selected)
+			continue;
+		w->selected = 0;
+		snprintf(detail, sizeof(detail), "%s%s%s", w->runtime,
+			 *w->runtime ? ", " : "",
+			 *w->container_id ? (w->identity_verified ? "identity verified" : "identity not verified") :
+					    "claimed id, not verified");
+		err = add_candidate(t, *w->container_id ? w->container_id : w->claimed_container_id,
+				    w->key, detail, w->first_seen_ns);
+	}
+	return err ? err : -ENOTUNIQ;
+}
+
+static int resolve_pod(struct jobtree *t)
+{
+	struct jt_workload **ws = (struct jt_workload **)t->workloads.v;
+	const char *v = t->q.value, *ns = t->q.pod_namespace;
+	struct jt_workload *first = NULL;
+	int many = 0, err = 0;
+
+	/* A pod is its uid: a name is reused (StatefulSets, or another namespace). */
+	for (size_t i = 0; i < t->workloads.n; i++) {
+		struct jt_workload *w = ws[i];
+
+		if (strcmp(w->pod_name, v) && strcmp(w->pod_uid, v))
+			continue;
+		if (ns && strcmp(w->pod_namespace, ns))
+			continue;
+		w->selected = 1;
+		if (!first)
+			first = w;
+		else if (strcmp(first->pod_uid, w->pod_uid) || strcmp(first->pod_namespace, w->pod_namespace) ||
+			 strcmp(first->pod_name, w->pod_name))
+			many = 1;
+	}
+	if (!first)
+		return -ENOENT;
+	if (!many)
+		return 0;
+	/* One candidate per pod, in the order first seen. */
+	for (size_t i = 0; i < t->workloads.n && !err; i++) {
+		struct jt_workload *w = ws[i];
+		char what[300], detail[64];
+		size_t count = 0;
+		int dup = 0;
+
+		if (!w->selected)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			dup |= ws[j]->selected && !strcmp(ws[j]->pod_uid, w->pod_uid) &&
+			       !strcmp(ws[j]->pod_namespace, w->pod_namespace) &&
+			       !strcmp(ws[j]->pod_name, w->pod_name);
+		if (dup)
+			continue;
+		for (size_t j = i; j < t->workloads.n; j++)
+			count += ws[j]->selected && !strcmp(ws[j]->pod_uid, w->pod_uid) &&
+				 !strcmp(ws[j]->pod_namespace, w->pod_namespace) &&
+				 !strcmp(ws[j]->pod_name, w->pod_name);
+		snprintf(what, sizeof(what), "%.140s/%.140s", w->pod_namespace, w->pod_name);
+		snprintf(detail, sizeof(detail), "%zu workload%s", count, count == 1 ? "" : "s");
+		err = add_candidate(t, what, *w->pod_uid ? w->pod_uid : "-", detail, w->first_seen_ns);
+	}
+	for (size_t i = 0; i < t->workloads.n; i++)
+		ws[i]->selected = 0;
+	return err ? err : -ENOTUNIQ;
+}
+
+/* The whole graph of pass 1 linked, as pass 2 will link the job. */
+static int link_graph(struct graph *g, struct vec *rest_exits)
+{
+	int err = link_chains(g) ?: make_procs(g) ?: attach_exits(g, rest_exits);
+
+	return err;
+}
+
+static int build_children(struct graph *g, struct vec **kids_out)
+{
+	struct jt_proc **ps = (struct jt_proc **)g->procs.v;
+	struct vec *kids = calloc(g->procs.n ? g->procs.n : 1, sizeof(*kids));
+	int err = 0;
+
+	if (!kids)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->procs.n; i++)
+		ps[i]->preorder = i; /* the index, until preorder is computed */
+	for (size_t i = 0; i < g->procs.n && !err; i++)
+		if (ps[i]->parent)
+			err = vec_push(&kids[ps[i]->parent->preorder], ps[i]);
+	*kids_out = kids;
+	return err;
+}
+
+static void free_children(struct vec *kids, size_t n)
+{
+	if (!kids)
+		return;
+	for (size_t i = 0; i < n; i++)
+		vec_free(&kids[i]);
+	free(kids);
+}
+
+/* Is p the pid's process at `at`? Started by then, and not ended (an exit, or the pid's
+ * next process on the same boot starting) before. */
+static int alive_at(const struct graph *g, size_t j, uint64_t at)
+{
+	const struct jt_proc *p = g->by_pid.v[j];
+
+	if (!p->start_ns || p->start_ns > at)
+		return 0;
+	if (p->exit)
+		return p->end_ns >= at;
+	for (size_t k = j + 1; k < g->by_pid.n; k++) {
+		const struct jt_proc *q = g->by_pid.v[k];
+
+		if (q->pid != p->pid)
+			break;
+		if (same_boot(q->images[0]->exec_id, p->images[0]->exec_id) && q->start_ns > p->start_ns &&
+		    q->start_ns <= at)
+			return 0;
+	}
+	return 1;
+}
+
+static int select_id(struct jobtree *t, const char *id)
+{
+	char *c;
+
+	if (strmap__get(t->sel_ids, id))
+		return 0;
+	c = arena__strdup(t->a, id);
+	return c ? strmap__put(t->sel_ids, c, c) : -ENOMEM;
+}
+
+/* The selected process (from image `from` on) and every descendant into sel_ids; the
+ * workloads they ran in are the job's. */
+static int select_subtree(struct jobtree *t, struct jt_proc *root, size_t from, struct vec *kids)
+{
+	struct vec stack = {};
+	int err = vec_push(&stack, root);
+
+	while (stack.n && !err) {
+		struct jt_proc *p = stack.v[--stack.n];
+		size_t first = p == root ? from : 0;
+		struct vec *k = &kids[p->preorder];
+
+		for (size_t i = first; i < p->n_images && !err; i++) {
+			struct jt_workload *w;
+
+			err = select_id(t, p->images[i]->exec_id);
+			w = strmap__get(t->wl_by_key, p->images[i]->workload_key);
+			if (w)
+				w->selected = 1;
+		}
+		for (size_t i = 0; i < k->n && !err; i++) {
+			struct jt_proc *c = k->v[i];
+
+			/* Children of the root's images before `from` are not its descendants. */
+			if (p == root && from) {
+				size_t at = 0;
+
+				while (at < p->n_images && p->images[at] != c->forked_by)
+					at++;
+				if (at < from)
+					continue;
+			}
+			err = vec_push(&stack, c);
+		}
+	}
+	vec_free(&stack);
+	return err;
+}
+
+static int resolve_lineage(struct jobtree *t)
+{
+	struct graph *g = &t->g1;
+	struct vec rest = {}, *kids = NULL;
+	struct jt_proc *root = NULL;
+	size_t from = 0;
+	int err;
+
+	err = link_graph(g, &rest);
+	for (size_t i = 0; i < rest.n && !err; i++)
+		err = placeholder_for_exit(g, rest.v[i]);
+	err = err ?: link_parents(g);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < g->procs.n; i++)
+		proc_fields(g->procs.v[i]);
+	err = index_by_pid(g) ?: build_children(g, &kids);
+	if (err)
+		goto cleanup;
+	if (t->q.by == JOBTREE_BY_EXEC_ID) {
+		struct jt_image *img = strmap__get(g->img, t->q.value);
+
+		if (!img) {
+			err = -ENOENT;
+			goto cleanup;
+		}
+		root = img->proc;
+		while (root->images[from] != img)
+			from++;
+	} else {
+		for (size_t j = first_of_pid(g, t->q.pid); j < g->by_pid.n && !err; j++) {
+			struct jt_proc *p = g->by_pid.v[j];
+			char what[32], detail[64];
+
+			if (p->pid != t->q.pid)
+				break;
+			if (!alive_at(g, j, t->q.at_ns))
+				continue;
+			if (root) {
+				if (!t->candidates.n) {
+					snprintf(what, sizeof(what), "pid %u", root->pid);
+					err = add_candidate(t, what, root->images[0]->exec_id, "", root->start_ns);
+				}
+				snprintf(what, sizeof(what), "pid %u", p->pid);
+				snprintf(detail, sizeof(detail), "%s", p->exit ? "exited" : "no exit recorded");
+				err = err ?: add_candidate(t, what, p->images[0]->exec_id, detail, p->start_ns);
+				continue;
+			}
+			root = p;
+		}
+		if (!err && t->candidates.n)
+			err = -ENOTUNIQ;
+		else if (!err && !root)
+			err = -ENOENT;
+		if (err)
+			goto cleanup;
+	}
+	err = select_subtree(t, root, from, kids);
+cleanup:
+	free_children(kids, g->procs.n);
+	vec_free(&rest);
+	graph_fini(g);
+	return err;
+}
+
+int jobtree__resolve(struct jobtree *t)
+{
+	int err;
+
+	if (t->phase != 0)
+		return -EINVAL;
+	t->phase = 1;
+	switch (t->q.by) {
+	case JOBTREE_BY_CONTAINER:
+		return resolve_container(t);
+	case JOBTREE_BY_POD:
+		return resolve_pod(t);
+	case JOBTREE_BY_WORKLOAD: {
+		struct jt_workload *w = strmap__get(t->wl_by_key, t->q.value);
+
+		if (!w)
+			return -ENOENT;
+		w->selected = 1;
+		return 0;
+	}
+	default:
+		err = resolve_lineage(t);
+		return err;
+	}
+}
+
+size_t jobtree__candidates(const struct jobtree *t)
+{
+	return t->candidates.n;
+}
+
+const struct jt_candidate *jobtree__candidate(const struct jobtree *t, size_t i)
+{
+	return i < t->candidates.n ? t->candidates.v[i] : NULL;
+}
+
+size_t jobtree__workloads_seen(const struct jobtree *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->workloads.n; i++)
+		n += ((struct jt_workload *)t->workloads.v[i])->has_record;
+	return n;
+}
+
+/* ---- pass 2: the job's records -------------------------------------------------------- */
+
+static int wl_selected(const struct jobtree *t, const char *key, uint64_t cgroup_id)
+{
+	struct jt_workload *w = NULL;
+	char buf[40];
+
+	if (key && *key)
+		w = strmap__get(t->wl_by_key, key);
+	if (!w && cgroup_id) {
+		snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, cgroup_id);
+		w = strmap__get(t->wl_by_key, buf);
+	}
+	return w && w->selected;
+}
+
+static int id_selected(const struct jobtree *t, const char *exec_id)
+{
+	return exec_id && *exec_id &&
+	       (t->lineage ? strmap__get(t->sel_ids, exec_id) : strmap__get(t->g.img, exec_id)) != NULL;
+}
+
+/* 1 when this (run, seq) was already kept: the same record read twice. */
+static int read_twice(struct jobtree *t, const Event *ev, int *err)
+{
+	char buf[160], *key;
+
+	*err = 0;
+	if (!ev->seq)
+		return 0;
+	snprintf(buf, sizeof(buf), "%.120s/%" PRIu64, ev->agent_run_id ? ev->agent_run_id : "", ev->seq);
+	if (strmap__get(t->seen, buf))
+		return 1;
+	key = arena__strdup(t->a, buf);
+	*err = key ? strmap__put(t->seen, key, key) : -ENOMEM;
+	return 0;
+}
+
+static const char *str_or_empty(struct jobtree *t, const char *s)
+{
+	return arena__strdup(t->a, s ? s : "");
+}
+
+/* One flow record into its flow: a connection's opening and close join by socket cookie,
+ * UDP windows of one peer and repeated LISTENs of one address sum. */
+static int add_flow(struct jobtree *t, const Event *ev)
+{
+	const Firstlight__V1__Flow *r = ev->flow;
+	char buf[600];
+	const char *keyp = NULL;
+	struct jt_flow *f = NULL;
+	uint64_t start = wall_of(ev, r->start_boot_nano);
+	int tcp_kind = r->kind == FIRSTLIGHT__V1__FLOW__KIND__CONNECT ||
+		       r->kind == FIRSTLIGHT__V1__FLOW__KIND__ACCEPT ||
+		       r->kind == FIRSTLIGHT__V1__FLOW__KIND__CLOSE;
+
+	if (tcp_kind && r->socket_cookie) {
+		snprintf(buf, sizeof(buf), "cookie/%" PRIu64, r->socket_cookie);
+		keyp = buf;
+	} else if (r->kind == FIRSTLIGHT__V1__FLOW__KIND__UDP || r->kind == FIRSTLIGHT__V1__FLOW__KIND__LISTEN) {
+		snprintf(buf, sizeof(buf), "%d/%.64s/%u/%.200s/%u/%.200s/%u/%d", r->kind, r->exec_id, r->pid,
+			 r->src_addr, r->src_port, r->dst_addr, r->dst_port, r->inbound);
+		keyp = buf;
+	}
+	if (keyp)
+		f = strmap__get(t->flow_by, keyp);
+	if (!f) {
+		char *k = keyp ? arena__strdup(t->a, keyp) : NULL;
+
+		f = arena__alloc(t->a, sizeof(*f));
+		if (!f || (keyp && (!k || strmap__put(t->flow_by, k, f))) || vec_push(&t->flows, f))
+			return -ENOMEM;
+		f->kind = r->kind;
+		f->socket_cookie = r->socket_cookie;
+		f->error = f->close_error = "";
+	}
+	f->records++;
+	/* Who owns it and where it goes: the opening record says best; else the first. */
+	if (f->records == 1 || (r->kind != FIRSTLIGHT__V1__FLOW__KIND__CLOSE && !f->opened)) {
+		if (r->kind != FIRSTLIGHT__V1__FLOW__KIND__CLOSE || f->records == 1)
+			f->kind = r->kind;
+		f->protocol = r->protocol;
+		f->exec_id = str_or_empty(t, r->exec_id);
+		f->workload_key = str_or_empty(t, r->workload_key);
+		f->src = str_or_empty(t, r->src_addr);
+		f->dst = str_or_empty(t, r->dst_addr);
+		f->peer_exec_id = str_or_empty(t, r->peer_exec_id);
+		if (!f->exec_id || !f->workload_key || !f->src || !f->dst || !f->peer_exec_id)
+			return -ENOMEM;
+		f->pid = r->pid;
+		f->cgroup_id = r->cgroup_id;
+		f->src_port = r->src_port;
+		f->dst_port = r->dst_port;
+		f->inbound = r->inbound;
+		f->owner_unknown = r->owner_unknown;
+		f->start_seen = r->start_seen;
+		f->pre_existing = r->pre_existing;
+		f->dst_escaped = r->dst_addr_escaped;
+		f->peer_pid = r->peer_pid;
+		f->socket_type = r->socket_type;
+	}
+	switch (r->kind) {
+	case FIRSTLIGHT__V1__FLOW__KIND__CONNECT:
+	case FIRSTLIGHT__V1__FLOW__KIND__ACCEPT:
+		f->opened = 1;
+		f->result = r->result;
+		if (!(f->error = str_or_empty(t, r->error)))
+			return -ENOMEM;
+		f->connect_ns = r->duration_nano;
+		if (start)
+			f->start_ns = start;
+		else if (!f->start_ns)
+			f->start_ns = ev->time_unix_nano;
+		break;
+	case FIRSTLIGHT__V1__FLOW__KIND__CLOSE:
+		f->closed = 1;
+		f->close_result = r->result;
+		if (!(f->close_error = str_or_empty(t, r->error)))
+			return -ENOMEM;
+		f->bytes_sent = r->bytes_sent;
+		f->bytes_received = r->bytes_received;
+		f->bytes_retransmitted = r->bytes_retransmitted;
+		f->end_ns = ev->time_unix_nano;
+		if (!f->start_ns)
+			f->start_ns = start;
+		break;
+	case FIRSTLIGHT__V1__FLOW__KIND__UDP: {
+		uint64_t end = start && r->duration_nano <= UINT64_MAX - start ? start + r->duration_nano : 0;
+
+		f->datagrams += r->datagrams;
+		f->connects += r->connects;
+		f->bytes_sent += r->bytes_sent;
+		f->bytes_received += r->bytes_received;
+		if (start && (!f->start_ns || start < f->start_ns))
+			f->start_ns = start;
+		if (end > f->end_ns)
+			f->end_ns = end;
+		break;
+	}
+	default:
+		if (!f->start_ns)
+			f->start_ns = start ? start : ev->time_unix_nano;
+	}
+	return 0;
+}
+
+static int add_gap(struct jobtree *t, const Event *ev)
+{
+	const Firstlight__V1__Gap *r = ev->gap;
+	struct jt_gap *gp = arena__alloc(t->a, sizeof(*gp));
+
+	if (!gp)
+		return -ENOMEM;
+	gp->kind = r->kind;
+	gp->workload_key = str_or_empty(t, r->workload_key);
+	gp->event_type = str_or_empty(t, r->event_type);
+	gp->reason = str_or_empty(t, r->reason);
+	gp->detail = str_or_empty(t, r->detail);
+	gp->previous_run_id = str_or_empty(t, r->previous_run_id);
+	if (!gp->workload_key || !gp->event_type || !gp->reason || !gp->detail || !gp->previous_run_id)
+		return -ENOMEM;
+	gp->cgroup_id = r->cgroup_id;
+	gp->count = r->count;
+	gp->first_seq = r->first_seq;
+	gp->last_seq = r->last_seq;
+	gp->start_ns = r->start_time_unix_nano;
+	gp->end_ns = r->end_time_unix_nano;
+	gp->record_ns = ev->time_unix_nano;
+	gp->t_ns = gp->start_ns ? gp->start_ns : gp->end_ns ? gp->end_ns : gp->record_ns;
+	gp->global = !*gp->workload_key && !gp->cgroup_id;
+	return vec_push(&t->gaps, gp);
+}
+
+int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
+{
+	const Firstlight__V1__Process *p;
+	int keep = 0, err;
+
+	if (t->phase != 1)
+		return -EINVAL;
+	if (!ev)
+		return 0;
+	/* A workload record written since pass 1 read its file (a live segment) still
+	 * counts; merging one twice changes nothing. */
+	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
+		return merge_workload(t, ev);
+	p = process_of(ev);
+	if (p) {
+		keep = t->lineage ? id_selected(t, p->exec_id) : wl_selected(t, p->workload_key, p->cgroup_id);
+	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && ev->exit) {
+		/* Also the exits of the workload's processes that left it, and in the workload,
+		 * of processes that came from outside (the runtime that forked its first). */
+		keep = id_selected(t, ev->exit->exec_id) ||
+		       (!t->lineage && wl_selected(t, NULL, ev->exit->cgroup_id));
+	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FLOW && ev->flow) {
+		keep = id_selected(t, ev->flow->exec_id) ||
+		       (!t->lineage && wl_selected(t, ev->flow->workload_key, ev->flow->cgroup_id));
+	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap) {
+		keep = wl_selected(t, ev->gap->workload_key, ev->gap->cgroup_id) ||
+		       ((!ev->gap->workload_key || !*ev->gap->workload_key) && !ev->gap->cgroup_id);
+	}
+	if (!keep || read_twice(t, ev, &err))
+		return 0;
+	if (err)
+		return err;
+	if (p)
+		return graph_add_image(&t->g, ev, p, image_kind(ev, p), replaced_of(ev));
+	switch (ev->body_case) {
+	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
+		return graph_add_exit(&t->g, ev);
+	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
+		return add_flow(t, ev);
+	default:
+		return add_gap(t, ev);
+	}
+}
+
+/* ---- build ---------------------------------------------------------------------------- */
+
+static int add_item(struct arena *a, struct jt_proc *p, struct vec *top, enum jt_item_kind kind,
+		    uint64_t t_ns, void *ptr)
+{
+	struct jt_item *it;
+
+	if (!p) {
+		it = arena__alloc(a, sizeof(*it));
+		if (!it || vec_push(top, it))
+			return -ENOMEM;
+	} else {
+		if (p->n_items == p->cap_items) {
+			size_t cap = p->cap_items ? p->cap_items * 2 : 4;
+			struct jt_item *n = arena__alloc(a, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			if (p->n_items)
+				memcpy(n, p->items, p->n_items * sizeof(*n));
+			p->items = n;
+			p->cap_items = cap;
+		}
+		it = &p->items[p->n_items++];
+	}
+	it->kind = kind;
+	it->t_ns = t_ns;
+	if (kind == JT_ITEM_PROC)
+		it->proc = ptr;
+	else if (kind == JT_ITEM_FLOW)
+		it->flow = ptr;
+	else
+		it->gap = ptr;
+	return 0;
+}
+
+static int cmp_item(const void *pa, const void *pb)
+{
+	const struct jt_item *a = pa, *b = pb;
+
+	if (a->t_ns != b->t_ns)
+		return a->t_ns < b->t_ns ? -1 : 1;
+	/* At the same instant: a gap first (it is placed before what follows it), then
+	 * flows, then processes. */
+	if (a->kind != b->kind)
+		return a->kind == JT_ITEM_GAP ? -1 : b->kind == JT_ITEM_GAP ? 1 :
+		       a->kind == JT_ITEM_FLOW ? -1 : 1;
+	if (a->kind == JT_ITEM_PROC)
+		return cmp_proc_time(&a->proc, &b->proc);
+	return 0;
+}
+
+static int cmp_item_ptr(const void *pa, const void *pb)
+{
+	return cmp_item(*(const struct jt_item *const *)pa, *(const struct jt_item *const *)pb);
+}
+
+static int cmp_gap_time(const void *pa, const void *pb)
+{
+	const struct jt_gap *a = *(struct jt_gap *const *)pa, *b = *(struct jt_gap *const *)pb;
+
+	if (a->t_ns != b->t_ns)
+		return a->t_ns < b->t_ns ? -1 : 1;
+	return a->record_ns < b->record_ns ? -1 : a->record_ns > b->record_ns;
+}
+
+/* Flows to their owner; an owner never recorded becomes a process of its own. */
+static int attach_flows(struct jobtree *t)
+{
+	struct graph *g = &t->g;
+
+	for (size_t i = 0; i < t->flows.n; i++) {
+		struct jt_flow *f = t->flows.v[i];
+		struct jt_image *img = *f->exec_id ? strmap__get(g->img, f->exec_id) : NULL;
+
+		if (img) {
+			f->proc = img->proc;
+			continue;
+		}
+		if (f->owner_unknown || !*f->exec_id)
+			continue; /* the socket predates the sensor: no process to put it under */
+		f->proc = placeholder(g, f->exec_id, f->pid);
+		if (!f->proc)
+			return -ENOMEM;
+		f->proc->flags |= f->start_seen ? JT_PROC_START_ELSEWHERE :
+				  f->pre_existing ? JT_PROC_PRE_EXISTING : JT_PROC_MISSING_START;
+	}
+	return 0;
+}
+
+/*
+ * Exits that fit no recorded process. In a workload query, the exit of a process that
+ * started outside it and forked its first process (the runtime) names that root's
+ * creator; any other becomes a process of its own.
+ */
+static int place_rest_exits(struct jobtree *t, struct vec *rest)
+{
+	struct graph *g = &t->g;
+	struct strmap *parents = NULL;
+	int err = 0;
+
+	if (!t->lineage) {
+		parents = strmap__new();
+		if (!parents)
+			return -ENOMEM;
+		for (size_t i = 0; i < g->images.n && !err; i++) {
+			struct jt_image *img = g->images.v[i];
+
+			if (*img->parent_exec_id)
+				err = strmap__put(parents, img->parent_exec_id, img);
+		}
+	}
+	for (size_t i = 0; i < rest->n && !err; i++) {
+		struct jt_exit *x = rest->v[i];
+
+		if (parents && x->start_seen && strmap__get(parents, x->exec_id))
+			continue;
+		err = placeholder_for_exit(g, x);
+	}
+	strmap__free(parents);
+	return err;
+}
+
+/* Ended without an exit record? The workload ended, or the pid started another process. */
+static void exit_missing(struct jobtree *t)
+{
+	struct graph *g = &t->g;
+
+	for (size_t j = 0; j < g->by_pid.n; j++) {
+		struct jt_proc *p = g->by_pid.v[j];
+		struct jt_workload *w;
+
+		if (p->exit)
+			continue;
+		for (size_t k = j + 1; k < g->by_pid.n; k++) {
+			struct jt_proc *q = g->by_pid.v[k];
+
+			if (q->pid != p->pid)
+				break;
+			if (q->start_ns > p->start_ns && same_boot(q->images[0]->exec_id, p->images[0]->exec_id)) {
+				p->state = JT_EXIT_MISSING;
+				p->reused_ns = q->start_ns;
+				break;
+			}
+		}
+		w = strmap__get(t->wl_by_key, p->workload_key);
+		if (p->state == JT_RUNNING && w && w->ended)
+			p->state = JT_EXIT_MISSING;
+	}
+}
+
+static uint64_t flow_end(const struct jt_flow *f)
+{
+	if (f->end_ns)
+		return f->end_ns;
+	if (f->start_ns && f->connect_ns <= UINT64_MAX - f->start_ns)
+		return f->start_ns + f->connect_ns;
+	return f->start_ns;
+}
+
+/* The job's window: from its first start (or its workload's birth) to its last end. */
+static void job_window(struct jobtree *t)
+{
+	struct jt_job *job = &t->job;
+	int open = 0;
+
+	job->start_ns = job->end_ns = 0;
+	for (size_t i = 0; i < t->g.procs.n; i++) {
+		struct jt_proc *p = t->g.procs.v[i];
+
+		if (p->start_ns && (!job->start_ns || p->start_ns < job->start_ns))
+			job->start_ns = p->start_ns;
+		if (p->end_ns > job->end_ns)
+			job->end_ns = p->end_ns;
+		open |= p->state == JT_RUNNING;
+	}
+	for (size_t i = 0; i < t->flows.n; i++) {
+		struct jt_flow *f = t->flows.v[i];
+
+		if (f->start_ns && (!job->start_ns || f->start_ns < job->start_ns))
+			job->start_ns = f->start_ns;
+		if (flow_end(f) > job->end_ns)
+			job->end_ns = flow_end(f);
+	}
+	if (!t->lineage) {
+		for (size_t i = 0; i < job->n_workloads; i++) {
+			struct jt_workload *w = job->workloads[i];
+
+			if (w->first_seen_ns && (!job->start_ns || w->first_seen_ns < job->start_ns))
+				job->start_ns = w->first_seen_ns;
+			if (w->last_seen_ns > job->end_ns)
+				job->end_ns = w->last_seen_ns;
+			open |= !w->ended;
+		}
+	}
+	if (open)
+		job->end_ns = 0;
+}
+
+static int gap_applies(const struct jt_job *job, const struct jt_gap *g)
+{
+	uint64_t lo = g->t_ns, hi = g->end_ns > lo ? g->end_ns : lo;
+
+	if (!job->start_ns)
+		return 1; /* nothing timed in the job: every gap of its workloads says something */
+	if (!lo)
+		return 1;
+	return hi >= job->start_ns && (!job->end_ns || lo <= job->end_ns);
+}
+
+/*
+ * Each gap goes where the text reads chronologically: just before the first process (in
+ * tree order) that started at or after the gap began, as that process's sibling; after
+ * everything when no process started later.
+ */
+static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
+{
+	struct jt_job *job = &t->job;
+	struct jt_proc **by_start = NULL;
+	size_t k = 0, best = SIZE_MAX;
+	int err = 0;
+
+	if (n_pre) {
+		by_start = malloc(n_pre * sizeof(*by_start));
+		if (!by_start)
+			return -ENOMEM;
+		memcpy(by_start, pre, n_pre * sizeof(*by_start));
+		qsort(by_start, n_pre, sizeof(*by_start), cmp_proc_time);
+	}
+	/* Gaps latest first; processes that started at or after each, latest first: the
+	 * smallest tree position among those is the one to stand before. */
+	k = n_pre;
+	for (size_t i = job->n_gaps; i-- > 0 && !err;) {
+		struct jt_gap *g = job->gaps[i];
+
+		while (k > 0 && by_start[k - 1]->start_ns >= g->t_ns && by_start[k - 1]->start_ns) {
+			k--;
+			if (by_start[k]->preorder < best)
+				best = by_start[k]->preorder;
+		}
+		g->under = best == SIZE_MAX ? NULL : pre[best]->parent;
+	}
+	free(by_start);
+	return err;
+}
+
+static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_proc ***pre_out)
+{
+	struct graph *g = &t->g;
+	struct jt_proc **pre = NULL;
+	struct vec stack = {};
+	size_t n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < g->procs.n && !err; i++) {
+		struct jt_proc *p = g->procs.v[i];
+
+		err = add_item(t->a, p->parent, top, JT_ITEM_PROC, p->start_ns, p);
+	}
+	if (err)
+		return err;
+	qsort(top->v, top->n, sizeof(void *), cmp_item_ptr);
+	for (size_t i = 0; i < g->procs.n; i++) {
+		struct jt_proc *p = g->procs.v[i];
+
+		qsort(p->items, p->n_items, sizeof(*p->items), cmp_item);
+	}
+	pre = malloc((g->procs.n ? g->procs.n : 1) * sizeof(*pre));
+	if (!pre)
+		return -ENOMEM;
+	for (size_t i = top->n; i-- > 0 && !err;)
+		err = vec_push(&stack, ((struct jt_item *)top->v[i])->proc);
+	while (stack.n && !err) {
+		struct jt_proc *p = stack.v[--stack.n];
+
+		p->depth = p->parent ? p->parent->depth + 1 : 0;
+		p->preorder = n;
+		pre[n++] = p;
+		for (size_t i = p->n_items; i-- > 0 && !err;)
+			err = vec_push(&stack, p->items[i].proc);
+	}
+	vec_free(&stack);
+	if (err) {
+		free(pre);
+		return err;
+	}
+	*pre_out = pre;
+	return 0;
+}
+
+static void count(struct jobtree *t)
+{
+	struct jt_counts *c = &t->job.counts;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < t->g.procs.n; i++) {
+		struct jt_proc *p = t->g.procs.v[i];
+
+		c->processes++;
+		c->images += p->n_images;
+		c->exited += p->state == JT_EXITED;
+		c->killed += p->state == JT_KILLED;
+		c->exit_missing += p->state == JT_EXIT_MISSING;
+		c->running += p->state == JT_RUNNING;
+		c->missing_start += !!(p->flags & JT_PROC_MISSING_START);
+	}
+	c->flows = t->flows.n;
+	c->gaps = t->job.n_gaps;
+	for (size_t i = 0; i < t->job.n_gaps; i++)
+		if (t->job.gaps[i]->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+			c->dropped_events += t->job.gaps[i]->count;
+}
+
+int jobtree__build(struct jobtree *t)
+{
+	struct graph *g = &t->g;
+	struct jt_job *job = &t->job;
+	struct jt_proc **pre = NULL;
+	struct vec rest = {}, wls = {};
+	int err;
+
+	if (t->phase != 1)
+		return -EINVAL;
+	t->phase = 2;
+	err = link_graph(g, &rest) ?: place_rest_exits(t, &rest) ?: attach_flows(t) ?: link_parents(g);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < g->procs.n; i++) {
+		struct jt_proc *p = g->procs.v[i];
+
+		proc_fields(p);
+		if (!p->parent && *p->parent_exec_id && !t->lineage) {
+			struct jt_exit *x = strmap__get(g->exit, p->parent_exec_id);
+
+			if (x && !x->used)
+				p->outside_parent_pid = x->pid;
+		}
+	}
+	err = index_by_pid(g);
+	if (err)
+		goto cleanup;
+	exit_missing(t);
+	/* The workloads to describe: those asked for, or those the processes ran in. */
+	for (size_t i = 0; i < t->workloads.n && !err; i++) {
+		struct jt_workload *w = t->workloads.v[i];
+
+		if (w->selected)
+			err = vec_push(&wls, w);
+	}
+	if (err)
+		goto cleanup;
+	job->workloads = arena__alloc(t->a, (wls.n ? wls.n : 1) * sizeof(*job->workloads));
+	if (!job->workloads) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (wls.n)
+		memcpy(job->workloads, wls.v, wls.n * sizeof(*job->workloads));
+	job->n_workloads = wls.n;
+	job_window(t);
+	qsort(t->gaps.v, t->gaps.n, sizeof(void *), cmp_gap_time);
+	for (size_t i = 0; i < t->gaps.n && !err; i++)
+		if (gap_applies(job, t->gaps.v[i]))
+			err = vec_push(&t->all_gaps, t->gaps.v[i]);
+	if (err)
+		goto cleanup;
+	job->gaps = (struct jt_gap **)t->all_gaps.v;
+	job->n_gaps = t->all_gaps.n;
+	err = sort_children_preorder(t, &t->top, &pre) ?: place_gaps(t, pre, g->procs.n);
+	for (size_t i = 0; i < t->flows.n && !err; i++) {
+		struct jt_flow *f = t->flows.v[i];
+
+		err = add_item(t->a, f->proc, &t->top, JT_ITEM_FLOW, f->start_ns, f);
+	}
+	for (size_t i = 0; i < job->n_gaps && !err; i++)
+		err = add_item(t->a, job->gaps[i]->under, &t->top, JT_ITEM_GAP, job->gaps[i]->t_ns,
+			       job->gaps[i]);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < g->procs.n; i++) {
+		struct jt_proc *p = g->procs.v[i];
+
+		qsort(p->items, p->n_items, sizeof(*p->items), cmp_item);
+	}
+	qsort(t->top.v, t->top.n, sizeof(void *), cmp_item_ptr);
+	/* The top level as an array like every process's items. */
+	job->top = arena__alloc(t->a, (t->top.n ? t->top.n : 1) * sizeof(*job->top));
+	if (!job->top) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < t->top.n; i++)
+		job->top[i] = *(struct jt_item *)t->top.v[i];
+	job->n_top = t->top.n;
+	count(t);
+cleanup:
+	free(pre);
+	vec_free(&rest);
+	vec_free(&wls);
+	return err;
+}
+
+const struct jt_job *jobtree__job(const struct jobtree *t)
+{
+	return t->phase == 2 ? &t->job : NULL;
+}
