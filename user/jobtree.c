@@ -33,6 +33,13 @@ static int vec_push(struct vec *v, void *p)
 	return 0;
 }
 
+/* qsort, which must not be given a NULL base, even for nothing to sort. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static void vec_free(struct vec *v)
 {
 	free(v->v);
@@ -301,7 +308,7 @@ static int link_chains(struct graph *g)
 	struct vec heads = {};
 	int err = 0;
 
-	qsort(im, g->images.n, sizeof(*im), cmp_image);
+	sort(im, g->images.n, sizeof(*im), cmp_image);
 	for (size_t i = 0; i < g->images.n; i++) {
 		im[i]->prev = im[i]->next = NULL;
 		im[i]->mark = 0;
@@ -337,7 +344,7 @@ static int link_chains(struct graph *g)
 			err = vec_push(&heads, im[i]);
 	if (err)
 		goto cleanup;
-	qsort(heads.v, heads.n, sizeof(void *), cmp_head_pid);
+	sort(heads.v, heads.n, sizeof(void *), cmp_head_pid);
 	for (size_t i = 0; i < heads.n; i++) {
 		struct jt_image *s = heads.v[i], *best = NULL;
 
@@ -446,7 +453,7 @@ static int index_by_pid(struct graph *g)
 	for (size_t i = 0; i < g->procs.n; i++)
 		if (vec_push(&g->by_pid, g->procs.v[i]))
 			return -ENOMEM;
-	qsort(g->by_pid.v, g->by_pid.n, sizeof(void *), cmp_proc_pid);
+	sort(g->by_pid.v, g->by_pid.n, sizeof(void *), cmp_proc_pid);
 	return 0;
 }
 
@@ -631,14 +638,16 @@ static void proc_fields(struct jt_proc *p)
 	} else {
 		p->state = JT_RUNNING;
 	}
+	if (p->start_ns || !p->first_ns)
+		p->first_ns = p->start_ns;
 }
 
 static int cmp_proc_time(const void *pa, const void *pb)
 {
 	const struct jt_proc *a = *(struct jt_proc *const *)pa, *b = *(struct jt_proc *const *)pb;
 
-	if (a->start_ns != b->start_ns)
-		return a->start_ns < b->start_ns ? -1 : 1;
+	if (a->first_ns != b->first_ns)
+		return a->first_ns < b->first_ns ? -1 : 1;
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
 	return a->images[0]->order < b->images[0]->order ? -1 : a->images[0]->order > b->images[0]->order;
@@ -1472,6 +1481,10 @@ static int attach_flows(struct jobtree *t)
 
 		if (img) {
 			f->proc = img->proc;
+			/* A process known only by its flows sorts by the first of them. */
+			if (img->kind == JT_IMAGE_UNRECORDED && f->start_ns &&
+			    (!f->proc->first_ns || f->start_ns < f->proc->first_ns))
+				f->proc->first_ns = f->start_ns;
 			continue;
 		}
 		if (f->owner_unknown || !*f->exec_id)
@@ -1479,6 +1492,7 @@ static int attach_flows(struct jobtree *t)
 		f->proc = placeholder(g, f->exec_id, f->pid);
 		if (!f->proc)
 			return -ENOMEM;
+		f->proc->first_ns = f->start_ns;
 		f->proc->flags |= f->start_seen ? JT_PROC_START_ELSEWHERE :
 				  f->pre_existing ? JT_PROC_PRE_EXISTING : JT_PROC_MISSING_START;
 	}
@@ -1622,7 +1636,7 @@ static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 		if (!by_start)
 			return -ENOMEM;
 		memcpy(by_start, pre, n_pre * sizeof(*by_start));
-		qsort(by_start, n_pre, sizeof(*by_start), cmp_proc_time);
+		sort(by_start, n_pre, sizeof(*by_start), cmp_proc_time);
 	}
 	/* Gaps latest first; processes that started at or after each, latest first: the
 	 * smallest tree position among those is the one to stand before. */
@@ -1652,15 +1666,15 @@ static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_
 	for (size_t i = 0; i < g->procs.n && !err; i++) {
 		struct jt_proc *p = g->procs.v[i];
 
-		err = add_item(t->a, p->parent, top, JT_ITEM_PROC, p->start_ns, p);
+		err = add_item(t->a, p->parent, top, JT_ITEM_PROC, p->first_ns, p);
 	}
 	if (err)
 		return err;
-	qsort(top->v, top->n, sizeof(void *), cmp_item_ptr);
+	sort(top->v, top->n, sizeof(void *), cmp_item_ptr);
 	for (size_t i = 0; i < g->procs.n; i++) {
 		struct jt_proc *p = g->procs.v[i];
 
-		qsort(p->items, p->n_items, sizeof(*p->items), cmp_item);
+		sort(p->items, p->n_items, sizeof(*p->items), cmp_item);
 	}
 	pre = malloc((g->procs.n ? g->procs.n : 1) * sizeof(*pre));
 	if (!pre)
@@ -1755,7 +1769,7 @@ int jobtree__build(struct jobtree *t)
 		memcpy(job->workloads, wls.v, wls.n * sizeof(*job->workloads));
 	job->n_workloads = wls.n;
 	job_window(t);
-	qsort(t->gaps.v, t->gaps.n, sizeof(void *), cmp_gap_time);
+	sort(t->gaps.v, t->gaps.n, sizeof(void *), cmp_gap_time);
 	for (size_t i = 0; i < t->gaps.n && !err; i++)
 		if (gap_applies(job, t->gaps.v[i]))
 			err = vec_push(&t->all_gaps, t->gaps.v[i]);
@@ -1777,9 +1791,9 @@ int jobtree__build(struct jobtree *t)
 	for (size_t i = 0; i < g->procs.n; i++) {
 		struct jt_proc *p = g->procs.v[i];
 
-		qsort(p->items, p->n_items, sizeof(*p->items), cmp_item);
+		sort(p->items, p->n_items, sizeof(*p->items), cmp_item);
 	}
-	qsort(t->top.v, t->top.n, sizeof(void *), cmp_item_ptr);
+	sort(t->top.v, t->top.n, sizeof(void *), cmp_item_ptr);
 	/* The top level as an array like every process's items. */
 	job->top = arena__alloc(t->a, (t->top.n ? t->top.n : 1) * sizeof(*job->top));
 	if (!job->top) {

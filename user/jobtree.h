@@ -201,6 +201,8 @@ struct jt_proc {
 	struct jt_item *items;        /* children, flows, gaps, in time order */
 	size_t n_items;
 	uint64_t start_ns, end_ns;    /* unix ns; 0 unknown */
+	uint64_t first_ns;            /* start, or when unknown its earliest trace (a flow):
+				       * where it sorts among its siblings */
 	uint64_t reused_ns;           /* JT_EXIT_MISSING by pid reuse: when */
 	enum jt_state state;
 	unsigned int flags;           /* JT_PROC_* */
