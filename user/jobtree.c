@@ -1619,17 +1619,25 @@ static int gap_applies(const struct jt_job *job, const struct jt_gap *g)
 	return hi >= job->start_ns && (!job->end_ns || lo <= job->end_ns);
 }
 
+/* Was p running at t? A process without an exit ran until the records end. */
+static int running_at(const struct jt_proc *p, uint64_t t)
+{
+	return p->start_ns && p->start_ns <= t && (!p->end_ns || p->end_ns >= t);
+}
+
 /*
  * Each gap goes where the text reads chronologically: just before the first process (in
- * tree order) that started at or after the gap began, as that process's sibling; after
- * everything when no process started later.
+ * tree order) that started at or after the gap began, as that process's sibling. When
+ * none did, after everything, as the last item of the last process (in tree order) still
+ * running then: the holes of a job are most often in what its live processes did.
  */
+#define ALIVE_SCAN_MAX 4096 /* processes examined per gap for that: bad records stay fast */
+
 static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 {
 	struct jt_job *job = &t->job;
 	struct jt_proc **by_start = NULL;
-	size_t k = 0, best = SIZE_MAX;
-	int err = 0;
+	size_t k, best = SIZE_MAX;
 
 	if (n_pre) {
 		by_start = malloc(n_pre * sizeof(*by_start));
@@ -1641,7 +1649,7 @@ static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 	/* Gaps latest first; processes that started at or after each, latest first: the
 	 * smallest tree position among those is the one to stand before. */
 	k = n_pre;
-	for (size_t i = job->n_gaps; i-- > 0 && !err;) {
+	for (size_t i = job->n_gaps; i-- > 0;) {
 		struct jt_gap *g = job->gaps[i];
 
 		while (k > 0 && by_start[k - 1]->start_ns >= g->t_ns && by_start[k - 1]->start_ns) {
@@ -1650,9 +1658,17 @@ static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 				best = by_start[k]->preorder;
 		}
 		g->under = best == SIZE_MAX ? NULL : pre[best]->parent;
+		if (best != SIZE_MAX)
+			continue;
+		for (size_t j = n_pre, seen = 0; j-- > 0 && seen < ALIVE_SCAN_MAX; seen++) {
+			if (running_at(pre[j], g->t_ns)) {
+				g->under = pre[j];
+				break;
+			}
+		}
 	}
 	free(by_start);
-	return err;
+	return 0;
 }
 
 static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_proc ***pre_out)

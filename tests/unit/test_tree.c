@@ -683,15 +683,19 @@ static void test_gaps_placed_by_time(void **state)
 	container_job(r, &ids, 1);
 	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, CG, 2, 15, 16);   /* between c1, c2 */
 	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, CG, 1, 40.5, 40.8); /* after all */
+	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, CG, 4, 35, 36);     /* sh still runs */
 	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, 0, 0, 0.5, 0.7);       /* global, in */
 	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, 0, 0, 500, 600);       /* global, after */
 	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 999, 5, 15, 16);  /* another workload */
 	job = run_ok(r, &q, &t);
-	assert_int_equal(job->n_gaps, 3);
-	assert_int_equal(job->counts.dropped_events, 3);
+	assert_int_equal(job->n_gaps, 4);
+	assert_int_equal(job->counts.dropped_events, 7);
 	root = child(job->top, job->n_top, 0);
 	sh = child(root->items, root->n_items, 0);
-	for (size_t i = 0; i < sh->n_items; i++) {
+	/* After the children, the script still running: its last item. */
+	assert_int_equal(sh->items[sh->n_items - 1].kind, JT_ITEM_GAP);
+	assert_int_equal(sh->items[sh->n_items - 1].gap->count, 4);
+	for (size_t i = 0; i + 1 < sh->n_items; i++) {
 		if (sh->items[i].kind == JT_ITEM_GAP)
 			g_at = i;
 		else if (sh->items[i].kind == JT_ITEM_PROC && sh->items[i].proc->pid == 102)
