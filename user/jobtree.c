@@ -1262,6 +1262,7 @@ static int add_flow(struct jobtree *t, const Event *ev)
 		f->kind = r->kind;
 		f->socket_cookie = r->socket_cookie;
 		f->error = f->close_error = "";
+		f->order = t->flows.n - 1;
 	}
 	f->records++;
 	/* Who owns it and where it goes: the opening record says best; else the first. */
@@ -1357,6 +1358,7 @@ static int add_gap(struct jobtree *t, const Event *ev)
 	gp->record_ns = ev->time_unix_nano;
 	gp->t_ns = gp->start_ns ? gp->start_ns : gp->end_ns ? gp->end_ns : gp->record_ns;
 	gp->global = !*gp->workload_key && !gp->cgroup_id;
+	gp->order = t->gaps.n;
 	return vec_push(&t->gaps, gp);
 }
 
@@ -1453,7 +1455,9 @@ static int cmp_item(const void *pa, const void *pb)
 		       a->kind == JT_ITEM_FLOW ? -1 : 1;
 	if (a->kind == JT_ITEM_PROC)
 		return cmp_proc_time(&a->proc, &b->proc);
-	return 0;
+	if (a->kind == JT_ITEM_FLOW)
+		return a->flow->order < b->flow->order ? -1 : a->flow->order > b->flow->order;
+	return a->gap->order < b->gap->order ? -1 : a->gap->order > b->gap->order;
 }
 
 static int cmp_item_ptr(const void *pa, const void *pb)
@@ -1467,7 +1471,9 @@ static int cmp_gap_time(const void *pa, const void *pb)
 
 	if (a->t_ns != b->t_ns)
 		return a->t_ns < b->t_ns ? -1 : 1;
-	return a->record_ns < b->record_ns ? -1 : a->record_ns > b->record_ns;
+	if (a->record_ns != b->record_ns)
+		return a->record_ns < b->record_ns ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order; /* input order */
 }
 
 /* Flows to their owner; an owner never recorded becomes a process of its own. */
@@ -1532,6 +1538,24 @@ static int place_rest_exits(struct jobtree *t, struct vec *rest)
 	return err;
 }
 
+/* A dropped cgroup_rmdir of a workload still says that it ended (and by when). */
+static void lost_ends(struct jobtree *t)
+{
+	for (size_t i = 0; i < t->gaps.n; i++) {
+		struct jt_gap *g = t->gaps.v[i];
+		struct jt_workload *w;
+
+		if (g->kind != FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP || strcmp(g->event_type, "cgroup_rmdir"))
+			continue;
+		w = strmap__get(t->wl_by_key, g->workload_key);
+		if (!w || w->ended)
+			continue;
+		w->end_lost = 1;
+		if (g->end_ns > w->end_lost_ns)
+			w->end_lost_ns = g->end_ns;
+	}
+}
+
 /* Ended without an exit record? The workload ended, or the pid started another process. */
 static void exit_missing(struct jobtree *t)
 {
@@ -1555,7 +1579,7 @@ static void exit_missing(struct jobtree *t)
 			}
 		}
 		w = strmap__get(t->wl_by_key, p->workload_key);
-		if (p->state == JT_RUNNING && w && w->ended)
+		if (p->state == JT_RUNNING && w && (w->ended || w->end_lost))
 			p->state = JT_EXIT_MISSING;
 	}
 }
@@ -1601,7 +1625,9 @@ static void job_window(struct jobtree *t)
 				job->start_ns = w->first_seen_ns;
 			if (w->last_seen_ns > job->end_ns)
 				job->end_ns = w->last_seen_ns;
-			open |= !w->ended;
+			if (w->end_lost_ns > job->end_ns)
+				job->end_ns = w->end_lost_ns;
+			open |= !w->ended && !w->end_lost;
 		}
 	}
 	if (open)
@@ -1766,6 +1792,7 @@ int jobtree__build(struct jobtree *t)
 	err = index_by_pid(g);
 	if (err)
 		goto cleanup;
+	lost_ends(t);
 	exit_missing(t);
 	/* The workloads to describe: those asked for, or those the processes ran in. */
 	for (size_t i = 0; i < t->workloads.n && !err; i++) {
@@ -1793,6 +1820,8 @@ int jobtree__build(struct jobtree *t)
 		goto cleanup;
 	job->gaps = (struct jt_gap **)t->all_gaps.v;
 	job->n_gaps = t->all_gaps.n;
+	for (size_t i = 0; i < job->n_gaps; i++)
+		job->gaps[i]->order = i;
 	err = sort_children_preorder(t, &t->top, &pre) ?: place_gaps(t, pre, g->procs.n);
 	for (size_t i = 0; i < t->flows.n && !err; i++) {
 		struct jt_flow *f = t->flows.v[i];

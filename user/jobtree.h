@@ -56,6 +56,9 @@ struct jt_workload {
 	int identity_verified, unattributed;
 	int has_record;             /* 0: known only from processes' workload keys */
 	int ended;                  /* an ENDED record was read */
+	int end_lost;               /* its cgroup's removal was among the events dropped: it
+				     * ended (a cgroup holds no process when removed), unrecorded */
+	uint64_t end_lost_ns;       /* by then (the end of that drop's window) */
 	uint64_t first_seen_ns, last_seen_ns; /* unix ns, 0 unknown */
 	uint64_t record_ns;         /* time of the record the fields come from */
 	uint32_t process_count, exec_count;   /* as the latest record says */
@@ -144,6 +147,7 @@ struct jt_flow {
 	uint32_t peer_pid, socket_type;
 	const char *peer_exec_id;
 	struct jt_proc *proc;        /* owner in the tree; NULL: not attributable */
+	size_t order;                /* input order: ties sort stably */
 };
 
 /* A gap record that applies to the job. */
@@ -157,6 +161,7 @@ struct jt_gap {
 	uint64_t record_ns;
 	int global;                  /* names no workload: it may concern any job */
 	struct jt_proc *under;       /* the process whose items hold it; NULL: top level */
+	size_t order;                /* position in jt_job.gaps: ties sort stably */
 };
 
 enum jt_item_kind { JT_ITEM_PROC, JT_ITEM_FLOW, JT_ITEM_GAP };

@@ -510,7 +510,8 @@ static int text_workload(struct json_buf *b, const struct jt_workload *w)
 		return err;
 	err = w->first_seen_ns ? put_rfc3339(b, w->first_seen_ns) : put_str(b, "?");
 	err = err ?: put_str(b, " to ") ?: (w->last_seen_ns ? put_rfc3339(b, w->last_seen_ns) : put_str(b, "?"));
-	return err ?: put_str(b, w->ended ? ", ended\n" : ", not ended in the records\n");
+	return err ?: put_str(b, w->ended ? ", ended\n" : w->end_lost ? ", ended (its end record was dropped)\n" :
+					", not ended in the records\n");
 }
 
 static int text_header(struct ctx *c)
@@ -672,7 +673,8 @@ static int json_workload(struct json_buf *b, const struct jt_workload *w)
 		  j_str(b, "creatorExecId", w->creator_exec_id, &f) ?:
 		  j_time(b, "firstSeen", "firstSeenUnixNano", w->first_seen_ns, &f) ?:
 		  j_time(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?:
-		  j_bool(b, "ended", w->ended, &f) ?: j_bool(b, "recorded", w->has_record, &f) ?:
+		  j_bool(b, "ended", w->ended || w->end_lost, &f) ?: j_bool(b, "endRecorded", w->ended, &f) ?:
+		  j_bool(b, "recorded", w->has_record, &f) ?:
 		  j_num(b, "processCount", w->process_count, w->has_record, &f) ?:
 		  j_num(b, "execCount", w->exec_count, w->has_record, &f) ?:
 		  j_u64(b, "drops", w->drops, w->has_record, &f);
