@@ -897,6 +897,29 @@ static void test_exit_missing_when_job_ended(void **state)
 	free(text);
 	jobtree__free(t);
 	recs_free(r);
+
+	/* No ENDED record, but the removal of its cgroup was dropped: it ended all the same. */
+	r = recs_new();
+	container_job(r, &ids, 0);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ev[i].body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && r->ev[i].exit->pid == 101)
+			r->ev[i].exit->exec_id = "";
+	job = run_ok(r, &q, &t);
+	assert_int_equal(job->counts.running, 1);
+	assert_int_equal(job->end_ns, 0);
+	jobtree__free(t);
+	gap_at(r, 60, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, CG, 1, 41, 42)->event_type = "cgroup_rmdir";
+	job = run_ok(r, &q, &t);
+	assert_int_equal(job->counts.running, 0);
+	assert_int_equal(job->counts.exit_missing, 1);
+	assert_true(job->workloads[0]->end_lost);
+	assert_int_equal(job->end_ns, T0 + 42 * MS);
+	text = text_of(job);
+	assert_non_null(strstr(text, ", ended (its end record was dropped)\n"));
+	assert_non_null(strstr(text, "1 cgroup_rmdir event dropped in this workload between"));
+	free(text);
+	jobtree__free(t);
+	recs_free(r);
 }
 
 static void test_flows(void **state)
