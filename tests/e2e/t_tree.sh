@@ -159,6 +159,19 @@ check "--pid --at: the script and its children" "$(t "$S.execId") 4" \
 check "--exec-id: from the script's exec on" "1 4 $(t "$S.lastExecId")" \
 	"$(jq -r '"\(.processes[0].images | length) \(.summary.processes) \(.processes[0].execId)"' "$T/exec.json")"
 
+# stdin (read twice: copied first) gives the same tree; a damaged input (bytes after the
+# records that are no segment) still gives what was read, with exit status 1 and an
+# error naming the file.
+cat "$T"/data1/*.seg.gz | "$FIRSTLIGHT" tree --container "$id1" - >"$T/stdin.txt"
+check "stdin: exit status" 0 $?
+check "stdin: the same tree" "$(cat "$T/tree.txt")" "$(cat "$T/stdin.txt")"
+seg=$(ls "$T"/data1/*.seg.gz | tail -1)
+{ cat "$seg"; printf 'not a segment'; } >"$T/bad.seg.gz"
+"$FIRSTLIGHT" tree --container "$id1" "$T/bad.seg.gz" >"$T/bad.txt" 2>"$T/bad.err"
+check "damaged input: exit status" 1 $?
+check "damaged input: one error naming it" 1 "$(grep -c "bad.seg.gz" "$T/bad.err")"
+check "damaged input: the job is still rebuilt" "$(cat "$T/tree.txt")" "$(cat "$T/bad.txt")"
+
 # ---- 2. the same job with forced drops -----------------------------------------------
 rm -f "$T/records.jsonl"
 agent_start --ring-size 16384
