@@ -19,6 +19,7 @@
 #include "cmd_gaps.h"
 #include "cmd_read.h"
 #include "cmd_tree.h"
+#include "fdio.h"
 #include "jobtree.h"
 #include "log.h"
 #include "segment_reader.h"
@@ -206,14 +207,14 @@ out:
 static int spool_stdin(void)
 {
 	char buf[65536];
-	int fd = memfd_create("firstlight-tree-stdin", MFD_CLOEXEC);
+	int fd = memfd_create("firstlight-tree-stdin", MFD_CLOEXEC), err;
 
 	if (fd < 0) {
 		log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), w = 0;
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -223,17 +224,10 @@ static int spool_stdin(void)
 		}
 		if (n == 0)
 			return fd;
-		while (w < n) {
-			ssize_t k = write(fd, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {
-				log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
-				close(fd);
-				return -1;
-			}
-			w += k;
+		err = fdio__write_all(fd, buf, (size_t)n);
+		if (err) {
+			log_error("stdin: cannot copy it to read it twice: %s", strerror(-err));
+			break;
 		}
 	}
 	close(fd);
