@@ -318,7 +318,7 @@ $(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(CRYPTO_LIBS)
 
 # `firstlight tree`'s assembly and renderers on untrusted records (tests/fuzz/fuzz_tree.c).
-$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,jobtree.o \
+$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,jobtree.o jobgraph.o \
 		treefmt.o textesc.o arena.o strmap.o json.o utf8.o segment_reader.o) \
 		$(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)

@@ -6,651 +6,17 @@
 #include <string.h>
 
 #include "arena.h"
+#include "jobgraph.h"
 #include "jobtree.h"
 #include "strmap.h"
 
 typedef Firstlight__V1__Event Event;
-
-/* ---- small containers ----------------------------------------------------------------- */
-
-struct vec {
-	void **v;
-	size_t n, cap;
-};
-
-static int vec_push(struct vec *v, void *p)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		void **n = cap > SIZE_MAX / sizeof(*n) ? NULL : realloc(v->v, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		v->v = n;
-		v->cap = cap;
-	}
-	v->v[v->n++] = p;
-	return 0;
-}
 
 /* qsort, which must not be given a NULL base, even for nothing to sort. */
 static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
 	if (n > 1)
 		qsort(base, n, size, cmp);
-}
-
-static void vec_free(struct vec *v)
-{
-	free(v->v);
-	memset(v, 0, sizeof(*v));
-}
-
-/* ---- the process graph ---------------------------------------------------------------- */
-
-/*
- * Images, exits and the processes they form. Pass 1 builds one of the whole input
- * without argv (only for lineage queries); pass 2 one of the job, in full. Both are
- * linked by the same code, so that both passes agree on what a process is.
- */
-struct graph {
-	struct arena *a;
-	int detail;              /* keep binary, cwd, argv */
-	struct strmap *strs;     /* interned strings: exec ids repeat as parents */
-	struct strmap *img;      /* exec id -> jt_image */
-	struct vec images;
-	struct strmap *exit;     /* exec id -> jt_exit */
-	struct vec exits;
-	struct vec procs;
-	struct vec by_pid;       /* procs sorted by (pid, start_boot) */
-	uint64_t order;
-};
-
-static int graph_init(struct graph *g, int detail)
-{
-	memset(g, 0, sizeof(*g));
-	g->detail = detail;
-	g->a = arena__new();
-	g->strs = strmap__new();
-	g->img = strmap__new();
-	g->exit = strmap__new();
-	return g->a && g->strs && g->img && g->exit ? 0 : -ENOMEM;
-}
-
-static void graph_fini(struct graph *g)
-{
-	arena__free(g->a);
-	strmap__free(g->strs);
-	strmap__free(g->img);
-	strmap__free(g->exit);
-	vec_free(&g->images);
-	vec_free(&g->exits);
-	vec_free(&g->procs);
-	vec_free(&g->by_pid);
-	memset(g, 0, sizeof(*g));
-}
-
-/* One copy of each distinct string. NULL on ENOMEM. */
-static const char *intern(struct graph *g, const char *s)
-{
-	char *c;
-
-	if (!s || !*s)
-		return "";
-	c = strmap__get(g->strs, s);
-	if (c)
-		return c;
-	c = arena__strdup(g->a, s);
-	if (!c || strmap__put(g->strs, c, c))
-		return NULL;
-	return c;
-}
-
-/* A CLOCK_BOOTTIME instant as unix ns, by the clock offset of the record carrying it.
- * 0 when unknown or out of range. */
-static uint64_t wall_of(const Event *ev, uint64_t boot)
-{
-	uint64_t d;
-
-	if (!boot || !ev->boot_nano || !ev->time_unix_nano)
-		return 0;
-	if (boot >= ev->boot_nano) {
-		d = boot - ev->boot_nano;
-		return d > UINT64_MAX - ev->time_unix_nano ? 0 : ev->time_unix_nano + d;
-	}
-	d = ev->boot_nano - boot;
-	return d >= ev->time_unix_nano ? 0 : ev->time_unix_nano - d;
-}
-
-/* Exec ids are "<boot tag>:<start ns>:<pid>" (README): the same boot when the tags match. */
-static int same_boot(const char *a, const char *b)
-{
-	const char *ca = strchr(a, ':'), *cb = strchr(b, ':');
-
-	return ca && cb && ca - a == cb - b && !memcmp(a, b, (size_t)(ca - a));
-}
-
-static const char *workload_key_of(struct graph *g, const char *key, uint64_t cgroup_id)
-{
-	char buf[40];
-
-	if (key && *key)
-		return intern(g, key);
-	if (!cgroup_id)
-		return "";
-	snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, cgroup_id);
-	return intern(g, buf);
-}
-
-/* How much a record of an image is worth: a real record beats a seed of a later run,
- * which beats a snapshot's restatement. */
-static int image_rank(enum jt_image_kind kind, unsigned int flags)
-{
-	if (flags & JT_IMG_SNAPSHOT)
-		return 1;
-	return kind == JT_IMAGE_SEEN ? 2 : 3;
-}
-
-static int copy_detail(struct graph *g, struct jt_image *img, const Firstlight__V1__Process *p)
-{
-	char **args = NULL;
-
-	img->binary = arena__strdup(g->a, p->binary);
-	img->cwd = arena__strdup(g->a, p->cwd);
-	if (!img->binary || !img->cwd)
-		return -ENOMEM;
-	if (p->n_args) {
-		if (p->n_args > SIZE_MAX / sizeof(*args) ||
-		    !(args = arena__alloc(g->a, p->n_args * sizeof(*args))))
-			return -ENOMEM;
-		for (size_t i = 0; i < p->n_args; i++)
-			if (!(args[i] = arena__strdup(g->a, p->args[i])))
-				return -ENOMEM;
-	}
-	img->args = (const char *const *)args;
-	img->n_args = p->n_args;
-	return 0;
-}
-
-/* An exec, fork or restated image. Unusable records (no exec id) are skipped. */
-static int graph_add_image(struct graph *g, const Event *ev, const Firstlight__V1__Process *p,
-			   enum jt_image_kind kind, const char *replaced)
-{
-	const Firstlight__V1__ProcessFlags *f = p->flags;
-	struct jt_image *img;
-	unsigned int flags = 0;
-
-	if (!p->exec_id || !*p->exec_id)
-		return 0;
-	if (ev->snapshot)
-		flags |= JT_IMG_SNAPSHOT;
-	if (f && f->pre_existing)
-		flags |= JT_IMG_PRE_EXISTING;
-	if (f && f->started_while_down)
-		flags |= JT_IMG_STARTED_WHILE_DOWN;
-	if (f && f->args_escaped)
-		flags |= JT_IMG_ARGS_ESCAPED;
-	if (f && f->binary_escaped)
-		flags |= JT_IMG_BINARY_ESCAPED;
-	if (f && f->cwd_escaped)
-		flags |= JT_IMG_CWD_ESCAPED;
-	if (f && f->from_procfs)
-		flags |= JT_IMG_FROM_PROCFS;
-	if (f && f->binary_unresolved)
-		flags |= JT_IMG_BINARY_UNRESOLVED;
-	if (p->args_truncated)
-		flags |= JT_IMG_ARGS_TRUNCATED;
-	img = strmap__get(g->img, p->exec_id);
-	if (img) {
-		/* The same image again: a restatement, or the same record read twice. */
-		if (image_rank(kind, flags) <= image_rank(img->kind, img->flags))
-			return 0;
-	} else {
-		const char *id = intern(g, p->exec_id);
-
-		img = arena__alloc(g->a, sizeof(*img));
-		if (!id || !img || strmap__put(g->img, id, img) || vec_push(&g->images, img))
-			return -ENOMEM;
-		img->exec_id = id;
-		img->order = g->order++;
-	}
-	img->kind = kind;
-	img->flags = flags;
-	img->parent_exec_id = intern(g, p->parent_exec_id);
-	img->replaced_exec_id = intern(g, replaced);
-	img->workload_key = workload_key_of(g, p->workload_key, p->cgroup_id);
-	if (!img->parent_exec_id || !img->replaced_exec_id || !img->workload_key)
-		return -ENOMEM;
-	img->pid = p->pid;
-	img->ppid = p->ppid;
-	img->uid = p->uid;
-	img->gid = p->gid;
-	img->euid = p->euid;
-	img->egid = p->egid;
-	img->cgroup_id = p->cgroup_id;
-	img->start_boot = p->start_boot_nano;
-	img->proc_start_ns = wall_of(ev, p->start_boot_nano);
-	/* A restatement's own time is when it was restated, not when the image began. */
-	img->t_ns = kind == JT_IMAGE_FORK || kind == JT_IMAGE_EXEC ? ev->time_unix_nano : 0;
-	img->record_ns = ev->time_unix_nano;
-	img->args_count = p->args_count;
-	return g->detail ? copy_detail(g, img, p) : 0;
-}
-
-static int graph_add_exit(struct graph *g, const Event *ev)
-{
-	const Firstlight__V1__ProcessExit *e = ev->exit;
-	struct jt_exit *x;
-	const char *id;
-
-	if (!e->exec_id || !*e->exec_id || strmap__get(g->exit, e->exec_id))
-		return 0; /* nothing to attach it to, or read twice */
-	id = intern(g, e->exec_id);
-	x = arena__alloc(g->a, sizeof(*x));
-	if (!id || !x || strmap__put(g->exit, id, x) || vec_push(&g->exits, x))
-		return -ENOMEM;
-	x->exec_id = id;
-	x->pid = e->pid;
-	x->code = e->exit_code;
-	x->signal = e->signal;
-	x->core_dumped = e->core_dumped;
-	x->start_seen = e->start_seen;
-	x->pre_existing = e->pre_existing;
-	x->t_ns = ev->time_unix_nano;
-	x->duration_ns = e->duration_nano;
-	x->boot = ev->boot_nano;
-	x->cgroup_id = e->cgroup_id;
-	return 0;
-}
-
-/* Time order for images: their start, else their process's start; then input order. */
-static uint64_t image_time(const struct jt_image *i)
-{
-	return i->t_ns ? i->t_ns : i->proc_start_ns;
-}
-
-static int cmp_image(const void *pa, const void *pb)
-{
-	const struct jt_image *a = *(struct jt_image *const *)pa, *b = *(struct jt_image *const *)pb;
-	uint64_t ta = image_time(a), tb = image_time(b);
-
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	return a->order < b->order ? -1 : a->order > b->order;
-}
-
-static int cmp_head_pid(const void *pa, const void *pb)
-{
-	const struct jt_image *a = *(struct jt_image *const *)pa, *b = *(struct jt_image *const *)pb;
-
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	if (a->start_boot != b->start_boot)
-		return a->start_boot < b->start_boot ? -1 : 1;
-	return cmp_image(pa, pb);
-}
-
-static struct jt_image *tail_of(struct jt_image *i)
-{
-	while (i->next)
-		i = i->next;
-	return i;
-}
-
-/*
- * Images into chains: an exec follows the image it replaced (same pid). A seed of a later
- * agent run (pre-existing) continues the chain of the same process (same boot, pid and
- * start) when that chain has no exit: the agent restarted while it ran.
- */
-static int link_chains(struct graph *g)
-{
-	struct jt_image **im = (struct jt_image **)g->images.v;
-	struct vec heads = {};
-	int err = 0;
-
-	sort(im, g->images.n, sizeof(*im), cmp_image);
-	for (size_t i = 0; i < g->images.n; i++) {
-		im[i]->prev = im[i]->next = NULL;
-		im[i]->mark = 0;
-	}
-	for (size_t i = 0; i < g->images.n; i++) {
-		struct jt_image *img = im[i], *r;
-
-		if (!*img->replaced_exec_id)
-			continue;
-		r = strmap__get(g->img, img->replaced_exec_id);
-		/* The first exec that claims an image gets it; a second claim is not believed. */
-		if (r && r != img && r->pid == img->pid && !r->next) {
-			r->next = img;
-			img->prev = r;
-		}
-	}
-	/* Records that replace each other in a ring have no head: cut the ring at its
-	 * earliest image, which makes it one. */
-	for (size_t i = 0; i < g->images.n; i++)
-		if (!im[i]->prev)
-			for (struct jt_image *c = im[i]; c && !c->mark; c = c->next)
-				c->mark = 1;
-	for (size_t i = 0; i < g->images.n; i++) {
-		if (im[i]->mark)
-			continue;
-		im[i]->prev->next = NULL;
-		im[i]->prev = NULL;
-		for (struct jt_image *c = im[i]; c && !c->mark; c = c->next)
-			c->mark = 1;
-	}
-	for (size_t i = 0; i < g->images.n && !err; i++)
-		if (!im[i]->prev)
-			err = vec_push(&heads, im[i]);
-	if (err)
-		goto cleanup;
-	sort(heads.v, heads.n, sizeof(void *), cmp_head_pid);
-	for (size_t i = 0; i < heads.n; i++) {
-		struct jt_image *s = heads.v[i], *best = NULL;
-
-		if (s->kind != JT_IMAGE_SEEN || !s->start_boot)
-			continue;
-		/* Earlier heads of the same (pid, start) sort just before it. */
-		for (size_t j = i; j-- > 0;) {
-			struct jt_image *h = heads.v[j], *tl;
-
-			if (h->pid != s->pid || h->start_boot != s->start_boot)
-				break;
-			if (h->prev || !same_boot(h->exec_id, s->exec_id))
-				continue;
-			tl = tail_of(h);
-			if (strmap__get(g->exit, tl->exec_id) || image_time(tl) > s->record_ns)
-				continue;
-			best = tl;
-			break;
-		}
-		if (best) {
-			best->next = s;
-			s->prev = best;
-		}
-	}
-cleanup:
-	vec_free(&heads);
-	return err;
-}
-
-static int proc_append(struct graph *g, struct jt_proc *p, struct jt_image *img)
-{
-	struct jt_image **n = arena__alloc(g->a, (p->n_images + 1) * sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	if (p->n_images)
-		memcpy(n, p->images, p->n_images * sizeof(*n));
-	n[p->n_images++] = img;
-	p->images = n;
-	img->proc = p;
-	return 0;
-}
-
-static struct jt_proc *new_proc(struct graph *g)
-{
-	struct jt_proc *p = arena__alloc(g->a, sizeof(*p));
-
-	if (p && vec_push(&g->procs, p))
-		return NULL;
-	return p;
-}
-
-static int make_procs(struct graph *g)
-{
-	struct jt_image **im = (struct jt_image **)g->images.v;
-	size_t n = g->images.n; /* placeholders added later make their own */
-
-	for (size_t i = 0; i < n; i++) {
-		struct jt_proc *p;
-
-		if (im[i]->prev)
-			continue;
-		p = new_proc(g);
-		if (!p)
-			return -ENOMEM;
-		for (struct jt_image *c = im[i]; c; c = c->next) {
-			int err = proc_append(g, p, c);
-
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-/* An image known only by its id (an exit, flow or child names it). */
-static struct jt_image *unrecorded(struct graph *g, const char *exec_id, uint32_t pid)
-{
-	const char *id = intern(g, exec_id);
-	struct jt_image *img = arena__alloc(g->a, sizeof(*img));
-
-	if (!id || !img || strmap__put(g->img, id, img) || vec_push(&g->images, img))
-		return NULL;
-	img->exec_id = id;
-	img->kind = JT_IMAGE_UNRECORDED;
-	img->parent_exec_id = img->replaced_exec_id = img->workload_key = "";
-	img->pid = pid;
-	img->order = g->order++;
-	return img;
-}
-
-static int cmp_proc_pid(const void *pa, const void *pb)
-{
-	const struct jt_proc *a = *(struct jt_proc *const *)pa, *b = *(struct jt_proc *const *)pb;
-
-	if (a->images[0]->pid != b->images[0]->pid)
-		return a->images[0]->pid < b->images[0]->pid ? -1 : 1;
-	if (a->images[0]->start_boot != b->images[0]->start_boot)
-		return a->images[0]->start_boot < b->images[0]->start_boot ? -1 : 1;
-	return a->images[0]->order < b->images[0]->order ? -1 : a->images[0]->order > b->images[0]->order;
-}
-
-static int index_by_pid(struct graph *g)
-{
-	g->by_pid.n = 0;
-	for (size_t i = 0; i < g->procs.n; i++)
-		if (vec_push(&g->by_pid, g->procs.v[i]))
-			return -ENOMEM;
-	sort(g->by_pid.v, g->by_pid.n, sizeof(void *), cmp_proc_pid);
-	return 0;
-}
-
-/* The first proc of pid in by_pid (binary search), or by_pid.n. */
-static size_t first_of_pid(const struct graph *g, uint32_t pid)
-{
-	size_t lo = 0, hi = g->by_pid.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct jt_proc *p = g->by_pid.v[mid];
-
-		if (p->images[0]->pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * Exits to their process. An exit whose image was never recorded still belongs to a
- * recorded process when pid, boot and process start agree (its exec was lost): the
- * process gets that image, unrecorded. Exits that fit nowhere go to *rest.
- */
-static int attach_exits(struct graph *g, struct vec *rest)
-{
-	struct jt_exit **xs = (struct jt_exit **)g->exits.v;
-	int err = index_by_pid(g);
-
-	for (size_t i = 0; i < g->exits.n && !err; i++) {
-		struct jt_exit *x = xs[i];
-		struct jt_image *img = strmap__get(g->img, x->exec_id);
-		struct jt_proc *match = NULL;
-
-		if (img) {
-			if (!img->proc->exit) {
-				img->proc->exit = x;
-				x->used = 1;
-			}
-			continue;
-		}
-		if (x->boot > x->duration_ns) {
-			uint64_t start = x->boot - x->duration_ns;
-
-			for (size_t j = first_of_pid(g, x->pid); j < g->by_pid.n; j++) {
-				struct jt_proc *p = g->by_pid.v[j];
-				struct jt_image *h = p->images[0];
-
-				if (h->pid != x->pid)
-					break;
-				if (h->start_boot == start && !p->exit && same_boot(h->exec_id, x->exec_id) &&
-				    p->images[p->n_images - 1]->kind != JT_IMAGE_UNRECORDED) {
-					match = p;
-					break;
-				}
-			}
-		}
-		if (match) {
-			img = unrecorded(g, x->exec_id, x->pid);
-			err = img ? proc_append(g, match, img) : -ENOMEM;
-			match->exit = x;
-			match->flags |= JT_PROC_UNRECORDED_EXEC;
-			x->used = 1;
-			continue;
-		}
-		err = vec_push(rest, x);
-	}
-	return err;
-}
-
-/* A process of which only an id is known, from an exit or a flow. */
-static struct jt_proc *placeholder(struct graph *g, const char *exec_id, uint32_t pid)
-{
-	struct jt_image *img = unrecorded(g, exec_id, pid);
-	struct jt_proc *p = img ? new_proc(g) : NULL;
-
-	if (!p || proc_append(g, p, img))
-		return NULL;
-	return p;
-}
-
-static int placeholder_for_exit(struct graph *g, struct jt_exit *x)
-{
-	struct jt_proc *p = placeholder(g, x->exec_id, x->pid);
-
-	if (!p)
-		return -ENOMEM;
-	p->exit = x;
-	x->used = 1;
-	if (x->start_seen)
-		p->flags |= JT_PROC_START_ELSEWHERE;
-	else if (x->pre_existing)
-		p->flags |= JT_PROC_PRE_EXISTING;
-	else
-		p->flags |= JT_PROC_MISSING_START;
-	return 0;
-}
-
-/*
- * Lineage: a process's parent is the process of the image its first image names. A loop
- * in those names (only bad records make one) is cut where it is found.
- */
-static int link_parents(struct graph *g)
-{
-	struct jt_proc **ps = (struct jt_proc **)g->procs.v;
-	struct vec path = {};
-	int err = 0;
-
-	for (size_t i = 0; i < g->procs.n; i++) {
-		struct jt_proc *p = ps[i];
-		struct jt_image *h = p->images[0], *pi;
-
-		p->parent = NULL;
-		p->forked_by = NULL;
-		p->mark = 0;
-		p->parent_exec_id = h->parent_exec_id;
-		if (h->kind == JT_IMAGE_UNRECORDED || !*h->parent_exec_id)
-			continue;
-		pi = strmap__get(g->img, h->parent_exec_id);
-		if (pi && pi->proc != p) {
-			p->parent = pi->proc;
-			p->forked_by = pi;
-		}
-	}
-	/* mark: 0 unvisited, 1 on the path being walked, 2 known to reach a root. */
-	for (size_t i = 0; i < g->procs.n && !err; i++) {
-		struct jt_proc *p = ps[i];
-
-		path.n = 0;
-		while (p && p->mark == 0 && !err) {
-			p->mark = 1;
-			err = vec_push(&path, p);
-			p = p->parent;
-		}
-		if (p && p->mark == 1) {
-			p->parent = NULL;
-			p->forked_by = NULL;
-			p->flags |= JT_PROC_LINEAGE_LOOP;
-		}
-		for (size_t j = 0; j < path.n; j++)
-			((struct jt_proc *)path.v[j])->mark = 2;
-	}
-	vec_free(&path);
-	return err;
-}
-
-/* Start, end, pid, who, flags: from the images and the exit. */
-static void proc_fields(struct jt_proc *p)
-{
-	struct jt_image *h = p->images[0], *last = NULL;
-
-	p->pid = h->pid;
-	p->start_ns = h->proc_start_ns ? h->proc_start_ns : h->t_ns;
-	for (size_t i = 0; i < p->n_images; i++) {
-		struct jt_image *img = p->images[i];
-
-		if (img->kind == JT_IMAGE_UNRECORDED)
-			continue;
-		last = img;
-		if (img->flags & JT_IMG_PRE_EXISTING)
-			p->flags |= JT_PROC_PRE_EXISTING;
-		if (img->flags & JT_IMG_STARTED_WHILE_DOWN)
-			p->flags |= JT_PROC_STARTED_WHILE_DOWN;
-		if (img->flags & JT_IMG_ARGS_TRUNCATED)
-			p->flags |= JT_PROC_ARGS_TRUNCATED;
-	}
-	if (last) {
-		p->ppid = last->ppid;
-		p->workload_key = last->workload_key;
-		p->cgroup_id = last->cgroup_id;
-	} else {
-		p->workload_key = "";
-	}
-	if (p->exit) {
-		p->end_ns = p->exit->t_ns;
-		if (!p->start_ns && p->exit->t_ns > p->exit->duration_ns)
-			p->start_ns = p->exit->t_ns - p->exit->duration_ns;
-		if (!p->cgroup_id)
-			p->cgroup_id = p->exit->cgroup_id;
-		p->state = p->exit->signal ? JT_KILLED : JT_EXITED;
-	} else {
-		p->state = JT_RUNNING;
-	}
-	if (p->start_ns || !p->first_ns)
-		p->first_ns = p->start_ns;
-}
-
-static int cmp_proc_time(const void *pa, const void *pb)
-{
-	const struct jt_proc *a = *(struct jt_proc *const *)pa, *b = *(struct jt_proc *const *)pb;
-
-	if (a->first_ns != b->first_ns)
-		return a->first_ns < b->first_ns ? -1 : 1;
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	return a->images[0]->order < b->images[0]->order ? -1 : a->images[0]->order > b->images[0]->order;
 }
 
 /* ---- the job -------------------------------------------------------------------------- */
@@ -661,17 +27,17 @@ struct jobtree {
 	int phase;                /* 0 scan, 1 resolved, 2 built */
 	int lineage;              /* the query follows lineage: pass 1 builds a graph */
 	struct strmap *wl_by_key;
-	struct vec workloads;
-	struct graph g1;          /* pass 1 (lineage queries), freed at resolve */
-	struct graph g;           /* pass 2: the job */
+	struct ptrvec workloads;
+	struct jobgraph g1;          /* pass 1 (lineage queries), freed at resolve */
+	struct jobgraph g;           /* pass 2: the job */
 	struct strmap *sel_ids;   /* lineage: exec ids of the job */
-	struct vec candidates;
+	struct ptrvec candidates;
 	struct strmap *seen;      /* pass 2: "run/seq" of the records kept */
 	struct strmap *flow_by;   /* pass 2: cookie or aggregate key -> jt_flow */
-	struct vec flows;
-	struct vec gaps;
+	struct ptrvec flows;
+	struct ptrvec gaps;
 	struct jt_job job;
-	struct vec top, all_gaps;
+	struct ptrvec top, all_gaps;
 };
 
 struct jobtree *jobtree__new(const struct jobtree_query *q)
@@ -698,7 +64,7 @@ struct jobtree *jobtree__new(const struct jobtree_query *q)
 	if ((q->value && !t->q.value) || (q->pod_namespace && !t->q.pod_namespace))
 		goto nomem;
 	t->lineage = q->by == JOBTREE_BY_EXEC_ID || q->by == JOBTREE_BY_PID;
-	if (graph_init(&t->g, 1) || (t->lineage && graph_init(&t->g1, 0)))
+	if (jobgraph__init(&t->g, 1) || (t->lineage && jobgraph__init(&t->g1, 0)))
 		goto nomem;
 	t->job.query = &t->q;
 	return t;
@@ -712,18 +78,18 @@ void jobtree__free(struct jobtree *t)
 {
 	if (!t)
 		return;
-	graph_fini(&t->g1);
-	graph_fini(&t->g);
+	jobgraph__fini(&t->g1);
+	jobgraph__fini(&t->g);
 	strmap__free(t->wl_by_key);
 	strmap__free(t->sel_ids);
 	strmap__free(t->seen);
 	strmap__free(t->flow_by);
-	vec_free(&t->workloads);
-	vec_free(&t->candidates);
-	vec_free(&t->flows);
-	vec_free(&t->gaps);
-	vec_free(&t->top);
-	vec_free(&t->all_gaps);
+	ptrvec__free(&t->workloads);
+	ptrvec__free(&t->candidates);
+	ptrvec__free(&t->flows);
+	ptrvec__free(&t->gaps);
+	ptrvec__free(&t->top);
+	ptrvec__free(&t->all_gaps);
 	arena__free(t->a);
 	free(t);
 }
@@ -738,7 +104,7 @@ static struct jt_workload *workload_get(struct jobtree *t, const char *key, uint
 		return w;
 	w = arena__alloc(t->a, sizeof(*w));
 	if (!w || !(w->key = arena__strdup(t->a, key)) || strmap__put(t->wl_by_key, w->key, w) ||
-	    vec_push(&t->workloads, w))
+	    ptrvec__push(&t->workloads, w))
 		return NULL;
 	w->cgroup_id = cgroup_id;
 	w->runtime = w->container_id = w->claimed_container_id = w->container_name = "";
@@ -851,11 +217,11 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 		if (key && !workload_get(t, key, p->cgroup_id))
 			return -ENOMEM;
 		if (t->lineage)
-			return graph_add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev));
+			return jobgraph__add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev));
 		return 0;
 	}
 	if (t->lineage && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && ev->exit)
-		return graph_add_exit(&t->g1, ev);
+		return jobgraph__add_exit(&t->g1, ev);
 	return 0;
 }
 
@@ -870,7 +236,7 @@ static int add_candidate(struct jobtree *t, const char *what, const char *key, c
 	    !(c->detail = arena__strdup(t->a, detail)))
 		return -ENOMEM;
 	c->first_ns = first_ns;
-	return vec_push(&t->candidates, c);
+	return ptrvec__push(&t->candidates, c);
 }
 
 static int starts_with(const char *s, const char *prefix)
@@ -972,18 +338,10 @@ static int resolve_pod(struct jobtree *t)
 	return err ? err : -ENOTUNIQ;
 }
 
-/* The whole graph of pass 1 linked, as pass 2 will link the job. */
-static int link_graph(struct graph *g, struct vec *rest_exits)
-{
-	int err = link_chains(g) ?: make_procs(g) ?: attach_exits(g, rest_exits);
-
-	return err;
-}
-
-static int build_children(struct graph *g, struct vec **kids_out)
+static int build_children(struct jobgraph *g, struct ptrvec **kids_out)
 {
 	struct jt_proc **ps = (struct jt_proc **)g->procs.v;
-	struct vec *kids = calloc(g->procs.n ? g->procs.n : 1, sizeof(*kids));
+	struct ptrvec *kids = calloc(g->procs.n ? g->procs.n : 1, sizeof(*kids));
 	int err = 0;
 
 	if (!kids)
@@ -992,23 +350,23 @@ static int build_children(struct graph *g, struct vec **kids_out)
 		ps[i]->preorder = i; /* the index, until preorder is computed */
 	for (size_t i = 0; i < g->procs.n && !err; i++)
 		if (ps[i]->parent)
-			err = vec_push(&kids[ps[i]->parent->preorder], ps[i]);
+			err = ptrvec__push(&kids[ps[i]->parent->preorder], ps[i]);
 	*kids_out = kids;
 	return err;
 }
 
-static void free_children(struct vec *kids, size_t n)
+static void free_children(struct ptrvec *kids, size_t n)
 {
 	if (!kids)
 		return;
 	for (size_t i = 0; i < n; i++)
-		vec_free(&kids[i]);
+		ptrvec__free(&kids[i]);
 	free(kids);
 }
 
 /* Is p the pid's process at `at`? Started by then, and not ended (an exit, or the pid's
  * next process on the same boot starting) before. */
-static int alive_at(const struct graph *g, size_t j, uint64_t at)
+static int alive_at(const struct jobgraph *g, size_t j, uint64_t at)
 {
 	const struct jt_proc *p = g->by_pid.v[j];
 
@@ -1021,7 +379,7 @@ static int alive_at(const struct graph *g, size_t j, uint64_t at)
 
 		if (q->pid != p->pid)
 			break;
-		if (same_boot(q->images[0]->exec_id, p->images[0]->exec_id) && q->start_ns > p->start_ns &&
+		if (jobgraph__same_boot(q->images[0]->exec_id, p->images[0]->exec_id) && q->start_ns > p->start_ns &&
 		    q->start_ns <= at)
 			return 0;
 	}
@@ -1040,15 +398,15 @@ static int select_id(struct jobtree *t, const char *id)
 
 /* The selected process (from image `from` on) and every descendant into sel_ids; the
  * workloads they ran in are the job's. */
-static int select_subtree(struct jobtree *t, struct jt_proc *root, size_t from, struct vec *kids)
+static int select_subtree(struct jobtree *t, struct jt_proc *root, size_t from, struct ptrvec *kids)
 {
-	struct vec stack = {};
-	int err = vec_push(&stack, root);
+	struct ptrvec stack = {};
+	int err = ptrvec__push(&stack, root);
 
 	while (stack.n && !err) {
 		struct jt_proc *p = stack.v[--stack.n];
 		size_t first = p == root ? from : 0;
-		struct vec *k = &kids[p->preorder];
+		struct ptrvec *k = &kids[p->preorder];
 
 		for (size_t i = first; i < p->n_images && !err; i++) {
 			struct jt_workload *w;
@@ -1070,30 +428,30 @@ static int select_subtree(struct jobtree *t, struct jt_proc *root, size_t from, 
 				if (at < from)
 					continue;
 			}
-			err = vec_push(&stack, c);
+			err = ptrvec__push(&stack, c);
 		}
 	}
-	vec_free(&stack);
+	ptrvec__free(&stack);
 	return err;
 }
 
 static int resolve_lineage(struct jobtree *t)
 {
-	struct graph *g = &t->g1;
-	struct vec rest = {}, *kids = NULL;
+	struct jobgraph *g = &t->g1;
+	struct ptrvec rest = {}, *kids = NULL;
 	struct jt_proc *root = NULL;
 	size_t from = 0;
 	int err;
 
-	err = link_graph(g, &rest);
+	err = jobgraph__link(g, &rest);
 	for (size_t i = 0; i < rest.n && !err; i++)
-		err = placeholder_for_exit(g, rest.v[i]);
-	err = err ?: link_parents(g);
+		err = jobgraph__placeholder_for_exit(g, rest.v[i]);
+	err = err ?: jobgraph__link_parents(g);
 	if (err)
 		goto cleanup;
 	for (size_t i = 0; i < g->procs.n; i++)
-		proc_fields(g->procs.v[i]);
-	err = index_by_pid(g) ?: build_children(g, &kids);
+		jobgraph__proc_fields(g->procs.v[i]);
+	err = jobgraph__index_by_pid(g) ?: build_children(g, &kids);
 	if (err)
 		goto cleanup;
 	if (t->q.by == JOBTREE_BY_EXEC_ID) {
@@ -1107,7 +465,7 @@ static int resolve_lineage(struct jobtree *t)
 		while (root->images[from] != img)
 			from++;
 	} else {
-		for (size_t j = first_of_pid(g, t->q.pid); j < g->by_pid.n && !err; j++) {
+		for (size_t j = jobgraph__first_of_pid(g, t->q.pid); j < g->by_pid.n && !err; j++) {
 			struct jt_proc *p = g->by_pid.v[j];
 			char what[32], detail[64];
 
@@ -1137,8 +495,8 @@ static int resolve_lineage(struct jobtree *t)
 	err = select_subtree(t, root, from, kids);
 cleanup:
 	free_children(kids, g->procs.n);
-	vec_free(&rest);
-	graph_fini(g);
+	ptrvec__free(&rest);
+	jobgraph__fini(g);
 	return err;
 }
 
@@ -1238,7 +596,7 @@ static int add_flow(struct jobtree *t, const Event *ev)
 	char buf[600];
 	const char *keyp = NULL;
 	struct jt_flow *f = NULL;
-	uint64_t start = wall_of(ev, r->start_boot_nano);
+	uint64_t start = jobgraph__wall_of(ev, r->start_boot_nano);
 	int tcp_kind = r->kind == FIRSTLIGHT__V1__FLOW__KIND__CONNECT ||
 		       r->kind == FIRSTLIGHT__V1__FLOW__KIND__ACCEPT ||
 		       r->kind == FIRSTLIGHT__V1__FLOW__KIND__CLOSE;
@@ -1257,7 +615,7 @@ static int add_flow(struct jobtree *t, const Event *ev)
 		char *k = keyp ? arena__strdup(t->a, keyp) : NULL;
 
 		f = arena__alloc(t->a, sizeof(*f));
-		if (!f || (keyp && (!k || strmap__put(t->flow_by, k, f))) || vec_push(&t->flows, f))
+		if (!f || (keyp && (!k || strmap__put(t->flow_by, k, f))) || ptrvec__push(&t->flows, f))
 			return -ENOMEM;
 		f->kind = r->kind;
 		f->socket_cookie = r->socket_cookie;
@@ -1359,7 +717,7 @@ static int add_gap(struct jobtree *t, const Event *ev)
 	gp->t_ns = gp->start_ns ? gp->start_ns : gp->end_ns ? gp->end_ns : gp->record_ns;
 	gp->global = !*gp->workload_key && !gp->cgroup_id;
 	gp->order = t->gaps.n;
-	return vec_push(&t->gaps, gp);
+	return ptrvec__push(&t->gaps, gp);
 }
 
 int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
@@ -1395,10 +753,10 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 	if (err)
 		return err;
 	if (p)
-		return graph_add_image(&t->g, ev, p, image_kind(ev, p), replaced_of(ev));
+		return jobgraph__add_image(&t->g, ev, p, image_kind(ev, p), replaced_of(ev));
 	switch (ev->body_case) {
 	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
-		return graph_add_exit(&t->g, ev);
+		return jobgraph__add_exit(&t->g, ev);
 	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
 		return add_flow(t, ev);
 	default:
@@ -1408,14 +766,14 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 
 /* ---- build ---------------------------------------------------------------------------- */
 
-static int add_item(struct arena *a, struct jt_proc *p, struct vec *top, enum jt_item_kind kind,
+static int add_item(struct arena *a, struct jt_proc *p, struct ptrvec *top, enum jt_item_kind kind,
 		    uint64_t t_ns, void *ptr)
 {
 	struct jt_item *it;
 
 	if (!p) {
 		it = arena__alloc(a, sizeof(*it));
-		if (!it || vec_push(top, it))
+		if (!it || ptrvec__push(top, it))
 			return -ENOMEM;
 	} else {
 		if (p->n_items == p->cap_items) {
@@ -1454,7 +812,7 @@ static int cmp_item(const void *pa, const void *pb)
 		return a->kind == JT_ITEM_GAP ? -1 : b->kind == JT_ITEM_GAP ? 1 :
 		       a->kind == JT_ITEM_FLOW ? -1 : 1;
 	if (a->kind == JT_ITEM_PROC)
-		return cmp_proc_time(&a->proc, &b->proc);
+		return jobgraph__cmp_proc_time(&a->proc, &b->proc);
 	if (a->kind == JT_ITEM_FLOW)
 		return a->flow->order < b->flow->order ? -1 : a->flow->order > b->flow->order;
 	return a->gap->order < b->gap->order ? -1 : a->gap->order > b->gap->order;
@@ -1479,7 +837,7 @@ static int cmp_gap_time(const void *pa, const void *pb)
 /* Flows to their owner; an owner never recorded becomes a process of its own. */
 static int attach_flows(struct jobtree *t)
 {
-	struct graph *g = &t->g;
+	struct jobgraph *g = &t->g;
 
 	for (size_t i = 0; i < t->flows.n; i++) {
 		struct jt_flow *f = t->flows.v[i];
@@ -1495,7 +853,7 @@ static int attach_flows(struct jobtree *t)
 		}
 		if (f->owner_unknown || !*f->exec_id)
 			continue; /* the socket predates the sensor: no process to put it under */
-		f->proc = placeholder(g, f->exec_id, f->pid);
+		f->proc = jobgraph__placeholder(g, f->exec_id, f->pid);
 		if (!f->proc)
 			return -ENOMEM;
 		f->proc->first_ns = f->start_ns;
@@ -1510,9 +868,9 @@ static int attach_flows(struct jobtree *t)
  * started outside it and forked its first process (the runtime) names that root's
  * creator; any other becomes a process of its own.
  */
-static int place_rest_exits(struct jobtree *t, struct vec *rest)
+static int place_rest_exits(struct jobtree *t, struct ptrvec *rest)
 {
-	struct graph *g = &t->g;
+	struct jobgraph *g = &t->g;
 	struct strmap *parents = NULL;
 	int err = 0;
 
@@ -1532,7 +890,7 @@ static int place_rest_exits(struct jobtree *t, struct vec *rest)
 
 		if (parents && x->start_seen && strmap__get(parents, x->exec_id))
 			continue;
-		err = placeholder_for_exit(g, x);
+		err = jobgraph__placeholder_for_exit(g, x);
 	}
 	strmap__free(parents);
 	return err;
@@ -1559,7 +917,7 @@ static void lost_ends(struct jobtree *t)
 /* Ended without an exit record? The workload ended, or the pid started another process. */
 static void exit_missing(struct jobtree *t)
 {
-	struct graph *g = &t->g;
+	struct jobgraph *g = &t->g;
 
 	for (size_t j = 0; j < g->by_pid.n; j++) {
 		struct jt_proc *p = g->by_pid.v[j];
@@ -1572,7 +930,7 @@ static void exit_missing(struct jobtree *t)
 
 			if (q->pid != p->pid)
 				break;
-			if (q->start_ns > p->start_ns && same_boot(q->images[0]->exec_id, p->images[0]->exec_id)) {
+			if (q->start_ns > p->start_ns && jobgraph__same_boot(q->images[0]->exec_id, p->images[0]->exec_id)) {
 				p->state = JT_EXIT_MISSING;
 				p->reused_ns = q->start_ns;
 				break;
@@ -1670,7 +1028,7 @@ static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 		if (!by_start)
 			return -ENOMEM;
 		memcpy(by_start, pre, n_pre * sizeof(*by_start));
-		sort(by_start, n_pre, sizeof(*by_start), cmp_proc_time);
+		sort(by_start, n_pre, sizeof(*by_start), jobgraph__cmp_proc_time);
 	}
 	/* Gaps latest first; processes that started at or after each, latest first: the
 	 * smallest tree position among those is the one to stand before. */
@@ -1697,11 +1055,11 @@ static int place_gaps(struct jobtree *t, struct jt_proc **pre, size_t n_pre)
 	return 0;
 }
 
-static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_proc ***pre_out)
+static int sort_children_preorder(struct jobtree *t, struct ptrvec *top, struct jt_proc ***pre_out)
 {
-	struct graph *g = &t->g;
+	struct jobgraph *g = &t->g;
 	struct jt_proc **pre = NULL;
-	struct vec stack = {};
+	struct ptrvec stack = {};
 	size_t n = 0;
 	int err = 0;
 
@@ -1722,7 +1080,7 @@ static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_
 	if (!pre)
 		return -ENOMEM;
 	for (size_t i = top->n; i-- > 0 && !err;)
-		err = vec_push(&stack, ((struct jt_item *)top->v[i])->proc);
+		err = ptrvec__push(&stack, ((struct jt_item *)top->v[i])->proc);
 	while (stack.n && !err) {
 		struct jt_proc *p = stack.v[--stack.n];
 
@@ -1730,9 +1088,9 @@ static int sort_children_preorder(struct jobtree *t, struct vec *top, struct jt_
 		p->preorder = n;
 		pre[n++] = p;
 		for (size_t i = p->n_items; i-- > 0 && !err;)
-			err = vec_push(&stack, p->items[i].proc);
+			err = ptrvec__push(&stack, p->items[i].proc);
 	}
-	vec_free(&stack);
+	ptrvec__free(&stack);
 	if (err) {
 		free(pre);
 		return err;
@@ -1766,22 +1124,22 @@ static void count(struct jobtree *t)
 
 int jobtree__build(struct jobtree *t)
 {
-	struct graph *g = &t->g;
+	struct jobgraph *g = &t->g;
 	struct jt_job *job = &t->job;
 	struct jt_proc **pre = NULL;
-	struct vec rest = {}, wls = {};
+	struct ptrvec rest = {}, wls = {};
 	int err;
 
 	if (t->phase != 1)
 		return -EINVAL;
 	t->phase = 2;
-	err = link_graph(g, &rest) ?: place_rest_exits(t, &rest) ?: attach_flows(t) ?: link_parents(g);
+	err = jobgraph__link(g, &rest) ?: place_rest_exits(t, &rest) ?: attach_flows(t) ?: jobgraph__link_parents(g);
 	if (err)
 		goto cleanup;
 	for (size_t i = 0; i < g->procs.n; i++) {
 		struct jt_proc *p = g->procs.v[i];
 
-		proc_fields(p);
+		jobgraph__proc_fields(p);
 		if (!p->parent && *p->parent_exec_id && !t->lineage) {
 			struct jt_exit *x = strmap__get(g->exit, p->parent_exec_id);
 
@@ -1789,7 +1147,7 @@ int jobtree__build(struct jobtree *t)
 				p->outside_parent_pid = x->pid;
 		}
 	}
-	err = index_by_pid(g);
+	err = jobgraph__index_by_pid(g);
 	if (err)
 		goto cleanup;
 	lost_ends(t);
@@ -1799,7 +1157,7 @@ int jobtree__build(struct jobtree *t)
 		struct jt_workload *w = t->workloads.v[i];
 
 		if (w->selected)
-			err = vec_push(&wls, w);
+			err = ptrvec__push(&wls, w);
 	}
 	if (err)
 		goto cleanup;
@@ -1815,7 +1173,7 @@ int jobtree__build(struct jobtree *t)
 	sort(t->gaps.v, t->gaps.n, sizeof(void *), cmp_gap_time);
 	for (size_t i = 0; i < t->gaps.n && !err; i++)
 		if (gap_applies(job, t->gaps.v[i]))
-			err = vec_push(&t->all_gaps, t->gaps.v[i]);
+			err = ptrvec__push(&t->all_gaps, t->gaps.v[i]);
 	if (err)
 		goto cleanup;
 	job->gaps = (struct jt_gap **)t->all_gaps.v;
@@ -1851,8 +1209,8 @@ int jobtree__build(struct jobtree *t)
 	count(t);
 cleanup:
 	free(pre);
-	vec_free(&rest);
-	vec_free(&wls);
+	ptrvec__free(&rest);
+	ptrvec__free(&wls);
 	return err;
 }
 
