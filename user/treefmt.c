@@ -273,6 +273,11 @@ static int text_proc(struct ctx *c, const struct jt_proc *p)
 		err = put_str(b, " [lineage loop in the records: cut here]");
 	if (!err && p->parent && p->ppid && p->ppid != p->parent->pid)
 		err = put_fmt(b, " [real parent pid %u]", p->ppid);
+	/* Several workloads (a lineage selection across the runtime and its container): say
+	 * where a process is whenever that changes down the tree. */
+	if (!err && c->job->n_workloads > 1 && *p->workload_key &&
+	    (!p->parent || strcmp(p->workload_key, p->parent->workload_key)))
+		err = put_str(b, " [in ") ?: put_text(b, p->workload_key, 0, 0, 64) ?: put_str(b, "]");
 	if (!err && !p->parent && p->outside_parent_pid)
 		err = put_fmt(b, " [forked by pid %u, outside the workload]", p->outside_parent_pid);
 	if (!err && p->depth > DRAW_DEPTH_MAX)

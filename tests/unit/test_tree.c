@@ -1113,6 +1113,30 @@ static void test_seed_continues_process(void **state)
 	recs_free(r);
 }
 
+/* A lineage across workloads (the runtime on the host, its child in a container): each
+ * process says where it is when that changes. */
+static void test_lineage_across_workloads(void **state)
+{
+	struct recs *r = recs_new();
+	char *rt = id(r, 1, 10), *in = id(r, 2, 11);
+	struct jobtree_query q = { .by = JOBTREE_BY_EXEC_ID, .value = rt };
+	const struct jt_job *job;
+	struct jobtree *t;
+	char *text;
+
+	(void)state;
+	exec_at(r, 1, rt, "", "", 10, 1, 1, 1, "/usr/sbin/runc", a_runc, 2);
+	fork_at(r, 2, in, rt, 11, 10, CG, "/usr/sbin/runc", a_runc, 2);
+	job = run_ok(r, &q, &t);
+	assert_int_equal(job->n_workloads, 2);
+	text = text_of(job);
+	assert_non_null(strstr(text, "[\"runc\",\"init\"] [in cgroup:1]\n"));
+	assert_non_null(strstr(text, "└─ +1.000ms pid 11 uid 0 running at the end of the records: fork [in cgroup:4242]\n"));
+	free(text);
+	jobtree__free(t);
+	recs_free(r);
+}
+
 static void test_bad_calls(void **state)
 {
 	struct jobtree_query q = { .by = JOBTREE_BY_CONTAINER, .value = "" };
@@ -1176,6 +1200,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_argv),
 		cmocka_unit_test(test_lineage_loop),
 		cmocka_unit_test(test_seed_continues_process),
+		cmocka_unit_test(test_lineage_across_workloads),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_formats),
 	};
