@@ -238,7 +238,9 @@ clean:
 # to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*; fuzz_gaps (records through
 # `firstlight gaps`' scanner and renderers) from tests/fuzz/corpus_gaps/, new inputs to
 # build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*; fuzz_verify (verify.c)
-# from tests/fuzz/corpus-verify/, crashes to build/fuzz/verify-crash-*.
+# from tests/fuzz/corpus-verify/, crashes to build/fuzz/verify-crash-*; fuzz_tree (records
+# through `firstlight tree`'s assembly and renderers) from tests/fuzz/corpus_tree/, new
+# inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
@@ -248,9 +250,10 @@ FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo
 FUZZ_OCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 .PHONY: fuzz fuzz-seeds
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
+		$(BUILD)/fuzz/fuzz_tree
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
-		$(BUILD)/fuzz/corpus-verify
+		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
@@ -262,6 +265,9 @@ fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_verify -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/verify- $(BUILD)/fuzz/corpus-verify \
 		tests/fuzz/corpus-verify
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_tree -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/tree- $(BUILD)/fuzz/corpus_tree \
+		tests/fuzz/corpus_tree
 
 # The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
 fuzz-seeds: $(BUILD)/fuzz/make_seeds
@@ -294,7 +300,7 @@ $(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segmen
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
 $(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/gapscan.o \
-		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o \
+		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o $(BUILD)/fuzz/user/textesc.o \
 		$(BUILD)/fuzz/user/segment_reader.o $(BUILD)/fuzz/user/json.o $(BUILD)/fuzz/user/log.o \
 		$(BUILD)/fuzz/user/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
@@ -310,3 +316,10 @@ $(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz
 		chain.o keys.o segment_reader.o log.o) $(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(CRYPTO_LIBS)
+
+# `firstlight tree`'s assembly and renderers on untrusted records (tests/fuzz/fuzz_tree.c).
+$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,jobtree.o jobgraph.o \
+		treefmt.o textesc.o arena.o strmap.o json.o utf8.o segment_reader.o) \
+		$(BUILD)/fuzz/proto/firstlight.pb-c.o
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)

@@ -20,6 +20,7 @@
 #include "cmd_read.h"
 #include "log.h"
 #include "segment_reader.h"
+#include "textesc.h"
 #include "utf8.h"
 
 #define DEFAULT_DATA_DIR "/var/lib/firstlight"
@@ -217,66 +218,10 @@ static int put_time(struct json_buf *b, uint64_t ns, int decimals)
 
 /* ---- escaping ------------------------------------------------------------------------- */
 
-/*
- * Characters that reorder or break lines on a terminal although they are printable in
- * Unicode's view: bidirectional controls ("Trojan Source", CVE-2021-42574) and the line
- * and paragraph separators.
- */
-static int is_format_hazard(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-static uint32_t decode(const unsigned char *p, size_t n)
-{
-	switch (n) {
-	case 1: return p[0];
-	case 2: return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
-	case 3: return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-	default:
-		return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-		       (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-	}
-}
-
+/* The escaping itself is shared with `firstlight tree` (textesc.c). */
 int cmd_gaps__escape_text(struct json_buf *out, const char *s, size_t max_chars)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, chars = 0;
-	int err = 0;
-
-	while (i < len && !err) {
-		size_t n = utf8__char_len(s + i, len - i);
-		uint32_t cp = n ? decode(p + i, n) : 0;
-		char esc[16];
-
-		if (max_chars && chars == max_chars) {
-			err = put_str(out, "...");
-			chars += 3;
-			break;
-		}
-		if (!n) {
-			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-			err = put_str(out, esc);
-			n = 1;
-		} else if (cp == '\\') {
-			err = put_str(out, "\\\\");
-		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
-			err = put_str(out, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r");
-		} else if (cp < 0x20 || cp == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)cp);
-			err = put_str(out, esc);
-		} else if (is_format_hazard(cp)) {
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
-			err = put_str(out, esc);
-		} else {
-			err = put_mem(out, s + i, n);
-		}
-		i += n;
-		chars++;
-	}
-	return err ? err : (int)(chars > INT_MAX ? INT_MAX : chars);
+	return textesc__append(out, s, strlen(s), max_chars, 0);
 }
 
 /* A JSON string that is valid UTF-8 whatever the input: bytes that are not UTF-8 are

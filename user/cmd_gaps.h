@@ -28,7 +28,7 @@ int cmd_gaps__parse_time(const char *s, uint64_t *ns);
  * Appends s for a terminal: control characters (C0, DEL, C1), bidirectional and line
  * separator characters and bytes that are not UTF-8 become \n, \t, \r, \xHH or \uXXXX,
  * a backslash \\; at most max_chars characters, then "..." (max_chars 0: no limit).
- * Returns the characters appended, or -ENOMEM.
+ * Returns the characters of s shown, or -ENOMEM. (textesc.h does the work.)
  */
 int cmd_gaps__escape_text(struct json_buf *out, const char *s, size_t max_chars);
 

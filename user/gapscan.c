@@ -38,6 +38,7 @@ struct run {
 	size_t n_beats, cap_beats;
 	struct range *lost;       /* seq ranges a SINK_LOSS or segment_removed record accounts for */
 	size_t n_removed;         /* segments of it the store's retention removed */
+	uint64_t removed_lo;      /* the lowest seq such a removal names (0: none) */
 	size_t n_lost, cap_lost;
 	uint64_t interval_ns;     /* heartbeat interval (the largest announced) */
 	int started, stopped;
@@ -418,6 +419,8 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 			return -ENOMEM;
 		target->lost[target->n_lost++] = (struct range){ sr->first_seq, sr->last_seq };
 		target->n_removed++;
+		if (!target->removed_lo || sr->first_seq < target->removed_lo)
+			target->removed_lo = sr->first_seq;
 		/* run_get may have moved the runs: ours is found again by the next record. */
 		return 0;
 	}
@@ -615,6 +618,17 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	/* qsort's pointer must not be NULL, even for no elements. */
 	if (r->n_beats > 1)
 		qsort(r->beats, r->n_beats, sizeof(*r->beats), cmp_beat);
+	/*
+	 * Retention removes the oldest segment first: what a run wrote before a removed
+	 * segment went before it, by the same policy, and the records saying so may have
+	 * gone since with the segments that held them (a busy store prunes its own removal
+	 * records). verify reasons the same way from the hash chain.
+	 */
+	if (r->removed_lo > 1) {
+		if (GROW(r->lost, r->cap_lost, r->n_lost + 1))
+			return -ENOMEM;
+		r->lost[r->n_lost++] = (struct range){ 1, r->removed_lo - 1 };
+	}
 	if (r->n_lost > 1)
 		qsort(r->lost, r->n_lost, sizeof(*r->lost), cmp_range);
 	if (!r->stopped && r->started && env && env->run_is_live)

@@ -6,6 +6,7 @@
 #include "cmd_gaps.h"
 #include "cmd_key.h"
 #include "cmd_read.h"
+#include "cmd_tree.h"
 #include "cmd_verify.h"
 #include "log.h"
 #include "version.h"
@@ -17,6 +18,7 @@ static const struct {
 } commands[] = {
 	{ "run", agent__main, "run the sensor (records to segment files, or --stdout)" },
 	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
+	{ "tree", cmd_tree__main, "rebuild a job: its process tree, flows and gaps" },
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
 	{ "key", cmd_key__main, "export the node's public key (key export)" },

@@ -62,6 +62,13 @@ struct segment_reader *segment_reader__open(const char *path)
 	return open_fd(strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO));
 }
 
+struct segment_reader *segment_reader__fdopen(int fd)
+{
+	if (fd < 0)
+		errno = EBADF;
+	return open_fd(fd);
+}
+
 struct segment_reader *segment_reader__openat(int dirfd, const char *name)
 {
 	return open_fd(openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));

@@ -17,6 +17,9 @@ struct segment_reader;
 
 /* path "-" reads stdin. NULL with errno set. */
 struct segment_reader *segment_reader__open(const char *path);
+/* A reader of fd, which it takes: closed by segment_reader__close, or at once on failure
+ * (for a reader that reads its input twice: stdin copied to a file). NULL with errno set. */
+struct segment_reader *segment_reader__fdopen(int fd);
 /* name in dirfd, never through a symlink. NULL with errno set. */
 struct segment_reader *segment_reader__openat(int dirfd, const char *name);
 void segment_reader__close(struct segment_reader *r); /* NULL-safe */

@@ -14,15 +14,19 @@ workloads_until() {
 	i=$((i + 1))
 	"$@"
 }
-removed() { # N: at least N segment_removed records in the store
-	[ "$("$FIRSTLIGHT" read "$T/data" 2>/dev/null | grep -c '"segmentRemoved"')" -ge "$1" ]
+# removed N: the agent has removed at least N segments (it says so for each). Counted
+# from its log, not the store: removal records live in segments, which retention prunes
+# in turn on a busy store (with 4K segments, each opening with a snapshot of every live
+# process, a few batches make a segment).
+removed() {
+	[ "$(grep -c 'retention: removed' "$T/agent.err")" -ge "$1" ]
 }
 
 agent_start --segment-bytes 4K --retain-bytes 40K
 wait_for 60 workloads_until removed 3 || fail "retention by size removed nothing"
 agent_stop
 
-check_cmd "removals recorded" test "$(q '[.[] | select(.segmentRemoved)] | length')" -ge 3
+check_cmd "removals recorded" test "$(q '[.[] | select(.segmentRemoved)] | length')" -ge 1
 check "removals say which limit" true "$(q '[.[] | select(.segmentRemoved) | .segmentRemoved.reason | startswith("--retain-bytes 40960")] | all')"
 check "removals name the removed segment's last hash (32 bytes)" true \
 	"$(q '[.[] | select(.segmentRemoved) | .segmentRemoved.lastHash | length == 44] | all')"

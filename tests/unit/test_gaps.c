@@ -196,6 +196,43 @@ static void test_out_of_order_and_duplicates(void **state)
 	gapscan__free(s);
 }
 
+/* A removal record of retention. */
+static void removed(struct gapscan *s, const char *run, uint64_t seq, uint64_t t, const char *of_run,
+		    uint64_t first, uint64_t last)
+{
+	Firstlight__V1__Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	Firstlight__V1__SegmentRemoved sr = FIRSTLIGHT__V1__SEGMENT_REMOVED__INIT;
+
+	sr.agent_run_id = (char *)of_run;
+	sr.first_seq = first;
+	sr.last_seq = last;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED;
+	ev.segment_removed = &sr;
+	feed_ev(s, &ev, run, seq, t);
+}
+
+/*
+ * Retention goes oldest first, and prunes its own removal records with the segments
+ * that held them: the store starts at seq 40, the one removal record left names 30-39.
+ * Seqs 1-29 went before, by the same policy: no hole. A hole after the removed range
+ * is still one.
+ */
+static void test_retention_pruned_its_records(void **state)
+{
+	struct gapscan *s = scan();
+
+	(void)state;
+	plain_range(s, "r1", 40, 44);
+	removed(s, "r1", 45, AT(45), "r1", 30, 39);
+	plain_range(s, "r1", 46, 47);
+	plain_range(s, "r1", 50, 51);
+	agent(s, "r1", 52, AT(52), STOPPED);
+	finish(s);
+	assert_int_equal(gapscan__count(s), 1);
+	expect_missing(row(s, 0), GAPSCAN_SEQUENCE_HOLE, "r1", 48, 49, AT(47), AT(50));
+	gapscan__free(s);
+}
+
 /* Spans against a model: any order, any holes, the holes come out exactly. */
 static void test_spans_model(void **state)
 {
@@ -908,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_escape_text),
+		cmocka_unit_test(test_retention_pruned_its_records),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_text_hostile_cells),
 		cmocka_unit_test(test_render_json),

@@ -1,0 +1,168 @@
+/*
+ * libFuzzer target for `firstlight tree`: the input is a record stream (raw
+ * length-delimited batches, as fuzz_gaps) read with the segment reader; every kind of
+ * selection is made from what the records hold (the first container id and a one-byte
+ * prefix of it, the first pod, workload key, exec id, and pid at its start), and each
+ * goes through both passes of jobtree and both renderers. Records are untrusted: any
+ * id, parent, time, count or string must give a tree without a crash, leak, overflow
+ * or hang (lineage loops, chains that replace each other, deep trees); the JSON must
+ * parse (jansson, which also insists on UTF-8) and the text must hold no control
+ * character but its line ends, not even C1 ones.
+ *
+ * Build and run: make fuzz [FUZZ_SECONDS=30]. Seeds in tests/fuzz/corpus_tree/: the
+ * records of tests/e2e/t_tree.sh's two runs (a runc job, then the same job with drops),
+ * decompressed.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "jobtree.h"
+#include "segment_reader.h"
+#include "treefmt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_BATCHES 4096
+
+static int input_fd = -1;
+
+static void write_all(const uint8_t *data, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t w = write(input_fd, data + done, size - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			abort();
+		done += (size_t)w;
+	}
+}
+
+static void check_text(const struct json_buf *out)
+{
+	for (size_t i = 0; i < out->len; i++) {
+		unsigned char c = (unsigned char)out->data[i];
+
+		if ((c < 0x20 && c != '\n') || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < out->len && (unsigned char)out->data[i + 1] >= 0x80 &&
+		     (unsigned char)out->data[i + 1] <= 0x9f))
+			abort();
+	}
+}
+
+static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree_query *q)
+{
+	struct json_buf out = {};
+	struct jobtree *t = jobtree__new(q);
+	json_t *j;
+	int err;
+
+	if (!t)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < bs[i]->n_events; k++)
+			if (jobtree__scan(t, bs[i]->events[k]))
+				abort();
+	err = jobtree__resolve(t);
+	if (err == -ENOTUNIQ) {
+		for (size_t i = 0; i < jobtree__candidates(t); i++)
+			if (!jobtree__candidate(t, i)->what || !jobtree__candidate(t, i)->key)
+				abort();
+	} else if (err && err != -ENOENT) {
+		abort();
+	}
+	if (err)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < bs[i]->n_events; k++)
+			if (jobtree__add(t, bs[i]->events[k]))
+				abort();
+	if (jobtree__build(t) || treefmt__text(&out, jobtree__job(t)))
+		abort();
+	check_text(&out);
+	json_buf__reset(&out);
+	if (treefmt__json(&out, jobtree__job(t)) || !out.len)
+		abort();
+	j = json_loadb(out.data, out.len, 0, NULL);
+	if (!json_is_object(j) || !json_is_array(json_object_get(j, "processes")))
+		abort();
+	json_decref(j);
+out:
+	json_buf__free(&out);
+	jobtree__free(t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static Firstlight__V1__Batch *bs[MAX_BATCHES];
+	const char *container = NULL, *pod = NULL, *key = NULL, *exec_id = NULL;
+	struct jobtree_query q = {};
+	char prefix[2] = "";
+	uint32_t pid = 0;
+	uint64_t at = 0;
+	struct segment_reader *r;
+	size_t n = 0;
+
+	if (input_fd < 0 && (input_fd = memfd_create("fuzz-tree", MFD_CLOEXEC)) < 0)
+		abort();
+	if (ftruncate(input_fd, 0) || lseek(input_fd, 0, SEEK_SET) != 0)
+		abort();
+	write_all(data, size);
+	if (lseek(input_fd, 0, SEEK_SET) != 0)
+		abort();
+	r = segment_reader__fdopen(dup(input_fd));
+	if (!r)
+		abort();
+	while (n < MAX_BATCHES && segment_reader__next(r, &bs[n]) == 1)
+		n++;
+	segment_reader__close(r);
+	/* What to ask for: the first of each kind the records name. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < bs[i]->n_events; k++) {
+			const Firstlight__V1__Event *ev = bs[i]->events[k];
+
+			if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload) {
+				if (!container && ev->workload->container_id && *ev->workload->container_id)
+					container = ev->workload->container_id;
+				if (!pod && ev->workload->pod_name && *ev->workload->pod_name)
+					pod = ev->workload->pod_name;
+				if (!key && ev->workload->key && *ev->workload->key)
+					key = ev->workload->key;
+			}
+			if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXEC && ev->exec && ev->exec->process &&
+			    !exec_id && ev->exec->process->exec_id && *ev->exec->process->exec_id) {
+				exec_id = ev->exec->process->exec_id;
+				pid = ev->exec->process->pid;
+				at = ev->time_unix_nano;
+			}
+		}
+	}
+	if (container) {
+		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_CONTAINER, .value = container });
+		prefix[0] = container[0];
+		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_CONTAINER, .value = prefix });
+	}
+	if (pod)
+		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_POD, .value = pod });
+	if (key)
+		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_WORKLOAD, .value = key });
+	if (exec_id) {
+		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_EXEC_ID, .value = exec_id });
+		q = (struct jobtree_query){ .by = JOBTREE_BY_PID, .pid = pid, .at_ns = at };
+		run_query(bs, n, &q);
+	}
+	for (size_t i = 0; i < n; i++)
+		firstlight__v1__batch__free_unpacked(bs[i], NULL);
+	return 0;
+}
