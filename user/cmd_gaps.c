@@ -30,36 +30,8 @@
 
 /* ---- output buffer helpers (json_buf is the project's growable string) --------------- */
 
-static int put_mem(struct json_buf *b, const char *s, size_t n)
-{
-	if (json_buf__reserve(b, n))
-		return -ENOMEM;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
-static int put_str(struct json_buf *b, const char *s)
-{
-	return put_mem(b, s, strlen(s));
-}
 
-static int put_fmt(struct json_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put_fmt(struct json_buf *b, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	/* Only short, fixed-shape text goes through here: numbers, times, names. */
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -EINVAL;
-	return put_mem(b, tmp, (size_t)n);
-}
 
 static int put_spaces(struct json_buf *b, size_t n)
 {
@@ -212,8 +184,8 @@ static int put_time(struct json_buf *b, uint64_t ns, int decimals)
 	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
 		return -EINVAL;
 	if (decimals == 3)
-		return put_fmt(b, "%s.%03" PRIu64 "Z", s, frac / 1000000u);
-	return put_fmt(b, "%s.%09" PRIu64 "Z", s, frac);
+		return json_buf__appendf(b, "%s.%03" PRIu64 "Z", s, frac / 1000000u);
+	return json_buf__appendf(b, "%s.%09" PRIu64 "Z", s, frac);
 }
 
 /* ---- escaping ------------------------------------------------------------------------- */
@@ -276,30 +248,30 @@ static int make_cells(struct cells *c, const struct gap_row *g)
 		c->off[col] = b->len;
 		switch (col) {
 		case C_SOURCE:
-			err = put_str(b, g->detected ? "detected" : "recorded");
+			err = json_buf__append_str(b, g->detected ? "detected" : "recorded");
 			break;
 		case C_KIND:
-			err = put_str(b, gapscan__kind_name(g->kind, kind));
+			err = json_buf__append_str(b, gapscan__kind_name(g->kind, kind));
 			break;
 		case C_RUN:
-			err = g->run_id[0] ? cmd_gaps__escape_text(b, g->run_id, CELL_MAX) : put_str(b, "-");
+			err = g->run_id[0] ? cmd_gaps__escape_text(b, g->run_id, CELL_MAX) : json_buf__append_str(b, "-");
 			break;
 		case C_WORKLOAD:
 			if (g->workload[0])
 				err = cmd_gaps__escape_text(b, g->workload, CELL_MAX);
 			else if (g->cgroup_id)
-				err = put_fmt(b, "cgroup:%" PRIu64, g->cgroup_id);
+				err = json_buf__appendf(b, "cgroup:%" PRIu64, g->cgroup_id);
 			else
-				err = put_str(b, "-");
+				err = json_buf__append_str(b, "-");
 			break;
 		case C_START:
-			err = g->start_ns ? put_time(b, g->start_ns, 3) : put_str(b, "-");
+			err = g->start_ns ? put_time(b, g->start_ns, 3) : json_buf__append_str(b, "-");
 			break;
 		case C_END:
-			err = g->end_ns ? put_time(b, g->end_ns, 3) : put_str(b, "-");
+			err = g->end_ns ? put_time(b, g->end_ns, 3) : json_buf__append_str(b, "-");
 			break;
 		case C_COUNT:
-			err = g->has_count ? put_fmt(b, "%" PRIu64, g->count) : put_str(b, "-");
+			err = g->has_count ? json_buf__appendf(b, "%" PRIu64, g->count) : json_buf__append_str(b, "-");
 			break;
 		case C_DETAIL:
 			err = cmd_gaps__escape_text(b, g->detail, DETAIL_MAX);
@@ -321,11 +293,11 @@ static int put_line(struct json_buf *out, const char *const *cell, const size_t 
 		size_t pad = width[col] > w ? width[col] - w : 0;
 
 		if (col)
-			err = put_str(out, "  ");
+			err = json_buf__append_str(out, "  ");
 		if (!err && col == C_COUNT) /* numbers right-aligned */
 			err = put_spaces(out, pad);
 		if (!err)
-			err = put_mem(out, cell[col], len[col]);
+			err = json_buf__append(out, cell[col], len[col]);
 		/* No padding after the last column, nor trailing blanks before an empty one. */
 		if (!err && col != C_COUNT && col != C_DETAIL)
 			err = put_spaces(out, pad);
@@ -333,7 +305,7 @@ static int put_line(struct json_buf *out, const char *const *cell, const size_t 
 	if (!err) {
 		while (out->len && out->data[out->len - 1] == ' ')
 			out->len--;
-		err = put_str(out, "\n");
+		err = json_buf__append_str(out, "\n");
 	}
 	return err;
 }
@@ -378,18 +350,18 @@ int cmd_gaps__render_text(struct json_buf *out, const struct gap_row *const *row
 
 static int put_key(struct json_buf *b, const char *key, int first)
 {
-	return put_fmt(b, "%s\"%s\":", first ? "{" : ",", key);
+	return json_buf__appendf(b, "%s\"%s\":", first ? "{" : ",", key);
 }
 
 /* A uint64 as proto3 JSON does (a string), or null when not set. */
 static int put_u64(struct json_buf *b, const char *key, uint64_t v, int set)
 {
-	return put_key(b, key, 0) ?: (set ? put_fmt(b, "\"%" PRIu64 "\"", v) : put_str(b, "null"));
+	return put_key(b, key, 0) ?: (set ? json_buf__appendf(b, "\"%" PRIu64 "\"", v) : json_buf__append_str(b, "null"));
 }
 
 static int put_opt_str(struct json_buf *b, const char *key, const char *s)
 {
-	return put_key(b, key, 0) ?: (s[0] ? put_json_str(b, s) : put_str(b, "null"));
+	return put_key(b, key, 0) ?: (s[0] ? put_json_str(b, s) : json_buf__append_str(b, "null"));
 }
 
 static int put_opt_time(struct json_buf *b, const char *key, uint64_t ns)
@@ -397,8 +369,8 @@ static int put_opt_time(struct json_buf *b, const char *key, uint64_t ns)
 	int err = put_key(b, key, 0);
 
 	if (err || !ns)
-		return err ?: put_str(b, "null");
-	return put_str(b, "\"") ?: put_time(b, ns, 9) ?: put_str(b, "\"");
+		return err ?: json_buf__append_str(b, "null");
+	return json_buf__append_str(b, "\"") ?: put_time(b, ns, 9) ?: json_buf__append_str(b, "\"");
 }
 
 int cmd_gaps__render_json(struct json_buf *out, const struct gap_row *g)
@@ -407,7 +379,7 @@ int cmd_gaps__render_json(struct json_buf *out, const struct gap_row *g)
 	size_t len = out->len;
 	int err;
 
-	err = put_key(out, "source", 1) ?: put_str(out, g->detected ? "\"detected\"" : "\"recorded\"");
+	err = put_key(out, "source", 1) ?: json_buf__append_str(out, g->detected ? "\"detected\"" : "\"recorded\"");
 	err = err ?: put_key(out, "kind", 0) ?: put_json_str(out, gapscan__kind_name(g->kind, kind));
 	err = err ?: put_key(out, "node", 0) ?: put_json_str(out, g->node);
 	err = err ?: put_key(out, "runId", 0) ?: put_json_str(out, g->run_id);
@@ -426,7 +398,7 @@ int cmd_gaps__render_json(struct json_buf *out, const struct gap_row *g)
 	err = err ?: put_opt_str(out, "previousRunId", g->previous_run_id);
 	err = err ?: put_key(out, "detail", 0) ?: put_json_str(out, g->detail);
 	err = err ?: put_opt_str(out, "file", g->file ? g->file : "");
-	err = err ?: put_str(out, "}\n");
+	err = err ?: json_buf__append_str(out, "}\n");
 	if (err)
 		out->len = len;
 	return err;
@@ -457,7 +429,7 @@ static int put_kind_counts(struct json_buf *out, const struct gap_row *const *ro
 		for (size_t j = 0; j < n; j++)
 			count += rows[j]->kind == k;
 		if (count)
-			err = put_fmt(out, "%s%s %zu", sep++ ? ", " : "", gapscan__kind_name(k, buf), count);
+			err = json_buf__appendf(out, "%s%s %zu", sep++ ? ", " : "", gapscan__kind_name(k, buf), count);
 	}
 	/* Kinds this build has no name for (a newer agent's): sorted, then counted. */
 	for (size_t j = 0; j < n && !err; j++) {
@@ -479,7 +451,7 @@ static int put_kind_counts(struct json_buf *out, const struct gap_row *const *ro
 
 		while (j < n_other && other[j] == other[i])
 			j++;
-		err = put_fmt(out, "%s%s %zu", sep++ ? ", " : "", gapscan__kind_name(other[i], buf), j - i);
+		err = json_buf__appendf(out, "%s%s %zu", sep++ ? ", " : "", gapscan__kind_name(other[i], buf), j - i);
 		i = j;
 	}
 	free(other);
@@ -489,25 +461,25 @@ static int put_kind_counts(struct json_buf *out, const struct gap_row *const *ro
 int cmd_gaps__render_summary(struct json_buf *out, const struct gap_row *const *rows, size_t n,
 			     const struct gapscan_stats *st, size_t hidden)
 {
-	int err = put_fmt(out, "gaps: %zu", n);
+	int err = json_buf__appendf(out, "gaps: %zu", n);
 
 	if (!err && n)
-		err = put_str(out, " (") ?: put_kind_counts(out, rows, n) ?: put_str(out, ")");
-	err = err ?: put_fmt(out, " in %" PRIu64 " %s, %zu %s, %zu %s", st->records,
+		err = json_buf__append_str(out, " (") ?: put_kind_counts(out, rows, n) ?: json_buf__append_str(out, ")");
+	err = err ?: json_buf__appendf(out, " in %" PRIu64 " %s, %zu %s, %zu %s", st->records,
 			     plural(st->records, "record", "records"), st->runs,
 			     plural(st->runs, "run", "runs"), st->files, plural(st->files, "file", "files"));
 	if (!err && hidden)
-		err = put_fmt(out, "; %zu outside --since/--until", hidden);
+		err = json_buf__appendf(out, "; %zu outside --since/--until", hidden);
 	if (!err && st->live_runs)
-		err = put_fmt(out, "; %zu %s still running", st->live_runs,
+		err = json_buf__appendf(out, "; %zu %s still running", st->live_runs,
 			      plural(st->live_runs, "run", "runs"));
 	if (!err && st->duplicates)
-		err = put_fmt(out, "; %" PRIu64 " duplicate %s", st->duplicates,
+		err = json_buf__appendf(out, "; %" PRIu64 " duplicate %s", st->duplicates,
 			      plural(st->duplicates, "record", "records"));
 	if (!err && st->no_seq)
-		err = put_fmt(out, "; %" PRIu64 " %s without seq", st->no_seq,
+		err = json_buf__appendf(out, "; %" PRIu64 " %s without seq", st->no_seq,
 			      plural(st->no_seq, "record", "records"));
-	return err ?: put_str(out, "\n");
+	return err ?: json_buf__append_str(out, "\n");
 }
 
 /* ---- is a run's agent still running here? --------------------------------------------- */

@@ -118,34 +118,19 @@ static void put_time(struct json_buf *jb, uint64_t unix_ns)
 				    (uint64_t)(unix_ns % 1000000000ull));
 }
 
-/* printf into the buffer; text output is small, so a fixed slice is enough. */
-static void put_fmt(struct json_buf *jb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put_fmt(struct json_buf *jb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (json_buf__reserve(jb, 256))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(jb->data + jb->len, 256, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		jb->len += n < 256 ? (size_t)n : 255;
-}
 
 static void put_process(struct json_buf *jb, const Firstlight__V1__Process *p)
 {
-	put_fmt(jb, " pid=%u ppid=%u uid=%u exec_id=%s parent=%s cgroup=%" PRIu64 " binary=",
+	json_buf__appendf(jb, " pid=%u ppid=%u uid=%u exec_id=%s parent=%s cgroup=%" PRIu64 " binary=",
 		p->pid, p->ppid, p->uid, p->exec_id, p->parent_exec_id, p->cgroup_id);
 	json__append_string(jb, p->binary);
-	put_fmt(jb, " args=[");
+	json_buf__appendf(jb, " args=[");
 	for (size_t i = 0; i < p->n_args; i++) {
 		if (i)
-			put_fmt(jb, ",");
+			json_buf__appendf(jb, ",");
 		json__append_string(jb, p->args[i]);
 	}
-	put_fmt(jb, "]%s%s", p->args_truncated ? " args-truncated" : "",
+	json_buf__appendf(jb, "]%s%s", p->args_truncated ? " args-truncated" : "",
 		p->flags && p->flags->pre_existing ? " pre-existing" : "");
 }
 
@@ -155,51 +140,51 @@ static void put_flow(struct json_buf *jb, const Firstlight__V1__Flow *f)
 	const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
 		&firstlight__v1__flow__kind__descriptor, f->kind);
 
-	put_fmt(jb, " flow %s pid=%u exec_id=%s workload=%s", k ? k->name : "?", f->pid,
+	json_buf__appendf(jb, " flow %s pid=%u exec_id=%s workload=%s", k ? k->name : "?", f->pid,
 		f->owner_unknown ? "unknown" : f->exec_id, f->workload_key);
 	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT) {
-		put_fmt(jb, " path=");
+		json_buf__appendf(jb, " path=");
 		json__append_string(jb, f->dst_addr);
 		if (f->peer_pid)
-			put_fmt(jb, " peer=%u", f->peer_pid);
+			json_buf__appendf(jb, " peer=%u", f->peer_pid);
 	} else {
 		if (*f->src_addr) /* UDP aggregates have none */
-			put_fmt(jb, " %s%s%s:%u", strchr(f->src_addr, ':') ? "[" : "", f->src_addr,
+			json_buf__appendf(jb, " %s%s%s:%u", strchr(f->src_addr, ':') ? "[" : "", f->src_addr,
 				strchr(f->src_addr, ':') ? "]" : "", f->src_port);
 		if (*f->dst_addr)
-			put_fmt(jb, " -> %s%s%s:%u", strchr(f->dst_addr, ':') ? "[" : "", f->dst_addr,
+			json_buf__appendf(jb, " -> %s%s%s:%u", strchr(f->dst_addr, ':') ? "[" : "", f->dst_addr,
 				strchr(f->dst_addr, ':') ? "]" : "", f->dst_port);
 	}
 	if (f->result)
-		put_fmt(jb, " result=%d %s", f->result, f->error);
+		json_buf__appendf(jb, " result=%d %s", f->result, f->error);
 	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__CLOSE)
-		put_fmt(jb, " sent=%" PRIu64 " received=%" PRIu64, f->bytes_sent, f->bytes_received);
+		json_buf__appendf(jb, " sent=%" PRIu64 " received=%" PRIu64, f->bytes_sent, f->bytes_received);
 	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UDP)
-		put_fmt(jb, " datagrams=%" PRIu64 " bytes=%" PRIu64, f->datagrams, f->bytes_sent);
-	put_fmt(jb, "%s%s", f->inbound ? " inbound" : "",
+		json_buf__appendf(jb, " datagrams=%" PRIu64 " bytes=%" PRIu64, f->datagrams, f->bytes_sent);
+	json_buf__appendf(jb, "%s%s", f->inbound ? " inbound" : "",
 		!f->start_seen && !f->pre_existing ? " start-not-seen" : "");
 }
 
 /* One line per event for people: seq, time, kind, the fields that identify it. */
 static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 {
-	put_fmt(jb, "%" PRIu64 " ", ev->seq);
+	json_buf__appendf(jb, "%" PRIu64 " ", ev->seq);
 	put_time(jb, ev->time_unix_nano);
 	if (ev->snapshot)
-		put_fmt(jb, " snapshot"); /* restated at a segment's start, not a new event */
+		json_buf__appendf(jb, " snapshot"); /* restated at a segment's start, not a new event */
 	switch (ev->body_case) {
 	case FIRSTLIGHT__V1__EVENT__BODY_EXEC:
-		put_fmt(jb, " exec");
+		json_buf__appendf(jb, " exec");
 		if (ev->exec->process)
 			put_process(jb, ev->exec->process);
 		break;
 	case FIRSTLIGHT__V1__EVENT__BODY_FORK:
-		put_fmt(jb, " fork");
+		json_buf__appendf(jb, " fork");
 		if (ev->fork->process)
 			put_process(jb, ev->fork->process);
 		break;
 	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
-		put_fmt(jb, " exit pid=%u exec_id=%s code=%d signal=%u%s lifetime=%.3fms",
+		json_buf__appendf(jb, " exit pid=%u exec_id=%s code=%d signal=%u%s lifetime=%.3fms",
 			ev->exit->pid, ev->exit->exec_id, ev->exit->exit_code, ev->exit->signal,
 			ev->exit->core_dumped ? " core-dumped" : "", ev->exit->duration_nano / 1e6);
 		break;
@@ -210,32 +195,32 @@ static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
 		const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
 			&firstlight__v1__gap__kind__descriptor, ev->gap->kind);
 
-		put_fmt(jb, " gap kind=%s count=%" PRIu64 " cgroup=%" PRIu64, k ? k->name : "?",
+		json_buf__appendf(jb, " gap kind=%s count=%" PRIu64 " cgroup=%" PRIu64, k ? k->name : "?",
 			ev->gap->count, ev->gap->cgroup_id);
 		if (ev->gap->first_seq)
-			put_fmt(jb, " seq=%" PRIu64 "-%" PRIu64, ev->gap->first_seq, ev->gap->last_seq);
-		put_fmt(jb, " detail=");
+			json_buf__appendf(jb, " seq=%" PRIu64 "-%" PRIu64, ev->gap->first_seq, ev->gap->last_seq);
+		json_buf__appendf(jb, " detail=");
 		json__append_string(jb, ev->gap->detail);
 		break;
 	}
 	case FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED:
-		put_fmt(jb, " segment-removed seq=%" PRIu64 "-%" PRIu64 " run=%.8s file=",
+		json_buf__appendf(jb, " segment-removed seq=%" PRIu64 "-%" PRIu64 " run=%.8s file=",
 			ev->segment_removed->first_seq, ev->segment_removed->last_seq,
 			ev->segment_removed->agent_run_id);
 		json__append_string(jb, ev->segment_removed->file);
-		put_fmt(jb, " reason=");
+		json_buf__appendf(jb, " reason=");
 		json__append_string(jb, ev->segment_removed->reason);
 		break;
 	case FIRSTLIGHT__V1__EVENT__BODY_AGENT: {
 		const ProtobufCEnumValue *s = protobuf_c_enum_descriptor_get_value(
 			&firstlight__v1__agent_lifecycle__state__descriptor, ev->agent->state);
 
-		put_fmt(jb, " agent %s version=%s run=%s node=%s", s ? s->name : "?",
+		json_buf__appendf(jb, " agent %s version=%s run=%s node=%s", s ? s->name : "?",
 			ev->agent->version, ev->agent_run_id, ev->node);
 		break;
 	}
 	default:
-		put_fmt(jb, " body=%d", (int)ev->body_case);
+		json_buf__appendf(jb, " body=%d", (int)ev->body_case);
 	}
 }
 

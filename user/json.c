@@ -5,6 +5,7 @@
 #include "utf8.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
@@ -406,4 +407,33 @@ int json__append_string(struct json_buf *jb, const char *s)
 	if (err)
 		jb->len = len;
 	return err;
+}
+
+int json_buf__append(struct json_buf *jb, const char *s, size_t n)
+{
+	return put(jb, s, n);
+}
+
+int json_buf__append_str(struct json_buf *jb, const char *s)
+{
+	return put(jb, s, strlen(s));
+}
+
+int json_buf__appendf(struct json_buf *jb, const char *fmt, ...)
+{
+	va_list ap, again;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || json_buf__reserve(jb, (size_t)n)) {
+		va_end(again);
+		return n < 0 ? -EINVAL : -ENOMEM;
+	}
+	vsnprintf(jb->data + jb->len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	jb->len += (size_t)n;
+	return 0;
 }

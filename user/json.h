@@ -21,6 +21,12 @@ struct json_buf {
 int json__append_message(struct json_buf *jb, const ProtobufCMessage *msg);
 /* Appends s as a quoted, escaped JSON string (NULL as ""). 0 or -ENOMEM. */
 int json__append_string(struct json_buf *jb, const char *s);
+/* Appends n bytes / a C string / printf output (any length). 0 or -ENOMEM (-EINVAL for a
+ * format error); on error jb->len is unchanged. The one set of appenders every text
+ * renderer here uses. */
+int json_buf__append(struct json_buf *jb, const char *s, size_t n);
+int json_buf__append_str(struct json_buf *jb, const char *s);
+int json_buf__appendf(struct json_buf *jb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ensures room for extra more bytes (plus the NUL). 0 or -ENOMEM. */
 int json_buf__reserve(struct json_buf *jb, size_t extra);
 /* len = 0, keeps memory. */

@@ -8,15 +8,6 @@
 #include "textesc.h"
 #include "utf8.h"
 
-static int put_mem(struct json_buf *b, const char *s, size_t n)
-{
-	if (json_buf__reserve(b, n))
-		return -ENOMEM;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
 /*
  * Characters that reorder or break lines on a terminal although they are printable in
@@ -47,7 +38,7 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 	const unsigned char *p = (const unsigned char *)s;
 	int quote = !!(flags & TEXTESC_QUOTE);
 	size_t i = 0, chars = 0;
-	int err = quote ? put_mem(out, "\"", 1) : 0;
+	int err = quote ? json_buf__append(out, "\"", 1) : 0;
 
 	while (i < len && !err) {
 		/* A NUL is one byte here, whatever utf8__char_len makes of it. */
@@ -56,33 +47,33 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 		char esc[16];
 
 		if (max_chars && chars == max_chars) {
-			err = put_mem(out, "...", 3);
+			err = json_buf__append(out, "...", 3);
 			break;
 		}
 		if (!n) {
 			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-			err = put_mem(out, esc, 4);
+			err = json_buf__append(out, esc, 4);
 			n = 1;
 		} else if (cp == '\\') {
-			err = put_mem(out, "\\\\", 2);
+			err = json_buf__append(out, "\\\\", 2);
 		} else if (quote && cp == '"') {
-			err = put_mem(out, "\\\"", 2);
+			err = json_buf__append(out, "\\\"", 2);
 		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
-			err = put_mem(out, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r", 2);
+			err = json_buf__append(out, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r", 2);
 		} else if (cp < 0x20 || cp == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)cp);
-			err = put_mem(out, esc, 4);
+			err = json_buf__append(out, esc, 4);
 		} else if (is_format_hazard(cp)) {
 			int k = snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
 
-			err = put_mem(out, esc, (size_t)k);
+			err = json_buf__append(out, esc, (size_t)k);
 		} else {
-			err = put_mem(out, s + i, n);
+			err = json_buf__append(out, s + i, n);
 		}
 		i += n;
 		chars++;
 	}
 	if (!err && quote)
-		err = put_mem(out, "\"", 1);
+		err = json_buf__append(out, "\"", 1);
 	return err ? err : (int)(chars > INT_MAX ? INT_MAX : chars);
 }

@@ -17,36 +17,8 @@
 
 /* ---- buffer helpers ------------------------------------------------------------------- */
 
-static int put_mem(struct json_buf *b, const char *s, size_t n)
-{
-	if (json_buf__reserve(b, n))
-		return -ENOMEM;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
-static int put_str(struct json_buf *b, const char *s)
-{
-	return put_mem(b, s, strlen(s));
-}
 
-static int put_fmt(struct json_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put_fmt(struct json_buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	/* Only numbers, times and fixed words go through here. */
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -EINVAL;
-	return put_mem(b, tmp, (size_t)n);
-}
 
 /* ---- times ---------------------------------------------------------------------------- */
 
@@ -90,8 +62,8 @@ static int put_rfc3339(struct json_buf *b, uint64_t ns)
 	char s[32];
 
 	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
-		return put_str(b, "?");
-	return put_fmt(b, "%s.%09" PRIu64 "Z", s, ns % 1000000000u);
+		return json_buf__append_str(b, "?");
+	return json_buf__appendf(b, "%s.%09" PRIu64 "Z", s, ns % 1000000000u);
 }
 
 /* "12:00:01.002" (UTC), for gap windows: the header carries the date. */
@@ -102,8 +74,8 @@ static int put_clock(struct json_buf *b, uint64_t ns)
 	char s[16];
 
 	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%H:%M:%S", &tm))
-		return put_str(b, "?");
-	return put_fmt(b, "%s.%03" PRIu64, s, ns / 1000000u % 1000u);
+		return json_buf__append_str(b, "?");
+	return json_buf__appendf(b, "%s.%03" PRIu64, s, ns / 1000000u % 1000u);
 }
 
 struct ctx {
@@ -117,9 +89,9 @@ static int put_off(struct ctx *c, uint64_t ns)
 	char buf[48];
 
 	if (!ns || !c->job->start_ns)
-		return put_str(c->out, "+?");
+		return json_buf__append_str(c->out, "+?");
 	treefmt__offset(buf, sizeof(buf), diff_ns(ns, c->job->start_ns));
-	return put_str(c->out, buf);
+	return json_buf__append_str(c->out, buf);
 }
 
 static int put_dur(struct json_buf *b, uint64_t ns)
@@ -127,7 +99,7 @@ static int put_dur(struct json_buf *b, uint64_t ns)
 	char buf[48];
 
 	treefmt__duration(buf, sizeof(buf), ns);
-	return put_str(b, buf);
+	return json_buf__append_str(b, buf);
 }
 
 /* ---- untrusted strings ---------------------------------------------------------------- */
@@ -154,11 +126,11 @@ static int put_text(struct json_buf *b, const char *s, int escaped, unsigned int
 static int put_argv(struct json_buf *b, const struct jt_image *img)
 {
 	int esc = !!(img->flags & JT_IMG_ARGS_ESCAPED);
-	int err = put_str(b, "[");
+	int err = json_buf__append_str(b, "[");
 
 	for (size_t i = 0; i < img->n_args && !err; i++)
-		err = (i ? put_str(b, ",") : 0) ?: put_text(b, img->args[i], esc, TEXTESC_QUOTE, 0);
-	return err ?: put_str(b, "]");
+		err = (i ? json_buf__append_str(b, ",") : 0) ?: put_text(b, img->args[i], esc, TEXTESC_QUOTE, 0);
+	return err ?: json_buf__append_str(b, "]");
 }
 
 /* ---- text ----------------------------------------------------------------------------- */
@@ -172,7 +144,7 @@ static int put_signal(struct json_buf *b, uint32_t sig)
 {
 	const char *name = sig < 65 ? sigabbrev_np((int)sig) : NULL;
 
-	return name ? put_fmt(b, "SIG%s", name) : put_fmt(b, "signal %u", sig);
+	return name ? json_buf__appendf(b, "SIG%s", name) : json_buf__appendf(b, "signal %u", sig);
 }
 
 static int same_args(const struct jt_image *a, const struct jt_image *b)
@@ -189,9 +161,9 @@ static int put_cmd(struct json_buf *b, const struct jt_image *img)
 {
 	int err = put_text(b, img->binary ? img->binary : "", !!(img->flags & JT_IMG_BINARY_ESCAPED), 0, 0);
 
-	err = err ?: put_str(b, " ") ?: put_argv(b, img);
+	err = err ?: json_buf__append_str(b, " ") ?: put_argv(b, img);
 	if (!err && (img->flags & JT_IMG_ARGS_TRUNCATED))
-		err = put_fmt(b, " (argv cut: %zu of %u arguments kept)", img->n_args, img->args_count);
+		err = json_buf__appendf(b, " (argv cut: %zu of %u arguments kept)", img->n_args, img->args_count);
 	return err;
 }
 
@@ -204,21 +176,21 @@ static int text_image(struct ctx *c, const struct jt_proc *p, size_t i)
 	switch (img->kind) {
 	case JT_IMAGE_FORK:
 		if (p->forked_by && same_args(img, p->forked_by))
-			return put_str(b, "fork");
-		return put_str(b, "fork of ") ?: put_cmd(b, img);
+			return json_buf__append_str(b, "fork");
+		return json_buf__append_str(b, "fork of ") ?: put_cmd(b, img);
 	case JT_IMAGE_EXEC:
-		return put_str(b, "exec at ") ?: put_off(c, img->t_ns) ?: put_str(b, " ") ?: put_cmd(b, img);
+		return json_buf__append_str(b, "exec at ") ?: put_off(c, img->t_ns) ?: json_buf__append_str(b, " ") ?: put_cmd(b, img);
 	case JT_IMAGE_SEEN:
-		err = put_str(b, "running ") ?: put_cmd(b, img);
-		return err ?: put_str(b, img->flags & JT_IMG_FROM_PROCFS ?
+		err = json_buf__append_str(b, "running ") ?: put_cmd(b, img);
+		return err ?: json_buf__append_str(b, img->flags & JT_IMG_FROM_PROCFS ?
 					   " (when the sensor started; argv from /proc)" :
 					   " (when the sensor started)");
 	case JT_IMAGE_RESTATED:
-		return put_str(b, "running ") ?: put_cmd(b, img) ?:
-		       put_str(b, " (restated by a segment snapshot: its exec record is not in the input)");
+		return json_buf__append_str(b, "running ") ?: put_cmd(b, img) ?:
+		       json_buf__append_str(b, " (restated by a segment snapshot: its exec record is not in the input)");
 	default:
-		return put_str(b, i ? "exec not recorded (" : "start not recorded (") ?:
-		       put_text(b, img->exec_id, 0, 0, 0) ?: put_str(b, ")");
+		return json_buf__append_str(b, i ? "exec not recorded (" : "start not recorded (") ?:
+		       put_text(b, img->exec_id, 0, 0, 0) ?: json_buf__append_str(b, ")");
 	}
 }
 
@@ -231,57 +203,57 @@ static int text_proc(struct ctx *c, const struct jt_proc *p)
 	for (size_t i = 0; i < p->n_images; i++)
 		if (p->images[i]->kind != JT_IMAGE_UNRECORDED)
 			last = p->images[i];
-	err = put_off(c, p->start_ns) ?: put_fmt(b, " pid %u ", p->pid);
+	err = put_off(c, p->start_ns) ?: json_buf__appendf(b, " pid %u ", p->pid);
 	if (!err && last)
-		err = last->euid == last->uid ? put_fmt(b, "uid %u ", last->uid) :
-						put_fmt(b, "uid %u euid %u ", last->uid, last->euid);
+		err = last->euid == last->uid ? json_buf__appendf(b, "uid %u ", last->uid) :
+						json_buf__appendf(b, "uid %u euid %u ", last->uid, last->euid);
 	else if (!err)
-		err = put_str(b, "uid ? ");
+		err = json_buf__append_str(b, "uid ? ");
 	if (err)
 		return err;
 	switch (p->state) {
 	case JT_EXITED:
-		err = put_fmt(b, "exit %d after ", p->exit->code) ?: put_dur(b, p->exit->duration_ns);
+		err = json_buf__appendf(b, "exit %d after ", p->exit->code) ?: put_dur(b, p->exit->duration_ns);
 		break;
 	case JT_KILLED:
-		err = put_str(b, "killed by ") ?: put_signal(b, p->exit->signal) ?:
-		      put_str(b, p->exit->core_dumped ? ", core dumped, after " : " after ") ?:
+		err = json_buf__append_str(b, "killed by ") ?: put_signal(b, p->exit->signal) ?:
+		      json_buf__append_str(b, p->exit->core_dumped ? ", core dumped, after " : " after ") ?:
 		      put_dur(b, p->exit->duration_ns);
 		break;
 	case JT_EXIT_MISSING:
-		err = p->reused_ns ? put_str(b, "no exit recorded (its pid was reused at ") ?:
-					     put_off(c, p->reused_ns) ?: put_str(b, ")") :
-				     put_str(b, "no exit recorded (the workload ended)");
+		err = p->reused_ns ? json_buf__append_str(b, "no exit recorded (its pid was reused at ") ?:
+					     put_off(c, p->reused_ns) ?: json_buf__append_str(b, ")") :
+				     json_buf__append_str(b, "no exit recorded (the workload ended)");
 		break;
 	default:
-		err = put_str(b, "running at the end of the records");
+		err = json_buf__append_str(b, "running at the end of the records");
 	}
-	err = err ?: put_str(b, ": ");
+	err = err ?: json_buf__append_str(b, ": ");
 	for (size_t i = 0; i < p->n_images && !err; i++)
-		err = (i ? put_str(b, " -> ") : 0) ?: text_image(c, p, i);
+		err = (i ? json_buf__append_str(b, " -> ") : 0) ?: text_image(c, p, i);
 	if (err)
 		return err;
 	if (p->flags & JT_PROC_PRE_EXISTING)
-		err = put_str(b, " [pre-existing]");
+		err = json_buf__append_str(b, " [pre-existing]");
 	if (!err && (p->flags & JT_PROC_STARTED_WHILE_DOWN))
-		err = put_str(b, " [started while no sensor ran]");
+		err = json_buf__append_str(b, " [started while no sensor ran]");
 	if (!err && (p->flags & JT_PROC_MISSING_START))
-		err = put_str(b, " [start not recorded]");
+		err = json_buf__append_str(b, " [start not recorded]");
 	if (!err && (p->flags & JT_PROC_START_ELSEWHERE))
-		err = put_str(b, " [start recorded, not in this selection]");
+		err = json_buf__append_str(b, " [start recorded, not in this selection]");
 	if (!err && (p->flags & JT_PROC_LINEAGE_LOOP))
-		err = put_str(b, " [lineage loop in the records: cut here]");
+		err = json_buf__append_str(b, " [lineage loop in the records: cut here]");
 	if (!err && p->parent && p->ppid && p->ppid != p->parent->pid)
-		err = put_fmt(b, " [real parent pid %u]", p->ppid);
+		err = json_buf__appendf(b, " [real parent pid %u]", p->ppid);
 	/* Several workloads (a lineage selection across the runtime and its container): say
 	 * where a process is whenever that changes down the tree. */
 	if (!err && c->job->n_workloads > 1 && *p->workload_key &&
 	    (!p->parent || strcmp(p->workload_key, p->parent->workload_key)))
-		err = put_str(b, " [in ") ?: put_text(b, p->workload_key, 0, 0, 64) ?: put_str(b, "]");
+		err = json_buf__append_str(b, " [in ") ?: put_text(b, p->workload_key, 0, 0, 64) ?: json_buf__append_str(b, "]");
 	if (!err && !p->parent && p->outside_parent_pid)
-		err = put_fmt(b, " [forked by pid %u, outside the workload]", p->outside_parent_pid);
+		err = json_buf__appendf(b, " [forked by pid %u, outside the workload]", p->outside_parent_pid);
 	if (!err && p->depth > DRAW_DEPTH_MAX)
-		err = put_fmt(b, " [depth %d]", p->depth);
+		err = json_buf__appendf(b, " [depth %d]", p->depth);
 	return err;
 }
 
@@ -296,78 +268,78 @@ static int put_endpoint(struct json_buf *b, const char *addr, uint32_t port)
 {
 	int v6 = strchr(addr, ':') != NULL;
 
-	return put_str(b, v6 ? "[" : "") ?: put_text(b, addr, 0, 0, 0) ?:
-	       put_fmt(b, "%s:%u", v6 ? "]" : "", port);
+	return json_buf__append_str(b, v6 ? "[" : "") ?: put_text(b, addr, 0, 0, 0) ?:
+	       json_buf__appendf(b, "%s:%u", v6 ? "]" : "", port);
 }
 
 static int put_bytes(struct json_buf *b, uint64_t sent, uint64_t received)
 {
-	return put_fmt(b, "sent %" PRIu64 " B, received %" PRIu64 " B", sent, received);
+	return json_buf__appendf(b, "sent %" PRIu64 " B, received %" PRIu64 " B", sent, received);
 }
 
 static int text_flow(struct ctx *c, const struct jt_flow *f)
 {
 	struct json_buf *b = c->out;
 	const char *proto = proto_name(f->protocol, f->kind);
-	int err = put_off(c, f->start_ns) ?: put_str(b, " ");
+	int err = put_off(c, f->start_ns) ?: json_buf__append_str(b, " ");
 
 	if (!err)
-		err = proto ? put_str(b, proto) : put_fmt(b, "proto %u", f->protocol);
+		err = proto ? json_buf__append_str(b, proto) : json_buf__appendf(b, "proto %u", f->protocol);
 	if (err)
 		return err;
 	switch (f->kind) {
 	case FIRSTLIGHT__V1__FLOW__KIND__LISTEN:
-		err = put_str(b, " listen ") ?: put_endpoint(b, f->src, f->src_port);
+		err = json_buf__append_str(b, " listen ") ?: put_endpoint(b, f->src, f->src_port);
 		if (!err && f->records > 1)
-			err = put_fmt(b, " (%" PRIu64 " records)", f->records);
+			err = json_buf__appendf(b, " (%" PRIu64 " records)", f->records);
 		return err;
 	case FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT:
-		err = put_str(b, " connect ") ?: put_text(b, f->dst, f->dst_escaped, TEXTESC_QUOTE, 0);
+		err = json_buf__append_str(b, " connect ") ?: put_text(b, f->dst, f->dst_escaped, TEXTESC_QUOTE, 0);
 		if (!err && f->peer_pid)
-			err = put_fmt(b, ": peer pid %u", f->peer_pid);
+			err = json_buf__appendf(b, ": peer pid %u", f->peer_pid);
 		return err;
 	case FIRSTLIGHT__V1__FLOW__KIND__UDP:
-		err = put_str(b, " ");
+		err = json_buf__append_str(b, " ");
 		if (!err && *f->src)
-			err = put_endpoint(b, f->src, f->src_port) ?: put_str(b, " ");
-		err = err ?: put_str(b, "-> ") ?: put_endpoint(b, f->dst, f->dst_port) ?:
-		      put_fmt(b, ": %" PRIu64 " %s, %" PRIu64 " B sent", f->datagrams,
+			err = put_endpoint(b, f->src, f->src_port) ?: json_buf__append_str(b, " ");
+		err = err ?: json_buf__append_str(b, "-> ") ?: put_endpoint(b, f->dst, f->dst_port) ?:
+		      json_buf__appendf(b, ": %" PRIu64 " %s, %" PRIu64 " B sent", f->datagrams,
 			      plural(f->datagrams, "datagram", "datagrams"), f->bytes_sent);
 		if (!err && f->connects)
-			err = put_fmt(b, ", %" PRIu64 " connect%s", f->connects, f->connects == 1 ? "" : "s");
+			err = json_buf__appendf(b, ", %" PRIu64 " connect%s", f->connects, f->connects == 1 ? "" : "s");
 		if (!err && f->end_ns > f->start_ns && f->start_ns)
-			err = put_str(b, " over ") ?: put_dur(b, f->end_ns - f->start_ns);
+			err = json_buf__append_str(b, " over ") ?: put_dur(b, f->end_ns - f->start_ns);
 		return err;
 	default:
 		break;
 	}
 	/* TCP: one connection from its opening to its close. */
-	err = put_str(b, f->kind == FIRSTLIGHT__V1__FLOW__KIND__ACCEPT ? " accept " :
+	err = json_buf__append_str(b, f->kind == FIRSTLIGHT__V1__FLOW__KIND__ACCEPT ? " accept " :
 			 f->kind == FIRSTLIGHT__V1__FLOW__KIND__CONNECT ? " connect " : " close ") ?:
-	      put_endpoint(b, f->src, f->src_port) ?: put_str(b, " -> ") ?:
-	      put_endpoint(b, f->dst, f->dst_port) ?: put_str(b, ": ");
+	      put_endpoint(b, f->src, f->src_port) ?: json_buf__append_str(b, " -> ") ?:
+	      put_endpoint(b, f->dst, f->dst_port) ?: json_buf__append_str(b, ": ");
 	if (err)
 		return err;
 	if (!f->opened)
-		err = put_str(b, "opened before the records");
+		err = json_buf__append_str(b, "opened before the records");
 	else if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__ACCEPT)
-		err = put_str(b, "accepted");
+		err = json_buf__append_str(b, "accepted");
 	else if (f->result)
-		err = put_str(b, "failed ") ?: put_text(b, *f->error ? f->error : "?", 0, 0, 32) ?:
-		      put_fmt(b, " (%d) after ", f->result) ?: put_dur(b, f->connect_ns);
+		err = json_buf__append_str(b, "failed ") ?: put_text(b, *f->error ? f->error : "?", 0, 0, 32) ?:
+		      json_buf__appendf(b, " (%d) after ", f->result) ?: put_dur(b, f->connect_ns);
 	else
-		err = put_str(b, "established in ") ?: put_dur(b, f->connect_ns);
+		err = json_buf__append_str(b, "established in ") ?: put_dur(b, f->connect_ns);
 	if (err)
 		return err;
 	if (f->closed) {
-		err = put_str(b, ", closed at ") ?: put_off(c, f->end_ns);
+		err = json_buf__append_str(b, ", closed at ") ?: put_off(c, f->end_ns);
 		if (!err && f->start_ns && f->end_ns >= f->start_ns)
-			err = put_str(b, " after ") ?: put_dur(b, f->end_ns - f->start_ns);
+			err = json_buf__append_str(b, " after ") ?: put_dur(b, f->end_ns - f->start_ns);
 		if (!err && f->close_result)
-			err = put_str(b, " by ") ?: put_text(b, *f->close_error ? f->close_error : "?", 0, 0, 32);
-		err = err ?: put_str(b, ", ") ?: put_bytes(b, f->bytes_sent, f->bytes_received);
+			err = json_buf__append_str(b, " by ") ?: put_text(b, *f->close_error ? f->close_error : "?", 0, 0, 32);
+		err = err ?: json_buf__append_str(b, ", ") ?: put_bytes(b, f->bytes_sent, f->bytes_received);
 	} else if (!f->result) {
-		err = put_str(b, ", no close recorded");
+		err = json_buf__append_str(b, ", no close recorded");
 	}
 	return err;
 }
@@ -378,22 +350,22 @@ static int put_window(struct json_buf *b, const struct jt_gap *g)
 	uint64_t lo = g->start_ns ? g->start_ns : g->end_ns, hi = g->end_ns;
 
 	if (!lo)
-		return put_str(b, "at an unknown time");
+		return json_buf__append_str(b, "at an unknown time");
 	if (!hi || hi / 1000000u == lo / 1000000u)
-		return put_str(b, "at ") ?: put_clock(b, lo);
-	return put_str(b, "between ") ?: put_clock(b, lo) ?: put_str(b, " and ") ?: put_clock(b, hi);
+		return json_buf__append_str(b, "at ") ?: put_clock(b, lo);
+	return json_buf__append_str(b, "between ") ?: put_clock(b, lo) ?: json_buf__append_str(b, " and ") ?: put_clock(b, hi);
 }
 
 /* Where a gap's workload is, said from the job's side. */
 static int put_scope(struct json_buf *b, const struct jt_job *job, const struct jt_gap *g)
 {
 	if (g->global)
-		return put_str(b, "in a workload the sensor could not tell");
+		return json_buf__append_str(b, "in a workload the sensor could not tell");
 	if (job->n_workloads == 1 && !strcmp(job->workloads[0]->key, g->workload_key))
-		return put_str(b, "in this workload");
+		return json_buf__append_str(b, "in this workload");
 	if (*g->workload_key)
-		return put_str(b, "in workload ") ?: put_text(b, g->workload_key, 0, 0, 64);
-	return put_fmt(b, "in workload cgroup:%" PRIu64, g->cgroup_id);
+		return json_buf__append_str(b, "in workload ") ?: put_text(b, g->workload_key, 0, 0, 64);
+	return json_buf__appendf(b, "in workload cgroup:%" PRIu64, g->cgroup_id);
 }
 
 /* The sentence for a gap, without its offset: also the JSON "text". */
@@ -403,47 +375,47 @@ static int gap_sentence(struct json_buf *b, const struct jt_job *job, const stru
 
 	switch (g->kind) {
 	case FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP:
-		err = put_fmt(b, "%" PRIu64 " ", g->count);
+		err = json_buf__appendf(b, "%" PRIu64 " ", g->count);
 		if (!err && *g->event_type)
-			err = put_text(b, g->event_type, 0, 0, 32) ?: put_str(b, " ");
-		return err ?: put_str(b, plural(g->count, "event dropped ", "events dropped ")) ?:
-		       put_scope(b, job, g) ?: put_str(b, " ") ?: put_window(b, g) ?:
-		       put_str(b, " (ring buffer full)");
+			err = put_text(b, g->event_type, 0, 0, 32) ?: json_buf__append_str(b, " ");
+		return err ?: json_buf__append_str(b, plural(g->count, "event dropped ", "events dropped ")) ?:
+		       put_scope(b, job, g) ?: json_buf__append_str(b, " ") ?: put_window(b, g) ?:
+		       json_buf__append_str(b, " (ring buffer full)");
 	case FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN:
-		err = put_str(b, "no sensor ran ") ?: put_window(b, g);
+		err = json_buf__append_str(b, "no sensor ran ") ?: put_window(b, g);
 		if (!err && *g->reason)
-			err = put_str(b, " (") ?: put_text(b, g->reason, 0, 0, 32) ?: put_str(b, ")");
-		return err ?: put_str(b, ": what happened then is not recorded");
+			err = json_buf__append_str(b, " (") ?: put_text(b, g->reason, 0, 0, 32) ?: json_buf__append_str(b, ")");
+		return err ?: json_buf__append_str(b, ": what happened then is not recorded");
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING:
-		return put_fmt(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
+		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
 		       put_scope(b, job, g) ?:
-		       put_str(b, g->count == 1 ? " was" : " were") ?:
-		       put_str(b, " already running when the sensor started: their history before is unknown");
+		       json_buf__append_str(b, g->count == 1 ? " was" : " were") ?:
+		       json_buf__append_str(b, " already running when the sensor started: their history before is unknown");
 	case FIRSTLIGHT__V1__GAP__KIND__MISSING_START:
-		return put_fmt(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
-		       put_scope(b, job, g) ?: put_str(b, " ended or connected ") ?: put_window(b, g) ?:
-		       put_str(b, " without a recorded start (exec and argv unknown)");
+		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
+		       put_scope(b, job, g) ?: json_buf__append_str(b, " ended or connected ") ?: put_window(b, g) ?:
+		       json_buf__append_str(b, " without a recorded start (exec and argv unknown)");
 	case FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD:
-		return put_str(b, "identity not resolved ") ?: put_scope(b, job, g) ?: put_str(b, ": ") ?:
+		return json_buf__append_str(b, "identity not resolved ") ?: put_scope(b, job, g) ?: json_buf__append_str(b, ": ") ?:
 		       put_text(b, g->detail, 0, 0, DETAIL_MAX);
 	case FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD:
-		return put_str(b, "blind ") ?: put_scope(b, job, g) ?: put_str(b, ": ") ?:
+		return json_buf__append_str(b, "blind ") ?: put_scope(b, job, g) ?: json_buf__append_str(b, ": ") ?:
 		       put_text(b, g->detail, 0, 0, DETAIL_MAX);
 	case FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS:
-		err = put_fmt(b, "%" PRIu64 " %s lost by the store ", g->count, plural(g->count, "record", "records")) ?:
+		err = json_buf__appendf(b, "%" PRIu64 " %s lost by the store ", g->count, plural(g->count, "record", "records")) ?:
 		      put_window(b, g);
 		if (!err && g->first_seq)
-			err = put_fmt(b, " (seq %" PRIu64 "-%" PRIu64 ")", g->first_seq, g->last_seq);
-		return err ?: put_str(b, ": some may be this job's");
+			err = json_buf__appendf(b, " (seq %" PRIu64 "-%" PRIu64 ")", g->first_seq, g->last_seq);
+		return err ?: json_buf__append_str(b, ": some may be this job's");
 	default:
-		return put_fmt(b, "gap of kind %d, count %" PRIu64 ", ", g->kind, g->count) ?:
-		       put_window(b, g) ?: put_str(b, ": ") ?: put_text(b, g->detail, 0, 0, DETAIL_MAX);
+		return json_buf__appendf(b, "gap of kind %d, count %" PRIu64 ", ", g->kind, g->count) ?:
+		       put_window(b, g) ?: json_buf__append_str(b, ": ") ?: put_text(b, g->detail, 0, 0, DETAIL_MAX);
 	}
 }
 
 static int text_gap(struct ctx *c, const struct jt_gap *g)
 {
-	return put_str(c->out, "! ") ?: put_off(c, g->t_ns) ?: put_str(c->out, " ") ?:
+	return json_buf__append_str(c->out, "! ") ?: put_off(c, g->t_ns) ?: json_buf__append_str(c->out, " ") ?:
 	       gap_sentence(c->out, c->job, g);
 }
 
@@ -462,12 +434,12 @@ static int text_item(struct ctx *c, const struct jt_item *it)
 /* A header line: "label      value". */
 static int put_label(struct json_buf *b, const char *label)
 {
-	return put_fmt(b, "%-11s", label);
+	return json_buf__appendf(b, "%-11s", label);
 }
 
 static int put_or_dash(struct json_buf *b, const char *s)
 {
-	return *s ? put_text(b, s, 0, 0, 0) : put_str(b, "-");
+	return *s ? put_text(b, s, 0, 0, 0) : json_buf__append_str(b, "-");
 }
 
 static const char *kind_name(int kind)
@@ -480,42 +452,42 @@ static const char *kind_name(int kind)
 
 static int text_workload(struct json_buf *b, const struct jt_workload *w)
 {
-	int err = put_label(b, "workload") ?: put_text(b, w->key, 0, 0, 0) ?: put_str(b, " (") ?:
-		  put_str(b, kind_name(w->kind)) ?: put_str(b, ")\n");
+	int err = put_label(b, "workload") ?: put_text(b, w->key, 0, 0, 0) ?: json_buf__append_str(b, " (") ?:
+		  json_buf__append_str(b, kind_name(w->kind)) ?: json_buf__append_str(b, ")\n");
 
 	err = err ?: put_label(b, "container");
 	if (!err && *w->container_id)
 		err = put_text(b, w->container_id, 0, 0, 0);
 	else if (!err && *w->claimed_container_id)
-		err = put_text(b, w->claimed_container_id, 0, 0, 0) ?: put_str(b, " (claimed by its cgroup path)");
+		err = put_text(b, w->claimed_container_id, 0, 0, 0) ?: json_buf__append_str(b, " (claimed by its cgroup path)");
 	else if (!err)
-		err = put_str(b, "-");
+		err = json_buf__append_str(b, "-");
 	if (!err && *w->container_name)
-		err = put_str(b, " name ") ?: put_text(b, w->container_name, 0, 0, 0);
+		err = json_buf__append_str(b, " name ") ?: put_text(b, w->container_name, 0, 0, 0);
 	if (!err && *w->runtime)
-		err = put_str(b, ", runtime ") ?: put_text(b, w->runtime, 0, 0, 0);
-	err = err ?: put_str(b, "\n") ?: put_label(b, "identity");
+		err = json_buf__append_str(b, ", runtime ") ?: put_text(b, w->runtime, 0, 0, 0);
+	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "identity");
 	if (!err && !w->has_record)
-		err = put_str(b, "unknown (no workload record in the input)");
+		err = json_buf__append_str(b, "unknown (no workload record in the input)");
 	else if (!err)
-		err = put_str(b, w->identity_verified ? "verified" : "NOT verified") ?:
-		      (*w->identity_source ? put_str(b, " (") ?: put_text(b, w->identity_source, 0, 0, 0) ?:
-					     put_str(b, ")") : 0);
+		err = json_buf__append_str(b, w->identity_verified ? "verified" : "NOT verified") ?:
+		      (*w->identity_source ? json_buf__append_str(b, " (") ?: put_text(b, w->identity_source, 0, 0, 0) ?:
+					     json_buf__append_str(b, ")") : 0);
 	if (!err && *w->detail)
-		err = put_str(b, ": ") ?: put_text(b, w->detail, 0, 0, DETAIL_MAX);
-	err = err ?: put_str(b, "\n") ?: put_label(b, "pod") ?: put_or_dash(b, w->pod_name);
+		err = json_buf__append_str(b, ": ") ?: put_text(b, w->detail, 0, 0, DETAIL_MAX);
+	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "pod") ?: put_or_dash(b, w->pod_name);
 	if (!err && *w->pod_namespace)
-		err = put_str(b, " namespace ") ?: put_text(b, w->pod_namespace, 0, 0, 0);
+		err = json_buf__append_str(b, " namespace ") ?: put_text(b, w->pod_namespace, 0, 0, 0);
 	if (!err && *w->pod_uid)
-		err = put_str(b, " uid ") ?: put_text(b, w->pod_uid, 0, 0, 0);
-	err = err ?: put_str(b, "\n") ?: put_label(b, "image") ?: put_or_dash(b, w->image) ?:
-	      put_str(b, "\n") ?: put_label(b, "cgroup") ?: put_fmt(b, "%" PRIu64 " ", w->cgroup_id) ?:
-	      put_or_dash(b, w->cgroup_path) ?: put_str(b, "\n") ?: put_label(b, "seen");
+		err = json_buf__append_str(b, " uid ") ?: put_text(b, w->pod_uid, 0, 0, 0);
+	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "image") ?: put_or_dash(b, w->image) ?:
+	      json_buf__append_str(b, "\n") ?: put_label(b, "cgroup") ?: json_buf__appendf(b, "%" PRIu64 " ", w->cgroup_id) ?:
+	      put_or_dash(b, w->cgroup_path) ?: json_buf__append_str(b, "\n") ?: put_label(b, "seen");
 	if (err)
 		return err;
-	err = w->first_seen_ns ? put_rfc3339(b, w->first_seen_ns) : put_str(b, "?");
-	err = err ?: put_str(b, " to ") ?: (w->last_seen_ns ? put_rfc3339(b, w->last_seen_ns) : put_str(b, "?"));
-	return err ?: put_str(b, w->ended ? ", ended\n" : w->end_lost ? ", ended (its end record was dropped)\n" :
+	err = w->first_seen_ns ? put_rfc3339(b, w->first_seen_ns) : json_buf__append_str(b, "?");
+	err = err ?: json_buf__append_str(b, " to ") ?: (w->last_seen_ns ? put_rfc3339(b, w->last_seen_ns) : json_buf__append_str(b, "?"));
+	return err ?: json_buf__append_str(b, w->ended ? ", ended\n" : w->end_lost ? ", ended (its end record was dropped)\n" :
 					", not ended in the records\n");
 }
 
@@ -527,25 +499,25 @@ static int text_header(struct ctx *c)
 	int err = 0;
 
 	for (size_t i = 0; i < job->n_workloads && !err; i++)
-		err = text_workload(b, job->workloads[i]) ?: put_str(b, "\n");
+		err = text_workload(b, job->workloads[i]) ?: json_buf__append_str(b, "\n");
 	err = err ?: put_label(b, "job");
 	if (err)
 		return err;
 	if (job->start_ns)
-		err = put_str(b, "start ") ?: put_rfc3339(b, job->start_ns) ?: put_str(b, " (+0), ");
+		err = json_buf__append_str(b, "start ") ?: put_rfc3339(b, job->start_ns) ?: json_buf__append_str(b, " (+0), ");
 	if (!err && job->end_ns && job->start_ns)
-		err = put_str(b, "end ") ?: put_off(c, job->end_ns);
+		err = json_buf__append_str(b, "end ") ?: put_off(c, job->end_ns);
 	else if (!err)
-		err = put_str(b, "still running at the end of the records");
-	err = err ?: put_str(b, "\n") ?: put_label(b, "") ?:
-	      put_fmt(b, "%zu %s (%zu exited, %zu killed, %zu without exit, %zu running), ", n->processes,
+		err = json_buf__append_str(b, "still running at the end of the records");
+	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "") ?:
+	      json_buf__appendf(b, "%zu %s (%zu exited, %zu killed, %zu without exit, %zu running), ", n->processes,
 		      plural(n->processes, "process", "processes"), n->exited, n->killed, n->exit_missing,
 		      n->running) ?:
-	      put_fmt(b, "%zu %s, %zu %s", n->flows, plural(n->flows, "flow", "flows"), n->gaps,
+	      json_buf__appendf(b, "%zu %s, %zu %s", n->flows, plural(n->flows, "flow", "flows"), n->gaps,
 		      plural(n->gaps, "gap", "gaps"));
 	if (!err && n->dropped_events)
-		err = put_fmt(b, " (%" PRIu64 " events dropped)", n->dropped_events);
-	return err ?: put_str(b, "\n\n");
+		err = json_buf__appendf(b, " (%" PRIu64 " events dropped)", n->dropped_events);
+	return err ?: json_buf__append_str(b, "\n\n");
 }
 
 struct frame {
@@ -582,14 +554,14 @@ int treefmt__text(struct json_buf *out, const struct jt_job *job)
 		it = &f->items[f->i++];
 		last = f->i == f->n;
 		prefix.len = f->prefix_len;
-		err = put_mem(out, prefix.data, prefix.len);
+		err = json_buf__append(out, prefix.data, prefix.len);
 		if (!err && f->depth)
-			err = put_str(out, last ? "└─ " : "├─ ");
-		err = err ?: text_item(&c, it) ?: put_str(out, "\n");
+			err = json_buf__append_str(out, last ? "└─ " : "├─ ");
+		err = err ?: text_item(&c, it) ?: json_buf__append_str(out, "\n");
 		if (err || it->kind != JT_ITEM_PROC || !it->proc->n_items)
 			continue;
 		if (depth && depth <= DRAW_DEPTH_MAX)
-			err = put_str(&prefix, last ? "   " : "│  ");
+			err = json_buf__append_str(&prefix, last ? "   " : "│  ");
 		/* f points into stack: not used past the realloc. */
 		if (!err && n == cap) {
 			struct frame *s = realloc(stack, sizeof(*s) * cap * 2);
@@ -613,7 +585,7 @@ int treefmt__text(struct json_buf *out, const struct jt_job *job)
 
 static int j_key(struct json_buf *b, const char *key, int *first)
 {
-	int err = put_fmt(b, "%s\"%s\":", *first ? "" : ",", key);
+	int err = json_buf__appendf(b, "%s\"%s\":", *first ? "" : ",", key);
 
 	*first = 0;
 	return err;
@@ -621,27 +593,27 @@ static int j_key(struct json_buf *b, const char *key, int *first)
 
 static int j_str(struct json_buf *b, const char *key, const char *s, int *first)
 {
-	return j_key(b, key, first) ?: (s && *s ? json__append_string(b, s) : put_str(b, "null"));
+	return j_key(b, key, first) ?: (s && *s ? json__append_string(b, s) : json_buf__append_str(b, "null"));
 }
 
 static int j_u64(struct json_buf *b, const char *key, uint64_t v, int set, int *first)
 {
-	return j_key(b, key, first) ?: (set ? put_fmt(b, "\"%" PRIu64 "\"", v) : put_str(b, "null"));
+	return j_key(b, key, first) ?: (set ? json_buf__appendf(b, "\"%" PRIu64 "\"", v) : json_buf__append_str(b, "null"));
 }
 
 static int j_i64(struct json_buf *b, const char *key, int64_t v, int set, int *first)
 {
-	return j_key(b, key, first) ?: (set ? put_fmt(b, "\"%" PRId64 "\"", v) : put_str(b, "null"));
+	return j_key(b, key, first) ?: (set ? json_buf__appendf(b, "\"%" PRId64 "\"", v) : json_buf__append_str(b, "null"));
 }
 
 static int j_num(struct json_buf *b, const char *key, int64_t v, int set, int *first)
 {
-	return j_key(b, key, first) ?: (set ? put_fmt(b, "%" PRId64, v) : put_str(b, "null"));
+	return j_key(b, key, first) ?: (set ? json_buf__appendf(b, "%" PRId64, v) : json_buf__append_str(b, "null"));
 }
 
 static int j_bool(struct json_buf *b, const char *key, int v, int *first)
 {
-	return j_key(b, key, first) ?: put_str(b, v ? "true" : "false");
+	return j_key(b, key, first) ?: json_buf__append_str(b, v ? "true" : "false");
 }
 
 static int j_time(struct json_buf *b, const char *key, const char *key_ns, uint64_t ns, int *first)
@@ -649,7 +621,7 @@ static int j_time(struct json_buf *b, const char *key, const char *key_ns, uint6
 	int err = j_key(b, key, first);
 
 	if (!err)
-		err = ns ? put_str(b, "\"") ?: put_rfc3339(b, ns) ?: put_str(b, "\"") : put_str(b, "null");
+		err = ns ? json_buf__append_str(b, "\"") ?: put_rfc3339(b, ns) ?: json_buf__append_str(b, "\"") : json_buf__append_str(b, "null");
 	return err ?: j_u64(b, key_ns, ns, ns != 0, first);
 }
 
@@ -663,7 +635,7 @@ static int json_workload(struct json_buf *b, const struct jt_workload *w)
 	static const char *const kinds[] = { NULL, "HOST", "SERVICE", "SESSION", "CONTAINER",
 					     "POD_SANDBOX", "SANDBOX", "SLICE", "UNKNOWN" };
 	int f = 1;
-	int err = put_str(b, "{") ?: j_str(b, "key", w->key, &f) ?:
+	int err = json_buf__append_str(b, "{") ?: j_str(b, "key", w->key, &f) ?:
 		  j_u64(b, "cgroupId", w->cgroup_id, w->cgroup_id != 0, &f) ?:
 		  j_str(b, "kind", w->kind > 0 && (size_t)w->kind < sizeof(kinds) / sizeof(kinds[0]) ?
 					   kinds[w->kind] : NULL, &f) ?:
@@ -684,7 +656,7 @@ static int json_workload(struct json_buf *b, const struct jt_workload *w)
 		  j_num(b, "execCount", w->exec_count, w->has_record, &f) ?:
 		  j_u64(b, "drops", w->drops, w->has_record, &f);
 
-	return err ?: put_str(b, "}");
+	return err ?: json_buf__append_str(b, "}");
 }
 
 static const char *image_kind_name(enum jt_image_kind k)
@@ -697,17 +669,17 @@ static const char *image_kind_name(enum jt_image_kind k)
 static int json_image(struct json_buf *b, const struct jt_job *job, const struct jt_image *img)
 {
 	int rec = img->kind != JT_IMAGE_UNRECORDED, f = 1;
-	int err = put_str(b, "{") ?: j_str(b, "execId", img->exec_id, &f) ?:
+	int err = json_buf__append_str(b, "{") ?: j_str(b, "execId", img->exec_id, &f) ?:
 		  j_str(b, "kind", image_kind_name(img->kind), &f) ?:
 		  j_str(b, "binary", rec ? img->binary : NULL, &f) ?: j_key(b, "args", &f);
 
 	if (!err && rec) {
-		err = put_str(b, "[");
+		err = json_buf__append_str(b, "[");
 		for (size_t i = 0; i < img->n_args && !err; i++)
-			err = (i ? put_str(b, ",") : 0) ?: json__append_string(b, img->args[i]);
-		err = err ?: put_str(b, "]");
+			err = (i ? json_buf__append_str(b, ",") : 0) ?: json__append_string(b, img->args[i]);
+		err = err ?: json_buf__append_str(b, "]");
 	} else if (!err) {
-		err = put_str(b, "null");
+		err = json_buf__append_str(b, "null");
 	}
 	return err ?: j_bool(b, "argsTruncated", !!(img->flags & JT_IMG_ARGS_TRUNCATED), &f) ?:
 	       j_num(b, "argsCount", img->args_count, rec, &f) ?: j_str(b, "cwd", rec ? img->cwd : NULL, &f) ?:
@@ -724,7 +696,7 @@ static int json_image(struct json_buf *b, const struct jt_job *job, const struct
 	       j_bool(b, "snapshot", !!(img->flags & JT_IMG_SNAPSHOT), &f) ?:
 	       j_bool(b, "argsEscaped", !!(img->flags & JT_IMG_ARGS_ESCAPED), &f) ?:
 	       j_bool(b, "binaryEscaped", !!(img->flags & JT_IMG_BINARY_ESCAPED), &f) ?:
-	       j_bool(b, "cwdEscaped", !!(img->flags & JT_IMG_CWD_ESCAPED), &f) ?: put_str(b, "}");
+	       j_bool(b, "cwdEscaped", !!(img->flags & JT_IMG_CWD_ESCAPED), &f) ?: json_buf__append_str(b, "}");
 }
 
 static const char *flow_kind_name(int kind)
@@ -740,14 +712,14 @@ static int json_flow(struct json_buf *b, const struct jt_job *job, const struct 
 	int tcp_open = fl->opened && fl->kind == FIRSTLIGHT__V1__FLOW__KIND__CONNECT, f = 1;
 	uint64_t end = fl->end_ns;
 
-	return put_str(b, "{") ?: j_str(b, "kind", flow_kind_name(fl->kind), &f) ?:
+	return json_buf__append_str(b, "{") ?: j_str(b, "kind", flow_kind_name(fl->kind), &f) ?:
 	       j_num(b, "protocol", fl->protocol, 1, &f) ?: j_str(b, "execId", fl->exec_id, &f) ?:
 	       j_num(b, "pid", fl->pid, fl->pid != 0, &f) ?: j_str(b, "workload", fl->workload_key, &f) ?:
 	       j_str(b, "src", fl->src, &f) ?: j_num(b, "srcPort", fl->src_port, *fl->src != 0, &f) ?:
 	       j_str(b, "dst", fl->dst, &f) ?: j_num(b, "dstPort", fl->dst_port, *fl->dst != 0, &f) ?:
 	       j_bool(b, "inbound", fl->inbound, &f) ?: j_num(b, "result", fl->result, tcp_open, &f) ?:
 	       j_str(b, "error", fl->error, &f) ?: j_key(b, "established", &f) ?:
-	       put_str(b, tcp_open ? (fl->result ? "false" : "true") : "null") ?:
+	       json_buf__append_str(b, tcp_open ? (fl->result ? "false" : "true") : "null") ?:
 	       j_u64(b, "connectDurationNano", fl->connect_ns, tcp_open, &f) ?:
 	       j_bool(b, "closed", fl->closed, &f) ?: j_num(b, "closeResult", fl->close_result, fl->closed, &f) ?:
 	       j_str(b, "closeError", fl->close_error, &f) ?:
@@ -763,7 +735,7 @@ static int json_flow(struct json_buf *b, const struct jt_job *job, const struct 
 	       j_str(b, "peerExecId", fl->peer_exec_id, &f) ?: j_bool(b, "startSeen", fl->start_seen, &f) ?:
 	       j_bool(b, "preExisting", fl->pre_existing, &f) ?:
 	       j_bool(b, "ownerUnknown", fl->owner_unknown, &f) ?:
-	       j_u64(b, "records", fl->records, 1, &f) ?: put_str(b, "}");
+	       j_u64(b, "records", fl->records, 1, &f) ?: json_buf__append_str(b, "}");
 }
 
 static const char *state_name(enum jt_state s)
@@ -783,7 +755,7 @@ static int json_proc_open(struct json_buf *b, const struct jt_job *job, const st
 	const struct jt_exit *x = p->exit;
 	const char *sig = x && x->signal && x->signal < 65 ? sigabbrev_np((int)x->signal) : NULL;
 	int f = 1, n = 0;
-	int err = put_str(b, "{") ?: j_num(b, "pid", p->pid, 1, &f) ?: j_num(b, "ppid", p->ppid, p->ppid != 0, &f) ?:
+	int err = json_buf__append_str(b, "{") ?: j_num(b, "pid", p->pid, 1, &f) ?: j_num(b, "ppid", p->ppid, p->ppid != 0, &f) ?:
 		  j_str(b, "execId", p->images[0]->exec_id, &f) ?: j_str(b, "lastExecId", last->exec_id, &f) ?:
 		  j_str(b, "parentExecId", p->parent_exec_id, &f) ?:
 		  j_str(b, "forkedByExecId", p->forked_by ? p->forked_by->exec_id : NULL, &f) ?:
@@ -804,41 +776,41 @@ static int json_proc_open(struct json_buf *b, const struct jt_job *job, const st
 	      j_num(b, "signal", x ? x->signal : 0, x && x->signal, &f) ?:
 	      j_key(b, "signalName", &f);
 	if (!err)
-		err = sig ? put_fmt(b, "\"SIG%s\"", sig) : put_str(b, "null");
+		err = sig ? json_buf__appendf(b, "\"SIG%s\"", sig) : json_buf__append_str(b, "null");
 	err = err ?: j_bool(b, "coreDumped", x && x->core_dumped, &f) ?:
 	      j_u64(b, "pidReusedUnixNano", p->reused_ns, p->reused_ns != 0, &f) ?: j_key(b, "flags", &f);
 	if (err)
 		return err;
 	f = 1;
-	err = put_str(b, "{") ?: j_bool(b, "preExisting", !!(p->flags & JT_PROC_PRE_EXISTING), &f) ?:
+	err = json_buf__append_str(b, "{") ?: j_bool(b, "preExisting", !!(p->flags & JT_PROC_PRE_EXISTING), &f) ?:
 	      j_bool(b, "startedWhileDown", !!(p->flags & JT_PROC_STARTED_WHILE_DOWN), &f) ?:
 	      j_bool(b, "missingStart", !!(p->flags & JT_PROC_MISSING_START), &f) ?:
 	      j_bool(b, "startElsewhere", !!(p->flags & JT_PROC_START_ELSEWHERE), &f) ?:
 	      j_bool(b, "argsTruncated", !!(p->flags & JT_PROC_ARGS_TRUNCATED), &f) ?:
 	      j_bool(b, "lineageLoop", !!(p->flags & JT_PROC_LINEAGE_LOOP), &f) ?:
 	      j_bool(b, "unrecordedExec", !!(p->flags & JT_PROC_UNRECORDED_EXEC), &f) ?:
-	      put_str(b, "},\"images\":[");
+	      json_buf__append_str(b, "},\"images\":[");
 	for (size_t i = 0; i < p->n_images && !err; i++)
-		err = (i ? put_str(b, ",") : 0) ?: json_image(b, job, p->images[i]);
-	err = err ?: put_str(b, "],\"flows\":[");
+		err = (i ? json_buf__append_str(b, ",") : 0) ?: json_image(b, job, p->images[i]);
+	err = err ?: json_buf__append_str(b, "],\"flows\":[");
 	n = 0;
 	for (size_t i = 0; i < p->n_items && !err; i++)
 		if (p->items[i].kind == JT_ITEM_FLOW)
-			err = (n++ ? put_str(b, ",") : 0) ?: json_flow(b, job, p->items[i].flow);
-	return err ?: put_str(b, "],\"children\":[");
+			err = (n++ ? json_buf__append_str(b, ",") : 0) ?: json_flow(b, job, p->items[i].flow);
+	return err ?: json_buf__append_str(b, "],\"children\":[");
 }
 
 static int json_gap(struct json_buf *b, const struct jt_job *job, const struct jt_gap *g,
 		    struct json_buf *tmp)
 {
 	int f = 1;
-	int err = put_str(b, "{") ?: j_key(b, "kind", &f);
+	int err = json_buf__append_str(b, "{") ?: j_key(b, "kind", &f);
 
 	if (!err) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 			&firstlight__v1__gap__kind__descriptor, g->kind);
 
-		err = v ? json__append_string(b, v->name) : put_fmt(b, "\"GAP_KIND_%d\"", g->kind);
+		err = v ? json__append_string(b, v->name) : json_buf__appendf(b, "\"GAP_KIND_%d\"", g->kind);
 	}
 	json_buf__reset(tmp);
 	err = err ?: gap_sentence(tmp, job, g);
@@ -852,7 +824,7 @@ static int json_gap(struct json_buf *b, const struct jt_job *job, const struct j
 	       j_time(b, "start", "startUnixNano", g->start_ns, &f) ?:
 	       j_time(b, "end", "endUnixNano", g->end_ns, &f) ?: j_offset(b, job, g->t_ns, &f) ?:
 	       j_str(b, "placedUnder", g->under ? g->under->images[0]->exec_id : NULL, &f) ?:
-	       j_str(b, "text", tmp->data, &f) ?: put_str(b, "}");
+	       j_str(b, "text", tmp->data, &f) ?: json_buf__append_str(b, "}");
 }
 
 static const char *by_name(enum jobtree_by by)
@@ -876,14 +848,14 @@ static int json_procs(struct json_buf *b, const struct jt_job *job)
 {
 	struct jframe *stack = NULL;
 	size_t n = 0, cap = 16, roots = 0;
-	int err = put_str(b, "\"processes\":[");
+	int err = json_buf__append_str(b, "\"processes\":[");
 
 	if (!err && !(stack = malloc(cap * sizeof(*stack))))
 		err = -ENOMEM;
 	for (size_t r = 0; r < job->n_top && !err; r++) {
 		if (job->top[r].kind != JT_ITEM_PROC)
 			continue;
-		err = (roots++ ? put_str(b, ",") : 0) ?: json_proc_open(b, job, job->top[r].proc);
+		err = (roots++ ? json_buf__append_str(b, ",") : 0) ?: json_proc_open(b, job, job->top[r].proc);
 		stack[n++] = (struct jframe){ job->top[r].proc, 0, 0 };
 		while (n && !err) {
 			struct jframe *f = &stack[n - 1];
@@ -895,11 +867,11 @@ static int json_procs(struct json_buf *b, const struct jt_job *job)
 				f->i++;
 			}
 			if (!c) {
-				err = put_str(b, "]}");
+				err = json_buf__append_str(b, "]}");
 				n--;
 				continue;
 			}
-			err = (f->n++ ? put_str(b, ",") : 0) ?: json_proc_open(b, job, c);
+			err = (f->n++ ? json_buf__append_str(b, ",") : 0) ?: json_proc_open(b, job, c);
 			if (!err && n == cap) {
 				struct jframe *s = realloc(stack, cap * 2 * sizeof(*s));
 
@@ -913,7 +885,7 @@ static int json_procs(struct json_buf *b, const struct jt_job *job)
 		}
 	}
 	free(stack);
-	return err ?: put_str(b, "]");
+	return err ?: json_buf__append_str(b, "]");
 }
 
 int treefmt__json(struct json_buf *out, const struct jt_job *job)
@@ -922,34 +894,34 @@ int treefmt__json(struct json_buf *out, const struct jt_job *job)
 	const struct jt_counts *c = &job->counts;
 	struct json_buf tmp = {};
 	int f = 1, n = 0;
-	int err = put_str(out, "{\"query\":{") ?: j_str(out, "by", by_name(q->by), &f) ?:
+	int err = json_buf__append_str(out, "{\"query\":{") ?: j_str(out, "by", by_name(q->by), &f) ?:
 		  j_str(out, "value", q->value, &f) ?: j_str(out, "namespace", q->pod_namespace, &f) ?:
 		  j_num(out, "pid", q->pid, q->by == JOBTREE_BY_PID, &f) ?:
-		  j_time(out, "at", "atUnixNano", q->by == JOBTREE_BY_PID ? q->at_ns : 0, &f) ?: put_str(out, "}");
+		  j_time(out, "at", "atUnixNano", q->by == JOBTREE_BY_PID ? q->at_ns : 0, &f) ?: json_buf__append_str(out, "}");
 
 	err = err ?: j_time(out, "start", "startUnixNano", job->start_ns, &f) ?:
 	      j_time(out, "end", "endUnixNano", job->end_ns, &f) ?:
 	      j_u64(out, "durationNano", job->end_ns - job->start_ns,
 		    job->start_ns && job->end_ns >= job->start_ns, &f) ?:
-	      put_str(out, ",\"workloads\":[");
+	      json_buf__append_str(out, ",\"workloads\":[");
 	for (size_t i = 0; i < job->n_workloads && !err; i++)
-		err = (i ? put_str(out, ",") : 0) ?: json_workload(out, job->workloads[i]);
-	err = err ?: put_str(out, "],") ?: json_procs(out, job) ?: put_str(out, ",\"flows\":[");
+		err = (i ? json_buf__append_str(out, ",") : 0) ?: json_workload(out, job->workloads[i]);
+	err = err ?: json_buf__append_str(out, "],") ?: json_procs(out, job) ?: json_buf__append_str(out, ",\"flows\":[");
 	for (size_t i = 0; i < job->n_top && !err; i++)
 		if (job->top[i].kind == JT_ITEM_FLOW)
-			err = (n++ ? put_str(out, ",") : 0) ?: json_flow(out, job, job->top[i].flow);
-	err = err ?: put_str(out, "],\"gaps\":[");
+			err = (n++ ? json_buf__append_str(out, ",") : 0) ?: json_flow(out, job, job->top[i].flow);
+	err = err ?: json_buf__append_str(out, "],\"gaps\":[");
 	for (size_t i = 0; i < job->n_gaps && !err; i++)
-		err = (i ? put_str(out, ",") : 0) ?: json_gap(out, job, job->gaps[i], &tmp);
+		err = (i ? json_buf__append_str(out, ",") : 0) ?: json_gap(out, job, job->gaps[i], &tmp);
 	f = 1;
-	err = err ?: put_str(out, "],\"summary\":{") ?: j_num(out, "processes", (int64_t)c->processes, 1, &f) ?:
+	err = err ?: json_buf__append_str(out, "],\"summary\":{") ?: j_num(out, "processes", (int64_t)c->processes, 1, &f) ?:
 	      j_num(out, "images", (int64_t)c->images, 1, &f) ?: j_num(out, "exited", (int64_t)c->exited, 1, &f) ?:
 	      j_num(out, "killed", (int64_t)c->killed, 1, &f) ?:
 	      j_num(out, "exitMissing", (int64_t)c->exit_missing, 1, &f) ?:
 	      j_num(out, "running", (int64_t)c->running, 1, &f) ?:
 	      j_num(out, "missingStart", (int64_t)c->missing_start, 1, &f) ?:
 	      j_num(out, "flows", (int64_t)c->flows, 1, &f) ?: j_num(out, "gaps", (int64_t)c->gaps, 1, &f) ?:
-	      j_u64(out, "droppedEvents", c->dropped_events, 1, &f) ?: put_str(out, "}}\n");
+	      j_u64(out, "droppedEvents", c->dropped_events, 1, &f) ?: json_buf__append_str(out, "}}\n");
 	json_buf__free(&tmp);
 	return err;
 }

@@ -684,8 +684,8 @@ static void test_gap_missing_start(void **state)
 	gaps__free(g);
 }
 
-/* Program runs the kernel skipped: one gap per report, for the runs not reported yet. */
-static void test_gap_skipped(void **state)
+/* Program runs the kernel did not make (re-entry): one gap per report, for the new ones. */
+static void test_gap_reentered_runs(void **state)
 {
 	struct fx *f = *state;
 	struct gaps *g = gaps__new(&f->rec);
@@ -771,7 +771,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unix_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_no_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_missing_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gap_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_reentered_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	};
 
