@@ -116,7 +116,7 @@ wait_for() { # SECONDS COMMAND...: polls COMMAND every 50 ms
 # CPU time (ns) of processes, every thread (schedstat: precise, unlike clock ticks).
 cpu_ns() {
 	local p
-	for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null || true; done | awk '{s += $1} END {printf "%d\n", s}'
+	for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null || true; done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 # The BPF programs a process holds (by id, from its fds: not another agent's), with
 # their bpf_stats counters, as a JSON array.
