@@ -10,6 +10,17 @@
 
 #include "maps.bpf.h"
 
+/* cgroup_id: the workload a loss of this event is charged to (0 if unknown). */
+static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now,
+				   __u64 cgroup_id)
+{
+	hdr->type = type;
+	hdr->pad = 0;
+	hdr->size = size;
+	hdr->boot_ns = now;
+	hdr->cgroup_id = cgroup_id;
+}
+
 static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
 {
 	struct fl_drop_counter *c = bpf_map_lookup_elem(&drops, &type);

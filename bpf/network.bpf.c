@@ -90,16 +90,6 @@ __u32 udp_gen = 0;
  */
 __u32 tcp_owner_in_tp = 1;
 
-/* cgroup_id: the workload a loss of this event is charged to (the owner's, 0 if unknown). */
-static __always_inline void fl_net_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now,
-				       __u64 cgroup_id)
-{
-	hdr->type = type;
-	hdr->pad = 0;
-	hdr->size = size;
-	hdr->boot_ns = now;
-	hdr->cgroup_id = cgroup_id;
-}
 
 /* The current process as a socket owner: only where the kernel runs on its behalf. */
 static __always_inline void fl_owner_current(struct fl_sock_owner *o)
@@ -185,7 +175,7 @@ static __always_inline void fl_tcp_emit(const struct sock *sk, struct fl_sock_st
 	} else {
 		ev.owner.flags = FL_OWNER_UNKNOWN;
 	}
-	fl_net_hdr(&ev.hdr, FL_EV_TCP, sizeof(ev), now, ev.owner.cgroup_id);
+	fl_hdr(&ev.hdr, FL_EV_TCP, sizeof(ev), now, ev.owner.cgroup_id);
 	inbound = kind == FL_TCP_ACCEPT || (ev.owner.flags & FL_OWNER_INBOUND);
 	if (kind == FL_TCP_LISTEN)
 		inbound = 0; /* a listener has no remote end: its address is the source */
@@ -400,7 +390,7 @@ static __always_inline void fl_udp_add(struct fl_udp_key *k, __u32 pid, __u64 da
 		if (err == -FL_EEXIST) /* another CPU created it in between: add there */
 			v = bpf_map_lookup_elem(&udp_flows, k);
 		if (!v) {
-			fl_net_hdr(&ev.hdr, FL_EV_UDP, sizeof(ev), now, k->cgroup_id);
+			fl_hdr(&ev.hdr, FL_EV_UDP, sizeof(ev), now, k->cgroup_id);
 			ev.key = *k;
 			fl_emit(&ev, sizeof(ev));
 			return;
@@ -596,7 +586,7 @@ int fl_unix_connect(struct bpf_sock_addr *ctx)
 	__u64 now = bpf_ktime_get_boot_ns();
 
 	fl_owner_current(&ev.owner);
-	fl_net_hdr(&ev.hdr, FL_EV_UNIX_CONNECT, sizeof(ev), now, ev.owner.cgroup_id);
+	fl_hdr(&ev.hdr, FL_EV_UNIX_CONNECT, sizeof(ev), now, ev.owner.cgroup_id);
 	ev.cookie = bpf_get_socket_cookie(ctx);
 	ev.sock_type = ctx->type;
 	ev.netns = fl_current_netns(task);
@@ -630,7 +620,7 @@ static __always_inline int fl_unix_sent(struct sock *sk)
 	if (!st || !(st->flags & FL_SK_UNIX_PENDING))
 		return 0;
 	st->flags &= ~FL_SK_UNIX_PENDING;
-	fl_net_hdr(&ev.hdr, FL_EV_UNIX_PEER, sizeof(ev), bpf_ktime_get_boot_ns(), st->owner.cgroup_id);
+	fl_hdr(&ev.hdr, FL_EV_UNIX_PEER, sizeof(ev), bpf_ktime_get_boot_ns(), st->owner.cgroup_id);
 	ev.cookie = bpf_get_socket_cookie(sk);
 	peer = sk->sk_peer_pid;
 	/* numbers[] is a flexible array: level 0 is the initial pid namespace. */

@@ -15,8 +15,8 @@
 
 struct fl_path_walk {
 	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
 	struct mount *mnt;
+	struct dentry *mnt_root; /* vfsmnt's root, read once per mount, not per component */
 	char *buf;   /* FL_PATH_MAX + FL_NAME_MAX bytes; path ends at buf[FL_PATH_MAX - 1] */
 	__u32 off;   /* first byte of the path assembled so far; >= 1 */
 	int resolved;
@@ -52,9 +52,8 @@ static long fl_path_step(__u32 i, struct fl_path_walk *w)
 {
 	/* Locals, not w->x inside BPF_CORE_READ: that would relocate our own struct too. */
 	struct dentry *dentry = w->dentry;
-	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct mount *mnt = w->mnt;
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *mnt_root = w->mnt_root;
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 	struct qstr name;
 	__u32 len, off;
@@ -66,7 +65,7 @@ static long fl_path_step(__u32 i, struct fl_path_walk *w)
 			/* Cross to the mount point in the parent mount. */
 			w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			w->mnt = mnt_parent;
-			w->vfsmnt = &mnt_parent->mnt;
+			w->mnt_root = BPF_CORE_READ(mnt_parent, mnt.mnt_root);
 			return 0;
 		}
 		if (w->off == FL_PATH_MAX - 1)
@@ -105,13 +104,13 @@ static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch
 {
 	struct fl_path_walk w = {
 		.dentry = BPF_CORE_READ(path, dentry),
-		.vfsmnt = BPF_CORE_READ(path, mnt),
 		.buf = scratch,
 		.off = FL_PATH_MAX - 1,
 	};
 	__u32 len;
 
-	w.mnt = container_of(w.vfsmnt, struct mount, mnt);
+	w.mnt = container_of(BPF_CORE_READ(path, mnt), struct mount, mnt);
+	w.mnt_root = BPF_CORE_READ(path, mnt, mnt_root);
 	scratch[FL_PATH_MAX - 1] = 0;
 	bpf_loop(FL_PATH_DEPTH, fl_path_step, &w, 0);
 	*unresolved = !w.resolved;

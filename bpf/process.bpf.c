@@ -14,15 +14,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now,
-				   __u64 cgroup_id)
-{
-	hdr->type = type;
-	hdr->pad = 0;
-	hdr->size = size;
-	hdr->boot_ns = now;
-	hdr->cgroup_id = cgroup_id;
-}
 
 /*
  * sched_process_fork fires in the parent after copy_process() succeeded, before the

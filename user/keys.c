@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "fdio.h"
 #include "keys.h"
 #include "log.h"
 
@@ -265,20 +266,6 @@ static int fsync_parent(const char *path)
 	return err;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /*
  * Writes k's private key at path: first to path.tmp, synced, then linked into place, so
@@ -308,7 +295,7 @@ static int store_key(const struct node_key *k, const char *path)
 		err = -errno;
 		goto out;
 	}
-	err = write_all(fd, data, (size_t)len);
+	err = fdio__write_all(fd, data, (size_t)len);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (!err && link(tmp, path))

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fdio.h"
 #include "chain.h"
 #include "chain_state.h"
 #include "clock.h"
@@ -89,22 +90,6 @@ static struct sink_segment *of(struct sink *s)
 	return (struct sink_segment *)s;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -287,7 +272,7 @@ static int write_batch(struct sink_segment *ss)
 	if (!err)
 		err = deflate_to(ss, ss->batch, ss->batch_len, Z_SYNC_FLUSH);
 	if (!err)
-		err = write_all(ss->fd, ss->out, ss->out_len);
+		err = fdio__write_all(ss->fd, ss->out, ss->out_len);
 	if (err)
 		goto fail;
 
@@ -377,7 +362,7 @@ static int close_segment(struct sink_segment *ss)
 	ss->out_len = 0;
 	err = deflate_to(ss, NULL, 0, Z_FINISH);
 	if (!err)
-		err = write_all(ss->fd, ss->out, ss->out_len);
+		err = fdio__write_all(ss->fd, ss->out, ss->out_len);
 	if (err) {
 		abandon(ss, err, "gzip trailer");
 		return err;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "store_dir.h"
 
@@ -144,20 +145,6 @@ int store_dir__fsync(int dirfd)
 	return fsync(dirfd) ? -errno : 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
 {
@@ -170,7 +157,7 @@ int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, data, len);
+	err = fdio__write_all(fd, data, len);
 	if (!err && fdatasync(fd))
 		err = -errno;
 	if (close(fd) && !err)

@@ -53,4 +53,18 @@ check "escaped: args flagged" true "$(q --argjson p "$pid" "$sel | .flags.argsEs
 check "escaped: cwd" "$T/\xff-dir" "$(q -r --argjson p "$pid" "$sel | .cwd")"
 check "escaped: cwd flagged" true "$(q --argjson p "$pid" "$sel | .flags.cwdEscaped")"
 check "escaped: binary not flagged" false "$(q --argjson p "$pid" "$sel | .flags.binaryEscaped // false")"
+
+# A cwd below a mount point: the kernel's path walk crosses from the mount's root to
+# the mount point in the parent mount.
+mkdir -p "$T/mnt"
+mount -t tmpfs fl-e2e "$T/mnt" || exit 1
+on_cleanup "umount '$T/mnt'"
+mkdir -p "$T/mnt/a/b"
+agent_start
+(cd "$T/mnt/a/b" && exec /bin/true fl-mounted) &
+pid=$!
+wait $pid
+agent_stop
+check "mounted: cwd across the mount" "$T/mnt/a/b" "$(q -r --argjson p "$pid" "$sel | .cwd")"
+check "mounted: resolved" false "$(q --argjson p "$pid" "$sel | .flags.cwdUnresolved // false")"
 finish
