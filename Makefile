@@ -21,7 +21,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run static test test-unit test-e2e test-asan test-fuzz test-rules test-kernel check-tools bench
+.PHONY: all clean deps run static test test-unit test-e2e test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 all: $(BUILD)/firstlight
 
@@ -180,7 +180,7 @@ run:
 
 test:
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz test-rules test-kernel
+	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -212,8 +212,20 @@ test-kernel: $(BUILD)/firstlight-static $(BUILD)/helpers-static/fl-threads
 test-fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
+# firstlight against its peers (scripts/bench.sh; ~30 min with the 10-minute churn).
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="-d 60 -w storm,sweep".
 bench: $(BUILD)/firstlight $(HELPER_BINS)
-	$(Q)scripts/bench.sh
+	$(Q)scripts/bench.sh $(BENCH_ARGS)
+
+# The bench's smoke run (N=200, every configuration and workload, ~1 min) so the script
+# cannot rot: it must finish, and every workload and configuration must be in its JSON
+# with the storm's processes all recorded by firstlight. No timing is judged.
+BENCH_SMOKE_JSON := $(BUILD)/bench/smoke.json
+test-bench: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)scripts/bench.sh -s -o $(BENCH_SMOKE_JSON)
+	$(Q)jq -e -f scripts/bench-smoke.jq $(BENCH_SMOKE_JSON) >/dev/null || \
+		{ echo "test-bench: the smoke run's results are incomplete ($(BENCH_SMOKE_JSON))" >&2; exit 1; }
+	$(Q)echo "test-bench: smoke run complete ($(BENCH_SMOKE_JSON))"
 
 # The segment store's write path alone, fdatasync after every batch vs every second,
 # batches of 100 and 1,000 records, on a real disk (/var/tmp).

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages firstlight needs to build, run and test.
 # Idempotent: installs only what is missing, so `make run` can call it every time.
-# Usage: scripts/deps.sh [build|test|all]   (default: all)
+# Usage: scripts/deps.sh [build|test|bench|all]   (default: all)
+# bench: the peers scripts/bench.sh measures firstlight against (bpftrace, auditd,
+# forkstat) and what its workloads use; installing auditd starts no daemon here (the
+# bench starts and stops its own).
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip)
+bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;
-test | all) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "deps.sh: unknown set '$1' (expected build, test or all)" >&2; exit 2 ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*) echo "deps.sh: unknown set '$1' (expected build, test, bench or all)" >&2; exit 2 ;;
 esac
 
 missing=()

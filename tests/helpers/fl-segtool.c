@@ -15,7 +15,9 @@
  *       flush as the agent's sink does; --unclean leaves out the gzip trailer (a writer
  *       killed before it closed the file).
  *   fl-segtool batches IN
- *       One line per batch: index (from 0), records, seq of its first and last record.
+ *       One line per batch: index (from 0), records, seq of its first and last record,
+ *       and the compressed bytes of IN needed to decode it (the file had reached that
+ *       size when the batch was written: the benchmark's write-time measurement).
  *   fl-segtool drop-batch IN OUT N
  *       A copy of IN without batch N (from 0), as a clean gzip stream.
  *
@@ -300,8 +302,20 @@ static void gz_close(struct gz *g, int clean)
 		die("%s: %s", g->path, strerror(errno));
 }
 
-/* The whole decompressed stream of a segment (gzip members back to back, or cut). */
-static struct buf gunzip_file(const char *path)
+/* Where decompressed bytes became available: after `in` compressed bytes, `out`
+ * decompressed bytes were out. Recorded at every deflate block boundary. */
+struct zmark {
+	uint64_t in, out;
+};
+
+struct zmarks {
+	struct zmark *m;
+	size_t len, cap;
+};
+
+/* The whole decompressed stream of a segment (gzip members back to back, or cut); with
+ * marks, also where each block of it ended in the compressed file. */
+static struct buf gunzip_file_marks(const char *path, struct zmarks *marks)
 {
 	struct buf in = {}, out = {};
 	uint8_t chunk[65536];
@@ -325,8 +339,19 @@ static struct buf gunzip_file(const char *path)
 	for (;;) {
 		z.next_out = chunk;
 		z.avail_out = sizeof(chunk);
-		zr = inflate(&z, Z_NO_FLUSH);
+		/* Z_BLOCK stops at each block boundary: the input consumed so far never runs
+		 * past the block that produced the output */
+		zr = inflate(&z, marks ? Z_BLOCK : Z_NO_FLUSH);
 		put(&out, chunk, sizeof(chunk) - z.avail_out);
+		if (marks) {
+			if (marks->len == marks->cap) {
+				marks->cap = marks->cap ? 2 * marks->cap : 1024;
+				marks->m = realloc(marks->m, marks->cap * sizeof(*marks->m));
+				if (!marks->m)
+					die("out of memory");
+			}
+			marks->m[marks->len++] = (struct zmark){ (uint64_t)(z.next_in - in.p), out.len };
+		}
 		if (out.len > MAX_FILE)
 			die("%s: decompresses to more than %u bytes", path, MAX_FILE);
 		if (zr == Z_STREAM_END) {
@@ -342,6 +367,11 @@ static struct buf gunzip_file(const char *path)
 	inflateEnd(&z);
 	free(in.p);
 	return out;
+}
+
+static struct buf gunzip_file(const char *path)
+{
+	return gunzip_file_marks(path, NULL);
 }
 
 /* ---- protobuf decoding, only as far as batches and seq go ----------------------------- */
@@ -490,18 +520,24 @@ static int cmd_write(const char *out, int clean)
 
 static int cmd_batches(const char *in)
 {
-	struct buf s = gunzip_file(in);
+	struct zmarks marks = {};
+	struct buf s = gunzip_file_marks(in, &marks);
 	struct batch_ref b;
-	size_t pos = 0;
+	size_t pos = 0, k = 0;
 
 	for (unsigned i = 0; next_batch(&s, &pos, &b); i++) {
 		struct seq_range r = {};
 
 		if (each_field(b.p, b.len, 1, on_event, &r))
 			die("%s: batch %u does not decode", in, i);
-		printf("%u %llu %llu %llu\n", i, (unsigned long long)r.count,
-		       (unsigned long long)r.first, (unsigned long long)r.last);
+		/* the first mark with the whole batch out (marks grow in both columns) */
+		while (k < marks.len && marks.m[k].out < b.end)
+			k++;
+		printf("%u %llu %llu %llu %llu\n", i, (unsigned long long)r.count,
+		       (unsigned long long)r.first, (unsigned long long)r.last,
+		       (unsigned long long)(k < marks.len ? marks.m[k].in : 0));
 	}
+	free(marks.m);
 	free(s.p);
 	return 0;
 }

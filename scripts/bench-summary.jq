@@ -1,0 +1,112 @@
+# scripts/bench.sh's results (one JSON object per measured run, slurped) to the JSON
+# file: the runs as measured, medians per workload and configuration, and each target of
+# issue 7 judged PASS or MISS (or "not judged" on a smoke run or too few rounds).
+# Inputs: $machine $date $cmd $cmds $smoke $params.
+
+def median: map(select(. != null)) | sort |
+	if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def r(n): if . == null then null else (. * pow(10; n) | round) / pow(10; n) end;
+def class: if test("exec") then "exec" elif test("exit") then "exit" elif test("fork") then "fork" else null end;
+# ns per run of a run's programs, by event class
+def kernel_ns: [.progs[] | {c: (.name | class), ns, cnt} | select(.c != null)] |
+	group_by(.c) | map({key: .[0].c, value: (([.[].ns] | add) / ([.[].cnt] | add))}) | from_entries;
+
+. as $runs |
+def base_wall($w; $round): [$runs[] | select(.workload == $w and .config == "base" and .round == $round) | .wall_s][0];
+def per_config($w):
+	[$runs[] | select(.workload == $w)] | group_by(.config) | map(
+		. as $rs | $rs[0].config as $c | {
+		config: $c,
+		rounds: length,
+		generated: $rs[0].generated,
+		wall_s: ([$rs[].wall_s] | median | r(3)),
+		wall_ratio: (if $c == "base" then 1 else
+			[$rs[] | . as $x | base_wall($w; $x.round) as $b | if $b then $x.wall_s / $b else null end] | median | r(3) end),
+		wall_ratio_pairs: (if $c == "base" then null else
+			[$rs[] | . as $x | base_wall($w; $x.round) as $b | if $b then ($x.wall_s / $b | r(3)) else empty end] end),
+		exec_recorded: (if $rs[0].execs == null then null else ([$rs[].execs] | min) end),
+		exit_recorded: (if $rs[0].exits == null then null else ([$rs[].exits] | min) end),
+		drops: (if $rs[0].drops == null then null else ([$rs[].drops] | max) end),
+		cpu_ms_per_1k: ([$rs[] | select(.cpu_ns != null) | .cpu_ns / .generated / 1e3] | median | r(2)),
+		bpf_ms_per_1k: ([$rs[] | select(.bpf_ns != null) | .bpf_ns / .generated / 1e3] | median | r(2)),
+		# the agent records every process of the machine, not only the workload's: its CPU
+		# per lifecycle it recorded (fork + exec + exit records / 3), beside the figure
+		# per process generated
+		cpu_ms_per_1k_recorded: (if $c == "firstlight" then
+			[$rs[] | select(.cpu_ns != null and .lat_n > 0) | .cpu_ns / (.lat_n / 3) / 1e3] | median | r(2) else null end),
+		cpu_ms_per_item: ([$rs[] | select(.cpu_ns != null) | .cpu_ns / .generated / 1e6] | median | r(2)),
+		bpf_ms_per_item: ([$rs[] | select(.bpf_ns != null) | .bpf_ns / .generated / 1e6] | median | r(3)),
+		kernel_ns: ([$rs[] | kernel_ns] as $k | [$k[] | keys[]] | unique |
+			map({key: ., value: ([$k[][.]] | median | r(0))}) | from_entries),
+		rss_mib: ([$rs[].rss_kib] | median | if . then . / 1024 | r(1) else null end),
+		lat_p50_ms: ([$rs[].lat_p50_ms] | median | r(1)),
+		lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1))
+	} + (if $w == "connect" then {flows: ([$rs[] | select(.flows) | .flows] | min_by(.connect + .accept + .close))} else {} end));
+def order: {base: 0, firstlight: 1, bpftrace: 2, auditd: 3, forkstat: 4}[.config] // 9;
+
+{
+	storm: (per_config("storm") | sort_by(order)),
+	sweep: ([$runs[] | select(.workload == "sweep")] | group_by(.rate) | map(
+		.[0].rate as $rate | group_by(.config) | map(. as $rs | {
+			rate: $rate, config: $rs[0].config, rounds: length,
+			achieved_rate: ([$rs[] | .generated / .wall_s] | median | r(0)),
+			cpu_pct: ([$rs[] | .cpu_ns / (.window_s * 1e9) * 100] | median | r(2)),
+			bpf_pct: ([$rs[] | select(.bpf_ns != null) | .bpf_ns / (.window_s * 1e9) * 100] | median | r(2)),
+			total_pct: ([$rs[] | ((.cpu_ns + (.bpf_ns // 0)) / (.window_s * 1e9) * 100)] | median | r(2)),
+			exec_recorded: (if $rs[0].execs == null then null else ([$rs[].execs] | min) end),
+			generated: $rs[0].generated,
+			lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1))
+		}) | sort_by(order)) | flatten),
+	containers: (per_config("containers") | sort_by(order)),
+	connect: (per_config("connect") | sort_by(order)),
+	udp: ([$runs[] | select(.workload == "udp") | {datagrams: .generated, per_s: (.generated / .wall_s | r(0)),
+		kernel_ns_per_datagram: (.bpf_ns / .generated | r(0))}][0]),
+	hold: ([$runs[] | select(.workload == "hold") | {live: .generated, recorded: .execs,
+		rss_before_mib: (.rss_before_kib / 1024 | r(1)), rss_mib: (.rss_kib_now / 1024 | r(1)),
+		peak_rss_mib: (.rss_kib / 1024 | r(1))}][0]),
+	churn: ([$runs[] | select(.workload == "churn") | del(.workload, .config, .round)][0])
+} as $s |
+
+def fl($list): [$list[]? | select(.config == "firstlight")][0];
+def sweep($rate; $c): [$s.sweep[] | select(.rate == $rate and .config == $c)][0];
+def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
+
+(fl($s.storm)) as $fs | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
+{
+	date: $date, machine: $machine, command: $cmd, commands: ($cmds | split("\n") | map(select(length > 0))),
+	params: $params, smoke: ($smoke == 1),
+	summary: $s,
+	targets: [
+		{target: "exec storm: firstlight records 100% of exec and exit events",
+		 measured: (if $fs then "exec \($fs.exec_recorded)/\($fs.generated), exit \($fs.exit_recorded)/\($fs.generated) (worst round)" else null end),
+		 result: judged($fs != null; $fs.exec_recorded == $fs.generated and $fs.exit_recorded == $fs.generated)},
+		{target: "exec storm: wall-time ratio to baseline <= 1.03 (median of >= 5 alternating pairs)",
+		 measured: (if $fs then "\($fs.wall_ratio) (median of \($fs.wall_ratio_pairs | length) pairs: \($fs.wall_ratio_pairs | map(tostring) | join(", ")))" else null end),
+		 result: judged($fs != null and ($fs.wall_ratio_pairs | length) >= 5; $fs.wall_ratio <= 1.03)},
+		{target: "sweep at 1600 exec/s: firstlight CPU (agent + BPF) <= 2% of one core, below auditd and bpftrace",
+		 measured: (if $fw then "firstlight \($fw.total_pct)%, auditd \($aw.total_pct // "-")%, bpftrace \($bw.total_pct // "-")%" else null end),
+		 result: judged($fw != null and $aw != null and $bw != null;
+			$fw.total_pct <= 2 and $fw.total_pct < $aw.total_pct and $fw.total_pct < $bw.total_pct)},
+		{target: "kernel cost: <= 2 us per exec event (argv copy included)",
+		 measured: (if $fs then "\($fs.kernel_ns.exec) ns" else null end),
+		 result: judged($fs.kernel_ns.exec != null; $fs.kernel_ns.exec <= 2000)},
+		{target: "kernel cost: <= 0.75 us per fork and per exit event",
+		 measured: (if $fs then "fork \($fs.kernel_ns.fork) ns, exit \($fs.kernel_ns.exit) ns" else null end),
+		 result: judged($fs.kernel_ns.fork != null and $fs.kernel_ns.exit != null;
+			$fs.kernel_ns.fork <= 750 and $fs.kernel_ns.exit <= 750)},
+		{target: "agent CPU <= 10 us per process lifecycle (10 ms per 1,000 processes)",
+		 measured: (if $fs then "\($fs.cpu_ms_per_1k) ms per 1,000 processes" else null end),
+		 result: judged($fs.cpu_ms_per_1k != null; $fs.cpu_ms_per_1k <= 10)},
+		{target: "agent RSS <= 64 MiB with 10,000 live processes tracked",
+		 measured: (if $s.hold then "peak \($s.hold.peak_rss_mib) MiB, \($s.hold.rss_mib) MiB with \($s.hold.live) live (\($s.hold.recorded) recorded)" else null end),
+		 result: judged($s.hold != null and $s.hold.live >= 10000; $s.hold.peak_rss_mib <= 64)},
+		{target: "no RSS growth over a 10-minute churn (second half's peak <= first half's + 1 MiB)",
+		 measured: (if $s.churn then "\($s.churn.rss_first_half_max_kib) KiB then \($s.churn.rss_second_half_max_kib) KiB over \($s.churn.seconds) s" else null end),
+		 result: judged($s.churn != null and $s.churn.seconds >= 600; $s.churn.growth_kib <= 1024)},
+		{target: "latency kernel -> record written: p99 <= 250 ms at default flush settings",
+		 measured: (if $fs then "exec storm p50 \($fs.lat_p50_ms) ms, p99 \($fs.lat_p99_ms) ms; 1600/s sweep p99 \($fw.lat_p99_ms // "-") ms" else null end),
+		 result: judged($fs.lat_p99_ms != null; ([$fs.lat_p99_ms, ($fw.lat_p99_ms // 0)] | max) <= 250)}
+	],
+	runs: $runs
+}

@@ -1,0 +1,68 @@
+# scripts/bench.sh's JSON file to the markdown it prints (and the README quotes).
+def v: if . == null then "—" else tostring end;
+def ratio($n): if . == null then "—" else "\(.)/\($n)" end;
+def kns: if . == null or . == {} then "—" else to_entries | map("\(.key) \(.value)") | join(", ") end;
+def row: "| " + (map(v) | join(" | ")) + " |";
+
+.summary as $s | .params as $p |
+"## firstlight benchmark, \(.date)\(if .smoke then " (smoke run: numbers not meaningful)" else "" end)",
+"",
+"machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory_mib) MiB, kernel \(.machine.kernel), \(.machine.os); load average \(.machine.loadavg_at_start) at start, \(.machine.loadavg_at_end) at the end",
+"versions: \(.machine.versions | to_entries | map("\(.key) \(.value)") | join("; "))",
+"command: `\(.command)`",
+"",
+(if ($s.storm | length) > 0 then
+"### Exec storm: \($p.processes) x fork+exec+wait of /bin/true, \($p.workers) workers, \($p.rounds) alternating rounds (medians)",
+"",
+"| configuration | wall s | wall ratio | exec recorded | exit recorded | drops admitted | sensor CPU ms / 1k proc | BPF ms / 1k proc | kernel ns per event | peak RSS MiB | latency p50 / p99 ms |",
+"|---|---|---|---|---|---|---|---|---|---|---|",
+($s.storm[] | .generated as $g | [.config, .wall_s, .wall_ratio, (.exec_recorded | ratio($g)), (.exit_recorded | ratio($g)),
+	.drops, .cpu_ms_per_1k, .bpf_ms_per_1k, (.kernel_ns | kns), .rss_mib,
+	(if .lat_p50_ms == null then null else "\(.lat_p50_ms) / \(.lat_p99_ms)" end)] | row),
+"" else empty end),
+(if ($s.sweep | length) > 0 then
+"### Fixed-rate sweep: \($p.sweep_seconds) s per rate, \($p.sweep_rounds) rounds (medians); CPU as % of one core",
+"",
+"| rate /s | configuration | achieved /s | sensor processes % | BPF programs % | total % | exec recorded | latency p99 ms |",
+"|---|---|---|---|---|---|---|---|",
+($s.sweep[] | .generated as $g | [.rate, .config, .achieved_rate, .cpu_pct, .bpf_pct, .total_pct, (.exec_recorded | ratio($g)), .lat_p99_ms] | row),
+"" else empty end),
+(if ($s.containers | length) > 0 then
+"### Container churn: \($p.containers) runc containers (create, start, wait, delete) back to back, \($p.rounds) rounds (medians)",
+"",
+"| configuration | wall s | wall ratio | container exec recorded | container exit recorded | drops admitted | sensor CPU ms per container | BPF ms per container | peak RSS MiB | latency p50 / p99 ms |",
+"|---|---|---|---|---|---|---|---|---|---|",
+($s.containers[] | .generated as $g | [.config, .wall_s, .wall_ratio, (.exec_recorded | ratio($g)), (.exit_recorded | ratio($g)),
+	.drops, .cpu_ms_per_item, .bpf_ms_per_item, .rss_mib,
+	(if .lat_p50_ms == null then null else "\(.lat_p50_ms) / \(.lat_p99_ms)" end)] | row),
+"" else empty end),
+(if ($s.connect | length) > 0 then
+"### Connect storm: \($p.connect_pairs) loopback TCP connect/close pairs, \($p.workers) workers, \($p.rounds) rounds (medians); the peers' configurations record no network events",
+"",
+"| configuration | wall s | wall ratio | connect / accept / close recorded | drops admitted | agent CPU ms / 1k pairs | BPF ns per pair |",
+"|---|---|---|---|---|---|---|",
+($s.connect[] | [.config, .wall_s, .wall_ratio,
+	(if .flows then "\(.flows.connect)/\(.flows.accept)/\(.flows.close) of \(.generated)/\(.generated)/\(2 * .generated)" else null end),
+	.drops, .cpu_ms_per_1k, (if .bpf_ms_per_1k == null then null else .bpf_ms_per_1k * 1000 | round end)] | row),
+(if $s.udp then "", "UDP: \($s.udp.datagrams) datagrams at \($s.udp.per_s)/s, \($s.udp.kernel_ns_per_datagram) ns of BPF per datagram (sendmsg4 hook + sock_send_length)" else empty end),
+"" else empty end),
+(if $s.hold then
+"### Live processes: agent memory with \($s.hold.live) sleeping processes tracked",
+"",
+"agent RSS \($s.hold.rss_before_mib) MiB before, \($s.hold.rss_mib) MiB with them, peak \($s.hold.peak_rss_mib) MiB; \($s.hold.recorded) of \($s.hold.live) recorded",
+"" else empty end),
+(if $s.churn then
+"### Long churn: \($s.churn.seconds) s of 100 exec/s and runc containers back to back (\($s.churn.containers) containers)",
+"",
+"agent RSS (KiB) sampled: \($s.churn.samples | map("\(.[0])s \(.[1])") | join(", "))",
+"",
+"peak in the first half \($s.churn.rss_first_half_max_kib) KiB, in the second half \($s.churn.rss_second_half_max_kib) KiB (growth \($s.churn.growth_kib) KiB)",
+"" else empty end),
+"### Targets (issue 7)",
+"",
+"| target | measured | result |",
+"|---|---|---|",
+(.targets[] | [.target, .measured, .result] | row),
+"",
+"commands:",
+(.commands[] | "- `\(.)`")
