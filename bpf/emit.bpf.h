@@ -21,7 +21,7 @@ static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 s
 	hdr->cgroup_id = cgroup_id;
 }
 
-static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
+static __always_inline void fl_count_drop_maps(__u32 type, __u64 now, __u64 cgroup_id)
 {
 	struct fl_drop_counter *c = bpf_map_lookup_elem(&drops, &type);
 	struct fl_cgroup_drops *cg, zero = {};
@@ -50,6 +50,13 @@ static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id
 	if (type < FL_EV_MAX)
 		__sync_fetch_and_add(&cg->count[type], 1);
 	cg->last_ns = now;
+}
+
+static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
+{
+	fl_count_drop_maps(type, now, cgroup_id);
+	/* After the maps: once the agent sees it move, the maps hold this drop. */
+	__sync_fetch_and_add(&drop_events, 1);
 }
 
 /*

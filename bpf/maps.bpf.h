@@ -20,6 +20,9 @@ __u64 seed_before_ns __weak = 0;
 /* Highest ring-buffer fill seen at an emit since the agent last reset it (a gauge: racy
  * updates between CPUs only blur it). */
 __u64 ring_peak_bytes __weak = 0;
+/* Drops counted so far, all types and CPUs: the agent reads it through the mmapped bss
+ * every flush and walks the drop maps (one syscall per type) only when it moved. */
+__u64 drop_events __weak = 0;
 
 /* Every kernel event for the agent. Sized by the agent (--ring-size) before load. */
 struct {

@@ -100,7 +100,7 @@ static void usage(FILE *f)
 		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
 		"  --args-max-count N    arguments kept per exec (default 64)\n"
 		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
-		"  --drain-ms N          ring drain interval (default 10)\n"
+		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
 		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
 		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
@@ -170,7 +170,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		.args_max_bytes = FL_ARGS_DEFAULT,
 		.args_max_count = 64,
 		.max_procs = 65536,
-		.drain_ms = 10,
+		.drain_ms = 50,
 		.flush_ms = 100,
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
@@ -234,6 +234,9 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		log_error("run: unexpected argument '%s'", argv[optind]);
 		err = -EINVAL;
 	}
+	/* Flushing happens on a drain tick: a flush interval shorter than the tick is kept. */
+	if (o->drain_ms > o->flush_ms)
+		o->drain_ms = o->flush_ms;
 	return err;
 }
 
@@ -508,13 +511,24 @@ static void net_tick(struct agent *a, int all)
 		decode_net__skipped(&a->dec, skipped);
 }
 
+/*
+ * Whether a periodic job last run at *last is due again at now, on a timer that ticks
+ * every drain interval. Half a tick of tolerance: a tick that wakes a little early or
+ * late must not push the job a whole tick later (a 100 ms flush on a 50 ms tick would
+ * otherwise run every 150 ms whenever the tick that closed the interval woke early).
+ */
+static int due(const struct agent *a, uint64_t now, uint64_t last, uint64_t interval_ns)
+{
+	return now + (uint64_t)a->opts.drain_ms * 500000 >= last + interval_ns;
+}
+
 static void tick(struct agent *a)
 {
 	uint64_t now = clock__mono_ns();
 
 	drain(a);
 	workloads__tick(a->workloads);
-	if (now - a->last_flush_ns >= (uint64_t)a->opts.flush_ms * 1000000) {
+	if (due(a, now, a->last_flush_ns, (uint64_t)a->opts.flush_ms * 1000000)) {
 		a->last_flush_ns = now;
 		wallclock__sync(&a->rec.clock);
 		drops__report(a->drops);
@@ -528,7 +542,7 @@ static void tick(struct agent *a)
 		if (a->store)
 			store__tick(a->store);
 	}
-	if (now - a->last_net_ns >= (uint64_t)a->opts.net_window_ms * 1000000) {
+	if (due(a, now, a->last_net_ns, (uint64_t)a->opts.net_window_ms * 1000000)) {
 		a->last_net_ns = now;
 		net_tick(a, 0);
 	}

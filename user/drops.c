@@ -29,6 +29,7 @@ struct drops {
 	uint64_t unknown_reported[FL_EV_MAX];
 	uint64_t total;
 	uint64_t new_in_walk;
+	uint64_t events_seen; /* loader__drop_events at the last walk */
 };
 
 const char *drops__type_name(unsigned int type)
@@ -179,14 +180,20 @@ static void on_entry(void *ctx, uint64_t cgroup_id, const struct fl_cgroup_drops
 uint64_t drops__report(struct drops *d)
 {
 	struct fl_drop_counter global[FL_EV_MAX];
+	uint64_t events = loader__drop_events(d->loader);
 	int changed = 0;
 
+	/* The common case, every flush: no drop since the last walk, no syscall. Read
+	 * before the maps, so a drop counted meanwhile moves it again for the next flush. */
+	if (events == d->events_seen)
+		return 0;
 	if (loader__read_drops(d->loader, global))
 		return 0;
+	d->events_seen = events;
 	for (unsigned int t = 0; t < FL_EV_MAX; t++)
 		changed |= global[t].count != d->global_reported[t];
 	if (!changed)
-		return 0; /* the common case: one map read per CPU per type, nothing else */
+		return 0; /* no new drop since the walk: one map read per type, nothing else */
 
 	d->new_in_walk = 0;
 	memset(d->kernel_sum, 0, sizeof(d->kernel_sum));

@@ -287,6 +287,11 @@ int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX])
 	return 0;
 }
 
+uint64_t loader__drop_events(struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->drop_events, __ATOMIC_ACQUIRE);
+}
+
 int loader__for_each_cgroup_drops(struct loader *l,
 				  void (*cb)(void *ctx, uint64_t cgroup_id,
 					     const struct fl_cgroup_drops *d),

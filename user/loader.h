@@ -45,6 +45,9 @@ int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_eve
 
 /* Sums the per-CPU drop counters: count, first and last drop time per event type. */
 int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX]);
+/* Drops the kernel has counted so far (all types): cheap, no syscall. When it has not
+ * moved since the last loader__read_drops, neither have the drop maps. */
+uint64_t loader__drop_events(struct loader *l);
 
 int loader__ring_fd(struct loader *l);
 
