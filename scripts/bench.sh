@@ -102,6 +102,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A run killed outright (SIGKILL, a lost session) cannot clean up: its stopped runc
+# containers and their empty cgroups are removed here. Running ones are left alone.
+# (runc's state directory, not `runc list`: a container killed half-made is not listed.)
+for id in $(ls /run/runc 2>/dev/null | grep '^flb-' || true); do
+	if [ "$(runc state "$id" 2>/dev/null | jq -r .status 2>/dev/null || true)" != running ]; then
+		runc delete -f "$id" >/dev/null 2>&1 || true
+	fi
+done
+find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -name 'flb-*' -exec rmdir {} + 2>/dev/null || true
+
 # ---- small tools ------------------------------------------------------------------------
 log() { echo "bench: $*" >&2; }
 now_ns() { date +%s%N; }
