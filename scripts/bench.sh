@@ -36,7 +36,7 @@ N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONT
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
 CONFIGS=base,firstlight,bpftrace,auditd,forkstat
 LOADS=storm,sweep,containers,connect,hold,churn
-AGENT_OPTS= JSON= SMOKE=0
+AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
 usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
@@ -50,6 +50,27 @@ while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	*) usage ;;
 	esac
 done
+has() { case ",$1," in *",$2,"*) return 0 ;; esac; return 1; }
+positive() { # OPTION VALUE...: each a whole number above 0
+	local o=$1 v
+	shift
+	for v in "$@"; do
+		[[ $v =~ ^[1-9][0-9]{0,8}$ ]] || { echo "bench.sh: $o: '$v' is not a whole number above 0" >&2; exit 2; }
+	done
+}
+positive -n "$N"; positive -p "$P"; positive -r "$ROUNDS"; positive -R "$SWEEP_ROUNDS"
+positive -t "$SWEEP_SECS"; positive -k "$CONTAINERS"; positive -l "$LIVE"; positive -d "$CHURN_SECS"
+# shellcheck disable=SC2086 # the rates are a list
+positive -x $RATES
+[ -n "${RATES// /}" ] || { echo "bench.sh: -x: no rate given" >&2; exit 2; }
+for c in ${CONFIGS//,/ }; do
+	has base,firstlight,bpftrace,auditd,forkstat "$c" ||
+		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,bpftrace,auditd,forkstat)" >&2; exit 2; }
+done
+for l in ${LOADS//,/ }; do
+	has storm,sweep,containers,connect,hold,churn "$l" ||
+		{ echo "bench.sh: -w: unknown workload '$l' (storm,sweep,containers,connect,hold,churn)" >&2; exit 2; }
+done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
 FL=$ROOT/build/firstlight
@@ -57,9 +78,6 @@ H=$ROOT/build/helpers
 for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make bench' (or make all and the helpers)" >&2; exit 1; }
 done
-has() { case ",$1," in *",$2,"*) return 0 ;; esac; return 1; }
-for c in ${CONFIGS//,/ }; do has base,firstlight,bpftrace,auditd,forkstat "$c" || usage; done
-for l in ${LOADS//,/ }; do has storm,sweep,containers,connect,hold,churn "$l" || usage; done
 SENSORS=$(echo "${CONFIGS//,/ }" | tr ' ' '\n' | grep -v '^base$' | tr '\n' ' ')
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 [ -n "$JSON" ] || JSON=$ROOT/build/bench/bench-$STAMP.json
@@ -68,8 +86,9 @@ mkdir -p "$(dirname "$JSON")"
 W=$(mktemp -d /tmp/fl-bench.XXXXXX)
 TAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # in every marker: this run's processes only
 RESULTS=$W/results.jsonl COMMANDS=$W/commands
-: >"$RESULTS" >"$COMMANDS"
-SPID= WPID= STATSPID= HOLDPID= GENPID= MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
+: >"$RESULTS"
+: >"$COMMANDS"
+SPID='' WPID='' STATSPID='' HOLDPID='' GENPID='' MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
 AUDIT_ENABLED_WAS=$( (auditctl -s 2>/dev/null || true) | awk '$1 == "enabled" {print $2}')
 
 # ---- restoring the machine --------------------------------------------------------------
@@ -105,7 +124,9 @@ trap 'exit 130' INT TERM
 # A run killed outright (SIGKILL, a lost session) cannot clean up: its stopped runc
 # containers and their empty cgroups are removed here. Running ones are left alone.
 # (runc's state directory, not `runc list`: a container killed half-made is not listed.)
-for id in $(ls /run/runc 2>/dev/null | grep '^flb-' || true); do
+for id in /run/runc/flb-*; do
+	[ -d "$id" ] || continue
+	id=${id##*/}
 	if [ "$(runc state "$id" 2>/dev/null | jq -r .status 2>/dev/null || true)" != running ]; then
 		runc delete -f "$id" >/dev/null 2>&1 || true
 	fi
@@ -204,7 +225,7 @@ probe_until() { # FILE: runs a marked /bin/true until the sensor reports it
 start_sensor() {
 	local cfg=$1 d=$2
 	mkdir -p "$d/out"
-	SPID= SCPU= SOUT=
+	SPID='' SCPU='' SOUT=''
 	[ "$cfg" = base ] && return 0
 	"$H/fl-benchtool" watch "$d/wlog" "$d/out" >"$d/watch.out" &
 	WPID=$!
@@ -333,6 +354,7 @@ count() {
 # timed, the sensor's CPU and BPF time over the window, what it recorded; one JSON line
 # to RESULTS. MARK (the file every generated process runs) must be set; EXEC_PATH is the
 # path they run it by, when not MARK (inside a container).
+# shellcheck disable=SC2086 # SCPU is a list of pids
 measure() {
 	local load=$1 cfg=$2 round=$3 gen=$4 extra=$5 d c0 c1 t0 t1 w0 w1 p0 p1 rss=null counts lat50 lat99 latn
 	shift 5
