@@ -151,15 +151,16 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 # (libcrypto).
 HELPER_LIBS := -lz $(CRYPTO_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+# Every unit test may include the shared capture sink: rebuilt when it changes.
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB_OBJS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
 
-$(BUILD)/asan/tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(SAN_LIB_OBJS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)

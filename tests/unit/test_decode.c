@@ -25,55 +25,7 @@
 
 typedef Firstlight__V1__Event Rec;
 
-/* ---- a sink that keeps every record, unpacked from the bytes it was given ------------ */
-
-#define MAX_RECS 64
-
-struct capture {
-	struct sink base;
-	Rec *recs[MAX_RECS];
-	size_t n;
-	int fail_with; /* nonzero: refuse records with this error */
-};
-
-static int capture_write(struct sink *s, const Event *ev, const uint8_t *packed, size_t len)
-{
-	struct capture *c = (struct capture *)s;
-	Rec *r;
-
-	assert_non_null(ev);
-	if (c->fail_with) {
-		s->lost++;
-		return c->fail_with;
-	}
-	r = firstlight__v1__event__unpack(NULL, len, packed);
-	assert_non_null(r);
-	assert_true(c->n < MAX_RECS);
-	/* the struct and the bytes describe the same record */
-	assert_int_equal(r->seq, ev->seq);
-	assert_int_equal(r->body_case, ev->body_case);
-	c->recs[c->n++] = r;
-	s->written++;
-	return 0;
-}
-
-static int capture_flush(struct sink *s)
-{
-	(void)s;
-	return 0;
-}
-
-static void capture_clear(struct capture *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		firstlight__v1__event__free_unpacked(c->recs[i], NULL);
-	c->n = 0;
-}
-
-static void capture_free(struct sink *s)
-{
-	capture_clear((struct capture *)s);
-}
+#include "capture_sink.h"
 
 /* ---- fixture ------------------------------------------------------------------------- */
 
@@ -90,10 +42,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	f->cap.base.name = "capture";
-	f->cap.base.write = capture_write;
-	f->cap.base.flush = capture_flush;
-	f->cap.base.free = capture_free;
+	capture_init(&f->cap);
 	if (recorder__init(&f->rec, &f->cap.base))
 		return -1;
 	f->procs = proctable__new(0);
@@ -234,8 +183,7 @@ static struct fl_exit_event mk_exit(uint32_t pid, uint64_t image_start, uint64_t
 
 static Rec *last(struct fx *f)
 {
-	assert_true(f->cap.n > 0);
-	return f->cap.recs[f->cap.n - 1];
+	return capture_last(&f->cap);
 }
 
 static Firstlight__V1__Process *last_exec(struct fx *f)

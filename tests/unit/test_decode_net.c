@@ -26,43 +26,7 @@
 typedef Firstlight__V1__Event Rec;
 typedef Firstlight__V1__Flow Flow;
 
-/* ---- a sink that keeps every record, unpacked from the bytes it was given ------------ */
-
-#define MAX_RECS 64
-
-struct capture {
-	struct sink base;
-	Rec *recs[MAX_RECS];
-	size_t n;
-};
-
-static int capture_write(struct sink *s, const Event *ev, const uint8_t *packed, size_t len)
-{
-	struct capture *c = (struct capture *)s;
-	Rec *r = firstlight__v1__event__unpack(NULL, len, packed);
-
-	assert_non_null(r);
-	assert_true(c->n < MAX_RECS);
-	assert_int_equal(r->seq, ev->seq);
-	c->recs[c->n++] = r;
-	s->written++;
-	return 0;
-}
-
-static int capture_flush(struct sink *s)
-{
-	(void)s;
-	return 0;
-}
-
-static void capture_free(struct sink *s)
-{
-	struct capture *c = (struct capture *)s;
-
-	for (size_t i = 0; i < c->n; i++)
-		firstlight__v1__event__free_unpacked(c->recs[i], NULL);
-	c->n = 0;
-}
+#include "capture_sink.h"
 
 struct fx {
 	struct capture cap;
@@ -77,10 +41,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	f->cap.base.name = "capture";
-	f->cap.base.write = capture_write;
-	f->cap.base.flush = capture_flush;
-	f->cap.base.free = capture_free;
+	capture_init(&f->cap);
 	if (recorder__init(&f->rec, &f->cap.base))
 		return -1;
 	f->procs = proctable__new(0);
@@ -200,10 +161,8 @@ static struct fl_tcp_event tcp(uint16_t kind, uint32_t pid, uint64_t cookie, uin
 
 static Flow *last_flow(struct fx *f)
 {
-	Rec *r;
+	Rec *r = capture_last(&f->cap);
 
-	assert_true(f->cap.n > 0);
-	r = f->cap.recs[f->cap.n - 1];
 	assert_int_equal(r->body_case, FIRSTLIGHT__V1__EVENT__BODY_FLOW);
 	assert_non_null(r->flow);
 	return r->flow;
@@ -650,10 +609,8 @@ static void test_unix_no_peer(void **state)
 
 static Firstlight__V1__Gap *last_gap(struct fx *f)
 {
-	Rec *r;
+	Rec *r = capture_last(&f->cap);
 
-	assert_true(f->cap.n > 0);
-	r = f->cap.recs[f->cap.n - 1];
 	assert_int_equal(r->body_case, FIRSTLIGHT__V1__EVENT__BODY_GAP);
 	return r->gap;
 }

@@ -18,40 +18,7 @@
 #include "runstate.h"
 #include "sink.h"
 
-#define MAX_RECS 32
-
-struct capture {
-	struct sink base;
-	Firstlight__V1__Event *recs[MAX_RECS];
-	size_t n;
-};
-
-static int capture_write(struct sink *s, const Event *ev, const uint8_t *packed, size_t len)
-{
-	struct capture *c = (struct capture *)s;
-
-	(void)ev;
-	assert_true(c->n < MAX_RECS);
-	c->recs[c->n] = firstlight__v1__event__unpack(NULL, len, packed);
-	assert_non_null(c->recs[c->n]);
-	c->n++;
-	return 0;
-}
-
-static int capture_flush(struct sink *s)
-{
-	(void)s;
-	return 0;
-}
-
-static void capture_free(struct sink *s)
-{
-	struct capture *c = (struct capture *)s;
-
-	for (size_t i = 0; i < c->n; i++)
-		firstlight__v1__event__free_unpacked(c->recs[i], NULL);
-	c->n = 0;
-}
+#include "capture_sink.h"
 
 struct fixture {
 	struct capture cap;
@@ -63,9 +30,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->cap.base.write = capture_write;
-	f->cap.base.flush = capture_flush;
-	f->cap.base.free = capture_free;
+	capture_init(&f->cap);
 	assert_int_equal(recorder__init(&f->rec, &f->cap.base), 0);
 	f->gaps = gaps__new(&f->rec);
 	assert_non_null(f->gaps);
