@@ -495,6 +495,81 @@ static void test_json_document(void **state)
 	recs_free(r);
 }
 
+/* runc's start-up in its other shape. runc's parent starts `runc init` and only then
+ * moves it into the container's cgroup; on a slow or busy machine the move lands before the
+ * init's exec reaches its tracepoint, so the workload begins with that exec (its fork was
+ * outside), then the init's fork (stage 1), whose own fork (stage 2) execs the script.
+ * The same job as container_job: three runc processes above it, not one. */
+static void test_runc_start_exec_shape(void **state)
+{
+	struct jobtree_query q = { .by = JOBTREE_BY_CONTAINER, .value = "c0ffee1234" };
+	struct recs *r = recs_new();
+	char *outside = id(r, -5, 100), *init = id(r, 1, 100), *stage1 = id(r, 2, 101);
+	char *stage2 = id(r, 2.2, 102), *sh = id(r, 3, 102), *k1f = id(r, 10, 103), *k1 = id(r, 11, 103);
+	char *k2f = id(r, 20, 104), *k2 = id(r, 21, 104), *runtime = id(r, -50, 80);
+	const struct jt_proc *root, *s1, *script;
+	const struct jt_job *job;
+	struct jobtree *t;
+	char *text;
+
+	(void)state;
+	workload_at(r, 0, CG, "c0ffee1234", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED);
+	exec_at(r, 1, init, outside, runtime, 100, 80, CG, -5, "runc", a_runc, 2);
+	fork_at(r, 2, stage1, init, 101, 100, CG, "runc", a_runc, 2);
+	fork_at(r, 2.2, stage2, stage1, 102, 101, CG, "runc", a_runc, 2);
+	exit_at(r, 2.5, stage1, 101, 0, 0, 2, CG);
+	exit_at(r, 2.6, init, 100, 0, 0, -5, CG);
+	exec_at(r, 3, sh, stage2, stage1, 102, 80, CG, 2.2, "/bin/sh", a_sh, 3);
+	fork_at(r, 10, k1f, sh, 103, 102, CG, "/bin/sh", a_sh, 3);
+	exec_at(r, 11, k1, k1f, sh, 103, 102, CG, 10, "/bin/sleep", a_sleep, 2);
+	fork_at(r, 20, k2f, sh, 104, 102, CG, "/bin/sh", a_sh, 3);
+	exec_at(r, 21, k2, k2f, sh, 104, 102, CG, 20, "/bin/sh", a_exit7, 3);
+	exit_at(r, 22, k2, 104, 7, 0, 20, CG);
+	exit_at(r, 23, k1, 103, 0, 9, 10, CG);
+	exit_at(r, 40, sh, 102, 4, 0, 2.2, CG);
+	workload_at(r, 41, CG, "c0ffee1234", FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED);
+	job = run_ok(r, &q, &t);
+	/* One root: the init's exec, the first the workload saw of it; the job starts where
+	 * its process started (its fork, outside). */
+	assert_int_equal(job->start_ns, T0 - 5 * MS);
+	assert_int_equal(count_kind(job->top, job->n_top, JT_ITEM_PROC), 1);
+	root = child(job->top, job->n_top, 0);
+	assert_int_equal(root->pid, 100);
+	assert_int_equal(root->n_images, 1);
+	assert_int_equal(root->images[0]->kind, JT_IMAGE_EXEC);
+	assert_int_equal(root->state, JT_EXITED);
+	/* Stage 1, forked by it; stage 2 under that, which execs the script. */
+	assert_int_equal(count_kind(root->items, root->n_items, JT_ITEM_PROC), 1);
+	s1 = child(root->items, root->n_items, 0);
+	assert_int_equal(s1->pid, 101);
+	assert_ptr_equal(s1->forked_by, root->images[0]);
+	assert_int_equal(s1->n_images, 1);
+	assert_int_equal(s1->images[0]->kind, JT_IMAGE_FORK);
+	script = child(s1->items, s1->n_items, 0);
+	assert_non_null(script);
+	assert_int_equal(script->pid, 102);
+	assert_int_equal(script->n_images, 2);
+	assert_int_equal(script->images[0]->kind, JT_IMAGE_FORK);
+	assert_int_equal(script->images[1]->kind, JT_IMAGE_EXEC);
+	assert_string_equal(script->images[1]->args[2], "script");
+	assert_int_equal(script->exit->code, 4);
+	assert_int_equal(count_kind(script->items, script->n_items, JT_ITEM_PROC), 2);
+	assert_int_equal(child(script->items, script->n_items, 0)->state, JT_KILLED);
+	assert_int_equal(child(script->items, script->n_items, 1)->exit->code, 7);
+	assert_int_equal(job->counts.processes, 5);
+	assert_int_equal(job->counts.exited, 4);
+	assert_int_equal(job->counts.killed, 1);
+	text = text_of(job);
+	assert_non_null(strstr(text,
+		"+0.000ms pid 100 uid 0 exit 0 after 7.600ms: exec at +6.000ms runc [\"runc\",\"init\"]\n"
+		"└─ +7.000ms pid 101 uid 0 exit 0 after 0.500ms: fork\n"
+		"   └─ +7.200ms pid 102 uid 0 exit 4 after 37.800ms: fork -> exec at +8.000ms /bin/sh "
+		"[\"sh\",\"-c\",\"script\"] [real parent pid 80]\n"));
+	free(text);
+	jobtree__free(t);
+	recs_free(r);
+}
+
 /* A child outlives its parent: re-parented to 1, it stays under the process that forked it. */
 static void test_reparenting(void **state)
 {
@@ -1186,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_lineage_and_exec_chains),
 		cmocka_unit_test(test_text_golden),
 		cmocka_unit_test(test_json_document),
+		cmocka_unit_test(test_runc_start_exec_shape),
 		cmocka_unit_test(test_reparenting),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_snapshot_not_double_counted),
