@@ -9,7 +9,7 @@
 # fetched with apt-get download and cached in build/kernel/ (an offline run uses the cache).
 #
 # Environment: FIRSTLIGHT_STATIC (static agent), FL_THREADS_STATIC (static fl-threads),
-# KT_DIR (work dir, default build/kernel), KT_TIMEOUT (seconds for the guest, default 150),
+# KT_DIR (work dir, default build/kernel), KT_TIMEOUT (seconds for the guest, default 600: a deadline, a passing guest ends sooner),
 # KT_META (metapackage, default linux-image-cloud-amd64).
 # Output: build/kernel/console.log (the whole serial console), a TAP-like summary.
 set -uo pipefail
@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 : "${FIRSTLIGHT_STATIC:?FIRSTLIGHT_STATIC must point at the static agent (make static)}"
 : "${FL_THREADS_STATIC:?FL_THREADS_STATIC must point at the static fl-threads helper}"
 KT_DIR=${KT_DIR:-$here/build/kernel}
-KT_TIMEOUT=${KT_TIMEOUT:-150}
+KT_TIMEOUT=${KT_TIMEOUT:-600}
 KT_META=${KT_META:-linux-image-cloud-amd64}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 t0=$(date +%s%N)

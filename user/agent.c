@@ -44,6 +44,8 @@
 #include "udpdrain.h"
 #include "version.h"
 
+enum { STDOUT_AUTO, STDOUT_TEXT, STDOUT_JSON };
+
 struct agent_opts {
 	const char *data_dir;
 	const char *ready_file;
@@ -51,6 +53,7 @@ struct agent_opts {
 	const char *metrics_addr; /* NULL: off */
 	int metrics_explicit;     /* given on the command line: failing to serve is an error */
 	int to_stdout;
+	int stdout_format; /* STDOUT_AUTO: text on a terminal, else JSON lines */
 	int live;
 	uint32_t ring_bytes;
 	uint32_t args_max_bytes;
@@ -93,8 +96,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: firstlight run [options]\n"
 		"  --data-dir DIR        segment files go here (default /var/lib/firstlight)\n"
-		"  --stdout              write JSON lines to stdout instead of segment files\n"
-		"  --live                segment files, and JSON lines on stdout as well\n"
+		"  --stdout              records to stdout instead of segment files\n"
+		"  --live                segment files, and every record on stdout as well\n"
+		"  --text | --json       stdout as one line of text per record (the default on a\n"
+		"                        terminal) or JSON lines (the default otherwise)\n"
 		"  --ready-file PATH     create PATH once every program is attached\n"
 		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
 		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
@@ -139,12 +144,14 @@ bad:
 
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
-	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
+	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
 	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS, O_NET_WINDOW };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
 		{ "live", no_argument, NULL, O_LIVE },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
@@ -184,6 +191,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_DATA_DIR: o->data_dir = optarg; break;
 		case O_STDOUT: o->to_stdout = 1; break;
 		case O_LIVE: o->live = 1; break;
+		case O_TEXT: o->stdout_format = STDOUT_TEXT; break;
+		case O_JSON: o->stdout_format = STDOUT_JSON; break;
 		case O_READY: o->ready_file = optarg; break;
 		case O_RING:
 			err = parse_size("--ring-size", optarg, (uint64_t)page, 1u << 30, &o->ring_bytes);
@@ -230,6 +239,11 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		log_error("--stdout and --live exclude each other (--live keeps segment files)");
 		err = -EINVAL;
 	}
+	if (!err && o->stdout_format != STDOUT_AUTO && !o->to_stdout && !o->live) {
+		log_error("--%s: records go to stdout only with --stdout or --live",
+			  o->stdout_format == STDOUT_TEXT ? "text" : "json");
+		err = -EINVAL;
+	}
 	if (!err && optind < argc) {
 		log_error("run: unexpected argument '%s'", argv[optind]);
 		err = -EINVAL;
@@ -238,6 +252,14 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	if (o->drain_ms > o->flush_ms)
 		o->drain_ms = o->flush_ms;
 	return err;
+}
+
+/* Text for a person at a terminal, JSON lines for a program, unless told. */
+static int stdout_text(const struct agent_opts *o)
+{
+	if (o->stdout_format != STDOUT_AUTO)
+		return o->stdout_format == STDOUT_TEXT;
+	return isatty(STDOUT_FILENO);
 }
 
 static int emit_lifecycle(struct agent *a, int state)
@@ -701,7 +723,7 @@ int agent__main(int argc, char **argv)
 		goto out;
 	}
 	if (a.opts.to_stdout) {
-		a.sink = sink_stdout__new(STDOUT_FILENO);
+		a.sink = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
 		if (!a.sink)
 			err = -ENOMEM;
 	} else {
@@ -710,7 +732,7 @@ int agent__main(int argc, char **argv)
 		if (!a.sink)
 			goto out; /* the store said why */
 		if (a.opts.live) {
-			struct sink *out = sink_stdout__new(STDOUT_FILENO);
+			struct sink *out = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
 			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
 
 			if (!tee) {

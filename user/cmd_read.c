@@ -17,6 +17,7 @@
 #include "cmd_read.h"
 #include "json.h"
 #include "log.h"
+#include "recordtext.h"
 #include "segment_reader.h"
 
 #define DEFAULT_DATA_DIR "/var/lib/firstlight"
@@ -105,125 +106,6 @@ void inputs__free(struct inputs *in)
 	memset(in, 0, sizeof(*in));
 }
 
-static void put_time(struct json_buf *jb, uint64_t unix_ns)
-{
-	char s[64];
-	time_t t = (time_t)(unix_ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	json_buf__reserve(jb, 64);
-	jb->len += (size_t)snprintf(jb->data + jb->len, 64, "%s.%09" PRIu64 "Z", s,
-				    (uint64_t)(unix_ns % 1000000000ull));
-}
-
-
-static void put_process(struct json_buf *jb, const Firstlight__V1__Process *p)
-{
-	json_buf__appendf(jb, " pid=%u ppid=%u uid=%u exec_id=%s parent=%s cgroup=%" PRIu64 " binary=",
-		p->pid, p->ppid, p->uid, p->exec_id, p->parent_exec_id, p->cgroup_id);
-	json__append_string(jb, p->binary);
-	json_buf__appendf(jb, " args=[");
-	for (size_t i = 0; i < p->n_args; i++) {
-		if (i)
-			json_buf__appendf(jb, ",");
-		json__append_string(jb, p->args[i]);
-	}
-	json_buf__appendf(jb, "]%s%s", p->args_truncated ? " args-truncated" : "",
-		p->flags && p->flags->pre_existing ? " pre-existing" : "");
-}
-
-/* A flow: kind, who, the endpoints, and what only some kinds have. */
-static void put_flow(struct json_buf *jb, const Firstlight__V1__Flow *f)
-{
-	const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
-		&firstlight__v1__flow__kind__descriptor, f->kind);
-
-	json_buf__appendf(jb, " flow %s pid=%u exec_id=%s workload=%s", k ? k->name : "?", f->pid,
-		f->owner_unknown ? "unknown" : f->exec_id, f->workload_key);
-	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UNIX_CONNECT) {
-		json_buf__appendf(jb, " path=");
-		json__append_string(jb, f->dst_addr);
-		if (f->peer_pid)
-			json_buf__appendf(jb, " peer=%u", f->peer_pid);
-	} else {
-		if (*f->src_addr) /* UDP aggregates have none */
-			json_buf__appendf(jb, " %s%s%s:%u", strchr(f->src_addr, ':') ? "[" : "", f->src_addr,
-				strchr(f->src_addr, ':') ? "]" : "", f->src_port);
-		if (*f->dst_addr)
-			json_buf__appendf(jb, " -> %s%s%s:%u", strchr(f->dst_addr, ':') ? "[" : "", f->dst_addr,
-				strchr(f->dst_addr, ':') ? "]" : "", f->dst_port);
-	}
-	if (f->result)
-		json_buf__appendf(jb, " result=%d %s", f->result, f->error);
-	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__CLOSE)
-		json_buf__appendf(jb, " sent=%" PRIu64 " received=%" PRIu64, f->bytes_sent, f->bytes_received);
-	if (f->kind == FIRSTLIGHT__V1__FLOW__KIND__UDP)
-		json_buf__appendf(jb, " datagrams=%" PRIu64 " bytes=%" PRIu64, f->datagrams, f->bytes_sent);
-	json_buf__appendf(jb, "%s%s", f->inbound ? " inbound" : "",
-		!f->start_seen && !f->pre_existing ? " start-not-seen" : "");
-}
-
-/* One line per event for people: seq, time, kind, the fields that identify it. */
-static void put_text(struct json_buf *jb, const Firstlight__V1__Event *ev)
-{
-	json_buf__appendf(jb, "%" PRIu64 " ", ev->seq);
-	put_time(jb, ev->time_unix_nano);
-	if (ev->snapshot)
-		json_buf__appendf(jb, " snapshot"); /* restated at a segment's start, not a new event */
-	switch (ev->body_case) {
-	case FIRSTLIGHT__V1__EVENT__BODY_EXEC:
-		json_buf__appendf(jb, " exec");
-		if (ev->exec->process)
-			put_process(jb, ev->exec->process);
-		break;
-	case FIRSTLIGHT__V1__EVENT__BODY_FORK:
-		json_buf__appendf(jb, " fork");
-		if (ev->fork->process)
-			put_process(jb, ev->fork->process);
-		break;
-	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
-		json_buf__appendf(jb, " exit pid=%u exec_id=%s code=%d signal=%u%s lifetime=%.3fms",
-			ev->exit->pid, ev->exit->exec_id, ev->exit->exit_code, ev->exit->signal,
-			ev->exit->core_dumped ? " core-dumped" : "", ev->exit->duration_nano / 1e6);
-		break;
-	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
-		put_flow(jb, ev->flow);
-		break;
-	case FIRSTLIGHT__V1__EVENT__BODY_GAP: {
-		const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
-			&firstlight__v1__gap__kind__descriptor, ev->gap->kind);
-
-		json_buf__appendf(jb, " gap kind=%s count=%" PRIu64 " cgroup=%" PRIu64, k ? k->name : "?",
-			ev->gap->count, ev->gap->cgroup_id);
-		if (ev->gap->first_seq)
-			json_buf__appendf(jb, " seq=%" PRIu64 "-%" PRIu64, ev->gap->first_seq, ev->gap->last_seq);
-		json_buf__appendf(jb, " detail=");
-		json__append_string(jb, ev->gap->detail);
-		break;
-	}
-	case FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED:
-		json_buf__appendf(jb, " segment-removed seq=%" PRIu64 "-%" PRIu64 " run=%.8s file=",
-			ev->segment_removed->first_seq, ev->segment_removed->last_seq,
-			ev->segment_removed->agent_run_id);
-		json__append_string(jb, ev->segment_removed->file);
-		json_buf__appendf(jb, " reason=");
-		json__append_string(jb, ev->segment_removed->reason);
-		break;
-	case FIRSTLIGHT__V1__EVENT__BODY_AGENT: {
-		const ProtobufCEnumValue *s = protobuf_c_enum_descriptor_get_value(
-			&firstlight__v1__agent_lifecycle__state__descriptor, ev->agent->state);
-
-		json_buf__appendf(jb, " agent %s version=%s run=%s node=%s", s ? s->name : "?",
-			ev->agent->version, ev->agent_run_id, ev->node);
-		break;
-	}
-	default:
-		json_buf__appendf(jb, " body=%d", (int)ev->body_case);
-	}
-}
-
 static int read_one(const char *path, int text, struct json_buf *jb, uint64_t *records)
 {
 	struct segment_reader *r = segment_reader__open(path);
@@ -238,7 +120,7 @@ static int read_one(const char *path, int text, struct json_buf *jb, uint64_t *r
 		for (size_t i = 0; i < b->n_events; i++) {
 			json_buf__reset(jb);
 			if (text)
-				put_text(jb, b->events[i]);
+				recordtext__append(jb, b->events[i]);
 			else
 				json__append_message(jb, &b->events[i]->base);
 			fwrite(jb->data, 1, jb->len, stdout);

@@ -31,8 +31,9 @@ static inline void sink__free(struct sink *s)
 		s->free(s);
 }
 
-/* JSON lines (proto3 canonical mapping) on a stream, for the live view. */
-struct sink *sink_stdout__new(int fd);
+/* The live view on a stream: JSON lines (proto3 canonical mapping), or with text set one
+ * line per record for people (recordtext.h). */
+struct sink *sink_stdout__new(int fd, int text);
 
 struct node_key;
 struct chain_pos;

@@ -1,5 +1,6 @@
 /*
- * The live view: one JSON object per line (proto3 canonical mapping). Lines are
+ * The live view: one JSON object per line (proto3 canonical mapping), or one line of text
+ * per record (recordtext.h) for a person at a terminal. Lines are
  * collected and written on flush (every drain tick) or when 64 KiB are pending, so a
  * storm costs one write() per tick, not one per record.
  */
@@ -10,6 +11,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "recordtext.h"
 #include "sink.h"
 
 #define STDOUT_FLUSH_BYTES (64 * 1024)
@@ -17,6 +19,7 @@
 struct sink_stdout {
 	struct sink base;
 	int fd;
+	int text;
 	struct json_buf out;
 	int broken; /* the reader went away: count, do not retry every record */
 };
@@ -54,7 +57,7 @@ static int stdout_write(struct sink *s, const Event *ev, const uint8_t *packed, 
 		s->lost++;
 		return -EPIPE;
 	}
-	err = json__append_message(&so->out, &ev->base);
+	err = so->text ? recordtext__append(&so->out, ev) : json__append_message(&so->out, &ev->base);
 	if (!err)
 		err = json_buf__reserve(&so->out, 1);
 	if (err) {
@@ -76,7 +79,7 @@ static void stdout_free(struct sink *s)
 	free(so);
 }
 
-struct sink *sink_stdout__new(int fd)
+struct sink *sink_stdout__new(int fd, int text)
 {
 	struct sink_stdout *so = calloc(1, sizeof(*so));
 
@@ -87,5 +90,6 @@ struct sink *sink_stdout__new(int fd)
 	so->base.flush = stdout_flush;
 	so->base.free = stdout_free;
 	so->fd = fd;
+	so->text = text;
 	return &so->base;
 }

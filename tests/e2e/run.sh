@@ -22,7 +22,17 @@ for t in "${tests[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	if bash "$t"; then
+	errs=$(mktemp /tmp/fl-e2e-stderr.XXXXXX)
+	{ bash "$t" 2>&1 1>&3 3>&- | tee "$errs" >&2; } 3>&1
+	rc=${PIPESTATUS[0]}
+	# A shell error in a test (a syntax error in $((...)), a command not found) skips the
+	# command it hit, often a check: such a test has not shown what it claims.
+	if [ "$rc" -eq 0 ] && grep -qE '^[^ ]+\.sh: line [0-9]+: ' "$errs"; then
+		echo "  the test script itself failed (a shell error above): its checks are incomplete" >&2
+		rc=1
+	fi
+	rm -f "$errs"
+	if [ "$rc" -eq 0 ]; then
 		echo "ok $n - $name ($(($(date +%s) - start))s)"
 	else
 		echo "not ok $n - $name"

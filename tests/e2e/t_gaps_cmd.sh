@@ -202,7 +202,7 @@ check "clean: --fail-on detected kinds" 0 "$RC"
 "$SEG" batches "$seg" >"$T/batches"
 nb=$(wc -l <"$T/batches")
 check_cmd "the segment has batches to delete" test "$nb" -ge 3
-read -r _ _ first last < <(sed -n 2p "$T/batches")
+read -r _ _ first last _ < <(sed -n 2p "$T/batches")
 mkdir "$T/copy"
 "$SEG" drop-batch "$seg" "$T/copy/$(basename "$seg")" 1
 t_before=$(q -r --argjson s $((first - 1)) '.[] | select(.seq == ($s | tostring)) | .timeUnixNano')

@@ -53,7 +53,7 @@ job() {
 
 # open_gate RUN: lets the job's children run; returns the container's exit status.
 open_gate() {
-	if ! timeout 10 sh -c 'echo go > "$1"' sh "$T/gate-$1/go"; then
+	if ! timeout 40 sh -c 'echo go > "$1"' sh "$T/gate-$1/go"; then
 		fail "gate $1: the job did not read it"
 		runc kill "$job_id" KILL
 	fi

@@ -50,8 +50,11 @@ check_cmd() {
 }
 
 # wait_for DEADLINE_S COMMAND...: polls until the command succeeds (never a bare sleep).
+# A deadline is only how long to wait before calling a failure: it is stretched by
+# FL_E2E_DEADLINE_SCALE (default 4) so that a machine several times slower, or one busy
+# with other work, passes too; a condition that holds returns at once either way.
 wait_for() {
-	local deadline=$(($(date +%s%N) + $1 * 1000000000))
+	local deadline=$(($(date +%s%N) + $1 * ${FL_E2E_DEADLINE_SCALE:-4} * 1000000000))
 	shift
 	until "$@"; do
 		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
