@@ -101,11 +101,12 @@ static int write_ready(const char *path, const char *text)
 
 /*
  * No helper may hang a test: every blocking call on fd (accept, read, recv) gives up
- * after 10 s, and a receiver gets a buffer large enough for a test's burst of datagrams.
+ * after 60 s (a deadline for a slow, busy machine, not a wait), and a receiver gets a
+ * buffer large enough for a test's burst of datagrams.
  */
 static void guard(int fd)
 {
-	struct timeval tv = { .tv_sec = 10 };
+	struct timeval tv = { .tv_sec = 60 };
 	int rcvbuf = 16 << 20;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -215,10 +216,10 @@ static int tcp_greeter(const char *addr, const char *ready, int conns)
 	return 0;
 }
 
-/* Waits up to 20 s for path to exist. */
+/* Waits up to 80 s for path to exist (a deadline, not a wait). */
 static int wait_file(const char *path)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 8000; i++) {
 		if (access(path, F_OK) == 0)
 			return 0;
 		usleep(10000);
