@@ -13,7 +13,7 @@ AGENT_PID=
 before=$(date +%s%N)
 sleep 30 &
 down_pid=$!
-/bin/true fl-unseen
+/bin/true "fl-unseen-$$"
 agent_start
 after=$(date +%s%N)
 agent_stop
@@ -36,7 +36,7 @@ check "process started while down: flagged" true "$(q -r --argjson p "$down_pid"
 check "its argv from /proc" '["sleep","30"]' "$(q -c --argjson p "$down_pid" --arg r "$second_run" "$sel.args")"
 check "the test shell is pre-existing but not started while down" false \
 	"$(q -r --argjson p $$ --arg r "$second_run" "$sel.flags.startedWhileDown // false")"
-check "nothing of the unseen process" 0 "$(q '[.[] | select(.exec.process.args[1]? == "fl-unseen")] | length')"
+check "nothing of the unseen process" 0 "$(q --arg m "fl-unseen-$$" '[.[] | select(.exec.process.args[1]? == $m)] | length')"
 
 # A clean stop and start: the hole is there too, explained as a stop.
 agent_start

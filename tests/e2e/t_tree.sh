@@ -144,7 +144,7 @@ check "child 3: busybox sh -c 'exit 7', exit 7" '["busybox","sh","-c","exit 7"] 
 for k in 0 1 2; do
 	arg=$(t "$K[$k].images[1].args | tojson")
 	check "child $((k + 1)): pid and exec id as recorded" \
-		"$(q -r --argjson a "$arg" '.[] | select(.exec.process.args == $a) | "\(.exec.process.pid) \(.exec.process.execId)"')" \
+		"$(q -r --argjson a "$arg" --arg cg "$cg" '.[] | select(.exec.process.args == $a and .exec.process.cgroupId == $cg) | "\(.exec.process.pid) \(.exec.process.execId)"')" \
 		"$(t "$K[$k] | \"\(.pid) \(.lastExecId)\"")"
 done
 check "script: pid as recorded" \
