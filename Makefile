@@ -83,8 +83,8 @@ CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcryp
 LIBS += $(CRYPTO_LIBS)
 STATIC_LIBS += $(shell $(PKG_CONFIG) --static --libs libcrypto 2>/dev/null || echo -lcrypto -ldl -pthread)
 
-USER_SRCS := $(wildcard user/*.c)
-LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+USER_SRCS := $(wildcard user/*/*.c)
+LIB_SRCS := $(filter-out user/cmd/main.c,$(USER_SRCS))
 GEN_SRCS := $(BUILD)/proto/firstlight.pb-c.c
 
 # Objects of a build flavour: $(call objs,DIR,SOURCES)
@@ -111,7 +111,7 @@ $(BUILD)/firstlight: $(OBJS)
 # For machines with nothing installed, such as the kernel test's initramfs.
 static: $(BUILD)/firstlight-static
 
-STATIC_OBJS := $(filter-out $(BUILD)/o/user/metrics.o,$(OBJS)) $(BUILD)/static/user/metrics.o
+STATIC_OBJS := $(filter-out $(BUILD)/o/user/agent/metrics.o,$(OBJS)) $(BUILD)/static/user/agent/metrics.o
 
 $(BUILD)/static/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
 	$(call msg,CC-STAT,$@)
@@ -312,33 +312,33 @@ $(BUILD)/fuzz/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h Mak
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Wno-unused-parameter $(FUZZ_SAN) -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/segment_reader.o \
+$(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/store/segment_reader.o \
 		$(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
-$(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/gapscan.o \
-		$(BUILD)/fuzz/user/cmd_gaps.o $(BUILD)/fuzz/user/cmd_read.o $(BUILD)/fuzz/user/textesc.o \
-		$(BUILD)/fuzz/user/recordtext.o $(BUILD)/fuzz/user/timefmt.o \
-		$(BUILD)/fuzz/user/segment_reader.o $(BUILD)/fuzz/user/json.o $(BUILD)/fuzz/user/log.o \
-		$(BUILD)/fuzz/user/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
+$(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/readers/gapscan.o \
+		$(BUILD)/fuzz/user/cmd/cmd_gaps.o $(BUILD)/fuzz/user/cmd/cmd_read.o $(BUILD)/fuzz/user/base/textesc.o \
+		$(BUILD)/fuzz/user/records/recordtext.o $(BUILD)/fuzz/user/base/timefmt.o \
+		$(BUILD)/fuzz/user/store/segment_reader.o $(BUILD)/fuzz/user/base/json.o $(BUILD)/fuzz/user/base/log.o \
+		$(BUILD)/fuzz/user/base/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)
 
-$(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/oci.o $(BUILD)/fuzz/user/cgpath.o \
-		$(BUILD)/fuzz/user/utf8.o
+$(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/identity/oci.o $(BUILD)/fuzz/user/identity/cgpath.o \
+		$(BUILD)/fuzz/user/base/utf8.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_OCI_LIBS)
 
 # verify.c on untrusted segment files (tests/fuzz/fuzz_verify.c).
-$(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz/user/,verify.o \
-		chain.o keys.o segment_reader.o log.o) $(BUILD)/fuzz/proto/firstlight.pb-c.o
+$(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz/user/,readers/verify.o \
+		store/chain.o store/keys.o store/segment_reader.o base/log.o) $(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(CRYPTO_LIBS)
 
 # `firstlight tree`'s assembly and renderers on untrusted records (tests/fuzz/fuzz_tree.c).
-$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,jobtree.o jobgraph.o \
-		treefmt.o textesc.o arena.o strmap.o json.o utf8.o segment_reader.o) \
+$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,readers/jobtree.o readers/jobgraph.o \
+		readers/treefmt.o base/textesc.o base/arena.o base/strmap.o base/json.o base/utf8.o store/segment_reader.o) \
 		$(BUILD)/fuzz/proto/firstlight.pb-c.o
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)

@@ -18,11 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain.h"
-#include "keys.h"
-#include "record.h"
-#include "sink.h"
-#include "sink_segment.h"
+#include "store/chain.h"
+#include "store/keys.h"
+#include "records/record.h"
+#include "records/sink.h"
+#include "store/sink_segment.h"
 
 static double now_s(clockid_t c)
 {

@@ -22,9 +22,9 @@
 
 #include <jansson.h>
 
-#include "cmd_gaps.h"
-#include "gapscan.h"
-#include "segment_reader.h"
+#include "cmd/cmd_gaps.h"
+#include "readers/gapscan.h"
+#include "store/segment_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci.h"
-#include "utf8.h"
+#include "identity/oci.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

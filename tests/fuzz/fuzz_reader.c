@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "segment_reader.h"
+#include "store/segment_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

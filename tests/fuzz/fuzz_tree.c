@@ -24,9 +24,9 @@
 
 #include <jansson.h>
 
-#include "jobtree.h"
-#include "segment_reader.h"
-#include "treefmt.h"
+#include "readers/jobtree.h"
+#include "store/segment_reader.h"
+#include "readers/treefmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

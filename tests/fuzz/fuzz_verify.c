@@ -26,9 +26,9 @@
 
 #include <openssl/evp.h>
 
-#include "chain.h"
-#include "log.h"
-#include "verify.h"
+#include "store/chain.h"
+#include "base/log.h"
+#include "readers/verify.h"
 
 #define MAX_FILES 4
 

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "keys.h"
-#include "record.h"
-#include "sink.h"
-#include "sink_segment.h"
-#include "store_dir.h"
+#include "store/keys.h"
+#include "records/record.h"
+#include "records/sink.h"
+#include "store/sink_segment.h"
+#include "store/store_dir.h"
 
 static void heartbeats(struct recorder *rec, int n)
 {

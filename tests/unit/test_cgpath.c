@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgpath.h"
+#include "identity/cgpath.h"
 
 /* 64 hex: a container id as containerd, CRI-O, docker and podman write them. */
 #define CID "d0a3c9cbb3b7d1ab4b7e5e1f3fbc4d2f6c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"

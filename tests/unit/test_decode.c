@@ -12,11 +12,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "decode.h"
-#include "exec_id.h"
-#include "proctable.h"
-#include "record.h"
-#include "sink.h"
+#include "sensor/decode.h"
+#include "records/exec_id.h"
+#include "sensor/proctable.h"
+#include "records/record.h"
+#include "records/sink.h"
 
 /* Literal with its terminating NUL, as the kernel sends paths and argv. */
 #define Z(lit) lit, sizeof(lit)

@@ -14,14 +14,14 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "decode.h"
-#include "decode_net.h"
-#include "exec_id.h"
-#include "flowagg.h"
-#include "gaps.h"
-#include "proctable.h"
-#include "record.h"
-#include "sink.h"
+#include "sensor/decode.h"
+#include "sensor/decode_net.h"
+#include "records/exec_id.h"
+#include "sensor/flowagg.h"
+#include "records/gaps.h"
+#include "sensor/proctable.h"
+#include "records/record.h"
+#include "records/sink.h"
 
 typedef Firstlight__V1__Event Rec;
 typedef Firstlight__V1__Flow Flow;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exec_id.h"
+#include "records/exec_id.h"
 
 static struct fl_exec_id mkid(uint64_t start_ns, uint32_t tgid)
 {

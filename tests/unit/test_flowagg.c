@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "flowagg.h"
+#include "sensor/flowagg.h"
 
 static struct fl_udp_key key(uint32_t tgid, uint8_t last_octet, uint16_t port, uint32_t gen)
 {

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "gaps.h"
-#include "record.h"
-#include "runstate.h"
-#include "sink.h"
+#include "records/gaps.h"
+#include "records/record.h"
+#include "agent/runstate.h"
+#include "records/sink.h"
 
 #include "capture_sink.h"
 

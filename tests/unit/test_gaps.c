@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cmd_gaps.h"
-#include "gapscan.h"
+#include "cmd/cmd_gaps.h"
+#include "readers/gapscan.h"
 
 #define SEC 1000000000ull
 #define T0 (1700000000ull * SEC) /* 2023-11-14T22:13:20Z */

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "firstlight.pb-c.h"
-#include "json.h"
+#include "base/json.h"
 
 /* Renders msg into a fresh buffer and compares it with want. */
 static void expect_json(const ProtobufCMessage *msg, const char *want)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "kvtable.h"
+#include "base/kvtable.h"
 
 struct val {
 	uint64_t a;

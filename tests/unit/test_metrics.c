@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "drops.h"
+#include "sensor/drops.h"
 #include "firstlight.pb-c.h"
-#include "metrics.h"
+#include "agent/metrics.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 

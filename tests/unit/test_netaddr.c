@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "netaddr.h"
+#include "sensor/netaddr.h"
 
 static const char *fmt6(char *buf, const char *text)
 {

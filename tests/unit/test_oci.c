@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "oci.h"
+#include "identity/oci.h"
 
 #define CID "d0a3c9cbb3b7d1ab4b7e5e1f3fbc4d2f6c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
 #define SID "7f2e8c1a9b3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "proctable.h"
+#include "sensor/proctable.h"
 
 /* Deterministic values an entry carries, to check that moves keep the whole struct. */
 static uint64_t start_of(uint32_t tgid)

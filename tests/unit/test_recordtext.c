@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "recordtext.h"
+#include "records/recordtext.h"
 
 typedef Firstlight__V1__Event Event;
 

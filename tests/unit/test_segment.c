@@ -16,11 +16,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "keys.h"
-#include "record.h"
-#include "segment_reader.h"
-#include "sink.h"
-#include "varint.h"
+#include "store/keys.h"
+#include "records/record.h"
+#include "store/segment_reader.h"
+#include "records/sink.h"
+#include "base/varint.h"
 
 /* ---- temp directory ------------------------------------------------------------------ */
 

@@ -19,18 +19,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "chain.h"
-#include "chain_state.h"
-#include "keys.h"
-#include "log.h"
-#include "record.h"
-#include "retention.h"
-#include "segment_reader.h"
-#include "sink.h"
-#include "sink_segment.h"
-#include "store.h"
-#include "store_dir.h"
-#include "verify.h"
+#include "store/chain.h"
+#include "store/chain_state.h"
+#include "store/keys.h"
+#include "base/log.h"
+#include "records/record.h"
+#include "store/retention.h"
+#include "store/segment_reader.h"
+#include "records/sink.h"
+#include "store/sink_segment.h"
+#include "store/store.h"
+#include "store/store_dir.h"
+#include "readers/verify.h"
 
 struct fx {
 	char dir[256];

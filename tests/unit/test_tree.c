@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "jobtree.h"
-#include "treefmt.h"
+#include "readers/jobtree.h"
+#include "readers/treefmt.h"
 
 #define MS 1000000ull
 #define T0 (1700000000ull * 1000000000ull) /* 2023-11-14T22:13:20Z */

@@ -1,0 +1,839 @@
+/*
+ * The agent: open, configure, load, attach, seed, consume, stop. One epoll set holds
+ * the ring buffer, a signalfd (SIGINT, SIGTERM) and a timerfd. The kernel does not wake
+ * us per event (BPF_RB_NO_WAKEUP), so the timer drains the ring every drain interval;
+ * the kernel forces a wake-up only when the ring fills past a watermark.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/agent.h"
+#include "base/clock.h"
+#include "sensor/decode.h"
+#include "sensor/decode_net.h"
+#include "sensor/drops.h"
+#include "records/gaps.h"
+#include "sensor/loader.h"
+#include "sensor/loader_net.h"
+#include "base/log.h"
+#include "agent/metrics.h"
+#include "sensor/procscan.h"
+#include "sensor/proctable.h"
+#include "records/record.h"
+#include "agent/runstate.h"
+#include "records/sink.h"
+#include "sensor/snapshot.h"
+#include "store/store.h"
+#include "sensor/udpdrain.h"
+#include "records/version.h"
+
+enum { STDOUT_AUTO, STDOUT_TEXT, STDOUT_JSON };
+
+struct agent_opts {
+	const char *data_dir;
+	const char *ready_file;
+	const char *btf_path;
+	const char *metrics_addr; /* NULL: off */
+	int metrics_explicit;     /* given on the command line: failing to serve is an error */
+	int to_stdout;
+	int stdout_format; /* STDOUT_AUTO: text on a terminal, else JSON lines */
+	int live;
+	uint32_t ring_bytes;
+	uint32_t args_max_bytes;
+	uint32_t args_max_count;
+	uint32_t max_procs;
+	uint32_t drain_ms;
+	uint32_t flush_ms;
+	uint32_t heartbeat_s;
+	struct store_opts store;
+	uint32_t net_window_ms;
+};
+
+struct agent {
+	struct agent_opts opts;
+	struct loader loader;
+	struct ring_buffer *ring;
+	struct sink *sink;
+	struct store *store; /* segment files: the sink's policy (NULL with --stdout) */
+	struct recorder rec;
+	struct proctable *procs;
+	struct decoder dec;
+	struct resolver *resolver;
+	struct workloads *workloads;
+	struct gaps *gaps;
+	struct drops *drops;
+	struct metrics *metrics;
+	struct runstate state; /* ours, as written to the data dir */
+	int epfd, sigfd, timerfd;
+	uint64_t last_flush_ns;
+	uint64_t last_sweep_ns;
+	uint64_t last_heartbeat_ns;
+	double ring_fill;      /* peak fill ratio over the last heartbeat interval */
+	double last_heartbeat_unix; /* seconds, for the metrics */
+	double start_unix;
+	uint64_t last_net_ns;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: firstlight run [options]\n"
+		"  --data-dir DIR        segment files go here (default /var/lib/firstlight)\n"
+		"  --stdout              records to stdout instead of segment files\n"
+		"  --live                segment files, and every record on stdout as well\n"
+		"  --text | --json       stdout as one line of text per record (the default on a\n"
+		"                        terminal) or JSON lines (the default otherwise)\n"
+		"  --ready-file PATH     create PATH once every program is attached\n"
+		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
+		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
+		"  --args-max-count N    arguments kept per exec (default 64)\n"
+		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
+		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
+		"  --flush-ms N          sink flush interval (default 100)\n"
+		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
+		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
+		"                        its peer (default 1000)\n"
+		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
+		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
+		"  -v, --verbose         debug output, including libbpf's\n",
+		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
+	store_opts__usage(f);
+}
+
+/* Parses a decimal count with an optional K/M/G suffix (powers of 1024). */
+static int parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || s[0] == '-')
+		goto bad;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	}
+	if (*end || v < min || v > max)
+		goto bad;
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	log_error("%s: invalid value '%s' (expected %llu..%llu)", opt, s,
+		  (unsigned long long)min, (unsigned long long)max);
+	return -EINVAL;
+}
+
+static int parse_opts(struct agent_opts *o, int argc, char **argv)
+{
+	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
+	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS, O_NET_WINDOW };
+	static const struct option longopts[] = {
+		{ "data-dir", required_argument, NULL, O_DATA_DIR },
+		{ "stdout", no_argument, NULL, O_STDOUT },
+		{ "live", no_argument, NULL, O_LIVE },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "ready-file", required_argument, NULL, O_READY },
+		{ "ring-size", required_argument, NULL, O_RING },
+		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
+		{ "args-max-count", required_argument, NULL, O_ARGS_COUNT },
+		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
+		{ "drain-ms", required_argument, NULL, O_DRAIN },
+		{ "flush-ms", required_argument, NULL, O_FLUSH },
+		{ "btf", required_argument, NULL, O_BTF },
+		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
+		{ "metrics-addr", required_argument, NULL, O_METRICS },
+		STORE_LONGOPTS,
+		{ "net-window-ms", required_argument, NULL, O_NET_WINDOW },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	int c, err = 0;
+
+	*o = (struct agent_opts){
+		.data_dir = "/var/lib/firstlight",
+		.ring_bytes = 8u << 20,
+		.args_max_bytes = FL_ARGS_DEFAULT,
+		.args_max_count = 64,
+		.max_procs = 65536,
+		.drain_ms = 50,
+		.flush_ms = 100,
+		.heartbeat_s = 10,
+		.metrics_addr = "127.0.0.1:9464",
+		.net_window_ms = 1000,
+	};
+	store_opts__defaults(&o->store);
+	optind = 1;
+	opterr = 0; /* our own one-line message instead of getopt's */
+	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA_DIR: o->data_dir = optarg; break;
+		case O_STDOUT: o->to_stdout = 1; break;
+		case O_LIVE: o->live = 1; break;
+		case O_TEXT: o->stdout_format = STDOUT_TEXT; break;
+		case O_JSON: o->stdout_format = STDOUT_JSON; break;
+		case O_READY: o->ready_file = optarg; break;
+		case O_RING:
+			err = parse_size("--ring-size", optarg, (uint64_t)page, 1u << 30, &o->ring_bytes);
+			if (!err && (o->ring_bytes & (o->ring_bytes - 1))) {
+				log_error("--ring-size: %u is not a power of two", o->ring_bytes);
+				err = -EINVAL;
+			}
+			break;
+		case O_ARGS_BYTES:
+			err = parse_size("--args-max-bytes", optarg, 1, FL_ARGS_MAX - 1, &o->args_max_bytes);
+			break;
+		case O_ARGS_COUNT:
+			err = parse_size("--args-max-count", optarg, 1, 65536, &o->args_max_count);
+			break;
+		case O_MAX_PROCS:
+			err = parse_size("--max-procs", optarg, 1024, 1u << 22, &o->max_procs);
+			break;
+		case O_DRAIN: err = parse_size("--drain-ms", optarg, 1, 1000, &o->drain_ms); break;
+		case O_FLUSH: err = parse_size("--flush-ms", optarg, 1, 60000, &o->flush_ms); break;
+		case O_BTF: o->btf_path = optarg; break;
+		case O_METRICS:
+			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
+			o->metrics_explicit = 1;
+			break;
+		case O_HEARTBEAT:
+			err = parse_size("--heartbeat-interval", optarg, 1, 3600, &o->heartbeat_s);
+			break;
+		case O_NET_WINDOW:
+			err = parse_size("--net-window-ms", optarg, 10, 60000, &o->net_window_ms);
+			break;
+		case 'v': log__set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); exit(0);
+		default:
+			if (c >= STORE_OPT_KEY && c < STORE_OPT_END) {
+				err = store_opts__parse(&o->store, c, optarg);
+				break;
+			}
+			log_error("run: unknown option or missing value '%s' (see firstlight run --help)",
+				  argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (!err && o->to_stdout && o->live) {
+		log_error("--stdout and --live exclude each other (--live keeps segment files)");
+		err = -EINVAL;
+	}
+	if (!err && o->stdout_format != STDOUT_AUTO && !o->to_stdout && !o->live) {
+		log_error("--%s: records go to stdout only with --stdout or --live",
+			  o->stdout_format == STDOUT_TEXT ? "text" : "json");
+		err = -EINVAL;
+	}
+	if (!err && optind < argc) {
+		log_error("run: unexpected argument '%s'", argv[optind]);
+		err = -EINVAL;
+	}
+	/* Flushing happens on a drain tick: a flush interval shorter than the tick is kept. */
+	if (o->drain_ms > o->flush_ms)
+		o->drain_ms = o->flush_ms;
+	return err;
+}
+
+/* Text for a person at a terminal, JSON lines for a program, unless told. */
+static int stdout_text(const struct agent_opts *o)
+{
+	if (o->stdout_format != STDOUT_AUTO)
+		return o->stdout_format == STDOUT_TEXT;
+	return isatty(STDOUT_FILENO);
+}
+
+static int emit_lifecycle(struct agent *a, int state)
+{
+	Firstlight__V1__AgentLifecycle body = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	body.state = state;
+	body.version = (char *)FIRSTLIGHT_VERSION;
+	body.pid = (uint32_t)getpid();
+	body.boot_id = a->rec.boot_id;
+	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
+		body.records = a->rec.seq + 1; /* this record included */
+		body.drops = drops__total(a->drops);
+	}
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
+	ev.agent = &body;
+	return recorder__emit(&a->rec, &ev, 0);
+}
+
+/* The namespace inode of /proc/PID/ns/NAME, 0 if it cannot be read. */
+static uint32_t ns_inode(const char *pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, name);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* Where cgroup2 is mounted: /sys/fs/cgroup/unified on hybrid hosts, else /sys/fs/cgroup. */
+static const char *cgroup2_root(void)
+{
+	struct statfs sf;
+
+	if (!statfs("/sys/fs/cgroup/unified", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	if (!statfs("/sys/fs/cgroup", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup";
+	return NULL;
+}
+
+static int start_workloads(struct agent *a)
+{
+	struct workloads_opts wo = { .rec = &a->rec, .procs = a->procs };
+	struct statfs sf;
+	int err;
+
+	a->gaps = gaps__new(&a->rec);
+	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
+	if (!a->drops)
+		return -ENOMEM;
+	wo.gaps = a->gaps;
+	a->resolver = resolver__new();
+	if (!a->resolver) {
+		log_error("starting the identity resolver: %s", strerror(errno));
+		return -errno;
+	}
+	wo.resolver = a->resolver;
+	/* The host's namespaces: pid 1's when we may read them, else our own (hostPID). */
+	wo.host_mnt_ns = ns_inode("1", "mnt") ?: ns_inode("self", "mnt");
+	wo.host_pid_ns = ns_inode("self", "pid");
+	a->workloads = workloads__new(&wo);
+	if (!a->workloads)
+		return -ENOMEM;
+	err = workloads__scan(a->workloads, cgroup2_root(),
+			      !statfs("/sys/fs/cgroup/memory", &sf) && sf.f_type == CGROUP_SUPER_MAGIC
+				      ? "/sys/fs/cgroup/memory" : NULL);
+	if (err)
+		log_warn("scanning existing cgroups: %s", strerror(-err));
+	decoder__set_workloads(&a->dec, a->workloads);
+	gaps__set_workloads(a->gaps, a->workloads);
+	return 0;
+}
+
+/* A new segment's snapshot: the live workloads, then the live processes in them. */
+static void snapshot(void *ctx)
+{
+	struct agent *a = ctx;
+
+	workloads__snapshot(a->workloads);
+	snapshot__emit(&a->rec, a->procs);
+}
+
+/* Writes our run's state to the data dir (not in --stdout mode: there is none). */
+static void save_state(struct agent *a, int clean)
+{
+	uint64_t now = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
+	int err;
+
+	if (a->opts.to_stdout)
+		return;
+	a->state.heartbeat_unix_ns = now;
+	a->state.last_seq = a->rec.seq;
+	a->state.clean = clean;
+	a->state.stopped_unix_ns = clean ? now : 0;
+	err = runstate__save(a->opts.data_dir, &a->state);
+	if (err)
+		log_warn("saving run state in %s: %s", a->opts.data_dir, strerror(-err));
+}
+
+/*
+ * The hole since the previous run: from when it was last known alive (its clean stop,
+ * or its last heartbeat) until now. Returns the start of that hole (unix ns), 0 if there
+ * was no previous run.
+ */
+static uint64_t sensor_down(struct agent *a)
+{
+	struct runstate prev;
+	char detail[256];
+	struct gap_info gi = { .kind = FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, .count = 1 };
+	int err = runstate__load(a->opts.data_dir, &prev);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		/* Damaged or foreign: the hole's start is unknown, but the hole is not. */
+		gi.reason = "unknown";
+		gi.detail = "the previous run's state file could not be read: its end is unknown";
+		gi.end_unix_ns = a->state.started_unix_ns;
+		gaps__emit(a->gaps, &gi);
+		return 0;
+	}
+	gi.start_unix_ns = prev.clean && prev.stopped_unix_ns ? prev.stopped_unix_ns
+							      : prev.heartbeat_unix_ns;
+	gi.end_unix_ns = a->state.started_unix_ns;
+	gi.previous_run_id = prev.run_id;
+	gi.first_seq = prev.last_seq; /* the previous run's last sequence number we know of */
+	if (strcmp(prev.boot_id, a->rec.boot_id)) {
+		gi.reason = "reboot";
+		snprintf(detail, sizeof(detail), "no sensor ran: the node rebooted after run %s %s",
+			 prev.run_id, prev.clean ? "stopped" : "was last heard of");
+	} else if (prev.clean) {
+		gi.reason = "stopped";
+		snprintf(detail, sizeof(detail), "no sensor ran: run %s stopped cleanly", prev.run_id);
+	} else {
+		gi.reason = "crash";
+		snprintf(detail, sizeof(detail),
+			 "no sensor ran: run %s ended without stopping (crash, kill -9 or power loss); "
+			 "from its last heartbeat",
+			 prev.run_id);
+	}
+	gi.detail = detail;
+	gaps__emit(a->gaps, &gi);
+	return gi.start_unix_ns;
+}
+
+/*
+ * Metrics are how a platform team's alerts see gaps. Failing to serve them on an address
+ * the operator chose is an error; on the default one (another agent, a test) we warn and
+ * run on: the records, gaps included, matter more than their summary.
+ */
+static int start_metrics(struct agent *a)
+{
+	int err = 0;
+
+	a->metrics = metrics__start(a->opts.metrics_addr, &err);
+	if (a->metrics)
+		return 0; /* announced with readiness */
+	if (a->opts.metrics_explicit) {
+		log_error("--metrics-addr %s: %s", a->opts.metrics_addr, strerror(-err));
+		return err;
+	}
+	log_warn("metrics not served on %s: %s (set --metrics-addr, or off)", a->opts.metrics_addr,
+		 strerror(-err));
+	return 0;
+}
+
+static void heartbeat(struct agent *a)
+{
+	Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	const uint64_t *by = a->rec.by_kind;
+	uint64_t used, size;
+
+	if (!loader__ring_fill(&a->loader, &used, &size) && size)
+		a->ring_fill = (double)used / (double)size;
+	hb.interval_nano = (uint64_t)a->opts.heartbeat_s * 1000000000ull;
+	hb.records = a->rec.seq;
+	hb.drops = drops__total(a->drops);
+	hb.live_processes = proctable__count(a->procs);
+	hb.live_workloads = workloads__stats(a->workloads)->live;
+	hb.exec_records = by[FIRSTLIGHT__V1__EVENT__BODY_EXEC];
+	hb.fork_records = by[FIRSTLIGHT__V1__EVENT__BODY_FORK];
+	hb.exit_records = by[FIRSTLIGHT__V1__EVENT__BODY_EXIT];
+	hb.flow_records = by[FIRSTLIGHT__V1__EVENT__BODY_FLOW];
+	hb.workload_records = by[FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD];
+	hb.gap_records = by[FIRSTLIGHT__V1__EVENT__BODY_GAP];
+	hb.ring_fill_ratio = a->ring_fill;
+	hb.sink_lost = a->sink->lost;
+	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
+	hb.malformed_events = a->dec.stats.malformed;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
+	ev.heartbeat = &hb;
+	recorder__emit(&a->rec, &ev, 0);
+	a->last_heartbeat_unix = (double)ev.time_unix_nano / 1e9;
+	save_state(a, 0);
+}
+
+/* What a scrape shows: a copy of the counters, taken on the consumer thread. */
+static void publish_metrics(struct agent *a)
+{
+	static const int kinds[MR_KINDS] = {
+		[MR_EXEC] = FIRSTLIGHT__V1__EVENT__BODY_EXEC,
+		[MR_FORK] = FIRSTLIGHT__V1__EVENT__BODY_FORK,
+		[MR_EXIT] = FIRSTLIGHT__V1__EVENT__BODY_EXIT,
+		[MR_FLOW] = FIRSTLIGHT__V1__EVENT__BODY_FLOW,
+		[MR_WORKLOAD] = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD,
+		[MR_GAP] = FIRSTLIGHT__V1__EVENT__BODY_GAP,
+		[MR_HEARTBEAT] = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT,
+		[MR_AGENT] = FIRSTLIGHT__V1__EVENT__BODY_AGENT,
+	};
+	const struct workload_stats *ws = workloads__stats(a->workloads);
+	struct metrics_snapshot s = { 0 };
+
+	if (!a->metrics)
+		return;
+	for (int k = 0; k < MR_KINDS; k++)
+		s.records[k] = a->rec.by_kind[kinds[k]];
+	memcpy(s.drops, drops__by_type(a->drops), sizeof(s.drops));
+	memcpy(s.gaps, gaps__by_kind(a->gaps), sizeof(s.gaps));
+	s.unattributed_workloads = ws->unattributed;
+	s.blind_workloads = s.gaps[FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD];
+	s.sink_lost = a->sink->lost;
+	s.malformed_events = a->dec.stats.malformed;
+	s.live_processes = proctable__count(a->procs);
+	s.live_workloads = ws->live;
+	s.ring_fill_ratio = a->ring_fill;
+	s.last_heartbeat_seconds = a->last_heartbeat_unix;
+	s.start_seconds = a->start_unix;
+	s.heartbeat_interval_seconds = a->opts.heartbeat_s;
+	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
+	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
+	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);
+	metrics__publish(a->metrics, &s);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	/* A malformed or unrecordable event is counted by the decoder; keep draining. */
+	decoder__handle(&a->dec, data, size);
+	return 0;
+}
+
+static void drain(struct agent *a)
+{
+	int n = ring_buffer__consume(a->ring);
+
+	if (n < 0 && n != -EINTR)
+		log_warn("ring buffer: %s", strerror(-n));
+}
+
+/*
+ * Every network window (and at stop, with all set): UDP aggregates of the generation the
+ * kernel left, unix connects whose peer did not come, program runs the kernel skipped.
+ */
+static void net_tick(struct agent *a, int all)
+{
+	uint64_t skipped;
+
+	if (all) {
+		udpdrain__all(&a->loader, &a->dec);
+		decode_net__flush(&a->dec);
+	} else {
+		udpdrain__window(&a->loader, &a->dec);
+		decode_net__tick(&a->dec, clock__boot_ns());
+	}
+	if (!loader_net__skipped(a->loader.skel, &skipped))
+		decode_net__skipped(&a->dec, skipped);
+}
+
+/*
+ * Whether a periodic job last run at *last is due again at now, on a timer that ticks
+ * every drain interval. Half a tick of tolerance: a tick that wakes a little early or
+ * late must not push the job a whole tick later (a 100 ms flush on a 50 ms tick would
+ * otherwise run every 150 ms whenever the tick that closed the interval woke early).
+ */
+static int due(const struct agent *a, uint64_t now, uint64_t last, uint64_t interval_ns)
+{
+	return now + (uint64_t)a->opts.drain_ms * 500000 >= last + interval_ns;
+}
+
+static void tick(struct agent *a)
+{
+	uint64_t now = clock__mono_ns();
+
+	drain(a);
+	workloads__tick(a->workloads);
+	if (due(a, now, a->last_flush_ns, (uint64_t)a->opts.flush_ms * 1000000)) {
+		a->last_flush_ns = now;
+		wallclock__sync(&a->rec.clock);
+		drops__report(a->drops);
+		gaps__flush(a->gaps);
+		if (now - a->last_heartbeat_ns >= (uint64_t)a->opts.heartbeat_s * 1000000000ull) {
+			a->last_heartbeat_ns = now;
+			heartbeat(a);
+		}
+		publish_metrics(a);
+		a->sink->flush(a->sink);
+		if (a->store)
+			store__tick(a->store);
+	}
+	if (due(a, now, a->last_net_ns, (uint64_t)a->opts.net_window_ms * 1000000)) {
+		a->last_net_ns = now;
+		net_tick(a, 0);
+	}
+	/* A process whose exit was lost (ring full) would stay in the table: sweep. */
+	if (now - a->last_sweep_ns >= 60ull * 1000000000) {
+		size_t n = proctable__sweep(a->procs, a->last_sweep_ns, NULL, NULL);
+
+		if (n)
+			log_debug("swept %zu processes whose exit was not seen", n);
+		a->last_sweep_ns = now;
+	}
+}
+
+static int setup_loop(struct agent *a)
+{
+	struct itimerspec its = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
+		return -errno;
+	its.it_interval.tv_sec = a->opts.drain_ms / 1000;
+	its.it_interval.tv_nsec = (long)(a->opts.drain_ms % 1000) * 1000000;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(a->timerfd, 0, &its, NULL))
+		return -errno;
+	ev.data.fd = a->sigfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sigfd, &ev))
+		return -errno;
+	ev.data.fd = a->timerfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev))
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(a->ring);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = resolver__fd(a->resolver);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static int run_loop(struct agent *a)
+{
+	int ring_epfd = ring_buffer__epoll_fd(a->ring);
+
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(a->epfd, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == a->sigfd) {
+				struct signalfd_siginfo si;
+
+				if (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					log_info("signal %u: stopping", si.ssi_signo);
+					return 0;
+				}
+			} else if (fd == a->timerfd) {
+				uint64_t expirations;
+
+				if (read(a->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+					return -errno;
+				tick(a);
+			} else if (fd == ring_epfd) {
+				/* A forced wake-up: the ring is filling, or a cgroup was made. */
+				drain(a);
+				workloads__poll_resolver(a->workloads);
+			} else if (fd == resolver__fd(a->resolver)) {
+				workloads__poll_resolver(a->workloads);
+			}
+		}
+	}
+}
+
+static int write_ready_file(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int len = snprintf(buf, sizeof(buf), "%d\n", getpid());
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+static void agent_free(struct agent *a)
+{
+	ring_buffer__free(a->ring);
+	loader__stop(&a->loader);
+	resolver__free(a->resolver); /* joins the worker before what it reads goes */
+	workloads__free(a->workloads);
+	drops__free(a->drops);
+	gaps__free(a->gaps);
+	metrics__stop(a->metrics);
+	decoder__fini(&a->dec);
+	proctable__free(a->procs);
+	sink__free(a->sink);
+	store__free(a->store); /* after the sink: it holds the key the sink signs with */
+	recorder__fini(&a->rec);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	if (a->timerfd >= 0)
+		close(a->timerfd);
+}
+
+int agent__main(int argc, char **argv)
+{
+	struct agent a = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct loader_opts lo;
+	int err, seeded;
+
+	if (parse_opts(&a.opts, argc, argv))
+		return 2;
+	/* A reader that goes away (a closed pipe) is a sink loss to count, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGINT and SIGTERM arrive through a signalfd: blocked here, before any thread
+	 * starts (threads inherit the mask), or one of them would take the default action.
+	 */
+	{
+		sigset_t mask;
+
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		if (pthread_sigmask(SIG_BLOCK, &mask, NULL))
+			return 1;
+	}
+	/* Before touching the data dir: a missing capability is the first thing to say. */
+	if (loader__check_host(a.opts.btf_path))
+		return 1;
+	/* Bound early (it answers 503 until the first publish): a taken address fails fast. */
+	if (a.opts.metrics_addr && start_metrics(&a))
+		return 1;
+	err = recorder__init(&a.rec, NULL);
+	if (err) {
+		log_error("initialising records: %s", strerror(-err));
+		goto out;
+	}
+	if (a.opts.to_stdout) {
+		a.sink = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
+		if (!a.sink)
+			err = -ENOMEM;
+	} else {
+		a.store = store__open(a.opts.data_dir, &a.opts.store, &a.rec, &err);
+		a.sink = a.store ? store__sink(a.store) : NULL;
+		if (!a.sink)
+			goto out; /* the store said why */
+		if (a.opts.live) {
+			struct sink *out = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
+			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
+
+			if (!tee) {
+				sink__free(out);
+				sink__free(a.sink);
+				a.sink = NULL;
+				err = -ENOMEM;
+			} else {
+				a.sink = tee;
+			}
+		}
+	}
+	if (!a.sink) {
+		log_error("data dir %s: %s", a.opts.data_dir, strerror(-err));
+		goto out;
+	}
+	a.rec.sink = a.sink;
+	a.procs = proctable__new(4096);
+	if (!a.procs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = decoder__init(&a.dec, &a.rec, a.procs, a.opts.args_max_count);
+	if (err)
+		goto out;
+	netdec__set_hold(a.dec.net, (uint64_t)a.opts.net_window_ms * 1000000);
+
+	lo = (struct loader_opts){
+		.ring_bytes = a.opts.ring_bytes,
+		.args_max_bytes = a.opts.args_max_bytes,
+		.max_procs = a.opts.max_procs,
+		.wakeup_bytes = a.opts.ring_bytes / 4,
+		.btf_path = a.opts.btf_path,
+	};
+	err = loader__start(&a.loader, &lo);
+	if (err)
+		goto out;
+	a.ring = ring_buffer__new(loader__ring_fd(&a.loader), on_event, &a, NULL);
+	if (!a.ring) {
+		err = -errno;
+		log_error("ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	err = start_workloads(&a);
+	if (err)
+		goto out;
+	if (a.store) {
+		store__set_gaps(a.store, a.gaps);
+		store__set_snapshot(a.store, snapshot, &a);
+	}
+	err = setup_loop(&a);
+	if (err) {
+		log_error("event loop set-up: %s", strerror(-err));
+		goto out;
+	}
+	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
+	/* The hole before us first: pre-existing processes are judged against it. */
+	snprintf(a.state.run_id, sizeof(a.state.run_id), "%s", a.rec.run_id);
+	snprintf(a.state.boot_id, sizeof(a.state.boot_id), "%s", a.rec.boot_id);
+	a.state.started_unix_ns = wallclock__unix_ns(&a.rec.clock, clock__boot_ns());
+	decoder__set_gaps(&a.dec, a.gaps, a.opts.to_stdout ? 0 : sensor_down(&a));
+	save_state(&a, 0);
+	/* Attached first, seeded second: every process is seen by one or the other. */
+	seeded = procscan__seed(&a.loader, &a.dec, a.opts.args_max_bytes);
+	if (seeded < 0) {
+		err = seeded;
+		goto out;
+	}
+	gaps__flush(a.gaps); /* the PRE_EXISTING gaps, one per workload */
+	a.sink->flush(a.sink);
+	a.start_unix = (double)a.state.started_unix_ns / 1e9;
+	if (a.metrics)
+		log_info("metrics on http://%s/metrics (port %d)", a.opts.metrics_addr,
+			 metrics__port(a.metrics));
+	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
+		 a.loader.n_attached, seeded, a.opts.to_stdout ? "stdout" : a.opts.data_dir);
+	if (a.opts.ready_file && (err = write_ready_file(a.opts.ready_file))) {
+		log_error("ready file %s: %s", a.opts.ready_file, strerror(-err));
+		goto out;
+	}
+	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
+	heartbeat(&a);
+	a.sink->flush(a.sink);
+	publish_metrics(&a);
+	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = a.last_net_ns = clock__mono_ns();
+	err = run_loop(&a);
+
+	/* Stop: take everything the kernel still holds, account for it, then close. */
+	drain(&a);
+	net_tick(&a, 1);
+	workloads__stop(a.workloads);
+	drops__report(a.drops);
+	gaps__flush(a.gaps);
+	if (a.store)
+		store__stopping(a.store);
+	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
+	a.sink->flush(a.sink);
+	save_state(&a, 1);
+	if (a.opts.ready_file)
+		unlink(a.opts.ready_file);
+out:
+	agent_free(&a);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * Untrusted strings (argv, paths, names a workload chose) made safe for a terminal:
+ * control characters (C0, DEL, C1), bidirectional and line separator characters and
+ * bytes that are not UTF-8 become \n, \t, \r, \xHH or \uXXXX and a backslash \\, so
+ * that nothing printed can move the cursor, reorder text or fake a line of output.
+ * Errors: -ENOMEM.
+ */
+#ifndef FL_TEXTESC_H
+#define FL_TEXTESC_H
+
+#include <stddef.h>
+
+#include "base/json.h"
+
+#define TEXTESC_QUOTE 1u /* also escape '"' as \" and wrap the result in quotes */
+
+/*
+ * Appends s[0..len) escaped (embedded NULs show as \x00); at most max_chars characters
+ * of the input, then "..." (max_chars 0: no limit). Returns the characters of the input
+ * shown (>= 0), or -ENOMEM.
+ */
+int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_chars,
+		    unsigned int flags);
+
+#endif

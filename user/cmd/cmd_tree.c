@@ -1,0 +1,425 @@
+/*
+ * `firstlight tree SELECTION [--json|--text] [FILE|DIR|-]...`: reads the inputs twice
+ * (jobtree.h says why): once to find what SELECTION names, once to keep the job's
+ * records. stdin is copied to an anonymous file first so that it can be read twice.
+ * A damaged input is reported like `read` does (file and byte offset), what was read of
+ * it still counts, and the exit status is 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd_gaps.h"
+#include "cmd/cmd_read.h"
+#include "cmd/cmd_tree.h"
+#include "base/fdio.h"
+#include "readers/jobtree.h"
+#include "base/log.h"
+#include "store/segment_reader.h"
+#include "base/textesc.h"
+#include "readers/treefmt.h"
+
+#define DEFAULT_DATA_DIR "/var/lib/firstlight"
+#define ARG_SHOWN_MAX 128 /* characters of a user's argument repeated in a message */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: firstlight tree SELECTION [--json | --text] [FILE | DIR | -]...\n"
+		"Rebuilds one job from the records (default: every segment in %s): its\n"
+		"processes as a tree by lineage, each with its start, lifetime, user, images (fork, then\n"
+		"every exec) with argv, and how it ended; its network flows under the process that owned\n"
+		"them; and the gaps of the record inline, where it is incomplete.\n"
+		"\n"
+		"SELECTION, exactly one of:\n"
+		"  --container ID       the container whose id is ID or starts with it (a unique prefix)\n"
+		"  --pod NAME           every container of the pod NAME (or pod uid), with\n"
+		"    [--namespace NS]   in namespace NS\n"
+		"  --workload KEY       the workload KEY (\"cgroup:<id>\", \"sandbox:...\", as in the records)\n"
+		"  --exec-id ID         the process image ID onwards and every descendant\n"
+		"  --pid PID --at TIME  the process PID alive at TIME and every descendant; TIME is RFC 3339\n"
+		"                       (2024-05-01T10:00:00.5Z) or unix seconds (1714557600.5)\n"
+		"A workload selection shows every process of the workload: its roots are the processes\n"
+		"whose parent is outside it (the runtime's).\n"
+		"\n"
+		"  --json               one JSON document instead of the text tree (--text)\n"
+		"\n"
+		"Text: a header per workload (container, runtime, identity, pod, image, cgroup, first and\n"
+		"last seen), a job line (start, end, counts), then the tree drawn with box-drawing\n"
+		"characters (├─ └─ │), children in start order. A process line is\n"
+		"  +OFFSET pid PID uid UID [euid EUID] END: IMAGE [-> IMAGE]... [FLAGS]\n"
+		"OFFSET is from the job's start; END is \"exit N after LIFETIME\", \"killed by SIGNAME after\n"
+		"LIFETIME\" (\", core dumped\"), \"no exit recorded (...)\" when the job is over without it, or\n"
+		"\"running at the end of the records\"; IMAGE is \"fork\" (as its parent), \"fork of BINARY\n"
+		"ARGV\", \"exec at +OFFSET BINARY ARGV\", \"running BINARY ARGV (when the sensor started)\" or\n"
+		"\"exec not recorded (ID)\"; ARGV is a JSON array. FLAGS: [pre-existing], [started while no\n"
+		"sensor ran], [start not recorded], [real parent pid N], [in WORKLOAD] (where it changes\n"
+		"down a tree across workloads), ... Flow lines: \"+OFFSET tcp connect SRC -> DST:\n"
+		"established in T, closed at +OFFSET after T, sent N B, received N B\", \"tcp accept\",\n"
+		"\"udp -> DST: N datagrams\", \"tcp listen\", \"unix connect\". Gap lines start with \"!\":\n"
+		"\"! +OFFSET 3 exec events dropped in this workload between 12:00:01.002 and 12:00:01.019\n"
+		"(ring buffer full)\", placed before the first process that started after the gap began,\n"
+		"or when none did, last under the last process still running then. Times are UTC.\n"
+		"Control, bidi and non-UTF-8 characters of the records are shown as \\n \\t \\xHH \\uXXXX.\n"
+		"JSON: {query, start, startUnixNano, end, endUnixNano, durationNano, workloads[],\n"
+		"processes[] (roots; each with pid, ppid, execId, lastExecId, parentExecId, workload, uid,\n"
+		"euid, start, offsetNano, end, durationNano, state (exited, killed, exitMissing, running),\n"
+		"exitCode, signal, signalName, coreDumped, flags{}, images[], flows[], children[]),\n"
+		"flows[] (not attributable to a process), gaps[] (kind, workload, count, eventType, start,\n"
+		"end, offsetNano, placedUnder, text, ...), summary{}}. 64-bit numbers are strings, as in\n"
+		"`firstlight read --json`; every field is present, null when unknown.\n"
+		"\n"
+		"Exit status: 0 the job was found and printed; 1 an input could not be read in full (an\n"
+		"error names the file and byte; what was read is still used) or output failed; 2 usage\n"
+		"error, nothing matched, or an ambiguous selection (the candidates are listed).\n",
+		DEFAULT_DATA_DIR);
+}
+
+/* An argument or record string for a one-line message: escaped, bounded. */
+static const char *shown(struct json_buf *b, const char *s)
+{
+	json_buf__reset(b);
+	if (textesc__append(b, s ? s : "", s ? strlen(s) : 0, ARG_SHOWN_MAX, 0) < 0 || !b->data)
+		return "?";
+	return b->data;
+}
+
+struct tree_opts {
+	struct jobtree_query q;
+	int json;
+	int selectors;
+	int have_at;
+	const char *at_arg;
+};
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || n > UINT32_MAX)
+		return -EINVAL;
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/* 0 parsed, 1 --help printed, -EINVAL (message logged). */
+static int parse_opts(struct tree_opts *o, int argc, char **argv)
+{
+	enum { O_CONTAINER = 256, O_POD, O_NAMESPACE, O_WORKLOAD, O_EXEC_ID, O_PID, O_AT, O_JSON, O_TEXT };
+	static const struct option longopts[] = {
+		{ "container", required_argument, NULL, O_CONTAINER },
+		{ "pod", required_argument, NULL, O_POD },
+		{ "namespace", required_argument, NULL, O_NAMESPACE },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
+		{ "exec-id", required_argument, NULL, O_EXEC_ID },
+		{ "pid", required_argument, NULL, O_PID },
+		{ "at", required_argument, NULL, O_AT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct json_buf b = {};
+	int c, err = 0;
+
+	optind = 1;
+	opterr = 0;
+	while (!err && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_CONTAINER:
+		case O_POD:
+		case O_WORKLOAD:
+		case O_EXEC_ID:
+			o->selectors++;
+			o->q.by = c == O_CONTAINER ? JOBTREE_BY_CONTAINER : c == O_POD ? JOBTREE_BY_POD :
+				  c == O_WORKLOAD ? JOBTREE_BY_WORKLOAD : JOBTREE_BY_EXEC_ID;
+			o->q.value = optarg;
+			if (!*optarg) {
+				log_error("tree: %s needs a value", argv[optind - 1]);
+				err = -EINVAL;
+			}
+			break;
+		case O_PID:
+			o->selectors++;
+			o->q.by = JOBTREE_BY_PID;
+			if (parse_u32(optarg, &o->q.pid) || !o->q.pid) {
+				log_error("tree: --pid: invalid pid '%s'", shown(&b, optarg));
+				err = -EINVAL;
+			}
+			break;
+		case O_NAMESPACE:
+			o->q.pod_namespace = optarg;
+			break;
+		case O_AT:
+			o->have_at = 1;
+			o->at_arg = optarg;
+			if (cmd_gaps__parse_time(optarg, &o->q.at_ns)) {
+				log_error("tree: --at: invalid time '%s' (RFC 3339 such as "
+					  "2024-05-01T10:00:00Z, or unix seconds)", shown(&b, optarg));
+				err = -EINVAL;
+			}
+			break;
+		case O_JSON: o->json = 1; break;
+		case O_TEXT: o->json = 0; break;
+		case 'h':
+			usage(stdout);
+			json_buf__free(&b);
+			return 1;
+		default:
+			log_error("tree: unknown option or missing value '%s' (see firstlight tree --help)",
+				  shown(&b, argv[optind - 1]));
+			err = -EINVAL;
+		}
+	}
+	if (err)
+		goto out;
+	err = -EINVAL;
+	if (o->selectors != 1)
+		log_error("tree: %s (see firstlight tree --help)", o->selectors ?
+			  "one selection at a time: --container, --pod, --workload, --exec-id or --pid" :
+			  "what to rebuild? --container, --pod, --workload, --exec-id or --pid --at");
+	else if (o->q.pod_namespace && o->q.by != JOBTREE_BY_POD)
+		log_error("tree: --namespace goes with --pod");
+	else if (o->q.by == JOBTREE_BY_PID && !o->have_at)
+		log_error("tree: --pid needs --at TIME (a pid names a process only at a time)");
+	else if (o->have_at && o->q.by != JOBTREE_BY_PID)
+		log_error("tree: --at goes with --pid");
+	else
+		err = 0;
+out:
+	json_buf__free(&b);
+	return err;
+}
+
+/* stdin copied to an anonymous file, rewound for each pass; -1 on failure (logged). */
+static int spool_stdin(void)
+{
+	char buf[65536];
+	int fd = memfd_create("firstlight-tree-stdin", MFD_CLOEXEC), err;
+
+	if (fd < 0) {
+		log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error("stdin: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			return fd;
+		err = fdio__write_all(fd, buf, (size_t)n);
+		if (err) {
+			log_error("stdin: cannot copy it to read it twice: %s", strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+struct input {
+	const char *path;
+	int stdin_fd;  /* >= 0: this input is stdin, copied there */
+	int failed;    /* pass 1 reported an error for it: pass 2 says nothing more */
+};
+
+typedef int (*feed_fn)(struct jobtree *t, const Firstlight__V1__Event *ev);
+
+/* One pass over one input. 0, 1 when the input is damaged (logged once), or -ENOMEM. */
+static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pass)
+{
+	struct segment_reader *r;
+	Firstlight__V1__Batch *b;
+	int rc, err = 0;
+
+	if (in->stdin_fd >= 0) {
+		lseek(in->stdin_fd, 0, SEEK_SET);
+		r = segment_reader__fdopen(dup(in->stdin_fd));
+	} else {
+		r = segment_reader__open(in->path);
+	}
+	if (!r) {
+		int e = errno;
+
+		if (!in->failed)
+			log_error("%s: %s", in->path, strerror(e));
+		in->failed = 1;
+		return e == ENOMEM ? -ENOMEM : 1;
+	}
+	while ((rc = segment_reader__next(r, &b)) > 0) {
+		for (size_t i = 0; i < b->n_events && !err; i++)
+			err = feed(t, b->events[i]);
+		firstlight__v1__batch__free_unpacked(b, NULL);
+		if (err) {
+			segment_reader__close(r);
+			return err;
+		}
+	}
+	if (rc < 0) {
+		if (!in->failed)
+			log_error("%s: %s", in->path, segment_reader__error(r));
+		in->failed = 1;
+	} else if (pass == 1 && segment_reader__unclean_end(r)) {
+		log_warn("%s: ends without a gzip trailer: its writer did not stop cleanly (or is "
+			 "still writing it)", in->path);
+	}
+	segment_reader__close(r);
+	return rc < 0 || in->failed;
+}
+
+/* Why the selection found nothing, or which candidates it could mean. */
+static void report_no_match(const struct tree_opts *o, const struct jobtree *t, int err)
+{
+	const struct jobtree_query *q = &o->q;
+	struct json_buf b = {}, b2 = {};
+	size_t wl = jobtree__workloads_seen(t);
+
+	if (err == -ENOTUNIQ) {
+		size_t n = jobtree__candidates(t);
+		const char *hint = q->by == JOBTREE_BY_CONTAINER ? "give more of the id, or --workload KEY" :
+				   q->by == JOBTREE_BY_POD ? "add --namespace NS, or give the pod uid" :
+							     "records of several boots or nodes? use --exec-id";
+
+		if (q->by == JOBTREE_BY_PID)
+			log_error("tree: pid %u at %s is ambiguous: %zu processes match (%s):", q->pid,
+				  shown(&b, o->at_arg), n, hint);
+		else
+			log_error("tree: %s '%s' is ambiguous: %zu %s match (%s):",
+				  q->by == JOBTREE_BY_POD ? "pod" : "container", shown(&b, q->value), n,
+				  q->by == JOBTREE_BY_POD ? "pods" : "workloads", hint);
+		for (size_t i = 0; i < n; i++) {
+			const struct jt_candidate *c = jobtree__candidate(t, i);
+			char when[64] = "?";
+			time_t s = (time_t)(c->first_ns / 1000000000u);
+			struct tm tm;
+
+			if (c->first_ns && gmtime_r(&s, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			fprintf(stderr, "  %s  %s", shown(&b, c->key), shown(&b2, c->what));
+			if (*c->detail)
+				fprintf(stderr, "  (%s)", shown(&b, c->detail));
+			fprintf(stderr, "  first seen %s\n", when);
+		}
+		goto out;
+	}
+	switch (q->by) {
+	case JOBTREE_BY_CONTAINER:
+		log_error("tree: no container id is or starts with '%s' (%zu workloads in the input)",
+			  shown(&b, q->value), wl);
+		break;
+	case JOBTREE_BY_POD:
+		if (q->pod_namespace)
+			log_error("tree: no pod named '%s' in namespace '%s' (%zu workloads in the input)",
+				  shown(&b, q->value), shown(&b2, q->pod_namespace), wl);
+		else
+			log_error("tree: no pod named '%s' (%zu workloads in the input)", shown(&b, q->value), wl);
+		break;
+	case JOBTREE_BY_WORKLOAD:
+		log_error("tree: no workload '%s' in the input", shown(&b, q->value));
+		break;
+	case JOBTREE_BY_EXEC_ID:
+		log_error("tree: no process image with exec id '%s' in the input", shown(&b, q->value));
+		break;
+	default:
+		log_error("tree: no process with pid %u alive at %s in the input", q->pid, shown(&b, o->at_arg));
+	}
+out:
+	json_buf__free(&b);
+	json_buf__free(&b2);
+}
+
+int cmd_tree__main(int argc, char **argv)
+{
+	struct tree_opts o = {};
+	struct inputs paths = {};
+	struct input *ins = NULL;
+	struct jobtree *t = NULL;
+	struct json_buf out = {};
+	int err, status = 0, stdin_fd = -1;
+
+	err = parse_opts(&o, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (inputs__collect(&paths, argc - optind, argv + optind, DEFAULT_DATA_DIR))
+		return 1;
+	ins = calloc((size_t)paths.n + 1, sizeof(*ins));
+	t = jobtree__new(&o.q);
+	if (!ins || !t)
+		goto nomem;
+	for (int i = 0; i < paths.n; i++) {
+		ins[i].path = paths.paths[i];
+		ins[i].stdin_fd = -1;
+		if (strcmp(paths.paths[i], "-"))
+			continue;
+		/* "-" twice is one stdin: the second reads the same copy. */
+		if (stdin_fd < 0 && (stdin_fd = spool_stdin()) < 0) {
+			status = 1;
+			ins[i].failed = 1;
+			continue;
+		}
+		ins[i].path = "stdin";
+		ins[i].stdin_fd = stdin_fd;
+	}
+	for (int i = 0; i < paths.n; i++) {
+		if (ins[i].failed)
+			continue;
+		err = read_input(t, &ins[i], jobtree__scan, 1);
+		if (err < 0)
+			goto nomem;
+		status |= err;
+	}
+	err = jobtree__resolve(t);
+	if (err == -ENOMEM)
+		goto nomem;
+	if (err) {
+		report_no_match(&o, t, err);
+		/* An input that could not be read may hold the job: that is the answer then. */
+		status = status ? 1 : 2;
+		goto cleanup;
+	}
+	for (int i = 0; i < paths.n; i++) {
+		if (ins[i].failed && ins[i].stdin_fd < 0 && !strcmp(ins[i].path, "-"))
+			continue;
+		err = read_input(t, &ins[i], jobtree__add, 2);
+		if (err < 0)
+			goto nomem;
+		status |= err;
+	}
+	err = jobtree__build(t) ?: (o.json ? treefmt__json(&out, jobtree__job(t)) :
+				    treefmt__text(&out, jobtree__job(t)));
+	if (err)
+		goto nomem;
+	if ((out.len && fwrite(out.data, 1, out.len, stdout) != out.len) || fflush(stdout)) {
+		log_error("stdout: %s", strerror(errno));
+		status = 1;
+	}
+	goto cleanup;
+nomem:
+	log_error("tree: out of memory");
+	status = 1;
+cleanup:
+	if (stdin_fd >= 0)
+		close(stdin_fd);
+	json_buf__free(&out);
+	jobtree__free(t);
+	free(ins);
+	inputs__free(&paths);
+	return status;
+}

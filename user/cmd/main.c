@@ -1,0 +1,54 @@
+/* firstlight: subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "cmd/cmd_gaps.h"
+#include "cmd/cmd_key.h"
+#include "cmd/cmd_read.h"
+#include "cmd/cmd_tree.h"
+#include "cmd/cmd_verify.h"
+#include "base/log.h"
+#include "records/version.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", agent__main, "run the sensor (records to segment files, or --stdout)" },
+	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
+	{ "tree", cmd_tree__main, "rebuild a job: its process tree, flows and gaps" },
+	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
+	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
+	{ "key", cmd_key__main, "export the node's public key (key export)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: firstlight COMMAND [options]   (firstlight COMMAND --help)\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "  %-8s %s\n", "version", "print the version");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("firstlight %s\n", FIRSTLIGHT_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	log_error("unknown command '%s' (see firstlight --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,31 @@
+/*
+ * `firstlight tree`'s output for a rebuilt job (jobtree.h): the text tree for people and
+ * one JSON document for tools. Both formats are documented in `firstlight tree --help`
+ * and the README; their names and shapes are a contract.
+ *
+ * Text: a header per workload, a job summary, then the tree drawn with box-drawing
+ * characters (├─ └─ │), one line per process (its images joined by " -> "), connection,
+ * UDP peer, listener or gap ("!"), each with its offset from the job's start. Untrusted
+ * strings are escaped for the terminal (textesc.h); argv is JSON-quoted.
+ * JSON: proto3 conventions (lowerCamelCase, 64-bit numbers as strings), every documented
+ * field present, null when unknown.
+ * Errors: 0 or -ENOMEM; on error out holds a partial rendering.
+ */
+#ifndef FL_TREEFMT_H
+#define FL_TREEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/jobtree.h"
+#include "base/json.h"
+
+int treefmt__text(struct json_buf *out, const struct jt_job *job);
+int treefmt__json(struct json_buf *out, const struct jt_job *job);
+
+/* "+12.345ms", "-1.500s", "+1h02m03.456s": an offset (ns) as the text shows it. */
+void treefmt__offset(char *buf, size_t size, int64_t ns);
+/* "0.051ms", "12.000s", "3m05.120s": a duration as the text shows it. */
+void treefmt__duration(char *buf, size_t size, uint64_t ns);
+
+#endif

@@ -1,0 +1,111 @@
+/* Stamping, packing and handing records to the sink; see record.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "records/exec_id.h"
+#include "base/log.h"
+#include "records/record.h"
+
+/* A node name is an identifier from the environment: keep it printable and bounded. */
+static void set_node(struct recorder *r)
+{
+	const char *env = getenv("NODE_NAME");
+	char host[256] = "";
+
+	if (!env || !*env) {
+		gethostname(host, sizeof(host) - 1);
+		env = host;
+	}
+	snprintf(r->node, sizeof(r->node), "%s", env);
+	for (char *p = r->node; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			*p = '_';
+}
+
+static int new_run_id(char out[RUN_ID_LEN])
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		return -errno;
+	b[6] = (b[6] & 0x0f) | 0x40; /* UUID version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(out, RUN_ID_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+	return 0;
+}
+
+int recorder__init(struct recorder *r, struct sink *sink)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->sink = sink;
+	set_node(r);
+	err = new_run_id(r->run_id);
+	if (err)
+		return err;
+	err = exec_id__boot_tag(&r->boot_tag, r->boot_id, sizeof(r->boot_id));
+	if (err)
+		return err;
+	wallclock__sync(&r->clock);
+	r->cap = 64 * 1024;
+	r->buf = malloc(r->cap);
+	return r->buf ? 0 : -ENOMEM;
+}
+
+void recorder__fini(struct recorder *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
+{
+	size_t len;
+	int err;
+
+	if (!boot_ns)
+		boot_ns = clock__boot_ns();
+	/*
+	 * The number is taken for real only once the record can be packed: a record lost to
+	 * memory here must not leave a hole in seq that no gap explains (the sink's own
+	 * losses are counted, with their seq range, by the sink).
+	 */
+	ev->seq = r->seq + 1;
+	ev->boot_nano = boot_ns;
+	ev->time_unix_nano = wallclock__unix_ns(&r->clock, boot_ns);
+	ev->node = r->node;
+	ev->agent_run_id = r->run_id;
+	len = firstlight__v1__event__get_packed_size(ev);
+	if (len > r->cap) {
+		size_t cap = r->cap;
+		uint8_t *buf;
+
+		while (cap < len)
+			cap *= 2;
+		buf = realloc(r->buf, cap);
+		if (!buf) {
+			r->sink_errors++;
+			r->unrecorded++;
+			return -ENOMEM;
+		}
+		r->buf = buf;
+		r->cap = cap;
+	}
+	r->seq++;
+	firstlight__v1__event__pack(ev, r->buf);
+	if ((unsigned)ev->body_case < sizeof(r->by_kind) / sizeof(r->by_kind[0]))
+		r->by_kind[ev->body_case]++;
+	err = r->sink->write(r->sink, ev, r->buf, len);
+	if (err)
+		r->sink_errors++;
+	return err;
+}

@@ -1,0 +1,555 @@
+/* Kernel events to records; see decode.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "sensor/decode.h"
+#include "sensor/decode_net.h"
+#include "records/exec_id.h"
+#include "base/log.h"
+#include "base/utf8.h"
+
+_Static_assert(sizeof(struct fl_event_hdr) == 24, "ABI: fl_event_hdr");
+_Static_assert(sizeof(struct fl_exec_id) == 16, "ABI: fl_exec_id");
+_Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
+_Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI: fl_fork_event");
+_Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
+_Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
+
+int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
+		  uint32_t args_max_count)
+{
+	memset(d, 0, sizeof(*d));
+	d->rec = rec;
+	d->procs = procs;
+	d->args_max_count = args_max_count;
+	d->argv = calloc(args_max_count + 1, sizeof(char *));
+	/* Worst case of one event: every byte escaped to 4, plus a NUL per string. */
+	d->arena_cap = 4 * (FL_ARGS_MAX + 2 * FL_PATH_MAX) + args_max_count + 16;
+	d->arena = malloc(d->arena_cap);
+	d->net = netdec__new(NULL);
+	if (!d->argv || !d->arena || !d->net) {
+		decoder__fini(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void decoder__set_workloads(struct decoder *d, struct workloads *w)
+{
+	d->workloads = w;
+}
+
+void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_unix_ns)
+{
+	d->gaps = g;
+	d->down_since_unix_ns = down_since_unix_ns;
+}
+
+void decoder__fini(struct decoder *d)
+{
+	free(d->argv);
+	free(d->arena);
+	netdec__free(d->net);
+	d->argv = NULL;
+	d->arena = NULL;
+	d->net = NULL;
+}
+
+/*
+ * Copies s[0..len) into the arena as a NUL-terminated string, escaped (see utf8.h) when
+ * escape is set. Returns the string, or NULL if out of room.
+ */
+static char *arena_str(struct decoder *d, size_t *used, const char *s, size_t len, int escape)
+{
+	char *out = d->arena + *used;
+	size_t room = d->arena_cap - *used;
+	int n;
+
+	if (!escape) {
+		if (len + 1 > room)
+			return NULL;
+		memcpy(out, s, len);
+		out[len] = 0;
+		n = (int)len;
+	} else {
+		n = utf8__escape(s, len, out, room);
+		if (n < 0)
+			return NULL;
+	}
+	*used += (size_t)n + 1;
+	return out;
+}
+
+/* Strings from the kernel carry their NUL inside the length: it is not content. */
+static size_t str_len(const char *s, size_t len)
+{
+	return strnlen(s, len);
+}
+
+/*
+ * A reader must know which strings to unescape: the flag covers a whole field, so when
+ * one argument is not UTF-8, every argument is written escaped (backslashes included).
+ */
+static int args_need_escape(const char *args, size_t args_len)
+{
+	for (size_t pos = 0; pos < args_len;) {
+		size_t l = strnlen(args + pos, args_len - pos);
+
+		if (!utf8__valid(args + pos, l))
+			return 1;
+		pos += l + 1;
+	}
+	return 0;
+}
+
+struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
+				  const char *cwd, size_t cwd_len, const char *args,
+				  size_t args_len, uint32_t flags)
+{
+	int bin_esc, cwd_esc, args_esc;
+	size_t used = 0, pos = 0;
+	uint32_t n = 0, total = 0;
+	struct proc_image *img;
+	char *b, *c;
+
+	binary_len = str_len(binary, binary_len);
+	cwd_len = str_len(cwd, cwd_len);
+	bin_esc = !utf8__valid(binary, binary_len);
+	cwd_esc = !utf8__valid(cwd, cwd_len);
+	args_esc = args_need_escape(args, args_len);
+	b = arena_str(d, &used, binary, binary_len, bin_esc);
+	c = arena_str(d, &used, cwd, cwd_len, cwd_esc);
+	if (!b || !c)
+		return NULL;
+	/* argv is NUL-separated; a cut final argument has no NUL but is still an argument. */
+	while (pos < args_len) {
+		size_t l = strnlen(args + pos, args_len - pos);
+
+		if (n < d->args_max_count) {
+			d->argv[n] = arena_str(d, &used, args + pos, l, args_esc);
+			if (!d->argv[n])
+				return NULL;
+			n++;
+		}
+		total++;
+		pos += l + 1;
+	}
+	if (total > n)
+		flags |= IMG_ARGS_TRUNCATED;
+	if (bin_esc)
+		flags |= IMG_BINARY_ESCAPED;
+	if (cwd_esc)
+		flags |= IMG_CWD_ESCAPED;
+	if (args_esc)
+		flags |= IMG_ARGS_ESCAPED;
+	img = proc_image__new(b, c, d->argv, n, flags);
+	if (img) {
+		img->args_count = total;
+		img->args_size = (uint32_t)args_len;
+	}
+	return img;
+}
+
+/* Whether p is the process image id names (same start, so not an older pid user). */
+static int proc_is(const struct proc *p, const struct fl_exec_id *id)
+{
+	return p && p->id.start_ns == id->start_ns;
+}
+
+/* The parts of a Process record every body shares; strings point into bufs/img. */
+struct process_msg {
+	Firstlight__V1__Process p;
+	Firstlight__V1__Namespaces ns;
+	Firstlight__V1__ProcessFlags flags;
+	char exec_id[EXEC_ID_STRLEN];
+	char parent_exec_id[EXEC_ID_STRLEN];
+	char cgroup_v1_name[4 * FL_CGROUP_NAME_MAX + 1];
+	char workload_key[WORKLOAD_KEY_MAX];
+};
+
+static void fill_process(struct decoder *d, struct process_msg *m, const struct fl_task *t,
+			 const struct proc_image *img)
+{
+	uint32_t tag = d->rec->boot_tag;
+
+	firstlight__v1__process__init(&m->p);
+	firstlight__v1__namespaces__init(&m->ns);
+	firstlight__v1__process_flags__init(&m->flags);
+	m->p.exec_id = exec_id__format(m->exec_id, tag, &t->id);
+	m->p.parent_exec_id = exec_id__format(m->parent_exec_id, tag, &t->parent_id);
+	m->p.pid = t->pid;
+	m->p.ppid = t->ppid;
+	m->p.ns_pid = t->ns_pid;
+	m->p.uid = t->creds.uid;
+	m->p.gid = t->creds.gid;
+	m->p.euid = t->creds.euid;
+	m->p.egid = t->creds.egid;
+	m->p.auid = t->creds.auid;
+	m->p.session_id = t->creds.sessionid;
+	m->p.cap_effective = t->creds.cap_effective;
+	m->p.start_boot_nano = t->start_ns;
+	m->p.cgroup_id = t->cgroup_id;
+	m->p.cgroup_v1_id = t->cgroup_v1_id;
+	/* A cgroup name is chosen by whoever made the cgroup: treat it like argv. */
+	size_t name_len = strnlen(t->cgroup_v1_name, FL_CGROUP_NAME_MAX);
+
+	memcpy(m->cgroup_v1_name, t->cgroup_v1_name, name_len);
+	m->cgroup_v1_name[name_len] = 0;
+	if (!utf8__valid(m->cgroup_v1_name, name_len)) {
+		utf8__escape(t->cgroup_v1_name, name_len, m->cgroup_v1_name, sizeof(m->cgroup_v1_name));
+		m->flags.cgroup_v1_name_escaped = 1;
+	}
+	m->p.cgroup_v1_name = m->cgroup_v1_name;
+	m->ns.pid = t->ns.pid;
+	m->ns.mnt = t->ns.mnt;
+	m->ns.net = t->ns.net;
+	m->ns.uts = t->ns.uts;
+	m->ns.ipc = t->ns.ipc;
+	m->ns.user = t->ns.user;
+	m->ns.cgroup = t->ns.cgroup;
+	m->p.namespaces = &m->ns;
+	m->p.flags = &m->flags;
+	snprintf(m->workload_key, sizeof(m->workload_key), "cgroup:%" PRIu64, (uint64_t)t->cgroup_id);
+	m->p.workload_key = m->workload_key;
+	m->flags.missing_parent = !proc_is(proctable__get(d->procs, t->parent_id.tgid), &t->parent_id);
+	if (img) {
+		m->p.binary = img->binary;
+		m->p.cwd = img->cwd;
+		m->p.args = img->args;
+		m->p.n_args = img->n_args;
+		m->p.args_truncated = !!(img->flags & IMG_ARGS_TRUNCATED);
+		m->p.args_count = img->args_count;
+		m->p.args_size = img->args_size;
+		m->flags.args_escaped = !!(img->flags & IMG_ARGS_ESCAPED);
+		m->flags.binary_escaped = !!(img->flags & IMG_BINARY_ESCAPED);
+		m->flags.cwd_escaped = !!(img->flags & IMG_CWD_ESCAPED);
+		m->flags.binary_unresolved = !!(img->flags & IMG_BINARY_UNRESOLVED);
+		m->flags.cwd_unresolved = !!(img->flags & IMG_CWD_UNRESOLVED);
+		m->flags.from_procfs = !!(img->flags & IMG_FROM_PROCFS);
+	} else {
+		m->flags.binary_unresolved = 1;
+		m->flags.cwd_unresolved = 1;
+	}
+}
+
+/*
+ * Counts the process in its workload (whose STARTED record, if new, goes out first) and
+ * sets the record's workload key. Returns the sandbox the process is in, 0 if none.
+ */
+static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct fl_task *t,
+			  unsigned int what, const struct proc_image *creator, uint64_t boot_ns)
+{
+	struct proc *p = proctable__get(d->procs, t->pid);
+	uint64_t prev = 0;
+
+	if (!d->workloads)
+		return 0;
+	/* The same process seen again (its exec after its fork): its sandbox so far. */
+	if (p && p->start_ns == t->start_ns)
+		prev = p->sandbox;
+	return workloads__on_process(d->workloads, t, what, creator, prev, boot_ns,
+				     m->workload_key);
+}
+
+/* Records the task as the current image of its process; takes img's reference. */
+static int track(struct decoder *d, const struct fl_task *t, struct proc_image *img,
+		 uint32_t flags, uint64_t sandbox)
+{
+	int err = 0;
+	struct proc *p = proctable__upsert(d->procs, t->pid, &err);
+
+	if (!p) {
+		proc_image__put(img);
+		return err;
+	}
+	p->flags = flags;
+	p->id = t->id;
+	p->parent = t->parent_id;
+	p->start_ns = t->start_ns;
+	p->cgroup_id = t->cgroup_id;
+	p->ppid = t->ppid;
+	p->ns_pid = t->ns_pid;
+	p->creds = t->creds;
+	p->last_seen_mono_ns = clock__mono_ns();
+	p->sandbox = sandbox;
+	p->euid = t->creds.euid;
+	p->mnt_ns = t->ns.mnt;
+	proc__set_image(p, img);
+	return 0;
+}
+
+/*
+ * Programs that run a whole kernel of their own (microVM monitors, user-space kernels):
+ * the host sees the monitor, never what runs inside it.
+ */
+static int opaque_sandbox(const char *binary)
+{
+	static const char *const names[] = { "firecracker", "cloud-hypervisor", "runsc", "crosvm",
+					     "qemu-kvm", "kata-runtime", "containerd-shim-kata-v2",
+					     "jailer", NULL };
+	const char *b = strrchr(binary, '/');
+
+	b = b ? b + 1 : binary;
+	if (!strncmp(b, "qemu-system-", 12))
+		return 1;
+	for (const char *const *n = names; *n; n++)
+		if (!strcmp(b, *n))
+			return 1;
+	return 0;
+}
+
+static void opaque_gap(struct decoder *d, const struct process_msg *m, uint64_t boot_ns)
+{
+	char detail[320];
+	struct gap_info gi = {
+		.kind = FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD,
+		.cgroup_id = m->p.cgroup_id,
+		.workload_key = m->p.workload_key,
+		.start_unix_ns = wallclock__unix_ns(&d->rec->clock, boot_ns),
+		.count = 1,
+		.reason = "opaque-sandbox",
+		.detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail),
+		 "%.200s (exec %s) runs its own kernel: the host sees nothing inside it",
+		 m->p.binary, m->p.exec_id);
+	gaps__emit(d->gaps, &gi);
+}
+
+static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t size)
+{
+	const char *data = (const char *)(ev + 1);
+	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	char replaced[EXEC_ID_STRLEN];
+	struct process_msg m;
+	struct proc_image *img;
+	struct fl_task task;
+	struct proc *self;
+	uint32_t flags = 0;
+
+	/* Each length within what the kernel can send, and all of them within the event. */
+	if (size < sizeof(*ev) || ev->binary_len > FL_PATH_MAX || ev->cwd_len > FL_PATH_MAX ||
+	    ev->args_len > FL_ARGS_MAX ||
+	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
+		return -EINVAL;
+	task = ev->task;
+	/*
+	 * Lineage: for a process that had not exec'd, the kernel names its real parent's
+	 * image, which is the reaper after a reparenting; the fork we recorded names the
+	 * process that created it. Prefer that.
+	 */
+	self = proctable__get(d->procs, task.pid);
+	if (proc_is(self, &ev->replaced))
+		task.parent_id = self->parent;
+	if (ev->flags & (FL_EXEC_ARGS_TRUNCATED | FL_EXEC_ARGS_FAULT) || ev->args_size > ev->args_len)
+		flags |= IMG_ARGS_TRUNCATED;
+	if (ev->flags & FL_EXEC_BINARY_UNRESOLVED)
+		flags |= IMG_BINARY_UNRESOLVED;
+	if (ev->flags & FL_EXEC_CWD_UNRESOLVED)
+		flags |= IMG_CWD_UNRESOLVED;
+	img = decoder__image(d, data, ev->binary_len, data + ev->binary_len, ev->cwd_len,
+			     data + ev->binary_len + ev->cwd_len, ev->args_len, flags);
+	if (!img)
+		return -ENOMEM;
+	/* The kernel knows argc before truncation; the bytes we hold may show fewer. */
+	if (ev->argc > img->args_count) {
+		img->args_count = ev->argc;
+		img->flags |= IMG_ARGS_TRUNCATED;
+	}
+	img->args_size = ev->args_size;
+	if (img->flags & IMG_ARGS_TRUNCATED)
+		d->stats.args_truncated++;
+
+	fill_process(d, &m, &task, img);
+	/* What ran before the exec (the fork image) made this process: it names sandboxes. */
+	uint64_t sandbox = attribute(d, &m, &task,
+				     WL_PROC_EXEC | (img->flags & IMG_ARGS_TRUNCATED ? WL_PROC_ARGS_TRUNCATED : 0),
+				     proc_is(self, &ev->replaced) ? self->image : NULL, ev->hdr.boot_ns);
+	body.process = &m.p;
+	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	rec.exec = &body;
+	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->gaps && !(img->flags & IMG_BINARY_ESCAPED) && opaque_sandbox(img->binary))
+		opaque_gap(d, &m, ev->hdr.boot_ns);
+	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
+
+	return err ? err : terr;
+}
+
+static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t size)
+{
+	Firstlight__V1__ProcessFork body = FIRSTLIGHT__V1__PROCESS_FORK__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	struct proc *parent;
+	struct proc_image *img = NULL;
+	struct process_msg m;
+	int err;
+
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	/*
+	 * A process forked in the instant between attach and the seeding walk is both
+	 * seeded and forked: the seed record already describes it.
+	 */
+	if (proc_is(proctable__get(d->procs, ev->task.pid), &ev->task.id))
+		return 0;
+	/* The child runs what its parent ran when it forked: the parent's current image. */
+	parent = proctable__get(d->procs, ev->task.parent_id.tgid);
+	if (proc_is(parent, &ev->task.parent_id))
+		img = proc_image__get(parent->image);
+	fill_process(d, &m, &ev->task, img);
+	uint64_t sandbox = attribute(d, &m, &ev->task, 0, img, ev->hdr.boot_ns);
+	body.process = &m.p;
+	body.parent_exec_id = m.p.parent_exec_id;
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FORK;
+	rec.fork = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	int terr = track(d, &ev->task, img, PROC_START_SEEN, sandbox);
+
+	return err ? err : terr;
+}
+
+static int recently_exited(const struct decoder *d, const struct fl_exec_id *id)
+{
+	if (!id->tgid)
+		return 0; /* empty slots of the ring are all-zero ids */
+	for (size_t i = 0; i < DECODER_RECENT_EXITS; i++)
+		if (d->recent_exits[i].tgid == id->tgid && d->recent_exits[i].start_ns == id->start_ns)
+			return 1;
+	return 0;
+}
+
+static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t size)
+{
+	Firstlight__V1__ProcessExit body = FIRSTLIGHT__V1__PROCESS_EXIT__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	char id[EXEC_ID_STRLEN];
+	struct proc *p;
+	int err;
+
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	p = proctable__get(d->procs, ev->pid);
+	if (!proc_is(p, &ev->id))
+		p = NULL; /* an entry of an older image: not this one's start */
+	if (!p && recently_exited(d, &ev->id)) {
+		d->stats.duplicate_exits++;
+		return 0; /* two threads reported the same end (kernels without group_dead) */
+	}
+	body.exec_id = exec_id__format(id, d->rec->boot_tag, &ev->id);
+	body.pid = ev->pid;
+	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
+	body.signal = ev->status & 0x7f;
+	body.exit_code = body.signal ? 0 : (int32_t)((ev->status >> 8) & 0xff);
+	body.core_dumped = !!(ev->status & 0x80);
+	body.duration_nano = ev->hdr.boot_ns > ev->start_ns ? ev->hdr.boot_ns - ev->start_ns : 0;
+	body.cgroup_id = ev->cgroup_id;
+	body.start_seen = p && (p->flags & PROC_START_SEEN);
+	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
+	if (!body.start_seen && !body.pre_existing) {
+		d->stats.exits_without_start++;
+		if (d->gaps) {
+			char key[WORKLOAD_KEY_MAX];
+
+			snprintf(key, sizeof(key), "cgroup:%" PRIu64, (uint64_t)ev->cgroup_id);
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->cgroup_id,
+				    key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
+		}
+	}
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
+	rec.exit = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->workloads)
+		workloads__on_exit(d->workloads, ev->cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
+	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
+	proctable__remove(d->procs, ev->pid);
+	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = ev->id;
+	return err;
+}
+
+static int handle_cgroup(struct decoder *d, const struct fl_cgroup_event *ev, size_t size)
+{
+	if (size < sizeof(*ev) || ev->path_len < 1 || ev->path_len > FL_CGROUP_PATH_MAX ||
+	    ev->path_len > size - sizeof(*ev))
+		return -EINVAL;
+	if (d->workloads)
+		workloads__on_cgroup(d->workloads, ev, (const char *)(ev + 1));
+	return 0;
+}
+
+int decoder__handle(struct decoder *d, const void *data, size_t size)
+{
+	const struct fl_event_hdr *hdr = data;
+	int err;
+
+	if (size < sizeof(*hdr) || hdr->size > size || hdr->type >= FL_EV_MAX) {
+		d->stats.malformed++;
+		return -EINVAL;
+	}
+	size = hdr->size;
+	switch (hdr->type) {
+	case FL_EV_EXEC:
+		err = handle_exec(d, data, size);
+		break;
+	case FL_EV_FORK:
+		err = handle_fork(d, data, size);
+		break;
+	case FL_EV_EXIT:
+		err = handle_exit(d, data, size);
+		break;
+	case FL_EV_CGROUP_MKDIR:
+	case FL_EV_CGROUP_RMDIR:
+	case FL_EV_CGROUP_ATTACH:
+		err = handle_cgroup(d, data, size);
+		break;
+	case FL_EV_TCP:
+	case FL_EV_UDP:
+	case FL_EV_UNIX_CONNECT:
+	case FL_EV_UNIX_PEER:
+		err = decode_net__handle(d, data, size);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	/* Decoded is decoded, whether or not the sink then took the record. */
+	if (err == -EINVAL)
+		d->stats.malformed++;
+	else if (err == -ENOMEM)
+		d->stats.nomem++;
+	else
+		d->stats.events[hdr->type]++;
+	return err;
+}
+
+int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img)
+{
+	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
+	struct process_msg m;
+	int err;
+
+	fill_process(d, &m, &ev->task, img);
+	m.flags.pre_existing = 1;
+	uint64_t start_unix = wallclock__unix_ns(&d->rec->clock, ev->task.start_ns);
+
+	m.flags.started_while_down = d->down_since_unix_ns && start_unix >= d->down_since_unix_ns;
+	uint64_t sandbox = attribute(d, &m, &ev->task, 0, NULL, ev->hdr.boot_ns);
+	if (d->gaps)
+		gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING, ev->task.cgroup_id,
+			    m.workload_key, start_unix);
+	body.process = &m.p;
+	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	rec.exec = &body;
+	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	d->stats.events[FL_EV_SEED]++;
+	int terr = track(d, &ev->task, img, PROC_PRE_EXISTING, sandbox);
+
+	return err ? err : terr;
+}

@@ -1,0 +1,77 @@
+/*
+ * Decoding kernel events (bpf/firstlight.h layouts) into records. Every input is checked
+ * against its declared size before a field is read: the ring buffer is ours, but a
+ * decoder that trusts lengths is one kernel bug away from reading past a record.
+ * Keeps the process table current and hands each record to the recorder.
+ */
+#ifndef FL_DECODE_H
+#define FL_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firstlight.h"
+#include "sensor/proctable.h"
+#include "records/record.h"
+#include "sensor/workload.h"
+#include "records/gaps.h"
+
+struct decoder_stats {
+	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
+	uint64_t malformed;         /* events rejected by size checks */
+	uint64_t nomem;             /* events not recorded for want of memory */
+	uint64_t args_truncated;
+	uint64_t exits_without_start;
+	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
+};
+
+#define DECODER_RECENT_EXITS 32
+
+struct netdec;
+
+struct decoder {
+	struct recorder *rec;    /* not owned */
+	struct proctable *procs; /* not owned */
+	struct workloads *workloads; /* not owned; NULL: keys only, no Workload records */
+	struct gaps *gaps;           /* not owned; NULL: no gap records */
+	uint64_t down_since_unix_ns; /* the sensor was down from then until this run */
+	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
+	struct decoder_stats stats;
+	struct netdec *net;      /* owned: network state, see decode_net.h */
+	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
+	unsigned int recent_next;
+	/* Reused per event, owned: */
+	char **argv;   /* args_max_count + 1 pointers */
+	char *arena;   /* escaped strings of one event */
+	size_t arena_cap;
+};
+
+int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
+		  uint32_t args_max_count);
+void decoder__fini(struct decoder *d);
+/* Attributes processes to workloads (and lets cgroup events reach them). */
+void decoder__set_workloads(struct decoder *d, struct workloads *w);
+/*
+ * Records the gaps events reveal (missing starts, pre-existing processes, opaque
+ * sandboxes). down_since_unix_ns: when the previous run was last alive (0: unknown), so
+ * that pre-existing processes started after it are flagged started_while_down.
+ */
+void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_unix_ns);
+
+/* Decodes one ring-buffer event. 0, or -EINVAL for a malformed event (counted). */
+int decoder__handle(struct decoder *d, const void *data, size_t size);
+
+/*
+ * Records a process that was alive before the sensor attached (a seed event from the
+ * task iterator) with the image read from /proc by the caller. Takes img's reference;
+ * img may be NULL when /proc no longer had the process.
+ */
+int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
+
+/* Builds an image from raw bytes as the kernel sends them (binary, cwd, NUL-separated
+ * argv of args_len bytes), escaping non-UTF-8. Used for exec events and /proc reads. */
+struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
+				  const char *cwd, size_t cwd_len, const char *args,
+				  size_t args_len, uint32_t flags);
+
+#endif

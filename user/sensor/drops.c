@@ -1,0 +1,218 @@
+/* Kernel drop counters to gap records; see drops.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/drops.h"
+#include "firstlight.pb-c.h"
+#include "agent/metrics.h"
+
+/* What we reported for one workload: the kernel's counts at that time. */
+struct cg_state {
+	uint64_t cgroup_id; /* 0: free slot */
+	uint64_t count[FL_EV_MAX];
+	uint64_t last_ns;
+	int seen;           /* present in the kernel map at the last walk */
+};
+
+struct drops {
+	struct loader *loader;
+	struct gaps *gaps;
+	const struct wallclock *clock;
+	struct cg_state *tab;
+	size_t cap, n;
+	uint64_t global_reported[FL_EV_MAX]; /* per type, all workloads */
+	uint64_t vanished[FL_EV_MAX];        /* reported for entries the kernel evicted */
+	uint64_t kernel_sum[FL_EV_MAX];      /* this walk: entries' counts */
+	uint64_t unknown_reported[FL_EV_MAX];
+	uint64_t total;
+	uint64_t new_in_walk;
+	uint64_t events_seen; /* loader__drop_events at the last walk */
+};
+
+const char *drops__type_name(unsigned int type)
+{
+	return metrics_event_type_name(type); /* one table of names, for gaps and metrics */
+}
+
+struct drops *drops__new(struct loader *l, struct gaps *g, const struct wallclock *clock)
+{
+	struct drops *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->loader = l;
+	d->gaps = g;
+	d->clock = clock;
+	d->cap = 256;
+	d->tab = calloc(d->cap, sizeof(*d->tab));
+	if (!d->tab) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return d;
+}
+
+void drops__free(struct drops *d)
+{
+	if (!d)
+		return;
+	free(d->tab);
+	free(d);
+}
+
+uint64_t drops__total(const struct drops *d)
+{
+	return d->total;
+}
+
+const uint64_t *drops__by_type(const struct drops *d)
+{
+	return d->global_reported;
+}
+
+static struct cg_state *slot(struct drops *d, uint64_t id, int create)
+{
+	size_t mask = d->cap - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ull >> 17) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		if (d->tab[i].cgroup_id == id)
+			return &d->tab[i];
+		if (!d->tab[i].cgroup_id)
+			break;
+	}
+	if (!create)
+		return NULL;
+	if ((d->n + 1) * 2 > d->cap) {
+		struct cg_state *old = d->tab;
+		size_t old_cap = d->cap;
+
+		d->tab = calloc(old_cap * 2, sizeof(*d->tab));
+		if (!d->tab) {
+			d->tab = old;
+			return NULL;
+		}
+		d->cap = old_cap * 2;
+		d->n = 0;
+		for (size_t j = 0; j < old_cap; j++)
+			if (old[j].cgroup_id)
+				*slot(d, old[j].cgroup_id, 1) = old[j];
+		free(old);
+		return slot(d, id, 1);
+	}
+	d->n++;
+	d->tab[i].cgroup_id = id;
+	return &d->tab[i];
+}
+
+/*
+ * Forgets workloads the kernel no longer holds (evicted, or ended and aged out): what
+ * we reported for them moves to `vanished`, so the totals still add up.
+ */
+static void prune(struct drops *d)
+{
+	struct cg_state *old = d->tab;
+	size_t cap = d->cap;
+	struct cg_state *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return; /* keep them: only memory, never counts, is at stake */
+	d->tab = tab;
+	d->n = 0;
+	for (size_t i = 0; i < cap; i++) {
+		if (!old[i].cgroup_id)
+			continue;
+		if (old[i].seen) {
+			*slot(d, old[i].cgroup_id, 1) = old[i];
+			continue;
+		}
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			d->vanished[t] += old[i].count[t];
+	}
+	free(old);
+}
+
+static void gap(struct drops *d, uint64_t cgroup_id, unsigned int type, uint64_t n,
+		uint64_t from_ns, uint64_t to_ns)
+{
+	char detail[160];
+	struct gap_info gi = {
+		.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP,
+		.cgroup_id = cgroup_id,
+		.start_unix_ns = from_ns ? wallclock__unix_ns(d->clock, from_ns) : 0,
+		.end_unix_ns = to_ns ? wallclock__unix_ns(d->clock, to_ns) : 0,
+		.count = n,
+		.event_type = drops__type_name(type),
+		.reason = "ring-full",
+		.detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: ring buffer full%s", n,
+		 gi.event_type, cgroup_id ? "" : " (workload unknown)");
+	gaps__emit(d->gaps, &gi);
+	d->new_in_walk += n;
+}
+
+static void on_entry(void *ctx, uint64_t cgroup_id, const struct fl_cgroup_drops *k)
+{
+	struct drops *d = ctx;
+	struct cg_state *s = slot(d, cgroup_id, 1);
+
+	for (unsigned int t = 0; t < FL_EV_MAX; t++)
+		d->kernel_sum[t] += k->count[t];
+	if (!s)
+		return; /* out of memory: these counts come out as "workload unknown" */
+	s->seen = 1;
+	for (unsigned int t = 0; t < FL_EV_MAX; t++) {
+		if (k->count[t] <= s->count[t])
+			continue;
+		/* Window: since the last drop we reported for it, to its latest drop. */
+		gap(d, cgroup_id, t, k->count[t] - s->count[t], s->last_ns ? s->last_ns : k->first_ns,
+		    k->last_ns);
+		s->count[t] = k->count[t];
+	}
+	s->last_ns = k->last_ns;
+}
+
+uint64_t drops__report(struct drops *d)
+{
+	struct fl_drop_counter global[FL_EV_MAX];
+	uint64_t events = loader__drop_events(d->loader);
+	int changed = 0;
+
+	/* The common case, every flush: no drop since the last walk, no syscall. Read
+	 * before the maps, so a drop counted meanwhile moves it again for the next flush. */
+	if (events == d->events_seen)
+		return 0;
+	if (loader__read_drops(d->loader, global))
+		return 0;
+	d->events_seen = events;
+	for (unsigned int t = 0; t < FL_EV_MAX; t++)
+		changed |= global[t].count != d->global_reported[t];
+	if (!changed)
+		return 0; /* no new drop since the walk: one map read per type, nothing else */
+
+	d->new_in_walk = 0;
+	memset(d->kernel_sum, 0, sizeof(d->kernel_sum));
+	for (size_t i = 0; i < d->cap; i++)
+		d->tab[i].seen = 0;
+	loader__for_each_cgroup_drops(d->loader, on_entry, d);
+	prune(d);
+	/* What the kernel counted but no workload entry accounts for. */
+	for (unsigned int t = 0; t < FL_EV_MAX; t++) {
+		uint64_t attributed = d->kernel_sum[t] + d->vanished[t] + d->unknown_reported[t];
+
+		if (global[t].count > attributed) {
+			uint64_t n = global[t].count - attributed;
+
+			gap(d, 0, t, n, global[t].first_ns, global[t].last_ns);
+			d->unknown_reported[t] += n;
+		}
+		d->global_reported[t] = global[t].count;
+	}
+	d->total += d->new_in_walk;
+	return d->new_in_walk;
+}

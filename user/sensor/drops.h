@@ -1,0 +1,30 @@
+/*
+ * Ring-buffer drops as gap records. The kernel counts every event it could not queue,
+ * per CPU and event type and per workload (cgroup). On every flush tick this turns what
+ * is new since the last tick into RING_BUFFER_DROP gaps, one per (workload, event type),
+ * and charges what no workload entry holds (LRU evictions) to "workload unknown", so
+ * that the gap records always add up to the kernel's totals.
+ * Errors: constructors NULL with errno set; free is NULL-safe.
+ */
+#ifndef FL_DROPS_H
+#define FL_DROPS_H
+
+#include <stdint.h>
+
+#include "firstlight.h"
+#include "records/gaps.h"
+#include "sensor/loader.h"
+#include "base/clock.h"
+
+struct drops;
+
+struct drops *drops__new(struct loader *l, struct gaps *g, const struct wallclock *clock);
+void drops__free(struct drops *d);
+/* Reports new drops as gaps; returns how many events were newly found lost. */
+uint64_t drops__report(struct drops *d);
+uint64_t drops__total(const struct drops *d);
+/* Reported drops by event type (FL_EV_MAX entries). */
+const uint64_t *drops__by_type(const struct drops *d);
+const char *drops__type_name(unsigned int type);
+
+#endif

@@ -1,0 +1,322 @@
+/* Open, configure, load, attach: the fixed libbpf lifecycle, with causes named. */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "firstlight.skel.h"
+#include "base/clock.h"
+#include "sensor/loader.h"
+#include "sensor/loader_net.h"
+#include "base/log.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define SEED_READ_BYTES (64 * 1024)
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf is chatty (verifier logs run to thousands of lines): only with -v. The
+	 * failures that matter are reported by us as one line each. */
+	(void)level;
+	if (log__level() < LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Effective capabilities of this process, without a libcap dependency. */
+static int effective_caps(uint64_t *caps)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*caps = (uint64_t)data[1].effective << 32 | data[0].effective;
+	return 0;
+}
+
+int loader__check_host(const char *btf_path)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" },
+		     { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" } };
+	uint64_t caps = 0;
+	int err = effective_caps(&caps);
+
+	if (err) {
+		log_error("cannot read capabilities: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!(caps & (1ull << need[i].cap))) {
+			log_error("missing capability %s: run as root, or grant CAP_BPF, CAP_PERFMON "
+				  "and CAP_SYS_ADMIN",
+				  need[i].name);
+			return -EPERM;
+		}
+	}
+	if (!btf_path)
+		btf_path = BTF_PATH;
+	if (access(btf_path, R_OK)) {
+		log_error("no kernel BTF at %s (%s): firstlight needs a kernel built with "
+			  "CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
+			  btf_path, strerror(errno));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * sched_process_exit gained a group_dead argument in recent kernels (6.18 has it, 6.1
+ * does not). Its BTF prototype says which one runs here: fl_exit uses the argument,
+ * fl_exit_legacy reads signal->live. Exactly one of them is loaded.
+ */
+static int choose_exit_variant(struct firstlight_bpf *skel, const char *btf_path)
+{
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id, has_group_dead = 0;
+
+	if (!btf) {
+		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : BTF_PATH, strerror(errno));
+		return -errno;
+	}
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, id);                       /* typedef */
+		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* pointer */
+		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* func proto */
+		/* (void *__data, struct task_struct *p, bool group_dead) */
+		has_group_dead = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
+	}
+	btf__free(btf);
+	bpf_program__set_autoload(skel->progs.fl_exit, has_group_dead);
+	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !has_group_dead);
+	/* Only the legacy variant deduplicates its threads' reports through exit_claims. */
+	bpf_map__set_autocreate(skel->maps.exit_claims, !has_group_dead);
+	log_debug("sched_process_exit %s group_dead: loading %s", has_group_dead ? "has" : "lacks",
+		  has_group_dead ? "fl_exit" : "fl_exit_legacy");
+	return 0;
+}
+
+int loader__start(struct loader *l, const struct loader_opts *opts)
+{
+	struct firstlight_bpf *skel;
+	struct bpf_program *prog;
+	int err, ncpus;
+
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+
+	memset(l, 0, sizeof(*l));
+	libbpf_set_print(libbpf_log);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0) {
+		log_error("cannot count CPUs: %s", strerror(-ncpus));
+		return ncpus;
+	}
+	skel = firstlight_bpf__open_opts(&open_opts);
+	if (!skel) {
+		err = -errno;
+		log_error("opening the BPF object failed: %s", strerror(errno));
+		return err;
+	}
+	l->skel = skel;
+	skel->rodata->cfg_args_max = opts->args_max_bytes;
+	skel->rodata->cfg_wakeup_bytes = opts->wakeup_bytes;
+	err = bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.live_procs, opts->max_procs);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.exec_scratch, (uint32_t)ncpus);
+	if (err) {
+		log_error("configuring maps failed: %s", strerror(-err));
+		goto fail;
+	}
+	err = choose_exit_variant(skel, opts->btf_path);
+	if (!err)
+		err = loader_net__configure(skel, opts->btf_path);
+	if (err)
+		goto fail;
+	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
+	bpf_program__set_autoattach(skel->progs.fl_seed, false);
+	err = firstlight_bpf__load(skel);
+	if (err) {
+		log_error("loading BPF programs failed: %s%s", strerror(-err),
+			  err == -EPERM ? " (needs root or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)"
+					: " (rerun with -v for the verifier log)");
+		goto fail;
+	}
+	err = firstlight_bpf__attach(skel);
+	if (err) {
+		log_error("attaching BPF programs failed: %s", strerror(-err));
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		if (bpf_program__autoload(prog) && bpf_program__autoattach(prog))
+			l->n_attached++;
+	err = loader_net__attach(skel, &l->n_attached);
+	if (err)
+		goto fail;
+	/* From here on every new process has a fork event: the iterator skips those. */
+	skel->bss->seed_before_ns = clock__boot_ns();
+	return 0;
+fail:
+	loader__stop(l);
+	return err;
+}
+
+void loader__stop(struct loader *l)
+{
+	firstlight_bpf__destroy(l->skel);
+	l->skel = NULL;
+	l->n_attached = 0;
+}
+
+int loader__ring_fd(struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_event *ev),
+		 void *ctx)
+{
+	struct bpf_link *link;
+	struct fl_seed_event ev;
+	size_t have = 0;
+	char *buf;
+	int fd, err = 0;
+
+	link = bpf_program__attach_iter(l->skel->progs.fl_seed, NULL);
+	if (!link) {
+		err = -errno;
+		log_error("attaching the task iterator failed: %s", strerror(errno));
+		return err;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		log_error("creating the task iterator failed: %s", strerror(errno));
+		goto out;
+	}
+	/*
+	 * Records are fixed-size, but a read() returns whatever the iterator produced and
+	 * may end mid-record: read in large chunks and reassemble. (A read smaller than
+	 * what one show() produced loses nothing either, but costs a syscall per record.)
+	 */
+	buf = malloc(SEED_READ_BYTES);
+	if (!buf) {
+		err = -ENOMEM;
+		goto close;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, SEED_READ_BYTES - have);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			log_error("reading the task iterator failed: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		for (; !err && have - off >= sizeof(ev); off += sizeof(ev)) {
+			memcpy(&ev, buf + off, sizeof(ev));
+			err = cb(ctx, &ev);
+		}
+		if (err)
+			break;
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	free(buf);
+close:
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fl_drop_counter *per_cpu;
+	int fd = bpf_map__fd(l->skel->maps.drops);
+
+	if (ncpus < 0)
+		return ncpus;
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out) * FL_EV_MAX);
+	for (uint32_t t = 0; t < FL_EV_MAX; t++) {
+		if (bpf_map_lookup_elem(fd, &t, per_cpu))
+			continue;
+		for (int c = 0; c < ncpus; c++) {
+			struct fl_drop_counter *d = &per_cpu[c];
+
+			if (!d->count)
+				continue;
+			out[t].count += d->count;
+			if (!out[t].first_ns || d->first_ns < out[t].first_ns)
+				out[t].first_ns = d->first_ns;
+			if (d->last_ns > out[t].last_ns)
+				out[t].last_ns = d->last_ns;
+		}
+	}
+	free(per_cpu);
+	return 0;
+}
+
+uint64_t loader__drop_events(struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->drop_events, __ATOMIC_ACQUIRE);
+}
+
+int loader__for_each_cgroup_drops(struct loader *l,
+				  void (*cb)(void *ctx, uint64_t cgroup_id,
+					     const struct fl_cgroup_drops *d),
+				  void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.cgroup_drops);
+	uint64_t key, next;
+	struct fl_cgroup_drops d;
+	int err;
+
+	/* get_next_key from no key gives the first; an entry evicted meanwhile just ends
+	 * the walk early, its counts are still in the per-CPU totals. */
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &d))
+			cb(ctx, key, &d);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int loader__ring_fill(struct loader *l, uint64_t *used, uint64_t *size)
+{
+	*size = bpf_map__max_entries(l->skel->maps.events);
+	*used = l->skel->bss->ring_peak_bytes;
+	l->skel->bss->ring_peak_bytes = 0; /* a peak per reporting interval */
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* Configuring and attaching the network programs; see loader_net.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "firstlight.skel.h"
+#include "sensor/loader_net.h"
+#include "base/log.h"
+
+/* The value of an enumerator in kernel BTF, or -1 if the kernel does not have it. */
+static long long btf_enum_value(const struct btf *btf, const char *enum_name, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_enum *e;
+
+	if (!t)
+		return -1;
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+			return e->val;
+	return -1;
+}
+
+int loader_net__configure(struct firstlight_bpf *skel, const char *btf_path)
+{
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	struct bpf_program *cgroup_progs[] = {
+		skel->progs.fl_connect4, skel->progs.fl_connect6, skel->progs.fl_udp_sendmsg4,
+		skel->progs.fl_udp_sendmsg6, skel->progs.fl_unix_connect,
+	};
+	long long unix_connect;
+	int err = 0;
+
+	if (!btf) {
+		err = -errno;
+		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : "of the running kernel",
+			  strerror(errno));
+		return err;
+	}
+	/* Attached by loader_net__attach, to the cgroup2 root: not by the skeleton. */
+	for (size_t i = 0; i < sizeof(cgroup_progs) / sizeof(cgroup_progs[0]); i++)
+		bpf_program__set_autoattach(cgroup_progs[i], false);
+
+	if (btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) <= 0) {
+		log_warn("kernel without the sock_send_length tracepoint (6.4+): UDP datagrams "
+			 "and unix connect peers are not recorded");
+		bpf_program__set_autoload(skel->progs.fl_sock_send, false);
+		bpf_program__set_autoload(skel->progs.fl_udp_sendmsg4, false);
+		bpf_program__set_autoload(skel->progs.fl_udp_sendmsg6, false);
+	}
+	unix_connect = btf_enum_value(btf, "bpf_attach_type", "BPF_CGROUP_UNIX_CONNECT");
+	if (unix_connect < 0 ||
+	    btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) <= 0) {
+		log_warn("kernel without cgroup/connect_unix (6.7+): unix connects are not recorded");
+		bpf_program__set_autoload(skel->progs.fl_unix_connect, false);
+	} else {
+		err = bpf_program__set_expected_attach_type(skel->progs.fl_unix_connect,
+							    (enum bpf_attach_type)unix_connect);
+		if (err)
+			log_error("setting the unix connect attach type: %s", strerror(-err));
+	}
+	btf__free(btf);
+	return err;
+}
+
+/* The first cgroup2 mount (/sys/fs/cgroup/unified on hybrid hosts). 0 or -ENOENT. */
+static int cgroup2_root(char *buf, size_t len)
+{
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while ((m = getmntent(f))) {
+		if (!strcmp(m->mnt_type, "cgroup2") &&
+		    snprintf(buf, len, "%s", m->mnt_dir) < (int)len) {
+			err = 0;
+			break;
+		}
+	}
+	endmntent(f);
+	return err;
+}
+
+int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
+{
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} progs[] = {
+		{ skel->progs.fl_connect4, &skel->links.fl_connect4 },
+		{ skel->progs.fl_connect6, &skel->links.fl_connect6 },
+		{ skel->progs.fl_udp_sendmsg4, &skel->links.fl_udp_sendmsg4 },
+		{ skel->progs.fl_udp_sendmsg6, &skel->links.fl_udp_sendmsg6 },
+		{ skel->progs.fl_unix_connect, &skel->links.fl_unix_connect },
+	};
+	char root[4096];
+	int fd, err, connect_hooks = 0;
+
+	err = cgroup2_root(root, sizeof(root));
+	if (err) {
+		log_warn("no cgroup2 mount: UDP peers and unix connects are not recorded");
+		return 0;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_error("opening the cgroup2 root %s: %s", root, strerror(errno));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(progs[i].prog))
+			continue;
+		link = bpf_program__attach_cgroup(progs[i].prog, fd);
+		if (!link) {
+			err = -errno;
+			log_error("attaching %s to the cgroup2 root %s: %s",
+				  bpf_program__name(progs[i].prog), root, strerror(errno));
+			break;
+		}
+		*progs[i].link = link; /* destroyed with the skeleton */
+		(*n_attached)++;
+		connect_hooks += progs[i].prog == skel->progs.fl_connect4 ||
+				 progs[i].prog == skel->progs.fl_connect6;
+	}
+	close(fd);
+	/* Both connect hooks in place: they record TCP connect owners from now on. */
+	if (!err && connect_hooks == 2)
+		__atomic_store_n(&skel->data->tcp_owner_in_tp, 0, __ATOMIC_RELEASE);
+	return err;
+}
+
+int loader_net__skipped(struct firstlight_bpf *skel, uint64_t *skipped)
+{
+	struct bpf_program *progs[] = { skel->progs.fl_tcp_state, skel->progs.fl_sock_send };
+
+	*skipped = 0;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd < 0)
+			continue; /* not loaded on this kernel */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*skipped += info.recursion_misses;
+	}
+	return 0;
+}

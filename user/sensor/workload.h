@@ -1,0 +1,107 @@
+/*
+ * Workloads: what each process belongs to (a container, a sandbox, a service, the host),
+ * named from the cgroup it lives in and the runtime that made that cgroup, and recorded
+ * as Workload records: STARTED when first seen, RESOLVED when more of its identity is
+ * known, ENDED at its end. Identity is untrusted input: a cgroup path is only a claim
+ * until the process that made the cgroup is shown to be a container runtime on the host.
+ * Errors: 0 or -errno; constructors NULL with errno set; free is NULL-safe.
+ */
+#ifndef FL_WORKLOAD_H
+#define FL_WORKLOAD_H
+
+#include <stdint.h>
+
+#include "firstlight.h"
+#include "sensor/proctable.h"
+#include "records/record.h"
+#include "identity/resolver.h"
+
+#define WORKLOAD_KEY_MAX 48
+
+struct gaps;
+
+struct workloads_opts {
+	struct recorder *rec;      /* not owned */
+	struct gaps *gaps;         /* not owned; NULL: no gap records for workloads */
+	struct proctable *procs;   /* not owned: the actors of cgroup events */
+	struct resolver *resolver; /* not owned; NULL: no bundle reading */
+	uint32_t host_mnt_ns;      /* the host's mount namespace inode */
+	uint32_t host_pid_ns;      /* the host's pid namespace inode */
+};
+
+struct workload_stats {
+	uint64_t started, resolved, ended;
+	uint64_t unattributed;       /* container-like workloads that ended unnamed */
+	uint64_t untrusted_claims;   /* paths claiming an identity nothing trusted confirmed */
+	uint64_t resolve_dropped;    /* resolver queue full */
+	uint64_t resolve_failed;
+	uint64_t live;
+	uint64_t blind;              /* workloads that lived and died with nothing seen inside */
+};
+
+struct workloads;
+
+struct workloads *workloads__new(const struct workloads_opts *opts);
+void workloads__free(struct workloads *w);
+
+/*
+ * Learns the cgroups that exist already (cgroup2 root and the v1 memory hierarchy), so a
+ * process in a cgroup made before we attached still gets a path. Names read here are
+ * untrusted: they only ever become record strings, never paths we open.
+ */
+int workloads__scan(struct workloads *w, const char *cgroup2_root, const char *v1_memory_root);
+
+/* A cgroup event from the kernel; path is the event's path (path_len bytes). */
+void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
+			  const char *path);
+
+/*
+ * A process record is about to be written (exec, fork, or pre-existing): counts it in its
+ * workload, emitting the workload's STARTED record first if this is its first sight, and
+ * writes the workload key into key (WORKLOAD_KEY_MAX). creator: the image the process ran
+ * before (what forked it), which names a sandbox (bwrap, unshare). prev_sandbox: what
+ * this returned for the process before (an exec after its fork), 0 if new. Returns the
+ * sandbox the process is in (to pass back at its exit), 0 if none.
+ */
+#define WL_PROC_EXEC (1u << 0)           /* an exec (else a fork or a pre-existing process) */
+#define WL_PROC_ARGS_TRUNCATED (1u << 1) /* its argv was cut */
+
+uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, unsigned int what,
+			       const struct proc_image *creator, uint64_t prev_sandbox,
+			       uint64_t boot_ns, char *key);
+
+/* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
+void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
+
+/*
+ * The key of the workload of a process in cgroup_id whose sandbox is what
+ * workloads__on_process returned for it (0: none), as Process.workload_key spells it:
+ * for the records about a process that are not process records (flows).
+ */
+void workloads__key(uint64_t cgroup_id, uint64_t sandbox, char *key);
+
+/* A process ended; sandbox is what workloads__on_process returned for it. */
+void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			uint64_t boot_ns);
+
+/* Collects resolver results and applies them (RESOLVED, and ENDED if it was waiting). */
+void workloads__poll_resolver(struct workloads *w);
+
+/* Ends workloads whose resolution timed out after their end. Call on every tick. */
+void workloads__tick(struct workloads *w);
+
+/* Agent stop: writes ENDED records for nothing (they live on), but resolves what is
+ * pending within a short bound so the last container's identity is not lost. */
+void workloads__stop(struct workloads *w);
+
+const struct workload_stats *workloads__stats(const struct workloads *w);
+
+/*
+ * The segment store's snapshot (snapshot.h): restates every live workload already
+ * recorded, as it is known now, flagged snapshot; counted in no statistic.
+ */
+void workloads__snapshot(struct workloads *w);
+/* The workload key of a process in cgroup_id, or in sandbox (proc.sandbox) when set. */
+void workloads__key_of(uint64_t cgroup_id, uint64_t sandbox, char *key);
+
+#endif

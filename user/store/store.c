@@ -1,0 +1,394 @@
+/* The segment store's policy around the segment sink; see store.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/chain_state.h"
+#include "base/clock.h"
+#include "records/gaps.h"
+#include "store/keys.h"
+#include "base/log.h"
+#include "store/retention.h"
+#include "store/sink_segment.h"
+#include "store/store.h"
+#include "store/store_dir.h"
+
+#define NS_PER_S 1000000000ull
+#define RETRY_NS (1 * NS_PER_S)       /* after a write failure, try a new segment this often */
+#define RETENTION_NS (60 * NS_PER_S)  /* between retention checks, besides each rotation */
+#define LOSS_RUNS_PER_TICK 16
+
+struct store {
+	struct store_opts opts;
+	int dirfd;              /* holds the data dir's lock */
+	struct node_key *key;
+	struct recorder *rec;   /* not owned */
+	struct sink *seg;       /* not owned: see store__sink */
+	struct gaps *gaps;      /* the agent's (not owned), or own_gaps */
+	struct gaps *own_gaps;  /* until the agent gives its own: losses are written anyway */
+	void (*snapshot)(void *ctx);
+	void *snapshot_ctx;
+	uint64_t retry_at_ns;
+	uint64_t last_retention_ns;
+	int retention_due;
+};
+
+void store_opts__defaults(struct store_opts *o)
+{
+	*o = (struct store_opts){
+		.key_path = STORE_DEFAULT_KEY,
+		.segment_bytes = 16u << 20,
+		.segment_age_ns = 3600 * NS_PER_S,
+		.retain_bytes = 1ull << 30,
+	};
+}
+
+void store_opts__usage(FILE *f)
+{
+	fprintf(f,
+		"  --key FILE            node signing key, generated on first use (default %s)\n"
+		"  --segment-bytes SIZE  rotate segments at this compressed size (default 16M)\n"
+		"  --segment-age TIME    rotate segments at this age (default 1h; s, m, h, d)\n"
+		"  --retain-bytes SIZE   remove the oldest segments past this total (default 1G, 0: keep)\n"
+		"  --retain-age TIME     remove segments not written for this long (default 0: keep)\n"
+		"  --fsync-ms N          fdatasync at most every N ms (default 0: after every batch)\n",
+		STORE_DEFAULT_KEY);
+}
+
+/* A count with an optional suffix; mult[] maps each suffix letter to its factor. */
+static int parse_scaled(const char *opt, const char *s, const char *suffixes,
+			const uint64_t *mult, uint64_t min, uint64_t *out)
+{
+	unsigned long long v;
+	const char *p;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || s[0] == '-')
+		goto bad;
+	if (*end && (p = strchr(suffixes, *end)) && !end[1]) {
+		uint64_t m = mult[p - suffixes];
+
+		if (v > UINT64_MAX / m)
+			goto bad;
+		v *= m;
+	} else if (*end) {
+		goto bad;
+	}
+	if (v && v < min)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	log_error("%s: invalid value '%s' (a number%s%s, 0 or at least %" PRIu64 ")", opt, s,
+		  *suffixes ? " with an optional unit " : "", suffixes, min);
+	return -EINVAL;
+}
+
+static int parse_bytes(const char *opt, const char *s, uint64_t min, uint64_t *out)
+{
+	static const uint64_t mult[] = { 1ull << 10, 1ull << 10, 1ull << 20, 1ull << 20,
+					 1ull << 30, 1ull << 30 };
+
+	return parse_scaled(opt, s, "KkMmGg", mult, min, out);
+}
+
+static int parse_duration(const char *opt, const char *s, uint64_t *out)
+{
+	static const uint64_t mult[] = { NS_PER_S, 60 * NS_PER_S, 3600 * NS_PER_S,
+					 86400 * NS_PER_S };
+	uint64_t v;
+	int err = parse_scaled(opt, s, "smhd", mult, 1, &v);
+
+	if (err)
+		return err;
+	/* A bare number is seconds. */
+	if (s[strlen(s) - 1] >= '0' && s[strlen(s) - 1] <= '9') {
+		if (v > UINT64_MAX / NS_PER_S)
+			return parse_scaled(opt, "-", "smhd", mult, 1, &v); /* says why */
+		v *= NS_PER_S;
+	}
+	*out = v;
+	return 0;
+}
+
+int store_opts__parse(struct store_opts *o, int id, const char *arg)
+{
+	uint64_t ms;
+	int err;
+
+	switch (id) {
+	case STORE_OPT_KEY:
+		o->key_path = arg;
+		return 0;
+	case STORE_OPT_SEGMENT_BYTES:
+		/* Small sizes are for tests: every flush then starts a new segment. */
+		return parse_bytes("--segment-bytes", arg, 1024, &o->segment_bytes);
+	case STORE_OPT_SEGMENT_AGE:
+		return parse_duration("--segment-age", arg, &o->segment_age_ns);
+	case STORE_OPT_RETAIN_BYTES:
+		return parse_bytes("--retain-bytes", arg, 1024, &o->retain_bytes);
+	case STORE_OPT_RETAIN_AGE:
+		return parse_duration("--retain-age", arg, &o->retain_age_ns);
+	case STORE_OPT_FSYNC_MS:
+		err = parse_scaled("--fsync-ms", arg, "", NULL, 0, &ms);
+		if (!err && ms > 3600000) {
+			log_error("--fsync-ms: invalid value '%s' (at most 3600000)", arg);
+			err = -EINVAL;
+		}
+		if (!err)
+			o->fsync_interval_ns = ms * 1000000;
+		return err;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* Says, once at start, where the chain goes on from. */
+static void log_resume(const struct chain_pos *pos)
+{
+	const ProtobufCEnumValue *end = protobuf_c_enum_descriptor_get_value(
+		&firstlight__v1__segment_header__prev_end__descriptor, pos->end);
+
+	if (!pos->has_hash)
+		log_info("store: a new hash chain starts%s%s", pos->detail[0] ? ": " : "",
+			 pos->detail);
+	else
+		log_info("store: the hash chain goes on from %s (run %.8s, seq %" PRIu64 "; %s)%s%s",
+			 pos->segment, pos->run_id, pos->last_seq, end ? end->name : "?",
+			 pos->detail[0] ? ": " : "", pos->detail);
+}
+
+struct store *store__open(const char *dir, const struct store_opts *o, struct recorder *rec,
+			  int *err)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	struct segment_opts so;
+	struct chain_pos pos;
+	uint64_t next_number;
+	int created;
+
+	if (!st) {
+		*err = -ENOMEM;
+		log_error("store: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	st->dirfd = -1;
+	st->opts = *o;
+	st->rec = rec;
+	st->gaps = st->own_gaps = gaps__new(rec);
+	if (!st->gaps) {
+		*err = -ENOMEM;
+		log_error("store: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	st->dirfd = store_dir__open(dir);
+	if (st->dirfd < 0) {
+		*err = st->dirfd;
+		log_error("data dir %s: %s", dir, strerror(-*err));
+		goto fail;
+	}
+	*err = store_dir__lock(st->dirfd);
+	if (*err) {
+		log_error("data dir %s: %s", dir, *err == -EBUSY ?
+			  "in use by another firstlight agent (locked)" : strerror(-*err));
+		goto fail;
+	}
+	st->key = keys__load_or_create(o->key_path, &created, err);
+	if (!st->key)
+		goto fail;
+	if (created) {
+		char hex[KEYS_HEX_LEN];
+
+		keys__hex(keys__public(st->key), hex);
+		log_info("store: generated the node key %s (public key %s)", o->key_path, hex);
+	}
+	*err = chain_state__find_end(st->dirfd, &pos, &next_number);
+	if (*err) {
+		log_error("data dir %s: finding where the hash chain ends: %s", dir, strerror(-*err));
+		goto fail;
+	}
+	log_resume(&pos);
+	so = (struct segment_opts){
+		.dir = dir,
+		.run_id = rec->run_id,
+		.node = rec->node,
+		.boot_id = rec->boot_id,
+		.fsync_interval_ns = o->fsync_interval_ns,
+		.key = st->key,
+		.resume = &pos,
+	};
+	st->seg = sink_segment__new(&so, err);
+	if (!st->seg) {
+		log_error("data dir %s: %s", dir, strerror(-*err));
+		goto fail;
+	}
+	st->retention_due = 1;
+	return st;
+fail:
+	store__free(st);
+	return NULL;
+}
+
+struct sink *store__sink(struct store *st)
+{
+	return st->seg;
+}
+
+void store__set_snapshot(struct store *st, void (*snapshot)(void *ctx), void *ctx)
+{
+	st->snapshot = snapshot;
+	st->snapshot_ctx = ctx;
+}
+
+void store__set_gaps(struct store *st, struct gaps *gaps)
+{
+	st->gaps = gaps ? gaps : st->own_gaps;
+}
+
+void store__free(struct store *st)
+{
+	if (!st)
+		return;
+	keys__free(st->key);
+	gaps__free(st->own_gaps);
+	if (st->dirfd >= 0)
+		close(st->dirfd); /* releases the lock */
+	free(st);
+}
+
+/*
+ * Every run of lost records becomes a SINK_LOSS gap with its exact range. The runs
+ * reported are left in l[] (LOSS_RUNS_PER_TICK), to give back if these records are lost.
+ */
+static size_t report_losses(struct store *st, struct sink_loss *l)
+{
+	size_t n = sink_segment__take_losses(st->seg, l, LOSS_RUNS_PER_TICK);
+
+	for (size_t i = 0; i < n; i++) {
+		struct gap_info gi = {
+			.kind = FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS,
+			.count = l[i].count,
+			.first_seq = l[i].first_seq,
+			.last_seq = l[i].last_seq,
+			.start_unix_ns = l[i].first_unix_ns,
+			.end_unix_ns = l[i].last_unix_ns,
+			.reason = l[i].err == -ENOSPC || l[i].err == -EDQUOT ? "disk-full" : "write-error",
+		};
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "%" PRIu64 " records lost by the segment store "
+			 "(seq %" PRIu64 "-%" PRIu64 "): %s", l[i].count, l[i].first_seq,
+			 l[i].last_seq, strerror(-l[i].err));
+		gi.detail = detail;
+		gaps__emit(st->gaps, &gi);
+		log_warn("%s", detail);
+	}
+	return n;
+}
+
+/* Flushes the records just emitted; if they were lost, the loss runs they reported
+ * are not reported after all. */
+static int flush_reports(struct store *st, const struct sink_loss *l, size_t n)
+{
+	struct segment_status s;
+
+	st->rec->sink->flush(st->rec->sink);
+	sink_segment__status(st->seg, &s);
+	if (!s.open && n)
+		sink_segment__return_losses(st->seg, l, n);
+	return s.open ? 0 : s.err;
+}
+
+/*
+ * A new segment (rotation, or the retry after a write failure). Its header goes first,
+ * alone and synced: after a failure that is the test that the disk takes writes again,
+ * costing no record. Then the records of what was lost meanwhile, before any later
+ * record (a hole in the sequence never reaches the disk without its explanation after
+ * it), and the snapshot of live processes.
+ */
+static int next_segment(struct store *st)
+{
+	struct sink_loss l[LOSS_RUNS_PER_TICK];
+	size_t n;
+	int err = sink_segment__next(st->seg);
+
+	if (!err)
+		err = sink_segment__sync(st->seg);
+	if (err)
+		return err;
+	n = report_losses(st, l);
+	if (st->snapshot)
+		st->snapshot(st->snapshot_ctx);
+	st->retention_due = 1;
+	return flush_reports(st, l, n);
+}
+
+/* Retention's record(): the removal goes into the chain and is made durable first. */
+static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+{
+	struct store *st = ctx;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	uint64_t lost = st->seg->lost;
+	int err;
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED;
+	ev.segment_removed = (Firstlight__V1__SegmentRemoved *)r;
+	err = recorder__emit(st->rec, &ev, 0);
+	if (!err)
+		err = sink_segment__sync(st->seg);
+	if (!err && st->seg->lost != lost)
+		err = -EIO;
+	return err;
+}
+
+void store__tick(struct store *st)
+{
+	struct segment_status s;
+	uint64_t now = clock__mono_ns();
+	struct retention_policy rp = { st->opts.retain_bytes, st->opts.retain_age_ns };
+
+	sink_segment__status(st->seg, &s);
+	if (s.open) {
+		/* A segment holding only its first batch (header, snapshot) is not rotated:
+		 * an idle node would otherwise write snapshots only. */
+		int due = s.batches > 1 &&
+			  ((st->opts.segment_bytes && s.bytes >= st->opts.segment_bytes) ||
+			   (st->opts.segment_age_ns && now - s.opened_mono_ns >= st->opts.segment_age_ns));
+
+		if (due)
+			next_segment(st);
+	} else if (now >= st->retry_at_ns) {
+		if (next_segment(st))
+			st->retry_at_ns = now + RETRY_NS;
+		else
+			log_info("store: writing again, to a new segment");
+	}
+	sink_segment__status(st->seg, &s);
+	if (!s.open)
+		return;
+	{
+		struct sink_loss l[LOSS_RUNS_PER_TICK];
+		size_t n = report_losses(st, l);
+
+		if (n && flush_reports(st, l, n))
+			return;
+	}
+	if (st->retention_due || now - st->last_retention_ns >= RETENTION_NS) {
+		st->retention_due = 0;
+		st->last_retention_ns = now;
+		retention__apply(st->dirfd, &rp, s.name, record_removal, st);
+	}
+}
+
+void store__stopping(struct store *st)
+{
+	st->retry_at_ns = 0;
+	st->retention_due = 0;
+	st->last_retention_ns = clock__mono_ns();
+	store__tick(st);
+}
