@@ -65,16 +65,21 @@ $(BUILD)/proto/firstlight.pb-c.c $(BUILD)/proto/firstlight.pb-c.h &: proto/first
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/proto $<
 
 # ---- user space -------------------------------------------------------------------------
+# user/<folder>/*.c by role (user/README.md). Everything but the commands (cmd/) is the
+# library, libfirstlight.a; the binary is the commands linked against it, and tests,
+# fuzz targets and benches link the same library, never a command.
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE \
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
+# The generated protobuf code is not ours to warn about.
+GEN_CFLAGS = $(filter-out -Werror -Wextra -Wmissing-prototypes,$(1))
 PKGS := libbpf libprotobuf-c zlib jansson libmicrohttpd
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson -lmicrohttpd) -lelf -lz -lm -lpthread
 # The static build: the same libraries as archives, with their private dependencies.
 # Except libmicrohttpd: Debian 12 builds it with GnuTLS, which needs p11-kit, and Debian
 # ships no static p11-kit (libp11-kit-dev has only the .so). So the static agent has no
-# metrics endpoint: its metrics.o is built with FL_METRICS_NO_HTTP (metrics__start fails
-# with ENOTSUP, the agent runs on without the endpoint).
+# metrics endpoint: it is built with FL_METRICS_NO_HTTP (metrics__start fails with
+# ENOTSUP, the agent runs on without the endpoint).
 STATIC_PKGS := $(filter-out libmicrohttpd,$(PKGS))
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
@@ -83,61 +88,60 @@ CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcryp
 LIBS += $(CRYPTO_LIBS)
 STATIC_LIBS += $(shell $(PKG_CONFIG) --static --libs libcrypto 2>/dev/null || echo -lcrypto -ldl -pthread)
 
-USER_SRCS := $(wildcard user/*/*.c)
-LIB_SRCS := $(filter-out user/cmd/main.c,$(USER_SRCS))
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c)))
+CMD_SRCS := $(wildcard user/cmd/*.c)
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard user/*/*.c))
 GEN_SRCS := $(BUILD)/proto/firstlight.pb-c.c
 
-# Objects of a build flavour: $(call objs,DIR,SOURCES)
-objs = $(patsubst %.c,$(1)/%.o,$(patsubst $(BUILD)/%,%,$(2)))
+# Objects of a build variant: $(call objs,VARIANT,SOURCES)
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/%,%,$(2)))
 
-OBJS := $(call objs,$(BUILD)/o,$(USER_SRCS) $(GEN_SRCS))
-LIB_OBJS := $(call objs,$(BUILD)/o,$(LIB_SRCS) $(GEN_SRCS))
+# A build variant, defined once: $(call variant,NAME,COMPILER,CFLAGS,LIBRARY SOURCES).
+# It compiles user and generated sources into build/NAME/ and archives its library.
+define variant
+$(BUILD)/$(1)/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
+	$$(call msg,CC-$(1),$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$(2) $(3) -c $$< -o $$@
 
-$(BUILD)/o/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+$(BUILD)/$(1)/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
+	$$(call msg,CC-$(1),$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$(2) $$(call GEN_CFLAGS,$(3)) -c $$< -o $$@
 
-$(BUILD)/o/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -Werror -Wextra -Wmissing-prototypes,$(USER_CFLAGS)) -c $< -o $@
+$(BUILD)/$(1)/libfirstlight.a: $(call objs,$(1),$(4) $(GEN_SRCS))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && $(AR) rcs $$@ $$^
+endef
 
-$(BUILD)/firstlight: $(OBJS)
+# normal: the agent and CLI; asan: the same under ASan + UBSan; static: one
+# self-contained binary for machines with nothing installed (the kernel test's initramfs;
+# the BPF object is in the skeleton); fuzz: libFuzzer targets (clang), over the folders
+# that read untrusted files, not the sensor's.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(filter-out -O2 -Werror,$(USER_CFLAGS)) -O1
+FUZZ_DIRS := base records identity store readers
+FUZZ_LIB_SRCS := $(filter $(addprefix user/,$(addsuffix /%,$(FUZZ_DIRS))),$(LIB_SRCS))
+$(eval $(call variant,o,$(CC),$(USER_CFLAGS),$(LIB_SRCS)))
+$(eval $(call variant,asan,$(CC),$(USER_CFLAGS) $(SAN_FLAGS) -O1,$(LIB_SRCS)))
+$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_METRICS_NO_HTTP,$(LIB_SRCS)))
+$(eval $(call variant,fuzz,$(CLANG),$(FUZZ_CFLAGS) -Werror $(FUZZ_SAN),$(FUZZ_LIB_SRCS)))
+
+LIB := $(BUILD)/o/libfirstlight.a
+SAN_LIB := $(BUILD)/asan/libfirstlight.a
+
+$(BUILD)/firstlight: $(call objs,o,$(CMD_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
-# ---- static build: one self-contained binary (the BPF object is in the skeleton) --------
-# For machines with nothing installed, such as the kernel test's initramfs.
 static: $(BUILD)/firstlight-static
 
-STATIC_OBJS := $(filter-out $(BUILD)/o/user/agent/metrics.o,$(OBJS)) $(BUILD)/static/user/agent/metrics.o
-
-$(BUILD)/static/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
-	$(call msg,CC-STAT,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -DFL_METRICS_NO_HTTP -c $< -o $@
-
-$(BUILD)/firstlight-static: $(STATIC_OBJS)
+$(BUILD)/firstlight-static: $(call objs,static,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
 
-# ---- sanitizer build: the same sources under ASan + UBSan -------------------------------
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-SAN_OBJS := $(call objs,$(BUILD)/asan,$(USER_SRCS) $(GEN_SRCS))
-SAN_LIB_OBJS := $(call objs,$(BUILD)/asan,$(LIB_SRCS) $(GEN_SRCS))
-
-$(BUILD)/asan/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
-	$(call msg,CC-SAN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
-
-$(BUILD)/asan/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
-	$(call msg,CC-SAN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -Werror -Wextra -Wmissing-prototypes,$(USER_CFLAGS)) $(SAN_FLAGS) -O1 -c $< -o $@
-
-$(BUILD)/asan/firstlight: $(SAN_OBJS)
+$(BUILD)/asan/firstlight: $(call objs,asan,$(CMD_SRCS)) $(SAN_LIB)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
@@ -152,12 +156,12 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 HELPER_LIBS := -lz $(CRYPTO_LIBS)
 
 # Every unit test may include the shared capture sink: rebuilt when it changes.
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
 
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(SAN_LIB_OBJS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(SAN_LIB)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
@@ -240,7 +244,7 @@ bench-store: $(BUILD)/bench_store
 	$(Q)d=$$(mktemp -d /var/tmp/fl-bench-store.XXXXXX) && for b in 100 1000; do for f in 0 1000; do \
 		$< -n 200000 -b $$b -f $$f $$d/$$b-$$f || exit 1; done; done; rm -rf $$d
 
-$(BUILD)/bench_store: tests/bench/bench_store.c $(LIB_OBJS)
+$(BUILD)/bench_store: tests/bench/bench_store.c $(LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -260,12 +264,9 @@ clean:
 # through `firstlight tree`'s assembly and renderers) from tests/fuzz/corpus_tree/, new
 # inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*.
 FUZZ_SECONDS ?= 30
-FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-	-Wno-missing-field-initializers -D_GNU_SOURCE -I user -I bpf -I $(BUILD)/proto -MMD -MP
-FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib 2>/dev/null || echo -lprotobuf-c -lz)
-FUZZ_OCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null || \
+	echo -lprotobuf-c -lz -ljansson) $(CRYPTO_LIBS)
 
 .PHONY: fuzz fuzz-seeds
 fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
@@ -292,7 +293,7 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 	$(Q)mkdir -p tests/fuzz/corpus tests/fuzz/corpus-verify
 	$(Q)$< tests/fuzz
 
-$(BUILD)/fuzz/make_seeds: tests/fuzz/make_seeds.c $(LIB_OBJS)
+$(BUILD)/fuzz/make_seeds: tests/fuzz/make_seeds.c $(LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
@@ -302,43 +303,7 @@ $(BUILD)/fuzz/%.o: tests/fuzz/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -c $< -o $@
 
-$(BUILD)/fuzz/user/%.o: user/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
-	$(call msg,CC-FUZZ,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -c $< -o $@
-
-$(BUILD)/fuzz/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h Makefile
-	$(call msg,CC-FUZZ,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Wno-unused-parameter $(FUZZ_SAN) -c $< -o $@
-
-$(BUILD)/fuzz/fuzz_reader: $(BUILD)/fuzz/fuzz_reader.o $(BUILD)/fuzz/user/store/segment_reader.o \
-		$(BUILD)/fuzz/proto/firstlight.pb-c.o
+# Every target: its own file against the fuzz variant's library.
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/libfirstlight.a
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
-
-$(BUILD)/fuzz/fuzz_gaps: $(BUILD)/fuzz/fuzz_gaps.o $(BUILD)/fuzz/user/readers/gapscan.o \
-		$(BUILD)/fuzz/user/cmd/cmd_gaps.o $(BUILD)/fuzz/user/cmd/cmd_read.o $(BUILD)/fuzz/user/base/textesc.o \
-		$(BUILD)/fuzz/user/records/recordtext.o $(BUILD)/fuzz/user/base/timefmt.o \
-		$(BUILD)/fuzz/user/store/segment_reader.o $(BUILD)/fuzz/user/base/json.o $(BUILD)/fuzz/user/base/log.o \
-		$(BUILD)/fuzz/user/base/utf8.o $(BUILD)/fuzz/proto/firstlight.pb-c.o
-	$(call msg,LD-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)
-
-$(BUILD)/fuzz/fuzz_oci: $(BUILD)/fuzz/fuzz_oci.o $(BUILD)/fuzz/user/identity/oci.o $(BUILD)/fuzz/user/identity/cgpath.o \
-		$(BUILD)/fuzz/user/base/utf8.o
-	$(call msg,LD-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_OCI_LIBS)
-
-# verify.c on untrusted segment files (tests/fuzz/fuzz_verify.c).
-$(BUILD)/fuzz/fuzz_verify: $(BUILD)/fuzz/fuzz_verify.o $(addprefix $(BUILD)/fuzz/user/,readers/verify.o \
-		store/chain.o store/keys.o store/segment_reader.o base/log.o) $(BUILD)/fuzz/proto/firstlight.pb-c.o
-	$(call msg,LD-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(CRYPTO_LIBS)
-
-# `firstlight tree`'s assembly and renderers on untrusted records (tests/fuzz/fuzz_tree.c).
-$(BUILD)/fuzz/fuzz_tree: $(BUILD)/fuzz/fuzz_tree.o $(addprefix $(BUILD)/fuzz/user/,readers/jobtree.o readers/jobgraph.o \
-		readers/treefmt.o base/textesc.o base/arena.o base/strmap.o base/json.o base/utf8.o store/segment_reader.o) \
-		$(BUILD)/fuzz/proto/firstlight.pb-c.o
-	$(call msg,LD-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_OCI_LIBS)

@@ -22,7 +22,9 @@
 
 #include <jansson.h>
 
-#include "cmd/cmd_gaps.h"
+#include "base/textesc.h"
+#include "base/timefmt.h"
+#include "readers/gapfmt.h"
 #include "readers/gapscan.h"
 #include "store/segment_reader.h"
 
@@ -66,7 +68,7 @@ static void parse_first_line(const uint8_t *data, size_t size)
 		n++;
 	memcpy(line, data, n);
 	line[n] = '\0';
-	(void)cmd_gaps__parse_time(line, &ns);
+	(void)timefmt__parse(line, &ns);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		/* Every line is one valid JSON object (jansson also insists on UTF-8). */
 		json_buf__reset(&out);
-		if (cmd_gaps__render_json(&out, rows[i]) || out.len < 2 || out.data[out.len - 1] != '\n')
+		if (gapfmt__json(&out, rows[i]) || out.len < 2 || out.data[out.len - 1] != '\n')
 			abort();
 		j = json_loadb(out.data, out.len - 1, 0, NULL);
 		if (!json_is_object(j) || json_object_size(j) != 19)
@@ -128,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	gapscan__stats(s, &st);
 	json_buf__reset(&out);
-	if (cmd_gaps__render_text(&out, rows, n) || cmd_gaps__render_summary(&out, rows, n, &st, 0))
+	if (gapfmt__text(&out, rows, n) || gapfmt__summary(&out, rows, n, &st, 0))
 		abort();
 	/* The table holds no control character but its line ends, not even C1 ones. */
 	for (size_t i = 0; i < out.len; i++) {

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cmd/cmd_gaps.h"
+#include "base/textesc.h"
+#include "base/timefmt.h"
+#include "readers/gapfmt.h"
 #include "readers/gapscan.h"
 
 #define SEC 1000000000ull
@@ -753,24 +755,24 @@ static void test_parse_time(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		ns = 1;
-		if (cmd_gaps__parse_time(ok[i].s, &ns))
+		if (timefmt__parse(ok[i].s, &ns))
 			fail_msg("'%s' rejected", ok[i].s);
 		if (ns != ok[i].ns)
 			fail_msg("'%s': got %llu, want %llu", ok[i].s, (unsigned long long)ns,
 				 (unsigned long long)ok[i].ns);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cmd_gaps__parse_time(bad[i], &ns) != -EINVAL)
+		if (timefmt__parse(bad[i], &ns) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
-/* ---- cmd_gaps: escaping and rendering ------------------------------------------------- */
+/* ---- textesc and gapfmt: escaping and rendering---------------------------------------------- */
 
 static void expect_escape(const char *in, size_t max, const char *want)
 {
 	struct json_buf b = {};
 
-	assert_true(cmd_gaps__escape_text(&b, in, max) >= 0);
+	assert_true(textesc__append(&b, in, strlen(in), max, 0) >= 0);
 	assert_string_equal(b.data ? b.data : "", want);
 	json_buf__free(&b);
 }
@@ -832,9 +834,9 @@ static void test_render_text(void **state)
 	struct json_buf out = {};
 
 	(void)state;
-	assert_int_equal(cmd_gaps__render_text(&out, rows, 0), 0);
+	assert_int_equal(gapfmt__text(&out, rows, 0), 0);
 	assert_int_equal(out.len, 0);
-	assert_int_equal(cmd_gaps__render_text(&out, rows, 3), 0);
+	assert_int_equal(gapfmt__text(&out, rows, 3), 0);
 	assert_string_equal(out.data,
 		"SOURCE    KIND              RUN    WORKLOAD     START                     END                       COUNT  DETAIL\n"
 		"recorded  RING_BUFFER_DROP  run-a  cgroup:4021  2023-11-14T22:13:20.000Z  2023-11-14T22:13:20.000Z   1200  evil\\x1b[31m \\xff\n"
@@ -858,7 +860,7 @@ static void test_render_text_hostile_cells(void **state)
 	a.start_ns = 0;
 	a.has_count = 0;
 	a.detail = "\xe2\x80\xae";
-	assert_int_equal(cmd_gaps__render_text(&out, rows, 1), 0);
+	assert_int_equal(gapfmt__text(&out, rows, 1), 0);
 	/* One line per row whatever the strings hold; cut cells end in "...". */
 	assert_string_equal(strchr(out.data, '\n') + 1,
 		"recorded  RING_BUFFER_DROP  r\\n1  kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...  -      2023-11-14T22:13:20.000Z      -  \\u202e\n");
@@ -874,9 +876,9 @@ static void test_render_json(void **state)
 	a.workload = "cgroup:4021";
 	a.previous_run_id = "run-0";
 	a.first_seq = 41; /* as SENSOR_DOWN: the previous run's last seq, no range */
-	assert_int_equal(cmd_gaps__render_json(&out, &a), 0);
-	assert_int_equal(cmd_gaps__render_json(&out, &b), 0);
-	assert_int_equal(cmd_gaps__render_json(&out, &c), 0);
+	assert_int_equal(gapfmt__json(&out, &a), 0);
+	assert_int_equal(gapfmt__json(&out, &b), 0);
+	assert_int_equal(gapfmt__json(&out, &c), 0);
 	assert_string_equal(out.data,
 		"{\"source\":\"recorded\",\"kind\":\"RING_BUFFER_DROP\",\"node\":\"n1\",\"runId\":\"run-a\","
 		"\"seq\":\"9\",\"workload\":\"cgroup:4021\",\"cgroupId\":\"4021\","
@@ -909,13 +911,13 @@ static void test_render_summary(void **state)
 
 	(void)state;
 	e.kind = 42;
-	assert_int_equal(cmd_gaps__render_summary(&out, rows, 5, &st, 0), 0);
+	assert_int_equal(gapfmt__summary(&out, rows, 5, &st, 0), 0);
 	assert_string_equal(out.data, "gaps: 5 (RING_BUFFER_DROP 1, SEQUENCE_HOLE 2, UNCLEAN_END 1, "
 				      "GAP_KIND_42 1) in 1 record, 2 runs, 1 file\n");
 	json_buf__reset(&out);
 	st = (struct gapscan_stats){ .records = 310, .runs = 1, .files = 3, .live_runs = 1,
 				     .duplicates = 4, .no_seq = 1 };
-	assert_int_equal(cmd_gaps__render_summary(&out, rows, 0, &st, 2), 0);
+	assert_int_equal(gapfmt__summary(&out, rows, 0, &st, 2), 0);
 	assert_string_equal(out.data, "gaps: 0 in 310 records, 1 run, 3 files; 2 outside "
 				      "--since/--until; 1 run still running; 4 duplicate records; "
 				      "1 record without seq\n");

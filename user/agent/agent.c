@@ -41,6 +41,7 @@
 #include "records/sink.h"
 #include "sensor/snapshot.h"
 #include "store/store.h"
+#include "store/store_dir.h"
 #include "sensor/udpdrain.h"
 #include "records/version.h"
 
@@ -172,7 +173,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	int c, err = 0;
 
 	*o = (struct agent_opts){
-		.data_dir = "/var/lib/firstlight",
+		.data_dir = STORE_DEFAULT_DIR,
 		.ring_bytes = 8u << 20,
 		.args_max_bytes = FL_ARGS_DEFAULT,
 		.args_max_count = 64,

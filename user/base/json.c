@@ -437,3 +437,20 @@ int json_buf__appendf(struct json_buf *jb, const char *fmt, ...)
 	jb->len += (size_t)n;
 	return 0;
 }
+
+/* A JSON string that is valid UTF-8 whatever the input: bytes that are not UTF-8 are
+ * first escaped as \xHH (and backslashes doubled), the convention of proto strings. */
+int json__append_string_lossless(struct json_buf *b, const char *s)
+{
+	size_t len = strlen(s);
+	char *esc;
+	int err;
+
+	if (utf8__valid(s, len))
+		return json__append_string(b, s);
+	if (len > (SIZE_MAX - 1) / 4 || !(esc = malloc(len * 4 + 1)))
+		return -ENOMEM;
+	err = utf8__escape(s, len, esc, len * 4 + 1) < 0 ? -ENOMEM : json__append_string(b, esc);
+	free(esc);
+	return err;
+}

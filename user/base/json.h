@@ -19,8 +19,12 @@ struct json_buf {
 /* Appends the JSON object for msg to jb (no trailing newline). msg is only read.
  * Returns 0, -EINVAL for a NULL msg, or -ENOMEM; on error jb->len is left unchanged. */
 int json__append_message(struct json_buf *jb, const ProtobufCMessage *msg);
-/* Appends s as a quoted, escaped JSON string (NULL as ""). 0 or -ENOMEM. */
+/* Appends s as a quoted, escaped JSON string (NULL as ""); bytes that are not UTF-8
+ * become U+FFFD. 0 or -ENOMEM. */
 int json__append_string(struct json_buf *jb, const char *s);
+/* The same, losslessly: bytes that are not UTF-8 are first written as \xHH and
+ * backslashes doubled, the convention of the records' escaped strings. 0 or -ENOMEM. */
+int json__append_string_lossless(struct json_buf *jb, const char *s);
 /* Appends n bytes / a C string / printf output (any length). 0 or -ENOMEM (-EINVAL for a
  * format error); on error jb->len is unchanged. The one set of appenders every text
  * renderer here uses. */

@@ -3,108 +3,19 @@
  * truncated input prints every record before the damage, then one error line naming
  * the file and byte offset, and the command exits 1.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cmd/cmd_read.h"
+#include "readers/inputs.h"
+#include "store/store_dir.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "records/recordtext.h"
 #include "store/segment_reader.h"
-
-#define DEFAULT_DATA_DIR "/var/lib/firstlight"
-
-static int is_segment_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 7 && !strcmp(name + n - 7, ".seg.gz") && name[0] != '.';
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int push(struct inputs *in, char *path)
-{
-	char **p = realloc(in->paths, (size_t)(in->n + 1) * sizeof(*p));
-
-	if (!p || !path) {
-		free(path);
-		return -ENOMEM;
-	}
-	in->paths = p;
-	in->paths[in->n++] = path;
-	return 0;
-}
-
-static int add_dir(struct inputs *in, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int first = in->n, err = 0;
-
-	if (!d)
-		return -errno;
-	while (!err && (de = readdir(d))) {
-		char *path;
-
-		if (!is_segment_name(de->d_name))
-			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
-			path = NULL;
-		err = push(in, path);
-	}
-	closedir(d);
-	if (!err)
-		qsort(in->paths + first, (size_t)(in->n - first), sizeof(char *), cmp_str);
-	return err;
-}
-
-int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir)
-{
-	char *def[] = { (char *)default_dir };
-	struct stat st;
-	int err = 0;
-
-	memset(in, 0, sizeof(*in));
-	if (argc == 0) {
-		argv = def;
-		argc = 1;
-	}
-	for (int i = 0; i < argc && !err; i++) {
-		if (strcmp(argv[i], "-") && stat(argv[i], &st)) {
-			err = -errno;
-			log_error("%s: %s", argv[i], strerror(errno));
-		} else if (strcmp(argv[i], "-") && S_ISDIR(st.st_mode)) {
-			err = add_dir(in, argv[i]);
-			if (err)
-				log_error("%s: %s", argv[i], strerror(-err));
-		} else {
-			err = push(in, strdup(argv[i]));
-		}
-	}
-	if (err)
-		inputs__free(in);
-	return err;
-}
-
-void inputs__free(struct inputs *in)
-{
-	for (int i = 0; i < in->n; i++)
-		free(in->paths[i]);
-	free(in->paths);
-	memset(in, 0, sizeof(*in));
-}
 
 static int read_one(const char *path, int text, struct json_buf *jb, uint64_t *records)
 {
@@ -159,14 +70,14 @@ int cmd_read__main(int argc, char **argv)
 		case 't': text = 1; break;
 		case 'h':
 			printf("usage: firstlight read [--json|--text] [FILE|DIR|-]...\n"
-			       "  decodes segment files (default: every segment in %s)\n", DEFAULT_DATA_DIR);
+			       "  decodes segment files (default: every segment in %s)\n", STORE_DEFAULT_DIR);
 			return 0;
 		default:
 			log_error("read: unknown option '%s' (see firstlight read --help)", argv[optind - 1]);
 			return 2;
 		}
 	}
-	if (inputs__collect(&in, argc - optind, argv + optind, DEFAULT_DATA_DIR))
+	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
 	for (int i = 0; i < in.n; i++)
 		if (read_one(in.paths[i], text, &jb, &records) < 0)

@@ -16,8 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd/cmd_gaps.h"
-#include "cmd/cmd_read.h"
+#include "base/timefmt.h"
+#include "readers/inputs.h"
+#include "store/store_dir.h"
 #include "cmd/cmd_tree.h"
 #include "base/fdio.h"
 #include "readers/jobtree.h"
@@ -26,7 +27,6 @@
 #include "base/textesc.h"
 #include "readers/treefmt.h"
 
-#define DEFAULT_DATA_DIR "/var/lib/firstlight"
 #define ARG_SHOWN_MAX 128 /* characters of a user's argument repeated in a message */
 
 static void usage(FILE *f)
@@ -79,7 +79,7 @@ static void usage(FILE *f)
 		"Exit status: 0 the job was found and printed; 1 an input could not be read in full (an\n"
 		"error names the file and byte; what was read is still used) or output failed; 2 usage\n"
 		"error, nothing matched, or an ambiguous selection (the candidates are listed).\n",
-		DEFAULT_DATA_DIR);
+		STORE_DEFAULT_DIR);
 }
 
 /* An argument or record string for a one-line message: escaped, bounded. */
@@ -165,7 +165,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		case O_AT:
 			o->have_at = 1;
 			o->at_arg = optarg;
-			if (cmd_gaps__parse_time(optarg, &o->q.at_ns)) {
+			if (timefmt__parse(optarg, &o->q.at_ns)) {
 				log_error("tree: --at: invalid time '%s' (RFC 3339 such as "
 					  "2024-05-01T10:00:00Z, or unix seconds)", shown(&b, optarg));
 				err = -EINVAL;
@@ -357,7 +357,7 @@ int cmd_tree__main(int argc, char **argv)
 	err = parse_opts(&o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
-	if (inputs__collect(&paths, argc - optind, argv + optind, DEFAULT_DATA_DIR))
+	if (inputs__collect(&paths, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
 	ins = calloc((size_t)paths.n + 1, sizeof(*ins));
 	t = jobtree__new(&o.q);

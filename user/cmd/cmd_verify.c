@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/cmd_read.h"
+#include "readers/inputs.h"
+#include "store/store_dir.h"
 #include "cmd/cmd_verify.h"
 #include "store/keys.h"
 #include "base/log.h"
 #include "readers/verify.h"
 
-#define DEFAULT_DATA_DIR "/var/lib/firstlight"
 #define MAX_KEYS 16
 
 static void usage(FILE *f)
@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"                  repeatable. Without it, the key named by the first segment is\n"
 		"                  taken, which proves consistency but not who signed\n"
 		"  exit status: 0 everything holds, 1 something does not, 2 bad usage\n",
-		DEFAULT_DATA_DIR);
+		STORE_DEFAULT_DIR);
 }
 
 static void print_result(const struct verify_result *r)
@@ -91,7 +91,7 @@ int cmd_verify__main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (inputs__collect(&in, argc - optind, argv + optind, DEFAULT_DATA_DIR))
+	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
 	v = verifier__new((const uint8_t(*)[KEYS_PUB_LEN])keys, n_keys);
 	if (!v) {

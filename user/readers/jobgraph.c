@@ -8,6 +8,7 @@
 #include "base/arena.h"
 #include "readers/jobgraph.h"
 #include "base/strmap.h"
+#include "records/wlkey.h"
 
 typedef Firstlight__V1__Event Event;
 
@@ -84,14 +85,10 @@ int jobgraph__same_boot(const char *a, const char *b)
 
 static const char *workload_key_of(struct jobgraph *g, const char *key, uint64_t cgroup_id)
 {
-	char buf[40];
+	char buf[WLKEY_MAX];
 
-	if (key && *key)
-		return intern(g, key);
-	if (!cgroup_id)
-		return "";
-	snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, cgroup_id);
-	return intern(g, buf);
+	key = wlkey__of_record(buf, key, cgroup_id);
+	return key ? intern(g, key) : "";
 }
 
 /* How much a record of an image is worth: a real record beats a seed of a later run,

@@ -9,6 +9,7 @@
 #include "readers/jobgraph.h"
 #include "readers/jobtree.h"
 #include "base/strmap.h"
+#include "records/wlkey.h"
 
 typedef Firstlight__V1__Event Event;
 
@@ -118,16 +119,12 @@ static struct jt_workload *workload_get(struct jobtree *t, const char *key, uint
 static int merge_workload(struct jobtree *t, const Event *ev)
 {
 	const Firstlight__V1__Workload *r = ev->workload;
-	char buf[40];
-	const char *key = r->key;
+	char buf[WLKEY_MAX];
+	const char *key = wlkey__of_record(buf, r->key, r->cgroup_id);
 	struct jt_workload *w;
 
-	if (!key || !*key) {
-		if (!r->cgroup_id)
-			return 0;
-		snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, r->cgroup_id);
-		key = buf;
-	}
+	if (!key)
+		return 0;
 	w = workload_get(t, key, r->cgroup_id);
 	if (!w)
 		return -ENOMEM;
@@ -207,13 +204,9 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 	p = process_of(ev);
 	if (p) {
 		/* Processes name workloads too: --workload works without a Workload record. */
-		char buf[40];
-		const char *key = p->workload_key;
+		char buf[WLKEY_MAX];
+		const char *key = wlkey__of_record(buf, p->workload_key, p->cgroup_id);
 
-		if (!key || !*key) {
-			snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, p->cgroup_id);
-			key = p->cgroup_id ? buf : NULL;
-		}
 		if (key && !workload_get(t, key, p->cgroup_id))
 			return -ENOMEM;
 		if (t->lineage)
@@ -550,14 +543,12 @@ size_t jobtree__workloads_seen(const struct jobtree *t)
 static int wl_selected(const struct jobtree *t, const char *key, uint64_t cgroup_id)
 {
 	struct jt_workload *w = NULL;
-	char buf[40];
+	char buf[WLKEY_MAX];
 
 	if (key && *key)
 		w = strmap__get(t->wl_by_key, key);
-	if (!w && cgroup_id) {
-		snprintf(buf, sizeof(buf), "cgroup:%" PRIu64, cgroup_id);
-		w = strmap__get(t->wl_by_key, buf);
-	}
+	if (!w && cgroup_id)
+		w = strmap__get(t->wl_by_key, wlkey__of_record(buf, NULL, cgroup_id));
 	return w && w->selected;
 }
 

@@ -10,6 +10,7 @@
 #include "base/textesc.h"
 #include "readers/treefmt.h"
 #include "base/utf8.h"
+#include "records/wlkey.h"
 
 /* Deeper processes are drawn at this depth: lines stay bounded whatever the records say. */
 #define DRAW_DEPTH_MAX 100
@@ -363,9 +364,10 @@ static int put_scope(struct json_buf *b, const struct jt_job *job, const struct 
 		return json_buf__append_str(b, "in a workload the sensor could not tell");
 	if (job->n_workloads == 1 && !strcmp(job->workloads[0]->key, g->workload_key))
 		return json_buf__append_str(b, "in this workload");
-	if (*g->workload_key)
-		return json_buf__append_str(b, "in workload ") ?: put_text(b, g->workload_key, 0, 0, 64);
-	return json_buf__appendf(b, "in workload cgroup:%" PRIu64, g->cgroup_id);
+	char buf[WLKEY_MAX];
+	const char *key = wlkey__of_record(buf, g->workload_key, g->cgroup_id);
+
+	return json_buf__append_str(b, "in workload ") ?: put_text(b, key ? key : "-", 0, 0, 64);
 }
 
 /* The sentence for a gap, without its offset: also the JSON "text". */

@@ -7,6 +7,7 @@
 
 #include "records/gaps.h"
 #include "sensor/workload.h"
+#include "records/wlkey.h"
 
 #define GAP_KINDS 8
 
@@ -14,7 +15,7 @@
 struct pending {
 	int kind;
 	uint64_t cgroup_id;
-	char key[WORKLOAD_KEY_MAX];
+	char key[WLKEY_MAX];
 	uint64_t count;
 	uint64_t first_ns, last_ns;
 };
@@ -58,14 +59,14 @@ int gaps__emit(struct gaps *g, const struct gap_info *gi)
 {
 	Firstlight__V1__Gap gap = FIRSTLIGHT__V1__GAP__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
-	char key[WORKLOAD_KEY_MAX];
+	char key[WLKEY_MAX];
 
 	gap.kind = gi->kind;
 	gap.cgroup_id = gi->cgroup_id;
 	if (gi->workload_key) {
 		gap.workload_key = (char *)gi->workload_key;
 	} else if (gi->cgroup_id) {
-		snprintf(key, sizeof(key), "cgroup:%" PRIu64, gi->cgroup_id);
+		wlkey__format(key, gi->cgroup_id, 0);
 		gap.workload_key = key;
 	}
 	gap.start_time_unix_nano = gi->start_unix_ns;

@@ -11,6 +11,7 @@
 #include "records/exec_id.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "records/wlkey.h"
 
 _Static_assert(sizeof(struct fl_event_hdr) == 24, "ABI: fl_event_hdr");
 _Static_assert(sizeof(struct fl_exec_id) == 16, "ABI: fl_exec_id");
@@ -168,7 +169,7 @@ struct process_msg {
 	char exec_id[EXEC_ID_STRLEN];
 	char parent_exec_id[EXEC_ID_STRLEN];
 	char cgroup_v1_name[4 * FL_CGROUP_NAME_MAX + 1];
-	char workload_key[WORKLOAD_KEY_MAX];
+	char workload_key[WLKEY_MAX];
 };
 
 static void fill_process(struct decoder *d, struct process_msg *m, const struct fl_task *t,
@@ -213,7 +214,7 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 	m->ns.cgroup = t->ns.cgroup;
 	m->p.namespaces = &m->ns;
 	m->p.flags = &m->flags;
-	snprintf(m->workload_key, sizeof(m->workload_key), "cgroup:%" PRIu64, (uint64_t)t->cgroup_id);
+	wlkey__format(m->workload_key, t->cgroup_id, 0);
 	m->p.workload_key = m->workload_key;
 	m->flags.missing_parent = !proc_is(proctable__get(d->procs, t->parent_id.tgid), &t->parent_id);
 	if (img) {
@@ -456,9 +457,9 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	if (!body.start_seen && !body.pre_existing) {
 		d->stats.exits_without_start++;
 		if (d->gaps) {
-			char key[WORKLOAD_KEY_MAX];
+			char key[WLKEY_MAX];
 
-			snprintf(key, sizeof(key), "cgroup:%" PRIu64, (uint64_t)ev->cgroup_id);
+			wlkey__format(key, ev->cgroup_id, 0);
 			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->cgroup_id,
 				    key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
 		}

@@ -12,6 +12,7 @@
 #include "base/kvtable.h"
 #include "sensor/netaddr.h"
 #include "sensor/workload.h"
+#include "records/wlkey.h"
 
 _Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
 _Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");
@@ -137,7 +138,7 @@ struct flow_bufs {
 	char peer_exec_id[EXEC_ID_STRLEN];
 	char src[NETADDR_STRLEN];
 	char dst[NETADDR_UNIX_STRLEN];
-	char workload_key[WORKLOAD_KEY_MAX];
+	char workload_key[WLKEY_MAX];
 };
 
 /*
@@ -156,7 +157,7 @@ static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
 		f->cgroup_id = o->cgroup_id;
 		f->pid = o->pid;
 		/* The cgroup of the event (the owner may have moved), the sandbox it was in. */
-		workloads__key(o->cgroup_id, info->sandbox, b->workload_key);
+		wlkey__format(b->workload_key, o->cgroup_id, info->sandbox);
 		f->workload_key = b->workload_key;
 	}
 	f->start_seen = !!(info->flags & FLOWAGG_START_SEEN);

@@ -2,6 +2,7 @@
 #include "records/exec_id.h"
 #include "sensor/snapshot.h"
 #include "sensor/workload.h"
+#include "records/wlkey.h"
 
 struct snap_ctx {
 	struct recorder *rec;
@@ -15,7 +16,7 @@ static void emit_one(void *ctx, const struct proc *p)
 	Firstlight__V1__Process proc = FIRSTLIGHT__V1__PROCESS__INIT;
 	Firstlight__V1__ProcessFlags flags = FIRSTLIGHT__V1__PROCESS_FLAGS__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
-	char id[EXEC_ID_STRLEN], parent[EXEC_ID_STRLEN], key[WORKLOAD_KEY_MAX];
+	char id[EXEC_ID_STRLEN], parent[EXEC_ID_STRLEN], key[WLKEY_MAX];
 	const struct proc_image *img = p->image;
 
 	proc.exec_id = exec_id__format(id, sc->rec->boot_tag, &p->id);
@@ -32,7 +33,7 @@ static void emit_one(void *ctx, const struct proc *p)
 	proc.cap_effective = p->creds.cap_effective;
 	proc.start_boot_nano = p->start_ns;
 	proc.cgroup_id = p->cgroup_id;
-	workloads__key_of(p->cgroup_id, p->sandbox, key);
+	wlkey__format(key, p->cgroup_id, p->sandbox);
 	proc.workload_key = key;
 	proc.flags = &flags;
 	flags.pre_existing = !!(p->flags & PROC_PRE_EXISTING);

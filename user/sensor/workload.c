@@ -26,12 +26,11 @@
 #include "identity/runtime_argv.h"
 #include "base/utf8.h"
 #include "sensor/workload.h"
+#include "records/wlkey.h"
 
 typedef Firstlight__V1__Workload WorkloadMsg;
 
 #define WL_END_GRACE_NS (2ull * 1000000000) /* wait this long for a resolution at the end */
-#define SANDBOX_PID (1ull << 63)             /* sandbox keys: tag | namespace inode */
-#define SANDBOX_MNT (1ull << 62)
 #define V1_TAG (1ull << 61)                  /* v1 path entries share the table */
 
 enum {
@@ -48,7 +47,7 @@ struct workload {
 	uint64_t id;           /* cgroup id, sandbox key, or V1_TAG | v1 cgroup id */
 	uint32_t flags;
 	int kind;              /* FIRSTLIGHT__V1__WORKLOAD__KIND__* */
-	char key[WORKLOAD_KEY_MAX];
+	char key[WLKEY_MAX];
 	const char *runtime;   /* static */
 	const char *source;    /* static */
 	char *path, *v1_path, *bundle, *unit, *qos;
@@ -383,20 +382,7 @@ static void find_actor(struct workloads *w, const struct fl_cgroup_event *ev, st
 
 static void set_key(struct workload *wl)
 {
-	if (wl->id & SANDBOX_PID)
-		snprintf(wl->key, sizeof(wl->key), "sandbox:pidns:%" PRIu64, (uint64_t)(wl->id & 0xffffffffull));
-	else if (wl->id & SANDBOX_MNT)
-		snprintf(wl->key, sizeof(wl->key), "sandbox:mntns:%" PRIu64, (uint64_t)(wl->id & 0xffffffffull));
-	else
-		snprintf(wl->key, sizeof(wl->key), "cgroup:%" PRIu64, (uint64_t)wl->id);
-}
-
-void workloads__key(uint64_t cgroup_id, uint64_t sandbox, char *key)
-{
-	struct workload wl = { .id = sandbox ? sandbox : cgroup_id };
-
-	set_key(&wl);
-	snprintf(key, WORKLOAD_KEY_MAX, "%s", wl.key);
+	wlkey__format(wl->key, wl->id, wl->id & (WLKEY_SANDBOX_PID | WLKEY_SANDBOX_MNT));
 }
 
 /* Names that the path alone may give: host structure, never a container's identity. */
@@ -665,7 +651,7 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 	struct workload *wl = cgroup_workload(w, t->cgroup_id), *sb;
 	uint64_t skey = 0;
 
-	snprintf(key, WORKLOAD_KEY_MAX, "cgroup:%" PRIu64, (uint64_t)t->cgroup_id);
+	wlkey__format(key, t->cgroup_id, 0);
 	if (!wl)
 		return 0;
 	if (!(wl->flags & WL_EMITTED)) {
@@ -691,9 +677,9 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 	    wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__POD_SANDBOX && !(wl->flags & WL_RESOLVING) &&
 	    !in_list(image_name(creator), runtimes)) {
 		if (t->ns.pid && t->ns.pid != w->o.host_pid_ns)
-			skey = SANDBOX_PID | t->ns.pid;
+			skey = WLKEY_SANDBOX_PID | t->ns.pid;
 		else if (t->ns.mnt && t->ns.mnt != w->o.host_mnt_ns)
-			skey = SANDBOX_MNT | t->ns.mnt;
+			skey = WLKEY_SANDBOX_MNT | t->ns.mnt;
 	}
 	if (prev_sandbox && prev_sandbox != skey)
 		workloads__on_exit(w, 0, prev_sandbox, boot_ns); /* it left that sandbox */
@@ -718,7 +704,7 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 	}
 	if (!sb)
 		return 0;
-	snprintf(key, WORKLOAD_KEY_MAX, "%s", sb->key);
+	snprintf(key, WLKEY_MAX, "%s", sb->key);
 	sb->execs += is_exec;
 	sb->args_truncated += !!(what & WL_PROC_ARGS_TRUNCATED);
 	if (prev_sandbox != skey) { /* a new member, not an exec of one */
@@ -889,14 +875,6 @@ void workloads__snapshot(struct workloads *w)
 			if ((wl->flags & WL_EMITTED) && !(wl->id & V1_TAG))
 				emit_as(w, wl, wl->container_id ? FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED
 						: FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 0, 1);
-}
-
-void workloads__key_of(uint64_t cgroup_id, uint64_t sandbox, char *key)
-{
-	struct workload wl = { .id = sandbox ? sandbox : cgroup_id };
-
-	set_key(&wl);
-	snprintf(key, WORKLOAD_KEY_MAX, "%s", wl.key);
 }
 
 const struct workload_stats *workloads__stats(const struct workloads *w)

@@ -14,9 +14,9 @@
 #include "firstlight.h"
 #include "sensor/proctable.h"
 #include "records/record.h"
+#include "records/wlkey.h"
 #include "identity/resolver.h"
 
-#define WORKLOAD_KEY_MAX 48
 
 struct gaps;
 
@@ -58,8 +58,8 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
 /*
  * A process record is about to be written (exec, fork, or pre-existing): counts it in its
  * workload, emitting the workload's STARTED record first if this is its first sight, and
- * writes the workload key into key (WORKLOAD_KEY_MAX). creator: the image the process ran
- * before (what forked it), which names a sandbox (bwrap, unshare). prev_sandbox: what
+ * writes the workload key into key (WLKEY_MAX). creator: the image the process ran before
+ * (what forked it), which names a sandbox (bwrap, unshare). prev_sandbox: what
  * this returned for the process before (an exec after its fork), 0 if new. Returns the
  * sandbox the process is in (to pass back at its exit), 0 if none.
  */
@@ -73,12 +73,6 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 /* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
 
-/*
- * The key of the workload of a process in cgroup_id whose sandbox is what
- * workloads__on_process returned for it (0: none), as Process.workload_key spells it:
- * for the records about a process that are not process records (flows).
- */
-void workloads__key(uint64_t cgroup_id, uint64_t sandbox, char *key);
 
 /* A process ended; sandbox is what workloads__on_process returned for it. */
 void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
@@ -101,7 +95,5 @@ const struct workload_stats *workloads__stats(const struct workloads *w);
  * recorded, as it is known now, flagged snapshot; counted in no statistic.
  */
 void workloads__snapshot(struct workloads *w);
-/* The workload key of a process in cgroup_id, or in sandbox (proc.sandbox) when set. */
-void workloads__key_of(uint64_t cgroup_id, uint64_t sandbox, char *key);
 
 #endif

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Where the agent writes and the readers read when told nothing else. */
+#define STORE_DEFAULT_DIR "/var/lib/firstlight"
 #include <time.h>
 
 #define SEGMENT_NAME_MAX 64 /* "seg-" 10 "-" 16 "-" 8 ".seg.gz" and its NUL fit */

@@ -1,0 +1,94 @@
+/* Reader inputs; see inputs.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/log.h"
+#include "readers/inputs.h"
+
+static int is_segment_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 7 && !strcmp(name + n - 7, ".seg.gz") && name[0] != '.';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int push(struct inputs *in, char *path)
+{
+	char **p = realloc(in->paths, (size_t)(in->n + 1) * sizeof(*p));
+
+	if (!p || !path) {
+		free(path);
+		return -ENOMEM;
+	}
+	in->paths = p;
+	in->paths[in->n++] = path;
+	return 0;
+}
+
+static int add_dir(struct inputs *in, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int first = in->n, err = 0;
+
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		char *path;
+
+		if (!is_segment_name(de->d_name))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			path = NULL;
+		err = push(in, path);
+	}
+	closedir(d);
+	if (!err)
+		qsort(in->paths + first, (size_t)(in->n - first), sizeof(char *), cmp_str);
+	return err;
+}
+
+int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir)
+{
+	char *def[] = { (char *)default_dir };
+	struct stat st;
+	int err = 0;
+
+	memset(in, 0, sizeof(*in));
+	if (argc == 0) {
+		argv = def;
+		argc = 1;
+	}
+	for (int i = 0; i < argc && !err; i++) {
+		if (strcmp(argv[i], "-") && stat(argv[i], &st)) {
+			err = -errno;
+			log_error("%s: %s", argv[i], strerror(errno));
+		} else if (strcmp(argv[i], "-") && S_ISDIR(st.st_mode)) {
+			err = add_dir(in, argv[i]);
+			if (err)
+				log_error("%s: %s", argv[i], strerror(-err));
+		} else {
+			err = push(in, strdup(argv[i]));
+		}
+	}
+	if (err)
+		inputs__free(in);
+	return err;
+}
+
+void inputs__free(struct inputs *in)
+{
+	for (int i = 0; i < in->n; i++)
+		free(in->paths[i]);
+	free(in->paths);
+	memset(in, 0, sizeof(*in));
+}

@@ -1,0 +1,18 @@
+/*
+ * What a reader command reads: its FILE, DIR and "-" arguments expanded. A directory
+ * stands for its segment files (*.seg.gz) in name order, which is chain order; "-" is
+ * stdin; no argument at all is the default directory. Errors: -errno, logged naming the
+ * argument.
+ */
+#ifndef FL_INPUTS_H
+#define FL_INPUTS_H
+
+/* The paths, in reading order; caller frees with inputs__free. */
+struct inputs {
+	char **paths;
+	int n;
+};
+int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir);
+void inputs__free(struct inputs *in);
+
+#endif
