@@ -382,7 +382,7 @@ static void find_actor(struct workloads *w, const struct fl_cgroup_event *ev, st
 
 static void set_key(struct workload *wl)
 {
-	wlkey__format(wl->key, wl->id, wl->id & (WLKEY_SANDBOX_PID | WLKEY_SANDBOX_MNT));
+	wlkey__format(wl->key, wl->id, wl->id & (WLKEY_SANDBOX_PID | WLKEY_SANDBOX_MNT) ? wl->id : 0);
 }
 
 /* Names that the path alone may give: host structure, never a container's identity. */
