@@ -28,6 +28,15 @@ expect_error "ring size garbage" 2 "ring-size: invalid value 'lots'" "$FIRSTLIGH
 expect_error "args bytes too large" 2 "args-max-bytes: invalid value '40000'" "$FIRSTLIGHT" run --args-max-bytes 40000
 expect_error "unknown option" 2 "unknown option or missing value '--bogus'" "$FIRSTLIGHT" run --bogus
 expect_error "missing value" 2 "missing value '--data-dir'" "$FIRSTLIGHT" run --data-dir
+# An abbreviated long option is refused: where evidence goes is never a guess.
+expect_error "abbreviated option" 2 "run: option '--data' is not complete: write --data-dir" \
+	"$FIRSTLIGHT" run --data "$T/abbrev"
+check "abbreviated option: nothing written there" "" "$(ls -d "$T/abbrev" 2>/dev/null)"
+expect_error "ambiguous abbreviation" 2 "run: option '--ret' is not complete: write one of --retain-bytes, --retain-age" \
+	"$FIRSTLIGHT" run --ret 1G
+expect_error "read: abbreviated option" 2 "read: option '--js' is not complete: write --json" "$FIRSTLIGHT" read --js
+expect_error "segment age out of range" 2 "segment-age: invalid value '0s' (expected 1s..31622400s, optional unit s, m, h or d)" \
+	"$FIRSTLIGHT" run --segment-age 0s
 expect_error "read: unknown option" 2 "read: unknown option '--bogus'" "$FIRSTLIGHT" read --bogus
 expect_error "unknown command" 2 "unknown command 'frobnicate'" "$FIRSTLIGHT" frobnicate
 expect_error "read: missing file" 1 "$T/missing.seg.gz: No such file" "$FIRSTLIGHT" read "$T/missing.seg.gz"

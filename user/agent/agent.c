@@ -45,28 +45,6 @@
 #include "sensor/udpdrain.h"
 #include "records/version.h"
 
-enum { STDOUT_AUTO, STDOUT_TEXT, STDOUT_JSON };
-
-struct agent_opts {
-	const char *data_dir;
-	const char *ready_file;
-	const char *btf_path;
-	const char *metrics_addr; /* NULL: off */
-	int metrics_explicit;     /* given on the command line: failing to serve is an error */
-	int to_stdout;
-	int stdout_format; /* STDOUT_AUTO: text on a terminal, else JSON lines */
-	int live;
-	uint32_t ring_bytes;
-	uint32_t args_max_bytes;
-	uint32_t args_max_count;
-	uint32_t max_procs;
-	uint32_t drain_ms;
-	uint32_t flush_ms;
-	uint32_t heartbeat_s;
-	struct store_opts store;
-	uint32_t net_window_ms;
-};
-
 struct agent {
 	struct agent_opts opts;
 	struct loader loader;
@@ -91,177 +69,6 @@ struct agent {
 	double start_unix;
 	uint64_t last_net_ns;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: firstlight run [options]\n"
-		"  --data-dir DIR        segment files go here (default /var/lib/firstlight)\n"
-		"  --stdout              records to stdout instead of segment files\n"
-		"  --live                segment files, and every record on stdout as well\n"
-		"  --text | --json       stdout as one line of text per record (the default on a\n"
-		"                        terminal) or JSON lines (the default otherwise)\n"
-		"  --ready-file PATH     create PATH once every program is attached\n"
-		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
-		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
-		"  --args-max-count N    arguments kept per exec (default 64)\n"
-		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
-		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
-		"  --flush-ms N          sink flush interval (default 100)\n"
-		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
-		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
-		"                        its peer (default 1000)\n"
-		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
-		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
-		"  -v, --verbose         debug output, including libbpf's\n",
-		FL_ARGS_DEFAULT, FL_ARGS_MAX - 1);
-	store_opts__usage(f);
-}
-
-/* Parses a decimal count with an optional K/M/G suffix (powers of 1024). */
-static int parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno || s[0] == '-')
-		goto bad;
-	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	}
-	if (*end || v < min || v > max)
-		goto bad;
-	*out = (uint32_t)v;
-	return 0;
-bad:
-	log_error("%s: invalid value '%s' (expected %llu..%llu)", opt, s,
-		  (unsigned long long)min, (unsigned long long)max);
-	return -EINVAL;
-}
-
-static int parse_opts(struct agent_opts *o, int argc, char **argv)
-{
-	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES, O_ARGS_COUNT,
-	       O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS, O_NET_WINDOW };
-	static const struct option longopts[] = {
-		{ "data-dir", required_argument, NULL, O_DATA_DIR },
-		{ "stdout", no_argument, NULL, O_STDOUT },
-		{ "live", no_argument, NULL, O_LIVE },
-		{ "text", no_argument, NULL, O_TEXT },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "ready-file", required_argument, NULL, O_READY },
-		{ "ring-size", required_argument, NULL, O_RING },
-		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
-		{ "args-max-count", required_argument, NULL, O_ARGS_COUNT },
-		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
-		{ "drain-ms", required_argument, NULL, O_DRAIN },
-		{ "flush-ms", required_argument, NULL, O_FLUSH },
-		{ "btf", required_argument, NULL, O_BTF },
-		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
-		{ "metrics-addr", required_argument, NULL, O_METRICS },
-		STORE_LONGOPTS,
-		{ "net-window-ms", required_argument, NULL, O_NET_WINDOW },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	long page = sysconf(_SC_PAGESIZE);
-	int c, err = 0;
-
-	*o = (struct agent_opts){
-		.data_dir = STORE_DEFAULT_DIR,
-		.ring_bytes = 8u << 20,
-		.args_max_bytes = FL_ARGS_DEFAULT,
-		.args_max_count = 64,
-		.max_procs = 65536,
-		.drain_ms = 50,
-		.flush_ms = 100,
-		.heartbeat_s = 10,
-		.metrics_addr = "127.0.0.1:9464",
-		.net_window_ms = 1000,
-	};
-	store_opts__defaults(&o->store);
-	optind = 1;
-	opterr = 0; /* our own one-line message instead of getopt's */
-	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_DATA_DIR: o->data_dir = optarg; break;
-		case O_STDOUT: o->to_stdout = 1; break;
-		case O_LIVE: o->live = 1; break;
-		case O_TEXT: o->stdout_format = STDOUT_TEXT; break;
-		case O_JSON: o->stdout_format = STDOUT_JSON; break;
-		case O_READY: o->ready_file = optarg; break;
-		case O_RING:
-			err = parse_size("--ring-size", optarg, (uint64_t)page, 1u << 30, &o->ring_bytes);
-			if (!err && (o->ring_bytes & (o->ring_bytes - 1))) {
-				log_error("--ring-size: %u is not a power of two", o->ring_bytes);
-				err = -EINVAL;
-			}
-			break;
-		case O_ARGS_BYTES:
-			err = parse_size("--args-max-bytes", optarg, 1, FL_ARGS_MAX - 1, &o->args_max_bytes);
-			break;
-		case O_ARGS_COUNT:
-			err = parse_size("--args-max-count", optarg, 1, 65536, &o->args_max_count);
-			break;
-		case O_MAX_PROCS:
-			err = parse_size("--max-procs", optarg, 1024, 1u << 22, &o->max_procs);
-			break;
-		case O_DRAIN: err = parse_size("--drain-ms", optarg, 1, 1000, &o->drain_ms); break;
-		case O_FLUSH: err = parse_size("--flush-ms", optarg, 1, 60000, &o->flush_ms); break;
-		case O_BTF: o->btf_path = optarg; break;
-		case O_METRICS:
-			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
-			o->metrics_explicit = 1;
-			break;
-		case O_HEARTBEAT:
-			err = parse_size("--heartbeat-interval", optarg, 1, 3600, &o->heartbeat_s);
-			break;
-		case O_NET_WINDOW:
-			err = parse_size("--net-window-ms", optarg, 10, 60000, &o->net_window_ms);
-			break;
-		case 'v': log__set_level(LOG_DEBUG); break;
-		case 'h': usage(stdout); exit(0);
-		default:
-			if (c >= STORE_OPT_KEY && c < STORE_OPT_END) {
-				err = store_opts__parse(&o->store, c, optarg);
-				break;
-			}
-			log_error("run: unknown option or missing value '%s' (see firstlight run --help)",
-				  argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (!err && o->to_stdout && o->live) {
-		log_error("--stdout and --live exclude each other (--live keeps segment files)");
-		err = -EINVAL;
-	}
-	if (!err && o->stdout_format != STDOUT_AUTO && !o->to_stdout && !o->live) {
-		log_error("--%s: records go to stdout only with --stdout or --live",
-			  o->stdout_format == STDOUT_TEXT ? "text" : "json");
-		err = -EINVAL;
-	}
-	if (!err && optind < argc) {
-		log_error("run: unexpected argument '%s'", argv[optind]);
-		err = -EINVAL;
-	}
-	/* Flushing happens on a drain tick: a flush interval shorter than the tick is kept. */
-	if (o->drain_ms > o->flush_ms)
-		o->drain_ms = o->flush_ms;
-	return err;
-}
-
-/* Text for a person at a terminal, JSON lines for a program, unless told. */
-static int stdout_text(const struct agent_opts *o)
-{
-	if (o->stdout_format != STDOUT_AUTO)
-		return o->stdout_format == STDOUT_TEXT;
-	return isatty(STDOUT_FILENO);
-}
 
 static int emit_lifecycle(struct agent *a, int state)
 {
@@ -689,14 +496,29 @@ static void agent_free(struct agent *a)
 		close(a->timerfd);
 }
 
-int agent__main(int argc, char **argv)
+void agent_opts__defaults(struct agent_opts *o)
 {
-	struct agent a = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	*o = (struct agent_opts){
+		.data_dir = STORE_DEFAULT_DIR,
+		.ring_bytes = 8u << 20,
+		.args_max_bytes = FL_ARGS_DEFAULT,
+		.args_max_count = 64,
+		.max_procs = 65536,
+		.drain_ms = 50,
+		.flush_ms = 100,
+		.heartbeat_s = 10,
+		.metrics_addr = "127.0.0.1:9464",
+		.net_window_ms = 1000,
+	};
+	store_opts__defaults(&o->store);
+}
+
+int agent__run(const struct agent_opts *opts)
+{
+	struct agent a = { .opts = *opts, .epfd = -1, .sigfd = -1, .timerfd = -1 };
 	struct loader_opts lo;
 	int err, seeded;
 
-	if (parse_opts(&a.opts, argc, argv))
-		return 2;
 	/* A reader that goes away (a closed pipe) is a sink loss to count, not our death. */
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -724,7 +546,7 @@ int agent__main(int argc, char **argv)
 		goto out;
 	}
 	if (a.opts.to_stdout) {
-		a.sink = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
+		a.sink = sink_stdout__new(STDOUT_FILENO, a.opts.stdout_text);
 		if (!a.sink)
 			err = -ENOMEM;
 	} else {
@@ -733,7 +555,7 @@ int agent__main(int argc, char **argv)
 		if (!a.sink)
 			goto out; /* the store said why */
 		if (a.opts.live) {
-			struct sink *out = sink_stdout__new(STDOUT_FILENO, stdout_text(&a.opts));
+			struct sink *out = sink_stdout__new(STDOUT_FILENO, a.opts.stdout_text);
 			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
 
 			if (!tee) {

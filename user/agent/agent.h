@@ -1,8 +1,37 @@
-/* `firstlight run`: the agent. Parses its options and runs until SIGINT/SIGTERM. */
+/*
+ * The agent: open, configure, load, attach, seed, consume until SIGINT/SIGTERM, stop.
+ * `firstlight run` (cmd/cmd_run.c) parses the options into struct agent_opts.
+ */
 #ifndef FL_AGENT_H
 #define FL_AGENT_H
 
-/* Returns the process exit status: 0 after a clean stop, 1 on error, 2 on bad usage. */
-int agent__main(int argc, char **argv);
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct agent_opts {
+	const char *data_dir;
+	const char *ready_file;   /* created once every program is attached; NULL: none */
+	const char *btf_path;     /* NULL: /sys/kernel/btf/vmlinux */
+	const char *metrics_addr; /* NULL: off */
+	int metrics_explicit;     /* given on the command line: failing to serve is an error */
+	int to_stdout;            /* records to stdout instead of segment files */
+	int live;                 /* segment files, and records on stdout too */
+	int stdout_text;          /* on stdout: one line of text per record, else JSON lines */
+	uint32_t ring_bytes;
+	uint32_t args_max_bytes;
+	uint32_t args_max_count;
+	uint32_t max_procs;
+	uint32_t drain_ms;        /* at most flush_ms */
+	uint32_t flush_ms;
+	uint32_t heartbeat_s;
+	uint32_t net_window_ms;
+	struct store_opts store;
+};
+
+/* The defaults of every option. */
+void agent_opts__defaults(struct agent_opts *o);
+/* Runs the agent. Returns the process exit status: 0 after a clean stop, 1 on error. */
+int agent__run(const struct agent_opts *o);
 
 #endif

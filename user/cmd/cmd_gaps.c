@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/cliopt.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "cmd/cmd_gaps.h"
@@ -155,6 +156,8 @@ static int parse_opts(struct gaps_opts *o, int argc, char **argv)
 	};
 	int c, err = 0;
 
+	if (cliopt__check_full("gaps", argc, argv, longopts))
+		return -EINVAL;
 	optind = 1;
 	opterr = 0;
 	while (!err && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cliopt.h"
 #include "cmd/cmd_key.h"
 #include "store/keys.h"
 #include "base/log.h"
@@ -32,6 +33,8 @@ int cmd_key__main(int argc, char **argv)
 	char *pem = NULL;
 	int c;
 
+	if (cliopt__check_full("key", argc, argv, longopts))
+		return 2;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

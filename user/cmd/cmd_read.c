@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cliopt.h"
 #include "cmd/cmd_read.h"
 #include "readers/inputs.h"
 #include "store/store_dir.h"
@@ -62,6 +63,8 @@ int cmd_read__main(int argc, char **argv)
 	uint64_t records = 0;
 	int c, text = 0, status = 0;
 
+	if (cliopt__check_full("read", argc, argv, longopts))
+		return 2;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

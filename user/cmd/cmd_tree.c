@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cliopt.h"
 #include "base/timefmt.h"
 #include "readers/inputs.h"
 #include "store/store_dir.h"
@@ -134,6 +135,8 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 	struct json_buf b = {};
 	int c, err = 0;
 
+	if (cliopt__check_full("tree", argc, argv, longopts))
+		return -EINVAL;
 	optind = 1;
 	opterr = 0;
 	while (!err && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cliopt.h"
 #include "readers/inputs.h"
 #include "store/store_dir.h"
 #include "cmd/cmd_verify.h"
@@ -69,6 +70,8 @@ int cmd_verify__main(int argc, char **argv)
 	struct inputs in = { 0 };
 	int c, status = 1;
 
+	if (cliopt__check_full("verify", argc, argv, longopts))
+		return 2;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/agent.h"
 #include "cmd/cmd_gaps.h"
 #include "cmd/cmd_key.h"
 #include "cmd/cmd_read.h"
+#include "cmd/cmd_run.h"
 #include "cmd/cmd_tree.h"
 #include "cmd/cmd_verify.h"
 #include "base/log.h"
@@ -16,7 +16,7 @@ static const struct {
 	int (*main)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "run", agent__main, "run the sensor (records to segment files, or --stdout)" },
+	{ "run", cmd_run__main, "run the sensor (records to segment files, or --stdout)" },
 	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
 	{ "tree", cmd_tree__main, "rebuild a job: its process tree, flows and gaps" },
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },

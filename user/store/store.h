@@ -10,7 +10,6 @@
 #define FL_STORE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "records/record.h"
 #include "records/sink.h"
@@ -26,28 +25,7 @@ struct store_opts {
 	uint64_t fsync_interval_ns; /* 0: fdatasync after every batch */
 };
 
-/* getopt_long ids and entries of the store's options, for the agent's table. */
-enum {
-	STORE_OPT_KEY = 512,
-	STORE_OPT_SEGMENT_BYTES,
-	STORE_OPT_SEGMENT_AGE,
-	STORE_OPT_RETAIN_BYTES,
-	STORE_OPT_RETAIN_AGE,
-	STORE_OPT_FSYNC_MS,
-	STORE_OPT_END,
-};
-#define STORE_LONGOPTS                                                                \
-	{ "key", required_argument, NULL, STORE_OPT_KEY },                             \
-	{ "segment-bytes", required_argument, NULL, STORE_OPT_SEGMENT_BYTES },         \
-	{ "segment-age", required_argument, NULL, STORE_OPT_SEGMENT_AGE },             \
-	{ "retain-bytes", required_argument, NULL, STORE_OPT_RETAIN_BYTES },           \
-	{ "retain-age", required_argument, NULL, STORE_OPT_RETAIN_AGE },               \
-	{ "fsync-ms", required_argument, NULL, STORE_OPT_FSYNC_MS }
-
 void store_opts__defaults(struct store_opts *o);
-/* Parses option id's value. 0, -EINVAL (logged), or -ENOENT when id is not ours. */
-int store_opts__parse(struct store_opts *o, int id, const char *arg);
-void store_opts__usage(FILE *f);
 
 struct store;
 

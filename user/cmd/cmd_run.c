@@ -1,0 +1,207 @@
+/*
+ * `firstlight run [options]`: parses the agent's options (its own and the segment
+ * store's) and runs the agent (agent/agent.h). Bad usage is one line and status 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "base/cliopt.h"
+#include "base/log.h"
+#include "base/units.h"
+#include "cmd/cmd_run.h"
+#include "firstlight.h"
+#include "store/store_dir.h"
+
+#define NS_PER_MS 1000000ull
+
+enum { STDOUT_AUTO, STDOUT_TEXT, STDOUT_JSON };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: firstlight run [options]\n"
+		"  --data-dir DIR        segment files go here (default %s)\n"
+		"  --stdout              records to stdout instead of segment files\n"
+		"  --live                segment files, and every record on stdout as well\n"
+		"  --text | --json       stdout as one line of text per record (the default on a\n"
+		"                        terminal) or JSON lines (the default otherwise)\n"
+		"  --ready-file PATH     create PATH once every program is attached\n"
+		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
+		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
+		"  --args-max-count N    arguments kept per exec (default 64)\n"
+		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
+		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
+		"  --flush-ms N          sink flush interval (default 100)\n"
+		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
+		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
+		"                        its peer (default 1000)\n"
+		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
+		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
+		"  -v, --verbose         debug output, including libbpf's\n"
+		"The segment store:\n"
+		"  --key FILE            node signing key, generated on first use (default %s)\n"
+		"  --segment-bytes SIZE  rotate segments at this compressed size (default 16M)\n"
+		"  --segment-age TIME    rotate segments at this age (default 1h; s, m, h, d)\n"
+		"  --retain-bytes SIZE   remove the oldest segments past this total (default 1G, 0: keep)\n"
+		"  --retain-age TIME     remove segments not written for this long (default 0: keep)\n"
+		"  --fsync-ms N          fdatasync at most every N ms (default 0: after every batch)\n"
+		"Long options are written in full.\n",
+		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, STORE_DEFAULT_KEY);
+}
+
+/* 0, 2 after a usage error (logged), or -1 after --help. */
+static int parse_opts(struct agent_opts *o, int argc, char **argv)
+{
+	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
+	       O_ARGS_COUNT, O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
+	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
+	       O_FSYNC_MS };
+	static const struct option longopts[] = {
+		{ "data-dir", required_argument, NULL, O_DATA_DIR },
+		{ "stdout", no_argument, NULL, O_STDOUT },
+		{ "live", no_argument, NULL, O_LIVE },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "ready-file", required_argument, NULL, O_READY },
+		{ "ring-size", required_argument, NULL, O_RING },
+		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
+		{ "args-max-count", required_argument, NULL, O_ARGS_COUNT },
+		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
+		{ "drain-ms", required_argument, NULL, O_DRAIN },
+		{ "flush-ms", required_argument, NULL, O_FLUSH },
+		{ "btf", required_argument, NULL, O_BTF },
+		{ "heartbeat-interval", required_argument, NULL, O_HEARTBEAT },
+		{ "metrics-addr", required_argument, NULL, O_METRICS },
+		{ "net-window-ms", required_argument, NULL, O_NET_WINDOW },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "segment-bytes", required_argument, NULL, O_SEGMENT_BYTES },
+		{ "segment-age", required_argument, NULL, O_SEGMENT_AGE },
+		{ "retain-bytes", required_argument, NULL, O_RETAIN_BYTES },
+		{ "retain-age", required_argument, NULL, O_RETAIN_AGE },
+		{ "fsync-ms", required_argument, NULL, O_FSYNC_MS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	int c, err = 0, format = STDOUT_AUTO;
+	uint64_t ms;
+
+	agent_opts__defaults(o);
+	if (cliopt__check_full("run", argc, argv, longopts))
+		return 2;
+	optind = 1;
+	opterr = 0; /* our own one-line message instead of getopt's */
+	while (!err && (c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA_DIR: o->data_dir = optarg; break;
+		case O_STDOUT: o->to_stdout = 1; break;
+		case O_LIVE: o->live = 1; break;
+		case O_TEXT: format = STDOUT_TEXT; break;
+		case O_JSON: format = STDOUT_JSON; break;
+		case O_READY: o->ready_file = optarg; break;
+		case O_RING:
+			err = units__parse_u32("--ring-size", optarg, UNITS_BYTES, (uint64_t)page, 1u << 30, 0,
+					       &o->ring_bytes);
+			if (!err && (o->ring_bytes & (o->ring_bytes - 1))) {
+				log_error("--ring-size: %u is not a power of two", o->ring_bytes);
+				err = -EINVAL;
+			}
+			break;
+		case O_ARGS_BYTES:
+			err = units__parse_u32("--args-max-bytes", optarg, UNITS_BYTES, 1, FL_ARGS_MAX - 1, 0,
+					       &o->args_max_bytes);
+			break;
+		case O_ARGS_COUNT:
+			err = units__parse_u32("--args-max-count", optarg, UNITS_COUNT, 1, 65536, 0,
+					       &o->args_max_count);
+			break;
+		case O_MAX_PROCS:
+			err = units__parse_u32("--max-procs", optarg, UNITS_COUNT, 1024, 1u << 22, 0, &o->max_procs);
+			break;
+		case O_DRAIN:
+			err = units__parse_u32("--drain-ms", optarg, UNITS_COUNT, 1, 1000, 0, &o->drain_ms);
+			break;
+		case O_FLUSH:
+			err = units__parse_u32("--flush-ms", optarg, UNITS_COUNT, 1, 60000, 0, &o->flush_ms);
+			break;
+		case O_BTF: o->btf_path = optarg; break;
+		case O_METRICS:
+			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
+			o->metrics_explicit = 1;
+			break;
+		case O_HEARTBEAT:
+			err = units__parse_u32("--heartbeat-interval", optarg, UNITS_COUNT, 1, 3600, 0,
+					       &o->heartbeat_s);
+			break;
+		case O_NET_WINDOW:
+			err = units__parse_u32("--net-window-ms", optarg, UNITS_COUNT, 10, 60000, 0,
+					       &o->net_window_ms);
+			break;
+		case O_KEY: o->store.key_path = optarg; break;
+		case O_SEGMENT_BYTES:
+			/* Small sizes are for tests: every flush then starts a new segment. */
+			err = units__parse("--segment-bytes", optarg, UNITS_BYTES, 1024, UINT32_MAX, 0,
+					   &o->store.segment_bytes);
+			break;
+		case O_SEGMENT_AGE:
+			err = units__parse("--segment-age", optarg, UNITS_NS, 1000000000ull, 366 * 86400000000000ull,
+					   0, &o->store.segment_age_ns);
+			break;
+		case O_RETAIN_BYTES:
+			err = units__parse("--retain-bytes", optarg, UNITS_BYTES, 1024, UINT64_MAX, UNITS_ZERO_OK,
+					   &o->store.retain_bytes);
+			break;
+		case O_RETAIN_AGE:
+			err = units__parse("--retain-age", optarg, UNITS_NS, 1000000000ull, 36600 * 86400000000000ull,
+					   UNITS_ZERO_OK, &o->store.retain_age_ns);
+			break;
+		case O_FSYNC_MS:
+			err = units__parse("--fsync-ms", optarg, UNITS_COUNT, 1, 3600000, UNITS_ZERO_OK, &ms);
+			o->store.fsync_interval_ns = ms * NS_PER_MS;
+			break;
+		case 'v': log__set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return -1;
+		default:
+			log_error("run: unknown option or missing value '%s' (see firstlight run --help)",
+				  argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (err)
+		return 2;
+	if (o->to_stdout && o->live) {
+		log_error("--stdout and --live exclude each other (--live keeps segment files)");
+		return 2;
+	}
+	if (format != STDOUT_AUTO && !o->to_stdout && !o->live) {
+		log_error("--%s: records go to stdout only with --stdout or --live",
+			  format == STDOUT_TEXT ? "text" : "json");
+		return 2;
+	}
+	if (optind < argc) {
+		log_error("run: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	/* Text for a person at a terminal, JSON lines for a program, unless told. */
+	o->stdout_text = format == STDOUT_AUTO ? isatty(STDOUT_FILENO) : format == STDOUT_TEXT;
+	/* Flushing happens on a drain tick: a flush interval shorter than the tick is kept. */
+	if (o->drain_ms > o->flush_ms)
+		o->drain_ms = o->flush_ms;
+	return 0;
+}
+
+int cmd_run__main(int argc, char **argv)
+{
+	struct agent_opts o;
+	int rc = parse_opts(&o, argc, argv);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return agent__run(&o);
+}
