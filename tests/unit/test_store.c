@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "store/chain.h"
+#include "agent/storelink.h"
 #include "store/chain_state.h"
 #include "store/keys.h"
 #include "base/log.h"
@@ -454,6 +455,8 @@ static void test_write_failure(void **state)
 	struct fx *f = *state;
 	struct store_opts so;
 	struct store *st;
+	struct storelink link;
+	struct gaps *gaps;
 	struct rlimit was, lim;
 	struct verify_result res;
 	struct sink_loss l[4];
@@ -468,8 +471,17 @@ static void test_write_failure(void **state)
 	snprintf(path, sizeof(path), "%s/node.key", f->dir);
 	so.key_path = path;
 	so.retain_bytes = 0;
-	st = store__open(f->data, &so, &f->rec, &err);
+	{
+		struct store_ident id = { .run_id = f->rec.run_id, .node = f->rec.node, .boot_id = f->rec.boot_id };
+
+		st = store__open(f->data, &so, &id, &err);
+	}
 	assert_non_null(st);
+	/* The agent's link: losses become SINK_LOSS gaps written into the store itself. */
+	gaps = gaps__new(&f->rec);
+	assert_non_null(gaps);
+	link = (struct storelink){ .rec = &f->rec, .gaps = gaps };
+	storelink__bind(&link, st);
 	f->sink = store__sink(st);
 	f->rec.sink = f->sink;
 	f->dirfd = store_dir__open(f->data);
@@ -501,6 +513,7 @@ static void test_write_failure(void **state)
 	emit(f, 3);
 	close_sink(f);
 	store__free(st);
+	gaps__free(gaps);
 	assert_int_equal(n_segs(f), 2);
 
 	assert_int_equal(verify_dir(f, NULL, &res), 0);

@@ -40,6 +40,7 @@
 #include "agent/runstate.h"
 #include "records/sink.h"
 #include "sensor/snapshot.h"
+#include "agent/storelink.h"
 #include "store/store.h"
 #include "store/store_dir.h"
 #include "sensor/udpdrain.h"
@@ -51,6 +52,7 @@ struct agent {
 	struct ring_buffer *ring;
 	struct sink *sink;
 	struct store *store; /* segment files: the sink's policy (NULL with --stdout) */
+	struct storelink store_link; /* what the store reports, as records */
 	struct recorder rec;
 	struct proctable *procs;
 	struct decoder dec;
@@ -110,6 +112,12 @@ static const char *cgroup2_root(void)
 	return NULL;
 }
 
+/* A gap record named a cgroup: counted in that workload's coverage. */
+static void note_gap(void *ctx, uint64_t cgroup_id, int kind, uint64_t count)
+{
+	workloads__note_gap(ctx, cgroup_id, kind, count);
+}
+
 static int start_workloads(struct agent *a)
 {
 	struct workloads_opts wo = { .rec = &a->rec, .procs = a->procs };
@@ -139,7 +147,7 @@ static int start_workloads(struct agent *a)
 	if (err)
 		log_warn("scanning existing cgroups: %s", strerror(-err));
 	decoder__set_workloads(&a->dec, a->workloads);
-	gaps__set_workloads(a->gaps, a->workloads);
+	gaps__set_observer(a->gaps, note_gap, a->workloads);
 	return 0;
 }
 
@@ -550,7 +558,9 @@ int agent__run(const struct agent_opts *opts)
 		if (!a.sink)
 			err = -ENOMEM;
 	} else {
-		a.store = store__open(a.opts.data_dir, &a.opts.store, &a.rec, &err);
+		struct store_ident id = { .run_id = a.rec.run_id, .node = a.rec.node, .boot_id = a.rec.boot_id };
+
+		a.store = store__open(a.opts.data_dir, &a.opts.store, &id, &err);
 		a.sink = a.store ? store__sink(a.store) : NULL;
 		if (!a.sink)
 			goto out; /* the store said why */
@@ -603,8 +613,9 @@ int agent__run(const struct agent_opts *opts)
 	if (err)
 		goto out;
 	if (a.store) {
-		store__set_gaps(a.store, a.gaps);
-		store__set_snapshot(a.store, snapshot, &a);
+		a.store_link = (struct storelink){ .rec = &a.rec, .gaps = a.gaps, .snapshot = snapshot,
+						   .snapshot_ctx = &a };
+		storelink__bind(&a.store_link, a.store);
 	}
 	err = setup_loop(&a);
 	if (err) {

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "records/gaps.h"
-#include "sensor/workload.h"
 #include "records/wlkey.h"
 
 #define GAP_KINDS 8
@@ -22,7 +21,8 @@ struct pending {
 
 struct gaps {
 	struct recorder *rec;
-	struct workloads *workloads;
+	gaps_noted_fn *noted;
+	void *noted_ctx;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t by_kind[GAP_KINDS];
@@ -45,9 +45,10 @@ void gaps__free(struct gaps *g)
 	free(g);
 }
 
-void gaps__set_workloads(struct gaps *g, struct workloads *w)
+void gaps__set_observer(struct gaps *g, gaps_noted_fn *noted, void *ctx)
 {
-	g->workloads = w;
+	g->noted = noted;
+	g->noted_ctx = ctx;
 }
 
 const uint64_t *gaps__by_kind(const struct gaps *g)
@@ -60,6 +61,7 @@ int gaps__emit(struct gaps *g, const struct gap_info *gi)
 	Firstlight__V1__Gap gap = FIRSTLIGHT__V1__GAP__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 	char key[WLKEY_MAX];
+	int err;
 
 	gap.kind = gi->kind;
 	gap.cgroup_id = gi->cgroup_id;
@@ -82,9 +84,10 @@ int gaps__emit(struct gaps *g, const struct gap_info *gi)
 	ev.gap = &gap;
 	if (gi->kind > 0 && gi->kind < GAP_KINDS)
 		g->by_kind[gi->kind]++;
-	if (g->workloads && gi->cgroup_id)
-		workloads__note_gap(g->workloads, gi->cgroup_id, gi->kind, gi->count);
-	return recorder__emit(g->rec, &ev, 0);
+	err = recorder__emit(g->rec, &ev, 0);
+	if (g->noted && gi->cgroup_id)
+		g->noted(g->noted_ctx, gi->cgroup_id, gi->kind, gi->count);
+	return err;
 }
 
 void gaps__count(struct gaps *g, int kind, uint64_t cgroup_id, const char *workload_key,

@@ -14,8 +14,6 @@
 
 #include "records/record.h"
 
-struct workloads;
-
 struct gap_info {
 	int kind;                   /* FIRSTLIGHT__V1__GAP__KIND__* */
 	uint64_t cgroup_id;         /* 0: workload unknown */
@@ -33,8 +31,10 @@ struct gaps;
 
 struct gaps *gaps__new(struct recorder *rec);
 void gaps__free(struct gaps *g);
-/* Lets gap records be counted in their workload's coverage (gap_count, drops). */
-void gaps__set_workloads(struct gaps *g, struct workloads *w);
+/* Called for every gap record that names a cgroup, after it is written: the workload
+ * table counts it in that workload's coverage (gap_count, drops). */
+typedef void gaps_noted_fn(void *ctx, uint64_t cgroup_id, int kind, uint64_t count);
+void gaps__set_observer(struct gaps *g, gaps_noted_fn *noted, void *ctx);
 
 /* Writes one Gap record now. */
 int gaps__emit(struct gaps *g, const struct gap_info *gi);

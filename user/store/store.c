@@ -8,7 +8,6 @@
 
 #include "store/chain_state.h"
 #include "base/clock.h"
-#include "records/gaps.h"
 #include "store/keys.h"
 #include "base/log.h"
 #include "store/retention.h"
@@ -25,12 +24,8 @@ struct store {
 	struct store_opts opts;
 	int dirfd;              /* holds the data dir's lock */
 	struct node_key *key;
-	struct recorder *rec;   /* not owned */
 	struct sink *seg;       /* not owned: see store__sink */
-	struct gaps *gaps;      /* the agent's (not owned), or own_gaps */
-	struct gaps *own_gaps;  /* until the agent gives its own: losses are written anyway */
-	void (*snapshot)(void *ctx);
-	void *snapshot_ctx;
+	struct store_events ev;
 	uint64_t retry_at_ns;
 	uint64_t last_retention_ns;
 	int retention_due;
@@ -62,7 +57,7 @@ static void log_resume(const struct chain_pos *pos)
 			 pos->detail[0] ? ": " : "", pos->detail);
 }
 
-struct store *store__open(const char *dir, const struct store_opts *o, struct recorder *rec,
+struct store *store__open(const char *dir, const struct store_opts *o, const struct store_ident *id,
 			  int *err)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -78,13 +73,6 @@ struct store *store__open(const char *dir, const struct store_opts *o, struct re
 	}
 	st->dirfd = -1;
 	st->opts = *o;
-	st->rec = rec;
-	st->gaps = st->own_gaps = gaps__new(rec);
-	if (!st->gaps) {
-		*err = -ENOMEM;
-		log_error("store: %s", strerror(ENOMEM));
-		goto fail;
-	}
 	st->dirfd = store_dir__open(dir);
 	if (st->dirfd < 0) {
 		*err = st->dirfd;
@@ -114,9 +102,9 @@ struct store *store__open(const char *dir, const struct store_opts *o, struct re
 	log_resume(&pos);
 	so = (struct segment_opts){
 		.dir = dir,
-		.run_id = rec->run_id,
-		.node = rec->node,
-		.boot_id = rec->boot_id,
+		.run_id = id->run_id,
+		.node = id->node,
+		.boot_id = id->boot_id,
 		.fsync_interval_ns = o->fsync_interval_ns,
 		.key = st->key,
 		.resume = &pos,
@@ -138,15 +126,9 @@ struct sink *store__sink(struct store *st)
 	return st->seg;
 }
 
-void store__set_snapshot(struct store *st, void (*snapshot)(void *ctx), void *ctx)
+void store__set_events(struct store *st, const struct store_events *ev)
 {
-	st->snapshot = snapshot;
-	st->snapshot_ctx = ctx;
-}
-
-void store__set_gaps(struct store *st, struct gaps *gaps)
-{
-	st->gaps = gaps ? gaps : st->own_gaps;
+	st->ev = *ev;
 }
 
 void store__free(struct store *st)
@@ -154,39 +136,24 @@ void store__free(struct store *st)
 	if (!st)
 		return;
 	keys__free(st->key);
-	gaps__free(st->own_gaps);
 	if (st->dirfd >= 0)
 		close(st->dirfd); /* releases the lock */
 	free(st);
 }
 
 /*
- * Every run of lost records becomes a SINK_LOSS gap with its exact range. The runs
+ * Every run of lost records is reported (a SINK_LOSS gap with its exact range). The runs
  * reported are left in l[] (LOSS_RUNS_PER_TICK), to give back if these records are lost.
  */
 static size_t report_losses(struct store *st, struct sink_loss *l)
 {
-	size_t n = sink_segment__take_losses(st->seg, l, LOSS_RUNS_PER_TICK);
+	size_t n;
 
-	for (size_t i = 0; i < n; i++) {
-		struct gap_info gi = {
-			.kind = FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS,
-			.count = l[i].count,
-			.first_seq = l[i].first_seq,
-			.last_seq = l[i].last_seq,
-			.start_unix_ns = l[i].first_unix_ns,
-			.end_unix_ns = l[i].last_unix_ns,
-			.reason = l[i].err == -ENOSPC || l[i].err == -EDQUOT ? "disk-full" : "write-error",
-		};
-		char detail[160];
-
-		snprintf(detail, sizeof(detail), "%" PRIu64 " records lost by the segment store "
-			 "(seq %" PRIu64 "-%" PRIu64 "): %s", l[i].count, l[i].first_seq,
-			 l[i].last_seq, strerror(-l[i].err));
-		gi.detail = detail;
-		gaps__emit(st->gaps, &gi);
-		log_warn("%s", detail);
-	}
+	if (!st->ev.lost)
+		return 0; /* kept until someone writes them down */
+	n = sink_segment__take_losses(st->seg, l, LOSS_RUNS_PER_TICK);
+	for (size_t i = 0; i < n; i++)
+		st->ev.lost(st->ev.ctx, &l[i]);
 	return n;
 }
 
@@ -196,7 +163,7 @@ static int flush_reports(struct store *st, const struct sink_loss *l, size_t n)
 {
 	struct segment_status s;
 
-	st->rec->sink->flush(st->rec->sink);
+	st->seg->flush(st->seg);
 	sink_segment__status(st->seg, &s);
 	if (!s.open && n)
 		sink_segment__return_losses(st->seg, l, n);
@@ -221,8 +188,8 @@ static int next_segment(struct store *st)
 	if (err)
 		return err;
 	n = report_losses(st, l);
-	if (st->snapshot)
-		st->snapshot(st->snapshot_ctx);
+	if (st->ev.opened)
+		st->ev.opened(st->ev.ctx);
 	st->retention_due = 1;
 	return flush_reports(st, l, n);
 }
@@ -231,13 +198,10 @@ static int next_segment(struct store *st)
 static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
 {
 	struct store *st = ctx;
-	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 	uint64_t lost = st->seg->lost;
 	int err;
 
-	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED;
-	ev.segment_removed = (Firstlight__V1__SegmentRemoved *)r;
-	err = recorder__emit(st->rec, &ev, 0);
+	err = st->ev.removing(st->ev.ctx, r);
 	if (!err)
 		err = sink_segment__sync(st->seg);
 	if (!err && st->seg->lost != lost)
@@ -277,7 +241,7 @@ void store__tick(struct store *st)
 		if (n && flush_reports(st, l, n))
 			return;
 	}
-	if (st->retention_due || now - st->last_retention_ns >= RETENTION_NS) {
+	if (st->ev.removing && (st->retention_due || now - st->last_retention_ns >= RETENTION_NS)) {
 		st->retention_due = 0;
 		st->last_retention_ns = now;
 		retention__apply(st->dirfd, &rp, s.name, record_removal, st);

@@ -2,8 +2,8 @@
  * The segment store as the agent runs it: the locked data dir, the node key, the chain
  * picked up where the previous run left it, and the policy around the segment sink:
  * rotation by size and age (each new segment opening with a snapshot of live
- * processes), a retry after a write failure, SINK_LOSS gap records for what was lost,
- * and retention. The mechanism (files, batches, chain, durability) is sink_segment.c.
+ * processes), a retry after a write failure, an exact account of what was lost, and
+ * retention; what becomes a record is reported upward (struct store_events). The mechanism (files, batches, chain, durability) is sink_segment.c.
  * Errors: 0 or -errno; store__open logs its own one-line errors.
  */
 #ifndef FL_STORE_H
@@ -11,7 +11,6 @@
 
 #include <stdint.h>
 
-#include "records/record.h"
 #include "records/sink.h"
 
 #define STORE_DEFAULT_KEY "/etc/firstlight/node.key"
@@ -28,23 +27,41 @@ struct store_opts {
 void store_opts__defaults(struct store_opts *o);
 
 struct store;
+struct sink_loss;
 
-/* Opens the store in dir for rec's run. NULL with *err set (already logged). */
-struct store *store__open(const char *dir, const struct store_opts *o, struct recorder *rec,
+/* Who the store writes for: stated in every segment header. */
+struct store_ident {
+	const char *run_id;
+	const char *node;
+	const char *boot_id;
+};
+
+/*
+ * What the store reports to its owner, which writes the records: the store sits below
+ * the recorder and never calls it. Each callback writes through the recorder into the
+ * store's own sink, like any record. Before they are set, losses wait (they are
+ * reported once they are), and a new segment opens without a snapshot.
+ */
+struct store_events {
+	void *ctx;
+	/* A run of records the store lost: a SINK_LOSS gap with that exact range. */
+	void (*lost)(void *ctx, const struct sink_loss *loss);
+	/* A new segment (after the first of a run) was opened: its snapshot. */
+	void (*opened)(void *ctx);
+	/* A segment is about to be removed by retention: the SegmentRemoved record. 0, or
+	 * -errno to keep the file (the store then makes the record durable first). */
+	int (*removing)(void *ctx, const Firstlight__V1__SegmentRemoved *r);
+};
+
+/* Opens the store in dir. NULL with *err set (already logged). */
+struct store *store__open(const char *dir, const struct store_opts *o, const struct store_ident *id,
 			  int *err);
 /*
  * The segment sink, for the agent to write to (alone or in a tee). The caller owns it
  * and frees it before store__free.
  */
 struct sink *store__sink(struct store *st);
-struct gaps;
-
-/* What a new segment (after the first) starts with after its header: the agent's
- * snapshot of live workloads and processes (snapshot.h). */
-void store__set_snapshot(struct store *st, void (*snapshot)(void *ctx), void *ctx);
-/* Where SINK_LOSS gap records go, to be counted with the others; not owned (NULL: the
- * store's own, which writes them all the same). */
-void store__set_gaps(struct store *st, struct gaps *gaps);
+void store__set_events(struct store *st, const struct store_events *ev);
 /* The policy's turn, after every flush: rotation, retry, loss records, retention. */
 void store__tick(struct store *st);
 /* Before a run's last records: if writes are failing, one more try now, so that the
