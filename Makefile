@@ -21,7 +21,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run static test test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 all: $(BUILD)/firstlight
 
@@ -185,7 +185,11 @@ run:
 
 test:
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+	$(Q)$(MAKE) --no-print-directory test-layers test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+
+# The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
+test-layers:
+	$(Q)scripts/check-layers.sh
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)

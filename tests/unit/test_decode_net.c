@@ -382,7 +382,7 @@ static void test_tcp_conn_table_full(void **state)
 	struct fl_tcp_event ev;
 
 	netdec__free(f->d.net);
-	f->d.net = netdec__new(&o);
+	f->d.net = netdec__new(&f->rec, f->d.procs, &o);
 	assert_non_null(f->d.net);
 	forked(f, 520);
 	forked(f, 521);
@@ -461,10 +461,10 @@ static void test_udp_window(void **state)
 	rest.bytes = 3960;
 	rest.first_ns = START + 7000;
 	rest.last_ns = START + 9000;
-	assert_int_equal(decode_net__udp_drained(&f->d, &ev.key, &rest), 0);
-	assert_int_equal(decode_net__udp_flush(&f->d, 0), 0); /* the other generation */
+	assert_int_equal(netdec__udp_drained(f->d.net, &ev.key, &rest), 0);
+	assert_int_equal(netdec__udp_flush(f->d.net, 0), 0); /* the other generation */
 	assert_int_equal(f->cap.n, before + 1);                /* (the exit) */
-	assert_int_equal(decode_net__udp_flush(&f->d, 1), 0);
+	assert_int_equal(netdec__udp_flush(f->d.net, 1), 0);
 	fl = last_flow(f);
 	assert_int_equal(fl->kind, FIRSTLIGHT__V1__FLOW__KIND__UDP);
 	assert_int_equal(fl->protocol, 17);
@@ -481,7 +481,7 @@ static void test_udp_window(void **state)
 	assert_string_equal(fl->workload_key, "cgroup:900");
 	assert_int_equal(f->cap.recs[f->cap.n - 1]->boot_nano, START + 7000);
 	/* flushed means forgotten */
-	assert_int_equal(decode_net__udp_flush(&f->d, 1), 0);
+	assert_int_equal(netdec__udp_flush(f->d.net, 1), 0);
 	assert_int_equal(f->cap.n, before + 2);
 }
 
@@ -491,12 +491,12 @@ static void test_udp_drained_only(void **state)
 	struct fx *f = *state;
 	struct fl_udp_event ev = udp(601, 0, 3, 30, START + 7000);
 
-	assert_int_equal(decode_net__udp_drained(&f->d, &ev.key, &ev.value), 0);
-	assert_int_equal(decode_net__flush(&f->d), 0);
+	assert_int_equal(netdec__udp_drained(f->d.net, &ev.key, &ev.value), 0);
+	assert_int_equal(netdec__flush(f->d.net), 0);
 	assert_int_equal(last_flow(f)->datagrams, 3);
 	assert_false(last_flow(f)->start_seen);
 	ev.key.family = 99;
-	assert_int_equal(decode_net__udp_drained(&f->d, &ev.key, &ev.value), -EINVAL);
+	assert_int_equal(netdec__udp_drained(f->d.net, &ev.key, &ev.value), -EINVAL);
 }
 
 /* ---- unix ---------------------------------------------------------------------------- */
@@ -582,9 +582,9 @@ static void test_unix_no_peer(void **state)
 	size_t n = f->cap.n;
 
 	assert_int_equal(decoder__handle(&f->d, &c, sizeof(c)), 0);
-	assert_int_equal(decode_net__tick(&f->d, START + hold), 0);
+	assert_int_equal(netdec__tick(f->d.net, START + hold), 0);
 	assert_int_equal(f->cap.n, n); /* not older than the hold yet */
-	assert_int_equal(decode_net__tick(&f->d, START + hold + 1), 0);
+	assert_int_equal(netdec__tick(f->d.net, START + hold + 1), 0);
 	assert_int_equal(f->cap.n, n + 1);
 	assert_string_equal(last_flow(f)->dst_addr, "/a");
 	assert_int_equal(last_flow(f)->peer_pid, 0);
@@ -598,11 +598,11 @@ static void test_unix_no_peer(void **state)
 	assert_int_equal(f->cap.n, n + 2);
 	assert_string_equal(last_flow(f)->dst_addr, "/b");
 	/* the agent stops: everything held is recorded */
-	assert_int_equal(decode_net__flush(&f->d), 0);
+	assert_int_equal(netdec__flush(f->d.net), 0);
 	assert_int_equal(f->cap.n, n + 3);
 	assert_string_equal(last_flow(f)->dst_addr, "/c");
 	/* an early boot clock cannot underflow the hold */
-	assert_int_equal(decode_net__tick(&f->d, 5), 0);
+	assert_int_equal(netdec__tick(f->d.net, 5), 0);
 }
 
 /* ---- gaps ---------------------------------------------------------------------------- */
@@ -650,17 +650,17 @@ static void test_gap_reentered_runs(void **state)
 
 	assert_non_null(g);
 	decoder__set_gaps(&f->d, g, 0);
-	assert_int_equal(decode_net__skipped(&f->d, 0), 0);
+	assert_int_equal(netdec__skipped(f->d.net, 0), 0);
 	n = f->cap.n;
-	assert_int_equal(decode_net__skipped(&f->d, 5), 0);
+	assert_int_equal(netdec__skipped(f->d.net, 5), 0);
 	assert_int_equal(f->cap.n, n + 1);
 	assert_int_equal(last_gap(f)->kind, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP);
 	assert_int_equal(last_gap(f)->count, 5);
 	assert_string_equal(last_gap(f)->reason, "program-reentered");
 	assert_true(last_gap(f)->start_time_unix_nano <= last_gap(f)->end_time_unix_nano);
-	assert_int_equal(decode_net__skipped(&f->d, 5), 0); /* nothing new */
+	assert_int_equal(netdec__skipped(f->d.net, 5), 0); /* nothing new */
 	assert_int_equal(f->cap.n, n + 1);
-	assert_int_equal(decode_net__skipped(&f->d, 8), 0);
+	assert_int_equal(netdec__skipped(f->d.net, 8), 0);
 	assert_int_equal(last_gap(f)->count, 3);
 	decoder__set_gaps(&f->d, NULL, 0);
 	gaps__free(g);
@@ -709,7 +709,7 @@ static void test_malformed(void **state)
 	assert_int_equal(decoder__handle(&f->d, &p, sizeof(p)), -EINVAL);
 	assert_int_equal(f->d.stats.malformed, malformed + 11);
 	assert_int_equal(f->cap.n, 0);
-	assert_int_equal(decode_net__flush(&f->d), 0);
+	assert_int_equal(netdec__flush(f->d.net), 0);
 	assert_int_equal(f->cap.n, 0);
 }
 

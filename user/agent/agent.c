@@ -339,14 +339,14 @@ static void net_tick(struct agent *a, int all)
 	uint64_t skipped;
 
 	if (all) {
-		udpdrain__all(&a->loader, &a->dec);
-		decode_net__flush(&a->dec);
+		udpdrain__all(&a->loader, a->dec.net);
+		netdec__flush(a->dec.net);
 	} else {
-		udpdrain__window(&a->loader, &a->dec);
-		decode_net__tick(&a->dec, clock__boot_ns());
+		udpdrain__window(&a->loader, a->dec.net);
+		netdec__tick(a->dec.net, clock__boot_ns());
 	}
 	if (!loader_net__skipped(a->loader.skel, &skipped))
-		decode_net__skipped(&a->dec, skipped);
+		netdec__skipped(a->dec.net, skipped);
 }
 
 /*

@@ -28,6 +28,7 @@
 #include "firstlight.pb-c.h"
 #include "base/log.h"
 #include "agent/metrics.h"
+#include "sensor/evtypes.h"
 #include "base/utf8.h"
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
@@ -73,21 +74,6 @@ static const char *const record_kind_names[MR_KINDS] = {
  * range is named when its defines exist, so that its drops are labelled as soon as the
  * network programs land.
  */
-static const char *const event_type_names[FL_EV_MAX] = {
-	[FL_EV_EXEC] = "exec",
-	[FL_EV_FORK] = "fork",
-	[FL_EV_EXIT] = "exit",
-	[FL_EV_SEED] = "seed",
-	[FL_EV_CGROUP_MKDIR] = "cgroup_mkdir",
-	[FL_EV_CGROUP_RMDIR] = "cgroup_rmdir",
-	[FL_EV_CGROUP_ATTACH] = "cgroup_attach",
-#ifdef FL_EV_TCP
-	[FL_EV_TCP] = "tcp",
-	[FL_EV_UDP] = "udp",
-	[FL_EV_UNIX_CONNECT] = "unix_connect",
-	[FL_EV_UNIX_PEER] = "unix_peer",
-#endif
-};
 
 /* The proto's Gap.Kind names in lower case (the unit test checks them against the proto). */
 static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
@@ -103,13 +89,6 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 const char *metrics_record_kind_name(enum metrics_record_kind k)
 {
 	return (unsigned int)k < MR_KINDS ? record_kind_names[k] : "unknown";
-}
-
-const char *metrics_event_type_name(unsigned int type)
-{
-	if (type < FL_EV_MAX && event_type_names[type])
-		return event_type_names[type];
-	return "unknown";
 }
 
 const char *metrics_gap_kind_name(unsigned int kind)
@@ -279,9 +258,8 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	out_header(&o, "firstlight_drops_total", "counter",
 		   "Kernel events lost because the ring buffer was full, by event type.");
 	for (i = 0; i < FL_EV_MAX; i++) {
-		if (event_type_names[i])
-			out_labelled(&o, "firstlight_drops_total", "event_type", event_type_names[i],
-				     s->drops[i]);
+		if (strcmp(evtypes__name(i), "unknown"))
+			out_labelled(&o, "firstlight_drops_total", "event_type", evtypes__name(i), s->drops[i]);
 		else
 			unknown_drops += s->drops[i];
 	}

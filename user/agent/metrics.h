@@ -45,7 +45,6 @@ struct metrics_snapshot {
 
 /* Names for labels. */
 const char *metrics_record_kind_name(enum metrics_record_kind k); /* "exec", ... */
-const char *metrics_event_type_name(unsigned int type);            /* "exec", ..., "unknown" */
 const char *metrics_gap_kind_name(unsigned int kind);              /* "ring_buffer_drop", ... */
 
 struct metrics;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "firstlight.pb-c.h"
-#include "readers/jobtree.h"
+#include "readers/jobtypes.h"
 #include "base/ptrvec.h"
 
 struct jobgraph {

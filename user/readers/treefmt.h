@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "readers/jobtree.h"
+#include "firstlight.pb-c.h"
+#include "readers/jobtypes.h"
 #include "base/json.h"
 
 int treefmt__text(struct json_buf *out, const struct jt_job *job);

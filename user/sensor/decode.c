@@ -31,7 +31,7 @@ int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *pro
 	/* Worst case of one event: every byte escaped to 4, plus a NUL per string. */
 	d->arena_cap = 4 * (FL_ARGS_MAX + 2 * FL_PATH_MAX) + args_max_count + 16;
 	d->arena = malloc(d->arena_cap);
-	d->net = netdec__new(NULL);
+	d->net = netdec__new(rec, procs, NULL);
 	if (!d->argv || !d->arena || !d->net) {
 		decoder__fini(d);
 		return -ENOMEM;
@@ -48,6 +48,7 @@ void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_un
 {
 	d->gaps = g;
 	d->down_since_unix_ns = down_since_unix_ns;
+	netdec__set_gaps(d->net, g);
 }
 
 void decoder__fini(struct decoder *d)
@@ -514,7 +515,7 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	case FL_EV_UDP:
 	case FL_EV_UNIX_CONNECT:
 	case FL_EV_UNIX_PEER:
-		err = decode_net__handle(d, data, size);
+		err = netdec__handle(d->net, data, size);
 		break;
 	default:
 		err = -EINVAL;

@@ -15,6 +15,7 @@
 #include "records/record.h"
 #include "sensor/workload.h"
 #include "records/gaps.h"
+#include "sensor/decode_net.h"
 
 struct decoder_stats {
 	uint64_t events[FL_EV_MAX]; /* kernel events decoded, by type */
@@ -27,7 +28,6 @@ struct decoder_stats {
 
 #define DECODER_RECENT_EXITS 32
 
-struct netdec;
 
 struct decoder {
 	struct recorder *rec;    /* not owned */

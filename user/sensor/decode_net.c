@@ -59,6 +59,9 @@ struct unix_wait {
 
 struct netdec {
 	struct netdec_opts opts;
+	struct recorder *rec;     /* not owned */
+	struct proctable *procs;  /* not owned */
+	struct gaps *gaps;        /* not owned; NULL: no gap records */
 	uint64_t skipped_reported;     /* kernel-skipped program runs already in gap records */
 	uint64_t skipped_since_unix_ns;
 	struct flowagg *udp;
@@ -67,13 +70,15 @@ struct netdec {
 	struct netdec_stats stats;
 };
 
-struct netdec *netdec__new(const struct netdec_opts *opts)
+struct netdec *netdec__new(struct recorder *rec, struct proctable *procs, const struct netdec_opts *opts)
 {
 	struct netdec *n = calloc(1, sizeof(*n));
 	int err;
 
 	if (!n)
 		return NULL;
+	n->rec = rec;
+	n->procs = procs;
 	if (opts)
 		n->opts = *opts;
 	if (!n->opts.hold_ns)
@@ -111,13 +116,18 @@ const struct netdec_stats *netdec__stats(const struct netdec *n)
 	return &n->stats;
 }
 
+void netdec__set_gaps(struct netdec *n, struct gaps *g)
+{
+	n->gaps = g;
+}
+
 void netdec__set_hold(struct netdec *n, uint64_t hold_ns)
 {
 	n->opts.hold_ns = hold_ns ? hold_ns : DEFAULT_HOLD_NS;
 }
 
 /* What the process table says of the image id now. */
-static owner_info owner_info_of(struct decoder *d, const struct fl_exec_id *id)
+static owner_info owner_info_of(struct netdec *d, const struct fl_exec_id *id)
 {
 	const struct proc *p = proctable__get(d->procs, id->tgid);
 	owner_info o = { .flags = FLOWAGG_PROC_KNOWN };
@@ -146,12 +156,12 @@ struct flow_bufs {
  * process whose start was never recorded is also counted as a MISSING_START gap, as an
  * exit is (gaps.h).
  */
-static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
+static void set_owner(struct netdec *d, Flow *f, struct flow_bufs *b,
 		      const struct fl_sock_owner *o, const owner_info *info, uint64_t boot_ns)
 {
 	if (o->flags & FL_OWNER_UNKNOWN) {
 		f->owner_unknown = 1;
-		d->net->stats.flows_unattributed++;
+		d->stats.flows_unattributed++;
 	} else {
 		f->exec_id = exec_id__format(b->exec_id, d->rec->boot_tag, &o->id);
 		f->cgroup_id = o->cgroup_id;
@@ -163,7 +173,7 @@ static void set_owner(struct decoder *d, Flow *f, struct flow_bufs *b,
 	f->start_seen = !!(info->flags & FLOWAGG_START_SEEN);
 	f->pre_existing = !!(info->flags & FLOWAGG_PRE_EXISTING);
 	if (!f->start_seen && !f->pre_existing) {
-		d->net->stats.flows_without_start++;
+		d->stats.flows_without_start++;
 		if (d->gaps && !f->owner_unknown)
 			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, o->cgroup_id,
 				    f->workload_key, wallclock__unix_ns(&d->rec->clock, boot_ns));
@@ -180,13 +190,13 @@ static void set_result(Flow *f, int32_t result)
 	}
 }
 
-static int emit_flow(struct decoder *d, Flow *f, uint64_t boot_ns)
+static int emit_flow(struct netdec *d, Flow *f, uint64_t boot_ns)
 {
 	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
 
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FLOW;
 	rec.flow = f;
-	d->net->stats.flows++;
+	d->stats.flows++;
 	return recorder__emit(d->rec, &rec, boot_ns);
 }
 
@@ -197,7 +207,7 @@ static int emit_flow(struct decoder *d, Flow *f, uint64_t boot_ns)
  * for the close, which often comes after the owner exited.
  */
 struct stale_ctx {
-	struct decoder *d;
+	struct netdec *d;
 	uint64_t before_ns;
 };
 
@@ -212,10 +222,10 @@ static int conn_stale(void *ctx, const void *key, void *value)
 }
 
 /* Remembers an open connection; when the table is full, forgets stale ones first. */
-static void conn_remember(struct decoder *d, uint64_t cookie, const struct fl_tcp_event *ev,
+static void conn_remember(struct netdec *d, uint64_t cookie, const struct fl_tcp_event *ev,
 			  const owner_info *info)
 {
-	struct netdec *n = d->net;
+	struct netdec *n = d;
 	struct conn *c;
 	int created;
 
@@ -235,7 +245,7 @@ static void conn_remember(struct decoder *d, uint64_t cookie, const struct fl_tc
 	c->since_ns = ev->hdr.boot_ns;
 }
 
-static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *ev)
+static owner_info tcp_owner_info(struct netdec *d, const struct fl_tcp_event *ev)
 {
 	owner_info o = { .flags = FLOWAGG_PROC_KNOWN };
 	uint64_t cookie = ev->cookie;
@@ -244,11 +254,11 @@ static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *e
 	if (ev->owner.flags & FL_OWNER_UNKNOWN)
 		return o;
 	if (ev->kind == FL_TCP_CLOSE) {
-		c = kvtable__get(d->net->conns, &cookie);
+		c = kvtable__get(d->conns, &cookie);
 		if (!c)
 			return owner_info_of(d, &ev->owner.id);
 		o = c->info;
-		kvtable__remove(d->net->conns, &cookie);
+		kvtable__remove(d->conns, &cookie);
 		return o;
 	}
 	o = owner_info_of(d, &ev->owner.id);
@@ -257,7 +267,7 @@ static owner_info tcp_owner_info(struct decoder *d, const struct fl_tcp_event *e
 	return o;
 }
 
-static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t size)
+static int handle_tcp(struct netdec *d, const struct fl_tcp_event *ev, size_t size)
 {
 	static const int kinds[] = {
 		[FL_TCP_LISTEN] = FIRSTLIGHT__V1__FLOW__KIND__LISTEN,
@@ -301,7 +311,7 @@ static int handle_tcp(struct decoder *d, const struct fl_tcp_event *ev, size_t s
 
 /* ---- UDP ------------------------------------------------------------------------------ */
 
-static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
+static int emit_udp(struct netdec *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
 		    const owner_info *info)
 {
 	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
@@ -328,19 +338,19 @@ static int emit_udp(struct decoder *d, const struct fl_udp_key *k, const struct 
 	return emit_flow(d, &f, v->first_ns);
 }
 
-static int udp_add(struct decoder *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
+static int udp_add(struct netdec *d, const struct fl_udp_key *k, const struct fl_udp_value *v,
 		   const owner_info *info)
 {
-	int err = flowagg__add(d->net->udp, k, v, info);
+	int err = flowagg__add(d->udp, k, v, info);
 
 	if (err != -ENOSPC && err != -ENOMEM)
 		return err;
 	/* No room to aggregate: record this contribution alone rather than lose it. */
-	d->net->stats.udp_alone++;
+	d->stats.udp_alone++;
 	return emit_udp(d, k, v, info);
 }
 
-static int handle_udp(struct decoder *d, const struct fl_udp_event *ev, size_t size)
+static int handle_udp(struct netdec *d, const struct fl_udp_event *ev, size_t size)
 {
 	owner_info info;
 
@@ -350,7 +360,7 @@ static int handle_udp(struct decoder *d, const struct fl_udp_event *ev, size_t s
 	return udp_add(d, &ev->key, &ev->value, &info);
 }
 
-int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
+int netdec__udp_drained(struct netdec *d, const struct fl_udp_key *key,
 			    const struct fl_udp_value *value)
 {
 	if (key->family != AF_INET && key->family != AF_INET6)
@@ -359,7 +369,7 @@ int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
 }
 
 struct udp_flush_ctx {
-	struct decoder *d;
+	struct netdec *d;
 	int err;
 };
 
@@ -372,17 +382,17 @@ static void udp_flush_one(void *ctx, const struct fl_udp_key *key, const struct 
 		c->err = err;
 }
 
-int decode_net__udp_flush(struct decoder *d, uint32_t gen)
+int netdec__udp_flush(struct netdec *d, uint32_t gen)
 {
 	struct udp_flush_ctx c = { .d = d };
 
-	flowagg__flush(d->net->udp, gen, udp_flush_one, &c);
+	flowagg__flush(d->udp, gen, udp_flush_one, &c);
 	return c.err;
 }
 
 /* ---- unix ----------------------------------------------------------------------------- */
 
-static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev,
+static int emit_unix(struct netdec *d, const struct fl_unix_connect_event *ev,
 		     const owner_info *info, uint32_t peer_pid)
 {
 	Flow f = FIRSTLIGHT__V1__FLOW__INIT;
@@ -405,12 +415,12 @@ static int emit_unix(struct decoder *d, const struct fl_unix_connect_event *ev,
 		if (p)
 			f.peer_exec_id = exec_id__format(b.peer_exec_id, d->rec->boot_tag, &p->id);
 	} else {
-		d->net->stats.unix_without_peer++;
+		d->stats.unix_without_peer++;
 	}
 	return emit_flow(d, &f, ev->hdr.boot_ns);
 }
 
-static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_event *ev, size_t size)
+static int handle_unix_connect(struct netdec *d, const struct fl_unix_connect_event *ev, size_t size)
 {
 	owner_info info;
 	struct unix_wait *w;
@@ -421,16 +431,16 @@ static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_e
 		return -EINVAL;
 	info = owner_info_of(d, &ev->owner.id);
 	cookie = ev->cookie;
-	w = kvtable__get(d->net->unix_wait, &cookie);
+	w = kvtable__get(d->unix_wait, &cookie);
 	if (w) {
 		/* The socket connected again before its first send: record the first one. */
 		int err = emit_unix(d, &w->ev, &w->owner, 0);
 
-		kvtable__remove(d->net->unix_wait, &cookie);
+		kvtable__remove(d->unix_wait, &cookie);
 		if (err)
 			return err;
 	}
-	w = kvtable__put(d->net->unix_wait, &cookie, &created);
+	w = kvtable__put(d->unix_wait, &cookie, &created);
 	if (!w)
 		return emit_unix(d, ev, &info, 0); /* no room to wait: record it now */
 	w->ev = *ev;
@@ -438,7 +448,7 @@ static int handle_unix_connect(struct decoder *d, const struct fl_unix_connect_e
 	return 0;
 }
 
-static int handle_unix_peer(struct decoder *d, const struct fl_unix_peer_event *ev, size_t size)
+static int handle_unix_peer(struct netdec *d, const struct fl_unix_peer_event *ev, size_t size)
 {
 	uint64_t cookie;
 	struct unix_wait *w;
@@ -447,18 +457,18 @@ static int handle_unix_peer(struct decoder *d, const struct fl_unix_peer_event *
 	if (size < sizeof(*ev))
 		return -EINVAL;
 	cookie = ev->cookie;
-	w = kvtable__get(d->net->unix_wait, &cookie);
+	w = kvtable__get(d->unix_wait, &cookie);
 	if (!w) {
-		d->net->stats.unix_late_peers++; /* its connect was recorded without it */
+		d->stats.unix_late_peers++; /* its connect was recorded without it */
 		return 0;
 	}
 	err = emit_unix(d, &w->ev, &w->owner, ev->peer_pid);
-	kvtable__remove(d->net->unix_wait, &cookie);
+	kvtable__remove(d->unix_wait, &cookie);
 	return err;
 }
 
 struct unix_expire_ctx {
-	struct decoder *d;
+	struct netdec *d;
 	uint64_t before_ns; /* connects older than this are recorded; 0: all */
 	int err;
 };
@@ -478,27 +488,27 @@ static int unix_expire_one(void *ctx, const void *key, void *value)
 	return 1;
 }
 
-int decode_net__tick(struct decoder *d, uint64_t now_boot_ns)
+int netdec__tick(struct netdec *d, uint64_t now_boot_ns)
 {
 	struct unix_expire_ctx c = { .d = d };
 
-	if (now_boot_ns <= d->net->opts.hold_ns)
+	if (now_boot_ns <= d->opts.hold_ns)
 		return 0;
-	c.before_ns = now_boot_ns - d->net->opts.hold_ns;
-	kvtable__remove_if(d->net->unix_wait, unix_expire_one, &c);
+	c.before_ns = now_boot_ns - d->opts.hold_ns;
+	kvtable__remove_if(d->unix_wait, unix_expire_one, &c);
 	return c.err;
 }
 
-int decode_net__flush(struct decoder *d)
+int netdec__flush(struct netdec *d)
 {
 	struct unix_expire_ctx c = { .d = d };
-	int err = decode_net__udp_flush(d, FLOWAGG_ALL_GENS);
+	int err = netdec__udp_flush(d, FLOWAGG_ALL_GENS);
 
-	kvtable__remove_if(d->net->unix_wait, unix_expire_one, &c);
+	kvtable__remove_if(d->unix_wait, unix_expire_one, &c);
 	return err ? err : c.err;
 }
 
-int decode_net__handle(struct decoder *d, const void *data, size_t size)
+int netdec__handle(struct netdec *d, const void *data, size_t size)
 {
 	const struct fl_event_hdr *hdr = data;
 
@@ -515,9 +525,9 @@ int decode_net__handle(struct decoder *d, const void *data, size_t size)
 	return -EINVAL;
 }
 
-int decode_net__skipped(struct decoder *d, uint64_t total)
+int netdec__skipped(struct netdec *d, uint64_t total)
 {
-	struct netdec *n = d->net;
+	struct netdec *n = d;
 	uint64_t now = wallclock__unix_ns(&d->rec->clock, clock__boot_ns()), count;
 	char detail[160];
 	struct gap_info gi = {

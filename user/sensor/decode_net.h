@@ -8,7 +8,7 @@
  * for its workload key) is taken while the owner is alive: at connect or accept for a TCP
  * connection (remembered by socket cookie until its close, which usually comes after the
  * process exited), at the first datagram for a UDP aggregate, at the connect for unix.
- * Errors: 0 or -errno, as decode.h.
+ * Errors: 0 or -errno; -EINVAL for a malformed event.
  */
 #ifndef FL_DECODE_NET_H
 #define FL_DECODE_NET_H
@@ -16,7 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sensor/decode.h"
+#include "firstlight.h"
+#include "records/gaps.h"
+#include "records/record.h"
+#include "sensor/proctable.h"
 
 struct netdec_stats {
 	uint64_t flows;                /* Flow records written */
@@ -38,29 +41,32 @@ struct netdec_opts {
 
 struct netdec;
 
-/* NULL with errno set. Defaults for zero fields of opts (opts may be NULL). */
-struct netdec *netdec__new(const struct netdec_opts *opts);
+/* Records go to rec; owners are looked up in procs (neither owned). NULL with errno
+ * set. Defaults for zero fields of opts (opts may be NULL). */
+struct netdec *netdec__new(struct recorder *rec, struct proctable *procs, const struct netdec_opts *opts);
+/* Records the gaps flows reveal (owners whose start was not seen). */
+void netdec__set_gaps(struct netdec *n, struct gaps *g);
 void netdec__free(struct netdec *n); /* NULL-safe */
 const struct netdec_stats *netdec__stats(const struct netdec *n);
 void netdec__set_hold(struct netdec *n, uint64_t hold_ns);
 
 /* Decodes one network event (FL_EV_TCP .. FL_EV_UNIX_PEER). -EINVAL when malformed. */
-int decode_net__handle(struct decoder *d, const void *data, size_t size);
+int netdec__handle(struct netdec *n, const void *data, size_t size);
 
 /* A UDP aggregate read (and deleted) from the kernel map. */
-int decode_net__udp_drained(struct decoder *d, const struct fl_udp_key *key,
+int netdec__udp_drained(struct netdec *n, const struct fl_udp_key *key,
 			    const struct fl_udp_value *value);
 /* Records every UDP aggregate of generation gen (0, 1, or FLOWAGG_ALL_GENS). */
-int decode_net__udp_flush(struct decoder *d, uint32_t gen);
+int netdec__udp_flush(struct netdec *n, uint32_t gen);
 /* Records the unix connects whose peer did not come by now_boot_ns. */
-int decode_net__tick(struct decoder *d, uint64_t now_boot_ns);
+int netdec__tick(struct netdec *n, uint64_t now_boot_ns);
 /* At stop: records everything held. */
-int decode_net__flush(struct decoder *d);
+int netdec__flush(struct netdec *n);
 /*
  * total: the kernel's count of network program runs it skipped (loader_net__skipped),
  * since load. Writes a RING_BUFFER_DROP gap (reason "program-reentered") for the runs
  * not reported yet, over the time since the previous report.
  */
-int decode_net__skipped(struct decoder *d, uint64_t total);
+int netdec__skipped(struct netdec *n, uint64_t total);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "sensor/drops.h"
 #include "firstlight.pb-c.h"
-#include "agent/metrics.h"
+#include "sensor/evtypes.h"
 
 /* What we reported for one workload: the kernel's counts at that time. */
 struct cg_state {
@@ -31,11 +31,6 @@ struct drops {
 	uint64_t new_in_walk;
 	uint64_t events_seen; /* loader__drop_events at the last walk */
 };
-
-const char *drops__type_name(unsigned int type)
-{
-	return metrics_event_type_name(type); /* one table of names, for gaps and metrics */
-}
 
 struct drops *drops__new(struct loader *l, struct gaps *g, const struct wallclock *clock)
 {
@@ -145,7 +140,7 @@ static void gap(struct drops *d, uint64_t cgroup_id, unsigned int type, uint64_t
 		.start_unix_ns = from_ns ? wallclock__unix_ns(d->clock, from_ns) : 0,
 		.end_unix_ns = to_ns ? wallclock__unix_ns(d->clock, to_ns) : 0,
 		.count = n,
-		.event_type = drops__type_name(type),
+		.event_type = evtypes__name(type),
 		.reason = "ring-full",
 		.detail = detail,
 	};

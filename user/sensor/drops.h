@@ -25,6 +25,5 @@ uint64_t drops__report(struct drops *d);
 uint64_t drops__total(const struct drops *d);
 /* Reported drops by event type (FL_EV_MAX entries). */
 const uint64_t *drops__by_type(const struct drops *d);
-const char *drops__type_name(unsigned int type);
 
 #endif

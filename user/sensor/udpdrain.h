@@ -7,12 +7,12 @@
 #ifndef FL_UDPDRAIN_H
 #define FL_UDPDRAIN_H
 
-#include "sensor/decode.h"
+#include "sensor/decode_net.h"
 #include "sensor/loader.h"
 
 /* Once per window, after the ring was drained: record the idle generation, flip. */
-int udpdrain__window(struct loader *l, struct decoder *d);
+int udpdrain__window(struct loader *l, struct netdec *n);
 /* At stop, after the ring was drained: record both generations. */
-int udpdrain__all(struct loader *l, struct decoder *d);
+int udpdrain__all(struct loader *l, struct netdec *n);
 
 #endif
