@@ -33,12 +33,27 @@ static int used(const struct kvtable *t, size_t i)
 	return slot(t, i)[0];
 }
 
-/* FNV-1a, then a multiply to spread the low bits that index the table. */
+/* FNV-1a, then a multiply to spread the low bits that index the table. Keys of 4 and 8
+ * bytes (pids, ids, cookies: the per-event lookups) take one multiply instead. */
 static size_t home_of(const struct kvtable *t, const void *key)
 {
 	const uint8_t *p = key;
 	uint64_t h = 0xcbf29ce484222325ull;
 
+	if (t->key_size == 4 || t->key_size == 8) {
+		uint64_t k = 0;
+
+		if (t->key_size == 4) {
+			uint32_t k32;
+
+			memcpy(&k32, key, 4);
+			k = k32;
+		} else {
+			memcpy(&k, key, 8);
+		}
+		/* Fibonacci hashing: consecutive pids spread over the table. */
+		return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & (t->cap - 1);
+	}
 	for (size_t i = 0; i < t->key_size; i++) {
 		h ^= p[i];
 		h *= 0x100000001b3ull;

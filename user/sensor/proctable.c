@@ -1,18 +1,17 @@
 /*
- * Open addressing with linear probing and backward-shift deletion (no tombstones), so a
- * table that churns through millions of short processes never degrades. Load kept <= 1/2.
+ * The table is a kvtable (backward-shift deletion, no tombstones: a table that churns
+ * through millions of short processes never degrades); this adds the images' references.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/kvtable.h"
 #include "sensor/proctable.h"
 
 struct proctable {
-	struct proc *slots;
-	size_t cap; /* power of two */
-	size_t count;
+	struct kvtable *t; /* tgid -> struct proc */
 };
 
 struct proc_image *proc_image__new(const char *binary, const char *cwd, char *const *args,
@@ -62,140 +61,102 @@ void proc_image__put(struct proc_image *img)
 		free(img);
 }
 
-static size_t slot_of(const struct proctable *pt, uint32_t tgid)
-{
-	/* Fibonacci hashing: consecutive pids spread over the table. */
-	return (size_t)((tgid * 0x9E3779B97F4A7C15ull) >> 32) & (pt->cap - 1);
-}
-
 struct proctable *proctable__new(size_t capacity_hint)
 {
 	struct proctable *pt = calloc(1, sizeof(*pt));
-	size_t cap = 64;
 
+	(void)capacity_hint; /* the table grows as it needs */
 	if (!pt)
 		return NULL;
-	while (cap < capacity_hint * 2)
-		cap <<= 1;
-	pt->slots = calloc(cap, sizeof(*pt->slots));
-	if (!pt->slots) {
+	/* Unbounded in practice: the kernel's own table (--max-procs) bounds what comes. */
+	pt->t = kvtable__new(sizeof(uint32_t), sizeof(struct proc), SIZE_MAX / 2);
+	if (!pt->t) {
 		free(pt);
 		errno = ENOMEM;
 		return NULL;
 	}
-	pt->cap = cap;
 	return pt;
+}
+
+static int drop_entry(void *ctx, const void *key, void *value)
+{
+	(void)ctx;
+	(void)key;
+	proc_image__put(((struct proc *)value)->image);
+	return 1;
 }
 
 void proctable__free(struct proctable *pt)
 {
 	if (!pt)
 		return;
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->slots[i].tgid)
-			proc_image__put(pt->slots[i].image);
-	free(pt->slots);
+	kvtable__remove_if(pt->t, drop_entry, NULL);
+	kvtable__free(pt->t);
 	free(pt);
 }
 
 struct proc *proctable__get(struct proctable *pt, uint32_t tgid)
 {
 	if (!tgid)
-		return NULL; /* 0 marks a free slot; no process has it */
-	for (size_t i = slot_of(pt, tgid);; i = (i + 1) & (pt->cap - 1)) {
-		if (pt->slots[i].tgid == tgid)
-			return &pt->slots[i];
-		if (!pt->slots[i].tgid)
-			return NULL;
-	}
-}
-
-static int grow(struct proctable *pt)
-{
-	struct proc *old = pt->slots;
-	size_t old_cap = pt->cap;
-	struct proc *slots = calloc(old_cap * 2, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	pt->slots = slots;
-	pt->cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++) {
-		size_t j;
-
-		if (!old[i].tgid)
-			continue;
-		for (j = slot_of(pt, old[i].tgid); slots[j].tgid; j = (j + 1) & (pt->cap - 1))
-			;
-		slots[j] = old[i];
-	}
-	free(old);
-	return 0;
+		return NULL; /* no process has it */
+	return kvtable__get(pt->t, &tgid);
 }
 
 struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err)
 {
-	struct proc *p = proctable__get(pt, tgid);
-	size_t i;
+	struct proc *p;
+	int created;
 
-	if (p)
-		return p;
 	if (!tgid) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	if ((pt->count + 1) * 2 > pt->cap && (*err = grow(pt)))
+	p = kvtable__put(pt->t, &tgid, &created);
+	if (!p) {
+		*err = -errno;
 		return NULL;
-	for (i = slot_of(pt, tgid); pt->slots[i].tgid; i = (i + 1) & (pt->cap - 1))
-		;
-	memset(&pt->slots[i], 0, sizeof(pt->slots[i]));
-	pt->slots[i].tgid = tgid;
-	pt->count++;
-	return &pt->slots[i];
-}
-
-/* Empties slot i and shifts later members of the probe run back into the hole. */
-static void remove_slot(struct proctable *pt, size_t i)
-{
-	size_t mask = pt->cap - 1, j = i;
-
-	proc_image__put(pt->slots[i].image);
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & mask;
-		if (!pt->slots[j].tgid)
-			break;
-		home = slot_of(pt, pt->slots[j].tgid);
-		/* Move j into the hole unless its home lies cyclically in (i, j]. */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		pt->slots[i] = pt->slots[j];
-		i = j;
 	}
-	memset(&pt->slots[i], 0, sizeof(pt->slots[i]));
-	pt->count--;
+	if (created)
+		p->tgid = tgid;
+	return p;
 }
 
 void proctable__remove(struct proctable *pt, uint32_t tgid)
 {
 	struct proc *p = proctable__get(pt, tgid);
 
-	if (p)
-		remove_slot(pt, (size_t)(p - pt->slots));
+	if (!p)
+		return;
+	proc_image__put(p->image);
+	kvtable__remove(pt->t, &tgid);
 }
 
 size_t proctable__count(const struct proctable *pt)
 {
-	return pt->count;
+	return kvtable__count(pt->t);
+}
+
+struct each {
+	void (*fn)(void *ctx, const struct proc *p);
+	void *ctx;
+	uint64_t before_mono_ns; /* the sweep's */
+};
+
+static int visit(void *ctx, const void *key, void *value)
+{
+	struct each *e = ctx;
+
+	(void)key;
+	e->fn(e->ctx, value);
+	return 0;
 }
 
 void proctable__for_each(const struct proctable *pt,
 			 void (*fn)(void *ctx, const struct proc *p), void *ctx)
 {
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->slots[i].tgid)
-			fn(ctx, &pt->slots[i]);
+	struct each e = { .fn = fn, .ctx = ctx };
+
+	kvtable__remove_if(pt->t, visit, &e);
 }
 
 void proc__set_image(struct proc *p, struct proc_image *img)
@@ -204,23 +165,24 @@ void proc__set_image(struct proc *p, struct proc_image *img)
 	p->image = img;
 }
 
+static int sweep_one(void *ctx, const void *key, void *value)
+{
+	struct each *e = ctx;
+	struct proc *p = value;
+
+	(void)key;
+	if (p->last_seen_mono_ns >= e->before_mono_ns || !kill((pid_t)p->tgid, 0) || errno != ESRCH)
+		return 0;
+	if (e->fn)
+		e->fn(e->ctx, p);
+	proc_image__put(p->image);
+	return 1;
+}
+
 size_t proctable__sweep(struct proctable *pt, uint64_t before_mono_ns,
 			void (*gone)(void *ctx, const struct proc *p), void *ctx)
 {
-	size_t removed = 0;
+	struct each e = { .fn = gone, .ctx = ctx, .before_mono_ns = before_mono_ns };
 
-	for (size_t i = 0; i < pt->cap;) {
-		struct proc *p = &pt->slots[i];
-
-		if (p->tgid && p->last_seen_mono_ns < before_mono_ns && kill((pid_t)p->tgid, 0) &&
-		    errno == ESRCH) {
-			if (gone)
-				gone(ctx, p);
-			remove_slot(pt, i);
-			removed++;
-			continue; /* slot i now holds a shifted entry: look at it again */
-		}
-		i++;
-	}
-	return removed;
+	return kvtable__remove_if(pt->t, sweep_one, &e);
 }

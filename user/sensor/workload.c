@@ -27,6 +27,8 @@
 #include "base/utf8.h"
 #include "sensor/workload.h"
 #include "records/wlkey.h"
+#include "base/kvtable.h"
+#include "base/ptrvec.h"
 
 typedef Firstlight__V1__Workload WorkloadMsg;
 
@@ -43,7 +45,6 @@ enum {
 };
 
 struct workload {
-	struct workload *next;
 	uint64_t id;           /* cgroup id, sandbox key, or V1_TAG | v1 cgroup id */
 	uint32_t flags;
 	int kind;              /* FIRSTLIGHT__V1__WORKLOAD__KIND__* */
@@ -69,63 +70,34 @@ struct workload {
 
 struct workloads {
 	struct workloads_opts o;
-	struct workload **buckets;
-	size_t n_buckets, count;
+	struct kvtable *table;  /* id -> struct workload * (owned) */
+	struct ptrvec due;      /* reused by workloads__tick */
 	struct workload_stats stats;
 };
 
 /* ---- table ---------------------------------------------------------------------------- */
 
-static size_t bucket_of(const struct workloads *w, uint64_t id)
-{
-	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (w->n_buckets - 1);
-}
-
 static struct workload *get(struct workloads *w, uint64_t id)
 {
-	for (struct workload *wl = w->buckets[bucket_of(w, id)]; wl; wl = wl->next)
-		if (wl->id == id)
-			return wl;
-	return NULL;
-}
+	struct workload **pp = kvtable__get(w->table, &id);
 
-static void grow(struct workloads *w)
-{
-	size_t n = w->n_buckets * 2;
-	struct workload **b = calloc(n, sizeof(*b));
-
-	if (!b)
-		return; /* keep the old table: only slower */
-	for (size_t i = 0; i < w->n_buckets; i++) {
-		struct workload *wl = w->buckets[i], *next;
-
-		for (; wl; wl = next) {
-			size_t j = (size_t)((wl->id * 0x9E3779B97F4A7C15ull) >> 20) & (n - 1);
-
-			next = wl->next;
-			wl->next = b[j];
-			b[j] = wl;
-		}
-	}
-	free(w->buckets);
-	w->buckets = b;
-	w->n_buckets = n;
+	return pp ? *pp : NULL;
 }
 
 static struct workload *add(struct workloads *w, uint64_t id)
 {
-	struct workload *wl = calloc(1, sizeof(*wl));
-	size_t b;
+	struct workload *wl = calloc(1, sizeof(*wl)), **pp;
+	int created;
 
 	if (!wl)
 		return NULL;
-	if (w->count + 1 > w->n_buckets * 2)
-		grow(w);
+	pp = kvtable__put(w->table, &id, &created);
+	if (!pp) {
+		free(wl);
+		return NULL;
+	}
 	wl->id = id;
-	b = bucket_of(w, id);
-	wl->next = w->buckets[b];
-	w->buckets[b] = wl;
-	w->count++;
+	*pp = wl;
 	return wl;
 }
 
@@ -143,16 +115,24 @@ static void wl_free(struct workload *wl)
 
 static void del(struct workloads *w, struct workload *victim)
 {
-	struct workload **pp = &w->buckets[bucket_of(w, victim->id)];
+	kvtable__remove(w->table, &victim->id);
+	wl_free(victim);
+}
 
-	for (; *pp; pp = &(*pp)->next) {
-		if (*pp == victim) {
-			*pp = victim->next;
-			w->count--;
-			wl_free(victim);
-			return;
-		}
-	}
+struct collect {
+	struct ptrvec *out;
+	uint64_t now_mono_ns;
+};
+
+static int collect_due(void *ctx, const void *key, void *value)
+{
+	struct collect *c = ctx;
+	struct workload *wl = *(struct workload **)value;
+
+	(void)key;
+	if ((wl->flags & WL_END_PENDING) && c->now_mono_ns >= wl->end_deadline)
+		ptrvec__push(c->out, wl); /* short of memory: the next tick */
+	return 0;
 }
 
 /* Replaces *dst with a copy of src (NULL or "" clears). */
@@ -806,18 +786,17 @@ void workloads__tick(struct workloads *w)
 {
 	uint64_t now = clock__mono_ns();
 
-	workloads__poll_resolver(w);
-	for (size_t i = 0; i < w->n_buckets; i++) {
-		struct workload *wl = w->buckets[i], *next;
+	struct collect c = { .out = &w->due, .now_mono_ns = now };
 
-		for (; wl; wl = next) {
-			next = wl->next;
-			if ((wl->flags & WL_END_PENDING) && now >= wl->end_deadline) {
-				snprintf(wl->detail, sizeof(wl->detail),
-					 "identity not read before the workload ended");
-				finish(w, wl, wl->end_boot_ns);
-			}
-		}
+	workloads__poll_resolver(w);
+	/* Collected first: finishing a workload removes it from the table. */
+	w->due.n = 0;
+	kvtable__remove_if(w->table, collect_due, &c);
+	for (size_t i = 0; i < w->due.n; i++) {
+		struct workload *wl = w->due.v[i];
+
+		snprintf(wl->detail, sizeof(wl->detail), "identity not read before the workload ended");
+		finish(w, wl, wl->end_boot_ns);
 	}
 }
 
@@ -842,9 +821,9 @@ struct workloads *workloads__new(const struct workloads_opts *opts)
 	if (!w)
 		return NULL;
 	w->o = *opts;
-	w->n_buckets = 256;
-	w->buckets = calloc(w->n_buckets, sizeof(*w->buckets));
-	if (!w->buckets) {
+	/* Bounded by the cgroups and namespaces the node has, not by what we are sent. */
+	w->table = kvtable__new(sizeof(uint64_t), sizeof(struct workload *), SIZE_MAX / 2);
+	if (!w->table) {
 		free(w);
 		errno = ENOMEM;
 		return NULL;
@@ -852,29 +831,39 @@ struct workloads *workloads__new(const struct workloads_opts *opts)
 	return w;
 }
 
+static int free_one(void *ctx, const void *key, void *value)
+{
+	(void)ctx;
+	(void)key;
+	wl_free(*(struct workload **)value);
+	return 1;
+}
+
 void workloads__free(struct workloads *w)
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->n_buckets; i++) {
-		struct workload *wl = w->buckets[i], *next;
-
-		for (; wl; wl = next) {
-			next = wl->next;
-			wl_free(wl);
-		}
-	}
-	free(w->buckets);
+	kvtable__remove_if(w->table, free_one, NULL);
+	kvtable__free(w->table);
+	ptrvec__free(&w->due);
 	free(w);
+}
+
+static int restate(void *ctx, const void *key, void *value)
+{
+	struct workloads *w = ctx;
+	struct workload *wl = *(struct workload **)value;
+
+	(void)key;
+	if ((wl->flags & WL_EMITTED) && !(wl->id & V1_TAG))
+		emit_as(w, wl, wl->container_id ? FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED
+						: FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 0, 1);
+	return 0;
 }
 
 void workloads__snapshot(struct workloads *w)
 {
-	for (size_t i = 0; i < w->n_buckets; i++)
-		for (struct workload *wl = w->buckets[i]; wl; wl = wl->next)
-			if ((wl->flags & WL_EMITTED) && !(wl->id & V1_TAG))
-				emit_as(w, wl, wl->container_id ? FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED
-						: FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 0, 1);
+	kvtable__remove_if(w->table, restate, w);
 }
 
 const struct workload_stats *workloads__stats(const struct workloads *w)
