@@ -20,6 +20,7 @@
 #include "records/record.h"
 #include "store/segment_reader.h"
 #include "records/sink.h"
+#include "store/sink_segment.h"
 #include "base/varint.h"
 
 /* ---- temp directory ------------------------------------------------------------------ */

@@ -39,6 +39,8 @@
 #include "records/record.h"
 #include "agent/runstate.h"
 #include "records/sink.h"
+#include "store/sink_stdout.h"
+#include "store/sink_tee.h"
 #include "sensor/snapshot.h"
 #include "agent/storelink.h"
 #include "store/store.h"

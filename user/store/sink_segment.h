@@ -1,8 +1,9 @@
 /*
- * Controls of the segment store's sink (sink_segment__new in sink.h), for the policy
- * that drives it (store.c): which segment is open, when to move to the next one,
- * making the chain durable on demand, and the records it lost.
- * The sink given must come from sink_segment__new. Errors: 0 or -errno.
+ * The segment store's sink: segment files of length-delimited Batch messages,
+ * gzip-compressed, hash-chained and signed; and its controls, for the policy that drives
+ * it (store.c): which segment is open, when to move to the next one, making the chain
+ * durable on demand, and the records it lost. The sink given to the controls must come
+ * from sink_segment__new. Errors: 0 or -errno.
  */
 #ifndef FL_SINK_SEGMENT_H
 #define FL_SINK_SEGMENT_H
@@ -12,6 +13,23 @@
 
 #include "records/sink.h"
 #include "store/store_dir.h"
+
+struct node_key;
+struct chain_pos;
+
+struct segment_opts {
+	const char *dir;      /* data directory, created 0700 if absent */
+	const char *run_id;   /* names the segment files, stated in their headers */
+	const char *node;     /* stated in the headers */
+	const char *boot_id;
+	uint64_t flush_bytes; /* a batch is closed at this size... */
+	uint64_t fsync_interval_ns; /* 0: fdatasync after every batch; else at most this often */
+	struct node_key *key; /* signs every batch; not owned, outlives the sink */
+	const struct chain_pos *resume; /* where the chain continues from; NULL: it starts */
+};
+/* A sink writing under opts->dir. *err is 0, or -errno; -ENOSPC/-EDQUOT leave a working
+ * sink that counts what it loses (as later). */
+struct sink *sink_segment__new(const struct segment_opts *opts, int *err);
 
 struct segment_status {
 	int open;                     /* 0: no segment can be written, records count as lost */

@@ -12,7 +12,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "records/recordtext.h"
-#include "records/sink.h"
+#include "store/sink_stdout.h"
 
 #define STDOUT_FLUSH_BYTES (64 * 1024)
 

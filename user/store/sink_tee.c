@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "records/sink.h"
+#include "store/sink_tee.h"
 
 struct sink_tee {
 	struct sink base;
