@@ -38,6 +38,7 @@
 #include "sensor/proctable.h"
 #include "records/record.h"
 #include "agent/runstate.h"
+#include "agent/sensordown.h"
 #include "records/sink.h"
 #include "store/sink_stdout.h"
 #include "store/sink_tee.h"
@@ -179,51 +180,6 @@ static void save_state(struct agent *a, int clean)
 		log_warn("saving run state in %s: %s", a->opts.data_dir, strerror(-err));
 }
 
-/*
- * The hole since the previous run: from when it was last known alive (its clean stop,
- * or its last heartbeat) until now. Returns the start of that hole (unix ns), 0 if there
- * was no previous run.
- */
-static uint64_t sensor_down(struct agent *a)
-{
-	struct runstate prev;
-	char detail[256];
-	struct gap_info gi = { .kind = FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, .count = 1 };
-	int err = runstate__load(a->opts.data_dir, &prev);
-
-	if (err == -ENOENT)
-		return 0;
-	if (err) {
-		/* Damaged or foreign: the hole's start is unknown, but the hole is not. */
-		gi.reason = "unknown";
-		gi.detail = "the previous run's state file could not be read: its end is unknown";
-		gi.end_unix_ns = a->state.started_unix_ns;
-		gaps__emit(a->gaps, &gi);
-		return 0;
-	}
-	gi.start_unix_ns = prev.clean && prev.stopped_unix_ns ? prev.stopped_unix_ns
-							      : prev.heartbeat_unix_ns;
-	gi.end_unix_ns = a->state.started_unix_ns;
-	gi.previous_run_id = prev.run_id;
-	gi.first_seq = prev.last_seq; /* the previous run's last sequence number we know of */
-	if (strcmp(prev.boot_id, a->rec.boot_id)) {
-		gi.reason = "reboot";
-		snprintf(detail, sizeof(detail), "no sensor ran: the node rebooted after run %s %s",
-			 prev.run_id, prev.clean ? "stopped" : "was last heard of");
-	} else if (prev.clean) {
-		gi.reason = "stopped";
-		snprintf(detail, sizeof(detail), "no sensor ran: run %s stopped cleanly", prev.run_id);
-	} else {
-		gi.reason = "crash";
-		snprintf(detail, sizeof(detail),
-			 "no sensor ran: run %s ended without stopping (crash, kill -9 or power loss); "
-			 "from its last heartbeat",
-			 prev.run_id);
-	}
-	gi.detail = detail;
-	gaps__emit(a->gaps, &gi);
-	return gi.start_unix_ns;
-}
 
 /*
  * Metrics are how a platform team's alerts see gaps. Failing to serve them on an address
@@ -523,27 +479,157 @@ void agent_opts__defaults(struct agent_opts *o)
 	store_opts__defaults(&o->store);
 }
 
+/* SIGINT and SIGTERM arrive through a signalfd: blocked here, before any thread starts
+ * (threads inherit the mask), or one of them would take the default action. A reader
+ * that goes away (a closed pipe) is a sink loss to count, not our death. */
+static int block_signals(void)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	return pthread_sigmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
+}
+
+/* Where records go: the segment store, stdout, or both (--live). Logs why not. */
+static int open_output(struct agent *a)
+{
+	int err = 0;
+
+	if (a->opts.to_stdout) {
+		a->sink = sink_stdout__new(STDOUT_FILENO, a->opts.stdout_text);
+		if (!a->sink) {
+			log_error("stdout: %s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+	} else {
+		struct store_ident id = { .run_id = a->rec.run_id, .node = a->rec.node, .boot_id = a->rec.boot_id };
+
+		a->store = store__open(a->opts.data_dir, &a->opts.store, &id, &err);
+		a->sink = a->store ? store__sink(a->store) : NULL;
+		if (!a->sink)
+			return err; /* the store said why */
+		if (a->opts.live) {
+			struct sink *out = sink_stdout__new(STDOUT_FILENO, a->opts.stdout_text);
+			struct sink *tee = out ? sink_tee__new(a->sink, out) : NULL;
+
+			if (!tee) {
+				sink__free(out);
+				log_error("data dir %s: %s", a->opts.data_dir, strerror(ENOMEM));
+				return -ENOMEM;
+			}
+			a->sink = tee;
+		}
+	}
+	a->rec.sink = a->sink;
+	return 0;
+}
+
+/* The kernel side and the tables it feeds: decoder, programs, ring, workloads. */
+static int start_sensor(struct agent *a)
+{
+	struct loader_opts lo = {
+		.ring_bytes = a->opts.ring_bytes,
+		.args_max_bytes = a->opts.args_max_bytes,
+		.max_procs = a->opts.max_procs,
+		.wakeup_bytes = a->opts.ring_bytes / 4,
+		.btf_path = a->opts.btf_path,
+	};
+	int err;
+
+	a->procs = proctable__new(4096);
+	if (!a->procs)
+		return -ENOMEM;
+	err = decoder__init(&a->dec, &a->rec, a->procs, a->opts.args_max_count);
+	if (err)
+		return err;
+	netdec__set_hold(a->dec.net, (uint64_t)a->opts.net_window_ms * 1000000);
+	err = loader__start(&a->loader, &lo);
+	if (err)
+		return err;
+	a->ring = ring_buffer__new(loader__ring_fd(&a->loader), on_event, a, NULL);
+	if (!a->ring) {
+		err = -errno;
+		log_error("ring buffer: %s", strerror(errno));
+		return err;
+	}
+	err = start_workloads(a);
+	if (err)
+		return err;
+	if (a->store) {
+		a->store_link = (struct storelink){ .rec = &a->rec, .gaps = a->gaps, .snapshot = snapshot,
+						    .snapshot_ctx = a };
+		storelink__bind(&a->store_link, a->store);
+	}
+	err = setup_loop(a);
+	if (err)
+		log_error("event loop set-up: %s", strerror(-err));
+	return err;
+}
+
+/* The run's first records: STARTED, the hole before us, then every process already alive
+ * (attached first, seeded second: every process is seen by one or the other), then
+ * readiness and the first heartbeat. */
+static int begin_run(struct agent *a)
+{
+	int err, seeded;
+
+	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
+	/* The hole before us first: pre-existing processes are judged against it. */
+	snprintf(a->state.run_id, sizeof(a->state.run_id), "%s", a->rec.run_id);
+	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);
+	a->state.started_unix_ns = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
+	decoder__set_gaps(&a->dec, a->gaps,
+			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state, a->gaps));
+	save_state(a, 0);
+	seeded = procscan__seed(&a->loader, &a->dec, a->opts.args_max_bytes);
+	if (seeded < 0)
+		return seeded;
+	gaps__flush(a->gaps); /* the PRE_EXISTING gaps, one per workload */
+	a->sink->flush(a->sink);
+	a->start_unix = (double)a->state.started_unix_ns / 1e9;
+	if (a->metrics)
+		log_info("metrics on http://%s/metrics (port %d)", a->opts.metrics_addr, metrics__port(a->metrics));
+	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
+		 a->loader.n_attached, seeded, a->opts.to_stdout ? "stdout" : a->opts.data_dir);
+	if (a->opts.ready_file && (err = write_ready_file(a->opts.ready_file))) {
+		log_error("ready file %s: %s", a->opts.ready_file, strerror(-err));
+		return err;
+	}
+	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
+	heartbeat(a);
+	a->sink->flush(a->sink);
+	publish_metrics(a);
+	a->last_flush_ns = a->last_sweep_ns = a->last_heartbeat_ns = a->last_net_ns = clock__mono_ns();
+	return 0;
+}
+
+/* Stop: take everything the kernel still holds, account for it, then close the run. */
+static void end_run(struct agent *a)
+{
+	drain(a);
+	net_tick(a, 1);
+	workloads__stop(a->workloads);
+	drops__report(a->drops);
+	gaps__flush(a->gaps);
+	if (a->store)
+		store__stopping(a->store);
+	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
+	a->sink->flush(a->sink);
+	save_state(a, 1);
+	if (a->opts.ready_file)
+		unlink(a->opts.ready_file);
+}
+
 int agent__run(const struct agent_opts *opts)
 {
 	struct agent a = { .opts = *opts, .epfd = -1, .sigfd = -1, .timerfd = -1 };
-	struct loader_opts lo;
-	int err, seeded;
+	int err;
 
-	/* A reader that goes away (a closed pipe) is a sink loss to count, not our death. */
-	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * SIGINT and SIGTERM arrive through a signalfd: blocked here, before any thread
-	 * starts (threads inherit the mask), or one of them would take the default action.
-	 */
-	{
-		sigset_t mask;
-
-		sigemptyset(&mask);
-		sigaddset(&mask, SIGINT);
-		sigaddset(&mask, SIGTERM);
-		if (pthread_sigmask(SIG_BLOCK, &mask, NULL))
-			return 1;
-	}
+	if (block_signals())
+		return 1;
 	/* Before touching the data dir: a missing capability is the first thing to say. */
 	if (loader__check_host(a.opts.btf_path))
 		return 1;
@@ -555,120 +641,11 @@ int agent__run(const struct agent_opts *opts)
 		log_error("initialising records: %s", strerror(-err));
 		goto out;
 	}
-	if (a.opts.to_stdout) {
-		a.sink = sink_stdout__new(STDOUT_FILENO, a.opts.stdout_text);
-		if (!a.sink)
-			err = -ENOMEM;
-	} else {
-		struct store_ident id = { .run_id = a.rec.run_id, .node = a.rec.node, .boot_id = a.rec.boot_id };
-
-		a.store = store__open(a.opts.data_dir, &a.opts.store, &id, &err);
-		a.sink = a.store ? store__sink(a.store) : NULL;
-		if (!a.sink)
-			goto out; /* the store said why */
-		if (a.opts.live) {
-			struct sink *out = sink_stdout__new(STDOUT_FILENO, a.opts.stdout_text);
-			struct sink *tee = out ? sink_tee__new(a.sink, out) : NULL;
-
-			if (!tee) {
-				sink__free(out);
-				sink__free(a.sink);
-				a.sink = NULL;
-				err = -ENOMEM;
-			} else {
-				a.sink = tee;
-			}
-		}
-	}
-	if (!a.sink) {
-		log_error("data dir %s: %s", a.opts.data_dir, strerror(-err));
-		goto out;
-	}
-	a.rec.sink = a.sink;
-	a.procs = proctable__new(4096);
-	if (!a.procs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = decoder__init(&a.dec, &a.rec, a.procs, a.opts.args_max_count);
+	err = open_output(&a) ?: start_sensor(&a) ?: begin_run(&a);
 	if (err)
 		goto out;
-	netdec__set_hold(a.dec.net, (uint64_t)a.opts.net_window_ms * 1000000);
-
-	lo = (struct loader_opts){
-		.ring_bytes = a.opts.ring_bytes,
-		.args_max_bytes = a.opts.args_max_bytes,
-		.max_procs = a.opts.max_procs,
-		.wakeup_bytes = a.opts.ring_bytes / 4,
-		.btf_path = a.opts.btf_path,
-	};
-	err = loader__start(&a.loader, &lo);
-	if (err)
-		goto out;
-	a.ring = ring_buffer__new(loader__ring_fd(&a.loader), on_event, &a, NULL);
-	if (!a.ring) {
-		err = -errno;
-		log_error("ring buffer: %s", strerror(errno));
-		goto out;
-	}
-	err = start_workloads(&a);
-	if (err)
-		goto out;
-	if (a.store) {
-		a.store_link = (struct storelink){ .rec = &a.rec, .gaps = a.gaps, .snapshot = snapshot,
-						   .snapshot_ctx = &a };
-		storelink__bind(&a.store_link, a.store);
-	}
-	err = setup_loop(&a);
-	if (err) {
-		log_error("event loop set-up: %s", strerror(-err));
-		goto out;
-	}
-	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
-	/* The hole before us first: pre-existing processes are judged against it. */
-	snprintf(a.state.run_id, sizeof(a.state.run_id), "%s", a.rec.run_id);
-	snprintf(a.state.boot_id, sizeof(a.state.boot_id), "%s", a.rec.boot_id);
-	a.state.started_unix_ns = wallclock__unix_ns(&a.rec.clock, clock__boot_ns());
-	decoder__set_gaps(&a.dec, a.gaps, a.opts.to_stdout ? 0 : sensor_down(&a));
-	save_state(&a, 0);
-	/* Attached first, seeded second: every process is seen by one or the other. */
-	seeded = procscan__seed(&a.loader, &a.dec, a.opts.args_max_bytes);
-	if (seeded < 0) {
-		err = seeded;
-		goto out;
-	}
-	gaps__flush(a.gaps); /* the PRE_EXISTING gaps, one per workload */
-	a.sink->flush(a.sink);
-	a.start_unix = (double)a.state.started_unix_ns / 1e9;
-	if (a.metrics)
-		log_info("metrics on http://%s/metrics (port %d)", a.opts.metrics_addr,
-			 metrics__port(a.metrics));
-	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
-		 a.loader.n_attached, seeded, a.opts.to_stdout ? "stdout" : a.opts.data_dir);
-	if (a.opts.ready_file && (err = write_ready_file(a.opts.ready_file))) {
-		log_error("ready file %s: %s", a.opts.ready_file, strerror(-err));
-		goto out;
-	}
-	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
-	heartbeat(&a);
-	a.sink->flush(a.sink);
-	publish_metrics(&a);
-	a.last_flush_ns = a.last_sweep_ns = a.last_heartbeat_ns = a.last_net_ns = clock__mono_ns();
 	err = run_loop(&a);
-
-	/* Stop: take everything the kernel still holds, account for it, then close. */
-	drain(&a);
-	net_tick(&a, 1);
-	workloads__stop(a.workloads);
-	drops__report(a.drops);
-	gaps__flush(a.gaps);
-	if (a.store)
-		store__stopping(a.store);
-	emit_lifecycle(&a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
-	a.sink->flush(a.sink);
-	save_state(&a, 1);
-	if (a.opts.ready_file)
-		unlink(a.opts.ready_file);
+	end_run(&a);
 out:
 	agent_free(&a);
 	return err ? 1 : 0;
