@@ -26,6 +26,7 @@
 
 #include "agent/agent.h"
 #include "base/clock.h"
+#include "sensor/cgscan.h"
 #include "sensor/decode.h"
 #include "sensor/decode_net.h"
 #include "sensor/drops.h"
@@ -144,7 +145,7 @@ static int start_workloads(struct agent *a)
 	a->workloads = workloads__new(&wo);
 	if (!a->workloads)
 		return -ENOMEM;
-	err = workloads__scan(a->workloads, cgroup2_root(),
+	err = cgscan__existing(a->workloads, cgroup2_root(),
 			      !statfs("/sys/fs/cgroup/memory", &sf) && sf.f_type == CGROUP_SUPER_MAGIC
 				      ? "/sys/fs/cgroup/memory" : NULL);
 	if (err)

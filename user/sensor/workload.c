@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -871,48 +870,16 @@ const struct workload_stats *workloads__stats(const struct workloads *w)
 	return &w->stats;
 }
 
-/* nftw has no context argument: the scan runs on the consumer thread before it starts. */
-static struct {
-	struct workloads *w;
-	size_t root_len;
-	uint64_t tag;
-} scan_ctx;
-
-static int scan_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
+void workloads__add_existing(struct workloads *w, uint64_t inode, const char *path, int v1)
 {
-	const char *rel = fpath + scan_ctx.root_len;
+	uint64_t id = (v1 ? V1_TAG : 0) | inode;
 	struct workload *wl;
 
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	if (get(scan_ctx.w, scan_ctx.tag | st->st_ino))
-		return 0;
-	wl = add(scan_ctx.w, scan_ctx.tag | st->st_ino);
-	if (!wl)
-		return -1;
-	wl->cgroup_id = st->st_ino;
+	if (get(w, id) || !(wl = add(w, id)))
+		return; /* known, or no memory: it is named when it shows up */
+	wl->cgroup_id = inode;
 	wl->flags = WL_DORMANT;
 	wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__UNKNOWN;
-	wl->path = utf8_copy(*rel ? rel : "/", strlen(*rel ? rel : "/"));
+	wl->path = utf8_copy(path, strlen(path));
 	set_key(wl);
-	return 0;
-}
-
-int workloads__scan(struct workloads *w, const char *cgroup2_root, const char *v1_memory_root)
-{
-	const char *roots[2] = { cgroup2_root, v1_memory_root };
-	int err = 0;
-
-	for (int i = 0; i < 2; i++) {
-		if (!roots[i] || access(roots[i], R_OK))
-			continue;
-		scan_ctx.w = w;
-		scan_ctx.root_len = strlen(roots[i]);
-		scan_ctx.tag = i ? V1_TAG : 0;
-		/* FTW_PHYS: a symlink in cgroupfs is never followed. */
-		if (nftw(roots[i], scan_one, 16, FTW_PHYS | FTW_MOUNT) < 0)
-			err = -ENOMEM;
-	}
-	return err;
 }

@@ -45,11 +45,12 @@ struct workloads *workloads__new(const struct workloads_opts *opts);
 void workloads__free(struct workloads *w);
 
 /*
- * Learns the cgroups that exist already (cgroup2 root and the v1 memory hierarchy), so a
- * process in a cgroup made before we attached still gets a path. Names read here are
- * untrusted: they only ever become record strings, never paths we open.
+ * A cgroup that existed before we attached (cgscan.h finds them), so that a process in
+ * it still gets a path: kept dormant, no record until a process shows up in it. inode is
+ * the directory's (v1: of the memory hierarchy); path is relative to the hierarchy's
+ * root, untrusted: it only ever becomes a record string.
  */
-int workloads__scan(struct workloads *w, const char *cgroup2_root, const char *v1_memory_root);
+void workloads__add_existing(struct workloads *w, uint64_t inode, const char *path, int v1);
 
 /* A cgroup event from the kernel; path is the event's path (path_len bytes). */
 void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
