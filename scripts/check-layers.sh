@@ -2,7 +2,8 @@
 # The architecture as a test (make test runs it): the folders of user/ are layers, and a
 # file may include only headers of its own folder or of a lower layer; no module (x.c and
 # x.h) reaches itself again through the modules it includes; a command (cmd/) is
-# included by nothing but main.c. Prints every violation, exit 1 if there is one.
+# included by nothing but main.c; every struct of the kernel ABI (bpf/firstlight.h) has
+# its size asserted. Prints every violation, exit 1 if there is one.
 #
 #   rank 0  base       time, text, tables, allocation, logging
 #   rank 1  records    the record core: recorder, gaps, ids and keys, the sink interface
@@ -68,5 +69,13 @@ END {
 }
 ' user/*/*.c user/*/*.h
 rc=$?
-[ $rc -eq 0 ] && echo "check-layers: $(ls user/*/*.[ch] | wc -l) files in $(ls -d user/*/ | wc -l) layers, no upward include, no cycle"
+
+# Every struct of the kernel/user ABI has its size pinned in user/sensor/abi.c.
+for s in $(sed -n 's/^struct \(fl_[a-z0-9_]*\) {.*/\1/p' bpf/firstlight.h); do
+	if ! grep -q "_Static_assert(sizeof(struct $s) ==" user/sensor/abi.c; then
+		echo "bpf/firstlight.h: struct $s has no size assertion in user/sensor/abi.c"
+		rc=1
+	fi
+done
+[ $rc -eq 0 ] && echo "check-layers: $(ls user/*/*.[ch] | wc -l) files in $(ls -d user/*/ | wc -l) layers, no upward include, no cycle; $(grep -c '^struct fl_[a-z0-9_]* {' bpf/firstlight.h) ABI structs pinned"
 exit $rc

@@ -13,12 +13,6 @@
 #include "base/utf8.h"
 #include "records/wlkey.h"
 
-_Static_assert(sizeof(struct fl_event_hdr) == 24, "ABI: fl_event_hdr");
-_Static_assert(sizeof(struct fl_exec_id) == 16, "ABI: fl_exec_id");
-_Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
-_Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI: fl_fork_event");
-_Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
-_Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
 
 int decoder__init(struct decoder *d, struct recorder *rec, struct proctable *procs,
 		  uint32_t args_max_count)

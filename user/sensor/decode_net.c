@@ -14,15 +14,6 @@
 #include "sensor/workload.h"
 #include "records/wlkey.h"
 
-_Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
-_Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");
-_Static_assert(sizeof(struct fl_tcp_event) == sizeof(struct fl_event_hdr) + 128, "ABI: fl_tcp_event");
-_Static_assert(sizeof(struct fl_udp_key) == 56, "ABI: fl_udp_key");
-_Static_assert(sizeof(struct fl_udp_value) == 48, "ABI: fl_udp_value");
-_Static_assert(sizeof(struct fl_udp_event) == sizeof(struct fl_event_hdr) + 56 + 48, "ABI: fl_udp_event");
-_Static_assert(sizeof(struct fl_unix_connect_event) == sizeof(struct fl_event_hdr) + 160,
-	       "ABI: fl_unix_connect_event");
-_Static_assert(sizeof(struct fl_unix_peer_event) == sizeof(struct fl_event_hdr) + 16, "ABI: fl_unix_peer_event");
 
 #define DEFAULT_HOLD_NS 1000000000ull
 #define DEFAULT_MAX_UDP 65536
