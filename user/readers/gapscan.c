@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "readers/gapscan.h"
+#include "base/array.h"
 
 /* Consecutive seq numbers read, lo..hi, with the times of the records at both ends. */
 struct span {
@@ -75,28 +76,6 @@ static const char *const detected_names[] = {
 	[GAPSCAN_MISSING_BEGINNING - GAPSCAN_DETECTED] = "MISSING_BEGINNING",
 };
 
-/* Makes room for need elements of size bytes in *p (capacity *cap). 0 or -ENOMEM. */
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 8;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / size)
-			return -ENOMEM;
-		n *= 2;
-	}
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
-#define GROW(arr, cap, need) grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 static char *dup_str(const char *s)
 {
@@ -155,7 +134,7 @@ int gapscan__begin_file(struct gapscan *s, const char *name)
 		s->cur_file = s->n_files - 1;
 		return 0;
 	}
-	if (GROW(s->files, s->cap_files, s->n_files + 1) || !(copy = strdup(name)))
+	if (ARRAY_GROW(s->files, s->cap_files, s->n_files + 1) || !(copy = strdup(name)))
 		return -ENOMEM;
 	s->files[s->n_files] = copy;
 	s->cur_file = s->n_files++;
@@ -215,7 +194,7 @@ static struct run *run_get(struct gapscan *s, const char *id)
 	if ((s->n_runs + 1) * 2 > s->hash_cap &&
 	    (s->hash_cap > SIZE_MAX / 4 || rehash(s, s->hash_cap ? s->hash_cap * 2 : 16)))
 		return NULL;
-	if (GROW(s->runs, s->cap_runs, s->n_runs + 1))
+	if (ARRAY_GROW(s->runs, s->cap_runs, s->n_runs + 1))
 		return NULL;
 	r = &s->runs[s->n_runs];
 	memset(r, 0, sizeof(*r));
@@ -276,7 +255,7 @@ static int spans_add(struct run *r, uint64_t seq, uint64_t t, size_t file)
 		}
 		return 0;
 	}
-	if (GROW(r->spans, r->cap_spans, r->n_spans + 1))
+	if (ARRAY_GROW(r->spans, r->cap_spans, r->n_spans + 1))
 		return -ENOMEM;
 	sp = &r->spans[lo];
 	memmove(sp + 1, sp, (r->n_spans - lo) * sizeof(*sp));
@@ -289,7 +268,7 @@ static int beat_add(struct run *r, uint64_t seq, uint64_t t, size_t file)
 {
 	if (!t)
 		return 0; /* no time, no proof of when the agent ran */
-	if (GROW(r->beats, r->cap_beats, r->n_beats + 1))
+	if (ARRAY_GROW(r->beats, r->cap_beats, r->n_beats + 1))
 		return -ENOMEM;
 	r->beats[r->n_beats++] = (struct beat){ .seq = seq, .t = t, .file = file };
 	return 0;
@@ -299,7 +278,7 @@ static struct row *row_new(struct gapscan *s, int kind, int detected, size_t run
 {
 	struct row *w;
 
-	if (GROW(s->rows, s->cap_rows, s->n_rows + 1))
+	if (ARRAY_GROW(s->rows, s->cap_rows, s->n_rows + 1))
 		return NULL;
 	w = &s->rows[s->n_rows];
 	memset(w, 0, sizeof(*w));
@@ -341,7 +320,7 @@ static int add_recorded(struct gapscan *s, size_t run, const Firstlight__V1__Eve
 		kind = -1;
 	if (gap->kind == FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS && gap->first_seq &&
 	    gap->last_seq >= gap->first_seq) {
-		if (GROW(r->lost, r->cap_lost, r->n_lost + 1))
+		if (ARRAY_GROW(r->lost, r->cap_lost, r->n_lost + 1))
 			return -ENOMEM;
 		r->lost[r->n_lost++] = (struct range){ gap->first_seq, gap->last_seq };
 	}
@@ -415,7 +394,7 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 		target = run_get(s, sr->agent_run_id);
 		if (!target)
 			return -ENOMEM;
-		if (GROW(target->lost, target->cap_lost, target->n_lost + 1))
+		if (ARRAY_GROW(target->lost, target->cap_lost, target->n_lost + 1))
 			return -ENOMEM;
 		target->lost[target->n_lost++] = (struct range){ sr->first_seq, sr->last_seq };
 		target->n_removed++;
@@ -625,7 +604,7 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	 * records). verify reasons the same way from the hash chain.
 	 */
 	if (r->removed_lo > 1) {
-		if (GROW(r->lost, r->cap_lost, r->n_lost + 1))
+		if (ARRAY_GROW(r->lost, r->cap_lost, r->n_lost + 1))
 			return -ENOMEM;
 		r->lost[r->n_lost++] = (struct range){ 1, r->removed_lo - 1 };
 	}

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "base/array.h"
 #include "readers/inputs.h"
 
 static int is_segment_name(const char *name)
@@ -23,13 +24,10 @@ static int cmp_str(const void *a, const void *b)
 
 static int push(struct inputs *in, char *path)
 {
-	char **p = realloc(in->paths, (size_t)(in->n + 1) * sizeof(*p));
-
-	if (!p || !path) {
+	if (!path || ARRAY_GROW(in->paths, in->cap, (size_t)in->n + 1)) {
 		free(path);
 		return -ENOMEM;
 	}
-	in->paths = p;
 	in->paths[in->n++] = path;
 	return 0;
 }

@@ -11,6 +11,7 @@
 struct inputs {
 	char **paths;
 	int n;
+	size_t cap;
 };
 int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir);
 void inputs__free(struct inputs *in);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/textesc.h"
+#include "base/array.h"
 #include "readers/treefmt.h"
 #include "base/utf8.h"
 #include "records/wlkey.h"
@@ -565,14 +566,8 @@ int treefmt__text(struct json_buf *out, const struct jt_job *job)
 		if (depth && depth <= DRAW_DEPTH_MAX)
 			err = json_buf__append_str(&prefix, last ? "   " : "│  ");
 		/* f points into stack: not used past the realloc. */
-		if (!err && n == cap) {
-			struct frame *s = realloc(stack, sizeof(*s) * cap * 2);
-
-			if (!s)
-				err = -ENOMEM;
-			else
-				stack = s, cap *= 2;
-		}
+		if (!err)
+			err = ARRAY_GROW(stack, cap, n + 1);
 		if (!err)
 			stack[n++] = (struct frame){ it->proc->items, it->proc->n_items, 0, prefix.len,
 						     depth + 1 };
@@ -874,14 +869,8 @@ static int json_procs(struct json_buf *b, const struct jt_job *job)
 				continue;
 			}
 			err = (f->n++ ? json_buf__append_str(b, ",") : 0) ?: json_proc_open(b, job, c);
-			if (!err && n == cap) {
-				struct jframe *s = realloc(stack, cap * 2 * sizeof(*s));
-
-				if (!s)
-					err = -ENOMEM;
-				else
-					stack = s, cap *= 2;
-			}
+			if (!err)
+				err = ARRAY_GROW(stack, cap, n + 1);
 			if (!err)
 				stack[n++] = (struct jframe){ c, 0, 0 };
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/chain.h"
+#include "base/array.h"
 #include "firstlight.pb-c.h"
 #include "store/segment_reader.h"
 #include "readers/verify.h"
@@ -83,19 +84,6 @@ struct verifier {
 	struct file_end prev;
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, (*cap ? *cap * 2 : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = *cap ? *cap * 2 : 16;
-	return 0;
-}
 
 struct verifier *verifier__new(const uint8_t (*keys)[KEYS_PUB_LEN], size_t n)
 {
@@ -248,7 +236,7 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 		if (v->expected && ev->seq > v->expected) {
 			struct hole *h;
 
-			if (grow((void **)&v->holes, &v->cap_holes, v->n_holes, sizeof(*h)))
+			if (ARRAY_GROW(v->holes, v->cap_holes, v->n_holes + 1))
 				return failf(v, "out of memory");
 			h = &v->holes[v->n_holes++];
 			snprintf(h->run, sizeof(h->run), "%s", run);
@@ -264,7 +252,7 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 		    ev->gap->last_seq >= ev->gap->first_seq) {
 			struct loss *l;
 
-			if (grow((void **)&v->losses, &v->cap_losses, v->n_losses, sizeof(*l)))
+			if (ARRAY_GROW(v->losses, v->cap_losses, v->n_losses + 1))
 				return failf(v, "out of memory");
 			l = &v->losses[v->n_losses++];
 			snprintf(l->run, sizeof(l->run), "%s", run);
@@ -279,7 +267,7 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 			v->res.removed_segments++;
 			if (r->last_hash.len != CHAIN_HASH_LEN)
 				continue; /* explains nothing; a start after it will fail */
-			if (grow((void **)&v->removals, &v->cap_removals, v->n_removals, sizeof(*rm)))
+			if (ARRAY_GROW(v->removals, v->cap_removals, v->n_removals + 1))
 				return failf(v, "out of memory");
 			rm = &v->removals[v->n_removals++];
 			memcpy(rm->hash, r->last_hash.data, CHAIN_HASH_LEN);
@@ -524,7 +512,7 @@ int verifier__file(struct verifier *v, const char *path)
 		return failf(v, "%s: %s", path, strerror(errno));
 	v->res.files++;
 	v->file_last_seq = 0;
-	if (!grow((void **)&v->seen, &v->cap_seen, v->n_seen, sizeof(*v->seen)))
+	if (!ARRAY_GROW(v->seen, v->cap_seen, v->n_seen + 1))
 		snprintf(v->seen[v->n_seen++], NAME_MAX_, "%s", base_name(path));
 	while ((rc = segment_reader__next_raw(r, &body, &len, &off)) > 0) {
 		if (index == 0) {

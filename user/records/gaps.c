@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "records/gaps.h"
+#include "base/array.h"
 #include "records/wlkey.h"
 
 #define GAP_KINDS 8
@@ -104,15 +105,8 @@ void gaps__count(struct gaps *g, int kind, uint64_t cgroup_id, const char *workl
 		}
 	}
 	if (!p) {
-		if (g->n_pend == g->cap_pend) {
-			size_t cap = g->cap_pend ? g->cap_pend * 2 : 16;
-			struct pending *n = realloc(g->pend, cap * sizeof(*n));
-
-			if (!n)
-				return; /* the event itself was recorded; only its summary is lost */
-			g->pend = n;
-			g->cap_pend = cap;
-		}
+		if (ARRAY_GROW(g->pend, g->cap_pend, g->n_pend + 1))
+			return; /* the event itself was recorded; only its summary is lost */
 		p = &g->pend[g->n_pend++];
 		memset(p, 0, sizeof(*p));
 		p->kind = kind;

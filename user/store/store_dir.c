@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/fdio.h"
+#include "base/array.h"
 #include "base/log.h"
 #include "store/store_dir.h"
 
@@ -116,16 +117,8 @@ int store_dir__list(int dirfd, struct seg_entry **out, size_t *n)
 		memcpy(e.name, de->d_name, strlen(de->d_name) + 1); /* length checked above */
 		e.bytes = (uint64_t)st.st_size;
 		e.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		if (*n == cap) {
-			struct seg_entry *nv = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 64;
-		}
+		if ((err = ARRAY_GROW(v, cap, *n + 1)))
+			break;
 		v[(*n)++] = e;
 	}
 	closedir(d);
