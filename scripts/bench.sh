@@ -120,6 +120,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# set -e stops at the first failing command: say which, or the run ends without a word.
+trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 
 # A run killed outright (SIGKILL, a lost session) cannot clean up: its stopped runc
 # containers and their empty cgroups are removed here. Running ones are left alone.
