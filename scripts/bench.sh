@@ -28,7 +28,7 @@
 # containers stopped, auditd's rules removed and a `-a never,task` rule left (once audit
 # has been enabled, every new process otherwise takes the slow syscall-audit path), audit
 # enabled flag as it was, tracefs unmounted if the bench mounted it.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
