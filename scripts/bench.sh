@@ -156,7 +156,9 @@ cpu_ns() {
 prog_stats() {
 	local ids
 	[ -n "$1" ] || { echo '[]'; return; }
-	ids=$(grep -hs '^prog_id:' /proc/"$1"/fdinfo/* | awk '{print $2}' | sort -u | jq -sc .)
+	# None (the process already gone, or holding no program now) is an empty list, not a
+	# failure: grep finding nothing must not end the run under pipefail.
+	ids=$({ grep -hs '^prog_id:' /proc/"$1"/fdinfo/* || true; } | awk '{print $2}' | sort -u | jq -sc .)
 	bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i)) |
 		{id, name, ns: (.run_time_ns // 0), cnt: (.run_cnt // 0)}]'
 }
