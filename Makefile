@@ -32,7 +32,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: $(BPFTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson or libmicrohttpd missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson, libmicrohttpd or libnats >= 3.4 missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
@@ -73,14 +73,15 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-protot
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
 # The generated protobuf code is not ours to warn about.
 GEN_CFLAGS = $(filter-out -Werror -Wextra -Wmissing-prototypes,$(1))
-PKGS := libbpf libprotobuf-c zlib jansson libmicrohttpd
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson -lmicrohttpd) -lelf -lz -lm -lpthread
+PKGS := libbpf libprotobuf-c zlib jansson libmicrohttpd libnats
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson -lmicrohttpd -lnats) -lelf -lz -lm -lpthread
 # The static build: the same libraries as archives, with their private dependencies.
 # Except libmicrohttpd: Debian 12 builds it with GnuTLS, which needs p11-kit, and Debian
 # ships no static p11-kit (libp11-kit-dev has only the .so). So the static agent has no
-# metrics endpoint: it is built with FL_METRICS_NO_HTTP (metrics__start fails with
-# ENOTSUP, the agent runs on without the endpoint).
-STATIC_PKGS := $(filter-out libmicrohttpd,$(PKGS))
+# metrics endpoint: it is built with FL_NO_HTTP (base/httpd fails with
+# ENOTSUP, the agent runs on without the endpoint). Nor is there a static libnats: the
+# static build ships nothing (FL_NO_NATS: --ship and collect say so and exit).
+STATIC_PKGS := $(filter-out libmicrohttpd libnats,$(PKGS))
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
 # The segment store's hash chain and signatures (SHA-256, Ed25519), in both builds.
@@ -125,7 +126,7 @@ FUZZ_DIRS := base records identity store readers
 FUZZ_LIB_SRCS := $(filter $(addprefix user/,$(addsuffix /%,$(FUZZ_DIRS))),$(LIB_SRCS))
 $(eval $(call variant,o,$(CC),$(USER_CFLAGS),$(LIB_SRCS)))
 $(eval $(call variant,asan,$(CC),$(USER_CFLAGS) $(SAN_FLAGS) -O1,$(LIB_SRCS)))
-$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_METRICS_NO_HTTP,$(LIB_SRCS)))
+$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_NO_HTTP -DFL_NO_NATS,$(LIB_SRCS)))
 $(eval $(call variant,fuzz,$(CLANG),$(FUZZ_CFLAGS) -Werror $(FUZZ_SAN),$(FUZZ_LIB_SRCS)))
 
 LIB := $(BUILD)/o/libfirstlight.a

@@ -8,9 +8,9 @@
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev)
+	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
-	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip)
+	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip nats-server)
 bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat)
 
 case "${1:-all}" in

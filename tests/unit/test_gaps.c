@@ -696,8 +696,8 @@ static void test_kind_names(void **state)
 {
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
-			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS",
-			       "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
+			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
+			       "NODE_SILENT", "BATCH_REJECTED", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
 	size_t i;

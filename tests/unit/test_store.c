@@ -584,9 +584,11 @@ static void test_verify_runs_and_holes(void **state)
 	assert_non_null(strstr(res.failure, "no SINK_LOSS record accounts for them"));
 }
 
-static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes)
 {
 	struct fx *f = ctx;
+
+	(void)by_bytes;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED;
@@ -595,8 +597,9 @@ static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
 	return sink_segment__sync(f->sink);
 }
 
-static int refuse_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+static int refuse_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes)
 {
+	(void)by_bytes;
 	(void)ctx;
 	(void)r;
 	return -EIO;

@@ -45,10 +45,13 @@
 #include "store/sink_tee.h"
 #include "sensor/snapshot.h"
 #include "agent/storelink.h"
+#include "ship/shipper.h"
 #include "store/store.h"
 #include "store/store_dir.h"
 #include "sensor/udpdrain.h"
 #include "records/version.h"
+
+#define SHIP_STOP_GRACE_MS 5000 /* at a stop, how long the last batches may take to ship */
 
 struct agent {
 	struct agent_opts opts;
@@ -57,6 +60,7 @@ struct agent {
 	struct sink *sink;
 	struct store *store; /* segment files: the sink's policy (NULL with --stdout) */
 	struct storelink store_link; /* what the store reports, as records */
+	struct shipper *shipper;     /* --ship: the store's batches to JetStream */
 	struct recorder rec;
 	struct proctable *procs;
 	struct decoder dec;
@@ -269,6 +273,19 @@ static void publish_metrics(struct agent *a)
 	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
 	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
 	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);
+	if (a->shipper) {
+		struct ship_stats ss;
+
+		shipper__stats(a->shipper, &ss);
+		s.ship = 1;
+		s.ship_connected = ss.connected;
+		s.ship_acked = ss.acked;
+		s.ship_duplicates = ss.duplicates;
+		s.ship_publish_errors = ss.publish_errors;
+		s.ship_backlog = ss.backlog;
+		s.ship_backlog_bytes = ss.backlog_bytes;
+		s.ship_oldest_seconds = (double)ss.oldest_unix_ns / 1e9;
+	}
 	metrics__publish(a->metrics, &s);
 }
 
@@ -443,6 +460,7 @@ static int write_ready_file(const char *path)
 
 static void agent_free(struct agent *a)
 {
+	shipper__stop(a->shipper, 0);
 	ring_buffer__free(a->ring);
 	loader__stop(&a->loader);
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
@@ -512,6 +530,21 @@ static int open_output(struct agent *a)
 		a->sink = a->store ? store__sink(a->store) : NULL;
 		if (!a->sink)
 			return err; /* the store said why */
+		if (a->opts.ship_urls) {
+			struct shipper_opts so = {
+				.urls = a->opts.ship_urls,
+				.creds = a->opts.ship_creds,
+				.tls_ca = a->opts.ship_tls_ca,
+				.prefix = a->opts.ship_prefix,
+				.node = a->rec.node,
+				.data_dir = a->opts.data_dir,
+				.replicas = a->opts.ship_replicas,
+			};
+
+			a->shipper = shipper__start(&so, &err);
+			if (!a->shipper)
+				return err; /* it said why */
+		}
 		if (a->opts.live) {
 			struct sink *out = sink_stdout__new(STDOUT_FILENO, a->opts.stdout_text);
 			struct sink *tee = out ? sink_tee__new(a->sink, out) : NULL;
@@ -561,7 +594,7 @@ static int start_sensor(struct agent *a)
 		return err;
 	if (a->store) {
 		a->store_link = (struct storelink){ .rec = &a->rec, .gaps = a->gaps, .snapshot = snapshot,
-						    .snapshot_ctx = a };
+						    .snapshot_ctx = a, .shipper = a->shipper };
 		storelink__bind(&a->store_link, a->store);
 	}
 	err = setup_loop(a);
@@ -620,6 +653,10 @@ static void end_run(struct agent *a)
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
 	save_state(a, 1);
+	/* The last batches, STOPPED among them, if the engine takes them soon; else the next
+	 * run ships them. */
+	shipper__stop(a->shipper, SHIP_STOP_GRACE_MS);
+	a->shipper = NULL;
 	if (a->opts.ready_file)
 		unlink(a->opts.ready_file);
 }

@@ -27,6 +27,12 @@ struct agent_opts {
 	uint32_t heartbeat_s;
 	uint32_t net_window_ms;
 	struct store_opts store;
+	/* Shipping (ship/shipper.h); ship_urls NULL: off. */
+	const char *ship_urls;
+	const char *ship_creds;
+	const char *ship_tls_ca;
+	const char *ship_prefix;
+	int ship_replicas;
 };
 
 /* The defaults of every option. */

@@ -16,8 +16,8 @@
 
 #include "firstlight.h"
 
-/* Order of the Gap.Kind enum (1..7), index 0 unused. */
-#define METRICS_GAP_KINDS 8
+/* Order of the Gap.Kind enum (1..10), index 0 unused. */
+#define METRICS_GAP_KINDS 11
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
@@ -38,6 +38,12 @@ struct metrics_snapshot {
 	double last_heartbeat_seconds;          /* unix time of the last heartbeat record */
 	double start_seconds;                   /* unix time the agent started */
 	double heartbeat_interval_seconds;      /* how often heartbeats come (--heartbeat-interval) */
+	/* Shipping (--ship); the ship_ series are present only when it is on. */
+	int ship;
+	int ship_connected;
+	uint64_t ship_acked, ship_duplicates, ship_publish_errors;
+	uint64_t ship_backlog, ship_backlog_bytes;
+	double ship_oldest_seconds;             /* unix time the oldest unshipped batch was written; 0 none */
 	char version[32];
 	char node[256];
 	char run_id[40];

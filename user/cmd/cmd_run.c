@@ -16,6 +16,7 @@
 #include "cmd/cmd_run.h"
 #include "firstlight.h"
 #include "store/store_dir.h"
+#include "transport/subjects.h"
 
 #define NS_PER_MS 1000000ull
 
@@ -50,8 +51,54 @@ static void usage(FILE *f)
 		"  --retain-bytes SIZE   remove the oldest segments past this total (default 1G, 0: keep)\n"
 		"  --retain-age TIME     remove segments not written for this long (default 0: keep)\n"
 		"  --fsync-ms N          fdatasync at most every N ms (default 0: after every batch)\n"
+		"Shipping to NATS JetStream (docs: the segment files stay the spool):\n"
+		"  --ship URLS           nats://HOST:PORT[,nats://...]: ship every batch, exactly once\n"
+		"  --ship-creds FILE     NATS credentials (.creds: JWT and NKey seed)\n"
+		"  --ship-tls-ca FILE    CA certificates to trust: the connection is TLS\n"
+		"  --ship-subject-prefix P  subjects P.batches.<node>, stream P upper-cased (default %s)\n"
+		"  --ship-replicas N     replicas of the stream when the agent creates it (1 or 3; default 1)\n"
 		"Long options are written in full.\n",
-		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, STORE_DEFAULT_KEY);
+		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, STORE_DEFAULT_KEY, SUBJECTS_DEFAULT_PREFIX);
+}
+
+/* "nats://HOST:PORT[,nats://...]" (tls:// too): each URL with a scheme, a host and a port,
+ * nothing else; a typo is one line here, not a silent retry loop later. */
+static int check_ship_urls(const char *urls)
+{
+	const char *p = urls;
+
+	do {
+		const char *end = strchr(p, ','), *host, *colon;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char one[512];
+		char *rest;
+		unsigned long port;
+
+		if (!n || n >= sizeof(one))
+			goto bad;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!strncmp(one, "nats://", 7))
+			host = one + 7;
+		else if (!strncmp(one, "tls://", 6))
+			host = one + 6;
+		else
+			goto bad;
+		if ((rest = strchr(host, '@')))
+			host = rest + 1; /* user:password@ */
+		colon = strrchr(host, ':');
+		if (!colon || colon == host)
+			goto bad;
+		errno = 0;
+		port = strtoul(colon + 1, &rest, 10);
+		if (errno || *rest || !port || port > 65535 || colon[1] == '\0')
+			goto bad;
+		p = end ? end + 1 : NULL;
+	} while (p);
+	return 0;
+bad:
+	log_error("--ship '%s': expected nats://HOST:PORT (or tls://), several joined by commas", urls);
+	return -EINVAL;
 }
 
 /* 0, 2 after a usage error (logged), or -1 after --help. */
@@ -60,7 +107,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
 	       O_ARGS_COUNT, O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
-	       O_FSYNC_MS };
+	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -84,6 +131,11 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "retain-bytes", required_argument, NULL, O_RETAIN_BYTES },
 		{ "retain-age", required_argument, NULL, O_RETAIN_AGE },
 		{ "fsync-ms", required_argument, NULL, O_FSYNC_MS },
+		{ "ship", required_argument, NULL, O_SHIP },
+		{ "ship-creds", required_argument, NULL, O_SHIP_CREDS },
+		{ "ship-tls-ca", required_argument, NULL, O_SHIP_TLS_CA },
+		{ "ship-subject-prefix", required_argument, NULL, O_SHIP_PREFIX },
+		{ "ship-replicas", required_argument, NULL, O_SHIP_REPLICAS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -165,6 +217,14 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			err = units__parse("--fsync-ms", optarg, UNITS_COUNT, 1, 3600000, UNITS_ZERO_OK, &ms);
 			o->store.fsync_interval_ns = ms * NS_PER_MS;
 			break;
+		case O_SHIP: o->ship_urls = optarg; break;
+		case O_SHIP_CREDS: o->ship_creds = optarg; break;
+		case O_SHIP_TLS_CA: o->ship_tls_ca = optarg; break;
+		case O_SHIP_PREFIX: o->ship_prefix = optarg; break;
+		case O_SHIP_REPLICAS:
+			err = units__parse("--ship-replicas", optarg, UNITS_COUNT, 1, 5, 0, &ms);
+			o->ship_replicas = (int)ms;
+			break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:
@@ -186,6 +246,21 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_error("run: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (!o->ship_urls && (o->ship_creds || o->ship_tls_ca || o->ship_prefix || o->ship_replicas)) {
+		log_error("--ship-creds, --ship-tls-ca, --ship-subject-prefix and --ship-replicas go with --ship URLS");
+		return 2;
+	}
+	if (o->ship_urls && o->to_stdout) {
+		log_error("--ship ships the segment files: it does not go with --stdout");
+		return 2;
+	}
+	if (o->ship_urls && check_ship_urls(o->ship_urls))
+		return 2;
+	if (o->ship_prefix && subjects__check_prefix(o->ship_prefix)) {
+		log_error("--ship-subject-prefix '%s': not a NATS subject prefix (tokens of letters, digits, "
+			  "'_' and '-', joined by dots)", o->ship_prefix);
 		return 2;
 	}
 	/* Text for a person at a terminal, JSON lines for a program, unless told. */

@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-#define GAP_KINDS 8
+#define GAP_KINDS 11 /* Gap.Kind 1..10 */
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {
@@ -81,6 +81,8 @@ int gaps__emit(struct gaps *g, const struct gap_info *gi)
 	gap.previous_run_id = (char *)gi->previous_run_id;
 	gap.first_seq = gi->first_seq;
 	gap.last_seq = gi->last_seq;
+	gap.run_id = (char *)gi->run_id;
+	gap.node = (char *)gi->node;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
 	ev.gap = &gap;
 	if (gi->kind > 0 && gi->kind < GAP_KINDS)

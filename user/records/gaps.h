@@ -25,6 +25,8 @@ struct gap_info {
 	const char *reason;         /* machine-readable cause */
 	const char *previous_run_id;
 	uint64_t first_seq, last_seq;
+	const char *run_id;         /* SHIP_LOSS: the run first_seq..last_seq belong to */
+	const char *node;           /* collector findings: the node */
 };
 
 struct gaps;
@@ -44,7 +46,7 @@ void gaps__count(struct gaps *g, int kind, uint64_t cgroup_id, const char *workl
 		 uint64_t unix_ns);
 void gaps__flush(struct gaps *g);
 
-/* Gap records written, by Gap.Kind (index 0..7). */
+/* Gap records written, by Gap.Kind (index 0..10). */
 const uint64_t *gaps__by_kind(const struct gaps *g);
 
 #endif

@@ -75,7 +75,7 @@ static void describe(int dirfd, const struct seg_entry *segs, size_t n, size_t i
 }
 
 int retention__apply(int dirfd, const struct retention_policy *p, const char *open_segment,
-		     int (*record)(void *ctx, const Firstlight__V1__SegmentRemoved *r), void *ctx)
+		     int (*record)(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes), void *ctx)
 {
 	struct seg_entry *segs = NULL;
 	uint64_t total = 0, now;
@@ -95,8 +95,9 @@ int retention__apply(int dirfd, const struct retention_policy *p, const char *op
 	for (size_t i = 0; i < n && strcmp(segs[i].name, open_segment); i++) {
 		struct removal rm = { .msg = FIRSTLIGHT__V1__SEGMENT_REMOVED__INIT };
 		uint64_t age = now > (uint64_t)segs[i].mtime_ns ? now - (uint64_t)segs[i].mtime_ns : 0;
+		int by_bytes = p->max_bytes && total > p->max_bytes;
 
-		if (p->max_bytes && total > p->max_bytes)
+		if (by_bytes)
 			snprintf(rm.reason, sizeof(rm.reason),
 				 "--retain-bytes %" PRIu64 ": the store held %" PRIu64 " bytes",
 				 p->max_bytes, total);
@@ -108,7 +109,13 @@ int retention__apply(int dirfd, const struct retention_policy *p, const char *op
 			break;
 		rm.msg.reason = rm.reason;
 		describe(dirfd, segs, n, i, &rm);
-		err = record(ctx, &rm.msg);
+		err = record(ctx, &rm.msg, by_bytes);
+		if (err == -EBUSY) {
+			/* Not shipped yet, and only age asks for it: it waits. */
+			log_debug("retention: %s kept until it is shipped", segs[i].name);
+			err = 0;
+			break;
+		}
 		if (err) {
 			log_warn("retention: %s kept: its removal could not be recorded (%s)",
 				 segs[i].name, strerror(-err));

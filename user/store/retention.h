@@ -21,10 +21,13 @@ struct retention_policy {
 /*
  * Removes, oldest first, the segments of dirfd the policy no longer keeps, never
  * open_segment nor anything after it. record() must put the removal in the chain and
- * make it durable, returning 0; when it fails nothing more is deleted and its error is
- * returned. Returns the number of segments removed, or -errno.
+ * make it durable, returning 0; by_bytes says the store's size asks for it (else its
+ * age). record() returning -EBUSY keeps the segment, and the ones after it, for now (not
+ * shipped yet); any other failure does the same and is returned. Returns the number of
+ * segments removed, or -errno.
  */
 int retention__apply(int dirfd, const struct retention_policy *p, const char *open_segment,
-		     int (*record)(void *ctx, const Firstlight__V1__SegmentRemoved *r), void *ctx);
+		     int (*record)(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes),
+		     void *ctx);
 
 #endif

@@ -50,6 +50,8 @@ struct sink_segment {
 	uint64_t flush_bytes;
 	uint64_t fsync_interval_ns;
 	struct node_key *key; /* not owned */
+	void (*sealed)(void *ctx, const struct sealed_batch *b);
+	void *sealed_ctx;
 
 	/* The open segment; fd < 0 when there is none (err says why). */
 	int fd;
@@ -123,6 +125,14 @@ static void count_loss(struct sink_segment *ss, uint64_t first, uint64_t last, u
 	l->last_seq = last;
 	l->last_unix_ns = t1;
 	l->count += n;
+}
+
+static uint64_t wallclock_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void reset_batch(struct sink_segment *ss)
@@ -289,6 +299,21 @@ static int write_batch(struct sink_segment *ss)
 	if (ss->batch_events)
 		ss->pos.last_seq = ss->batch_last_seq;
 	ss->pos.offset = ss->seg_raw;
+	if (ss->sealed) {
+		struct sealed_batch sb = {
+			.segment = ss->name,
+			.number = ss->number,
+			.index = ss->seg_batches - 1,
+			.data = ss->batch,
+			.len = ss->batch_len,
+			.hash = hash,
+			.first_seq = ss->batch_events ? ss->batch_first_seq : 0,
+			.last_seq = ss->batch_events ? ss->batch_last_seq : 0,
+			.unix_ns = wallclock_now_ns(),
+		};
+
+		ss->sealed(ss->sealed_ctx, &sb);
+	}
 	reset_batch(ss);
 	ss->dirty = 1;
 	err = maybe_sync(ss);
@@ -526,6 +551,8 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 	ss->base.free = segment_free;
 	ss->fd = -1;
 	ss->key = opts->key;
+	ss->sealed = opts->sealed;
+	ss->sealed_ctx = opts->sealed_ctx;
 	ss->flush_bytes = opts->flush_bytes ? opts->flush_bytes : 256 * 1024;
 	ss->fsync_interval_ns = opts->fsync_interval_ns;
 	snprintf(ss->run_id, sizeof(ss->run_id), "%s", opts->run_id);

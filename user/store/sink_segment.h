@@ -17,6 +17,18 @@
 struct node_key;
 struct chain_pos;
 
+/* A batch just written (segment_opts.sealed): valid during the call only. */
+struct sealed_batch {
+	const char *segment;       /* the file's name */
+	uint64_t number;           /* the segment's number */
+	uint64_t index;            /* the batch's place in the segment, from 0 */
+	const uint8_t *data;       /* the batch as stored, without its length prefix */
+	size_t len;
+	const uint8_t *hash;       /* its hash (CHAIN_HASH_LEN bytes) */
+	uint64_t first_seq, last_seq; /* its records; both 0 when it holds none */
+	uint64_t unix_ns;          /* when it was written */
+};
+
 struct segment_opts {
 	const char *dir;      /* data directory, created 0700 if absent */
 	const char *run_id;   /* names the segment files, stated in their headers */
@@ -26,6 +38,9 @@ struct segment_opts {
 	uint64_t fsync_interval_ns; /* 0: fdatasync after every batch; else at most this often */
 	struct node_key *key; /* signs every batch; not owned, outlives the sink */
 	const struct chain_pos *resume; /* where the chain continues from; NULL: it starts */
+	/* Called after every batch written, on the writing thread; NULL: nobody. */
+	void (*sealed)(void *ctx, const struct sealed_batch *b);
+	void *sealed_ctx;
 };
 /* A sink writing under opts->dir. *err is 0, or -errno; -ENOSPC/-EDQUOT leave a working
  * sink that counts what it loses (as later). */

@@ -57,6 +57,15 @@ static void log_resume(const struct chain_pos *pos)
 			 pos->detail[0] ? ": " : "", pos->detail);
 }
 
+/* The segment sink's hook, forwarded while someone listens. */
+static void on_sealed(void *ctx, const struct sealed_batch *b)
+{
+	struct store *st = ctx;
+
+	if (st->ev.sealed)
+		st->ev.sealed(st->ev.ctx, b);
+}
+
 struct store *store__open(const char *dir, const struct store_opts *o, const struct store_ident *id,
 			  int *err)
 {
@@ -108,6 +117,8 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 		.fsync_interval_ns = o->fsync_interval_ns,
 		.key = st->key,
 		.resume = &pos,
+		.sealed = on_sealed,
+		.sealed_ctx = st,
 	};
 	st->seg = sink_segment__new(&so, err);
 	if (!st->seg) {
@@ -195,13 +206,13 @@ static int next_segment(struct store *st)
 }
 
 /* Retention's record(): the removal goes into the chain and is made durable first. */
-static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r)
+static int record_removal(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes)
 {
 	struct store *st = ctx;
 	uint64_t lost = st->seg->lost;
 	int err;
 
-	err = st->ev.removing(st->ev.ctx, r);
+	err = st->ev.removing(st->ev.ctx, r, by_bytes);
 	if (!err)
 		err = sink_segment__sync(st->seg);
 	if (!err && st->seg->lost != lost)

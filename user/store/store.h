@@ -28,6 +28,7 @@ void store_opts__defaults(struct store_opts *o);
 
 struct store;
 struct sink_loss;
+struct sealed_batch;
 
 /* Who the store writes for: stated in every segment header. */
 struct store_ident {
@@ -48,9 +49,12 @@ struct store_events {
 	void (*lost)(void *ctx, const struct sink_loss *loss);
 	/* A new segment (after the first of a run) was opened: its snapshot. */
 	void (*opened)(void *ctx);
-	/* A segment is about to be removed by retention: the SegmentRemoved record. 0, or
-	 * -errno to keep the file (the store then makes the record durable first). */
-	int (*removing)(void *ctx, const Firstlight__V1__SegmentRemoved *r);
+	/* A segment is about to be removed by retention (by_bytes: the store's size asks for
+	 * it, else its age): the SegmentRemoved record. 0 (the store then makes the record
+	 * durable before the file goes), -EBUSY to keep it for now, or -errno. */
+	int (*removing)(void *ctx, const Firstlight__V1__SegmentRemoved *r, int by_bytes);
+	/* A batch was written to a segment (shipping takes it from here). */
+	void (*sealed)(void *ctx, const struct sealed_batch *b);
 };
 
 /* Opens the store in dir. NULL with *err set (already logged). */

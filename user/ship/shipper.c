@@ -1,0 +1,763 @@
+/* Shipping segment batches to NATS JetStream; see shipper.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "ship/shipper.h"
+#include "store/chain.h"
+#include "store/segment_reader.h"
+#include "store/store_dir.h"
+#include "transport/jetstream.h"
+#include "transport/subjects.h"
+
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+#define QUEUE_DEFAULT (16u << 20)
+#define SAVE_EVERY_NS NS_PER_S            /* ship.state: a cache, the server is the truth */
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
+
+/* A batch's place in the store: its segment's number and its index there. */
+struct pos {
+	uint64_t number, index;
+};
+
+static int pos_cmp(const struct pos *a, const struct pos *b)
+{
+	if (a->number != b->number)
+		return a->number < b->number ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* A batch to ship: a copy, from memory (the queue) or from a file. */
+struct item {
+	struct item *next;
+	struct pos pos;
+	char segment[SEGMENT_NAME_MAX];
+	uint8_t hash[CHAIN_HASH_LEN];
+	uint64_t first_seq, last_seq; /* 0: unknown or none */
+	uint64_t unix_ns;             /* when it was written, or its first record's time */
+	size_t len;
+	uint8_t data[];
+};
+
+struct shipper {
+	/* Options (copies). */
+	char *urls, *creds, *tls_ca, *prefix, *node, *data_dir;
+	int replicas;
+	size_t queue_bytes;
+	char token[SUBJECTS_TOKEN_MAX];
+	char subject[JS_SUBJECT_MAX], stream[JS_STREAM_MAX];
+	int dirfd;
+
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+
+	/* Under mu. */
+	struct item *head, *tail;   /* batches as written, oldest first */
+	size_t q_bytes;
+	int stopping;
+	uint64_t stop_at_mono_ns;
+	int have_acked;             /* the server holds a batch of ours */
+	struct pos acked;           /* the last one */
+	uint8_t acked_hash[CHAIN_HASH_LEN];
+	uint64_t acked_stream_seq;  /* its stream sequence: the next publish expects it */
+	uint64_t acked_last_seq;    /* its last record's seq, 0 unknown */
+	int have_removed;
+	uint64_t removed_upto;      /* segments up to this number were removed unshipped */
+	struct ship_stats st;
+
+	/* The shipping thread's own. */
+	struct js_conn *js;
+	struct item *cur;           /* the batch being shipped */
+	struct segment_reader *rd;  /* reading a segment file back */
+	uint64_t rd_number, rd_index; /* rd's segment, and the index of its next batch */
+	uint64_t saved_mono_ns;
+	int dirty;                  /* acked moved since ship.state was written */
+	char said[JS_ERR_MAX];      /* the last failure logged: not repeated */
+	int backoff_ms;
+};
+
+/* ---- ship.state ----------------------------------------------------------------------- */
+
+static void save_state(struct shipper *sh)
+{
+	char buf[256], hex[CHAIN_HEX_LEN];
+	int n, err;
+
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->have_acked) {
+		pthread_mutex_unlock(&sh->mu);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf),
+		     "firstlight-ship 1\nsegment %" PRIu64 "\nbatch %" PRIu64 "\nstream-seq %" PRIu64
+		     "\nlast-seq %" PRIu64 "\nhash %s\n",
+		     sh->acked.number, sh->acked.index, sh->acked_stream_seq, sh->acked_last_seq,
+		     chain__hex(sh->acked_hash, CHAIN_HASH_LEN, hex));
+	pthread_mutex_unlock(&sh->mu);
+	err = store_dir__write_atomic(sh->dirfd, SHIP_STATE_FILE, buf, (size_t)n);
+	if (err)
+		log_warn("ship: %s: %s", SHIP_STATE_FILE, strerror(-err));
+	sh->dirty = 0;
+	sh->saved_mono_ns = clock__mono_ns();
+}
+
+static int unhex(const char *s, uint8_t out[CHAIN_HASH_LEN])
+{
+	for (int i = 0; i < CHAIN_HASH_LEN; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)b;
+	}
+	return s[2 * CHAIN_HASH_LEN] ? -EINVAL : 0;
+}
+
+/* Where the previous run left shipping; the server has the last word at connection. */
+static void load_state(struct shipper *sh)
+{
+	char buf[256], hex[CHAIN_HEX_LEN + 1] = "";
+	uint64_t number, index, seq, last;
+	int n = store_dir__read_small(sh->dirfd, SHIP_STATE_FILE, buf, sizeof(buf));
+
+	if (n == -ENOENT)
+		return;
+	if (n < 0 || sscanf(buf, "firstlight-ship 1\nsegment %" SCNu64 "\nbatch %" SCNu64 "\nstream-seq %" SCNu64
+			    "\nlast-seq %" SCNu64 "\nhash %64s\n", &number, &index, &seq, &last, hex) != 5 ||
+	    unhex(hex, sh->acked_hash)) {
+		log_warn("ship: %s/%s is damaged: where shipping stands is asked of the server", sh->data_dir,
+			 SHIP_STATE_FILE);
+		return;
+	}
+	sh->have_acked = 1;
+	sh->acked = (struct pos){ number, index };
+	sh->acked_stream_seq = seq;
+	sh->acked_last_seq = last;
+}
+
+/* ---- reading batches back from the segment files --------------------------------------- */
+
+static void reader_close(struct shipper *sh)
+{
+	segment_reader__close(sh->rd);
+	sh->rd = NULL;
+}
+
+/* The first segment file numbered at least number: 1 and its entry, 0 if none. */
+static int segment_from(struct shipper *sh, uint64_t number, struct seg_entry *out)
+{
+	struct seg_entry *segs = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (store_dir__list(sh->dirfd, &segs, &n))
+		return 0;
+	for (size_t i = 0; i < n && !found; i++)
+		if (segs[i].number >= number) {
+			*out = segs[i];
+			found = 1;
+		}
+	free(segs);
+	return found;
+}
+
+/* Fills what only the batch's own bytes say: its hash, its records' seqs and time. */
+static int describe(struct item *it)
+{
+	Firstlight__V1__Batch *b;
+	const uint8_t *hash, *sig;
+	size_t core;
+
+	if (chain__split(it->data, it->len, &core, &hash, &sig))
+		return -EBADMSG;
+	memcpy(it->hash, hash, CHAIN_HASH_LEN);
+	b = firstlight__v1__batch__unpack(NULL, it->len, it->data);
+	if (!b)
+		return -EBADMSG;
+	if (b->n_events) {
+		it->first_seq = b->events[0]->seq;
+		it->last_seq = b->events[b->n_events - 1]->seq;
+		it->unix_ns = b->events[0]->time_unix_nano;
+	} else if (b->header) {
+		it->unix_ns = b->header->created_unix_nano;
+	}
+	firstlight__v1__batch__free_unpacked(b, NULL);
+	return 0;
+}
+
+static struct item *item_new(const uint8_t *data, size_t len)
+{
+	struct item *it = malloc(sizeof(*it) + len);
+
+	if (!it)
+		return NULL;
+	memset(it, 0, sizeof(*it));
+	it->len = len;
+	memcpy(it->data, data, len);
+	return it;
+}
+
+/*
+ * The batch at p from the files, moving p past finished segments and removed ones. NULL
+ * when there is none yet (p is the live end), or on a read error (logged).
+ */
+static struct item *read_at(struct shipper *sh, struct pos *p)
+{
+	for (int hops = 0; hops < 1000; hops++) {
+		struct seg_entry seg, later;
+		const uint8_t *body;
+		uint64_t off;
+		size_t len;
+		int rc;
+
+		if (!segment_from(sh, p->number, &seg))
+			return NULL;
+		if (seg.number != p->number) {
+			*p = (struct pos){ seg.number, 0 }; /* removed, or numbers skipped */
+			continue;
+		}
+		if (!sh->rd || sh->rd_number != p->number || sh->rd_index > p->index) {
+			reader_close(sh);
+			sh->rd = segment_reader__openat(sh->dirfd, seg.name);
+			if (!sh->rd)
+				return NULL;
+			sh->rd_number = p->number;
+			sh->rd_index = 0;
+		}
+		while ((rc = segment_reader__next_raw(sh->rd, &body, &len, &off)) > 0) {
+			if (sh->rd_index++ == p->index) {
+				struct item *it = item_new(body, len);
+
+				if (!it)
+					return NULL;
+				it->pos = *p;
+				snprintf(it->segment, sizeof(it->segment), "%s", seg.name);
+				if (describe(it)) {
+					log_warn("ship: %s batch %" PRIu64 ": not a sealed batch; skipped", seg.name,
+						 p->index);
+					free(it);
+					p->index++;
+					break;
+				}
+				return it;
+			}
+		}
+		if (rc > 0)
+			continue; /* a bad batch skipped: go on from the next */
+		/* The end of what the file holds now: finished if a later segment exists. */
+		{
+			int damaged = rc < 0 && !segment_reader__truncated(sh->rd);
+
+			reader_close(sh);
+			if (!segment_from(sh, p->number + 1, &later))
+				return NULL; /* the segment being written: more comes */
+			if (damaged)
+				log_warn("ship: %s: unreadable after batch %" PRIu64 "; going on with %s", seg.name,
+					 p->index, later.name);
+		}
+		*p = (struct pos){ later.number, 0 };
+	}
+	return NULL;
+}
+
+/* ---- the queue ------------------------------------------------------------------------ */
+
+void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
+{
+	struct item *it = item_new(b->data, b->len);
+
+	pthread_mutex_lock(&sh->mu);
+	sh->st.backlog++;
+	sh->st.backlog_bytes += b->len;
+	if (it) {
+		it->pos = (struct pos){ b->number, b->index };
+		snprintf(it->segment, sizeof(it->segment), "%s", b->segment);
+		memcpy(it->hash, b->hash, CHAIN_HASH_LEN);
+		it->first_seq = b->first_seq;
+		it->last_seq = b->last_seq;
+		it->unix_ns = b->unix_ns;
+		if (sh->tail)
+			sh->tail->next = it;
+		else
+			sh->head = it;
+		sh->tail = it;
+		sh->q_bytes += b->len;
+		/* Past the bound the oldest go: the files still hold them. */
+		while (sh->q_bytes > sh->queue_bytes && sh->head) {
+			struct item *old = sh->head;
+
+			sh->head = old->next;
+			if (!sh->head)
+				sh->tail = NULL;
+			sh->q_bytes -= old->len;
+			free(old);
+		}
+	}
+	pthread_cond_signal(&sh->cond);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* Where shipping goes on: after the last acked batch, past removed segments. Under mu. */
+static struct pos next_pos(const struct shipper *sh)
+{
+	struct pos p = { 0, 0 };
+
+	if (sh->have_acked)
+		p = (struct pos){ sh->acked.number, sh->acked.index + 1 };
+	if (sh->have_removed && p.number <= sh->removed_upto)
+		p = (struct pos){ sh->removed_upto + 1, 0 };
+	return p;
+}
+
+/* The next batch to ship, into sh->cur: from the queue when it holds it, else the files. */
+static void load_next(struct shipper *sh)
+{
+	struct pos p;
+
+	pthread_mutex_lock(&sh->mu);
+	p = next_pos(sh);
+	while (sh->head && pos_cmp(&sh->head->pos, &p) < 0) {
+		struct item *old = sh->head;
+
+		sh->head = old->next;
+		if (!sh->head)
+			sh->tail = NULL;
+		sh->q_bytes -= old->len;
+		free(old);
+	}
+	if (sh->head && !pos_cmp(&sh->head->pos, &p)) {
+		sh->cur = sh->head;
+		sh->head = sh->cur->next;
+		if (!sh->head)
+			sh->tail = NULL;
+		sh->q_bytes -= sh->cur->len;
+		sh->cur->next = NULL;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	if (!sh->cur)
+		sh->cur = read_at(sh, &p);
+	pthread_mutex_lock(&sh->mu);
+	sh->st.oldest_unix_ns = sh->cur ? sh->cur->unix_ns : 0;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* ---- the server ---------------------------------------------------------------------- */
+
+/* Logs a failure once until it changes. */
+static void say_once(struct shipper *sh, const char *what, const char *why)
+{
+	char line[JS_ERR_MAX];
+
+	snprintf(line, sizeof(line), "%s: %s", what, why);
+	if (strcmp(line, sh->said)) {
+		log_warn("ship: %s; recording goes on, batches wait in %s", line, sh->data_dir);
+		snprintf(sh->said, sizeof(sh->said), "%s", line);
+	}
+}
+
+/* Where the server stands for our subject, which wins over ship.state. */
+static int resync(struct shipper *sh)
+{
+	char why[JS_ERR_MAX];
+	struct js_msg *m = NULL;
+	const char *seg, *idx, *hash;
+	uint64_t number, index;
+	uint8_t h[CHAIN_HASH_LEN];
+	int err = js_conn__last(sh->js, sh->stream, sh->subject, &m, why);
+
+	if (err == -ENOENT) {
+		pthread_mutex_lock(&sh->mu);
+		if (sh->have_acked)
+			log_warn("ship: stream %s holds nothing of this node although %s says it did: "
+				 "shipping the whole local store again", sh->stream, SHIP_STATE_FILE);
+		sh->have_acked = 0;
+		sh->acked_stream_seq = 0;
+		pthread_mutex_unlock(&sh->mu);
+		return 0;
+	}
+	if (err) {
+		say_once(sh, sh->urls, why);
+		return err;
+	}
+	seg = js_msg__header(m, "Fl-Segment");
+	idx = seg ? js_msg__header(m, "Fl-Batch") : NULL;
+	hash = idx ? js_msg__header(m, "Fl-Hash") : NULL;
+	pthread_mutex_lock(&sh->mu);
+	sh->acked_stream_seq = js_msg__seq(m);
+	if (!hash || store_dir__segment_number(seg, &number) || sscanf(idx, "%" SCNu64, &index) != 1 ||
+	    unhex(hash, h)) {
+		log_warn("ship: the last message on %s is not a batch of ours: going on from %s", sh->subject,
+			 SHIP_STATE_FILE);
+	} else {
+		sh->have_acked = 1;
+		sh->acked = (struct pos){ number, index };
+		memcpy(sh->acked_hash, h, CHAIN_HASH_LEN);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	js_msg__free(m);
+	sh->dirty = 1;
+	return 0;
+}
+
+static void disconnect(struct shipper *sh)
+{
+	js_conn__close(sh->js);
+	sh->js = NULL;
+}
+
+static int connect_now(struct shipper *sh)
+{
+	struct js_opts jo = { .urls = sh->urls, .creds = sh->creds, .tls_ca = sh->tls_ca,
+			      .name = "firstlight-agent" };
+	struct js_stream js = { .name = sh->stream, .replicas = sh->replicas,
+				.duplicate_window_ns = DUPLICATE_WINDOW_NS };
+	char why[JS_ERR_MAX], all[JS_SUBJECT_MAX];
+	int err;
+
+	subjects__all_batches(sh->prefix, all, sizeof(all));
+	js.subjects = all;
+	sh->js = js_conn__open(&jo, &err, why);
+	if (!sh->js) {
+		say_once(sh, sh->urls, why);
+		return err;
+	}
+	err = js_conn__ensure_stream(sh->js, &js, why);
+	if (!err)
+		err = resync(sh);
+	else
+		say_once(sh, "stream", why);
+	if (err) {
+		disconnect(sh);
+		return err;
+	}
+	log_info("ship: connected to %s, shipping on %s (stream %s)", sh->urls, sh->subject, sh->stream);
+	sh->said[0] = '\0';
+	return 0;
+}
+
+static int publish(struct shipper *sh)
+{
+	struct item *it = sh->cur;
+	char hex[CHAIN_HEX_LEN], idx[24], first[24], last[24], why[JS_ERR_MAX];
+	struct js_publish p = { .subject = sh->subject, .data = it->data, .len = it->len };
+	uint64_t seq;
+	int dup, err;
+
+	chain__hex(it->hash, CHAIN_HASH_LEN, hex);
+	snprintf(idx, sizeof(idx), "%" PRIu64, it->pos.index);
+	snprintf(first, sizeof(first), "%" PRIu64, it->first_seq);
+	snprintf(last, sizeof(last), "%" PRIu64, it->last_seq);
+	p.msg_id = hex;
+	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Node", sh->token };
+	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Segment", it->segment };
+	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Batch", idx };
+	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Hash", hex };
+	if (it->last_seq) {
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-First-Seq", first };
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Last-Seq", last };
+	}
+	pthread_mutex_lock(&sh->mu);
+	p.expect_last_subject_seq = sh->acked_stream_seq;
+	pthread_mutex_unlock(&sh->mu);
+	err = js_conn__publish(sh->js, &p, &seq, &dup, why);
+	pthread_mutex_lock(&sh->mu);
+	if (!err) {
+		sh->have_acked = 1;
+		sh->acked = it->pos;
+		memcpy(sh->acked_hash, it->hash, CHAIN_HASH_LEN);
+		sh->acked_stream_seq = seq;
+		if (it->last_seq)
+			sh->acked_last_seq = it->last_seq;
+		sh->st.acked++;
+		sh->st.duplicates += dup;
+		if (sh->st.backlog) {
+			sh->st.backlog--;
+			sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->len ? it->len : sh->st.backlog_bytes;
+		}
+	} else {
+		sh->st.publish_errors++;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	if (!err) {
+		sh->dirty = 1;
+		sh->said[0] = '\0';
+		free(sh->cur);
+		sh->cur = NULL;
+		return 0;
+	}
+	if (err == -ESTALE) {
+		/* Someone else wrote on our subject, or we were wrong about where the server
+		 * stands: ask it again, and ship what follows its last batch. */
+		log_warn("ship: %s: %s; asking the server where it stands", sh->subject, why);
+		free(sh->cur);
+		sh->cur = NULL;
+		return resync(sh);
+	}
+	say_once(sh, "publishing", why);
+	return err;
+}
+
+/* Sleeps up to ms (and never past the stop's grace), or until a batch comes. */
+static void idle(struct shipper *sh, int ms)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&sh->mu);
+	if (sh->stopping) {
+		uint64_t now = clock__mono_ns(), left_ms = sh->stop_at_mono_ns > now ?
+						   (sh->stop_at_mono_ns - now) / NS_PER_MS : 0;
+
+		ms = left_ms < (uint64_t)ms ? (int)left_ms : ms;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&sh->mu);
+	if (ms > 0 && !sh->head)
+		pthread_cond_timedwait(&sh->cond, &sh->mu, &ts);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static int stop_due(struct shipper *sh, int idle_now)
+{
+	int due;
+
+	pthread_mutex_lock(&sh->mu);
+	/* Stopping: ship what there is until the grace ends; with nothing left, at once. */
+	due = sh->stopping && (idle_now || clock__mono_ns() >= sh->stop_at_mono_ns);
+	pthread_mutex_unlock(&sh->mu);
+	return due;
+}
+
+static void *run(void *arg)
+{
+	struct shipper *sh = arg;
+
+	for (;;) {
+		int err = 0;
+
+		if (!sh->cur)
+			load_next(sh);
+		if (stop_due(sh, !sh->cur))
+			break;
+		if (!sh->js && (err = connect_now(sh))) {
+			idle(sh, sh->backoff_ms);
+			sh->backoff_ms = sh->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sh->backoff_ms * 2;
+			continue;
+		}
+		sh->backoff_ms = BACKOFF_MIN_MS;
+		pthread_mutex_lock(&sh->mu);
+		sh->st.connected = js_conn__connected(sh->js);
+		pthread_mutex_unlock(&sh->mu);
+		if (sh->cur && sh->st.connected)
+			err = publish(sh);
+		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
+			save_state(sh);
+		if (!sh->cur || err)
+			idle(sh, err ? 200 : 1000);
+	}
+	if (sh->dirty)
+		save_state(sh);
+	return NULL;
+}
+
+/* ---- set-up --------------------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s, int *err)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*err = -ENOMEM;
+	return d;
+}
+
+/* What is waiting at start: every batch after the last acked one, in the files. */
+static void count_backlog(struct shipper *sh)
+{
+	struct pos p = next_pos(sh);
+	struct item *it;
+
+	while ((it = read_at(sh, &p))) {
+		if (!sh->st.backlog)
+			sh->st.oldest_unix_ns = it->unix_ns;
+		sh->st.backlog++;
+		sh->st.backlog_bytes += it->len;
+		p.index++;
+		free(it);
+	}
+	reader_close(sh);
+}
+
+struct shipper *shipper__start(const struct shipper_opts *o, int *err)
+{
+	struct shipper *sh = calloc(1, sizeof(*sh));
+	const char *prefix = o->prefix ? o->prefix : SUBJECTS_DEFAULT_PREFIX;
+	int e;
+
+	*err = 0;
+	if (!sh) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sh->dirfd = -1;
+	if (subjects__check_prefix(prefix)) {
+		log_error("--ship-subject-prefix '%s': not a NATS subject prefix (tokens of letters, digits, "
+			  "'_' and '-', joined by dots)", prefix);
+		*err = -EINVAL;
+		goto fail;
+	}
+	if ((e = subjects__token(o->node, sh->token))) {
+		log_error("ship: node name '%s': %s", o->node, strerror(-e));
+		*err = e;
+		goto fail;
+	}
+	if (o->creds && access(o->creds, R_OK)) {
+		*err = -errno;
+		log_error("--ship-creds %s: %s", o->creds, strerror(errno));
+		goto fail;
+	}
+	if (o->tls_ca && access(o->tls_ca, R_OK)) {
+		*err = -errno;
+		log_error("--ship-tls-ca %s: %s", o->tls_ca, strerror(errno));
+		goto fail;
+	}
+	sh->urls = dup_or_null(o->urls, err);
+	sh->creds = dup_or_null(o->creds, err);
+	sh->tls_ca = dup_or_null(o->tls_ca, err);
+	sh->prefix = dup_or_null(prefix, err);
+	sh->node = dup_or_null(o->node, err);
+	sh->data_dir = dup_or_null(o->data_dir, err);
+	if (*err)
+		goto fail;
+	sh->replicas = o->replicas > 0 ? o->replicas : 1;
+	sh->queue_bytes = o->queue_bytes ? o->queue_bytes : QUEUE_DEFAULT;
+	sh->backoff_ms = BACKOFF_MIN_MS;
+	subjects__batches(sh->prefix, sh->token, sh->subject, sizeof(sh->subject));
+	subjects__stream(sh->prefix, sh->stream, sizeof(sh->stream));
+	sh->dirfd = open(o->data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sh->dirfd < 0) {
+		*err = -errno;
+		log_error("ship: data dir %s: %s", o->data_dir, strerror(errno));
+		goto fail;
+	}
+	load_state(sh);
+	count_backlog(sh);
+	pthread_mutex_init(&sh->mu, NULL);
+	pthread_cond_init(&sh->cond, NULL);
+	if ((e = pthread_create(&sh->thread, NULL, run, sh))) {
+		*err = -e;
+		log_error("ship: thread: %s", strerror(e));
+		pthread_mutex_destroy(&sh->mu);
+		pthread_cond_destroy(&sh->cond);
+		goto fail;
+	}
+	sh->started = 1;
+	log_info("ship: %" PRIu64 " batches to ship to %s, subject %s", sh->st.backlog, sh->urls, sh->subject);
+	return sh;
+fail:
+	if (sh->dirfd >= 0)
+		close(sh->dirfd);
+	free(sh->urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node), free(sh->data_dir);
+	free(sh);
+	return NULL;
+}
+
+int shipper__unshipped(struct shipper *sh, uint64_t number, uint64_t *first_seq)
+{
+	struct pos p;
+	int left;
+
+	pthread_mutex_lock(&sh->mu);
+	p = next_pos(sh);
+	*first_seq = p.number == number && sh->acked_last_seq ? sh->acked_last_seq + 1 : 0;
+	pthread_mutex_unlock(&sh->mu);
+	if (p.number > number)
+		return 0;
+	if (p.number < number || !p.index)
+		return 1;
+	/* Part of it was shipped: is there a batch after the last acked one? Read the file
+	 * with a reader of our own: the shipping thread has its own. */
+	{
+		struct seg_entry seg;
+		struct segment_reader *r;
+		const uint8_t *body;
+		uint64_t off, i = 0;
+		size_t len;
+
+		if (!segment_from(sh, number, &seg) || seg.number != number)
+			return 0;
+		r = segment_reader__openat(sh->dirfd, seg.name);
+		left = 1; /* unreadable: say not shipped */
+		if (r) {
+			while (segment_reader__next_raw(r, &body, &len, &off) > 0)
+				i++;
+			left = i > p.index;
+			segment_reader__close(r);
+		}
+	}
+	return left;
+}
+
+void shipper__removed(struct shipper *sh, uint64_t number)
+{
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->have_removed || number > sh->removed_upto)
+		sh->removed_upto = number;
+	sh->have_removed = 1;
+	pthread_cond_signal(&sh->cond);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+void shipper__stats(struct shipper *sh, struct ship_stats *out)
+{
+	pthread_mutex_lock(&sh->mu);
+	*out = sh->st;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+void shipper__stop(struct shipper *sh, int64_t grace_ms)
+{
+	if (!sh)
+		return;
+	if (sh->started) {
+		pthread_mutex_lock(&sh->mu);
+		sh->stopping = 1;
+		sh->stop_at_mono_ns = clock__mono_ns() + (uint64_t)(grace_ms > 0 ? grace_ms : 0) * NS_PER_MS;
+		pthread_cond_signal(&sh->cond);
+		pthread_mutex_unlock(&sh->mu);
+		pthread_join(sh->thread, NULL);
+		pthread_mutex_destroy(&sh->mu);
+		pthread_cond_destroy(&sh->cond);
+	}
+	disconnect(sh);
+	reader_close(sh);
+	free(sh->cur);
+	while (sh->head) {
+		struct item *next = sh->head->next;
+
+		free(sh->head);
+		sh->head = next;
+	}
+	close(sh->dirfd);
+	free(sh->urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node), free(sh->data_dir);
+	free(sh);
+}

@@ -1,0 +1,548 @@
+/* NATS JetStream for firstlight; see jetstream.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/jetstream.h"
+
+#ifdef FL_NO_NATS
+/* The static build has no NATS client (Debian ships no static libnats). */
+static int unsupported(char why[JS_ERR_MAX])
+{
+	snprintf(why, JS_ERR_MAX, "this build has no NATS client (the static build): use the dynamic one");
+	return -ENOTSUP;
+}
+
+struct js_conn *js_conn__open(const struct js_opts *o, int *err, char why[JS_ERR_MAX])
+{
+	(void)o;
+	*err = unsupported(why);
+	return NULL;
+}
+void js_conn__close(struct js_conn *c) { (void)c; }
+int js_conn__connected(struct js_conn *c) { (void)c; return 0; }
+int js_conn__ensure_stream(struct js_conn *c, const struct js_stream *s, char why[JS_ERR_MAX])
+{
+	(void)c, (void)s;
+	return unsupported(why);
+}
+int js_conn__publish(struct js_conn *c, const struct js_publish *p, uint64_t *seq, int *duplicate,
+		     char why[JS_ERR_MAX])
+{
+	(void)c, (void)p, (void)seq, (void)duplicate;
+	return unsupported(why);
+}
+int js_conn__last(struct js_conn *c, const char *stream, const char *subject, struct js_msg **out,
+		  char why[JS_ERR_MAX])
+{
+	(void)c, (void)stream, (void)subject, (void)out;
+	return unsupported(why);
+}
+int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, const char *durable,
+		     char why[JS_ERR_MAX])
+{
+	(void)c, (void)stream, (void)filter, (void)durable;
+	return unsupported(why);
+}
+int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t timeout_ms, int *n,
+		   char why[JS_ERR_MAX])
+{
+	(void)c, (void)out, (void)max, (void)timeout_ms, (void)n;
+	return unsupported(why);
+}
+int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX]) { (void)m; return unsupported(why); }
+const char *js_msg__subject(const struct js_msg *m) { (void)m; return ""; }
+const void *js_msg__data(const struct js_msg *m, size_t *len) { (void)m; *len = 0; return ""; }
+const char *js_msg__header(struct js_msg *m, const char *key) { (void)m, (void)key; return NULL; }
+uint64_t js_msg__seq(struct js_msg *m) { (void)m; return 0; }
+void js_msg__free(struct js_msg *m) { (void)m; }
+
+#else
+
+#include <jansson.h>
+#include <nats/nats.h>
+#include <openssl/evp.h>
+
+#define JS_ERR_WRONG_LAST_SEQUENCE 10071 /* JSStreamWrongLastSequenceErrF */
+#define JS_ERR_STREAM_NOT_FOUND 10059
+#define JS_ERR_NO_MESSAGE_FOUND 10037
+
+struct js_conn {
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub; /* the collector's pull consumer */
+	int64_t timeout_ms;
+};
+
+struct js_msg {
+	natsMsg *msg;     /* fetched: ack through it; NULL for a stored message */
+	/* A stored message (js_conn__last), decoded from the API's JSON. */
+	char *subject;
+	uint8_t *data;
+	size_t len;
+	char *hdr;        /* "NATS/1.0\r\nKey: Value\r\n..." */
+	uint64_t seq;
+	char value[JS_ERR_MAX]; /* js_msg__header's result for a stored message */
+};
+
+static void say(char why[JS_ERR_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(char why[JS_ERR_MAX], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, JS_ERR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* The client's own account of the last failure, without its source-file prefix. */
+static const char *last_error(natsStatus s)
+{
+	const char *e = nats_GetLastError(NULL);
+
+	if (e && *e == '(' && strstr(e, "): "))
+		e = strstr(e, "): ") + 3;
+	return e && *e ? e : natsStatus_GetText(s);
+}
+
+static int errno_of(natsStatus s)
+{
+	switch (s) {
+	case NATS_OK: return 0;
+	case NATS_NO_SERVER:
+	case NATS_CONNECTION_CLOSED:
+	case NATS_CONNECTION_DISCONNECTED:
+	case NATS_NOT_YET_CONNECTED:
+	case NATS_IO_ERROR: return -ENOTCONN;
+	case NATS_TIMEOUT: return -ETIMEDOUT;
+	case NATS_CONNECTION_AUTH_FAILED:
+	case NATS_NOT_PERMITTED: return -EACCES;
+	case NATS_NOT_FOUND: return -ENOENT;
+	case NATS_NO_MEMORY: return -ENOMEM;
+	default: return -EPROTO;
+	}
+}
+
+struct js_conn *js_conn__open(const struct js_opts *o, int *err, char why[JS_ERR_MAX])
+{
+	struct js_conn *c = calloc(1, sizeof(*c));
+	char *urls = NULL, *save = NULL, *tok;
+	const char *servers[16];
+	int n = 0;
+	natsStatus s;
+
+	*why = '\0';
+	if (!c || !(urls = strdup(o->urls))) {
+		*err = -ENOMEM;
+		say(why, "%s", strerror(ENOMEM));
+		goto fail;
+	}
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	for (tok = strtok_r(urls, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
+		servers[n++] = tok;
+	s = natsOptions_Create(&c->opts);
+	if (!s)
+		s = natsOptions_SetServers(c->opts, servers, n);
+	if (!s && o->name)
+		s = natsOptions_SetName(c->opts, o->name);
+	if (!s)
+		s = natsOptions_SetTimeout(c->opts, c->timeout_ms);
+	/* After an outage the client reconnects by itself, for ever, every second. */
+	if (!s)
+		s = natsOptions_SetMaxReconnect(c->opts, -1);
+	if (!s)
+		s = natsOptions_SetReconnectWait(c->opts, 1000);
+	if (!s && o->creds)
+		s = natsOptions_SetUserCredentialsFromFiles(c->opts, o->creds, NULL);
+	if (!s && o->tls_ca) {
+		s = natsOptions_SetSecure(c->opts, true);
+		if (!s)
+			s = natsOptions_LoadCATrustedCertificates(c->opts, o->tls_ca);
+	}
+	if (s) {
+		*err = s == NATS_NO_MEMORY ? -ENOMEM : -EINVAL;
+		say(why, "%s", last_error(s));
+		goto fail;
+	}
+	s = natsConnection_Connect(&c->nc, c->opts);
+	if (!s)
+		s = natsConnection_JetStream(&c->js, c->nc, NULL);
+	if (s) {
+		*err = errno_of(s);
+		say(why, "%s", last_error(s));
+		goto fail;
+	}
+	free(urls);
+	return c;
+fail:
+	free(urls);
+	js_conn__close(c);
+	return NULL;
+}
+
+void js_conn__close(struct js_conn *c)
+{
+	if (!c)
+		return;
+	natsSubscription_Destroy(c->sub);
+	jsCtx_Destroy(c->js);
+	natsConnection_Destroy(c->nc);
+	natsOptions_Destroy(c->opts);
+	free(c);
+}
+
+int js_conn__connected(struct js_conn *c)
+{
+	return c && c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+/* Does pattern (a stream's subject, wildcards allowed) take every subject of ours? */
+static int covers(const char *pattern, const char *ours)
+{
+	size_t pl = strlen(pattern);
+
+	if (!strcmp(pattern, ours) || !strcmp(pattern, ">"))
+		return 1;
+	/* "a.b.>" takes "a.b.>" and anything under "a.b.". */
+	return pl >= 2 && !strcmp(pattern + pl - 2, ".>") && !strncmp(pattern, ours, pl - 1);
+}
+
+int js_conn__ensure_stream(struct js_conn *c, const struct js_stream *s, char why[JS_ERR_MAX])
+{
+	const char *subjects[] = { s->subjects };
+	jsStreamInfo *si = NULL;
+	jsStreamConfig cfg;
+	jsErrCode jerr = 0;
+	natsStatus st;
+	int err = 0, covered = 0;
+
+	st = js_GetStreamInfo(&si, c->js, s->name, NULL, &jerr);
+	if (st == NATS_NOT_FOUND || jerr == JS_ERR_STREAM_NOT_FOUND) {
+		jsStreamConfig_Init(&cfg);
+		cfg.Name = s->name;
+		cfg.Description = "firstlight: every node's signed segment batches";
+		cfg.Subjects = subjects;
+		cfg.SubjectsLen = 1;
+		cfg.Storage = js_FileStorage;
+		cfg.Retention = js_LimitsPolicy;
+		/* When full, refuse new batches (the nodes keep them and say so) rather than
+		 * dropping old ones nobody has collected. */
+		cfg.Discard = js_DiscardNew;
+		cfg.MaxBytes = s->max_bytes > 0 ? s->max_bytes : -1;
+		cfg.Replicas = s->replicas > 0 ? s->replicas : 1;
+		cfg.Duplicates = s->duplicate_window_ns;
+		/* Evidence: no message deleted or purged through the API. */
+		cfg.DenyDelete = true;
+		cfg.DenyPurge = true;
+		jerr = 0;
+		st = js_AddStream(&si, c->js, &cfg, NULL, &jerr);
+		if (st) {
+			say(why, "creating stream %s: %s", s->name, last_error(st));
+			err = errno_of(st) == -EPROTO ? -EINVAL : errno_of(st);
+		}
+		jsStreamInfo_Destroy(si);
+		return err;
+	}
+	if (st) {
+		say(why, "stream %s: %s", s->name, last_error(st));
+		return errno_of(st);
+	}
+	for (int i = 0; i < si->Config->SubjectsLen; i++)
+		covered |= covers(si->Config->Subjects[i], s->subjects);
+	if (!covered)
+		say(why, "stream %s exists but does not take subject %s: give another --ship-subject-prefix, "
+			 "or add the subject to the stream", s->name, s->subjects), err = -EINVAL;
+	else if (si->Config->Storage != js_FileStorage)
+		say(why, "stream %s keeps messages in memory: batches would not survive a server restart", s->name),
+			err = -EINVAL;
+	else if (si->Config->Discard != js_DiscardNew && (si->Config->MaxBytes > 0 || si->Config->MaxMsgs > 0 ||
+							  si->Config->MaxAge > 0 || si->Config->MaxMsgsPerSubject > 0))
+		say(why, "stream %s has limits with the discard-old policy: uncollected batches would be dropped "
+			 "silently (set discard new)", s->name), err = -EINVAL;
+	else if (si->Config->Retention != js_LimitsPolicy)
+		say(why, "stream %s is not a limits stream: messages would go once a consumer acked them", s->name),
+			err = -EINVAL;
+	else if (si->Config->Duplicates < 60000000000LL)
+		say(why, "stream %s has a duplicate window under a minute: a re-published batch could be stored twice",
+		    s->name), err = -EINVAL;
+	jsStreamInfo_Destroy(si);
+	return err;
+}
+
+int js_conn__publish(struct js_conn *c, const struct js_publish *p, uint64_t *seq, int *duplicate,
+		     char why[JS_ERR_MAX])
+{
+	jsPubOptions po;
+	jsPubAck *ack = NULL;
+	natsMsg *m = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	if (p->len > (size_t)INT32_MAX) {
+		say(why, "batch of %zu bytes", p->len);
+		return -EMSGSIZE;
+	}
+	s = natsMsg_Create(&m, p->subject, NULL, p->data, (int)p->len);
+	for (int i = 0; !s && i < p->n_hdr; i++)
+		s = natsMsgHeader_Set(m, p->hdr[i].key, p->hdr[i].value);
+	if (s) {
+		natsMsg_Destroy(m);
+		say(why, "%s", last_error(s));
+		return errno_of(s);
+	}
+	jsPubOptions_Init(&po);
+	po.MsgId = p->msg_id;
+	po.ExpectLastSubjectSeq = p->expect_last_subject_seq;
+	po.MaxWait = c->timeout_ms;
+	s = js_PublishMsg(&ack, c->js, m, &po, &jerr);
+	natsMsg_Destroy(m);
+	if (s) {
+		say(why, "%s", last_error(s));
+		jsPubAck_Destroy(ack);
+		if (jerr == JS_ERR_WRONG_LAST_SEQUENCE)
+			return -ESTALE;
+		if (jerr)
+			return -EPROTO;
+		return s == NATS_NO_RESPONDERS ? -ENOTCONN : errno_of(s);
+	}
+	*seq = ack->Sequence;
+	*duplicate = ack->Duplicate;
+	jsPubAck_Destroy(ack);
+	return 0;
+}
+
+/* Base64 as the JetStream API writes it. NULL on bad input. */
+static uint8_t *unbase64(const char *in, size_t *out_len)
+{
+	size_t n = strlen(in), pad = 0;
+	uint8_t *out;
+	int r;
+
+	if (n % 4)
+		return NULL;
+	out = malloc(n / 4 * 3 + 1);
+	if (!out)
+		return NULL;
+	r = n ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)n) : 0;
+	if (r < 0) {
+		free(out);
+		return NULL;
+	}
+	if (n >= 1 && in[n - 1] == '=')
+		pad++;
+	if (n >= 2 && in[n - 2] == '=')
+		pad++;
+	*out_len = (size_t)r - pad;
+	out[*out_len] = '\0';
+	return out;
+}
+
+/*
+ * The stored message through the JetStream API itself ($JS.API.STREAM.MSG.GET, by last
+ * subject): this client version hands back no sequence for a stored message, and the next
+ * publish must name it.
+ */
+int js_conn__last(struct js_conn *c, const char *stream, const char *subject, struct js_msg **out,
+		  char why[JS_ERR_MAX])
+{
+	char api[JS_STREAM_MAX + 64];
+	natsMsg *reply = NULL;
+	json_t *doc = NULL, *body, *msg;
+	json_error_t jerr;
+	struct js_msg *m = NULL;
+	char *req = NULL;
+	const char *s;
+	natsStatus st;
+	int err = -EPROTO;
+
+	*out = NULL;
+	snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.%s", stream);
+	body = json_pack("{s:s}", "last_by_subj", subject);
+	req = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!req)
+		return -ENOMEM;
+	st = natsConnection_Request(&reply, c->nc, api, req, (int)strlen(req), c->timeout_ms);
+	free(req);
+	if (st) {
+		say(why, "last batch of %s: %s", subject, last_error(st));
+		return st == NATS_NO_RESPONDERS ? -ENOTCONN : errno_of(st);
+	}
+	doc = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
+	natsMsg_Destroy(reply);
+	if (!doc) {
+		say(why, "last batch of %s: the server's answer is not JSON", subject);
+		return -EPROTO;
+	}
+	if (json_object_get(doc, "error")) {
+		json_int_t code = json_integer_value(json_object_get(json_object_get(doc, "error"), "err_code"));
+
+		say(why, "last batch of %s: %s", subject,
+		    json_string_value(json_object_get(json_object_get(doc, "error"), "description")) ?: "error");
+		json_decref(doc);
+		return code == JS_ERR_NO_MESSAGE_FOUND ? -ENOENT : -EPROTO;
+	}
+	msg = json_object_get(doc, "message");
+	m = calloc(1, sizeof(*m));
+	if (!m || !msg)
+		goto done;
+	m->seq = (uint64_t)json_integer_value(json_object_get(msg, "seq"));
+	m->subject = strdup(json_string_value(json_object_get(msg, "subject")) ?: "");
+	s = json_string_value(json_object_get(msg, "data"));
+	m->data = unbase64(s ? s : "", &m->len);
+	s = json_string_value(json_object_get(msg, "hdrs"));
+	if (s) {
+		size_t hl;
+
+		m->hdr = (char *)unbase64(s, &hl);
+	}
+	if (!m->subject || !m->data || !m->seq || (s && !m->hdr)) {
+		say(why, "last batch of %s: the server's answer is incomplete", subject);
+		goto done;
+	}
+	*out = m;
+	m = NULL;
+	err = 0;
+done:
+	js_msg__free(m);
+	json_decref(doc);
+	return err;
+}
+
+int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, const char *durable,
+		     char why[JS_ERR_MAX])
+{
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Config.Durable = durable;
+	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	/* Long enough to write a batch durably before the server redelivers it. */
+	so.Config.AckWait = 60LL * 1000000000;
+	so.Config.MaxAckPending = 1024;
+	s = js_PullSubscribe(&c->sub, c->js, filter, durable, NULL, &so, &jerr);
+	if (s) {
+		say(why, "consumer %s on stream %s: %s", durable, stream, last_error(s));
+		return errno_of(s);
+	}
+	return 0;
+}
+
+int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t timeout_ms, int *n,
+		   char why[JS_ERR_MAX])
+{
+	natsMsgList list = { 0 };
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	*n = 0;
+	s = natsSubscription_Fetch(&list, c->sub, max, timeout_ms, &jerr);
+	if (s == NATS_TIMEOUT)
+		return 0; /* nothing came */
+	if (s) {
+		say(why, "fetching: %s", last_error(s));
+		return errno_of(s);
+	}
+	for (int i = 0; i < list.Count && *n < max; i++) {
+		struct js_msg *m = calloc(1, sizeof(*m));
+
+		if (!m)
+			break; /* the rest is redelivered */
+		m->msg = list.Msgs[i];
+		list.Msgs[i] = NULL;
+		out[(*n)++] = m;
+	}
+	natsMsgList_Destroy(&list);
+	return 0;
+}
+
+int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX])
+{
+	jsErrCode jerr = 0;
+	natsStatus s = m->msg ? natsMsg_AckSync(m->msg, NULL, &jerr) : NATS_INVALID_ARG;
+
+	if (s) {
+		say(why, "ack: %s", last_error(s));
+		return errno_of(s);
+	}
+	return 0;
+}
+
+const char *js_msg__subject(const struct js_msg *m)
+{
+	return m->msg ? natsMsg_GetSubject(m->msg) : m->subject;
+}
+
+const void *js_msg__data(const struct js_msg *m, size_t *len)
+{
+	if (m->msg) {
+		*len = (size_t)natsMsg_GetDataLength(m->msg);
+		return natsMsg_GetData(m->msg);
+	}
+	*len = m->len;
+	return m->data;
+}
+
+const char *js_msg__header(struct js_msg *m, const char *key)
+{
+	const char *v = NULL, *p;
+	size_t kl = strlen(key);
+
+	if (m->msg)
+		return natsMsgHeader_Get(m->msg, key, &v) == NATS_OK ? v : NULL;
+	/* "NATS/1.0\r\nKey: Value\r\n...": the first line is the status. */
+	for (p = m->hdr ? strstr(m->hdr, "\r\n") : NULL; p && p[2]; p = strstr(p + 2, "\r\n")) {
+		const char *line = p + 2, *end = strstr(line, "\r\n");
+		size_t vl;
+
+		if (!end)
+			break;
+		if ((size_t)(end - line) > kl + 1 && !strncasecmp(line, key, kl) && line[kl] == ':') {
+			const char *val = line + kl + 1;
+
+			while (*val == ' ')
+				val++;
+			vl = (size_t)(end - val);
+			if (vl >= sizeof(m->value))
+				return NULL;
+			memcpy(m->value, val, vl);
+			m->value[vl] = '\0';
+			return m->value;
+		}
+	}
+	return NULL;
+}
+
+uint64_t js_msg__seq(struct js_msg *m)
+{
+	jsMsgMetaData *meta = NULL;
+	uint64_t seq = 0;
+
+	if (!m->msg)
+		return m->seq;
+	if (natsMsg_GetMetaData(&meta, m->msg) == NATS_OK) {
+		seq = meta->Sequence.Stream;
+		jsMsgMetaData_Destroy(meta);
+	}
+	return seq;
+}
+
+void js_msg__free(struct js_msg *m)
+{
+	if (!m)
+		return;
+	natsMsg_Destroy(m->msg);
+	free(m->subject);
+	free(m->data);
+	free(m->hdr);
+	free(m);
+}
+
+#endif
