@@ -13,16 +13,16 @@
 #   rank 2  transport  NATS JetStream: connection, stream, publish, consume
 #   rank 3  readers    inputs, read, tree, gaps, verify as libraries
 #   rank 3  ship       shipping the node's batches to JetStream
-#   rank 3  collect    the collector: batches from JetStream into a store per node
-#   rank 4  agent      the agent's lifecycle, metrics, run state
-#   rank 5  cmd        option parsing, calls into the layers below
+#   rank 4  agent      the agent's lifecycle, metrics, run state, what the store reports
+#   rank 5  collect    the collector: batches from JetStream into a store per node
+#   rank 6  cmd        option parsing, calls into the layers below
 set -u
 cd "$(dirname "$0")/.."
 
 awk '
 BEGIN {
 	rank["base"] = 0; rank["records"] = 1; rank["identity"] = 1; rank["store"] = 2
-	rank["sensor"] = 2; rank["transport"] = 2; rank["readers"] = 3; rank["ship"] = 3; rank["collect"] = 3; rank["agent"] = 4; rank["cmd"] = 5
+	rank["sensor"] = 2; rank["transport"] = 2; rank["readers"] = 3; rank["ship"] = 3; rank["agent"] = 4; rank["collect"] = 5; rank["cmd"] = 6
 	bad = 0
 }
 FNR == 1 {

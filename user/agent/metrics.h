@@ -16,8 +16,8 @@
 
 #include "firstlight.h"
 
-/* Order of the Gap.Kind enum (1..10), index 0 unused. */
-#define METRICS_GAP_KINDS 11
+/* Order of the Gap.Kind enum (1..11), index 0 unused. */
+#define METRICS_GAP_KINDS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,

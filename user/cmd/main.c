@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd_collect.h"
 #include "cmd/cmd_gaps.h"
 #include "cmd/cmd_key.h"
 #include "cmd/cmd_read.h"
@@ -22,6 +23,7 @@ static const struct {
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
 	{ "key", cmd_key__main, "export the node's public key (key export)" },
+	{ "collect", cmd_collect__main, "collect every node's batches from NATS JetStream into one store" },
 };
 
 static void usage(FILE *f)

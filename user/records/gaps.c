@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-#define GAP_KINDS 11 /* Gap.Kind 1..10 */
+#define GAP_KINDS 12 /* Gap.Kind 1..11 */
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {

@@ -24,7 +24,7 @@ struct recorder {
 	struct sink *sink; /* not owned */
 	uint8_t *buf;      /* packing buffer, grown as needed, owned */
 	size_t cap;
-	uint64_t by_kind[32]; /* records by Event body case */
+	uint64_t by_kind[64]; /* records by Event body case */
 	uint64_t sink_errors;
 	uint64_t unrecorded; /* records that could not even be packed (out of memory) */
 };

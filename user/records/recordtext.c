@@ -184,6 +184,16 @@ static int put_body(struct json_buf *b, const Event *ev)
 		       put_kv(b, "run", s->agent_run_id) ?: put_kv(b, "file", s->file) ?:
 		       put_kv(b, "reason", s->reason);
 	}
+	case FIRSTLIGHT__V1__EVENT__BODY_NODE_KEY: {
+		const Firstlight__V1__NodeKey *k = ev->node_key;
+		int err = json_buf__append_str(b, " node-key") ?: put_kv(b, "node", k->node) ?:
+			  put_kv(b, "source", k->source) ?: put_kv(b, "segment", k->segment) ?:
+			  json_buf__append_str(b, " key=");
+
+		for (size_t i = 0; !err && i < k->public_key.len; i++)
+			err = json_buf__appendf(b, "%02x", k->public_key.data[i]);
+		return err;
+	}
 	default:
 		return json_buf__appendf(b, " record of an unknown kind (body %d): read --json shows its fields",
 					 (int)ev->body_case);

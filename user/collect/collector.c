@@ -1,0 +1,779 @@
+/* The collector; see collector.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/storelink.h"
+#include "base/clock.h"
+#include "base/httpd.h"
+#include "base/log.h"
+#include "base/promtext.h"
+#include "base/ptrvec.h"
+#include "base/strmap.h"
+#include "collect/collector.h"
+#include "collect/nodestore.h"
+#include "records/gaps.h"
+#include "records/record.h"
+#include "store/chain.h"
+#include "store/keys.h"
+#include "store/segment_reader.h"
+#include "store/store.h"
+#include "store/store_dir.h"
+#include "transport/jetstream.h"
+#include "transport/subjects.h"
+
+#define NS_PER_S 1000000000ull
+#define FETCH_MAX 64
+#define FETCH_WAIT_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
+
+/* Why a batch was refused: the reason strings of BATCH_REJECTED gaps and metrics. */
+enum reject {
+	REJ_SUBJECT, REJ_HEADERS, REJ_SIZE, REJ_HASH, REJ_UNDECODABLE, REJ_WRONG_NODE, REJ_NO_KEY,
+	REJ_KEY_CHANGED, REJ_SIGNATURE, REJ_KINDS
+};
+static const char *const reject_names[REJ_KINDS] = {
+	[REJ_SUBJECT] = "bad-subject",     [REJ_HEADERS] = "bad-headers",
+	[REJ_SIZE] = "too-large",          [REJ_HASH] = "bad-hash",
+	[REJ_UNDECODABLE] = "undecodable", [REJ_WRONG_NODE] = "wrong-node",
+	[REJ_NO_KEY] = "no-key",           [REJ_KEY_CHANGED] = "key-changed",
+	[REJ_SIGNATURE] = "bad-signature",
+};
+
+struct node {
+	char token[SUBJECTS_TOKEN_MAX];
+	char name[256];
+	struct nodestore *store;
+	int have_key;
+	uint8_t key[KEYS_PUB_LEN];
+	uint64_t batches, duplicates, chain_breaks, rejected[REJ_KINDS];
+	uint64_t last_mono_ns;   /* when its last batch arrived (this run) */
+	uint64_t last_unix_ns;   /* its last record's time */
+	double last_wall;        /* arrival, for the metrics */
+	int stopped;             /* its last run wrote STOPPED */
+	int silent;              /* a NODE_SILENT gap is written, not yet answered */
+	int dirty;               /* appended since the last sync */
+};
+
+struct collector {
+	struct collector_opts o;
+	char head[JS_SUBJECT_MAX];   /* "<prefix>.batches." */
+	char filter[JS_SUBJECT_MAX], stream[JS_STREAM_MAX];
+	int dirfd;
+	pthread_mutex_t lock;        /* nodes' counters, for the metrics thread */
+	struct strmap *by_token;
+	struct ptrvec nodes;
+	uint64_t unknown_rejected[REJ_KINDS]; /* batches no node can be named for */
+	struct recorder rec;
+	struct store *store;
+	struct sink *sink;
+	struct gaps *gaps;
+	struct storelink link;
+	struct js_conn *js;
+	int connected;
+	struct httpd *http;
+	int sigfd;
+	char said[JS_ERR_MAX];
+};
+
+void collector_opts__defaults(struct collector_opts *o)
+{
+	*o = (struct collector_opts){
+		.prefix = SUBJECTS_DEFAULT_PREFIX,
+		.key_path = "/etc/firstlight/collector.key",
+		.durable = "firstlight-collector",
+		.metrics_addr = "127.0.0.1:9465",
+		.silent_after_s = 60,
+	};
+}
+
+static uint64_t now_unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- nodes ---------------------------------------------------------------------------- */
+
+/* A node name fit to be a file name in --keys: else the key is looked up by token. */
+static int plain_name(const char *name)
+{
+	if (!*name || name[0] == '.' || strlen(name) > 200)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The key an operator pinned (--keys), or one this collector pinned on first use. */
+static void load_key(struct collector *c, struct node *n)
+{
+	char path[4096];
+
+	if (c->o.keys_dir) {
+		const char *names[] = { plain_name(n->name) ? n->name : NULL, n->token };
+
+		for (int i = 0; i < 2 && !n->have_key; i++) {
+			if (!names[i])
+				continue;
+			snprintf(path, sizeof(path), "%s/%s.pub", c->o.keys_dir, names[i]);
+			if (access(path, F_OK))
+				continue;
+			if (keys__read_public(path, n->key)) {
+				log_warn("collect: %s: unreadable; batches of node %s are refused until it is fixed",
+					 path, n->name);
+				n->have_key = -1;
+				return;
+			}
+			n->have_key = 1;
+		}
+	}
+	if (!n->have_key) {
+		snprintf(path, sizeof(path), "%s/%s/%s.pub", c->o.store_dir, COLLECTOR_KEYS_DIR, n->token);
+		if (!access(path, F_OK) && !keys__read_public(path, n->key))
+			n->have_key = 1;
+	}
+}
+
+static struct node *node_get(struct collector *c, const char *token, const char *name, int *err)
+{
+	struct node *n = strmap__get(c->by_token, token);
+
+	if (n)
+		return n;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	snprintf(n->token, sizeof(n->token), "%s", token);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->store = nodestore__open(c->dirfd, token, err);
+	if (!n->store) {
+		log_error("collect: %s/%s: %s", c->o.store_dir, token, strerror(-*err));
+		free(n);
+		return NULL;
+	}
+	load_key(c, n);
+	pthread_mutex_lock(&c->lock);
+	if (strmap__put(c->by_token, n->token, n) || ptrvec__push(&c->nodes, n)) {
+		pthread_mutex_unlock(&c->lock);
+		nodestore__free(n->store);
+		free(n);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* First use: the key the node's first batch states, kept for good and said in the chain. */
+static int pin_key(struct collector *c, struct node *n, const uint8_t key[KEYS_PUB_LEN], const char *segment)
+{
+	Firstlight__V1__NodeKey nk = FIRSTLIGHT__V1__NODE_KEY__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char name[SUBJECTS_TOKEN_MAX + 8], hex[KEYS_HEX_LEN];
+	int kfd = -1, err;
+	char *pem = NULL;
+
+	if (mkdirat(c->dirfd, COLLECTOR_KEYS_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	kfd = openat(c->dirfd, COLLECTOR_KEYS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (kfd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "%s.pub", n->token);
+	err = keys__public_pem(key, &pem);
+	if (!err)
+		err = store_dir__write_atomic(kfd, name, pem, strlen(pem));
+	free(pem);
+	close(kfd);
+	if (err)
+		return err;
+	memcpy(n->key, key, KEYS_PUB_LEN);
+	n->have_key = 1;
+	keys__hex(key, hex);
+	log_info("collect: node %s: holding it to key %s, the one its first batch stated (trust on first use; "
+		 "pin keys with --keys to rule out an impostor)", n->name, hex);
+	nk.node = n->name;
+	nk.public_key.data = n->key;
+	nk.public_key.len = KEYS_PUB_LEN;
+	nk.source = "trust-on-first-use";
+	nk.segment = (char *)segment;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_NODE_KEY;
+	ev.node_key = &nk;
+	return recorder__emit(&c->rec, &ev, 0);
+}
+
+/* ---- findings ------------------------------------------------------------------------- */
+
+static void finding(struct collector *c, int kind, const char *node, const char *reason, const char *detail,
+		    uint64_t start_ns)
+{
+	struct gap_info gi = {
+		.kind = kind, .count = 1, .node = node, .reason = reason, .detail = detail,
+		.start_unix_ns = start_ns ? start_ns : now_unix_ns(), .end_unix_ns = now_unix_ns(),
+	};
+
+	gaps__emit(c->gaps, &gi);
+	log_warn("collect: %s", detail);
+}
+
+/* Keeps what was refused, for whoever investigates: @rejected/<token>/<hash or seq>. */
+static void keep_rejected(struct collector *c, const char *token, const char *id, const void *data, size_t len)
+{
+	char dir[SUBJECTS_TOKEN_MAX + 32];
+	int dfd, fd;
+
+	if (mkdirat(c->dirfd, COLLECTOR_REJECTED_DIR, 0700) && errno != EEXIST)
+		return;
+	snprintf(dir, sizeof(dir), "%s/%s", COLLECTOR_REJECTED_DIR, token);
+	if (mkdirat(c->dirfd, dir, 0700) && errno != EEXIST)
+		return;
+	dfd = openat(c->dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	fd = openat(dfd, id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, data, len) != (ssize_t)len)
+			log_warn("collect: keeping a rejected batch in %s: short write", dir);
+		fsync(fd);
+		close(fd);
+	}
+	close(dfd);
+}
+
+static int reject(struct collector *c, struct node *n, const char *token, enum reject why, uint64_t seq,
+		  const char *hash_hex, const void *data, size_t len, const char *what)
+{
+	char detail[512], id[96];
+
+	snprintf(detail, sizeof(detail), "refused a batch (stream seq %" PRIu64 ") on the subject of node %.120s: %.300s",
+		 seq, n ? n->name : "?", what);
+	pthread_mutex_lock(&c->lock);
+	if (n)
+		n->rejected[why]++;
+	else
+		c->unknown_rejected[why]++;
+	pthread_mutex_unlock(&c->lock);
+	finding(c, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, n ? n->name : NULL, reject_names[why], detail, 0);
+	snprintf(id, sizeof(id), "%s.seq-%" PRIu64 ".batch", hash_hex && *hash_hex ? hash_hex : "unhashed", seq);
+	keep_rejected(c, token && *token ? token : "@unknown", id, data, len);
+	return 0; /* acknowledged: it is on record, and will not improve */
+}
+
+/* ---- one batch ------------------------------------------------------------------------ */
+
+/* The node a batch's records say they come from: its segment header's, or its first record's. */
+static const char *stated_node(const Firstlight__V1__Batch *b)
+{
+	if (b->header && b->header->node && *b->header->node)
+		return b->header->node;
+	if (b->n_events && b->events[0]->node && *b->events[0]->node)
+		return b->events[0]->node;
+	return NULL;
+}
+
+/* What the batch's records say of their run: STARTED and STOPPED. */
+static void note_lifecycle(struct node *n, const Firstlight__V1__Batch *b)
+{
+	for (size_t i = 0; i < b->n_events; i++) {
+		const Event *ev = b->events[i];
+
+		if (ev->time_unix_nano > n->last_unix_ns)
+			n->last_unix_ns = ev->time_unix_nano;
+		if (ev->body_case != FIRSTLIGHT__V1__EVENT__BODY_AGENT)
+			continue;
+		if (ev->agent->state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED)
+			n->stopped = 1;
+		else if (ev->agent->state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED)
+			n->stopped = 0;
+	}
+}
+
+/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
+static int take(struct collector *c, struct js_msg *m)
+{
+	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *stated;
+	char name[256], hex[CHAIN_HEX_LEN], what[768], stated_token[SUBJECTS_TOKEN_MAX];
+	uint64_t seq = js_msg__seq(m), number;
+	const uint8_t *data, *hash, *sig, *prev;
+	uint8_t computed[CHAIN_HASH_LEN];
+	Firstlight__V1__Batch *b = NULL;
+	struct node *n;
+	size_t len, core;
+	int err;
+
+	data = js_msg__data(m, &len);
+	if (strncmp(subject, c->head, strlen(c->head)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
+	token = subject + strlen(c->head);
+	if (subjects__node(token, name, sizeof(name)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
+	n = node_get(c, token, name, &err);
+	if (!n)
+		return err;
+	if (len > BATCH_MAX_BYTES)
+		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
+	seg = js_msg__header(m, "Fl-Segment");
+	hdr_hash = js_msg__header(m, "Fl-Hash");
+	if (!seg || store_dir__segment_number(seg, &number) || !hdr_hash)
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len,
+			      "no segment name or hash in its headers");
+	if (chain__split(data, len, &core, &hash, &sig) || chain__hash(data, core, computed) ||
+	    memcmp(computed, hash, CHAIN_HASH_LEN))
+		return reject(c, n, token, REJ_HASH, seq, NULL, data, len,
+			      "its bytes do not hash to the hash it carries: modified or not a sealed batch");
+	chain__hex(hash, CHAIN_HASH_LEN, hex);
+	if (strcmp(hex, hdr_hash))
+		return reject(c, n, token, REJ_HEADERS, seq, hex, data, len, "published under another batch's hash");
+	b = firstlight__v1__batch__unpack(NULL, len, data);
+	if (!b)
+		return reject(c, n, token, REJ_UNDECODABLE, seq, hex, data, len, "not a Batch message");
+	stated = stated_node(b);
+	if (stated && (subjects__token(stated, stated_token) || strcmp(stated_token, token))) {
+		snprintf(what, sizeof(what), "its records are of node '%.120s', published on another node's subject",
+			 stated);
+		err = reject(c, n, token, REJ_WRONG_NODE, seq, hex, data, len, what);
+		goto done;
+	}
+	if (!n->have_key && b->header && b->header->public_key.len == KEYS_PUB_LEN &&
+	    (err = pin_key(c, n, b->header->public_key.data, seg)))
+		goto done; /* not acked: tried again */
+	if (n->have_key != 1) {
+		err = reject(c, n, token, REJ_NO_KEY, seq, hex, data, len, n->have_key < 0 ?
+			     "its pinned key file is unreadable" :
+			     "no key is pinned for it and this batch states none (not the first of a segment)");
+		goto done;
+	}
+	if (b->header && b->header->public_key.len == KEYS_PUB_LEN &&
+	    memcmp(b->header->public_key.data, n->key, KEYS_PUB_LEN)) {
+		char was[KEYS_HEX_LEN], now[KEYS_HEX_LEN];
+
+		keys__hex(n->key, was);
+		keys__hex(b->header->public_key.data, now);
+		snprintf(what, sizeof(what), "it states key %s, the node is held to %s: pin the new key if the "
+			 "node was re-keyed", now, was);
+		err = reject(c, n, token, REJ_KEY_CHANGED, seq, hex, data, len, what);
+		goto done;
+	}
+	if (chain__check_signature(n->key, hash, sig)) {
+		err = reject(c, n, token, REJ_SIGNATURE, seq, hex, data, len,
+			     "its signature is not the node's key's: forged");
+		goto done;
+	}
+	if (nodestore__has(n->store, hash)) {
+		pthread_mutex_lock(&c->lock);
+		n->duplicates++;
+		pthread_mutex_unlock(&c->lock);
+		err = 0;
+		goto done;
+	}
+	prev = nodestore__last_hash(n->store);
+	if (prev && (b->prev_hash.len != CHAIN_HASH_LEN || memcmp(b->prev_hash.data, prev, CHAIN_HASH_LEN))) {
+		char want[CHAIN_HEX_LEN], got[CHAIN_HEX_LEN];
+
+		snprintf(what, sizeof(what), "node %.120s: batch %s of %.64s does not follow the last one held (it names "
+			 "%s before it, the last held is %s): batches between are missing or were replaced",
+			 n->name, hex, seg, b->prev_hash.len ? chain__hex(b->prev_hash.data, b->prev_hash.len, got) :
+			 "none", chain__hex(prev, CHAIN_HASH_LEN, want));
+		pthread_mutex_lock(&c->lock);
+		n->chain_breaks++;
+		pthread_mutex_unlock(&c->lock);
+		finding(c, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, n->name, "chain-break", what, n->last_unix_ns);
+	}
+	err = nodestore__append(n->store, seg, data, len, hash);
+	if (err) {
+		snprintf(what, sizeof(what), "%.200s/%.300s/%.64s", c->o.store_dir, n->token, seg);
+		if (strcmp(what, c->said)) {
+			log_error("collect: %s: %s; the batch stays in the stream", what, strerror(-err));
+			snprintf(c->said, sizeof(c->said), "%.200s", what);
+		}
+		goto done;
+	}
+	n->dirty = 1;
+	pthread_mutex_lock(&c->lock);
+	n->batches++;
+	n->last_mono_ns = clock__mono_ns();
+	n->last_wall = (double)now_unix_ns() / 1e9;
+	note_lifecycle(n, b);
+	if (n->silent) {
+		log_info("collect: node %s speaks again", n->name);
+		n->silent = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+done:
+	firstlight__v1__batch__free_unpacked(b, NULL);
+	return err;
+}
+
+/* Nodes that went quiet without saying they stopped. */
+static void check_silent(struct collector *c)
+{
+	uint64_t now = clock__mono_ns(), after = (uint64_t)c->o.silent_after_s * NS_PER_S;
+
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+		char detail[512];
+
+		if (n->stopped || n->silent || !n->last_mono_ns || now - n->last_mono_ns < after)
+			continue;
+		snprintf(detail, sizeof(detail), "node %.200s sent nothing for %" PRIu64 " s and its last run wrote no "
+			 "STOPPED record: its sensor or its node is gone, or cannot reach the engine", n->name,
+			 (uint64_t)((now - n->last_mono_ns) / NS_PER_S));
+		pthread_mutex_lock(&c->lock);
+		n->silent = 1;
+		pthread_mutex_unlock(&c->lock);
+		finding(c, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, n->name, "no-batches", detail, n->last_unix_ns);
+	}
+}
+
+/* ---- metrics -------------------------------------------------------------------------- */
+
+static int render(struct collector *c, char *buf, size_t cap)
+{
+	struct promtext o;
+
+	promtext__init(&o, buf, cap);
+	pthread_mutex_lock(&c->lock);
+	promtext__u64(&o, "firstlight_collector_connected", "gauge", "1 while connected to JetStream.",
+		      (uint64_t)c->connected);
+	promtext__u64(&o, "firstlight_collector_nodes", "gauge", "Nodes whose batches this collector holds.",
+		      c->nodes.n);
+	promtext__header(&o, "firstlight_collector_batches_total", "counter", "Batches stored, by node.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled(&o, "firstlight_collector_batches_total", "node", n->name, n->batches);
+	}
+	promtext__header(&o, "firstlight_collector_duplicate_batches_total", "counter",
+			 "Batches delivered again that were already stored, by node.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled(&o, "firstlight_collector_duplicate_batches_total", "node", n->name, n->duplicates);
+	}
+	promtext__header(&o, "firstlight_collector_chain_breaks_total", "counter",
+			 "Batches that do not follow the one before them, by node.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled(&o, "firstlight_collector_chain_breaks_total", "node", n->name, n->chain_breaks);
+	}
+	promtext__header(&o, "firstlight_collector_rejected_batches_total", "counter",
+			 "Batches refused, by node and reason (forged, mis-signed, wrong node, ...).");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		for (int r = 0; r < REJ_KINDS; r++) {
+			if (!n->rejected[r])
+				continue;
+			promtext__str(&o, "firstlight_collector_rejected_batches_total{node=\"");
+			promtext__label_value(&o, n->name, sizeof(n->name));
+			promtext__str(&o, "\",reason=\"");
+			promtext__str(&o, reject_names[r]);
+			promtext__str(&o, "\"} ");
+			{
+				char v[24];
+
+				snprintf(v, sizeof(v), "%" PRIu64 "\n", n->rejected[r]);
+				promtext__str(&o, v);
+			}
+		}
+	}
+	promtext__header(&o, "firstlight_collector_node_last_batch_timestamp_seconds", "gauge",
+			 "Unix time a node's last batch arrived.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled_double(&o, "firstlight_collector_node_last_batch_timestamp_seconds", "node",
+					  n->name, n->last_wall);
+	}
+	promtext__header(&o, "firstlight_collector_node_silent", "gauge",
+			 "1 for a node that stopped sending without a STOPPED record.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled(&o, "firstlight_collector_node_silent", "node", n->name, (uint64_t)n->silent);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return promtext__end(&o);
+}
+
+static int answer(void *ctx, const char *path, char **body, size_t *len, const char **type)
+{
+	size_t cap = 16384;
+
+	(void)path;
+	for (;;) {
+		char *buf = malloc(cap);
+		int n;
+
+		if (!buf)
+			return -ENOMEM;
+		n = render(ctx, buf, cap);
+		if (n >= 0) {
+			*body = buf;
+			*len = (size_t)n;
+			*type = PROMTEXT_CONTENT_TYPE;
+			return 200;
+		}
+		free(buf);
+		if (cap > (64u << 20))
+			return -ENOMEM;
+		cap *= 4;
+	}
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static int stop_requested(struct collector *c)
+{
+	struct signalfd_siginfo si;
+
+	return read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si);
+}
+
+static void say_once(struct collector *c, const char *why)
+{
+	if (strcmp(why, c->said)) {
+		log_warn("collect: %s: %s; trying again", c->o.urls, why);
+		snprintf(c->said, sizeof(c->said), "%s", why);
+	}
+}
+
+static int connect_now(struct collector *c)
+{
+	struct js_opts jo = { .urls = c->o.urls, .creds = c->o.creds, .tls_ca = c->o.tls_ca,
+			      .name = "firstlight-collector" };
+	struct js_stream st = { .name = c->stream, .subjects = c->filter, .replicas = c->o.replicas,
+				.duplicate_window_ns = DUPLICATE_WINDOW_NS };
+	char why[JS_ERR_MAX];
+	int err;
+
+	c->js = js_conn__open(&jo, &err, why);
+	if (!c->js) {
+		say_once(c, why);
+		return err;
+	}
+	err = js_conn__ensure_stream(c->js, &st, why);
+	if (!err)
+		err = js_conn__consume(c->js, c->stream, c->filter, c->o.durable, why);
+	if (err) {
+		say_once(c, why);
+		js_conn__close(c->js);
+		c->js = NULL;
+		return err;
+	}
+	c->said[0] = '\0';
+	log_info("collect: consuming %s from stream %s as %s", c->filter, c->stream, c->o.durable);
+	return 0;
+}
+
+/* One fetch: every message taken, the stores synced, our own records made durable, then
+ * the acks (a crash before them redelivers, and the redelivery is known as a duplicate). */
+static int round_trip(struct collector *c)
+{
+	struct js_msg *msgs[FETCH_MAX];
+	int ok[FETCH_MAX];
+	char why[JS_ERR_MAX];
+	int n = 0, err;
+
+	err = js_conn__fetch(c->js, msgs, FETCH_MAX, FETCH_WAIT_MS, &n, why);
+	if (err) {
+		say_once(c, why);
+		return err;
+	}
+	for (int i = 0; i < n; i++)
+		ok[i] = !take(c, msgs[i]);
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *nd = c->nodes.v[i];
+
+		if (nd->dirty && (err = nodestore__sync(nd->store))) {
+			log_error("collect: %s/%s: %s", c->o.store_dir, nd->token, strerror(-err));
+			for (int j = 0; j < n; j++)
+				ok[j] = 0; /* which of them reached that file is not known: all come again */
+		}
+		nd->dirty = 0;
+	}
+	c->sink->flush(c->sink);
+	for (int i = 0; i < n; i++) {
+		if (ok[i] && js_msg__ack(msgs[i], why))
+			say_once(c, why);
+		js_msg__free(msgs[i]);
+	}
+	return 0;
+}
+
+static int emit_lifecycle(struct collector *c, int state)
+{
+	Firstlight__V1__AgentLifecycle body = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	body.state = state;
+	body.version = "collector";
+	body.pid = (uint32_t)getpid();
+	body.boot_id = c->rec.boot_id;
+	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED)
+		body.records = c->rec.seq + 1;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
+	ev.agent = &body;
+	return recorder__emit(&c->rec, &ev, 0);
+}
+
+static int open_self(struct collector *c)
+{
+	struct store_opts so;
+	struct store_ident id;
+	char dir[4096];
+	int err = 0;
+
+	err = recorder__init(&c->rec, NULL);
+	if (err) {
+		log_error("collect: records: %s", strerror(-err));
+		return err;
+	}
+	store_opts__defaults(&so);
+	so.key_path = c->o.key_path;
+	snprintf(dir, sizeof(dir), "%s/%s", c->o.store_dir, COLLECTOR_SELF_DIR);
+	id = (struct store_ident){ .run_id = c->rec.run_id, .node = c->rec.node, .boot_id = c->rec.boot_id };
+	c->store = store__open(dir, &so, &id, &err);
+	if (!c->store)
+		return err; /* it said why */
+	c->sink = store__sink(c->store);
+	c->rec.sink = c->sink;
+	c->gaps = gaps__new(&c->rec);
+	if (!c->gaps)
+		return -ENOMEM;
+	c->link = (struct storelink){ .rec = &c->rec, .gaps = c->gaps };
+	storelink__bind(&c->link, c->store);
+	return 0;
+}
+
+static int write_ready(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	return close(fd) ? -errno : 0;
+}
+
+int collector__run(const struct collector_opts *o)
+{
+	struct collector c = { .o = *o, .dirfd = -1, .sigfd = -1 };
+	int err = 0, backoff_ms = 500, ready = 0;
+	uint64_t last_tick = 0;
+	sigset_t mask;
+
+	pthread_mutex_init(&c.lock, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) || (c.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_error("collect: signals: %s", strerror(errno));
+		return 1;
+	}
+	subjects__batches(o->prefix, "", c.head, sizeof(c.head));
+	subjects__all_batches(o->prefix, c.filter, sizeof(c.filter));
+	subjects__stream(o->prefix, c.stream, sizeof(c.stream));
+	c.dirfd = store_dir__open(o->store_dir);
+	if (c.dirfd < 0) {
+		err = c.dirfd;
+		log_error("collect: --store %s: %s", o->store_dir, strerror(-err));
+		goto out;
+	}
+	c.by_token = strmap__new();
+	if (!c.by_token) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = open_self(&c)))
+		goto out;
+	if (o->metrics_addr) {
+		static const char *const paths[] = { "/metrics", NULL };
+		int e;
+
+		c.http = httpd__start(o->metrics_addr, paths, answer, &c, &e);
+		if (!c.http && o->metrics_explicit) {
+			log_error("--metrics-addr %s: %s", o->metrics_addr, strerror(-e));
+			err = e;
+			goto out;
+		}
+		if (!c.http)
+			log_warn("collect: metrics not served on %s: %s (set --metrics-addr, or off)", o->metrics_addr,
+				 strerror(-e));
+		else
+			log_info("collect: metrics on http://%s/metrics (port %d)", o->metrics_addr, httpd__port(c.http));
+	}
+	emit_lifecycle(&c, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
+	c.sink->flush(c.sink);
+	while (!stop_requested(&c)) {
+		uint64_t now = clock__mono_ns();
+
+		if (!c.js && connect_now(&c)) {
+			for (int slept = 0; slept < backoff_ms && !stop_requested(&c); slept += 100)
+				usleep(100000);
+			backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+			continue;
+		}
+		backoff_ms = 500;
+		if (!ready) {
+			ready = 1;
+			log_info("collect: ready, storing into %s", o->store_dir);
+			if (o->ready_file && (err = write_ready(o->ready_file))) {
+				log_error("collect: ready file %s: %s", o->ready_file, strerror(-err));
+				goto out;
+			}
+		}
+		pthread_mutex_lock(&c.lock);
+		c.connected = js_conn__connected(c.js);
+		pthread_mutex_unlock(&c.lock);
+		if (round_trip(&c))
+			usleep(200000); /* the client reconnects by itself meanwhile */
+		if (now - last_tick >= NS_PER_S) {
+			last_tick = now;
+			check_silent(&c);
+			store__tick(c.store);
+			c.sink->flush(c.sink);
+		}
+	}
+	log_info("collect: stopping");
+	emit_lifecycle(&c, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
+	c.sink->flush(c.sink);
+out:
+	if (o->ready_file && ready)
+		unlink(o->ready_file);
+	httpd__stop(c.http);
+	js_conn__close(c.js);
+	for (size_t i = 0; i < c.nodes.n; i++) {
+		struct node *n = c.nodes.v[i];
+
+		nodestore__free(n->store);
+		free(n);
+	}
+	ptrvec__free(&c.nodes);
+	strmap__free(c.by_token);
+	gaps__free(c.gaps);
+	sink__free(c.sink);
+	store__free(c.store);
+	recorder__fini(&c.rec);
+	if (c.dirfd >= 0)
+		close(c.dirfd);
+	if (c.sigfd >= 0)
+		close(c.sigfd);
+	pthread_mutex_destroy(&c.lock);
+	return err ? 1 : 0;
+}

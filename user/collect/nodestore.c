@@ -1,0 +1,298 @@
+/* One node's folder in the collector's store; see nodestore.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base/fdio.h"
+#include "base/log.h"
+#include "base/varint.h"
+#include "collect/nodestore.h"
+#include "store/segment_reader.h"
+#include "store/store_dir.h"
+
+/* More than the collector fetches at once: a redelivery is always among these. */
+#define RECENT 512
+#define READ_CHUNK (64 * 1024)
+
+struct nodestore {
+	int dirfd;
+	char token[SEGMENT_NAME_MAX * 13]; /* for messages */
+	int fd;                            /* the segment file being appended to, or -1 */
+	int dirty;                         /* fd written since its last fdatasync */
+	int dir_dirty;                     /* a file created since the directory's last fsync */
+	char segment[SEGMENT_NAME_MAX];
+	uint8_t recent[RECENT][CHAIN_HASH_LEN];
+	size_t n_recent, next_recent;
+	int have_last;
+	uint8_t last[CHAIN_HASH_LEN];
+	uint8_t *out;                      /* one member, compressed */
+	size_t out_cap;
+};
+
+static void remember(struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
+{
+	memcpy(n->recent[n->next_recent], hash, CHAIN_HASH_LEN);
+	n->next_recent = (n->next_recent + 1) % RECENT;
+	if (n->n_recent < RECENT)
+		n->n_recent++;
+	memcpy(n->last, hash, CHAIN_HASH_LEN);
+	n->have_last = 1;
+}
+
+/*
+ * The byte length of fd's complete gzip members, from the start: where a member cut by a
+ * crash begins (or the file's size when none is cut). -errno when the file is not gzip.
+ */
+static off_t complete_members(int fd)
+{
+	uint8_t *in = malloc(READ_CHUNK), *out = malloc(READ_CHUNK);
+	z_stream z = { 0 };
+	off_t pos = 0, good = 0;
+	int rc = Z_OK, started = 0;
+
+	if (!in || !out || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		free(in);
+		free(out);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t got = pread(fd, in, READ_CHUNK, pos);
+
+		if (got < 0) {
+			good = -errno;
+			started = 0;
+			pos = good;
+			break;
+		}
+		if (!got)
+			break;
+		z.next_in = in;
+		z.avail_in = (uInt)got;
+		while (z.avail_in) {
+			z.next_out = out;
+			z.avail_out = READ_CHUNK;
+			rc = inflate(&z, Z_NO_FLUSH);
+			started = 1;
+			if (rc == Z_STREAM_END) {
+				good = pos + (off_t)(got - z.avail_in);
+				inflateReset(&z);
+				started = 0;
+			} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+				inflateEnd(&z);
+				free(in);
+				free(out);
+				return good ? good : -EBADMSG;
+			} else if (rc == Z_BUF_ERROR && !z.avail_in) {
+				break;
+			}
+		}
+		pos += got;
+	}
+	inflateEnd(&z);
+	free(in);
+	free(out);
+	return started ? good : pos;
+}
+
+/* The newest segment file: cut back to its complete members, its batches' hashes read. */
+static int recover(struct nodestore *n)
+{
+	struct seg_entry *segs = NULL;
+	struct segment_reader *r;
+	const uint8_t *body;
+	uint64_t off;
+	size_t cnt = 0, len;
+	off_t good;
+	int fd, rc, err = 0;
+
+	err = store_dir__list(n->dirfd, &segs, &cnt);
+	if (err || !cnt) {
+		free(segs);
+		return err;
+	}
+	/* The two newest: the last hashes may straddle a segment boundary. */
+	for (size_t i = cnt > 1 ? cnt - 2 : 0; i < cnt && !err; i++) {
+		if (i == cnt - 1) {
+			fd = openat(n->dirfd, segs[i].name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				err = -errno;
+				break;
+			}
+			good = complete_members(fd);
+			if (good >= 0 && good < (off_t)segs[i].bytes) {
+				log_warn("collect: %s/%s: cutting a batch left half-written by a crash (%lld of %llu bytes kept)",
+					 n->token, segs[i].name, (long long)good, (unsigned long long)segs[i].bytes);
+				if (ftruncate(fd, good) || fdatasync(fd))
+					err = -errno;
+			}
+			close(fd);
+		}
+		r = segment_reader__openat(n->dirfd, segs[i].name);
+		if (!r) {
+			err = -errno;
+			break;
+		}
+		while ((rc = segment_reader__next_raw(r, &body, &len, &off)) > 0) {
+			size_t core;
+			const uint8_t *hash, *sig;
+
+			if (!chain__split(body, len, &core, &hash, &sig))
+				remember(n, hash);
+		}
+		segment_reader__close(r);
+	}
+	free(segs);
+	return err;
+}
+
+struct nodestore *nodestore__open(int store_dirfd, const char *token, int *err)
+{
+	struct nodestore *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	n->fd = -1;
+	snprintf(n->token, sizeof(n->token), "%s", token);
+	if (mkdirat(store_dirfd, token, 0700) && errno != EEXIST) {
+		*err = -errno;
+		goto fail;
+	}
+	n->dirfd = openat(store_dirfd, token, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (n->dirfd < 0) {
+		*err = -errno;
+		goto fail;
+	}
+	*err = recover(n);
+	if (*err)
+		goto fail;
+	return n;
+fail:
+	if (n->dirfd > 0)
+		close(n->dirfd);
+	free(n);
+	return NULL;
+}
+
+void nodestore__free(struct nodestore *n)
+{
+	if (!n)
+		return;
+	if (n->fd >= 0)
+		close(n->fd);
+	close(n->dirfd);
+	free(n->out);
+	free(n);
+}
+
+int nodestore__has(const struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
+{
+	for (size_t i = 0; i < n->n_recent; i++)
+		if (!memcmp(n->recent[i], hash, CHAIN_HASH_LEN))
+			return 1;
+	return 0;
+}
+
+const uint8_t *nodestore__last_hash(const struct nodestore *n)
+{
+	return n->have_last ? n->last : NULL;
+}
+
+/* One gzip member of the length prefix and the batch, into n->out. The size. */
+static int compress_member(struct nodestore *n, const uint8_t *batch, size_t len, size_t *out_len)
+{
+	uint8_t prefix[VARINT_MAX];
+	size_t plen = varint__put(prefix, len), bound;
+	z_stream z = { 0 };
+	int rc;
+
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	bound = deflateBound(&z, len + plen) + 64;
+	if (bound > n->out_cap) {
+		uint8_t *o = realloc(n->out, bound);
+
+		if (!o) {
+			deflateEnd(&z);
+			return -ENOMEM;
+		}
+		n->out = o;
+		n->out_cap = bound;
+	}
+	z.next_out = n->out;
+	z.avail_out = (uInt)n->out_cap;
+	z.next_in = prefix;
+	z.avail_in = (uInt)plen;
+	rc = deflate(&z, Z_NO_FLUSH);
+	if (rc == Z_OK) {
+		z.next_in = (uint8_t *)batch;
+		z.avail_in = (uInt)len;
+		rc = deflate(&z, Z_FINISH);
+	}
+	*out_len = n->out_cap - z.avail_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *batch, size_t len,
+		      const uint8_t hash[CHAIN_HASH_LEN])
+{
+	size_t out_len;
+	off_t before;
+	int err = 0, created = 0;
+
+	if (n->fd < 0 || strcmp(n->segment, segment)) {
+		if (n->fd >= 0 && (err = nodestore__sync(n)))
+			return err; /* the previous file's batches first */
+		if (n->fd >= 0)
+			close(n->fd);
+		n->fd = -1;
+		n->fd = openat(n->dirfd, segment, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (n->fd < 0 && errno == ENOENT) {
+			n->fd = openat(n->dirfd, segment, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
+				       O_CLOEXEC, 0600);
+			created = 1;
+		}
+		if (n->fd < 0)
+			return -errno;
+		snprintf(n->segment, sizeof(n->segment), "%s", segment);
+	}
+	err = compress_member(n, batch, len, &out_len);
+	if (err)
+		return err;
+	before = lseek(n->fd, 0, SEEK_END);
+	err = fdio__write_all(n->fd, n->out, out_len);
+	n->dirty = 1;
+	n->dir_dirty |= created;
+	if (err) {
+		/* Undone: the batch is not acked and comes again. */
+		if (before >= 0 && ftruncate(n->fd, before))
+			log_warn("collect: %s/%s: could not undo a failed write", n->token, segment);
+		return err;
+	}
+	remember(n, hash);
+	return 0;
+}
+
+int nodestore__sync(struct nodestore *n)
+{
+	if (n->fd >= 0 && n->dirty) {
+		if (fdatasync(n->fd))
+			return -errno;
+		n->dirty = 0;
+	}
+	if (n->dir_dirty) {
+		int err = store_dir__fsync(n->dirfd); /* a new file's name must survive a power loss */
+
+		if (err)
+			return err;
+		n->dir_dirty = 0;
+	}
+	return 0;
+}
