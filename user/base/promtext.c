@@ -36,14 +36,14 @@ void promtext__str(struct promtext *o, const char *s)
 static void put_fmt(struct promtext *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put_fmt(struct promtext *o, const char *fmt, ...)
 {
-	char tmp[64];
+	char tmp[512];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	/* Only numbers go through here; one that does not fit would be a bug, not data. */
+	/* Names and numbers go through here; one that does not fit would be a bug, not data. */
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		o->overflow = 1;
 		return;

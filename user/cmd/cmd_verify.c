@@ -16,21 +16,32 @@
 #include "cmd/cmd_verify.h"
 #include "store/keys.h"
 #include "base/log.h"
+#include "base/json.h"
+#include "base/timefmt.h"
+#include "readers/against.h"
 #include "readers/verify.h"
+#include <unistd.h>
 
 #define MAX_KEYS 16
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: firstlight verify [--pubkey FILE]... [FILE|DIR]...\n"
+		"usage: firstlight verify [--pubkey FILE]... [--keys DIR] [FILE|DIR]...\n"
+		"       firstlight verify --against COLLECTED [LOCAL]\n"
 		"  checks the hash chain, signatures, sequence numbers and retention records of\n"
-		"  segment files (default: every segment in %s)\n"
+		"  segment files (default: every segment in %s); a collected store (one\n"
+		"  folder per node) is checked folder by folder, each its node's own chain\n"
 		"  --pubkey FILE   trust this node public key (PEM, from `firstlight key export`);\n"
 		"                  repeatable. Without it, the key named by the first segment is\n"
 		"                  taken, which proves consistency but not who signed\n"
+		"  --keys DIR      the keys of many nodes: DIR/<node>.pub for each folder <node>\n"
+		"  --against COLLECTED  compares LOCAL (a node's data dir, default %s) with\n"
+		"                  the collector's copy of that node in COLLECTED: every batch the\n"
+		"                  collector holds must still be in LOCAL; what is gone is named by\n"
+		"                  run and sequence range (a deleted run, a cut segment)\n"
 		"  exit status: 0 everything holds, 1 something does not, 2 bad usage\n",
-		STORE_DEFAULT_DIR);
+		STORE_DEFAULT_DIR, STORE_DEFAULT_DIR);
 }
 
 static void print_result(const struct verify_result *r)
@@ -57,18 +68,95 @@ static void print_result(const struct verify_result *r)
 		printf("  note: %zu more notes\n", r->notes_dropped);
 }
 
+/* The key a folder's node is pinned to in --keys DIR: DIR/<folder name>.pub. */
+static int folder_key(const char *keys_dir, const char *store, uint8_t key[KEYS_PUB_LEN])
+{
+	const char *base = strrchr(store, '/') ? strrchr(store, '/') + 1 : store;
+	char path[4096];
+
+	if (!keys_dir || !*base)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s.pub", keys_dir, base);
+	if (access(path, F_OK))
+		return -ENOENT;
+	return keys__read_public(path, key) ? -EINVAL : 0;
+}
+
+/* verify --against: the collector's copy of the node against its local store. */
+static int against__main(const char *collected, const char *local)
+{
+	struct against_result r;
+	int err = against__compare(collected, local, &r);
+
+	if (err) {
+		log_error("verify --against: %s", r.error);
+		against__free(&r);
+		return 1;
+	}
+	if (!r.deleted)
+		printf("OK: node %s: all %" PRIu64 " batches the collector holds in %s are in %s", r.node,
+		       r.collected, r.folder, local);
+	else
+		printf("FAIL: node %s: batches the collector holds in %s are gone from %s", r.node, r.folder,
+		       local);
+	printf(" (%" PRIu64 " local batches, %" PRIu64 " not shipped yet)\n", r.local, r.unshipped);
+	for (size_t i = 0; i < r.n_gone; i++) {
+		const struct against_gone *g = &r.gone[i];
+		struct json_buf t = { 0 };
+
+		if (g->first_ns)
+			timefmt__rfc3339(&t, g->first_ns, 3), json_buf__append_str(&t, " to "),
+				timefmt__rfc3339(&t, g->last_ns, 3);
+		printf("  %s: run %s, seq %" PRIu64 "-%" PRIu64 ", %" PRIu64 " records in %" PRIu64 " batches%s%s\n",
+		       g->by_retention ? "removed by retention, as recorded" : "GONE", g->run_id, g->first_seq,
+		       g->last_seq, g->records, g->batches, t.data ? ", " : "", t.data ? t.data : "");
+		json_buf__free(&t);
+	}
+	against__free(&r);
+	return r.deleted ? 1 : 0;
+}
+
+/* One store (one node's chain): 0 when it holds, 1 when not, -1 on error. */
+static int verify_store(const struct inputs *in, int store, uint8_t (*keys)[KEYS_PUB_LEN], size_t n_keys,
+			const char *keys_dir)
+{
+	struct verifier *v;
+	int status, err;
+
+	err = folder_key(keys_dir, in->stores[store], keys[n_keys]);
+	if (err == -EINVAL)
+		return -1;
+	v = verifier__new((const uint8_t(*)[KEYS_PUB_LEN])keys, n_keys + !err);
+	if (!v) {
+		log_error("verify: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < in->n; i++)
+		if (in->store[i] == store && verifier__file(v, in->paths[i]))
+			break;
+	status = verifier__finish(v) ? 1 : 0;
+	if (in->n_stores > 1)
+		printf("%s: ", *in->stores[store] ? in->stores[store] : "(files)");
+	print_result(verifier__result(v));
+	verifier__free(v);
+	return status;
+}
+
+
 int cmd_verify__main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pubkey", required_argument, NULL, 'k' },
+		{ "keys", required_argument, NULL, 'K' },
+		{ "against", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	uint8_t keys[MAX_KEYS][KEYS_PUB_LEN];
+	uint8_t keys[MAX_KEYS + 1][KEYS_PUB_LEN];
 	size_t n_keys = 0;
-	struct verifier *v = NULL;
+	const char *keys_dir = NULL, *against = NULL;
 	struct inputs in = { 0 };
-	int c, status = 1;
+	int c, status = 0;
 
 	if (cliopt__check_full("verify", argc, argv, longopts))
 		return 2;
@@ -85,6 +173,8 @@ int cmd_verify__main(int argc, char **argv)
 				return 2;
 			n_keys++;
 			break;
+		case 'K': keys_dir = optarg; break;
+		case 'a': against = optarg; break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -94,23 +184,26 @@ int cmd_verify__main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (against) {
+		if (argc - optind > 1) {
+			log_error("verify: --against compares one local store: give one DIR");
+			return 2;
+		}
+		return against__main(against, optind < argc ? argv[optind] : STORE_DEFAULT_DIR);
+	}
 	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
-	v = verifier__new((const uint8_t(*)[KEYS_PUB_LEN])keys, n_keys);
-	if (!v) {
-		log_error("verify: %s", strerror(errno));
-		goto out;
+	for (int s = 0; s < in.n_stores && status >= 0; s++) {
+		int r = verify_store(&in, s, keys, n_keys, keys_dir);
+
+		status = r < 0 ? r : (status | r);
 	}
-	for (int i = 0; i < in.n && !verifier__file(v, in.paths[i]); i++)
-		;
-	status = verifier__finish(v) ? 1 : 0;
-	print_result(verifier__result(v));
+	if (status < 0)
+		status = 1;
 	if (fflush(stdout)) {
 		log_error("stdout: %s", strerror(errno));
 		status = 1;
 	}
-out:
-	verifier__free(v);
 	inputs__free(&in);
 	return status;
 }
