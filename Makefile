@@ -172,6 +172,12 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread $(HELPER_LIBS)
 
+# fl-jsinfo talks to JetStream with the agent's client (libnats).
+$(BUILD)/helpers/fl-jsinfo: tests/helpers/fl-jsinfo.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lnats
+
 $(BUILD)/helpers-static/%: tests/helpers/%.c
 	$(call msg,CC-STAT,$@)
 	$(Q)mkdir -p $(@D)

@@ -24,6 +24,9 @@
  *   fl-net unix-client PATH SEND_BYTES          connect, send, half-close, read to EOF
  *   fl-net storm ADDR PAIRS WORKERS             PAIRS loopback connect/close pairs against
  *                                               a listener of its own; prints the rate
+ *   fl-net free-ports ADDR N                    N TCP ports free now, one per line (for
+ *                                               servers that must know each other's
+ *                                               ports before they start: a cluster)
  * Exit status: 0 on success, 1 on any failure (with the errno printed).
  */
 #include <arpa/inet.h>
@@ -490,6 +493,28 @@ static int usage(void)
 	return 2;
 }
 
+/* Binds n sockets to port 0 at once (so they differ), prints their ports, closes them. */
+static int free_ports(const char *addr, int n)
+{
+	int fds[64];
+
+	if (n < 1 || n > 64)
+		return fail("free-ports: 1..64");
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		fds[i] = bound_socket(addr, SOCK_STREAM);
+		if (fds[i] < 0 || getsockname(fds[i], (struct sockaddr *)&ss, &len))
+			return fail("free-ports");
+		printf("%u\n", ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+							  ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -514,6 +539,8 @@ int main(int argc, char **argv)
 		return unix_server(argv[2], argv[3]);
 	if (!strcmp(mode, "unix-client") && argc == 4)
 		return unix_client(argv[2], atol(argv[3]));
+	if (!strcmp(mode, "free-ports") && argc == 4)
+		return free_ports(argv[2], atoi(argv[3]));
 	if (!strcmp(mode, "storm") && argc == 5)
 		return storm(argv[2], atol(argv[3]), atoi(argv[4]));
 	return usage();

@@ -18,6 +18,10 @@
  *       One line per batch: index (from 0), records, seq of its first and last record,
  *       and the compressed bytes of IN needed to decode it (the file had reached that
  *       size when the batch was written: the benchmark's write-time measurement).
+ *   fl-segtool batch IN N OUT
+ *       Batch N (from 0) as stored, without its length prefix, into OUT.
+ *   fl-segtool hashes IN
+ *       One line per batch: the hash it ends with, in hex.
  *   fl-segtool drop-batch IN OUT N
  *       A copy of IN without batch N (from 0), as a clean gzip stream.
  *
@@ -566,15 +570,64 @@ static int cmd_drop_batch(const char *in, const char *out, const char *which)
 	return 0;
 }
 
+/* The hash each batch ends with (the chain's trailer: 0x1a 0x20 hash 0x2a 0x40 sig),
+ * one per line in hex; "-" for a batch without one. */
+static int cmd_hashes(const char *in)
+{
+	struct buf s = gunzip_file(in);
+	struct batch_ref b;
+	size_t pos = 0;
+
+	while (next_batch(&s, &pos, &b)) {
+		const uint8_t *t = b.p + b.len - 100;
+
+		if (b.len < 100 || t[0] != 0x1a || t[1] != 0x20 || t[34] != 0x2a || t[35] != 0x40) {
+			printf("-\n");
+			continue;
+		}
+		for (int i = 0; i < 32; i++)
+			printf("%02x", t[2 + i]);
+		printf("\n");
+	}
+	free(s.p);
+	return 0;
+}
+
+/* Batch n of in, as stored (its body, no length prefix), into out: what a shipper sends. */
+static int cmd_batch(const char *in, const char *which, const char *out)
+{
+	struct buf s = gunzip_file(in);
+	struct batch_ref b;
+	size_t pos = 0;
+	uint64_t want = parse_u64(which, 0);
+	FILE *f;
+
+	for (uint64_t i = 0; next_batch(&s, &pos, &b); i++) {
+		if (i != want)
+			continue;
+		f = fopen(out, "wb");
+		if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f))
+			die("%s: cannot write", out);
+		free(s.p);
+		return 0;
+	}
+	die("%s: no batch %s", in, which);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "write"))
 		return cmd_write(argv[2], !(argc >= 4 && !strcmp(argv[3], "--unclean")));
 	if (argc == 3 && !strcmp(argv[1], "batches"))
 		return cmd_batches(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "batch"))
+		return cmd_batch(argv[2], argv[3], argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "hashes"))
+		return cmd_hashes(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "drop-batch"))
 		return cmd_drop_batch(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: fl-segtool write OUT [--unclean] < SPEC | batches IN | "
+	fprintf(stderr, "usage: fl-segtool write OUT [--unclean] < SPEC | batches IN | batch IN N OUT | hashes IN | "
 			"drop-batch IN OUT N\n");
 	return 2;
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Evidence leaves the node: an agent with --ship publishes every batch to a NATS JetStream
+# server of the test (loopback), 2,000 processes and a runc job recorded meanwhile; the
+# collector takes them into a store of its own. Exactly once: the stream holds as many
+# messages as the node's store has batches, and the collector's copy is the node's batch
+# for batch: it verifies with the node's public key, reads the same, and the job's tree
+# from it is the tree from the node's store. A batch published on the node's subject but
+# signed with another key is refused and recorded.
+. "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/container.sh"
+. "$(dirname "$0")/../lib/nats.sh"
+
+containers_setup || { echo "container set-up failed" >&2; exit 1; }
+nats_start js || exit 1
+marker=fl-ship-$$
+node=ship-node-$$
+export NODE_NAME=$node
+
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0
+check_cmd "the agent says it ships" grep -q "ship: connected to $js_url, shipping on firstlight.batches.$node" "$T/agent.err"
+"$HELPERS/fl-storm" -n 2000 -p 2 -- /bin/true "$marker"
+check "storm exit status" 0 $?
+bundle_make "$T/b" '["sh","-c","busybox true; exit 3"]' || exit 1
+container_run runc "fl-ship-$$" "$T/b"
+check "container exit status" 3 $?
+# Every batch written so far acked: the backlog drains to 0 while the agent runs.
+check_cmd "the backlog drains" wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
+	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check "connected" 1 "$(metric firstlight_ship_connected)"
+agent_stop
+local_batches=$(batch_hashes "$T/data" | wc -l)
+check "the stream holds each batch once" "$local_batches" \
+	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+
+collector_start "$js_url" || exit 1
+check_cmd "the collector holds them all" wait_for 60 collected_all "$T/data" "$node"
+collector_stop
+check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
+	"$(batch_hashes "$T/col/$node")"
+"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node" >"$T/verify.out" 2>&1
+check "the copy verifies with the node's key" 0 $? || cat "$T/verify.out" >&2
+check_cmd "verify names the trusted key" grep -q "trusted: --pubkey" "$T/verify.out"
+check "the copy reads as the node's store" "$("$FIRSTLIGHT" read "$T/data" | md5sum)" \
+	"$("$FIRSTLIGHT" read "$T/col/$node" | md5sum)"
+check "every process of the storm, once" 2000 \
+	"$("$FIRSTLIGHT" read "$T/col/$node" | jq -c --arg m "$marker" 'select(.exec.process.args[1]? == $m) | .exec.process.execId' | sort -u | wc -l)"
+"$FIRSTLIGHT" tree --container "fl-ship-$$" "$T/data" >"$T/tree.node" 2>&1
+check "tree from the node: exit status" 0 $?
+"$FIRSTLIGHT" tree --container "fl-ship-$$" "$T/col" >"$T/tree.col" 2>&1
+check "tree from the collected store (every node): exit status" 0 $?
+check "the same tree" "$(cat "$T/tree.node")" "$(cat "$T/tree.col")"
+check "verify --against: nothing gone" 0 \
+	"$("$FIRSTLIGHT" verify --against "$T/col" "$T/data" >"$T/against.out" 2>&1; echo $?)"
+check_cmd "verify --against: says so" grep -q "^OK: node $node: all $local_batches batches" "$T/against.out"
+
+# A batch on the node's subject signed by another key: refused, kept aside, on record.
+# (The segment's second batch, re-signed by a forger's key: it states no key of its own.)
+seg=$(ls "$T/data"/*.seg.gz | head -n1)
+"$HELPERS/fl-tamper" forge "$seg" "$T/forged.seg.gz" >/dev/null || exit 1
+"$HELPERS/fl-segtool" batch "$T/forged.seg.gz" 1 "$T/forged.batch" || exit 1
+hash=$("$HELPERS/fl-segtool" hashes "$T/forged.seg.gz" | sed -n 2p)
+"$HELPERS/fl-jsinfo" publish "$js_url" "firstlight.batches.$node" "$T/forged.batch" \
+	"Fl-Segment=$(basename "$seg")" Fl-Batch=1 "Fl-Hash=$hash" >/dev/null
+check "forged batch published" 0 $?
+collector_start "$js_url" || exit 1
+check_cmd "the collector refuses it" wait_for 30 grep -q "refused a batch .* its signature is not the node's key's: forged" "$T/col.err"
+collector_stop
+check "the node's folder is unchanged" "$(batch_hashes "$T/data")" "$(batch_hashes "$T/col/$node")"
+check "kept aside for whoever investigates" 1 "$(ls "$T/col/@rejected/$node" | grep -c "^$hash")"
+"$FIRSTLIGHT" read "$T/col/@collector" >"$T/findings.jsonl"
+check "on the collector's record: BATCH_REJECTED, bad-signature, naming the node" "$node bad-signature" \
+	"$(jq -r 'select(.gap.kind == "BATCH_REJECTED") | "\(.gap.node) \(.gap.reason)"' "$T/findings.jsonl")"
+check "the node's key, held on first use, on record" "trust-on-first-use $(sed -n 's/.*public key \([0-9a-f]*\)).*/\1/p' "$T/agent.err")" \
+	"$(jq -r --arg n "$node" 'select(.nodeKey.node == $n) | .nodeKey as $k | "\($k.source) \($k.publicKey)"' "$T/findings.jsonl" |
+		while read -r src b64; do echo "$src $(echo "$b64" | base64 -d | od -An -tx1 | tr -d ' \n')"; done)"
+finish

@@ -1,0 +1,101 @@
+/*
+ * JetStream from the tests' side, with the C client the agent uses:
+ *   fl-jsinfo msgs URL STREAM [SUBJECT]      messages in the stream (on SUBJECT only: the
+ *                                            count of the subject, from the stream's state)
+ *   fl-jsinfo publish URL SUBJECT FILE [KEY=VALUE...]   publishes FILE's bytes with headers
+ *   fl-jsinfo memstream URL STREAM SUBJECTS  creates a stream in memory (a conflicting one)
+ * Exit status 0, or 1 with a message naming the problem.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+static int die(const char *what, natsStatus s)
+{
+	fprintf(stderr, "fl-jsinfo: %s: %s\n", what, nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
+						       natsStatus_GetText(s));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: fl-jsinfo msgs URL STREAM [SUBJECT] | publish URL SUBJECT FILE [K=V...] | "
+				"memstream URL STREAM SUBJECTS\n");
+		return 2;
+	}
+	if ((s = natsConnection_ConnectTo(&nc, argv[2])) || (s = natsConnection_JetStream(&js, nc, NULL)))
+		return die(argv[2], s);
+	if (!strcmp(argv[1], "msgs")) {
+		jsStreamInfo *si = NULL;
+		jsOptions o;
+
+		jsOptions_Init(&o);
+		if (argc > 4)
+			o.Stream.Info.SubjectsFilter = argv[4];
+		if ((s = js_GetStreamInfo(&si, js, argv[3], &o, &jerr)))
+			return die(argv[3], s);
+		if (argc > 4) {
+			uint64_t n = 0;
+
+			for (int i = 0; si->State.Subjects && i < si->State.Subjects->Count; i++)
+				n += si->State.Subjects->List[i].Msgs;
+			printf("%llu\n", (unsigned long long)n);
+		} else {
+			printf("%llu\n", (unsigned long long)si->State.Msgs);
+		}
+		jsStreamInfo_Destroy(si);
+	} else if (!strcmp(argv[1], "publish") && argc >= 5) {
+		FILE *f = fopen(argv[4], "rb");
+		char *buf = malloc(64 << 20);
+		size_t n = f && buf ? fread(buf, 1, 64 << 20, f) : 0;
+		natsMsg *m = NULL;
+		jsPubAck *ack = NULL;
+
+		if (!f || !buf)
+			return die(argv[4], NATS_ERR);
+		fclose(f);
+		if ((s = natsMsg_Create(&m, argv[3], NULL, buf, (int)n)))
+			return die("message", s);
+		for (int i = 5; i < argc; i++) {
+			char *eq = strchr(argv[i], '=');
+
+			if (!eq)
+				return die(argv[i], NATS_INVALID_ARG);
+			*eq = '\0';
+			natsMsgHeader_Set(m, argv[i], eq + 1);
+		}
+		if ((s = js_PublishMsg(&ack, js, m, NULL, &jerr)))
+			return die("publish", s);
+		printf("%llu\n", (unsigned long long)ack->Sequence);
+		jsPubAck_Destroy(ack);
+		natsMsg_Destroy(m);
+		free(buf);
+	} else if (!strcmp(argv[1], "memstream") && argc >= 5) {
+		jsStreamConfig cfg;
+		jsStreamInfo *si = NULL;
+		const char *subj[] = { argv[4] };
+
+		jsStreamConfig_Init(&cfg);
+		cfg.Name = argv[3];
+		cfg.Subjects = subj;
+		cfg.SubjectsLen = 1;
+		cfg.Storage = js_MemoryStorage;
+		if ((s = js_AddStream(&si, js, &cfg, NULL, &jerr)))
+			return die(argv[3], s);
+		jsStreamInfo_Destroy(si);
+	} else {
+		fprintf(stderr, "fl-jsinfo: unknown command '%s'\n", argv[1]);
+		return 2;
+	}
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	return 0;
+}
