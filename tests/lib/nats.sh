@@ -12,7 +12,7 @@ nats_start() {
 	nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/js" -n "fl-$name" -l "$log" &
 	eval "${name}_pid=$!"
 	on_cleanup "kill -TERM $! 2>/dev/null; wait $! 2>/dev/null"
-	if ! wait_for 20 grep -q "Server is ready" "$log"; then
+	if ! wait_for 20 grep -qs "Server is ready" "$log"; then
 		echo "nats-server $name did not start:" >&2
 		cat "$log" >&2
 		return 1
@@ -58,13 +58,13 @@ nats_cluster() {
 	eval "${name}_url=$url"
 	# Ready once JetStream has a meta leader: a stream can be made then.
 	for ((i = 1; i <= n; i++)); do
-		if ! wait_for 60 grep -q "Server is ready" "$T/nats-$name$i/log"; then
+		if ! wait_for 60 grep -qs "Server is ready" "$T/nats-$name$i/log"; then
 			echo "nats-server $name$i did not start:" >&2
 			cat "$T/nats-$name$i/log" >&2
 			return 1
 		fi
 	done
-	wait_for 60 grep -qi "JetStream cluster new metadata leader\|Self is new JetStream cluster metadata leader" \
+	wait_for 60 grep -qsi "JetStream cluster new metadata leader\|Self is new JetStream cluster metadata leader" \
 		"$T"/nats-"$name"*/log
 }
 

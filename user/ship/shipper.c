@@ -87,6 +87,7 @@ struct shipper {
 	int dirty;                  /* acked moved since ship.state was written */
 	char said[JS_ERR_MAX];      /* the last failure logged: not repeated */
 	int backoff_ms;
+	int was_up;                 /* connected once: later changes are news */
 };
 
 /* ---- ship.state ----------------------------------------------------------------------- */
@@ -564,9 +565,26 @@ static void *run(void *arg)
 			continue;
 		}
 		sh->backoff_ms = BACKOFF_MIN_MS;
-		pthread_mutex_lock(&sh->mu);
-		sh->st.connected = js_conn__connected(sh->js);
-		pthread_mutex_unlock(&sh->mu);
+		{
+			int up = js_conn__connected(sh->js);
+			uint64_t backlog;
+
+			pthread_mutex_lock(&sh->mu);
+			/* The client reconnects by itself: say when it is away and when it is back. */
+			if (up != sh->st.connected && sh->was_up) {
+				backlog = sh->st.backlog;
+				pthread_mutex_unlock(&sh->mu);
+				if (up)
+					log_info("ship: connected to %s again: %" PRIu64 " batches to catch up", sh->urls,
+						 backlog);
+				else
+					say_once(sh, sh->urls, "connection lost");
+				pthread_mutex_lock(&sh->mu);
+			}
+			sh->st.connected = up;
+			sh->was_up |= up;
+			pthread_mutex_unlock(&sh->mu);
+		}
 		if (sh->cur && sh->st.connected)
 			err = publish(sh);
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
