@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# kill -9 on both ends while batches flow. The agent killed in the middle of a storm it
+# is shipping, then started again on the same data dir: it asks the server where it
+# stands and goes on from there, so the stream holds every batch once (no duplicate from
+# the publish the kill cut, no hole). The collector killed while it takes batches, then
+# started again: its durable consumer redelivers what it had not acknowledged, and what
+# it had already stored is known as such, so its copy is the node's, batch for batch.
+. "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/nats.sh"
+
+nats_start js || exit 1
+marker=fl-crash-$$
+node=crash-node-$$
+export NODE_NAME=$node
+shipped() { [ "$(metric firstlight_ship_acked_batches_total)" -gt "$1" ] 2>/dev/null; }
+
+collector_start "$js_url" || exit 1
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --flush-ms 20
+"$HELPERS/fl-storm" -n 3000 -p 2 -- /bin/true "$marker" >/dev/null &
+storm=$!
+check_cmd "shipping" wait_for 60 shipped 5
+kill -KILL "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID=
+# The collector too, in the middle of what it takes.
+kill -KILL "$COLLECTOR_PID"
+wait "$COLLECTOR_PID" 2>/dev/null
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --flush-ms 20
+collector_start "$js_url" || exit 1
+wait "$storm"
+check "storm exit status" 0 $?
+check_cmd "the restarted agent catches up" wait_for 120 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
+	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+agent_stop
+check "every batch in the stream exactly once" "$(batch_hashes "$T/data" | wc -l)" \
+	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+check_cmd "collected" wait_for 60 collected_all "$T/data" "$node"
+collector_stop
+check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
+	"$(batch_hashes "$T/col/$node")"
+"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node" >"$T/verify.out" 2>&1
+check "the copy verifies: no hole, no duplicate, both runs" 0 $? || cat "$T/verify.out" >&2
+check_cmd "two agent runs in it" grep -q "2 agent runs" "$T/verify.out"
+check "no chain break on the collector's record" "" \
+	"$("$FIRSTLIGHT" read "$T/col/@collector" | jq -r 'select(.gap.kind == "CHAIN_BREAK") | .gap.detail')"
+finish
