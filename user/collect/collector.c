@@ -79,6 +79,7 @@ struct collector {
 	struct gaps *gaps;
 	struct storelink link;
 	struct js_conn *js;
+	char *shown_urls;            /* the URLs without passwords, for messages */
 	int connected;
 	struct httpd *http;
 	int sigfd;
@@ -548,7 +549,7 @@ static int stop_requested(struct collector *c)
 static void say_once(struct collector *c, const char *why)
 {
 	if (strcmp(why, c->said)) {
-		log_warn("collect: %s: %s; trying again", c->o.urls, why);
+		log_warn("collect: %s: %s; trying again", c->shown_urls ? c->shown_urls : "", why);
 		snprintf(c->said, sizeof(c->said), "%s", why);
 	}
 }
@@ -686,6 +687,7 @@ int collector__run(const struct collector_opts *o)
 		log_error("collect: signals: %s", strerror(errno));
 		return 1;
 	}
+	c.shown_urls = js__shown_urls(o->urls);
 	subjects__batches(o->prefix, "", c.head, sizeof(c.head));
 	subjects__all_batches(o->prefix, c.filter, sizeof(c.filter));
 	subjects__stream(o->prefix, c.stream, sizeof(c.stream));
@@ -774,6 +776,7 @@ out:
 		close(c.dirfd);
 	if (c.sigfd >= 0)
 		close(c.sigfd);
+	free(c.shown_urls);
 	pthread_mutex_destroy(&c.lock);
 	return err ? 1 : 0;
 }

@@ -53,6 +53,7 @@ struct item {
 struct shipper {
 	/* Options (copies). */
 	char *urls, *creds, *tls_ca, *prefix, *node, *data_dir;
+	char *shown_urls;           /* urls without passwords, for messages */
 	int replicas;
 	size_t queue_bytes;
 	char token[SUBJECTS_TOKEN_MAX];
@@ -390,7 +391,7 @@ static int resync(struct shipper *sh)
 		return 0;
 	}
 	if (err) {
-		say_once(sh, sh->urls, why);
+		say_once(sh, sh->shown_urls, why);
 		return err;
 	}
 	seg = js_msg__header(m, "Fl-Segment");
@@ -432,7 +433,7 @@ static int connect_now(struct shipper *sh)
 	js.subjects = all;
 	sh->js = js_conn__open(&jo, &err, why);
 	if (!sh->js) {
-		say_once(sh, sh->urls, why);
+		say_once(sh, sh->shown_urls, why);
 		return err;
 	}
 	err = js_conn__ensure_stream(sh->js, &js, why);
@@ -444,7 +445,7 @@ static int connect_now(struct shipper *sh)
 		disconnect(sh);
 		return err;
 	}
-	log_info("ship: connected to %s, shipping on %s (stream %s)", sh->urls, sh->subject, sh->stream);
+	log_info("ship: connected to %s, shipping on %s (stream %s)", sh->shown_urls, sh->subject, sh->stream);
 	sh->said[0] = '\0';
 	return 0;
 }
@@ -575,10 +576,10 @@ static void *run(void *arg)
 				backlog = sh->st.backlog;
 				pthread_mutex_unlock(&sh->mu);
 				if (up)
-					log_info("ship: connected to %s again: %" PRIu64 " batches to catch up", sh->urls,
-						 backlog);
+					log_info("ship: connected to %s again: %" PRIu64 " batches to catch up",
+						 sh->shown_urls, backlog);
 				else
-					say_once(sh, sh->urls, "connection lost");
+					say_once(sh, sh->shown_urls, "connection lost");
 				pthread_mutex_lock(&sh->mu);
 			}
 			sh->st.connected = up;
@@ -659,6 +660,9 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		goto fail;
 	}
 	sh->urls = dup_or_null(o->urls, err);
+	sh->shown_urls = js__shown_urls(o->urls);
+	if (!sh->shown_urls)
+		*err = -ENOMEM;
 	sh->creds = dup_or_null(o->creds, err);
 	sh->tls_ca = dup_or_null(o->tls_ca, err);
 	sh->prefix = dup_or_null(prefix, err);
@@ -689,12 +693,13 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		goto fail;
 	}
 	sh->started = 1;
-	log_info("ship: %" PRIu64 " batches to ship to %s, subject %s", sh->st.backlog, sh->urls, sh->subject);
+	log_info("ship: %" PRIu64 " batches to ship to %s, subject %s", sh->st.backlog, sh->shown_urls, sh->subject);
 	return sh;
 fail:
 	if (sh->dirfd >= 0)
 		close(sh->dirfd);
-	free(sh->urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node), free(sh->data_dir);
+	free(sh->urls), free(sh->shown_urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node);
+	free(sh->data_dir);
 	free(sh);
 	return NULL;
 }
@@ -776,6 +781,7 @@ void shipper__stop(struct shipper *sh, int64_t grace_ms)
 		sh->head = next;
 	}
 	close(sh->dirfd);
-	free(sh->urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node), free(sh->data_dir);
+	free(sh->urls), free(sh->shown_urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node);
+	free(sh->data_dir);
 	free(sh);
 }

@@ -7,6 +7,40 @@
 
 #include "transport/jetstream.h"
 
+/* The URLs with any "user:password@" shown as "***@": messages never carry a secret. */
+char *js__shown_urls(const char *urls)
+{
+	size_t n = strlen(urls);
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = urls; *p;) {
+		const char *end = strchr(p, ','), *at, *scheme = strstr(p, "://");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		at = memchr(p, '@', len);
+		if (at && scheme && scheme < at) {
+			size_t head = (size_t)(scheme + 3 - p);
+
+			memcpy(o, p, head);
+			o += head;
+			memcpy(o, "***", 3);
+			o += 3;
+			memcpy(o, at, (size_t)(p + len - at));
+			o += p + len - at;
+		} else {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+		if (*p == ',')
+			*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
 #ifdef FL_NO_NATS
 /* The static build has no NATS client (Debian ships no static libnats). */
 static int unsupported(char why[JS_ERR_MAX])

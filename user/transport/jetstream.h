@@ -55,6 +55,10 @@ struct js_publish {
 	size_t len;
 };
 
+/* urls with any "user:password@" shown as "***@", for messages (caller frees; NULL on
+ * ENOMEM): no log line carries a secret. */
+char *js__shown_urls(const char *urls);
+
 /* A message read back (js_conn__last, js_conn__fetch): valid until js_msg__free. */
 struct js_msg;
 
