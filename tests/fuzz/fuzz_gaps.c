@@ -73,7 +73,8 @@ static void parse_first_line(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gapscan_env env = { .now_ns = 1800000000000000000ull, .run_is_live = fake_live };
+	struct gapscan_env env = { .now_ns = 1800000000000000000ull, .run_is_live = fake_live,
+				   .local_node = "fuzz-local-node" };
 	const struct gap_row **rows;
 	struct segment_reader *r;
 	struct gapscan_stats st;

@@ -432,6 +432,46 @@ static void test_live_run(void **state)
 	gapscan__free(s);
 }
 
+/* Runs of another machine (a collected store): live while heard from; the newest run of a
+ * node that is not heard from and did not stop is NODE_SILENT; an older one UNCLEAN_END. */
+static void test_remote_node_silent(void **state)
+{
+	struct live_ctx c = { .answer = 1 };
+	struct gapscan_env env = { .now_ns = AT(30), .run_is_live = live_cb, .ctx = &c,
+				   .local_node = "the-reader's-node" };
+	struct gapscan *s = scan();
+
+	(void)state;
+	live_run(s);
+	assert_int_equal(gapscan__finish(s, &env), 0);
+	assert_int_equal(gapscan__count(s), 0); /* heard from 15 s ago: live */
+	assert_int_equal(c.calls, 0);           /* /proc says nothing of another machine */
+	gapscan__free(s);
+
+	s = scan();
+	live_run(s);
+	env.now_ns = AT(100);
+	assert_int_equal(gapscan__finish(s, &env), 0);
+	assert_int_equal(gapscan__count(s), 1);
+	assert_int_equal(row(s, 0)->kind, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT);
+	assert_int_equal(row(s, 0)->detected, 1);
+	assert_int_equal(row(s, 0)->start_ns, AT(15));
+	assert_non_null(strstr(row(s, 0)->detail, "nothing heard since its record seq 3 and no STOPPED record"));
+	gapscan__free(s);
+
+	/* A run of the node without STOPPED, then a newer one: the older ended uncleanly. */
+	s = scan();
+	live_run(s);
+	agent(s, "r2", 1, AT(20), STARTED);
+	plain(s, "r2", 2, AT(25));
+	env.now_ns = AT(30);
+	assert_int_equal(gapscan__finish(s, &env), 0);
+	assert_int_equal(gapscan__count(s), 1);
+	assert_int_equal(row(s, 0)->kind, GAPSCAN_UNCLEAN_END);
+	assert_string_equal(row(s, 0)->run_id, "r1");
+	gapscan__free(s);
+}
+
 static void test_heartbeat_missing(void **state)
 {
 	struct gapscan *s = scan();
@@ -935,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_missing_beginning),
 		cmocka_unit_test(test_unclean_end),
 		cmocka_unit_test(test_live_run),
+		cmocka_unit_test(test_remote_node_silent),
 		cmocka_unit_test(test_heartbeat_missing),
 		cmocka_unit_test(test_heartbeat_after_start),
 		cmocka_unit_test(test_heartbeat_needs_interval),

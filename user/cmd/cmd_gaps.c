@@ -19,6 +19,7 @@
 #include "readers/gapfmt.h"
 #include "readers/inputs.h"
 #include "readers/runalive.h"
+#include "records/record.h"
 #include "store/segment_reader.h"
 #include "store/store_dir.h"
 
@@ -252,6 +253,7 @@ int cmd_gaps__main(int argc, char **argv)
 {
 	struct gaps_opts o = {};
 	struct gapscan_env env = { .run_is_live = runalive__probe };
+	char node[RECORDER_NODE_MAX];
 	struct gapscan_stats st;
 	const struct gap_row **shown = NULL;
 	struct json_buf out = {};
@@ -260,6 +262,9 @@ int cmd_gaps__main(int argc, char **argv)
 	struct timespec now;
 	size_t n = 0, total;
 	int err, status = 0, found = 0;
+
+	recorder__node_name(node);
+	env.local_node = node;
 
 	err = parse_opts(&o, argc, argv);
 	if (err) {

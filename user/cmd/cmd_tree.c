@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"                       (2024-05-01T10:00:00.5Z) or unix seconds (1714557600.5)\n"
 		"A workload selection shows every process of the workload: its roots are the processes\n"
 		"whose parent is outside it (the runtime's).\n"
+		"  --node NAME          only the records of node NAME: a collected store (one folder per\n"
+		"                       node) may hold the same container, pod or key on several nodes\n"
 		"\n"
 		"  --json               one JSON document instead of the text tree (--text)\n"
 		"\n"
@@ -118,11 +120,12 @@ static int parse_u32(const char *s, uint32_t *v)
 /* 0 parsed, 1 --help printed, -EINVAL (message logged). */
 static int parse_opts(struct tree_opts *o, int argc, char **argv)
 {
-	enum { O_CONTAINER = 256, O_POD, O_NAMESPACE, O_WORKLOAD, O_EXEC_ID, O_PID, O_AT, O_JSON, O_TEXT };
+	enum { O_CONTAINER = 256, O_POD, O_NAMESPACE, O_WORKLOAD, O_EXEC_ID, O_PID, O_AT, O_JSON, O_TEXT, O_NODE };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, O_CONTAINER },
 		{ "pod", required_argument, NULL, O_POD },
 		{ "namespace", required_argument, NULL, O_NAMESPACE },
+		{ "node", required_argument, NULL, O_NODE },
 		{ "workload", required_argument, NULL, O_WORKLOAD },
 		{ "exec-id", required_argument, NULL, O_EXEC_ID },
 		{ "pid", required_argument, NULL, O_PID },
@@ -161,6 +164,9 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 				log_error("tree: --pid: invalid pid '%s'", shown(&b, optarg));
 				err = -EINVAL;
 			}
+			break;
+		case O_NODE:
+			o->q.node = optarg;
 			break;
 		case O_NAMESPACE:
 			o->q.pod_namespace = optarg;
@@ -296,7 +302,9 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 
 	if (err == -ENOTUNIQ) {
 		size_t n = jobtree__candidates(t);
-		const char *hint = q->by == JOBTREE_BY_CONTAINER ? "give more of the id, or --workload KEY" :
+		const struct jt_candidate *c0 = jobtree__candidate(t, 0);
+		const char *hint = c0 && !strncmp(c0->what, "node ", 5) ? "on several nodes: add --node NAME" :
+				   q->by == JOBTREE_BY_CONTAINER ? "give more of the id, or --workload KEY" :
 				   q->by == JOBTREE_BY_POD ? "add --namespace NS, or give the pod uid" :
 							     "records of several boots or nodes? use --exec-id";
 

@@ -589,10 +589,22 @@ static int report_heartbeats(struct gapscan *s, size_t run, int live, uint64_t n
 	return 0;
 }
 
+/* The newest run of r's node (by first record): later runs say how an older one ended. */
+static int newest_of_node(const struct gapscan *s, const struct run *r)
+{
+	for (size_t i = 0; i < s->n_runs; i++) {
+		const struct run *o = &s->runs[i];
+
+		if (o != r && !strcmp(o->node, r->node) && o->first_ns > r->first_ns)
+			return 0;
+	}
+	return 1;
+}
+
 static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *env)
 {
 	struct run *r = &s->runs[run];
-	int live = 0, err;
+	int live = 0, remote, silent = 0, err;
 
 	/* qsort's pointer must not be NULL, even for no elements. */
 	if (r->n_beats > 1)
@@ -610,8 +622,17 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	}
 	if (r->n_lost > 1)
 		qsort(r->lost, r->n_lost, sizeof(*r->lost), cmp_range);
-	if (!r->stopped && r->started && env && env->run_is_live)
+	/* A run of another machine (a collected store) cannot be asked about through /proc:
+	 * it is live while it is heard from. */
+	remote = env && env->local_node && r->node[0] && strcmp(r->node, env->local_node);
+	if (!r->stopped && remote && newest_of_node(s, r)) {
+		uint64_t iv = r->interval_ns ? r->interval_ns : 10000000000ull;
+
+		live = env->now_ns && r->last_ns && env->now_ns - r->last_ns <= 3 * iv;
+		silent = !live;
+	} else if (!r->stopped && r->started && env && env->run_is_live && !remote) {
 		live = env->run_is_live(env->ctx, r->pid, r->boot_id, r->started_boot_ns) > 0;
+	}
 	s->st.live_runs += (size_t)live;
 	/* Known only from retention's records: every record of it was removed by policy. */
 	if (!r->n_spans && r->n_removed)
@@ -632,6 +653,10 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 	err = report_heartbeats(s, run, live, env ? env->now_ns : 0);
 	if (err)
 		return err;
+	if (silent)
+		return add_detected(s, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, run, r->last_ns, 0, r->last_file,
+				    "node %.200s: nothing heard since its record seq %" PRIu64 " and no STOPPED record: "
+				    "its sensor or the node itself went silent", r->node, r->last_seq);
 	if (!r->stopped && !live) {
 		if (r->n_spans)
 			err = add_detected(s, GAPSCAN_UNCLEAN_END, run, r->last_ns, 0, r->last_file,

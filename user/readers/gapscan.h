@@ -79,6 +79,12 @@ struct gapscan_env {
 	 */
 	int (*run_is_live)(void *ctx, uint32_t pid, const char *boot_id, uint64_t started_boot_ns);
 	void *ctx;
+	/* The reader's own node name. A run of another node (a collected store) without a
+	 * STOPPED record cannot be asked about through /proc: it is live while its last record
+	 * is recent (within three heartbeat intervals of now_ns); the newest run of a node that
+	 * is not is NODE_SILENT (detected), an older one UNCLEAN_END. NULL: every run is the
+	 * reader's node's. */
+	const char *local_node;
 };
 
 struct gapscan;

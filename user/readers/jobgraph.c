@@ -168,6 +168,7 @@ int jobgraph__add_image(struct jobgraph *g, const Event *ev, const Firstlight__V
 	img->parent_exec_id = intern(g, p->parent_exec_id);
 	img->replaced_exec_id = intern(g, replaced);
 	img->workload_key = workload_key_of(g, p->workload_key, p->cgroup_id);
+	img->node = intern(g, ev->node);
 	if (!img->parent_exec_id || !img->replaced_exec_id || !img->workload_key)
 		return -ENOMEM;
 	img->pid = p->pid;
@@ -379,7 +380,7 @@ static struct jt_image *unrecorded(struct jobgraph *g, const char *exec_id, uint
 		return NULL;
 	img->exec_id = id;
 	img->kind = JT_IMAGE_UNRECORDED;
-	img->parent_exec_id = img->replaced_exec_id = img->workload_key = "";
+	img->parent_exec_id = img->replaced_exec_id = img->workload_key = img->node = "";
 	img->pid = pid;
 	img->order = g->order++;
 	return img;

@@ -27,7 +27,8 @@ struct jobtree {
 	struct arena *a;          /* workloads, candidates, flows, gaps, the job */
 	int phase;                /* 0 scan, 1 resolved, 2 built */
 	int lineage;              /* the query follows lineage: pass 1 builds a graph */
-	struct strmap *wl_by_key;
+	struct strmap *wl_by_key; /* "<node>\x1f<key>" -> jt_workload: keys are per node */
+	const char *node;         /* after resolve: the node the job is on (NULL: unknown) */
 	struct ptrvec workloads;
 	struct jobgraph g1;          /* pass 1 (lineage queries), freed at resolve */
 	struct jobgraph g;           /* pass 2: the job */
@@ -62,7 +63,8 @@ struct jobtree *jobtree__new(const struct jobtree_query *q)
 		goto nomem;
 	t->q.value = q->value ? arena__strdup(t->a, q->value) : NULL;
 	t->q.pod_namespace = q->pod_namespace ? arena__strdup(t->a, q->pod_namespace) : NULL;
-	if ((q->value && !t->q.value) || (q->pod_namespace && !t->q.pod_namespace))
+	t->q.node = q->node ? arena__strdup(t->a, q->node) : NULL;
+	if ((q->value && !t->q.value) || (q->pod_namespace && !t->q.pod_namespace) || (q->node && !t->q.node))
 		goto nomem;
 	t->lineage = q->by == JOBTREE_BY_EXEC_ID || q->by == JOBTREE_BY_PID;
 	if (jobgraph__init(&t->g, 1) || (t->lineage && jobgraph__init(&t->g1, 0)))
@@ -97,14 +99,36 @@ void jobtree__free(struct jobtree *t)
 
 /* ---- pass 1: workloads ---------------------------------------------------------------- */
 
-static struct jt_workload *workload_get(struct jobtree *t, const char *key, uint64_t cgroup_id)
+/* A workload key is a node's own ("cgroup:1234" exists on every node): the map's key is
+ * the node, a unit separator, and the key. */
+#define NODE_KEY_MAX (256 + WLKEY_MAX + 2)
+
+static const char *node_key(char buf[NODE_KEY_MAX], const char *node, const char *key)
 {
-	struct jt_workload *w = strmap__get(t->wl_by_key, key);
+	snprintf(buf, NODE_KEY_MAX, "%.255s\x1f%s", node ? node : "", key ? key : "");
+	return buf;
+}
+
+/* The workload of key on node (the job's node once resolved). */
+static struct jt_workload *workload_find(const struct jobtree *t, const char *node, const char *key)
+{
+	char buf[NODE_KEY_MAX];
+
+	return key && *key ? strmap__get(t->wl_by_key, node_key(buf, node ? node : t->node, key)) : NULL;
+}
+
+static struct jt_workload *workload_get(struct jobtree *t, const char *node, const char *key,
+					uint64_t cgroup_id)
+{
+	char buf[NODE_KEY_MAX];
+	struct jt_workload *w = strmap__get(t->wl_by_key, node_key(buf, node, key));
+	char *map_key;
 
 	if (w)
 		return w;
 	w = arena__alloc(t->a, sizeof(*w));
-	if (!w || !(w->key = arena__strdup(t->a, key)) || strmap__put(t->wl_by_key, w->key, w) ||
+	if (!w || !(w->key = arena__strdup(t->a, key)) || !(w->node = arena__strdup(t->a, node ? node : "")) ||
+	    !(map_key = arena__strdup(t->a, buf)) || strmap__put(t->wl_by_key, map_key, w) ||
 	    ptrvec__push(&t->workloads, w))
 		return NULL;
 	w->cgroup_id = cgroup_id;
@@ -125,7 +149,7 @@ static int merge_workload(struct jobtree *t, const Event *ev)
 
 	if (!key)
 		return 0;
-	w = workload_get(t, key, r->cgroup_id);
+	w = workload_get(t, ev->node, key, r->cgroup_id);
 	if (!w)
 		return -ENOMEM;
 	w->has_record = 1;
@@ -197,7 +221,7 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 
 	if (t->phase != 0)
 		return -EINVAL;
-	if (!ev)
+	if (!ev || (t->q.node && strcmp(ev->node ? ev->node : "", t->q.node)))
 		return 0;
 	if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
 		return merge_workload(t, ev);
@@ -207,7 +231,7 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 		char buf[WLKEY_MAX];
 		const char *key = wlkey__of_record(buf, p->workload_key, p->cgroup_id);
 
-		if (key && !workload_get(t, key, p->cgroup_id))
+		if (key && !workload_get(t, ev->node, key, p->cgroup_id))
 			return -ENOMEM;
 		if (t->lineage)
 			return jobgraph__add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev));
@@ -405,7 +429,7 @@ static int select_subtree(struct jobtree *t, struct jt_proc *root, size_t from, 
 			struct jt_workload *w;
 
 			err = select_id(t, p->images[i]->exec_id);
-			w = strmap__get(t->wl_by_key, p->images[i]->workload_key);
+			w = workload_find(t, p->images[i]->node, p->images[i]->workload_key);
 			if (w)
 				w->selected = 1;
 		}
@@ -493,6 +517,54 @@ cleanup:
 	return err;
 }
 
+/* --workload KEY: a key is a node's own; on several nodes, say which ones. */
+static int resolve_workload(struct jobtree *t)
+{
+	struct jt_workload **ws = (struct jt_workload **)t->workloads.v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->workloads.n; i++)
+		if (!strcmp(ws[i]->key, t->q.value)) {
+			ws[i]->selected = 1;
+			n++;
+		}
+	return n ? 0 : -ENOENT;
+}
+
+/* One job is on one node: the selected workloads' node is the job's. Selected on several
+ * (a collected store, a key or a prefix that names workloads of many nodes): ambiguous,
+ * each node a candidate, --node chooses. */
+static int pin_node(struct jobtree *t)
+{
+	struct jt_workload **ws = (struct jt_workload **)t->workloads.v;
+	int many = 0, err = 0;
+
+	for (size_t i = 0; i < t->workloads.n; i++) {
+		if (!ws[i]->selected)
+			continue;
+		if (!t->node)
+			t->node = ws[i]->node;
+		else if (strcmp(t->node, ws[i]->node))
+			many = 1;
+	}
+	if (!many)
+		return 0;
+	for (size_t i = 0; i < t->workloads.n && !err; i++) {
+		struct jt_workload *w = ws[i];
+		char what[300], detail[300];
+
+		if (!w->selected)
+			continue;
+		w->selected = 0;
+		snprintf(what, sizeof(what), "node %.255s", w->node);
+		snprintf(detail, sizeof(detail), "%.100s %.100s", *w->container_id ? w->container_id : w->pod_name,
+			 *w->container_id ? "" : w->pod_namespace);
+		err = add_candidate(t, what, w->key, detail, w->first_seen_ns);
+	}
+	t->node = NULL;
+	return err ?: -ENOTUNIQ;
+}
+
 int jobtree__resolve(struct jobtree *t)
 {
 	int err;
@@ -501,22 +573,19 @@ int jobtree__resolve(struct jobtree *t)
 		return -EINVAL;
 	t->phase = 1;
 	switch (t->q.by) {
+	case JOBTREE_BY_WORKLOAD:
+		err = resolve_workload(t);
+		break;
 	case JOBTREE_BY_CONTAINER:
-		return resolve_container(t);
+		err = resolve_container(t);
+		break;
 	case JOBTREE_BY_POD:
-		return resolve_pod(t);
-	case JOBTREE_BY_WORKLOAD: {
-		struct jt_workload *w = strmap__get(t->wl_by_key, t->q.value);
-
-		if (!w)
-			return -ENOENT;
-		w->selected = 1;
-		return 0;
-	}
+		err = resolve_pod(t);
+		break;
 	default:
-		err = resolve_lineage(t);
-		return err;
+		return resolve_lineage(t);
 	}
+	return err ?: pin_node(t);
 }
 
 size_t jobtree__candidates(const struct jobtree *t)
@@ -540,15 +609,13 @@ size_t jobtree__workloads_seen(const struct jobtree *t)
 
 /* ---- pass 2: the job's records -------------------------------------------------------- */
 
-static int wl_selected(const struct jobtree *t, const char *key, uint64_t cgroup_id)
+static int wl_selected(const struct jobtree *t, const char *node, const char *key, uint64_t cgroup_id)
 {
-	struct jt_workload *w = NULL;
+	struct jt_workload *w = workload_find(t, node, key);
 	char buf[WLKEY_MAX];
 
-	if (key && *key)
-		w = strmap__get(t->wl_by_key, key);
 	if (!w && cgroup_id)
-		w = strmap__get(t->wl_by_key, wlkey__of_record(buf, NULL, cgroup_id));
+		w = workload_find(t, node, wlkey__of_record(buf, NULL, cgroup_id));
 	return w && w->selected;
 }
 
@@ -718,7 +785,9 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 
 	if (t->phase != 1)
 		return -EINVAL;
-	if (!ev)
+	/* One job is on one node: the others' records are none of it. */
+	if (!ev || (t->node && strcmp(ev->node ? ev->node : "", t->node)) ||
+	    (t->q.node && strcmp(ev->node ? ev->node : "", t->q.node)))
 		return 0;
 	/* A workload record written since pass 1 read its file (a live segment) still
 	 * counts; merging one twice changes nothing. */
@@ -726,17 +795,17 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 		return merge_workload(t, ev);
 	p = process_of(ev);
 	if (p) {
-		keep = t->lineage ? id_selected(t, p->exec_id) : wl_selected(t, p->workload_key, p->cgroup_id);
+		keep = t->lineage ? id_selected(t, p->exec_id) : wl_selected(t, ev->node, p->workload_key, p->cgroup_id);
 	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && ev->exit) {
 		/* Also the exits of the workload's processes that left it, and in the workload,
 		 * of processes that came from outside (the runtime that forked its first). */
 		keep = id_selected(t, ev->exit->exec_id) ||
-		       (!t->lineage && wl_selected(t, NULL, ev->exit->cgroup_id));
+		       (!t->lineage && wl_selected(t, ev->node, NULL, ev->exit->cgroup_id));
 	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FLOW && ev->flow) {
 		keep = id_selected(t, ev->flow->exec_id) ||
-		       (!t->lineage && wl_selected(t, ev->flow->workload_key, ev->flow->cgroup_id));
+		       (!t->lineage && wl_selected(t, ev->node, ev->flow->workload_key, ev->flow->cgroup_id));
 	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap) {
-		keep = wl_selected(t, ev->gap->workload_key, ev->gap->cgroup_id) ||
+		keep = wl_selected(t, ev->node, ev->gap->workload_key, ev->gap->cgroup_id) ||
 		       ((!ev->gap->workload_key || !*ev->gap->workload_key) && !ev->gap->cgroup_id);
 	}
 	if (!keep || read_twice(t, ev, &err))
@@ -896,7 +965,7 @@ static void lost_ends(struct jobtree *t)
 
 		if (g->kind != FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP || strcmp(g->event_type, "cgroup_rmdir"))
 			continue;
-		w = strmap__get(t->wl_by_key, g->workload_key);
+		w = workload_find(t, NULL, g->workload_key);
 		if (!w || w->ended)
 			continue;
 		w->end_lost = 1;
@@ -927,7 +996,7 @@ static void exit_missing(struct jobtree *t)
 				break;
 			}
 		}
-		w = strmap__get(t->wl_by_key, p->workload_key);
+		w = workload_find(t, p->images[0]->node, p->workload_key);
 		if (p->state == JT_RUNNING && w && (w->ended || w->end_lost))
 			p->state = JT_EXIT_MISSING;
 	}

@@ -23,6 +23,8 @@ struct jobtree_query {
 	const char *pod_namespace; /* NULL: any */
 	uint32_t pid;
 	uint64_t at_ns;            /* unix ns */
+	const char *node;          /* NULL: whichever node the selection is on (a collected
+				    * store holds many; one job is on one) */
 };
 
 /* ---- the rebuilt job (read-only for renderers) ----------------------------------------- */
@@ -30,6 +32,7 @@ struct jobtree_query {
 /* A workload, merged from all its records (each restates it in full; the latest wins). */
 struct jt_workload {
 	const char *key;
+	const char *node;           /* the node its records come from ("" unknown) */
 	uint64_t cgroup_id;
 	int kind;                   /* Workload.Kind */
 	const char *runtime, *container_id, *claimed_container_id, *container_name;
@@ -71,6 +74,7 @@ struct jt_proc;
 
 struct jt_image {
 	const char *exec_id, *parent_exec_id, *replaced_exec_id, *workload_key;
+	const char *node;            /* the record's node ("" unknown) */
 	enum jt_image_kind kind;
 	unsigned int flags;          /* JT_IMG_* */
 	uint32_t pid, ppid, uid, gid, euid, egid;

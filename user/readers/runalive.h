@@ -7,6 +7,7 @@
 #ifndef FL_RUNALIVE_H
 #define FL_RUNALIVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1 when that agent runs here now, else 0. A gapscan_env.run_is_live (ctx unused). */

@@ -632,7 +632,7 @@ static int json_workload(struct json_buf *b, const struct jt_workload *w)
 	static const char *const kinds[] = { NULL, "HOST", "SERVICE", "SESSION", "CONTAINER",
 					     "POD_SANDBOX", "SANDBOX", "SLICE", "UNKNOWN" };
 	int f = 1;
-	int err = json_buf__append_str(b, "{") ?: j_str(b, "key", w->key, &f) ?:
+	int err = json_buf__append_str(b, "{") ?: j_str(b, "key", w->key, &f) ?: j_str(b, "node", w->node, &f) ?:
 		  j_u64(b, "cgroupId", w->cgroup_id, w->cgroup_id != 0, &f) ?:
 		  j_str(b, "kind", w->kind > 0 && (size_t)w->kind < sizeof(kinds) / sizeof(kinds[0]) ?
 					   kinds[w->kind] : NULL, &f) ?:

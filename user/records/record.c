@@ -12,19 +12,24 @@
 #include "records/record.h"
 
 /* A node name is an identifier from the environment: keep it printable and bounded. */
-static void set_node(struct recorder *r)
+void recorder__node_name(char out[RECORDER_NODE_MAX])
 {
 	const char *env = getenv("NODE_NAME");
-	char host[256] = "";
+	char host[RECORDER_NODE_MAX] = "";
 
 	if (!env || !*env) {
 		gethostname(host, sizeof(host) - 1);
 		env = host;
 	}
-	snprintf(r->node, sizeof(r->node), "%s", env);
-	for (char *p = r->node; *p; p++)
+	snprintf(out, RECORDER_NODE_MAX, "%s", env);
+	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
 			*p = '_';
+}
+
+static void set_node(struct recorder *r)
+{
+	recorder__node_name(r->node);
 }
 
 static int new_run_id(char out[RUN_ID_LEN])

@@ -14,8 +14,10 @@
 
 #define RUN_ID_LEN 37 /* UUID text with NUL */
 
+#define RECORDER_NODE_MAX 256
+
 struct recorder {
-	char node[256];
+	char node[RECORDER_NODE_MAX];
 	char run_id[RUN_ID_LEN];
 	char boot_id[40];
 	uint32_t boot_tag; /* for exec ids, see exec_id.h */
@@ -29,6 +31,8 @@ struct recorder {
 	uint64_t unrecorded; /* records that could not even be packed (out of memory) */
 };
 
+/* This node's name, as records give it: $NODE_NAME, or the hostname; printable. */
+void recorder__node_name(char out[RECORDER_NODE_MAX]);
 /* Fills node (NODE_NAME or hostname), a fresh run id and the boot id. 0 or -errno. */
 int recorder__init(struct recorder *r, struct sink *sink);
 void recorder__fini(struct recorder *r);
