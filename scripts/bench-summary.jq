@@ -33,7 +33,7 @@ def per_config($w):
 		# the agent records every process of the machine, not only the workload's: its CPU
 		# per lifecycle it recorded (fork + exec + exit records / 3), beside the figure
 		# per process generated
-		cpu_ms_per_1k_recorded: (if $c == "firstlight" then
+		cpu_ms_per_1k_recorded: (if $c == "firstlight" or $c == "firstlight+ship" then
 			[$rs[] | select(.cpu_ns != null and .lat_n > 0) | .cpu_ns / (.lat_n / 3) / 1e3] | median | r(2) else null end),
 		cpu_ms_per_item: ([$rs[] | select(.cpu_ns != null) | .cpu_ns / .generated / 1e6] | median | r(2)),
 		bpf_ms_per_item: ([$rs[] | select(.bpf_ns != null) | .bpf_ns / .generated / 1e6] | median | r(3)),
@@ -41,9 +41,16 @@ def per_config($w):
 			map({key: ., value: ([$k[][.]] | median | r(0))}) | from_entries),
 		rss_mib: ([$rs[].rss_kib] | median | if . then . / 1024 | r(1) else null end),
 		lat_p50_ms: ([$rs[].lat_p50_ms] | median | r(1)),
-		lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1))
+		lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1)),
+		ship_lag_p99_s: ([$rs[].ship_lag_p99_s] | median)
 	} + (if $w == "connect" then {flows: ([$rs[] | select(.flows) | .flows] | min_by(.connect + .accept + .close))} else {} end));
-def order: {base: 0, firstlight: 1, bpftrace: 2, auditd: 3, forkstat: 4}[.config] // 9;
+def order: {base: 0, firstlight: 1, "firstlight+ship": 2, bpftrace: 3, auditd: 4, forkstat: 5}[.config] // 9;
+# What shipping adds to the agent's CPU per process (us): firstlight+ship minus firstlight,
+# each storm round against the same round's firstlight run (alternating, same load).
+def ship_extra_us($w):
+	[$runs[] | select(.workload == $w and .config == "firstlight+ship" and .cpu_ns != null) | . as $x |
+	 [$runs[] | select(.workload == $w and .config == "firstlight" and .round == $x.round and .cpu_ns != null)][0] as $f |
+	 if $f then ($x.cpu_ns / $x.generated - $f.cpu_ns / $f.generated) / 1e3 else empty end];
 
 {
 	storm: (per_config("storm") | sort_by(order)),
@@ -56,8 +63,12 @@ def order: {base: 0, firstlight: 1, bpftrace: 2, auditd: 3, forkstat: 4}[.config
 			total_pct: ([$rs[] | ((.cpu_ns + (.bpf_ns // 0)) / (.window_s * 1e9) * 100)] | median | r(2)),
 			exec_recorded: (if $rs[0].execs == null then null else ([$rs[].execs] | min) end),
 			generated: $rs[0].generated,
-			lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1))
+			lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1)),
+			ship_lag_p99_s: ([$rs[].ship_lag_p99_s] | median)
 		}) | sort_by(order)) | flatten),
+	ship_extra_us_pairs: (ship_extra_us("storm") | map(r(2))),
+	collect: ([$runs[] | select(.workload == "collect") | {records: .generated, batches, wall_s: (.wall_s | r(3)),
+		records_per_s: (.records_per_s | r(0)), cpu_ms: (.cpu_ns / 1e6 | r(0))}][0]),
 	containers: (per_config("containers") | sort_by(order)),
 	connect: (per_config("connect") | sort_by(order)),
 	udp: ([$runs[] | select(.workload == "udp") | {datagrams: .generated, per_s: (.generated / .wall_s | r(0)),
@@ -72,7 +83,7 @@ def fl($list): [$list[]? | select(.config == "firstlight")][0];
 def sweep($rate; $c): [$s.sweep[] | select(.rate == $rate and .config == $c)][0];
 def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
 
-(fl($s.storm)) as $fs | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
+(fl($s.storm)) as $fs | (sweep(1600; "firstlight+ship")) as $sw | ($s.ship_extra_us_pairs | median | r(2)) as $sx | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
 {
 	date: $date, machine: $machine, command: $cmd, commands: ($cmds | split("\n") | map(select(length > 0))),
 	params: $params, smoke: ($smoke == 1),
@@ -106,7 +117,16 @@ def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond
 		 result: judged($s.churn != null and $s.churn.seconds >= 600; $s.churn.growth_kib <= 1024)},
 		{target: "latency kernel -> record written: p99 <= 250 ms at default flush settings",
 		 measured: (if $fs then "exec storm p50 \($fs.lat_p50_ms) ms, p99 \($fs.lat_p99_ms) ms; 1600/s sweep p99 \($fw.lat_p99_ms // "-") ms" else null end),
-		 result: judged($fs.lat_p99_ms != null; ([$fs.lat_p99_ms, ($fw.lat_p99_ms // 0)] | max) <= 250)}
+		 result: judged($fs.lat_p99_ms != null; ([$fs.lat_p99_ms, ($fw.lat_p99_ms // 0)] | max) <= 250)},
+		{target: "shipping adds <= 1 us of agent CPU per process in the exec storm (firstlight+ship minus firstlight, same round)",
+		 measured: (if $sx != null then "\($sx) us (median of \($s.ship_extra_us_pairs | length) rounds: \($s.ship_extra_us_pairs | map(tostring) | join(", ")))" else null end),
+		 result: judged($sx != null; $sx <= 1)},
+		{target: "shipping lag (batch written -> acked by JetStream) p99 < 1 s at 1600 exec/s",
+		 measured: (if $sw.ship_lag_p99_s != null then "p99 <= \($sw.ship_lag_p99_s) s (histogram bucket)" else null end),
+		 result: judged($sw.ship_lag_p99_s != null; $sw.ship_lag_p99_s < 1)},
+		{target: "the collector ingests >= 50,000 records/s",
+		 measured: (if $s.collect then "\($s.collect.records_per_s) records/s (\($s.collect.records) records in \($s.collect.batches) batches, \($s.collect.wall_s) s)" else null end),
+		 result: judged($s.collect != null and $s.collect.records >= 10000; $s.collect.records_per_s >= 50000)}
 	],
 	runs: $runs
 }

@@ -46,6 +46,15 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 	.drops, .cpu_ms_per_1k, (if .bpf_ms_per_1k == null then null else .bpf_ms_per_1k * 1000 | round end)] | row),
 (if $s.udp then "", "UDP: \($s.udp.datagrams) datagrams at \($s.udp.per_s)/s, \($s.udp.kernel_ns_per_datagram) ns of BPF per datagram (sendmsg4 hook + sock_send_length)" else empty end),
 "" else empty end),
+(if $s.collect or ($s.ship_extra_us_pairs | length) > 0 then
+"### Shipping (firstlight+ship: the same agent with --ship to nats-server -js on loopback)",
+"",
+"agent CPU added per process in the exec storm, per round: \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
+"",
+"shipping lag p99 (batch written -> acked; a histogram bucket's bound): \([$s.sweep[] | select(.config == "firstlight+ship") | "\(.rate)/s <= \(.ship_lag_p99_s) s"] | join(", "))",
+"",
+(if $s.collect then "collector: \($s.collect.records) records in \($s.collect.batches) batches in \($s.collect.wall_s) s: \($s.collect.records_per_s) records/s (CPU \($s.collect.cpu_ms) ms)" else empty end),
+"" else empty end),
 (if $s.hold then
 "### Live processes: agent memory with \($s.hold.live) sleeping processes tracked",
 "",

@@ -10,7 +10,9 @@
 #   -k K        container churn: runc containers per round, default 100
 #   -l L        live processes held for the RSS figure, default 10000
 #   -d SECONDS  long churn with RSS sampled, default 600
-#   -c CONFIGS  comma list, default base,firstlight,bpftrace,auditd,forkstat
+#   -c CONFIGS  comma list, default base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
+#               (firstlight+ship: firstlight with --ship to a JetStream server the bench
+#               starts on loopback; after the runs, the collector ingests what was shipped)
 #   -w LOADS    comma list, default storm,sweep,containers,connect,hold,churn
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
@@ -34,7 +36,7 @@ ROOT=$PWD
 
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
-CONFIGS=base,firstlight,bpftrace,auditd,forkstat
+CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 LOADS=storm,sweep,containers,connect,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
@@ -64,8 +66,8 @@ positive -t "$SWEEP_SECS"; positive -k "$CONTAINERS"; positive -l "$LIVE"; posit
 positive -x $RATES
 [ -n "${RATES// /}" ] || { echo "bench.sh: -x: no rate given" >&2; exit 2; }
 for c in ${CONFIGS//,/ }; do
-	has base,firstlight,bpftrace,auditd,forkstat "$c" ||
-		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,bpftrace,auditd,forkstat)" >&2; exit 2; }
+	has base,firstlight,firstlight+ship,bpftrace,auditd,forkstat "$c" ||
+		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
 	has storm,sweep,containers,connect,hold,churn "$l" ||
@@ -88,7 +90,7 @@ TAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # in every marker: this run's 
 RESULTS=$W/results.jsonl COMMANDS=$W/commands
 : >"$RESULTS"
 : >"$COMMANDS"
-SPID='' WPID='' STATSPID='' HOLDPID='' GENPID='' MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
+SPID='' WPID='' STATSPID='' HOLDPID='' GENPID='' NATSPID='' COLPID='' MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
 AUDIT_ENABLED_WAS=$( (auditctl -s 2>/dev/null || true) | awk '$1 == "enabled" {print $2}')
 
 # ---- restoring the machine --------------------------------------------------------------
@@ -109,6 +111,8 @@ cleanup() {
 	stop_pid "$GENPID" KILL
 	stop_pid "$HOLDPID"
 	stop_pid "$SPID" INT
+	stop_pid "$COLPID"
+	stop_pid "$NATSPID"
 	audit_restore
 	stop_pid "$WPID"
 	for id in $(runc list -q 2>/dev/null | grep "^flb-$TAG-" || true); do runc delete -f "$id" >/dev/null 2>&1 || true; done
@@ -167,7 +171,7 @@ prog_stats() {
 # stops growing": the machine's other processes (and the polling itself) never let it.
 sensor_has() { # CONFIG DIR STRING
 	case $1 in
-	firstlight) { zcat -f "$2"/out/*.seg.gz 2>/dev/null || true; } | grep -aqF "$3" ;;
+	firstlight | firstlight+ship) { zcat -f "$2"/out/*.seg.gz 2>/dev/null || true; } | grep -aqF "$3" ;;
 	*) grep -aqF "$3" "$2/out/$SOUT" ;;
 	esac
 }
@@ -242,6 +246,14 @@ start_sensor() {
 		note_cmd "firstlight: $FL run --data-dir DIR --key KEY --ready-file FILE $AGENT_OPTS"
 		wait_for 60 test -e "$d/ready" || { cat "$d/err" >&2; exit 1; }
 		;;
+	firstlight+ship)
+		# shellcheck disable=SC2086 # AGENT_OPTS is a list of options
+		NODE_NAME=flb-$TAG "$FL" run --data-dir "$d/out" --key "$W/node.key" --ready-file "$d/ready" \
+			--ship "$SHIP_URL" --metrics-addr 127.0.0.1:0 $AGENT_OPTS 2>"$d/err" &
+		SPID=$!
+		note_cmd "firstlight+ship: $FL run --data-dir DIR --key KEY --ready-file FILE --ship nats://127.0.0.1:PORT $AGENT_OPTS (nats-server -js on loopback)"
+		wait_for 60 test -e "$d/ready" || { cat "$d/err" >&2; exit 1; }
+		;;
 	bpftrace)
 		SOUT=bt.txt
 		bpftrace -B line "$W/execsnoop.bt" >"$d/out/bt.txt" 2>"$d/err" &
@@ -291,6 +303,28 @@ stop_sensor() { # CONFIG DIR
 	WPID=
 }
 
+# ---- shipping (config firstlight+ship)----------------------------------------------------------
+# The agent's metrics (it serves them on a port of its choosing, named in its log).
+ship_metrics() { # DIR
+	curl -sf "http://127.0.0.1:$(sed -n 's/.*metrics on http:.*(port \([0-9]*\)).*/\1/p' "$1/err" | tail -n1)/metrics"
+}
+# Waits (60 s at most) until JetStream acked every batch written: the lag is all in then.
+ship_drained() { # DIR
+	wait_for 60 bash -c "[ \"\$(curl -sf http://127.0.0.1:$(sed -n 's/.*metrics on http:.*(port \([0-9]*\)).*/\1/p' "$1/err" | tail -n1)/metrics |
+		awk '\$1 == \"firstlight_ship_backlog_batches\" {print \$2}')\" = 0 ]" || log "ship: backlog not drained within 60 s"
+}
+# The lag histogram's p50 and p99 (a bucket's upper bound) and the batches acked: JSON.
+ship_lag() { # DIR
+	ship_metrics "$1" | awk '
+		/^firstlight_ship_lag_seconds_bucket/ {match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); n++; b[n] = le; c[n] = $2}
+		/^firstlight_ship_lag_seconds_count/ {total = $2}
+		/^firstlight_ship_acked_batches_total/ {acked = $2}
+		END {p50 = "null"; p99 = "null"
+			for (i = 1; i <= n; i++) {if (p50 == "null" && c[i] >= 0.5 * total && total) p50 = b[i]; if (p99 == "null" && c[i] >= 0.99 * total && total) p99 = b[i]}
+			if (p50 == "+Inf") p50 = "1e9"; if (p99 == "+Inf") p99 = "1e9"
+			printf "{\"ship_lag_p50_s\": %s, \"ship_lag_p99_s\": %s, \"ship_acked\": %d}\n", p50, p99, acked}'
+}
+
 # ---- what each sensor recorded ----------------------------------------------------------
 # count CONFIG DIR PATH: "execs exits drops" for the processes that ran PATH (their comm
 # is its name): "-" where the sensor does not record that. Latencies (ms) to DIR/lat.
@@ -300,7 +334,7 @@ count() {
 	: >"$d/lat"
 	case $cfg in
 	base) echo "- - -" ;;
-	firstlight)
+	firstlight | firstlight+ship)
 		"$FL" read "$d/out" >"$d/recs.json"
 		# Each batch's write time: the first size the watcher saw that holds the batch.
 		for seg in "$d"/out/*.seg.gz; do
@@ -372,9 +406,11 @@ measure() {
 	"$@" >"$d/gen.out" 2>"$d/gen.err" || { cat "$d/gen.err" >&2; log "$load generator failed under $cfg"; exit 1; }
 	t1=$(now_ns)
 	[ "$cfg" = base ] || end_probe "$cfg" "$d"
+	[ "$cfg" = firstlight+ship ] && ship_drained "$d"
 	c1=$(cpu_ns $SCPU)
 	w1=$(now_ns)
 	p1=$(prog_stats "$SPID")
+	[ "$cfg" = firstlight+ship ] && extra=$(jq -c --argjson s "$(ship_lag "$d")" '. + $s' <<<"$extra")
 	[ -n "$SPID" ] && rss=$(awk '$1 == "VmHWM:" {print $2}' /proc/"$SPID"/status)
 	stop_sensor "$cfg" "$d"
 	counts=$(count "$cfg" "$d" "${EXEC_PATH:-$MARK}")
@@ -402,7 +438,7 @@ measure() {
 
 # A fresh copy of /bin/true (or of PROGRAM) named by its role: every sensor can tell this
 # run's processes from the machine's by their comm (at most 15 characters) and path.
-letter() { case $1 in base) echo 0 ;; firstlight) echo f ;; bpftrace) echo t ;; auditd) echo a ;; forkstat) echo k ;; esac; }
+letter() { case $1 in base) echo 0 ;; firstlight) echo f ;; firstlight+ship) echo j ;; bpftrace) echo t ;; auditd) echo a ;; forkstat) echo k ;; esac; }
 mark() { # LETTERS [PROGRAM]: sets MARK
 	MARK=$W/bin/flb$TAG$1
 	cp "${2:-/bin/true}" "$MARK"
@@ -419,6 +455,13 @@ if has "$CONFIGS" auditd && [ -n "$( (auditctl -s 2>/dev/null || true) | awk '$1
 	log "an audit daemon is already running: auditd left out (the bench will not disturb it)"
 	CONFIGS=$(echo "$CONFIGS" | sed 's/,\{0,1\}auditd//')
 	SENSORS=${SENSORS/auditd/}
+fi
+if has "$CONFIGS" firstlight+ship; then
+	mkdir -p "$W/nats"
+	nats-server -a 127.0.0.1 -p -1 -m -1 -js -sd "$W/nats/js" -l "$W/nats/log" &
+	NATSPID=$!
+	wait_for 20 grep -qs "Server is ready" "$W/nats/log" || { cat "$W/nats/log" >&2; log "nats-server did not start"; exit 1; }
+	SHIP_URL=nats://127.0.0.1:$(sed -n 's/.*Listening for client connections on 127.0.0.1:\([0-9]*\).*/\1/p' "$W/nats/log" | tail -n1)
 fi
 "$H/fl-benchtool" stats >"$W/stats.out" &
 STATSPID=$!
@@ -606,6 +649,35 @@ if has "$LOADS" churn && has "$CONFIGS" firstlight; then
 		 samples: $s, rss_first_half_max_kib: $first, rss_second_half_max_kib: $second,
 		 growth_kib: ($second - $first)}' >>"$RESULTS"
 	tail -1 "$RESULTS" | jq -r '"churn: \(.seconds) s, \(.containers) containers, RSS max \(.rss_first_half_max_kib) KiB in the first half, \(.rss_second_half_max_kib) KiB in the second"' >&2
+	rm -rf "$d"
+fi
+
+# ---- 7. the collector's ingest rate over everything the runs shipped ---------------------
+if has "$CONFIGS" firstlight+ship; then
+	d=$W/run/collect
+	mkdir -p "$d"
+	msgs=$(curl -sf "http://127.0.0.1:$(sed -n 's/.*Starting http monitor on 127.0.0.1:\([0-9]*\).*/\1/p' "$W/nats/log" | tail -n1)/jsz?streams=true" |
+		jq '[.account_details[]?.stream_detail[]? | select(.name == "FIRSTLIGHT") | .state.messages] | add // 0')
+	t0=$(now_ns)
+	"$FL" collect --from "$SHIP_URL" --store "$d/store" --key "$W/collector.key" --metrics-addr 127.0.0.1:0 2>"$d/err" &
+	COLPID=$!
+	note_cmd "collect: $FL collect --from nats://127.0.0.1:PORT --store DIR --key KEY (everything the runs shipped)"
+	collected() {
+		local port n
+		port=$(sed -n 's/.*metrics on http:.*(port \([0-9]*\)).*/\1/p' "$d/err" | tail -n1)
+		n=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^firstlight_collector_batches_total/ {s += $2} END {print s + 0}')
+		[ "${n:-0}" -ge "$msgs" ]
+	}
+	wait_for 600 collected || log "collect: not every batch collected within 600 s"
+	t1=$(now_ns)
+	c1=$(cpu_ns "$COLPID")
+	stop_pid "$COLPID"
+	COLPID=
+	records=$("$FL" read "$d/store/flb-$TAG" 2>/dev/null | wc -l)
+	jq -nc --argjson m "$msgs" --argjson r "$records" --argjson t "$(((t1 - t0) / 1000))" --argjson c "$c1" \
+		'{workload: "collect", config: "firstlight+ship", round: 1, generated: $r, batches: $m, wall_s: ($t / 1e6), cpu_ns: $c,
+		  records_per_s: (if $t > 0 then $r / ($t / 1e6) else null end)}' >>"$RESULTS"
+	tail -1 "$RESULTS" | jq -r '"collect: \(.generated) records in \(.batches) batches in \(.wall_s | . * 1000 | round / 1000) s: \(.records_per_s | round) records/s, collector CPU \(.cpu_ns / 1e6 | round) ms"' >&2
 	rm -rf "$d"
 fi
 

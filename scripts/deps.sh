@@ -11,7 +11,7 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip nats-server)
-bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat)
+bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat nats-server curl)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -285,6 +285,11 @@ static void publish_metrics(struct agent *a)
 		s.ship_backlog = ss.backlog;
 		s.ship_backlog_bytes = ss.backlog_bytes;
 		s.ship_oldest_seconds = (double)ss.oldest_unix_ns / 1e9;
+		_Static_assert(METRICS_LAG_BUCKETS == SHIP_LAG_BUCKETS, "one histogram");
+		memcpy(s.ship_lag_buckets, ss.lag_buckets, sizeof(s.ship_lag_buckets));
+		memcpy(s.ship_lag_bounds, ship_lag_bounds, sizeof(s.ship_lag_bounds));
+		s.ship_lag_sum = ss.lag_sum_s;
+		s.ship_lag_count = ss.lag_count;
 	}
 	metrics__publish(a->metrics, &s);
 }

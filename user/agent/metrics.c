@@ -154,6 +154,19 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		promtext__gauge(&o, "firstlight_ship_oldest_unshipped_timestamp_seconds",
 			  "Unix time the oldest unshipped batch was written; 0 when everything is shipped.",
 			  s->ship_oldest_seconds);
+		promtext__header(&o, "firstlight_ship_lag_seconds", "histogram",
+				 "From a batch written to the local store to JetStream's ack of it.");
+		for (i = 0; i < METRICS_LAG_BUCKETS; i++) {
+			char le[32];
+
+			if (i == METRICS_LAG_BUCKETS - 1)
+				snprintf(le, sizeof(le), "+Inf");
+			else
+				snprintf(le, sizeof(le), "%g", s->ship_lag_bounds[i]);
+			promtext__labelled(&o, "firstlight_ship_lag_seconds_bucket", "le", le, s->ship_lag_buckets[i]);
+		}
+		promtext__labelled_double(&o, "firstlight_ship_lag_seconds_sum", NULL, NULL, s->ship_lag_sum);
+		promtext__labelled(&o, "firstlight_ship_lag_seconds_count", NULL, NULL, s->ship_lag_count);
 	}
 
 	promtext__header(&o, "firstlight_build_info", "gauge",

@@ -18,6 +18,7 @@
 
 /* Order of the Gap.Kind enum (1..11), index 0 unused. */
 #define METRICS_GAP_KINDS 12
+#define METRICS_LAG_BUCKETS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
@@ -44,6 +45,12 @@ struct metrics_snapshot {
 	uint64_t ship_acked, ship_duplicates, ship_publish_errors;
 	uint64_t ship_backlog, ship_backlog_bytes;
 	double ship_oldest_seconds;             /* unix time the oldest unshipped batch was written; 0 none */
+	/* Lag of acked batches, written to acked: cumulative counts per bound (the last
+	 * +Inf), their sum and count. */
+	uint64_t ship_lag_buckets[METRICS_LAG_BUCKETS];
+	double ship_lag_bounds[METRICS_LAG_BUCKETS - 1];
+	double ship_lag_sum;
+	uint64_t ship_lag_count;
 	char version[32];
 	char node[256];
 	char run_id[40];

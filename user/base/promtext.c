@@ -143,6 +143,10 @@ void promtext__gauge(struct promtext *o, const char *name, const char *help, dou
 void promtext__labelled(struct promtext *o, const char *name, const char *label, const char *value,
 			 uint64_t v)
 {
+	if (!label) {
+		put_fmt(o, "%s %" PRIu64 "\n", name, v);
+		return;
+	}
 	put_fmt(o, "%s{%s=\"", name, label);
 	promtext__label_value(o, value, 256);
 	put_fmt(o, "\"} %" PRIu64 "\n", v);
@@ -151,9 +155,13 @@ void promtext__labelled(struct promtext *o, const char *name, const char *label,
 void promtext__labelled_double(struct promtext *o, const char *name, const char *label, const char *value,
 			       double v)
 {
-	put_fmt(o, "%s{%s=\"", name, label);
-	promtext__label_value(o, value, 256);
-	promtext__str(o, "\"} ");
+	if (label) {
+		put_fmt(o, "%s{%s=\"", name, label);
+		promtext__label_value(o, value, 256);
+		promtext__str(o, "\"} ");
+	} else {
+		put_fmt(o, "%s ", name);
+	}
 	put_double(o, v);
 	promtext__str(o, "\n");
 }

@@ -25,7 +25,7 @@ void promtext__header(struct promtext *o, const char *name, const char *type, co
 /* A header and one unlabelled sample. */
 void promtext__u64(struct promtext *o, const char *name, const char *type, const char *help, uint64_t v);
 void promtext__gauge(struct promtext *o, const char *name, const char *help, double v);
-/* One sample with one label, whose value is escaped. */
+/* One sample with one label, whose value is escaped (label NULL: none). */
 void promtext__labelled(struct promtext *o, const char *name, const char *label, const char *value,
 			uint64_t v);
 void promtext__labelled_double(struct promtext *o, const char *name, const char *label, const char *value,

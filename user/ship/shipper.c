@@ -26,6 +26,8 @@
 #define BACKOFF_MAX_MS 30000
 #define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
 
+const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60 };
+
 /* A batch's place in the store: its segment's number and its index there. */
 struct pos {
 	uint64_t number, index;
@@ -485,6 +487,19 @@ static int publish(struct shipper *sh)
 			sh->acked_last_seq = it->last_seq;
 		sh->st.acked++;
 		sh->st.duplicates += dup;
+		if (it->unix_ns) {
+			struct timespec now;
+			double lag;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			lag = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)it->unix_ns) / 1e9;
+			lag = lag < 0 ? 0 : lag;
+			for (int i = 0; i < SHIP_LAG_BUCKETS; i++)
+				if (i == SHIP_LAG_BUCKETS - 1 || lag <= ship_lag_bounds[i])
+					sh->st.lag_buckets[i]++;
+			sh->st.lag_sum_s += lag;
+			sh->st.lag_count++;
+		}
 		if (sh->st.backlog) {
 			sh->st.backlog--;
 			sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->len ? it->len : sh->st.backlog_bytes;

@@ -34,6 +34,10 @@ struct shipper_opts {
 	size_t queue_bytes;  /* batches held in memory; beyond, the files are read again */
 };
 
+/* Upper bounds (seconds) of the shipping-lag histogram's buckets; the last is +Inf. */
+#define SHIP_LAG_BUCKETS 12
+extern const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1];
+
 struct ship_stats {
 	uint64_t acked;          /* batches JetStream acknowledged, this run */
 	uint64_t duplicates;     /* of which the server already held */
@@ -42,6 +46,10 @@ struct ship_stats {
 	uint64_t backlog_bytes;
 	uint64_t oldest_unix_ns; /* when the oldest of them was written; 0: none */
 	int connected;
+	/* Lag of each batch acked: from when it was written to when JetStream acked it. */
+	uint64_t lag_buckets[SHIP_LAG_BUCKETS]; /* cumulative, Prometheus style */
+	double lag_sum_s;
+	uint64_t lag_count;
 };
 
 struct shipper;
