@@ -106,6 +106,7 @@ struct resolver *resolver__new(void)
 	err = pthread_create(&r->thread, NULL, worker, r);
 	if (err)
 		goto fail;
+	pthread_setname_np(r->thread, "fl-resolve");
 	r->started = 1;
 	return r;
 fail:

@@ -111,7 +111,7 @@ static void save_state(struct shipper *sh)
 		     sh->acked.number, sh->acked.index, sh->acked_stream_seq, sh->acked_last_seq,
 		     chain__hex(sh->acked_hash, CHAIN_HASH_LEN, hex));
 	pthread_mutex_unlock(&sh->mu);
-	err = store_dir__write_atomic(sh->dirfd, SHIP_STATE_FILE, buf, (size_t)n);
+	err = store_dir__write_cache(sh->dirfd, SHIP_STATE_FILE, buf, (size_t)n);
 	if (err)
 		log_warn("ship: %s: %s", SHIP_STATE_FILE, strerror(-err));
 	sh->dirty = 0;
@@ -707,6 +707,7 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		pthread_cond_destroy(&sh->cond);
 		goto fail;
 	}
+	pthread_setname_np(sh->thread, "fl-ship"); /* in top -H and perf: where shipping costs */
 	sh->started = 1;
 	log_info("ship: %" PRIu64 " batches to ship to %s, subject %s", sh->st.backlog, sh->shown_urls, sh->subject);
 	return sh;

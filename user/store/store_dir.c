@@ -139,7 +139,7 @@ int store_dir__fsync(int dirfd)
 }
 
 
-int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
+static int replace(int dirfd, const char *name, const void *data, size_t len, int durable)
 {
 	char tmp[256];
 	int fd, err;
@@ -151,7 +151,7 @@ int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_
 	if (fd < 0)
 		return -errno;
 	err = fdio__write_all(fd, data, len);
-	if (!err && fdatasync(fd))
+	if (!err && durable && fdatasync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
@@ -159,9 +159,19 @@ int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_
 		err = -errno;
 	if (err)
 		unlinkat(dirfd, tmp, 0);
-	else
+	else if (durable)
 		err = store_dir__fsync(dirfd);
 	return err;
+}
+
+int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
+{
+	return replace(dirfd, name, data, len, 1);
+}
+
+int store_dir__write_cache(int dirfd, const char *name, const void *data, size_t len)
+{
+	return replace(dirfd, name, data, len, 0);
 }
 
 int store_dir__read_small(int dirfd, const char *name, char *buf, size_t cap)

@@ -49,6 +49,9 @@ int store_dir__fsync(int dirfd);
  * the directory synced. Never through a symlink.
  */
 int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len);
+/* The same without waiting for the disk, for a file that only saves work: after a crash
+ * it may hold the old content, or nothing, so its reader checks it. */
+int store_dir__write_cache(int dirfd, const char *name, const void *data, size_t len);
 /* Reads at most cap - 1 bytes of name (NUL-terminated); the length or -errno. */
 int store_dir__read_small(int dirfd, const char *name, char *buf, size_t cap);
 

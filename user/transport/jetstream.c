@@ -189,6 +189,11 @@ struct js_conn *js_conn__open(const struct js_opts *o, int *err, char why[JS_ERR
 		s = natsOptions_SetMaxReconnect(c->opts, -1);
 	if (!s)
 		s = natsOptions_SetReconnectWait(c->opts, 1000);
+	/* A publish is written by the publishing thread itself, not handed to the client's
+	 * flusher thread: one thread wake-up less per batch, and every batch waits for its
+	 * ack anyway, so there is nothing to coalesce. */
+	if (!s)
+		s = natsOptions_SetSendAsap(c->opts, true);
 	if (!s && o->creds)
 		s = natsOptions_SetUserCredentialsFromFiles(c->opts, o->creds, NULL);
 	if (!s && o->tls_ca) {
