@@ -132,6 +132,69 @@ int htmlfmt__time(struct json_buf *out, uint64_t unix_ns)
 	return unix_ns ? timefmt__rfc3339(out, unix_ns, 9) : json_buf__append_str(out, "-");
 }
 
+/* ---- time axes ------------------------------------------------------------------------- */
+
+uint64_t htmlfmt__tick_step(uint64_t span, uint64_t max_ticks)
+{
+	static const uint64_t clock_steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
+						3600, 7200, 10800, 21600, 43200, 86400 };
+	uint64_t step;
+
+	for (step = 1; step < 1000000000u; step *= 10) {
+		if (span / step <= max_ticks)
+			return step;
+		if (span / (2 * step) <= max_ticks)
+			return 2 * step;
+		if (span / (5 * step) <= max_ticks)
+			return 5 * step;
+	}
+	for (size_t i = 0; i < sizeof(clock_steps) / sizeof(clock_steps[0]); i++)
+		if (span / (clock_steps[i] * 1000000000u) <= max_ticks)
+			return clock_steps[i] * 1000000000u;
+	for (step = 86400ull * 1000000000u; span / step > max_ticks; step *= 2)
+		;
+	return step;
+}
+
+int htmlfmt__tick(struct json_buf *out, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000u;
+	char buf[48];
+	int n;
+
+	if (!ns)
+		return json_buf__append_str(out, "0");
+	if (ns % 1000000000u == 0 && s >= 60) {
+		n = 0;
+		if (s >= 86400)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "d", s / 86400);
+		if (s % 86400 >= 3600)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "h", s % 86400 / 3600);
+		if (s % 3600 >= 60)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "m", s % 3600 / 60);
+		if (s % 60)
+			snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "s", s % 60);
+		return json_buf__appendf(out, "+%s", buf);
+	}
+	/* Up to three decimals of the unit, trailing zeros dropped. */
+	if (ns >= 1000000000u)
+		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e9);
+	else if (ns >= 1000000u)
+		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e6);
+	else if (ns >= 1000u)
+		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e3);
+	else
+		n = snprintf(buf, sizeof(buf), "%" PRIu64, ns);
+	if (ns >= 1000u) {
+		while (n > 0 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (n > 0 && buf[n - 1] == '.')
+			buf[--n] = '\0';
+	}
+	return json_buf__appendf(out, "+%s%s", buf, ns >= 1000000000u ? "s" : ns >= 1000000u ? "ms" :
+				 ns >= 1000u ? "us" : "ns");
+}
+
 /* ---- a record as a table --------------------------------------------------------------- */
 
 /* Records are protobuf messages a few levels deep; JSON deeper than this is not ours. */

@@ -44,6 +44,13 @@ int htmlfmt__record(struct json_buf *out, const char *json);
  * file is 0600: pages hold argv and the like. 0 or -errno. */
 int htmlfmt__save(const char *path, const struct json_buf *page);
 
+/* Time axes: the step between ticks for a span (ns) so that at most max_ticks fit: 1-2-5
+ * below a second, then the clock's own steps (15 s, 30 min, 6 h...) up to days. */
+uint64_t htmlfmt__tick_step(uint64_t span, uint64_t max_ticks);
+/* A tick's label, an offset as short as it allows: "0", "+250us", "+12.5ms", "+1.5s",
+ * "+2m30s", "+1h", "+1d12h". */
+int htmlfmt__tick(struct json_buf *out, uint64_t ns);
+
 /* A time as RFC 3339 with nanoseconds (base/timefmt.h), "-" for 0. */
 int htmlfmt__time(struct json_buf *out, uint64_t unix_ns);
 

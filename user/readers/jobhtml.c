@@ -22,7 +22,7 @@
 #define LABEL_CHARS 40 /* of a lane's label */
 #define TITLE_BYTES 700 /* of a tooltip: a line of the tree, cut */
 #define INDENT_MAX 12  /* depth levels indented in the labels */
-#define TICKS_MAX 10
+#define TICKS_MAX 10   /* on the axis, at most */
 
 static const char css[] =
 	".cols{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}"
@@ -116,74 +116,10 @@ static void axis_span(struct page *pg)
 	pg->t1 = hi > pg->t0 ? hi : pg->t0 + 1000000;
 }
 
-/* Tick steps: 1-2-5 below a second, then the clock's own steps up to days. */
-static uint64_t tick_step(uint64_t span)
-{
-	static const uint64_t clock_steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
-						3600, 7200, 10800, 21600, 43200, 86400 };
-	uint64_t step;
-
-	for (step = 1; step < 1000000000u; step *= 10) {
-		if (span / step <= TICKS_MAX)
-			return step;
-		if (span / (2 * step) <= TICKS_MAX)
-			return 2 * step;
-		if (span / (5 * step) <= TICKS_MAX)
-			return 5 * step;
-	}
-	for (size_t i = 0; i < sizeof(clock_steps) / sizeof(clock_steps[0]); i++)
-		if (span / (clock_steps[i] * 1000000000u) <= TICKS_MAX)
-			return clock_steps[i] * 1000000000u;
-	for (step = 86400ull * 1000000000u; span / step > TICKS_MAX; step *= 2)
-		;
-	return step;
-}
-
-/* A tick's label, as short as its step allows: "+250us", "+12.5ms", "+1.5s", "+2m30s",
- * "+1h", "+1d12h". */
-static int put_tick(struct json_buf *out, uint64_t ns)
-{
-	uint64_t s = ns / 1000000000u;
-	char buf[48];
-	int n;
-
-	if (!ns)
-		return json_buf__append_str(out, "0");
-	if (ns % 1000000000u == 0 && s >= 60) {
-		n = 0;
-		if (s >= 86400)
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "d", s / 86400);
-		if (s % 86400 >= 3600)
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "h", s % 86400 / 3600);
-		if (s % 3600 >= 60)
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "m", s % 3600 / 60);
-		if (s % 60)
-			snprintf(buf + n, sizeof(buf) - (size_t)n, "%" PRIu64 "s", s % 60);
-		return json_buf__appendf(out, "+%s", buf);
-	}
-	/* Up to three decimals of the unit, trailing zeros dropped. */
-	if (ns >= 1000000000u)
-		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e9);
-	else if (ns >= 1000000u)
-		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e6);
-	else if (ns >= 1000u)
-		n = snprintf(buf, sizeof(buf), "%.3f", (double)ns / 1e3);
-	else
-		n = snprintf(buf, sizeof(buf), "%" PRIu64, ns);
-	if (ns >= 1000u) {
-		while (n > 0 && buf[n - 1] == '0')
-			buf[--n] = '\0';
-		if (n > 0 && buf[n - 1] == '.')
-			buf[--n] = '\0';
-	}
-	return json_buf__appendf(out, "+%s%s", buf, ns >= 1000000000u ? "s" : ns >= 1000000u ? "ms" :
-				 ns >= 1000u ? "us" : "ns");
-}
-
 static int put_axis(struct page *pg, double height)
 {
 	struct json_buf *o = pg->out;
-	uint64_t span = pg->t1 - pg->t0, step = tick_step(span);
+	uint64_t span = pg->t1 - pg->t0, step = htmlfmt__tick_step(span, TICKS_MAX);
 	int err = json_buf__append_str(o, "<g class=\"axis\">\n");
 
 	for (uint64_t t = 0; !err && t <= span; t += step) {
@@ -191,7 +127,7 @@ static int put_axis(struct page *pg, double height)
 
 		err = htmlfmt__f(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 				 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, AXIS_H - 6, x,
-				 height, x, AXIS_H - 10) ?: put_tick(o, t) ?: json_buf__append_str(o, "</text>\n");
+				 height, x, AXIS_H - 10) ?: htmlfmt__tick(o, t) ?: json_buf__append_str(o, "</text>\n");
 		if (t > UINT64_MAX - step)
 			break;
 	}
