@@ -634,7 +634,7 @@ static int judge(struct report *r, struct rnode *n)
 	err = err ?: gap_reasons(r, n);
 	if (!err && p->state_ns[REPORT_DOWN]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_DOWN]);
-		err = reason(r, n, "DOWN", "no agent ran for %s of the window", d);
+		err = reason(r, n, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
 	}
 	if (!err && p->state_ns[REPORT_NOT_SHIPPED]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_NOT_SHIPPED]);
