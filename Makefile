@@ -152,8 +152,8 @@ SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 # fl-segtool writes and rewrites segments (gzip); fl-tamper too, and forges signatures
-# (libcrypto).
-HELPER_LIBS := -lz $(CRYPTO_LIBS)
+# (libcrypto); fl-browse drives chromium through its JSON protocol (jansson).
+HELPER_LIBS := -lz $(CRYPTO_LIBS) -ljansson
 
 # Every unit test may include the shared capture sink: rebuilt when it changes.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB)

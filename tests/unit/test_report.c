@@ -393,6 +393,25 @@ static void with_drops(struct store *st)
 	workload(st, 160, 77, "c0ffee", FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED, 146);
 }
 
+/* Its end lost with the ring full: the dropped cgroup_rmdir still says it ended. */
+static void with_end_dropped(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	workload(st, 146, 80, "dead10cc", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP;
+	g.cgroup_id = 80;
+	g.workload_key = "cgroup:80";
+	g.event_type = "cgroup_rmdir";
+	g.count = 1;
+	g.start_time_unix_nano = AT(150);
+	g.end_time_unix_nano = AT(151);
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 152);
+}
+
 static void test_ring_buffer_drop(void **state)
 {
 	struct store *st = store_new("n1");
@@ -428,6 +447,20 @@ static void test_ring_buffer_drop(void **state)
 	assert_string_equal(jstr(json_array_get(strip, 1), "startUnixNano"), "1700000149000000000");
 	assert_string_equal(jstr(json_array_get(strip, 1), "endUnixNano"), "1700000151000000000");
 	assert_string_equal(jstr(json_object_get(n, "coverage"), "gapNano"), "2000000000");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+	/* A workload whose end was among the drops: ended, the end not recorded. */
+	st = store_new("n1");
+	clean_run(st, "run-1", with_end_dropped);
+	j = report_json(&st, 1, &window, &r, &rc);
+	w = json_array_get(json_object_get(node0(j), "workloads"), 0);
+	assert_string_equal(jstr(w, "key"), "cgroup:80");
+	assert_true(json_is_true(json_object_get(w, "ended")));
+	assert_false(json_is_true(json_object_get(w, "endRecorded")));
+	assert_string_equal(jstr(w, "lastSeenUnixNano"), "1700000151000000000");
+	assert_true(json_is_null(json_object_get(w, "drops")));
+	assert_string_equal(jstr(w, "droppedInWindow"), "1");
 	json_decref(j);
 	report__free(r);
 	store_free(st);

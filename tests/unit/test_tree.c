@@ -1260,6 +1260,12 @@ static void expect_links_resolve(const char *page)
 	}
 	assert_true(links > 0);
 	assert_int_equal(count_str(page, "<section class=\"rec\""), links);
+	/* Every record inside its section: hidden until its mark is clicked. */
+	for (const char *p = strstr(page, "</section>"); p; p = strstr(p + 1, "</section>")) {
+		const char *next = strstr(p, "<section"), *table = strstr(p, "<table");
+
+		assert_true(!table || (next && table > next));
+	}
 }
 
 static void test_html_page(void **state)

@@ -39,7 +39,9 @@ static const char css[] =
 	"svg .end.ok{fill:#2a8a2a}svg .end.fail{fill:#d9822b}svg .end.killed{fill:#c62828}"
 	"svg .end.missing{fill:#fff;stroke:#c62828;stroke-width:1.5}svg .end.running{fill:#555}"
 	"svg .flow{fill:#8e44ad;stroke:#fff;stroke-width:.5}svg .flowline{stroke:#8e44ad;stroke-width:2}"
-	"svg .band{fill:#e53935;fill-opacity:.22;stroke:#e53935;stroke-opacity:.6}"
+	"svg .band{fill:#fb8c00;fill-opacity:.22;stroke:#fb8c00;stroke-opacity:.6}"
+	"svg .band[data-kind=\"1\"]{fill:#e53935;stroke:#e53935}"  /* RING_BUFFER_DROP */
+	"svg .band[data-kind=\"2\"]{fill:#616161;fill-opacity:.15;stroke:#616161}" /* SENSOR_DOWN */
 	"svg .gapmark{fill:#e53935}"
 	"svg a:hover>*{stroke:#000;stroke-width:1.5}"
 	".legend span{display:inline-block;margin-right:1em}"
@@ -152,10 +154,10 @@ static int put_title(struct json_buf *o, const struct json_buf *line)
 
 /*
  * Opens <a href="#rN"> around a mark, and writes the record section it leads to: its
- * heading (what, and the tree's line) and the record field by field. The caller draws
- * the mark, then link_end.
+ * heading (what, and the tree's line) and the record field by field (and a second one:
+ * a connection's close). The caller draws the mark, then link_end.
  */
-static int link_begin(struct page *pg, const char *what, const char *record)
+static int link_begin2(struct page *pg, const char *what, const char *record, const char *record2)
 {
 	size_t id = ++pg->ids;
 	int err = htmlfmt__f(pg->out, "<a href=\"#r%zu\">", id) ?:
@@ -167,9 +169,16 @@ static int link_begin(struct page *pg, const char *what, const char *record)
 	if (err)
 		return err;
 	if (record)
-		return htmlfmt__record(&pg->recs, record) ?: json_buf__append_str(&pg->recs, "</section>\n");
+		return htmlfmt__record(&pg->recs, record) ?:
+		       (record2 && record2 != record ? htmlfmt__record(&pg->recs, record2) : 0) ?:
+		       json_buf__append_str(&pg->recs, "</section>\n");
 	return json_buf__append_str(&pg->recs, "<p class=\"muted\">No record of it in the input: "
 				    "what the line says is all there is.</p></section>\n");
+}
+
+static int link_begin(struct page *pg, const char *what, const char *record)
+{
+	return link_begin2(pg, what, record, NULL);
 }
 
 static int link_end(struct page *pg)
@@ -368,9 +377,8 @@ static int put_flow(struct page *pg, const struct jt_item *it, double y, uint64_
 	json_buf__reset(&pg->line);
 	snprintf(what, sizeof(what), "flow, %s record%s", f->records > 1 ? "first and last" : "its",
 		 f->records > 1 ? "s" : "");
-	err = treefmt__item_text(&pg->line, pg->job, it) ?: link_begin(pg, what, f->first_record);
-	if (!err && f->records > 1 && f->last_record != f->first_record)
-		err = htmlfmt__record(&pg->recs, f->last_record);
+	err = treefmt__item_text(&pg->line, pg->job, it) ?:
+	      link_begin2(pg, what, f->first_record, f->records > 1 ? f->last_record : NULL);
 	if (err)
 		return err;
 	if (f->end_ns > s)
@@ -457,14 +465,15 @@ static int put_gap(struct page *pg, size_t gi, double lanes_h)
 		}
 		while (j < pg->n_lanes && (!any || lane_blinded(pg->lanes[j], g, key)))
 			j++;
-		err = htmlfmt__f(o, "<rect class=\"band\" data-gap=\"%zu\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				 "height=\"%.1f\">", gi + 1, x0, y_of(i), x1 - x0, (double)(j - i) * LANE_H) ?:
+		err = htmlfmt__f(o, "<rect class=\"band\" data-gap=\"%zu\" data-kind=\"%d\" x=\"%.1f\" y=\"%.1f\" "
+				 "width=\"%.1f\" height=\"%.1f\">", gi + 1, g->kind, x0, y_of(i), x1 - x0,
+				 (double)(j - i) * LANE_H) ?:
 		      put_title(o, &pg->line) ?: json_buf__append_str(o, "</rect>\n");
 		i = j;
 	}
 	if (!err && !pg->n_lanes) /* no process at all: across where the lanes would be */
-		err = htmlfmt__f(o, "<rect class=\"band\" data-gap=\"%zu\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				 "height=\"%.1f\">", gi + 1, x0, AXIS_H, x1 - x0, lanes_h) ?:
+		err = htmlfmt__f(o, "<rect class=\"band\" data-gap=\"%zu\" data-kind=\"%d\" x=\"%.1f\" y=\"%.1f\" "
+				 "width=\"%.1f\" height=\"%.1f\">", gi + 1, g->kind, x0, AXIS_H, x1 - x0, lanes_h) ?:
 		      put_title(o, &pg->line) ?: json_buf__append_str(o, "</rect>\n");
 	return err ?: link_end(pg);
 }
@@ -504,7 +513,9 @@ static const char legend[] =
 	"<span><i style=\"background:#d9822b;border-radius:50%\"></i>exit code</span>"
 	"<span><i style=\"background:#c62828\"></i>killed</span>"
 	"<span><i style=\"background:#8e44ad\"></i>flow</span>"
-	"<span><i style=\"background:rgba(229,57,53,.3)\"></i>gap in the record</span></p>\n"
+	"<span><i style=\"background:rgba(229,57,53,.3)\"></i>events dropped</span>"
+	"<span><i style=\"background:rgba(97,97,97,.2)\"></i>no sensor ran</span>"
+	"<span><i style=\"background:rgba(251,140,0,.3)\"></i>other gap in the record</span></p>\n"
 	"<p class=\"muted\">Hover a mark for its line of the tree; click it for its record.</p>\n";
 
 static int put_heading(struct page *pg)

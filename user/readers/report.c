@@ -537,6 +537,13 @@ static void gaps_to_workloads(struct rnode *n)
 		x->pub.gaps++;
 		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
 			x->pub.dropped_in_window += g->count;
+		/* As the tree reads it: a dropped cgroup_rmdir still says the workload ended. */
+		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP && !x->pub.ended &&
+		    !strcmp(g->event_type, "cgroup_rmdir")) {
+			x->pub.end_lost = 1;
+			if (g->end_ns > x->pub.last_seen_ns)
+				x->pub.last_seen_ns = g->end_ns;
+		}
 		else if (g->kind == FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD)
 			x->pub.blind = 1;
 		else if (g->kind == FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD)
@@ -562,7 +569,7 @@ static int window_workloads(struct report *r, struct rnode *n)
 	for (size_t i = 0; i < n->wls.n && !err; i++) {
 		const struct report_workload *w = &((struct rwl *)n->wls.v[i])->pub;
 
-		if (w->ended && w->last_seen_ns && w->last_seen_ns < r->o.since_ns)
+		if ((w->ended || w->end_lost) && w->last_seen_ns && w->last_seen_ns < r->o.since_ns)
 			continue;
 		err = ptrvec__push(&n->shown_wls, (void *)w);
 	}

@@ -72,6 +72,9 @@ struct report_workload {
 	uint64_t cgroup_id;
 	uint64_t first_seen_ns, last_seen_ns;  /* 0: unknown */
 	int ended, identity_verified;
+	int end_lost;            /* no ENDED record, but its cgroup's removal was among the
+				  * events dropped: it ended (a cgroup holds no process when
+				  * removed), unrecorded; last_seen_ns is then the drop's end */
 	int unattributed;        /* its record says so, or an UNATTRIBUTED_WORKLOAD gap names it */
 	int blind;               /* a BLIND_WORKLOAD gap names it */
 	int has_coverage;        /* an ENDED record carried the next three */

@@ -83,12 +83,15 @@ static int text_workloads(struct json_buf *b, const struct report_node *n)
 		else if (!err)
 			err = json_buf__append_str(b, "- -");
 		err = err ?: json_buf__appendf(b, "(%" PRIu64 ") %zu", w->dropped_in_window, w->gaps);
-		if (!err && (w->unattributed || w->blind || !w->ended))
-			err = json_buf__appendf(b, " [%s%s%s]", w->unattributed ? "unattributed " : "",
-						w->blind ? "blind " : "", w->ended ? "" : "running");
+		if (!err && (w->unattributed || w->blind || !w->ended)) {
+			char flags[64];
+
+			snprintf(flags, sizeof(flags), "%s%s%s", w->unattributed ? " unattributed" : "",
+				 w->blind ? " blind" : "", w->ended ? "" : w->end_lost ? " end-dropped" : " running");
+			err = json_buf__appendf(b, " [%s]", flags + 1);
+		}
 		err = err ?: json_buf__append_str(b, " ") ?: esc(b, name, CELL_MAX) ?: json_buf__append_str(b, "\n");
 	}
-	/* "[blind ]": a flag list never ends with a blank. */
 	return err;
 }
 
@@ -203,7 +206,8 @@ static int json_workload(struct json_buf *b, const struct report_workload *w)
 	       jbool(b, "identityVerified", w->identity_verified, &f) ?:
 	       jstr(b, "identitySource", w->identity_source, &f) ?:
 	       jtime(b, "firstSeen", "firstSeenUnixNano", w->first_seen_ns, &f) ?:
-	       jtime(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?: jbool(b, "ended", w->ended, &f) ?:
+	       jtime(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?:
+	       jbool(b, "ended", w->ended || w->end_lost, &f) ?: jbool(b, "endRecorded", w->ended, &f) ?:
 	       jnum(b, "processes", w->processes, &f) ?:
 	       ju64(b, "firstEventLatencyNano", w->first_event_latency_ns, w->has_coverage, &f) ?:
 	       ju64(b, "drops", w->drops, w->has_coverage, &f) ?:

@@ -238,7 +238,9 @@ static int put_workloads(struct ctx *c, const struct report_node *n)
 		if (!err && !*w->container_id && !*w->pod_name)
 			err = htmlfmt__text(o, *w->cgroup_path ? w->cgroup_path : "-", CELL_MAX);
 		err = err ?: json_buf__append_str(o, "</td>") ?: td(o, w->image) ?: td_time(o, w->first_seen_ns) ?:
-		      (w->ended ? td_time(o, w->last_seen_ns) : json_buf__append_str(o, "<td>running</td>")) ?:
+		      (w->ended ? td_time(o, w->last_seen_ns) :
+		       w->end_lost ? json_buf__append_str(o, "<td>ended, its end record dropped</td>") :
+				     json_buf__append_str(o, "<td>running</td>")) ?:
 		      htmlfmt__f(o, "<td class=\"num\">%u</td><td class=\"num\">", w->processes);
 		if (!err)
 			err = w->has_coverage ? put_dur(o, w->first_event_latency_ns) : json_buf__append_str(o, "-");
