@@ -218,6 +218,12 @@ check "report: the strip has the time no agent ran" true \
 check "report: the strip spans the window" "$(r '.sinceUnixNano') $(r '.untilUnixNano')" \
 	"$(r '.nodes[0].strip | "\(.[0].startUnixNano) \(.[-1].endUnixNano)"')"
 check_cmd "report (text): the same verdict" grep -qxF "verdict    $(r '.verdict')" "$T/report.txt"
+# The node's key pinned by its name (--keys DIR/<node>.pub, as for a collected store).
+node=$(r -r '.nodes[0].node')
+mkdir -p "$T/keys" && cp "$T/node.pub" "$T/keys/$node.pub"
+check "report --keys: the same verdict, the key pinned by the node's name" "$(r '.verdict') true" \
+	"$("$FIRSTLIGHT" report --since "$since" --until "$until" --keys "$T/keys" --json "$T/data" |
+		jq -r '"\(.verdict) \(.nodes[0].chain.keyPinned)"')"
 
 dom=$SHOTS/report.html.dom.html
 check_cmd "report page: the verdict as the JSON says it" grep -qxF "$(r '.verdict')" "$SHOTS/report.html.txt"

@@ -778,6 +778,64 @@ static void test_two_nodes(void **state)
 	store_free(sts[1]);
 }
 
+/* Each node's key by its name, as --keys DIR pins them. */
+static int key_of_node(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN])
+{
+	struct store *const *sts = ctx;
+
+	for (size_t i = 0; i < 2; i++)
+		if (!strcmp(sts[i]->node, node)) {
+			memcpy(key, sts[i]->pub, KEYS_PUB_LEN);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static void test_node_keys(void **state)
+{
+	struct store *sts[2] = { store_new("node-b"), store_new("node-a") };
+	struct report_opts o = { .since_ns = AT(120), .until_ns = AT(180), .node_key = key_of_node, .key_ctx = sts };
+	struct report *r;
+
+	(void)state;
+	clean_run(sts[0], "run-b", NULL);
+	clean_run(sts[1], "run-a", NULL);
+	r = report__new(&o);
+	for (size_t i = 0; i < 2; i++) {
+		struct inputs in;
+		char *argv[] = { sts[i]->dir };
+
+		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++)
+			assert_int_equal(report__file(r, in.paths[k]), 0);
+		inputs__free(&in);
+	}
+	assert_int_equal(report__finish(r), 0);
+	assert_true(report__complete(r));
+	assert_string_equal(report__verdict(r), "complete: every one of the 2 nodes");
+	assert_true(report__node(r, 0)->chain->key_trusted && report__node(r, 1)->chain->key_trusted);
+	report__free(r);
+	/* One node's key given for the other: that chain does not verify. */
+	memcpy(sts[1]->pub, sts[0]->pub, KEYS_PUB_LEN);
+	r = report__new(&o);
+	for (size_t i = 0; i < 2; i++) {
+		struct inputs in;
+		char *argv[] = { sts[i]->dir };
+
+		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++)
+			report__file(r, in.paths[k]);
+		inputs__free(&in);
+	}
+	assert_int_equal(report__finish(r), 0);
+	assert_string_equal(report__node(r, 0)->node, "node-a");
+	assert_string_equal(report__node(r, 0)->reasons[0].kind, "CHAIN");
+	assert_true(report__node(r, 1)->complete);
+	report__free(r);
+	store_free(sts[0]);
+	store_free(sts[1]);
+}
+
 static size_t count_str(const char *hay, const char *needle)
 {
 	size_t n = 0;
@@ -872,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_not_shipped),
 		cmocka_unit_test(test_damaged_input),
 		cmocka_unit_test(test_two_nodes),
+		cmocka_unit_test(test_node_keys),
 		cmocka_unit_test(test_html_page),
 		cmocka_unit_test(test_bad_calls),
 	};

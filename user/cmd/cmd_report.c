@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cliopt.h"
 #include "base/log.h"
@@ -32,7 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: firstlight report --since TIME --until TIME [--json | --text | --html FILE]\n"
-		"                         [--pubkey FILE]... [FILE | DIR]...\n"
+		"                         [--pubkey FILE]... [--keys DIR] [FILE | DIR]...\n"
 		"For each node in the inputs (default: every segment in %s; a collected store:\n"
 		"give each node's directory), whether its records of the window are complete and\n"
 		"unmodified, and if not, what exactly is missing:\n"
@@ -56,6 +58,9 @@ static void usage(FILE *f)
 		"  --pubkey FILE        trust this node public key (PEM, `firstlight key export`); repeatable.\n"
 		"                       Without it the window is never complete: the signatures prove\n"
 		"                       consistency, not who signed\n"
+		"  --keys DIR           the keys of many nodes: DIR/<node>.pub pins the key of the node\n"
+		"                       its records name <node> (names of letters, digits, '.', '_' and\n"
+		"                       '-' only; a node without a file there is pinned by --pubkey alone)\n"
 		"  --json               one JSON document instead of the text (--text)\n"
 		"  --html FILE          one self-contained HTML page in FILE (\"-\": stdout): the verdicts, a\n"
 		"                       coverage strip per node over the window, the tables. No script.\n"
@@ -84,6 +89,7 @@ struct report_args {
 	uint64_t since, until;
 	int json;
 	const char *html;
+	const char *keys_dir;
 	uint8_t keys[MAX_KEYS][KEYS_PUB_LEN];
 	size_t n_keys;
 };
@@ -105,7 +111,7 @@ static const char *shown(struct json_buf *b, const char *s)
 /* 0 parsed, 1 --help printed, -EINVAL (message logged). */
 static int parse_args(struct report_args *a, int argc, char **argv)
 {
-	enum { O_SINCE = 256, O_UNTIL, O_JSON, O_TEXT, O_HTML, O_PUBKEY };
+	enum { O_SINCE = 256, O_UNTIL, O_JSON, O_TEXT, O_HTML, O_PUBKEY, O_KEYS };
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
@@ -113,6 +119,7 @@ static int parse_args(struct report_args *a, int argc, char **argv)
 		{ "text", no_argument, NULL, O_TEXT },
 		{ "html", required_argument, NULL, O_HTML },
 		{ "pubkey", required_argument, NULL, O_PUBKEY },
+		{ "keys", required_argument, NULL, O_KEYS },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -152,6 +159,9 @@ static int parse_args(struct report_args *a, int argc, char **argv)
 				a->n_keys++;
 			}
 			break;
+		case O_KEYS:
+			a->keys_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			json_buf__free(&b);
@@ -176,6 +186,42 @@ static int parse_args(struct report_args *a, int argc, char **argv)
 	return err;
 }
 
+/*
+ * A node's name comes from its records: it names a file only when it is a plain file name
+ * (no '/', no leading '.', nothing a shell or a terminal would read twice).
+ */
+static int file_safe(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 200 || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* report_opts.node_key for --keys DIR: DIR/<node>.pub. */
+static int node_key(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN])
+{
+	const char *dir = ctx;
+	struct json_buf b = {};
+	char path[PATH_MAX];
+
+	if (!file_safe(node)) {
+		log_warn("report: node '%s': not a plain file name, no key looked up in %s", shown(&b, node), dir);
+		json_buf__free(&b);
+		return -EINVAL;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s.pub", dir, node) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK))
+		return -errno; /* no key for it: what --pubkey pins, if anything */
+	return keys__read_public(path, key) ? -EINVAL : 0; /* a bad key file is logged */
+}
+
 int cmd_report__main(int argc, char **argv)
 {
 	struct report_args a = {};
@@ -197,6 +243,7 @@ int cmd_report__main(int argc, char **argv)
 		.keys = (const uint8_t(*)[KEYS_PUB_LEN])a.keys, .n_keys = a.n_keys,
 		.now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec,
 		.run_is_live = runalive__probe,
+		.node_key = a.keys_dir ? node_key : NULL, .key_ctx = (void *)a.keys_dir,
 	};
 	r = report__new(&ro);
 	if (!r)

@@ -130,6 +130,24 @@ const char *report__error(const struct report *r)
 	return r->err;
 }
 
+/* A node's chain is checked with the keys pinned for all nodes and its own, if it has one. */
+static struct verifier *node_verifier(struct report *r, const char *node)
+{
+	uint8_t (*keys)[KEYS_PUB_LEN] = calloc(r->o.n_keys + 1, KEYS_PUB_LEN);
+	struct verifier *v;
+	size_t n = r->o.n_keys;
+
+	if (!keys)
+		return NULL;
+	if (n)
+		memcpy(keys, r->o.keys, n * KEYS_PUB_LEN);
+	if (r->o.node_key && r->o.node_key(r->o.key_ctx, node, keys[n]) == 0)
+		n++;
+	v = verifier__new((const uint8_t(*)[KEYS_PUB_LEN])keys, n);
+	free(keys);
+	return v;
+}
+
 static struct rnode *node_get(struct report *r, const char *name)
 {
 	struct rnode *n = strmap__get(r->by_name, name ? name : "");
@@ -142,7 +160,7 @@ static struct rnode *node_get(struct report *r, const char *name)
 	if (!n || !key)
 		goto nomem;
 	n->pub.node = key;
-	n->v = verifier__new(r->o.keys, r->o.n_keys);
+	n->v = node_verifier(r, key);
 	n->gs = gapscan__new();
 	n->wl = strmap__new();
 	if (!n->v || !n->gs || !n->wl || strmap__put(r->by_name, key, n))

@@ -53,6 +53,11 @@ struct report_opts {
 	uint64_t since_ns, until_ns;                /* unix ns, since < until */
 	const uint8_t (*keys)[KEYS_PUB_LEN];        /* pinned public keys (may be 0) */
 	size_t n_keys;
+	/* The key pinned for one node, besides keys: 0 and *key, or -errno (none). Asked once
+	 * per node, with the name its records give (untrusted: check it before it names a
+	 * file). NULL: no per-node keys. */
+	int (*node_key)(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN]);
+	void *key_ctx;
 	uint64_t now_ns;                            /* unix ns: a live run's records end at most here */
 	/* As gapscan_env.run_is_live: is a run's agent still running here? NULL: never. */
 	int (*run_is_live)(void *ctx, uint32_t pid, const char *boot_id, uint64_t started_boot_ns);
