@@ -12,22 +12,23 @@
 #include "records/wlkey.h"
 
 /* The picture's geometry, in CSS pixels. */
-#define LABEL_W 300.0  /* lane labels, left of the plot */
-#define PLOT_W 900.0
-#define END_W 150.0    /* right of the plot: the label of an end drawn at the job's end */
+#define LABEL_W 220.0  /* lane labels, left of the plot */
+#define PLOT_W 720.0   /* with the rest, ~1060 px: the text tree fits beside it on a wide screen */
+#define END_W 120.0    /* right of the plot: the label of an end drawn at the job's end */
 #define AXIS_H 44.0
 #define LANE_H 20.0
 #define BAR_H 10.0
 #define MIN_W 2.0      /* a segment or band never thinner, whatever its duration */
-#define LABEL_CHARS 40 /* of a lane's label */
+#define LABEL_CHARS 24 /* of a lane's label */
 #define TITLE_BYTES 700 /* of a tooltip: a line of the tree, cut */
 #define INDENT_MAX 12  /* depth levels indented in the labels */
 #define TICKS_MAX 10   /* on the axis, at most */
 
 static const char css[] =
 	".cols{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}"
-	".timeline{overflow-x:auto;max-width:100%}"
-	"pre.tree{margin:0;padding:.5em;background:#f7f7f7;border:1px solid #ddd;overflow-x:auto}"
+	".timeline{flex:none;overflow-x:auto;max-width:100%}"
+	"pre.tree{flex:1 1 0;min-width:240px;margin:0;padding:.5em;background:#f7f7f7;"
+	"border:1px solid #ddd;overflow-x:auto}"
 	"svg text{font-family:monospace;font-size:11px;fill:#222}"
 	"svg .axis line{stroke:#bbb}svg .axis text{fill:#555}"
 	"svg .row{fill:#fff}svg .row.odd{fill:#f4f6f8}"
@@ -242,14 +243,16 @@ static int put_label(struct page *pg, const struct jt_proc *p, double y)
 	const struct jt_image *img = last_recorded(p);
 	int depth = p->depth < INDENT_MAX ? p->depth : INDENT_MAX;
 	struct json_buf *o = pg->out;
-	int err = htmlfmt__f(o, "<text x=\"%.1f\" y=\"%.1f\">pid %u ", 4.0 + depth * 10.0,
-			     y + LANE_H - 6, p->pid);
+	/* In a viewport of its own: a long label is cut at the plot's edge, not drawn over it. */
+	int err = htmlfmt__f(o, "<svg class=\"label\" x=\"0\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+			     "<text x=\"%.1f\" y=\"%.1f\">pid %u ", y, LABEL_W - 6, LANE_H, 4.0 + depth * 10.0,
+			     LANE_H - 6, p->pid);
 
 	if (!err && img && img->binary && *img->binary)
 		err = htmlfmt__text(o, base_name(img->binary), LABEL_CHARS);
 	else if (!err)
 		err = json_buf__append_str(o, "?");
-	return err ?: json_buf__append_str(o, "</text>\n");
+	return err ?: json_buf__append_str(o, "</text></svg>\n");
 }
 
 static uint64_t image_start(const struct jt_proc *p, size_t k, uint64_t prev_end)
@@ -528,6 +531,10 @@ static int put_heading(struct page *pg)
 	if (job->n_workloads == 1 && *job->workloads[0]->container_id)
 		err = err ?: json_buf__append_str(o, "of container ") ?:
 		      htmlfmt__text(o, job->workloads[0]->container_id, 80);
+	else if (job->query->by == JOBTREE_BY_PID)
+		err = err ?: htmlfmt__f(o, "of pid %u at ", job->query->pid) ?: htmlfmt__time(o, job->query->at_ns);
+	else if (job->query->by == JOBTREE_BY_EXEC_ID)
+		err = err ?: json_buf__append_str(o, "from exec id ") ?: htmlfmt__text(o, job->query->value, 80);
 	else if (job->n_workloads == 1)
 		err = err ?: json_buf__append_str(o, "of workload ") ?: htmlfmt__text(o, job->workloads[0]->key, 80);
 	else
@@ -552,7 +559,10 @@ int jobhtml__page(struct json_buf *out, const struct jt_job *job)
 	char title[160];
 	int err;
 
-	snprintf(title, sizeof(title), "firstlight tree: %.120s", job->query->value ? job->query->value : "pid");
+	if (job->query->by == JOBTREE_BY_PID)
+		snprintf(title, sizeof(title), "firstlight tree: pid %u", job->query->pid);
+	else
+		snprintf(title, sizeof(title), "firstlight tree: %.120s", job->query->value ? job->query->value : "");
 	err = collect_lanes(&pg) ?: treefmt__text(&tree, job);
 	if (err)
 		goto out;
