@@ -241,6 +241,8 @@ check "report without --until: usage error" 2 $?
 check "report without --until: one line" 1 "$(wc -l <"$T/bad.err")"
 "$FIRSTLIGHT" report --since yesterday --until "$until" "$T/data" >/dev/null 2>"$T/bad.err"
 check "report with a bad time: usage error, naming it" "2 1" "$? $(grep -c "invalid time 'yesterday'" "$T/bad.err")"
+"$FIRSTLIGHT" report --since "$since" --until "$until" - <"$T/data/$(ls "$T/data" | grep -m1 'seg.gz$')" >/dev/null 2>"$T/bad.err"
+check "report of stdin: usage error, one line" "2 1" "$? $(wc -l <"$T/bad.err")"
 "$FIRSTLIGHT" tree --container "$id_a" --json --html "$T/x.html" "$T/data" 2>"$T/bad.err"
 check "tree --html with --json: usage error" "2 1" "$? $(wc -l <"$T/bad.err")"
 "$FIRSTLIGHT" tree --container "$id_a" --html "$T/no-such-dir/x.html" "$T/data" 2>"$T/bad.err"

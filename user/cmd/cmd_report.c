@@ -235,6 +235,12 @@ int cmd_report__main(int argc, char **argv)
 	err = parse_args(&a, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
+	for (int i = optind; i < argc; i++)
+		if (!strcmp(argv[i], "-")) {
+			log_error("report: '-': stdin cannot be read twice, and the chain is checked on "
+				  "the stored bytes after the records: give the files or directories");
+			return 2;
+		}
 	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
 	clock_gettime(CLOCK_REALTIME, &now);
