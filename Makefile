@@ -153,8 +153,8 @@ SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 # fl-segtool writes and rewrites segments (gzip); fl-tamper too, and forges signatures
-# (libcrypto).
-HELPER_LIBS := -lz $(CRYPTO_LIBS)
+# (libcrypto); fl-browse drives chromium through its JSON protocol (jansson).
+HELPER_LIBS := -lz $(CRYPTO_LIBS) -ljansson
 
 # Every unit test may include the shared capture sink: rebuilt when it changes.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB)
@@ -273,7 +273,9 @@ clean:
 # build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*; fuzz_verify (verify.c)
 # from tests/fuzz/corpus-verify/, crashes to build/fuzz/verify-crash-*; fuzz_tree (records
 # through `firstlight tree`'s assembly and renderers) from tests/fuzz/corpus_tree/, new
-# inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*.
+# inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*; fuzz_report (a
+# store through `firstlight report` and its renderers) from tests/fuzz/corpus_gaps/, new
+# inputs to build/fuzz/corpus_report/, crashes to build/fuzz/report-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null || \
@@ -281,9 +283,9 @@ FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null
 
 .PHONY: fuzz fuzz-seeds
 fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
-		$(BUILD)/fuzz/fuzz_tree
+		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
-		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree
+		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree $(BUILD)/fuzz/corpus_report
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
@@ -298,6 +300,9 @@ fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_tree -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/tree- $(BUILD)/fuzz/corpus_tree \
 		tests/fuzz/corpus_tree
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_report -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/report- $(BUILD)/fuzz/corpus_report \
+		tests/fuzz/corpus_gaps
 
 # The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
 fuzz-seeds: $(BUILD)/fuzz/make_seeds

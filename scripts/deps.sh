@@ -4,13 +4,14 @@
 # Usage: scripts/deps.sh [build|test|bench|all]   (default: all)
 # bench: the peers scripts/bench.sh measures firstlight against (bpftrace, auditd,
 # forkstat) and what its workloads use; installing auditd starts no daemon here (the
-# bench starts and stops its own).
+# bench starts and stops its own). chromium renders the HTML pages of `tree --html` and
+# `report --html` in the tests (headless, no network).
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
-	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip nats-server)
+	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip nats-server chromium)
 bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat nats-server curl)
 
 case "${1:-all}" in

@@ -26,6 +26,7 @@
 
 #include "readers/jobtree.h"
 #include "store/segment_reader.h"
+#include "readers/jobhtml.h"
 #include "readers/treefmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -82,7 +83,7 @@ static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree
 	} else if (err && err != -ENOENT) {
 		abort();
 	}
-	if (err)
+	if (err || jobtree__keep_records(t))
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < bs[i]->n_events; k++)
@@ -98,6 +99,11 @@ static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree
 	if (!json_is_object(j) || !json_is_array(json_object_get(j, "processes")))
 		abort();
 	json_decref(j);
+	/* The page: whatever the records hold, no markup of theirs and no bidi control. */
+	json_buf__reset(&out);
+	if (jobhtml__page(&out, jobtree__job(t)) || !out.len || memmem(out.data, out.len, "<script", 7) ||
+	    memmem(out.data, out.len, "\xe2\x80\xae", 3) || memmem(out.data, out.len, "\xe2\x81\xa6", 3))
+		abort();
 out:
 	json_buf__free(&out);
 	jobtree__free(t);

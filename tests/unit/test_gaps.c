@@ -837,6 +837,92 @@ static void test_escape_text(void **state)
 	expect_escape("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 2, "\xc3\xa9\xc3\xa9...");
 }
 
+static void expect_html(const char *in, unsigned int flags, const char *want)
+{
+	struct json_buf b = {};
+
+	assert_true(textesc__append(&b, in, strlen(in), 0, TEXTESC_HTML | flags) >= 0);
+	assert_string_equal(b.data ? b.data : "", want);
+	json_buf__free(&b);
+}
+
+/* The same escaping, safe in an HTML page: markup and quotes become entities, the
+ * terminal's escapes stay (so a bidi override shows as what it is, not what it does). */
+static void test_escape_html(void **state)
+{
+	(void)state;
+	expect_html("plain", 0, "plain");
+	expect_html("</script><script>alert(1)</script>", 0,
+		    "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+	expect_html("a&b \"q\" 'q'", 0, "a&amp;b &quot;q&quot; &#39;q&#39;");
+	expect_html("abc\xe2\x80\xae" "fed\n", 0, "abc\\u202efed\\n");
+	expect_html("x\"<y", TEXTESC_QUOTE, "&quot;x\\&quot;&lt;y&quot;");
+	expect_html("caf\xc3\xa9 \xff", 0, "caf\xc3\xa9 \\xff");
+}
+
+/* gapscan__row_meets: the window test `gaps --since/--until` and `report` share. */
+static void test_row_meets(void **state)
+{
+	struct gap_row g = { .start_ns = AT(10), .end_ns = AT(20) };
+
+	(void)state;
+	assert_true(gapscan__row_meets(&g, 0, 0));
+	assert_true(gapscan__row_meets(&g, AT(20), AT(30)));   /* touches at its end */
+	assert_true(gapscan__row_meets(&g, AT(0), AT(10)));    /* touches at its start */
+	assert_true(gapscan__row_meets(&g, AT(12), AT(13)));   /* inside it */
+	assert_false(gapscan__row_meets(&g, AT(21), 0));
+	assert_false(gapscan__row_meets(&g, 0, AT(9)));
+	g = (struct gap_row){ .start_ns = AT(5) };              /* an UNCLEAN_END: an instant */
+	assert_true(gapscan__row_meets(&g, AT(5), AT(6)));
+	assert_false(gapscan__row_meets(&g, AT(6), AT(7)));
+	g = (struct gap_row){ .record_ns = AT(8) };             /* no window: its record's time */
+	assert_true(gapscan__row_meets(&g, AT(7), AT(9)));
+	assert_false(gapscan__row_meets(&g, AT(9), AT(10)));
+	g = (struct gap_row){ 0 };                              /* no time at all: shown */
+	assert_true(gapscan__row_meets(&g, AT(1), AT(2)));
+}
+
+/* gapscan__run: each run's span, beats and end, in listing order. */
+static void test_runs(void **state)
+{
+	struct live_ctx c = { .answer = 1 };
+	struct gapscan_env env = { .now_ns = AT(100), .run_is_live = live_cb, .ctx = &c };
+	struct gapscan *s = scan();
+	struct gapscan_run r;
+
+	(void)state;
+	assert_int_equal(gapscan__runs(s), 0);
+	/* Read out of order: r2 (later) first. */
+	agent(s, "r2", 1, AT(50), STARTED);
+	beat(s, "r2", 2, AT(60), 10 * SEC);
+	plain(s, "r2", 3, AT(61));
+	plain(s, "r2", 3, AT(61)); /* read twice: counts once */
+	agent(s, "r1", 1, AT(0), STARTED);
+	beat(s, "r1", 2, AT(10), 10 * SEC);
+	agent(s, "r1", 3, AT(12), STOPPED);
+	assert_int_equal(gapscan__finish(s, &env), 0);
+	assert_int_equal(gapscan__runs(s), 2);
+	gapscan__run(s, 0, &r);
+	assert_string_equal(r.id, "r1");
+	assert_string_equal(r.node, "node-1");
+	assert_int_equal(r.first_ns, AT(0));
+	assert_int_equal(r.last_ns, AT(12));
+	assert_int_equal(r.last_beat_ns, AT(12));
+	assert_int_equal(r.interval_ns, 10 * SEC);
+	assert_int_equal(r.records, 3);
+	assert_true(r.started && r.stopped && !r.live && !r.removed_only);
+	gapscan__run(s, 1, &r);
+	assert_string_equal(r.id, "r2");
+	assert_int_equal(r.first_ns, AT(50));
+	assert_int_equal(r.last_ns, AT(61));
+	assert_int_equal(r.last_beat_ns, AT(60));
+	assert_int_equal(r.records, 3);
+	assert_true(r.started && !r.stopped && r.live);
+	gapscan__run(s, 2, &r); /* past the end: zeroed */
+	assert_null(r.id);
+	gapscan__free(s);
+}
+
 static struct gap_row hole_row(void)
 {
 	return (struct gap_row){
@@ -988,6 +1074,9 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_escape_text),
+		cmocka_unit_test(test_escape_html),
+		cmocka_unit_test(test_row_meets),
+		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_retention_pruned_its_records),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_text_hostile_cells),

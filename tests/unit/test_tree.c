@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "readers/htmlfmt.h"
+#include "readers/jobhtml.h"
 #include "readers/jobtree.h"
 #include "readers/treefmt.h"
 
@@ -1212,6 +1214,146 @@ static void test_lineage_across_workloads(void **state)
 	recs_free(r);
 }
 
+/* ---- the HTML page (jobhtml.c) ----------------------------------------------------- */
+
+/* Both passes with the records kept, then the page. */
+static char *page_of(struct recs *r, const struct jobtree_query *q, struct jobtree **out)
+{
+	struct jobtree *t = jobtree__new(q);
+	struct json_buf b = {};
+
+	assert_non_null(t);
+	for (size_t i = 0; i < r->n; i++)
+		assert_int_equal(jobtree__scan(t, &r->ev[i]), 0);
+	assert_int_equal(jobtree__resolve(t), 0);
+	assert_int_equal(jobtree__keep_records(t), 0);
+	for (size_t i = 0; i < r->n; i++)
+		assert_int_equal(jobtree__add(t, &r->ev[i]), 0);
+	assert_int_equal(jobtree__keep_records(t), -EINVAL); /* too late: pass 2 began */
+	assert_int_equal(jobtree__build(t), 0);
+	assert_int_equal(jobhtml__page(&b, jobtree__job(t)), 0);
+	*out = t;
+	return b.data;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Every link leads to a record section, and every section is linked once. */
+static void expect_links_resolve(const char *page)
+{
+	size_t links = 0;
+
+	for (const char *p = page; (p = strstr(p, "href=\"#r")); p++) {
+		char id[32];
+		unsigned long n = strtoul(p + 8, NULL, 10);
+
+		snprintf(id, sizeof(id), "id=\"r%lu\"", n);
+		assert_int_equal(count_str(page, id), 1);
+		links++;
+	}
+	assert_true(links > 0);
+	assert_int_equal(count_str(page, "<section class=\"rec\""), links);
+	/* Every record inside its section: hidden until its mark is clicked. */
+	for (const char *p = strstr(page, "</section>"); p; p = strstr(p + 1, "</section>")) {
+		const char *next = strstr(p, "<section"), *table = strstr(p, "<table");
+
+		assert_true(!table || (next && table > next));
+	}
+}
+
+static void test_html_page(void **state)
+{
+	static char *evil[] = { "sh", "-c", "</script><script>alert(1)</script>", "x\xe2\x80\xaey\n\"'&" };
+	struct jobtree_query q = { .by = JOBTREE_BY_CONTAINER, .value = "c0ffee" };
+	struct recs *r = recs_new();
+	const struct jt_job *job;
+	struct job_ids ids;
+	struct jobtree *t;
+	char *page, want[128];
+
+	(void)state;
+	container_job(r, &ids, 1);
+	/* A fourth child with hostile argv, and two gaps: one of the workload, one global. */
+	fork_at(r, 33, id(r, 33, 105), ids.sh, 105, 101, CG, "/bin/sh", a_sh, 3);
+	exec_at(r, 34, id(r, 34.5, 105), id(r, 33, 105), ids.sh, 105, 101, CG, 33, "/bin/sh", evil, 4);
+	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, CG, 3, 15, 16);
+	gap_at(r, 45, FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, 0, 0, 0.5, 0.7);
+	page = page_of(r, &q, &t);
+	job = jobtree__job(t);
+	/* One lane per process, in the tree's order: runc's init first, the script's
+	 * children after it. */
+	assert_int_equal(count_str(page, "<g class=\"lane\""), job->counts.processes);
+	assert_int_equal(job->counts.processes, 6);
+	assert_true(strstr(page, "data-pid=\"100\"") < strstr(page, "data-pid=\"101\""));
+	assert_true(strstr(page, "data-pid=\"101\"") < strstr(page, "data-pid=\"105\""));
+	/* A band per gap: the workload's across its lanes (all of them here), the global
+	 * one across every lane. */
+	assert_int_equal(count_str(page, "<rect class=\"band\" data-gap=\"1\""), 1);
+	assert_int_equal(count_str(page, "<rect class=\"band\" data-gap=\"2\""), 1);
+	snprintf(want, sizeof(want), "height=\"%.1f\"", 6 * 20.0);
+	assert_non_null(strstr(strstr(page, "data-gap=\"1\""), want));
+	/* Ends: exits, the killed sleep, the exit 7. */
+	assert_non_null(strstr(page, ">SIGKILL</text>"));
+	assert_non_null(strstr(page, ">exit 7</text>"));
+	assert_non_null(strstr(page, ">exit 4</text>"));
+	assert_int_equal(count_str(page, "class=\"flow\""), 1);
+	/* No markup, script or bidi control from the records: shown as text. */
+	assert_int_equal(count_str(page, "<script"), 0);
+	assert_int_equal(count_str(page, "<SCRIPT"), 0);
+	assert_null(strstr(page, "\xe2\x80\xae"));
+	assert_non_null(strstr(page, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(page, "x\\u202ey\\n\\&quot;&#39;&amp;"));
+	assert_non_null(strstr(page, "Content-Security-Policy\" content=\"default-src 'none';"));
+	/* Records in full behind the marks. */
+	expect_links_resolve(page);
+	assert_non_null(strstr(page, "<tr><th>exec.process.binary</th><td>/usr/bin/curl</td></tr>"));
+	assert_non_null(strstr(page, "<tr><th>exec.process.args[2]</th><td>&lt;/script&gt;"));
+	assert_non_null(strstr(page, "<tr><th>exit.exitCode</th><td>7</td></tr>"));
+	assert_non_null(strstr(page, "<tr><th>gap.kind</th><td>SENSOR_DOWN</td></tr>"));
+	/* The text tree beside it. */
+	assert_non_null(strstr(page, "<pre class=\"tree\">workload   cgroup:4242 (container)"));
+	free(page);
+	jobtree__free(t);
+	recs_free(r);
+}
+
+/* The axis reads at the job's scale, from microseconds to hours. */
+static void test_html_axis(void **state)
+{
+	static const struct { double end_ms; const char *tick; } cases[] = {
+		{ 1, ">+500us</text>" },          /* 1 ms: steps of 100 us */
+		{ 35, ">+10ms</text>" },          /* 35 ms: 5 ms */
+		{ 2500, ">+1.5s</text>" },        /* 2.5 s: 500 ms */
+		{ 150000, ">+2m</text>" },        /* 2.5 min: 30 s */
+		{ 7200000, ">+1h15m</text>" },    /* 2 h: 15 min */
+		{ 3 * 86400000.0, ">+1d12h</text>" },
+	};
+	struct jobtree_query q = { .by = JOBTREE_BY_WORKLOAD, .value = "cgroup:7" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct recs *r = recs_new();
+		struct jobtree *t;
+		char *page, *e = id(r, 0, 10);
+
+		exec_at(r, 0, e, "", "", 10, 1, 7, 0, "/bin/true", a_exit7, 3);
+		exit_at(r, cases[i].end_ms, e, 10, 0, 0, 0, 7);
+		page = page_of(r, &q, &t);
+		if (!strstr(page, cases[i].tick))
+			fail_msg("%g ms: no tick %s in %s", cases[i].end_ms, cases[i].tick, strstr(page, "<g class=\"axis\">"));
+		free(page);
+		jobtree__free(t);
+		recs_free(r);
+	}
+}
+
 static void test_bad_calls(void **state)
 {
 	struct jobtree_query q = { .by = JOBTREE_BY_CONTAINER, .value = "" };
@@ -1277,6 +1419,8 @@ int main(void)
 		cmocka_unit_test(test_lineage_loop),
 		cmocka_unit_test(test_seed_continues_process),
 		cmocka_unit_test(test_lineage_across_workloads),
+		cmocka_unit_test(test_html_page),
+		cmocka_unit_test(test_html_axis),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_formats),
 	};

@@ -32,13 +32,28 @@ static uint32_t decode(const unsigned char *p, size_t n)
 	}
 }
 
+/* The entity for a character HTML gives a meaning to, or NULL. Both quotes, so that the
+ * text is safe in an attribute value whichever quote delimits it. */
+static const char *html_entity(uint32_t cp)
+{
+	switch (cp) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	default: return NULL;
+	}
+}
+
 int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_chars,
 		    unsigned int flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	int quote = !!(flags & TEXTESC_QUOTE);
+	int quote = !!(flags & TEXTESC_QUOTE), html = !!(flags & TEXTESC_HTML);
+	const char *q = html ? "&quot;" : "\"";
 	size_t i = 0, chars = 0;
-	int err = quote ? json_buf__append(out, "\"", 1) : 0;
+	int err = quote ? json_buf__append_str(out, q) : 0;
 
 	while (i < len && !err) {
 		/* A NUL is one byte here, whatever utf8__char_len makes of it. */
@@ -57,7 +72,9 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 		} else if (cp == '\\') {
 			err = json_buf__append(out, "\\\\", 2);
 		} else if (quote && cp == '"') {
-			err = json_buf__append(out, "\\\"", 2);
+			err = json_buf__append_str(out, html ? "\\&quot;" : "\\\"");
+		} else if (html && html_entity(cp)) {
+			err = json_buf__append_str(out, html_entity(cp));
 		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
 			err = json_buf__append(out, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r", 2);
 		} else if (cp < 0x20 || cp == 0x7f) {
@@ -74,6 +91,6 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 		chars++;
 	}
 	if (!err && quote)
-		err = json_buf__append(out, "\"", 1);
+		err = json_buf__append_str(out, q);
 	return err ? err : (int)(chars > INT_MAX ? INT_MAX : chars);
 }

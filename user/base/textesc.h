@@ -3,6 +3,9 @@
  * control characters (C0, DEL, C1), bidirectional and line separator characters and
  * bytes that are not UTF-8 become \n, \t, \r, \xHH or \uXXXX and a backslash \\, so
  * that nothing printed can move the cursor, reorder text or fake a line of output.
+ * With TEXTESC_HTML the same text is also safe inside an HTML page (element text or a
+ * quoted attribute value): the characters HTML gives a meaning to become entities, so a
+ * page shows "</script>" or a bidi override as the characters a workload wrote.
  * Errors: -ENOMEM.
  */
 #ifndef FL_TEXTESC_H
@@ -13,6 +16,7 @@
 #include "base/json.h"
 
 #define TEXTESC_QUOTE 1u /* also escape '"' as \" and wrap the result in quotes */
+#define TEXTESC_HTML 2u  /* also write & < > " ' as &amp; &lt; &gt; &quot; &#39; */
 
 /*
  * Appends s[0..len) escaped (embedded NULs show as \x00); at most max_chars characters

@@ -184,23 +184,6 @@ static int parse_opts(struct gaps_opts *o, int argc, char **argv)
 	return err;
 }
 
-/*
- * Does the gap's window [start, end] meet [since, until]? An unknown end is taken as
- * the start (an UNCLEAN_END is at its last record) and the other way round; a gap
- * record without a window is where the record is.
- */
-static int in_window(const struct gaps_opts *o, const struct gap_row *g)
-{
-	uint64_t lo = g->start_ns ? g->start_ns : g->end_ns ? g->end_ns : g->record_ns;
-	uint64_t hi = g->end_ns ? g->end_ns : lo;
-
-	if (!lo)
-		return 1; /* no time at all: nothing to filter on, so it is shown */
-	if (o->since && hi < o->since)
-		return 0;
-	return !(o->until && lo > o->until);
-}
-
 static int fails(const struct gaps_opts *o, const struct gap_row *g)
 {
 	if (o->fail_any)
@@ -300,7 +283,7 @@ int cmd_gaps__main(int argc, char **argv)
 	for (size_t i = 0; i < total; i++) {
 		const struct gap_row *g = gapscan__row(s, i);
 
-		if (!in_window(&o, g))
+		if (!gapscan__row_meets(g, o.since, o.until))
 			continue;
 		shown[n++] = g;
 		found |= fails(&o, g);

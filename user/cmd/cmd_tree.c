@@ -18,7 +18,9 @@
 
 #include "base/cliopt.h"
 #include "base/timefmt.h"
+#include "readers/htmlfmt.h"
 #include "readers/inputs.h"
+#include "readers/jobhtml.h"
 #include "store/store_dir.h"
 #include "cmd/cmd_tree.h"
 #include "base/fdio.h"
@@ -33,7 +35,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: firstlight tree SELECTION [--json | --text] [FILE | DIR | -]...\n"
+		"usage: firstlight tree SELECTION [--json | --text | --html FILE] [FILE | DIR | -]...\n"
 		"Rebuilds one job from the records (default: every segment in %s): its\n"
 		"processes as a tree by lineage, each with its start, lifetime, user, images (fork, then\n"
 		"every exec) with argv, and how it ended; its network flows under the process that owned\n"
@@ -53,6 +55,11 @@ static void usage(FILE *f)
 		"                       node) may hold the same container, pod or key on several nodes\n"
 		"\n"
 		"  --json               one JSON document instead of the text tree (--text)\n"
+		"  --html FILE          one self-contained HTML page in FILE (\"-\": stdout) instead: an SVG\n"
+		"                       timeline (a lane per process in tree order, its fork and execs as\n"
+		"                       segments, its end as a mark, flows as marks, gaps as shaded bands\n"
+		"                       across the lanes they blind), the text tree beside it, and every\n"
+		"                       record in full behind a click on its mark. No script, no network.\n"
 		"\n"
 		"Text: a header per workload (container, runtime, identity, pod, image, cgroup, first and\n"
 		"last seen), a job line (start, end, counts), then the tree drawn with box-drawing\n"
@@ -97,6 +104,7 @@ static const char *shown(struct json_buf *b, const char *s)
 struct tree_opts {
 	struct jobtree_query q;
 	int json;
+	const char *html; /* --html FILE */
 	int selectors;
 	int have_at;
 	const char *at_arg;
@@ -120,7 +128,8 @@ static int parse_u32(const char *s, uint32_t *v)
 /* 0 parsed, 1 --help printed, -EINVAL (message logged). */
 static int parse_opts(struct tree_opts *o, int argc, char **argv)
 {
-	enum { O_CONTAINER = 256, O_POD, O_NAMESPACE, O_WORKLOAD, O_EXEC_ID, O_PID, O_AT, O_JSON, O_TEXT, O_NODE };
+	enum { O_CONTAINER = 256, O_POD, O_NAMESPACE, O_WORKLOAD, O_EXEC_ID, O_PID, O_AT, O_JSON, O_TEXT, O_NODE,
+	       O_HTML };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, O_CONTAINER },
 		{ "pod", required_argument, NULL, O_POD },
@@ -132,6 +141,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		{ "at", required_argument, NULL, O_AT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "text", no_argument, NULL, O_TEXT },
+		{ "html", required_argument, NULL, O_HTML },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -182,6 +192,13 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 			break;
 		case O_JSON: o->json = 1; break;
 		case O_TEXT: o->json = 0; break;
+		case O_HTML:
+			o->html = optarg;
+			if (!*optarg) {
+				log_error("tree: --html needs a file name (\"-\" for stdout)");
+				err = -EINVAL;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			json_buf__free(&b);
@@ -205,6 +222,8 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		log_error("tree: --pid needs --at TIME (a pid names a process only at a time)");
 	else if (o->have_at && o->q.by != JOBTREE_BY_PID)
 		log_error("tree: --at goes with --pid");
+	else if (o->html && o->json)
+		log_error("tree: --html and --json: one output at a time");
 	else
 		err = 0;
 out:
@@ -362,7 +381,7 @@ int cmd_tree__main(int argc, char **argv)
 	struct inputs paths = {};
 	struct input *ins = NULL;
 	struct jobtree *t = NULL;
-	struct json_buf out = {};
+	struct json_buf out = {}, o_msg = {};
 	int err, status = 0, stdin_fd = -1;
 
 	err = parse_opts(&o, argc, argv);
@@ -372,7 +391,7 @@ int cmd_tree__main(int argc, char **argv)
 		return 1;
 	ins = calloc((size_t)paths.n + 1, sizeof(*ins));
 	t = jobtree__new(&o.q);
-	if (!ins || !t)
+	if (!ins || !t || (o.html && jobtree__keep_records(t)))
 		goto nomem;
 	for (int i = 0; i < paths.n; i++) {
 		ins[i].path = paths.paths[i];
@@ -413,11 +432,17 @@ int cmd_tree__main(int argc, char **argv)
 			goto nomem;
 		status |= err;
 	}
-	err = jobtree__build(t) ?: (o.json ? treefmt__json(&out, jobtree__job(t)) :
-				    treefmt__text(&out, jobtree__job(t)));
+	err = jobtree__build(t) ?: o.html ? jobhtml__page(&out, jobtree__job(t)) :
+	      o.json ? treefmt__json(&out, jobtree__job(t)) : treefmt__text(&out, jobtree__job(t));
 	if (err)
 		goto nomem;
-	if ((out.len && fwrite(out.data, 1, out.len, stdout) != out.len) || fflush(stdout)) {
+	if (o.html) {
+		err = htmlfmt__save(o.html, &out);
+		if (err) {
+			log_error("%s: %s", shown(&o_msg, o.html), strerror(-err));
+			status = 1;
+		}
+	} else if ((out.len && fwrite(out.data, 1, out.len, stdout) != out.len) || fflush(stdout)) {
 		log_error("stdout: %s", strerror(errno));
 		status = 1;
 	}
@@ -429,6 +454,7 @@ cleanup:
 	if (stdin_fd >= 0)
 		close(stdin_fd);
 	json_buf__free(&out);
+	json_buf__free(&o_msg);
 	jobtree__free(t);
 	free(ins);
 	inputs__free(&paths);

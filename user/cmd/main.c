@@ -6,6 +6,7 @@
 #include "cmd/cmd_gaps.h"
 #include "cmd/cmd_key.h"
 #include "cmd/cmd_read.h"
+#include "cmd/cmd_report.h"
 #include "cmd/cmd_run.h"
 #include "cmd/cmd_tree.h"
 #include "cmd/cmd_verify.h"
@@ -22,6 +23,7 @@ static const struct {
 	{ "tree", cmd_tree__main, "rebuild a job: its process tree, flows and gaps" },
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
+	{ "report", cmd_report__main, "was a node's record of a window complete? verdict, gaps, coverage" },
 	{ "key", cmd_key__main, "export the node's public key (key export)" },
 	{ "collect", cmd_collect__main, "collect every node's batches from NATS JetStream into one store" },
 };

@@ -42,7 +42,8 @@ struct run {
 	uint64_t removed_lo;      /* the lowest seq such a removal names (0: none) */
 	size_t n_lost, cap_lost;
 	uint64_t interval_ns;     /* heartbeat interval (the largest announced) */
-	int started, stopped;
+	int started, stopped, live;
+	uint64_t records;         /* distinct records read */
 	uint32_t pid;
 	uint64_t started_boot_ns;
 };
@@ -55,6 +56,7 @@ struct row {
 
 struct gapscan {
 	struct run *runs;
+	size_t *run_order;  /* after finish: run indexes in listing order */
 	size_t n_runs, cap_runs;
 	size_t *hash;       /* open addressing: run index + 1, 0 = empty */
 	size_t hash_cap;    /* power of two, at least twice n_runs */
@@ -116,6 +118,7 @@ void gapscan__free(struct gapscan *s)
 		free(r->lost);
 	}
 	free(s->runs);
+	free(s->run_order);
 	free(s->hash);
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
@@ -378,6 +381,7 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 			s->st.duplicates++;
 			return 0;
 		}
+		r->records++;
 		if (ev->seq > r->last_seq) {
 			r->last_seq = ev->seq;
 			r->last_file = s->cur_file;
@@ -634,6 +638,7 @@ static int finish_run(struct gapscan *s, size_t run, const struct gapscan_env *e
 		live = env->run_is_live(env->ctx, r->pid, r->boot_id, r->started_boot_ns) > 0;
 	}
 	s->st.live_runs += (size_t)live;
+	r->live = live;
 	/* Known only from retention's records: every record of it was removed by policy. */
 	if (!r->n_spans && r->n_removed)
 		return 0;
@@ -733,6 +738,14 @@ int gapscan__finish(struct gapscan *s, const struct gapscan_env *env)
 	qsort(keys, s->n_runs, sizeof(*keys), cmp_run);
 	for (size_t i = 0; i < s->n_runs; i++)
 		rank[keys[i].idx] = i;
+	/* rank's inverse, kept for gapscan__run. */
+	s->run_order = calloc(s->n_runs + 1, sizeof(*s->run_order));
+	if (!s->run_order) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < s->n_runs; i++)
+		s->run_order[i] = keys[i].idx;
 	for (size_t i = 0; i < s->n_rows; i++) {
 		struct row *w = &s->rows[i];
 
@@ -764,6 +777,45 @@ void gapscan__stats(const struct gapscan *s, struct gapscan_stats *out)
 	*out = s->st;
 	out->runs = s->n_runs;
 	out->files = s->n_files;
+}
+
+int gapscan__row_meets(const struct gap_row *g, uint64_t since, uint64_t until)
+{
+	uint64_t lo = g->start_ns ? g->start_ns : g->end_ns ? g->end_ns : g->record_ns;
+	uint64_t hi = g->end_ns ? g->end_ns : lo;
+
+	if (!lo)
+		return 1;
+	if (since && hi < since)
+		return 0;
+	return !(until && lo > until);
+}
+
+size_t gapscan__runs(const struct gapscan *s)
+{
+	return s->finished && s->run_order ? s->n_runs : 0;
+}
+
+void gapscan__run(const struct gapscan *s, size_t i, struct gapscan_run *out)
+{
+	const struct run *r;
+
+	memset(out, 0, sizeof(*out));
+	if (i >= gapscan__runs(s))
+		return;
+	r = &s->runs[s->run_order[i]];
+	out->id = r->id;
+	out->node = r->node;
+	out->first_ns = r->first_ns;
+	out->last_ns = r->last_ns;
+	/* Beats are sorted by seq at finish: the last one is the latest the agent wrote. */
+	out->last_beat_ns = r->n_beats ? r->beats[r->n_beats - 1].t : 0;
+	out->interval_ns = r->interval_ns;
+	out->records = r->records;
+	out->started = r->started;
+	out->stopped = r->stopped;
+	out->live = r->live;
+	out->removed_only = !r->n_spans && r->n_removed;
 }
 
 const char *gapscan__kind_name(int kind, char *buf)

@@ -107,6 +107,29 @@ size_t gapscan__count(const struct gapscan *s);
 const struct gap_row *gapscan__row(const struct gapscan *s, size_t i);
 void gapscan__stats(const struct gapscan *s, struct gapscan_stats *out);
 
+/*
+ * Does the gap's time window [start, end] meet [since, until] (0: no bound)? An unknown
+ * end is taken as the start (an UNCLEAN_END is at its last record) and the other way
+ * round; a gap record without a window is where the record is; a row with no time at
+ * all meets every window (nothing to filter on, so it is shown).
+ */
+int gapscan__row_meets(const struct gap_row *g, uint64_t since, uint64_t until);
+
+/* A run as read, after finish: what a report needs to know of when the agent ran. */
+struct gapscan_run {
+	const char *id, *node;     /* owned by the scanner, never NULL */
+	uint64_t first_ns, last_ns; /* earliest and latest record time; 0 when none had one */
+	uint64_t last_beat_ns;     /* the last heartbeat or STOPPED record; 0: none */
+	uint64_t interval_ns;      /* heartbeat interval, 0: no heartbeat read */
+	uint64_t records;          /* distinct records read (duplicates not counted) */
+	int started, stopped;      /* its STARTED / STOPPED record was read */
+	int live;                  /* no STOPPED record, and its agent still runs here */
+	int removed_only;          /* known only from retention records: all removed */
+};
+/* Runs in listing order (by their first record's time), i < gapscan__runs(s). */
+size_t gapscan__runs(const struct gapscan *s);
+void gapscan__run(const struct gapscan *s, size_t i, struct gapscan_run *out);
+
 /* A kind's name: a Gap.Kind name, a detected kind's name, or "GAP_KIND_<n>" for a
  * number this build does not know. buf holds at least GAPSCAN_KIND_NAME_MAX bytes. */
 #define GAPSCAN_KIND_NAME_MAX 32

@@ -123,7 +123,7 @@ static int copy_detail(struct jobgraph *g, struct jt_image *img, const Firstligh
 
 /* An exec, fork or restated image. Unusable records (no exec id) are skipped. */
 int jobgraph__add_image(struct jobgraph *g, const Event *ev, const Firstlight__V1__Process *p,
-			   enum jt_image_kind kind, const char *replaced)
+			   enum jt_image_kind kind, const char *replaced, const char *record)
 {
 	const Firstlight__V1__ProcessFlags *f = p->flags;
 	struct jt_image *img;
@@ -183,11 +183,12 @@ int jobgraph__add_image(struct jobgraph *g, const Event *ev, const Firstlight__V
 	/* A restatement's own time is when it was restated, not when the image began. */
 	img->t_ns = kind == JT_IMAGE_FORK || kind == JT_IMAGE_EXEC ? ev->time_unix_nano : 0;
 	img->record_ns = ev->time_unix_nano;
+	img->record = record;
 	img->args_count = p->args_count;
 	return g->detail ? copy_detail(g, img, p) : 0;
 }
 
-int jobgraph__add_exit(struct jobgraph *g, const Event *ev)
+int jobgraph__add_exit(struct jobgraph *g, const Event *ev, const char *record)
 {
 	const Firstlight__V1__ProcessExit *e = ev->exit;
 	struct jt_exit *x;
@@ -210,6 +211,7 @@ int jobgraph__add_exit(struct jobgraph *g, const Event *ev)
 	x->duration_ns = e->duration_nano;
 	x->boot = ev->boot_nano;
 	x->cgroup_id = e->cgroup_id;
+	x->record = record;
 	return 0;
 }
 

@@ -38,11 +38,13 @@ int jobgraph__init(struct jobgraph *g, int detail);
 void jobgraph__fini(struct jobgraph *g);
 
 /* An image record (skipped without an exec id); a restatement never replaces a real
- * record of the same image. kind from the record (jt_image_kind). */
+ * record of the same image. kind from the record (jt_image_kind); record: the record as
+ * JSON to keep with the image (jt_image.record; NULL: none; must outlive the graph). */
 int jobgraph__add_image(struct jobgraph *g, const Firstlight__V1__Event *ev,
-			const Firstlight__V1__Process *p, enum jt_image_kind kind, const char *replaced);
-/* An exit record (skipped without an exec id, or read twice). */
-int jobgraph__add_exit(struct jobgraph *g, const Firstlight__V1__Event *ev);
+			const Firstlight__V1__Process *p, enum jt_image_kind kind, const char *replaced,
+			const char *record);
+/* An exit record (skipped without an exec id, or read twice); record as above. */
+int jobgraph__add_exit(struct jobgraph *g, const Firstlight__V1__Event *ev, const char *record);
 
 /* Chains of images into processes, exits to them; exits that fit none go to *rest. Once. */
 int jobgraph__link(struct jobgraph *g, struct ptrvec *rest);

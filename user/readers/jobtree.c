@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/json.h"
 #include "readers/jobgraph.h"
 #include "readers/jobtree.h"
 #include "base/strmap.h"
@@ -29,6 +30,9 @@ struct jobtree {
 	int lineage;              /* the query follows lineage: pass 1 builds a graph */
 	struct strmap *wl_by_key; /* "<node>\x1f<key>" -> jt_workload: keys are per node */
 	const char *node;         /* after resolve: the node the job is on (NULL: unknown) */
+	int keep_json;            /* pass 2 keeps each record as JSON (jobtree__keep_records) */
+	int added;                /* pass 2 has begun */
+	struct json_buf jbuf;     /* where a record's JSON is made before its arena copy */
 	struct ptrvec workloads;
 	struct jobgraph g1;          /* pass 1 (lineage queries), freed at resolve */
 	struct jobgraph g;           /* pass 2: the job */
@@ -93,6 +97,7 @@ void jobtree__free(struct jobtree *t)
 	ptrvec__free(&t->gaps);
 	ptrvec__free(&t->top);
 	ptrvec__free(&t->all_gaps);
+	json_buf__free(&t->jbuf);
 	arena__free(t->a);
 	free(t);
 }
@@ -234,11 +239,11 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 		if (key && !workload_get(t, ev->node, key, p->cgroup_id))
 			return -ENOMEM;
 		if (t->lineage)
-			return jobgraph__add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev));
+			return jobgraph__add_image(&t->g1, ev, p, image_kind(ev, p), replaced_of(ev), NULL);
 		return 0;
 	}
 	if (t->lineage && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_EXIT && ev->exit)
-		return jobgraph__add_exit(&t->g1, ev);
+		return jobgraph__add_exit(&t->g1, ev, NULL);
 	return 0;
 }
 
@@ -648,7 +653,7 @@ static const char *str_or_empty(struct jobtree *t, const char *s)
 
 /* One flow record into its flow: a connection's opening and close join by socket cookie,
  * UDP windows of one peer and repeated LISTENs of one address sum. */
-static int add_flow(struct jobtree *t, const Event *ev)
+static int add_flow(struct jobtree *t, const Event *ev, const char *record)
 {
 	const Firstlight__V1__Flow *r = ev->flow;
 	char buf[600];
@@ -681,6 +686,9 @@ static int add_flow(struct jobtree *t, const Event *ev)
 		f->order = t->flows.n - 1;
 	}
 	f->records++;
+	if (!f->first_record)
+		f->first_record = record;
+	f->last_record = record;
 	/* Who owns it and where it goes: the opening record says best; else the first. */
 	if (f->records == 1 || (r->kind != FIRSTLIGHT__V1__FLOW__KIND__CLOSE && !f->opened)) {
 		if (r->kind != FIRSTLIGHT__V1__FLOW__KIND__CLOSE || f->records == 1)
@@ -750,7 +758,7 @@ static int add_flow(struct jobtree *t, const Event *ev)
 	return 0;
 }
 
-static int add_gap(struct jobtree *t, const Event *ev)
+static int add_gap(struct jobtree *t, const Event *ev, const char *record)
 {
 	const Firstlight__V1__Gap *r = ev->gap;
 	struct jt_gap *gp = arena__alloc(t->a, sizeof(*gp));
@@ -775,16 +783,43 @@ static int add_gap(struct jobtree *t, const Event *ev)
 	gp->t_ns = gp->start_ns ? gp->start_ns : gp->end_ns ? gp->end_ns : gp->record_ns;
 	gp->global = !*gp->workload_key && !gp->cgroup_id;
 	gp->order = t->gaps.n;
+	gp->record = record;
 	return ptrvec__push(&t->gaps, gp);
+}
+
+int jobtree__keep_records(struct jobtree *t)
+{
+	if (t->phase > 1 || t->added)
+		return -EINVAL;
+	t->keep_json = 1;
+	return 0;
+}
+
+/* The record as one line of canonical JSON, in the arena; NULL unless asked for. */
+static int record_json(struct jobtree *t, const Event *ev, const char **out)
+{
+	int err;
+
+	*out = NULL;
+	if (!t->keep_json)
+		return 0;
+	json_buf__reset(&t->jbuf);
+	err = json__append_message(&t->jbuf, &ev->base);
+	if (err)
+		return err;
+	*out = arena__memdup(t->a, t->jbuf.data ? t->jbuf.data : "", t->jbuf.len);
+	return *out ? 0 : -ENOMEM;
 }
 
 int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 {
 	const Firstlight__V1__Process *p;
+	const char *rec;
 	int keep = 0, err;
 
 	if (t->phase != 1)
 		return -EINVAL;
+	t->added = 1;
 	/* One job is on one node: the others' records are none of it. */
 	if (!ev || (t->node && strcmp(ev->node ? ev->node : "", t->node)) ||
 	    (t->q.node && strcmp(ev->node ? ev->node : "", t->q.node)))
@@ -810,17 +845,17 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 	}
 	if (!keep || read_twice(t, ev, &err))
 		return 0;
-	if (err)
+	if (err || (err = record_json(t, ev, &rec)))
 		return err;
 	if (p)
-		return jobgraph__add_image(&t->g, ev, p, image_kind(ev, p), replaced_of(ev));
+		return jobgraph__add_image(&t->g, ev, p, image_kind(ev, p), replaced_of(ev), rec);
 	switch (ev->body_case) {
 	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
-		return jobgraph__add_exit(&t->g, ev);
+		return jobgraph__add_exit(&t->g, ev, rec);
 	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
-		return add_flow(t, ev);
+		return add_flow(t, ev, rec);
 	default:
-		return add_gap(t, ev);
+		return add_gap(t, ev, rec);
 	}
 }
 

@@ -42,6 +42,9 @@ size_t jobtree__candidates(const struct jobtree *t);
 const struct jt_candidate *jobtree__candidate(const struct jobtree *t, size_t i);
 /* Workloads read in pass 1 (for "nothing matched" messages). */
 size_t jobtree__workloads_seen(const struct jobtree *t);
+/* Before pass 2: keep every record of the job as canonical JSON (jt_image.record and the
+ * like), for renderers that show a record's every field. 0, -EINVAL after pass 2 began. */
+int jobtree__keep_records(struct jobtree *t);
 /* Pass 2. 0, -EINVAL out of order, -ENOMEM. */
 int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev);
 /* Assembles the job. Once. 0, -EINVAL out of order, -ENOMEM. */

@@ -84,6 +84,8 @@ struct jt_image {
 	uint64_t start_boot;         /* the process's start, CLOCK_BOOTTIME */
 	uint64_t record_ns;          /* when the record was written, unix ns */
 	const char *binary, *cwd;    /* NULL in pass 1 and for unrecorded images */
+	const char *record;          /* the record it came from as canonical JSON (one line),
+				      * when jobtree__keep_records asked; else NULL */
 	const char *const *args;
 	size_t n_args;
 	uint32_t args_count;         /* argc before truncation */
@@ -104,6 +106,7 @@ struct jt_exit {
 	uint64_t duration_ns;
 	uint64_t boot;               /* the record's boot_nano */
 	uint64_t cgroup_id;
+	const char *record;          /* as jt_image.record */
 	int used;
 };
 
@@ -134,6 +137,8 @@ struct jt_flow {
 	const char *peer_exec_id;
 	struct jt_proc *proc;        /* owner in the tree; NULL: not attributable */
 	size_t order;                /* input order: ties sort stably */
+	const char *first_record, *last_record; /* as jt_image.record: its first and latest
+						 * record (the same when it has one) */
 };
 
 /* A gap record that applies to the job. */
@@ -148,6 +153,7 @@ struct jt_gap {
 	int global;                  /* names no workload: it may concern any job */
 	struct jt_proc *under;       /* the process whose items hold it; NULL: top level */
 	size_t order;                /* position in jt_job.gaps: ties sort stably */
+	const char *record;          /* as jt_image.record */
 };
 
 enum jt_item_kind { JT_ITEM_PROC, JT_ITEM_FLOW, JT_ITEM_GAP };

@@ -434,6 +434,15 @@ static int text_item(struct ctx *c, const struct jt_item *it)
 	}
 }
 
+int treefmt__item_text(struct json_buf *out, const struct jt_job *job, const struct jt_item *it)
+{
+	struct ctx c = { .job = job, .out = out };
+	int err = text_item(&c, it);
+
+	json_buf__free(&c.tmp);
+	return err;
+}
+
 /* A header line: "label      value". */
 static int put_label(struct json_buf *b, const char *label)
 {

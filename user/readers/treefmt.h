@@ -24,6 +24,11 @@
 int treefmt__text(struct json_buf *out, const struct jt_job *job);
 int treefmt__json(struct json_buf *out, const struct jt_job *job);
 
+/* One item's line of the text (a process, a flow, or a gap starting with "!"), without
+ * the tree drawing before it or a newline: for other renderers that label the same
+ * things the same way. */
+int treefmt__item_text(struct json_buf *out, const struct jt_job *job, const struct jt_item *it);
+
 /* "+12.345ms", "-1.500s", "+1h02m03.456s": an offset (ns) as the text shows it. */
 void treefmt__offset(char *buf, size_t size, int64_t ns);
 /* "0.051ms", "12.000s", "3m05.120s": a duration as the text shows it. */

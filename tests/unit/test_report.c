@@ -1,0 +1,939 @@
+/*
+ * Unit tests for user/readers/report.c and its renderers (reportfmt.c, reporthtml.c):
+ * stores written by the real segment sink (hash chain, signatures, headers, a second run
+ * resumed where the first ended, as the agent does) holding records built here with the
+ * times and sequence numbers each case needs; then the report over a window, and its JSON
+ * verdict asserted exactly: a complete window, one window per gap kind, sensor down, not
+ * shipped, a damaged input, two nodes, and hostile strings in the page.
+ * Times: T0 + s seconds; every store's runs are around T0 + 100..200.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "readers/inputs.h"
+#include "readers/report.h"
+#include "readers/reportfmt.h"
+#include "readers/reporthtml.h"
+#include "records/sink.h"
+#include "store/chain_state.h"
+#include "store/keys.h"
+#include "store/sink_segment.h"
+#include "store/store_dir.h"
+
+#define SEC 1000000000ull
+#define T0 (1700000000ull * SEC) /* 2023-11-14T22:13:20Z */
+#define AT(s) (T0 + (uint64_t)((s) * 1000.0) * 1000000ull)
+
+typedef Firstlight__V1__Event Event;
+
+/* ---- stores ------------------------------------------------------------------------------ */
+
+struct store {
+	char root[256], dir[300];
+	struct node_key *key;
+	uint8_t pub[KEYS_PUB_LEN];
+	struct sink *s;
+	const char *run, *node;
+	uint64_t seq;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static struct store *store_new(const char *node)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	const char *tmp = getenv("TMPDIR");
+	int err;
+
+	assert_non_null(st);
+	snprintf(st->root, sizeof(st->root), "%s/fl-test-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(st->root));
+	snprintf(st->dir, sizeof(st->dir), "%s/data", st->root);
+	st->key = keys__generate(&err);
+	assert_non_null(st->key);
+	memcpy(st->pub, keys__public(st->key), KEYS_PUB_LEN);
+	st->node = node;
+	return st;
+}
+
+static void store_free(struct store *st)
+{
+	sink__free(st->s);
+	keys__free(st->key);
+	nftw(st->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(st);
+}
+
+/* A run of the agent: its segments continue the chain where the store's ends. */
+static void run_begin(struct store *st, const char *run)
+{
+	struct chain_pos pos = {};
+	uint64_t next = 0;
+	int dirfd = store_dir__open(st->dir), err = 1;
+	struct segment_opts o = { .dir = st->dir, .run_id = run, .node = st->node, .boot_id = "boot-1",
+				  .key = st->key, .resume = &pos };
+
+	if (dirfd >= 0) {
+		assert_int_equal(chain_state__find_end(dirfd, &pos, &next), 0);
+		close(dirfd);
+	}
+	st->s = sink_segment__new(&o, &err);
+	assert_non_null(st->s);
+	assert_int_equal(err, 0);
+	st->run = run;
+	st->seq = 0;
+}
+
+static void run_end(struct store *st)
+{
+	sink__free(st->s);
+	st->s = NULL;
+}
+
+/* One record at time t: the next seq of the run (or skip seqs first). */
+static void put(struct store *st, Event *ev, double t)
+{
+	uint8_t buf[4096];
+	size_t len;
+
+	ev->seq = ++st->seq;
+	ev->time_unix_nano = AT(t);
+	ev->node = (char *)st->node;
+	ev->agent_run_id = (char *)st->run;
+	len = firstlight__v1__event__get_packed_size(ev);
+	assert_true(len <= sizeof(buf));
+	firstlight__v1__event__pack(ev, buf);
+	assert_int_equal(st->s->write(st->s, ev, buf, len), 0);
+	/* A batch per record: each sealed and signed as the agent's flush tick does. */
+	assert_int_equal(st->s->flush(st->s), 0);
+}
+
+static void agent(struct store *st, double t, int state)
+{
+	Firstlight__V1__AgentLifecycle a = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	a.state = state;
+	a.pid = 4242;
+	a.boot_id = "boot-1";
+	ev.boot_nano = 7 * SEC;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
+	ev.agent = &a;
+	put(st, &ev, t);
+}
+
+#define STARTED FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED
+#define STOPPED FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED
+
+static void beat(struct store *st, double t)
+{
+	Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	hb.interval_nano = 10 * SEC;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
+	ev.heartbeat = &hb;
+	put(st, &ev, t);
+}
+
+/* Heartbeats every 10 s from t0 to t1. */
+static void beats(struct store *st, double t0, double t1)
+{
+	for (double t = t0; t <= t1; t += 10)
+		beat(st, t);
+}
+
+static void plain(struct store *st, double t)
+{
+	Firstlight__V1__ProcessExit x = FIRSTLIGHT__V1__PROCESS_EXIT__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	x.exec_id = "b:1:77";
+	x.pid = 77;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
+	ev.exit = &x;
+	put(st, &ev, t);
+}
+
+static void workload(struct store *st, double t, uint64_t cg, const char *cid, int state, double born)
+{
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)cg);
+	w.key = key;
+	w.cgroup_id = cg;
+	w.container_id = (char *)cid;
+	w.runtime = "runc";
+	w.kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	w.state = state;
+	w.identity_verified = 1;
+	w.first_seen_unix_nano = AT(born);
+	w.last_seen_unix_nano = AT(t);
+	if (state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED) {
+		w.process_count = 3;
+		w.first_event_latency_nano = 2000000;
+		w.drops = 5;
+	}
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+	ev.workload = &w;
+	put(st, &ev, t);
+}
+
+static void gap(struct store *st, double t, int kind, uint64_t cg, uint64_t count, double from, double to)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)cg);
+	g.kind = kind;
+	g.cgroup_id = cg;
+	g.workload_key = cg ? key : "";
+	g.count = count;
+	g.event_type = kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP ? "exec" : "";
+	g.start_time_unix_nano = from ? AT(from) : 0;
+	g.end_time_unix_nano = to ? AT(to) : 0;
+	g.detail = "made by the test";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, t);
+}
+
+/* The usual run: started at 100, heartbeats every 10 s, records in between, stopped at
+ * 195. extra() adds the case's records, at times from 145 to 160. */
+static void clean_run(struct store *st, const char *run, void (*extra)(struct store *st))
+{
+	run_begin(st, run);
+	agent(st, 100, STARTED);
+	beats(st, 110, 140);
+	plain(st, 145);
+	if (extra)
+		extra(st);
+	beats(st, 160, 190);
+	agent(st, 195, STOPPED);
+	run_end(st);
+}
+
+/* ---- the report ------------------------------------------------------------------------- */
+
+struct live {
+	int answer;
+};
+
+static int live_cb(void *ctx, uint32_t pid, const char *boot_id, uint64_t started_boot_ns)
+{
+	(void)pid;
+	(void)boot_id;
+	(void)started_boot_ns;
+	return ((struct live *)ctx)->answer;
+}
+
+struct run_opts {
+	double since, until;
+	int pinned;
+	int live;
+	double now;
+};
+
+/* The report over every store's files, as the command reads them; its JSON parsed. */
+static json_t *report_json(struct store *const *sts, size_t n, const struct run_opts *ro,
+			   struct report **out, int *file_rc)
+{
+	uint8_t keys[4][KEYS_PUB_LEN];
+	struct live lv = { ro->live };
+	struct report_opts o = { .since_ns = AT(ro->since), .until_ns = AT(ro->until),
+				 .now_ns = ro->now ? AT(ro->now) : AT(1000), .run_is_live = live_cb, .ctx = &lv };
+	struct json_buf b = {};
+	struct report *r;
+	json_error_t e;
+	json_t *j;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(keys[i], sts[i]->pub, KEYS_PUB_LEN);
+	if (ro->pinned) {
+		o.keys = (const uint8_t(*)[KEYS_PUB_LEN])keys;
+		o.n_keys = n;
+	}
+	r = report__new(&o);
+	assert_non_null(r);
+	*file_rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct inputs in;
+		char *argv[] = { sts[i]->dir };
+
+		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++)
+			*file_rc |= report__file(r, in.paths[k]);
+		inputs__free(&in);
+	}
+	assert_int_equal(report__finish(r), 0);
+	assert_int_equal(reportfmt__json(&b, r), 0);
+	j = json_loads(b.data, 0, &e);
+	if (!j)
+		fail_msg("JSON does not parse: %s at %d: %s", e.text, e.position, b.data);
+	json_buf__free(&b);
+	*out = r;
+	return j;
+}
+
+static const char *jstr(json_t *j, const char *path)
+{
+	json_t *v = json_object_get(j, path);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *node0(json_t *j)
+{
+	return json_array_get(json_object_get(j, "nodes"), 0);
+}
+
+/* The reasons' kinds, space-separated. */
+static void expect_kinds(json_t *node, const char *want)
+{
+	json_t *rs = json_object_get(node, "reasons");
+	char got[512] = "";
+
+	for (size_t i = 0; i < json_array_size(rs); i++) {
+		if (i)
+			strcat(got, " ");
+		strncat(got, jstr(json_array_get(rs, i), "kind"), sizeof(got) - strlen(got) - 1);
+	}
+	assert_string_equal(got, want);
+}
+
+/* One store, one window: the verdict of the node and of the whole report, exactly. */
+static void expect_verdict(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
+			   const char *kinds)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j;
+	int rc;
+
+	clean_run(st, "run-1", extra);
+	j = report_json(&st, 1, ro, &r, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(jstr(node0(j), "verdict"), verdict);
+	assert_string_equal(jstr(j, "verdict"), verdict);
+	assert_int_equal(json_is_true(json_object_get(j, "complete")), !strncmp(verdict, "complete", 8));
+	expect_kinds(node0(j), kinds);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+static const struct run_opts window = { .since = 120, .until = 180, .pinned = 1 };
+
+/* ---- cases -------------------------------------------------------------------------------- */
+
+static void test_complete(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n, *strip;
+	int rc;
+
+	(void)state;
+	clean_run(st, "run-1", NULL);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(j, "verdict"), "complete: 1 agent run covers the window, every batch "
+						"verifies with a pinned key, no gap");
+	assert_true(json_is_true(json_object_get(j, "complete")));
+	assert_string_equal(jstr(n, "node"), "n1");
+	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
+	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "keyPinned")));
+	assert_int_equal(json_array_size(json_object_get(n, "reasons")), 0);
+	strip = json_object_get(n, "strip");
+	assert_int_equal(json_array_size(strip), 1);
+	assert_string_equal(jstr(json_array_get(strip, 0), "state"), "covered");
+	assert_string_equal(jstr(json_array_get(strip, 0), "start"), "2023-11-14T22:15:20.000000000Z");
+	assert_string_equal(jstr(json_array_get(strip, 0), "end"), "2023-11-14T22:16:20.000000000Z");
+	assert_string_equal(jstr(json_object_get(n, "coverage"), "coveredNano"), "60000000000");
+	assert_int_equal(json_array_size(json_object_get(n, "runs")), 1);
+	assert_true(report__complete(r));
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+
+	/* The same store without a pinned key: consistent, but signed by whom? */
+	expect_verdict(NULL, &(struct run_opts){ .since = 120, .until = 180 },
+		       "incomplete: signatures checked only against the key the store names, not a "
+		       "pinned one (--pubkey)", "KEY_NOT_PINNED");
+	/* A window reaching before the start and after the stop: no agent ran then. */
+	expect_verdict(NULL, &(struct run_opts){ .since = 90, .until = 200, .pinned = 1 },
+		       "incomplete: sensor down: no agent run's records cover 15.000s of the window", "DOWN");
+}
+
+static void with_drops(struct store *st)
+{
+	workload(st, 146, 77, "c0ffee", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 77, 5, 149, 151);
+	workload(st, 160, 77, "c0ffee", FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED, 146);
+}
+
+/* Its end lost with the ring full: the dropped cgroup_rmdir still says it ended. */
+static void with_end_dropped(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	workload(st, 146, 80, "dead10cc", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP;
+	g.cgroup_id = 80;
+	g.workload_key = "cgroup:80";
+	g.event_type = "cgroup_rmdir";
+	g.count = 1;
+	g.start_time_unix_nano = AT(150);
+	g.end_time_unix_nano = AT(151);
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 152);
+}
+
+static void test_ring_buffer_drop(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n, *w, *strip;
+	int rc;
+
+	(void)state;
+	expect_verdict(with_drops, &window, "incomplete: RING_BUFFER_DROP: 1 gap, 5 events lost", "RING_BUFFER_DROP");
+	/* The gap and the workload it blinded, in detail. */
+	clean_run(st, "run-1", with_drops);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	assert_int_equal(json_array_size(json_object_get(n, "gaps")), 1);
+	assert_string_equal(jstr(json_array_get(json_object_get(n, "gaps"), 0), "kind"), "RING_BUFFER_DROP");
+	assert_string_equal(jstr(json_array_get(json_object_get(n, "gaps"), 0), "workload"), "cgroup:77");
+	assert_string_equal(jstr(json_array_get(json_object_get(n, "gaps"), 0), "count"), "5");
+	w = json_array_get(json_object_get(n, "workloads"), 0);
+	assert_int_equal(json_array_size(json_object_get(n, "workloads")), 1);
+	assert_string_equal(jstr(w, "key"), "cgroup:77");
+	assert_string_equal(jstr(w, "kind"), "CONTAINER");
+	assert_string_equal(jstr(w, "containerId"), "c0ffee");
+	assert_true(json_is_true(json_object_get(w, "ended")));
+	assert_int_equal(json_integer_value(json_object_get(w, "processes")), 3);
+	assert_string_equal(jstr(w, "firstEventLatencyNano"), "2000000");
+	assert_string_equal(jstr(w, "drops"), "5");
+	assert_string_equal(jstr(w, "droppedInWindow"), "5");
+	assert_int_equal(json_integer_value(json_object_get(w, "gaps")), 1);
+	/* covered, the drop's 2 s, covered. */
+	strip = json_object_get(n, "strip");
+	assert_int_equal(json_array_size(strip), 3);
+	assert_string_equal(jstr(json_array_get(strip, 1), "state"), "gap");
+	assert_string_equal(jstr(json_array_get(strip, 1), "startUnixNano"), "1700000149000000000");
+	assert_string_equal(jstr(json_array_get(strip, 1), "endUnixNano"), "1700000151000000000");
+	assert_string_equal(jstr(json_object_get(n, "coverage"), "gapNano"), "2000000000");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+	/* A workload whose end was among the drops: ended, the end not recorded. */
+	st = store_new("n1");
+	clean_run(st, "run-1", with_end_dropped);
+	j = report_json(&st, 1, &window, &r, &rc);
+	w = json_array_get(json_object_get(node0(j), "workloads"), 0);
+	assert_string_equal(jstr(w, "key"), "cgroup:80");
+	assert_true(json_is_true(json_object_get(w, "ended")));
+	assert_false(json_is_true(json_object_get(w, "endRecorded")));
+	assert_string_equal(jstr(w, "lastSeenUnixNano"), "1700000151000000000");
+	assert_true(json_is_null(json_object_get(w, "drops")));
+	assert_string_equal(jstr(w, "droppedInWindow"), "1");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+	/* A window that ends before it: complete. */
+	expect_verdict(with_drops, &(struct run_opts){ .since = 120, .until = 148, .pinned = 1 },
+		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+}
+
+static void with_missing_start(struct store *st)
+{
+	gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, 77, 2, 150, 152);
+}
+
+static void with_unattributed(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD, 78, 1, 147, 150);
+}
+
+static void with_blind(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD, 79, 1, 148, 149);
+}
+
+static void with_pre_existing(struct store *st)
+{
+	gap(st, 146, FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING, 1, 3, 50, 100);
+}
+
+static void with_sink_loss(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	plain(st, 150);
+	g.first_seq = st->seq + 1;
+	st->seq += 3; /* three records the store could not write... */
+	g.last_seq = st->seq;
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS; /* ... and said so */
+	g.count = 3;
+	g.start_time_unix_nano = AT(151);
+	g.end_time_unix_nano = AT(155);
+	g.reason = "disk-full";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 156);
+}
+
+static void test_recorded_kinds(void **state)
+{
+	(void)state;
+	expect_verdict(with_missing_start, &window,
+		       "incomplete: MISSING_START: 1 gap, 2 processes without a recorded start", "MISSING_START");
+	expect_verdict(with_unattributed, &window,
+		       "incomplete: UNATTRIBUTED_WORKLOAD: 1 workload without a trusted identity",
+		       "UNATTRIBUTED_WORKLOAD");
+	expect_verdict(with_blind, &window, "incomplete: BLIND_WORKLOAD: 1 blind workload", "BLIND_WORKLOAD");
+	/* Processes older than the sensor: their history before it is a gap of any window that
+	 * reaches back to then, with the time no agent ran. */
+	expect_verdict(with_pre_existing, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 },
+		       "incomplete: PRE_EXISTING: 1 gap, 3 processes started before the sensor; sensor down: no agent run's "
+		       "records cover 10.000s of the window", "PRE_EXISTING DOWN");
+	expect_verdict(with_pre_existing, &window,
+		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+}
+
+/* Records the store lost and said so: the chain verifies (the SINK_LOSS record accounts
+ * for the hole), the window is not complete. */
+static void test_sink_loss(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	agent(st, 100, STARTED);
+	beats(st, 110, 140);
+	with_sink_loss(st);
+	beats(st, 160, 190);
+	agent(st, 195, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
+	assert_string_equal(jstr(n, "verdict"), "incomplete: SINK_LOSS: 1 gap, 3 records lost");
+	assert_true(json_is_true(json_object_get(json_object_get(n, "sequence"), "continuous")));
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+static void test_sequence_hole(void **state)
+{
+	struct store *st = store_new("n1");
+	const char *v;
+	struct report *r;
+	json_t *j, *n;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	agent(st, 100, STARTED);
+	beats(st, 110, 140);
+	plain(st, 150);
+	st->seq += 2; /* two records gone, nothing says why */
+	beats(st, 160, 190);
+	agent(st, 195, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	expect_kinds(n, "CHAIN SEQUENCE_HOLE");
+	v = jstr(n, "verdict");
+	assert_true(!strncmp(v, "incomplete: the chain does not verify: ", 39));
+	assert_non_null(strstr(v, "records seq 7-8 of run run-1 are missing before it, and no SINK_LOSS "
+				  "record accounts for them: removed; SEQUENCE_HOLE: 1 gap, 2 records missing"));
+	assert_false(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
+	assert_false(json_is_true(json_object_get(json_object_get(n, "sequence"), "continuous")));
+	assert_string_equal(jstr(json_object_get(n, "sequence"), "missingRecords"), "2");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* A run read from seq 3: its beginning is not in the store. */
+static void test_missing_beginning(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	st->seq = 2;
+	beats(st, 110, 190);
+	agent(st, 195, STOPPED);
+	run_end(st);
+	/* Missing before its first record (at 110): a window after that is complete. */
+	j = report_json(&st, 1, &window, &r, &rc);
+	assert_true(json_is_true(json_object_get(j, "complete")));
+	json_decref(j);
+	report__free(r);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 100, .until = 180, .pinned = 1 }, &r, &rc);
+	assert_string_equal(jstr(node0(j), "verdict"), "incomplete: MISSING_BEGINNING: 1 gap, 2 records missing; "
+						       "sensor down: no agent run's records cover 10.000s of the window");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+static void test_heartbeat_missing(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n, *strip;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	agent(st, 100, STARTED);
+	beats(st, 110, 130);
+	beats(st, 165, 190); /* 35 s without one: three missing */
+	agent(st, 195, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(n, "verdict"), "incomplete: HEARTBEAT_MISSING: 1 gap, 3 heartbeats missing");
+	assert_false(json_is_true(json_object_get(json_object_get(n, "heartbeats"), "continuous")));
+	strip = json_object_get(n, "strip");
+	assert_int_equal(json_array_size(strip), 3);
+	assert_string_equal(jstr(json_array_get(strip, 1), "state"), "gap");
+	assert_string_equal(jstr(json_array_get(strip, 1), "startUnixNano"), "1700000130000000000");
+	assert_string_equal(jstr(json_array_get(strip, 1), "endUnixNano"), "1700000165000000000");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* kill -9: no STOPPED record, the agent gone; then a later run after a time down. */
+static void test_unclean_end_and_sensor_down(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n, *strip;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	agent(st, 100, STARTED);
+	beats(st, 110, 140);
+	plain(st, 141);
+	run_end(st);
+	j = report_json(&st, 1, &window, &r, &rc);
+	assert_string_equal(jstr(node0(j), "verdict"), "incomplete: UNCLEAN_END: 1 run ended without its STOPPED "
+						       "record; sensor down: no agent run's records cover 39.000s of the window");
+	json_decref(j);
+	report__free(r);
+
+	run_begin(st, "run-2");
+	agent(st, 160, STARTED);
+	gap(st, 160.5, FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, 0, 0, 140, 160);
+	beats(st, 170, 190);
+	agent(st, 195, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(n, "verdict"), "incomplete: SENSOR_DOWN: 1 gap (no agent ran between two runs); "
+						"UNCLEAN_END: 1 run ended without its STOPPED record; sensor down: no agent "
+						"run's records cover 19.000s of the window");
+	expect_kinds(n, "SENSOR_DOWN UNCLEAN_END DOWN");
+	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
+	assert_int_equal(json_array_size(json_object_get(n, "runs")), 2);
+	/* covered 120-140, a gap 140-141 (the down gap over the first run's last second),
+	 * down 141-160, covered 160-180. */
+	strip = json_object_get(n, "strip");
+	assert_int_equal(json_array_size(strip), 4);
+	assert_string_equal(jstr(json_array_get(strip, 0), "state"), "covered");
+	assert_string_equal(jstr(json_array_get(strip, 1), "state"), "gap");
+	assert_string_equal(jstr(json_array_get(strip, 2), "state"), "down");
+	assert_string_equal(jstr(json_array_get(strip, 2), "startUnixNano"), "1700000141000000000");
+	assert_string_equal(jstr(json_array_get(strip, 2), "endUnixNano"), "1700000160000000000");
+	assert_string_equal(jstr(json_array_get(strip, 3), "state"), "covered");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* The agent still runs: the window's end is not written yet. */
+static void test_not_shipped(void **state)
+{
+	struct store *st = store_new("n1");
+	struct report *r;
+	json_t *j, *n, *strip;
+	int rc;
+
+	(void)state;
+	run_begin(st, "run-1");
+	agent(st, 100, STARTED);
+	beats(st, 110, 170);
+	run_end(st);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 120, .until = 180, .pinned = 1, .live = 1, .now = 175 },
+			&r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(n, "verdict"), "incomplete: no records yet for the last 10.000s of the window: "
+						"its agent still runs (not written or shipped yet)");
+	expect_kinds(n, "NOT_SHIPPED");
+	strip = json_object_get(n, "strip");
+	assert_string_equal(jstr(json_array_get(strip, 1), "state"), "notShipped");
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(n, "runs"), 0), "live")));
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* A segment cut short (a copy gone wrong): what was read counts, the input is named. */
+static void test_damaged_input(void **state)
+{
+	struct store *st = store_new("n1");
+	struct inputs in;
+	char *argv[1];
+	struct stat sb;
+	struct report *r;
+	json_t *j, *n;
+	int rc;
+
+	(void)state;
+	clean_run(st, "run-1", NULL);
+	argv[0] = st->dir;
+	assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+	assert_int_equal(stat(in.paths[0], &sb), 0);
+	assert_int_equal(truncate(in.paths[0], sb.st_size / 2), 0);
+	inputs__free(&in);
+	j = report_json(&st, 1, &window, &r, &rc);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(report__error(r), ".seg.gz: "));
+	n = node0(j);
+	assert_true(!strncmp(jstr(n, "verdict"), "incomplete: an input was not read in full: ", 43));
+	assert_non_null(jstr(json_object_get(n, "input"), "damage"));
+	assert_string_equal(jstr(json_array_get(json_object_get(n, "reasons"), 0), "kind"), "INPUT");
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* Two nodes: each judged alone (its own chain and key), the report by both. */
+static void test_two_nodes(void **state)
+{
+	struct store *sts[2] = { store_new("node-b"), store_new("node-a") };
+	struct report *r;
+	json_t *j;
+	int rc;
+
+	(void)state;
+	clean_run(sts[0], "run-b", with_drops);
+	clean_run(sts[1], "run-a", NULL);
+	j = report_json(sts, 2, &window, &r, &rc);
+	assert_string_equal(jstr(j, "verdict"), "incomplete: 1 of the 2 nodes (see each node's verdict)");
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 2);
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "nodes"), 0), "node"), "node-a");
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(j, "nodes"), 0), "complete")));
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "nodes"), 1), "verdict"),
+			    "incomplete: RING_BUFFER_DROP: 1 gap, 5 events lost");
+	json_decref(j);
+	report__free(r);
+	/* Node b's key pinned for both: node a's chain is signed by a key not trusted. */
+	memcpy(sts[1]->pub, sts[0]->pub, KEYS_PUB_LEN);
+	j = report_json(sts, 2, &window, &r, &rc);
+	expect_kinds(json_array_get(json_object_get(j, "nodes"), 0), "CHAIN");
+	assert_non_null(strstr(jstr(json_array_get(json_object_get(j, "nodes"), 0), "verdict"),
+			       "which is not a trusted key (--pubkey): forged, or signed by another node"));
+	json_decref(j);
+	report__free(r);
+	store_free(sts[0]);
+	store_free(sts[1]);
+}
+
+/* Each node's key by its name, as --keys DIR pins them. */
+static int key_of_node(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN])
+{
+	struct store *const *sts = ctx;
+
+	for (size_t i = 0; i < 2; i++)
+		if (!strcmp(sts[i]->node, node)) {
+			memcpy(key, sts[i]->pub, KEYS_PUB_LEN);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static void test_node_keys(void **state)
+{
+	struct store *sts[2] = { store_new("node-b"), store_new("node-a") };
+	struct report_opts o = { .since_ns = AT(120), .until_ns = AT(180), .node_key = key_of_node, .key_ctx = sts };
+	struct report *r;
+
+	(void)state;
+	clean_run(sts[0], "run-b", NULL);
+	clean_run(sts[1], "run-a", NULL);
+	r = report__new(&o);
+	for (size_t i = 0; i < 2; i++) {
+		struct inputs in;
+		char *argv[] = { sts[i]->dir };
+
+		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++)
+			assert_int_equal(report__file(r, in.paths[k]), 0);
+		inputs__free(&in);
+	}
+	assert_int_equal(report__finish(r), 0);
+	assert_true(report__complete(r));
+	assert_string_equal(report__verdict(r), "complete: every one of the 2 nodes");
+	assert_true(report__node(r, 0)->chain->key_trusted && report__node(r, 1)->chain->key_trusted);
+	report__free(r);
+	/* One node's key given for the other: that chain does not verify. */
+	memcpy(sts[1]->pub, sts[0]->pub, KEYS_PUB_LEN);
+	r = report__new(&o);
+	for (size_t i = 0; i < 2; i++) {
+		struct inputs in;
+		char *argv[] = { sts[i]->dir };
+
+		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++)
+			report__file(r, in.paths[k]);
+		inputs__free(&in);
+	}
+	assert_int_equal(report__finish(r), 0);
+	assert_string_equal(report__node(r, 0)->node, "node-a");
+	assert_string_equal(report__node(r, 0)->reasons[0].kind, "CHAIN");
+	assert_true(report__node(r, 1)->complete);
+	report__free(r);
+	store_free(sts[0]);
+	store_free(sts[1]);
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void hostile_workload(struct store *st)
+{
+	workload(st, 146, 77, "</script><script>alert(1)</script>\xe2\x80\xae", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 77, 5, 149, 151);
+}
+
+/* The page: a strip per node with its spans, the verdict, records' strings as text. */
+static void test_html_page(void **state)
+{
+	struct store *st = store_new("n1<b>");
+	struct json_buf b = {};
+	struct report *r;
+	json_t *j;
+	int rc;
+
+	(void)state;
+	clean_run(st, "run-1", hostile_workload);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 }, &r, &rc);
+	assert_int_equal(reporthtml__page(&b, r), 0);
+	assert_int_equal(count_str(b.data, "<section class=\"node\""), 1);
+	assert_int_equal(count_str(b.data, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"strip\""), 1);
+	/* down 90-100, covered 100-149, gap 149-151, covered 151-180. */
+	assert_int_equal(count_str(b.data, "<rect class=\"span down\""), 1);
+	assert_int_equal(count_str(b.data, "<rect class=\"span gap\""), 1);
+	assert_int_equal(count_str(b.data, "<rect class=\"span covered\""), 2);
+	assert_int_equal(count_str(b.data, "<rect class=\"gaptick\""), 1);
+	assert_non_null(strstr(b.data, "<p class=\"verdict incomplete\" id=\"verdict\">incomplete: RING_BUFFER_DROP: "
+				       "1 gap, 5 events lost; sensor down: no agent run&#39;s records cover 10.000s of the window</p>"));
+	assert_non_null(strstr(b.data, "<h2>Node n1&lt;b&gt;</h2>"));
+	assert_int_equal(count_str(b.data, "<script"), 0);
+	assert_null(strstr(b.data, "\xe2\x80\xae"));
+	assert_non_null(strstr(b.data, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\u202e"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+static void test_bad_calls(void **state)
+{
+	struct report_opts o = { .since_ns = AT(2), .until_ns = AT(1) };
+	struct report *r;
+
+	(void)state;
+	errno = 0;
+	assert_null(report__new(&o));
+	assert_int_equal(errno, EINVAL);
+	report__free(NULL);
+	o.until_ns = AT(3);
+	r = report__new(&o);
+	assert_non_null(r);
+	assert_int_equal(report__nodes(r), 0);
+	assert_null(report__verdict(r));
+	assert_int_equal(report__file(r, "/nonexistent/seg.seg.gz"), 1);
+	assert_non_null(strstr(report__error(r), "/nonexistent/seg.seg.gz: No such file"));
+	assert_int_equal(report__finish(r), 0);
+	assert_int_equal(report__finish(r), -EINVAL);
+	assert_int_equal(report__file(r, "x"), -EINVAL);
+	/* The unreadable input is a node of its own, unnamed, and not complete. */
+	assert_int_equal(report__nodes(r), 1);
+	assert_string_equal(report__node(r, 0)->node, "");
+	assert_false(report__complete(r));
+	report__free(r);
+
+	r = report__new(&o);
+	assert_int_equal(report__finish(r), 0);
+	assert_string_equal(report__verdict(r), "incomplete: no records in the inputs");
+	assert_false(report__complete(r));
+	report__free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_complete),
+		cmocka_unit_test(test_ring_buffer_drop),
+		cmocka_unit_test(test_recorded_kinds),
+		cmocka_unit_test(test_sink_loss),
+		cmocka_unit_test(test_sequence_hole),
+		cmocka_unit_test(test_missing_beginning),
+		cmocka_unit_test(test_heartbeat_missing),
+		cmocka_unit_test(test_unclean_end_and_sensor_down),
+		cmocka_unit_test(test_not_shipped),
+		cmocka_unit_test(test_damaged_input),
+		cmocka_unit_test(test_two_nodes),
+		cmocka_unit_test(test_node_keys),
+		cmocka_unit_test(test_html_page),
+		cmocka_unit_test(test_bad_calls),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,763 @@
+/* A node's window, judged; see report.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/array.h"
+#include "base/ptrvec.h"
+#include "base/strmap.h"
+#include "readers/report.h"
+#include "readers/treefmt.h"
+#include "records/wlkey.h"
+#include "store/segment_reader.h"
+
+typedef Firstlight__V1__Event Event;
+
+struct rwl {
+	struct report_workload pub;
+	uint64_t record_ns; /* the record its fields come from */
+};
+
+/* A gap kind met in the window: how many gaps, and what they count. */
+struct kind_sum {
+	int kind;
+	size_t gaps;
+	uint64_t count;
+};
+
+struct rnode {
+	struct report_node pub;
+	struct verifier *v;
+	struct gapscan *gs;
+	size_t file;             /* the report's file the scanner was last told of */
+	int has_file;
+	struct strmap *wl;       /* key -> struct rwl */
+	struct ptrvec wls;
+	struct gapscan_run *runs;
+	size_t n_runs, cap_runs;
+	struct ptrvec gaps;
+	struct report_span *strip;
+	size_t n_strip, cap_strip;
+	struct report_reason *reasons;
+	size_t n_reasons, cap_reasons;
+	struct ptrvec shown_wls;
+};
+
+struct report {
+	struct report_opts o;
+	uint8_t (*keys)[KEYS_PUB_LEN];
+	struct arena *a;
+	struct strmap *by_name;
+	struct ptrvec nodes;     /* struct rnode *, sorted by name at finish */
+	size_t files;
+	char err[600];
+	int finished, complete;
+	const char *verdict;
+	struct json_buf tmp;
+};
+
+const char *report__state_name(enum report_state s)
+{
+	static const char *const names[] = { "covered", "gap", "down", "notShipped" };
+
+	return (unsigned)s < REPORT_STATES ? names[s] : "unknown";
+}
+
+struct report *report__new(const struct report_opts *o)
+{
+	struct report *r;
+
+	if (!o || o->since_ns >= o->until_ns) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto nomem;
+	r->o = *o;
+	if (o->n_keys) {
+		r->keys = malloc(o->n_keys * KEYS_PUB_LEN);
+		if (!r->keys)
+			goto nomem;
+		memcpy(r->keys, o->keys, o->n_keys * KEYS_PUB_LEN);
+		r->o.keys = (const uint8_t(*)[KEYS_PUB_LEN])r->keys;
+	}
+	r->a = arena__new();
+	r->by_name = strmap__new();
+	if (!r->a || !r->by_name)
+		goto nomem;
+	return r;
+nomem:
+	report__free(r);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void node_free(struct rnode *n)
+{
+	verifier__free(n->v);
+	gapscan__free(n->gs);
+	strmap__free(n->wl);
+	ptrvec__free(&n->wls);
+	free(n->runs);
+	ptrvec__free(&n->gaps);
+	free(n->strip);
+	free(n->reasons);
+	ptrvec__free(&n->shown_wls);
+	free(n);
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nodes.n; i++)
+		node_free(r->nodes.v[i]);
+	ptrvec__free(&r->nodes);
+	strmap__free(r->by_name);
+	arena__free(r->a);
+	json_buf__free(&r->tmp);
+	free(r->keys);
+	free(r);
+}
+
+const char *report__error(const struct report *r)
+{
+	return r->err;
+}
+
+/* A node's chain is checked with the keys pinned for all nodes and its own, if it has one. */
+static struct verifier *node_verifier(struct report *r, const char *node)
+{
+	uint8_t (*keys)[KEYS_PUB_LEN] = calloc(r->o.n_keys + 1, KEYS_PUB_LEN);
+	struct verifier *v;
+	size_t n = r->o.n_keys;
+
+	if (!keys)
+		return NULL;
+	if (n)
+		memcpy(keys, r->o.keys, n * KEYS_PUB_LEN);
+	if (r->o.node_key && r->o.node_key(r->o.key_ctx, node, keys[n]) == 0)
+		n++;
+	v = verifier__new((const uint8_t(*)[KEYS_PUB_LEN])keys, n);
+	free(keys);
+	return v;
+}
+
+static struct rnode *node_get(struct report *r, const char *name)
+{
+	struct rnode *n = strmap__get(r->by_name, name ? name : "");
+	char *key;
+
+	if (n)
+		return n;
+	n = calloc(1, sizeof(*n));
+	key = arena__strdup(r->a, name);
+	if (!n || !key)
+		goto nomem;
+	n->pub.node = key;
+	n->v = node_verifier(r, key);
+	n->gs = gapscan__new();
+	n->wl = strmap__new();
+	if (!n->v || !n->gs || !n->wl || strmap__put(r->by_name, key, n))
+		goto nomem;
+	if (ptrvec__push(&r->nodes, n)) {
+		/* by_name holds it: freed with the nodes, so take it back out of reach. */
+		strmap__put(r->by_name, key, NULL);
+		goto nomem;
+	}
+	return n;
+nomem:
+	if (n)
+		node_free(n);
+	return NULL;
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+static const char *str_of(struct report *r, const char *cur, const char *s)
+{
+	if (!s || !*s || !strcmp(cur, s))
+		return cur;
+	return arena__strdup(r->a, s);
+}
+
+static const char *kind_name(int kind)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&firstlight__v1__workload__kind__descriptor, kind);
+
+	return v ? v->name : "KIND_UNSPECIFIED";
+}
+
+/* A Workload record: each restates its workload in full; the latest one's fields win,
+ * first and last seen widen, ENDED sticks and carries the coverage. */
+static int add_workload(struct report *r, struct rnode *n, const Event *ev)
+{
+	const Firstlight__V1__Workload *w = ev->workload;
+	char buf[WLKEY_MAX];
+	const char *key = wlkey__of_record(buf, w->key, w->cgroup_id);
+	struct rwl *x;
+	struct report_workload *p;
+
+	if (!key)
+		return 0;
+	x = strmap__get(n->wl, key);
+	if (!x) {
+		uint64_t born = w->first_seen_unix_nano ? w->first_seen_unix_nano : ev->time_unix_nano;
+
+		if (born > r->o.until_ns)
+			return 0; /* born after the window: nothing of it belongs to the report */
+		x = arena__alloc(r->a, sizeof(*x));
+		if (!x || !(x->pub.key = arena__strdup(r->a, key)) || strmap__put(n->wl, x->pub.key, x) ||
+		    ptrvec__push(&n->wls, x))
+			return -ENOMEM;
+		p = &x->pub;
+		p->kind = p->runtime = p->container_id = p->container_name = p->pod_name = "";
+		p->pod_namespace = p->image = p->cgroup_path = p->identity_source = "";
+	}
+	p = &x->pub;
+	if (w->first_seen_unix_nano && (!p->first_seen_ns || w->first_seen_unix_nano < p->first_seen_ns))
+		p->first_seen_ns = w->first_seen_unix_nano;
+	if (w->last_seen_unix_nano > p->last_seen_ns)
+		p->last_seen_ns = w->last_seen_unix_nano;
+	if (w->state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED) {
+		p->ended = 1;
+		p->has_coverage = 1;
+		p->first_event_latency_ns = w->first_event_latency_nano;
+		p->drops = w->drops;
+	}
+	p->unattributed |= w->unattributed;
+	if (ev->time_unix_nano < x->record_ns)
+		return 0;
+	x->record_ns = ev->time_unix_nano;
+	p->cgroup_id = w->cgroup_id ? w->cgroup_id : p->cgroup_id;
+	p->identity_verified = w->identity_verified;
+	p->processes = w->process_count;
+	p->kind = str_of(r, p->kind, kind_name(w->kind));
+	p->runtime = str_of(r, p->runtime, w->runtime);
+	p->container_id = str_of(r, p->container_id, w->container_id);
+	p->container_name = str_of(r, p->container_name, w->container_name);
+	p->pod_name = str_of(r, p->pod_name, w->pod_name);
+	p->pod_namespace = str_of(r, p->pod_namespace, w->pod_namespace);
+	p->image = str_of(r, p->image, w->image);
+	p->cgroup_path = str_of(r, p->cgroup_path, w->cgroup_path);
+	p->identity_source = str_of(r, p->identity_source, w->identity_source);
+	if (!p->kind || !p->runtime || !p->container_id || !p->container_name || !p->pod_name ||
+	    !p->pod_namespace || !p->image || !p->cgroup_path || !p->identity_source)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_event(struct report *r, const Event *ev, const char *path)
+{
+	struct rnode *n = node_get(r, ev->node);
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	if (!n->has_file || n->file != r->files) {
+		err = gapscan__begin_file(n->gs, path);
+		if (err)
+			return err;
+		n->file = r->files;
+		n->has_file = 1;
+	}
+	err = gapscan__add(n->gs, ev);
+	if (!err && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
+		err = add_workload(r, n, ev);
+	return err;
+}
+
+static void damaged(struct report *r, struct rnode *n, const char *path, const char *why)
+{
+	snprintf(r->err, sizeof(r->err), "%s: %s", path, why);
+	if (n && !n->pub.damage)
+		n->pub.damage = arena__strdup(r->a, r->err);
+}
+
+int report__file(struct report *r, const char *path)
+{
+	struct segment_reader *sr;
+	Firstlight__V1__Batch *b;
+	const char *file_node = NULL;
+	struct rnode *n;
+	int rc = 0, err = 0, first = 1;
+
+	if (r->finished)
+		return -EINVAL;
+	r->err[0] = '\0';
+	r->files++;
+	sr = segment_reader__open(path);
+	if (!sr) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		n = node_get(r, "");
+		damaged(r, n, path, strerror(errno));
+		return n ? 1 : -ENOMEM;
+	}
+	while (!err && (rc = segment_reader__next(sr, &b)) > 0) {
+		/* The file belongs to the chain of the node its header names. */
+		if (first && b->header && b->header->node && *b->header->node)
+			file_node = arena__strdup(r->a, b->header->node);
+		for (size_t i = 0; i < b->n_events && !err; i++) {
+			if (!b->events[i])
+				continue;
+			if (!file_node && b->events[i]->node && *b->events[i]->node)
+				file_node = arena__strdup(r->a, b->events[i]->node);
+			err = add_event(r, b->events[i], path);
+		}
+		first = 0;
+		firstlight__v1__batch__free_unpacked(b, NULL);
+	}
+	if (err) {
+		segment_reader__close(sr);
+		return err;
+	}
+	n = node_get(r, file_node ? file_node : "");
+	if (!n) {
+		segment_reader__close(sr);
+		return -ENOMEM;
+	}
+	if (rc < 0)
+		damaged(r, n, path, segment_reader__error(sr));
+	segment_reader__close(sr);
+	n->pub.files++;
+	/* The verifier reads it again, as stored: hashes are of the stored bytes. */
+	verifier__file(n->v, path);
+	return rc < 0;
+}
+
+/* ---- judging a node ---------------------------------------------------------------------- */
+
+static uint64_t clip(const struct report *r, uint64_t t)
+{
+	return t < r->o.since_ns ? r->o.since_ns : t > r->o.until_ns ? r->o.until_ns : t;
+}
+
+/* A gap's window as gapscan__row_meets reads it. */
+static void row_window(const struct gap_row *g, uint64_t *lo, uint64_t *hi)
+{
+	*lo = g->start_ns ? g->start_ns : g->end_ns ? g->end_ns : g->record_ns;
+	*hi = g->end_ns ? g->end_ns : *lo;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int add_span(struct rnode *n, uint64_t a, uint64_t b, enum report_state st)
+{
+	if (n->n_strip && n->strip[n->n_strip - 1].state == st && n->strip[n->n_strip - 1].end_ns == a) {
+		n->strip[n->n_strip - 1].end_ns = b;
+		return 0;
+	}
+	if (ARRAY_GROW(n->strip, n->cap_strip, n->n_strip + 1))
+		return -ENOMEM;
+	n->strip[n->n_strip++] = (struct report_span){ a, b, st };
+	return 0;
+}
+
+/*
+ * The window cut at every run's first and last record and every gap's bounds; each piece
+ * is covered when a run's records span it, down or not shipped when none does, and a gap
+ * where a gap's window spans a covered piece.
+ */
+static int make_strip(struct report *r, struct rnode *n, const struct gapscan_run *all, size_t n_all)
+{
+	uint64_t *pts = NULL, last = 0;
+	size_t np = 0, cap = 0;
+	int last_live = 0, err = 0;
+
+#define POINT(t)                                                                                 \
+	do {                                                                                     \
+		if (!err && !(err = ARRAY_GROW(pts, cap, np + 1)))                               \
+			pts[np++] = clip(r, (t));                                                \
+	} while (0)
+	POINT(r->o.since_ns);
+	POINT(r->o.until_ns);
+	for (size_t i = 0; i < n_all; i++) {
+		POINT(all[i].first_ns);
+		POINT(all[i].last_ns);
+		if (all[i].last_ns >= last) {
+			last = all[i].last_ns;
+			last_live = all[i].live;
+		}
+	}
+	for (size_t i = 0; i < n->gaps.n; i++) {
+		uint64_t lo, hi;
+
+		row_window(n->gaps.v[i], &lo, &hi);
+		if (lo && lo < hi) {
+			POINT(lo);
+			POINT(hi);
+		}
+	}
+#undef POINT
+	if (err)
+		goto out;
+	qsort(pts, np, sizeof(*pts), cmp_u64);
+	for (size_t i = 0; i + 1 < np && !err; i++) {
+		uint64_t a = pts[i], b = pts[i + 1];
+		enum report_state st = REPORT_DOWN;
+
+		if (a == b)
+			continue;
+		for (size_t k = 0; k < n_all; k++)
+			if (all[k].first_ns <= a && b <= all[k].last_ns)
+				st = REPORT_COVERED;
+		if (st == REPORT_DOWN && last_live && a >= last)
+			st = REPORT_NOT_SHIPPED;
+		for (size_t k = 0; k < n->gaps.n && st == REPORT_COVERED; k++) {
+			uint64_t lo, hi;
+
+			row_window(n->gaps.v[k], &lo, &hi);
+			if (lo && lo < hi && lo <= a && b <= hi)
+				st = REPORT_GAP;
+		}
+		n->pub.state_ns[st] += b - a;
+		err = add_span(n, a, b, st);
+	}
+out:
+	free(pts);
+	return err;
+}
+
+static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return -ENOMEM;
+	if (ARRAY_GROW(n->reasons, n->cap_reasons, n->n_reasons + 1)) {
+		free(text);
+		return -ENOMEM;
+	}
+	n->reasons[n->n_reasons].kind = arena__strdup(r->a, kind);
+	n->reasons[n->n_reasons].text = arena__strdup(r->a, text);
+	free(text);
+	if (!n->reasons[n->n_reasons].kind || !n->reasons[n->n_reasons].text)
+		return -ENOMEM;
+	n->n_reasons++;
+	return 0;
+}
+
+/* What the verdict says of the gaps of one kind. */
+static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *k)
+{
+	char buf[GAPSCAN_KIND_NAME_MAX];
+	const char *name = gapscan__kind_name(k->kind, buf);
+	const char *unit = NULL, *one = "gap", *many = "gaps";
+
+	switch (k->kind) {
+	case FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP: unit = "events lost"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS: unit = "records lost"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING: unit = "processes started before the sensor"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__MISSING_START: unit = "processes without a recorded start"; break;
+	case GAPSCAN_SEQUENCE_HOLE:
+	case GAPSCAN_MISSING_BEGINNING: unit = "records missing"; break;
+	case GAPSCAN_HEARTBEAT_MISSING: unit = "heartbeats missing"; break;
+	case GAPSCAN_UNCLEAN_END:
+		one = "run ended without its STOPPED record";
+		many = "runs ended without their STOPPED record";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD:
+		one = "workload without a trusted identity";
+		many = "workloads without a trusted identity";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD:
+		one = "blind workload";
+		many = "blind workloads";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN:
+		one = "gap (no agent ran between two runs)";
+		many = "gaps (no agent ran between two runs)";
+		break;
+	default:
+		break;
+	}
+	if (unit)
+		return reason(r, n, name, "%s: %zu %s, %" PRIu64 " %s", name, k->gaps, k->gaps == 1 ? one : many,
+			      k->count, unit);
+	return reason(r, n, name, "%s: %zu %s", name, k->gaps, k->gaps == 1 ? one : many);
+}
+
+static int cmp_kind(const void *a, const void *b)
+{
+	const struct kind_sum *x = a, *y = b;
+
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+/* Gap reasons in the order `gaps --help` lists kinds: recorded, then detected, then
+ * kinds this build does not know. */
+static int gap_reasons(struct report *r, struct rnode *n)
+{
+	struct kind_sum *sums = NULL;
+	size_t ns = 0, cap = 0;
+	int err = 0, k;
+
+	for (size_t i = 0; i < n->gaps.n && !err; i++) {
+		const struct gap_row *g = n->gaps.v[i];
+		size_t j;
+
+		for (j = 0; j < ns && sums[j].kind != g->kind; j++)
+			;
+		if (j == ns) {
+			if ((err = ARRAY_GROW(sums, cap, ns + 1)))
+				break;
+			sums[ns++] = (struct kind_sum){ .kind = g->kind };
+		}
+		sums[j].gaps++;
+		if (g->has_count)
+			sums[j].count += g->count;
+	}
+	if (ns > 1)
+		qsort(sums, ns, sizeof(*sums), cmp_kind);
+	for (size_t i = 0; (k = gapscan__kind_at(i)) >= 0 && !err; i++)
+		for (size_t j = 0; j < ns && !err; j++)
+			if (sums[j].kind == k) {
+				err = gap_reason(r, n, &sums[j]);
+				sums[j].gaps = 0;
+			}
+	for (size_t j = 0; j < ns && !err; j++)
+		if (sums[j].gaps)
+			err = gap_reason(r, n, &sums[j]);
+	free(sums);
+	return err;
+}
+
+/* What the window's gaps say of each workload. */
+static void gaps_to_workloads(struct rnode *n)
+{
+	for (size_t i = 0; i < n->gaps.n; i++) {
+		const struct gap_row *g = n->gaps.v[i];
+		char buf[WLKEY_MAX];
+		const char *key = wlkey__of_record(buf, g->workload, g->cgroup_id);
+		struct rwl *x = key ? strmap__get(n->wl, key) : NULL;
+
+		if (!x)
+			continue;
+		x->pub.gaps++;
+		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+			x->pub.dropped_in_window += g->count;
+		/* As the tree reads it: a dropped cgroup_rmdir still says the workload ended. */
+		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP && !x->pub.ended &&
+		    !strcmp(g->event_type, "cgroup_rmdir")) {
+			x->pub.end_lost = 1;
+			if (g->end_ns > x->pub.last_seen_ns)
+				x->pub.last_seen_ns = g->end_ns;
+		}
+		else if (g->kind == FIRSTLIGHT__V1__GAP__KIND__BLIND_WORKLOAD)
+			x->pub.blind = 1;
+		else if (g->kind == FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD)
+			x->pub.unattributed = 1;
+	}
+}
+
+static int cmp_wl(const void *pa, const void *pb)
+{
+	const struct report_workload *a = *(const struct report_workload *const *)pa;
+	const struct report_workload *b = *(const struct report_workload *const *)pb;
+
+	if (a->first_seen_ns != b->first_seen_ns)
+		return a->first_seen_ns < b->first_seen_ns ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* The workloads alive at some time of the window: born by its end, not ended before it. */
+static int window_workloads(struct report *r, struct rnode *n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n->wls.n && !err; i++) {
+		const struct report_workload *w = &((struct rwl *)n->wls.v[i])->pub;
+
+		if ((w->ended || w->end_lost) && w->last_seen_ns && w->last_seen_ns < r->o.since_ns)
+			continue;
+		err = ptrvec__push(&n->shown_wls, (void *)w);
+	}
+	if (!err && n->shown_wls.n > 1)
+		qsort(n->shown_wls.v, n->shown_wls.n, sizeof(void *), cmp_wl);
+	return err;
+}
+
+static int judge(struct report *r, struct rnode *n)
+{
+	const struct verify_result *vr;
+	struct gapscan_env env = { .now_ns = r->o.now_ns, .run_is_live = r->o.run_is_live, .ctx = r->o.ctx };
+	struct report_node *p = &n->pub;
+	struct gapscan_run *all = NULL;
+	size_t n_all = 0;
+	char d[48];
+	int err;
+
+	err = gapscan__finish(n->gs, &env);
+	if (err)
+		return err;
+	verifier__finish(n->v);
+	vr = verifier__result(n->v);
+	p->chain = vr;
+	for (size_t i = 0; i < gapscan__count(n->gs) && !err; i++) {
+		const struct gap_row *g = gapscan__row(n->gs, i);
+
+		if (!gapscan__row_meets(g, r->o.since_ns, r->o.until_ns))
+			continue;
+		err = ptrvec__push(&n->gaps, (void *)g);
+		if (g->kind == GAPSCAN_SEQUENCE_HOLE || g->kind == GAPSCAN_MISSING_BEGINNING) {
+			p->seq_holes++;
+			p->seq_missing += g->count;
+		} else if (g->kind == GAPSCAN_HEARTBEAT_MISSING) {
+			p->beat_holes++;
+			p->beats_missing += g->count;
+		}
+	}
+	/* Runs with a time: all of them shape the strip, those meeting the window are listed. */
+	all = calloc(gapscan__runs(n->gs) + 1, sizeof(*all));
+	if (!all)
+		err = -ENOMEM;
+	for (size_t i = 0; i < gapscan__runs(n->gs) && !err; i++) {
+		struct gapscan_run run;
+
+		gapscan__run(n->gs, i, &run);
+		if (run.removed_only || !run.first_ns)
+			continue;
+		all[n_all++] = run;
+		if (run.first_ns > r->o.until_ns || run.last_ns < r->o.since_ns)
+			continue;
+		if (!(err = ARRAY_GROW(n->runs, n->cap_runs, n->n_runs + 1)))
+			n->runs[n->n_runs++] = run;
+	}
+	err = err ?: make_strip(r, n, all, n_all);
+	free(all);
+	if (err)
+		return err;
+	gaps_to_workloads(n);
+	err = window_workloads(r, n);
+	/* The reasons, in the order an auditor checks them. */
+	if (!err && p->damage)
+		err = reason(r, n, "INPUT", "an input was not read in full: %s", p->damage);
+	if (!err && vr->failed)
+		err = reason(r, n, "CHAIN", "the chain does not verify: %s", vr->failure);
+	else if (!err && !vr->key_trusted)
+		err = reason(r, n, "KEY_NOT_PINNED", "signatures checked only against the key the store "
+			     "names, not a pinned one (--pubkey)");
+	err = err ?: gap_reasons(r, n);
+	if (!err && p->state_ns[REPORT_DOWN]) {
+		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_DOWN]);
+		err = reason(r, n, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
+	}
+	if (!err && p->state_ns[REPORT_NOT_SHIPPED]) {
+		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_NOT_SHIPPED]);
+		err = reason(r, n, "NOT_SHIPPED", "no records yet for the last %s of the window: its "
+			     "agent still runs (not written or shipped yet)", d);
+	}
+	if (err)
+		return err;
+	p->complete = !n->n_reasons;
+	json_buf__reset(&r->tmp);
+	if (p->complete) {
+		err = json_buf__appendf(&r->tmp, "complete: %zu agent run%s cover%s the window, every batch "
+					"verifies with a pinned key, no gap", n->n_runs, n->n_runs == 1 ? "" : "s",
+					n->n_runs == 1 ? "s" : "");
+	} else {
+		err = json_buf__append_str(&r->tmp, "incomplete: ");
+		for (size_t i = 0; i < n->n_reasons && !err; i++)
+			err = (i ? json_buf__append_str(&r->tmp, "; ") : 0) ?:
+			      json_buf__append_str(&r->tmp, n->reasons[i].text);
+	}
+	if (err || !(p->verdict = arena__strdup(r->a, r->tmp.data)))
+		return -ENOMEM;
+	p->reasons = n->reasons;
+	p->n_reasons = n->n_reasons;
+	p->runs = n->runs;
+	p->gaps = (const struct gap_row *const *)n->gaps.v;
+	p->strip = n->strip;
+	p->workloads = (const struct report_workload *const *)n->shown_wls.v;
+	p->n_workloads = n->shown_wls.n;
+	return 0;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct rnode *x = *(const struct rnode *const *)a, *y = *(const struct rnode *const *)b;
+
+	return strcmp(x->pub.node, y->pub.node);
+}
+
+int report__finish(struct report *r)
+{
+	size_t bad = 0;
+	int err = 0;
+
+	if (r->finished)
+		return -EINVAL;
+	r->finished = 1;
+	if (r->nodes.n > 1)
+		qsort(r->nodes.v, r->nodes.n, sizeof(void *), cmp_node);
+	for (size_t i = 0; i < r->nodes.n && !err; i++) {
+		struct rnode *n = r->nodes.v[i];
+
+		err = judge(r, n);
+		/* Counted so, and the gaps, runs and strip must be the node's own: they are set. */
+		n->pub.n_runs = n->n_runs;
+		n->pub.n_gaps = n->gaps.n;
+		n->pub.n_strip = n->n_strip;
+		bad += !n->pub.complete;
+	}
+	if (err)
+		return err;
+	r->complete = r->nodes.n && !bad;
+	json_buf__reset(&r->tmp);
+	if (!r->nodes.n)
+		err = json_buf__append_str(&r->tmp, "incomplete: no records in the inputs");
+	else if (r->nodes.n == 1)
+		err = json_buf__append_str(&r->tmp, ((struct rnode *)r->nodes.v[0])->pub.verdict);
+	else if (!bad)
+		err = json_buf__appendf(&r->tmp, "complete: every one of the %zu nodes", r->nodes.n);
+	else
+		err = json_buf__appendf(&r->tmp, "incomplete: %zu of the %zu nodes (see each node's verdict)",
+					bad, r->nodes.n);
+	if (err || !(r->verdict = arena__strdup(r->a, r->tmp.data)))
+		return -ENOMEM;
+	return 0;
+}
+
+size_t report__nodes(const struct report *r)
+{
+	return r->finished ? r->nodes.n : 0;
+}
+
+const struct report_node *report__node(const struct report *r, size_t i)
+{
+	return i < report__nodes(r) ? &((struct rnode *)r->nodes.v[i])->pub : NULL;
+}
+
+int report__complete(const struct report *r)
+{
+	return r->finished && r->complete;
+}
+
+const char *report__verdict(const struct report *r)
+{
+	return r->finished ? r->verdict : NULL;
+}
+
+const struct report_opts *report__opts(const struct report *r)
+{
+	return &r->o;
+}

@@ -1,0 +1,148 @@
+/*
+ * The auditor's question, answered per node for a window of time [since, until]: were
+ * the sensor's records of that window complete and unmodified, and if not, what exactly
+ * is missing? For `firstlight report`.
+ *
+ * Every input file is read once here and once by the node's verifier (verify.h: hash
+ * chain, signatures with the pinned keys, sequence numbers, the ends of segments), its
+ * records fed to the node's gap scanner (gapscan.h: gap records, sequence holes,
+ * heartbeats missing, unclean ends) and its Workload records kept for the coverage of
+ * each workload. Records are grouped by their `node` field and segment files by their
+ * header's node, never by where they were found: one node's data dir and a collector's
+ * store of many nodes read the same way (give each node's files in chain order).
+ *
+ * For each node the window is then cut into spans, each in one state:
+ *   covered      an agent run's records span it, and no gap touches it;
+ *   gap          a gap the agent recorded or the reader found touches it (drops, sequence
+ *                holes, heartbeats missing, sink loss, ...);
+ *   down         no agent run's records span it: before the first run, between runs,
+ *                after a run that stopped or was killed;
+ *   not shipped  after the node's last record while its agent still runs: its records of
+ *                that time are not written yet (on a collector: not shipped yet).
+ * The node's window is complete when the chain verifies with a pinned key, every input
+ * was read in full, no gap meets the window and every span is covered. Otherwise each
+ * reason is stated, and the verdict is one line made of them.
+ *
+ * Memory: the gap scanner's (runs, holes, gaps), and each workload recorded up to
+ * --until (a line of fields). Input is untrusted: any record gives a report, no crash.
+ * Errors: int functions return 0 or -errno; report__new returns NULL with errno set;
+ * report__free(NULL) is a no-op. Every pointer handed out is valid until report__free.
+ */
+#ifndef FL_REPORT_H
+#define FL_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/gapscan.h"
+#include "readers/verify.h"
+#include "store/keys.h"
+
+enum report_state {
+	REPORT_COVERED,
+	REPORT_GAP,
+	REPORT_DOWN,
+	REPORT_NOT_SHIPPED,
+	REPORT_STATES,
+};
+
+/* "covered", "gap", "down", "notShipped": the names the JSON and the page use. */
+const char *report__state_name(enum report_state s);
+
+struct report_opts {
+	uint64_t since_ns, until_ns;                /* unix ns, since < until */
+	const uint8_t (*keys)[KEYS_PUB_LEN];        /* pinned public keys (may be 0) */
+	size_t n_keys;
+	/* The key pinned for one node, besides keys: 0 and *key, or -errno (none). Asked once
+	 * per node, with the name its records give (untrusted: check it before it names a
+	 * file). NULL: no per-node keys. */
+	int (*node_key)(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN]);
+	void *key_ctx;
+	uint64_t now_ns;                            /* unix ns: a live run's records end at most here */
+	/* As gapscan_env.run_is_live: is a run's agent still running here? NULL: never. */
+	int (*run_is_live)(void *ctx, uint32_t pid, const char *boot_id, uint64_t started_boot_ns);
+	void *ctx;
+};
+
+struct report_span {
+	uint64_t start_ns, end_ns;
+	enum report_state state;
+};
+
+/* A workload recorded in the window: the fields of its latest Workload record, its
+ * coverage when its ENDED record says it, and what the gaps of the window say of it. */
+struct report_workload {
+	const char *key, *kind, *runtime, *container_id, *container_name, *pod_name,
+		*pod_namespace, *image, *cgroup_path, *identity_source; /* never NULL */
+	uint64_t cgroup_id;
+	uint64_t first_seen_ns, last_seen_ns;  /* 0: unknown */
+	int ended, identity_verified;
+	int end_lost;            /* no ENDED record, but its cgroup's removal was among the
+				  * events dropped: it ended (a cgroup holds no process when
+				  * removed), unrecorded; last_seen_ns is then the drop's end */
+	int unattributed;        /* its record says so, or an UNATTRIBUTED_WORKLOAD gap names it */
+	int blind;               /* a BLIND_WORKLOAD gap names it */
+	int has_coverage;        /* an ENDED record carried the next three */
+	uint32_t processes;      /* processes seen in it (the latest record's count) */
+	uint64_t first_event_latency_ns;
+	uint64_t drops;          /* its events lost, as its ENDED record counts them */
+	uint64_t dropped_in_window; /* RING_BUFFER_DROP counts of the window's gaps naming it */
+	size_t gaps;             /* gaps of the window naming it */
+};
+
+/* Why a window is not complete. kind: a gap kind's name (gapscan__kind_name), or
+ * "INPUT", "CHAIN", "KEY_NOT_PINNED", "DOWN", "NOT_SHIPPED". */
+struct report_reason {
+	const char *kind;
+	const char *text;   /* one line, what the verdict says */
+};
+
+struct report_node {
+	const char *node;                     /* "" when neither header nor record named it */
+	int complete;
+	const char *verdict;                  /* "complete: ..." or "incomplete: ..." */
+	const struct report_reason *reasons;
+	size_t n_reasons;
+	const struct verify_result *chain;
+	const char *damage;                   /* the first input of it not read in full, and
+					       * why; NULL when all were */
+	size_t files;
+	size_t seq_holes;                     /* SEQUENCE_HOLE and MISSING_BEGINNING gaps */
+	uint64_t seq_missing;                 /* records they miss */
+	size_t beat_holes;                    /* HEARTBEAT_MISSING gaps */
+	uint64_t beats_missing;
+	const struct gapscan_run *runs;       /* runs whose records meet the window */
+	size_t n_runs;
+	const struct gap_row *const *gaps;    /* gaps meeting the window, by run then time */
+	size_t n_gaps;
+	const struct report_span *strip;      /* the window, in order, without holes */
+	size_t n_strip;
+	uint64_t state_ns[REPORT_STATES];     /* time of the window in each state */
+	const struct report_workload *const *workloads; /* by first seen, then key */
+	size_t n_workloads;
+};
+
+struct report;
+
+/* o is copied (keys too). NULL with errno = EINVAL (since >= until) or ENOMEM. */
+struct report *report__new(const struct report_opts *o);
+void report__free(struct report *r);
+
+/*
+ * Reads one input file, in chain order among its node's files. 0; 1 when it could not be
+ * read in full (report__error says why; what was read still counts, and its node's
+ * verdict says so); -ENOMEM.
+ */
+int report__file(struct report *r, const char *path);
+const char *report__error(const struct report *r);
+/* After every file: the verdicts. Once. 0, -EINVAL (twice), -ENOMEM. */
+int report__finish(struct report *r);
+
+/* After finish: the nodes by name, and the whole report's verdict. */
+size_t report__nodes(const struct report *r);
+const struct report_node *report__node(const struct report *r, size_t i);
+int report__complete(const struct report *r);       /* every node complete, and one at least */
+const char *report__verdict(const struct report *r); /* one line */
+const struct report_opts *report__opts(const struct report *r);
+
+#endif
