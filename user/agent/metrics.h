@@ -54,6 +54,9 @@ struct metrics;
  * a free port). Returns NULL with *err = -errno (bad address, port in use: -EADDRINUSE).
  */
 struct metrics *metrics__start(const char *addr, int *err);
+/* Whether addr is one metrics__start takes: 0, or -EINVAL with *why saying what is wrong
+ * (static). Options are checked with it before anything starts. */
+int metrics__check_addr(const char *addr, const char **why);
 /* The port actually bound (useful with port 0). */
 int metrics__port(const struct metrics *m);
 /* Replaces the snapshot scrapes render (copied). */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/metrics.h"
 #include "base/cliopt.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -55,6 +56,18 @@ static void usage(FILE *f)
 }
 
 /* 0, 2 after a usage error (logged), or -1 after --help. */
+/* --metrics-addr is checked with the options: a usage error, before anything starts. */
+static int check_metrics_addr(const char *addr)
+{
+	const char *why;
+
+	if (!addr || !metrics__check_addr(addr, &why))
+		return 0;
+	log_error("--metrics-addr %s: %s: write a numeric HOST:PORT such as 127.0.0.1:9464, "
+		  "[::1]:9464 or 0.0.0.0:9464, or off", addr, why);
+	return -EINVAL;
+}
+
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
@@ -134,6 +147,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_METRICS:
 			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
 			o->metrics_explicit = 1;
+			err = check_metrics_addr(o->metrics_addr);
 			break;
 		case O_HEARTBEAT:
 			err = units__parse_u32("--heartbeat-interval", optarg, UNITS_COUNT, 1, 3600, 0,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +116,23 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/*
+ * A selection's value that is a path: the value was forgotten and the input taken for
+ * it ("tree --container /var/lib/firstlight"). No id, key, pod name or exec id holds a
+ * '/'; a bare name is a path only if it names a directory or a segment file here.
+ */
+static int looks_like_input(const char *v)
+{
+	struct stat st;
+	size_t n = strlen(v);
+
+	if (strchr(v, '/'))
+		return 1;
+	if (stat(v, &st))
+		return 0;
+	return S_ISDIR(st.st_mode) || (n > 7 && !strcmp(v + n - 7, ".seg.gz"));
+}
+
 /* 0 parsed, 1 --help printed, -EINVAL (message logged). */
 static int parse_opts(struct tree_opts *o, int argc, char **argv)
 {
@@ -151,6 +169,17 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 			o->q.value = optarg;
 			if (!*optarg) {
 				log_error("tree: %s needs a value", argv[optind - 1]);
+				err = -EINVAL;
+			} else if (looks_like_input(optarg)) {
+				static const char *const names[][2] = {
+					{ "--container", "a container id" }, { "--pod", "a pod name" },
+					{ "--workload", "a workload key" }, { "--exec-id", "an exec id" },
+				};
+				int k = c == O_CONTAINER ? 0 : c == O_POD ? 1 : c == O_WORKLOAD ? 2 : 3;
+
+				log_error("tree: %s '%s' is a path, not %s: the value is missing (write "
+					  "tree %s VALUE [DIR])",
+					  names[k][0], shown(&b, optarg), names[k][1], names[k][0]);
 				err = -EINVAL;
 			}
 			break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/plural.h"
 #include "base/textesc.h"
 #include "base/timefmt.h"
 #include "readers/gapfmt.h"
@@ -222,11 +223,6 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* ", KIND n" for each kind present: known kinds in their order, then the others. */
 static int put_kind_counts(struct json_buf *out, const struct gap_row *const *rows, size_t n)
 {
@@ -277,18 +273,18 @@ int gapfmt__summary(struct json_buf *out, const struct gap_row *const *rows, siz
 	if (!err && n)
 		err = json_buf__append_str(out, " (") ?: put_kind_counts(out, rows, n) ?: json_buf__append_str(out, ")");
 	err = err ?: json_buf__appendf(out, " in %" PRIu64 " %s, %zu %s, %zu %s", st->records,
-			     plural(st->records, "record", "records"), st->runs,
-			     plural(st->runs, "run", "runs"), st->files, plural(st->files, "file", "files"));
+			     plural__word(st->records, "record", "records"), st->runs,
+			     plural__word(st->runs, "run", "runs"), st->files, plural__word(st->files, "file", "files"));
 	if (!err && hidden)
 		err = json_buf__appendf(out, "; %zu outside --since/--until", hidden);
 	if (!err && st->live_runs)
 		err = json_buf__appendf(out, "; %zu %s still running", st->live_runs,
-			      plural(st->live_runs, "run", "runs"));
+			      plural__word(st->live_runs, "run", "runs"));
 	if (!err && st->duplicates)
 		err = json_buf__appendf(out, "; %" PRIu64 " duplicate %s", st->duplicates,
-			      plural(st->duplicates, "record", "records"));
+			      plural__word(st->duplicates, "record", "records"));
 	if (!err && st->no_seq)
 		err = json_buf__appendf(out, "; %" PRIu64 " %s without seq", st->no_seq,
-			      plural(st->no_seq, "record", "records"));
+			      plural__word(st->no_seq, "record", "records"));
 	return err ?: json_buf__append_str(out, "\n");
 }
