@@ -108,6 +108,11 @@ const char *gapscan__kind_name(int kind, char *buf);
 /* Case-insensitive inverse of kind_name for the kinds this build knows: 0 and *kind,
  * or -EINVAL. */
 int gapscan__kind_parse(const char *name, int *kind);
+/* Does this kind mean the evidence is incomplete (records or events lost, deleted, cut
+ * off, or the sensor's liveness unproven)? The set `gaps --fail-on incomplete` fails on:
+ * RING_BUFFER_DROP, SINK_LOSS, SHIP_LOSS (once the schema has it), SEQUENCE_HOLE,
+ * MISSING_BEGINNING, UNCLEAN_END, HEARTBEAT_MISSING. */
+int gapscan__kind_incomplete(int kind);
 /* Known kinds in listing order (recorded, then detected) for help texts and summaries:
  * the i-th one, or -1 past the end. */
 int gapscan__kind_at(size_t i);
