@@ -34,7 +34,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: firstlight tree SELECTION [--json | --text] [FILE | DIR | -]...\n"
+		"usage: firstlight tree SELECTION [--json | --text] [-v] [FILE | DIR | -]...\n"
 		"Rebuilds one job from the records (default: every segment in %s): its\n"
 		"processes as a tree by lineage, each with its start, lifetime, user, images (fork, then\n"
 		"every exec) with argv, and how it ended; its network flows under the process that owned\n"
@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"whose parent is outside it (the runtime's).\n"
 		"\n"
 		"  --json               one JSON document instead of the text tree (--text)\n"
+		"  -v, --verbose        the text shows each image's exec id: [exec id ID] (--exec-id ID)\n"
 		"\n"
 		"Text: a header per workload (container, runtime, identity, pod, image, cgroup, first and\n"
 		"last seen), a job line (start, end, counts), then the tree drawn with box-drawing\n"
@@ -96,6 +97,7 @@ static const char *shown(struct json_buf *b, const char *s)
 struct tree_opts {
 	struct jobtree_query q;
 	int json;
+	int verbose;
 	int selectors;
 	int have_at;
 	const char *at_arg;
@@ -147,6 +149,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		{ "at", required_argument, NULL, O_AT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "text", no_argument, NULL, O_TEXT },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -157,8 +160,9 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		return -EINVAL;
 	optind = 1;
 	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'v': o->verbose = 1; break;
 		case O_CONTAINER:
 		case O_POD:
 		case O_WORKLOAD:
@@ -178,7 +182,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 				int k = c == O_CONTAINER ? 0 : c == O_POD ? 1 : c == O_WORKLOAD ? 2 : 3;
 
 				log_error("tree: %s '%s' is a path, not %s: the value is missing (write "
-					  "tree %s VALUE [DIR])",
+					  "tree %s VALUE [DIR]; firstlight workloads DIR lists the values)",
 					  names[k][0], shown(&b, optarg), names[k][1], names[k][0]);
 				err = -EINVAL;
 			}
@@ -320,7 +324,7 @@ static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pas
 static void report_no_match(const struct tree_opts *o, const struct jobtree *t, int err)
 {
 	const struct jobtree_query *q = &o->q;
-	struct json_buf b = {}, b2 = {};
+	struct json_buf b = {}, b2 = {}, msg = {};
 	size_t wl = jobtree__workloads_seen(t);
 
 	if (err == -ENOTUNIQ) {
@@ -351,30 +355,70 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 		}
 		goto out;
 	}
+	/* One line: what matched nothing, where to look, then what comes closest. */
 	switch (q->by) {
 	case JOBTREE_BY_CONTAINER:
-		log_error("tree: no container id is or starts with '%s' (%zu workloads in the input)",
-			  shown(&b, q->value), wl);
+		json_buf__appendf(&msg, "no container id is or starts with '%s' (%zu workloads in the input: "
+				  "firstlight workloads lists them)", shown(&b, q->value), wl);
 		break;
 	case JOBTREE_BY_POD:
 		if (q->pod_namespace)
-			log_error("tree: no pod named '%s' in namespace '%s' (%zu workloads in the input)",
-				  shown(&b, q->value), shown(&b2, q->pod_namespace), wl);
+			json_buf__appendf(&msg, "no pod named '%s' in namespace '%s' (%zu workloads in the input: "
+					  "firstlight workloads lists them)", shown(&b, q->value),
+					  shown(&b2, q->pod_namespace), wl);
 		else
-			log_error("tree: no pod named '%s' (%zu workloads in the input)", shown(&b, q->value), wl);
+			json_buf__appendf(&msg, "no pod named '%s' (%zu workloads in the input: firstlight "
+					  "workloads lists them)", shown(&b, q->value), wl);
 		break;
 	case JOBTREE_BY_WORKLOAD:
-		log_error("tree: no workload '%s' in the input", shown(&b, q->value));
+		json_buf__appendf(&msg, "no workload '%s' in the input", shown(&b, q->value));
+		/* A bare cgroup id: its key is what was meant. */
+		if (jobtree__suggestions(t) == 1 && !strncmp(jobtree__suggestion(t, 0)->key, "cgroup:", 7) &&
+		    !strcmp(jobtree__suggestion(t, 0)->key + 7, q->value)) {
+			json_buf__appendf(&msg, ": the workload key of cgroup %s is %s: write --workload %s",
+					  shown(&b, q->value), shown(&b2, jobtree__suggestion(t, 0)->key),
+					  jobtree__suggestion(t, 0)->key);
+			goto print;
+		}
+		json_buf__append_str(&msg, " (firstlight workloads lists them)");
 		break;
 	case JOBTREE_BY_EXEC_ID:
-		log_error("tree: no process image with exec id '%s' in the input", shown(&b, q->value));
+		json_buf__appendf(&msg, "no process image with exec id '%s' in the input", shown(&b, q->value));
 		break;
 	default:
-		log_error("tree: no process with pid %u alive at %s in the input", q->pid, shown(&b, o->at_arg));
+		json_buf__appendf(&msg, "no process with pid %u alive at %s in the input", q->pid,
+				  shown(&b, o->at_arg));
 	}
+	for (size_t i = 0; i < jobtree__suggestions(t); i++) {
+		const struct jt_candidate *c = jobtree__suggestion(t, i);
+
+		json_buf__append_str(&msg, i ? ", " : q->by == JOBTREE_BY_PID ? "; that pid ran " : "; closest: ");
+		if (q->by == JOBTREE_BY_PID) {
+			json_buf__append_str(&msg, "from ");
+			if (c->first_ns)
+				timefmt__rfc3339(&msg, c->first_ns, 3);
+			else
+				json_buf__append_str(&msg, "an unknown start");
+			if (c->last_ns) {
+				json_buf__append_str(&msg, " to ");
+				timefmt__rfc3339(&msg, c->last_ns, 3);
+			} else {
+				json_buf__appendf(&msg, ", %s", c->detail);
+			}
+			json_buf__appendf(&msg, " (--exec-id %s)", shown(&b, c->key));
+			continue;
+		}
+		/* A container id by the prefix `tree --container` takes. */
+		json_buf__appendf(&msg, q->by == JOBTREE_BY_CONTAINER ? "%.12s" : "%s", shown(&b, c->what));
+		if (*c->detail)
+			json_buf__appendf(&msg, " (%s)", shown(&b, c->detail));
+	}
+print:
+	log_error("tree: %s", msg.data ? msg.data : "nothing matched");
 out:
 	json_buf__free(&b);
 	json_buf__free(&b2);
+	json_buf__free(&msg);
 }
 
 int cmd_tree__main(int argc, char **argv)
@@ -435,7 +479,7 @@ int cmd_tree__main(int argc, char **argv)
 		status |= err;
 	}
 	err = jobtree__build(t) ?: (o.json ? treefmt__json(&out, jobtree__job(t)) :
-				    treefmt__text(&out, jobtree__job(t)));
+				    treefmt__text_with(&out, jobtree__job(t), o.verbose ? TREEFMT_EXEC_IDS : 0));
 	if (err)
 		goto nomem;
 	if ((out.len && fwrite(out.data, 1, out.len, stdout) != out.len) || fflush(stdout)) {

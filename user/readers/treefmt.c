@@ -85,6 +85,7 @@ struct ctx {
 	const struct jt_job *job;
 	struct json_buf *out;
 	struct json_buf tmp;
+	unsigned int flags;  /* TREEFMT_* */
 };
 
 static int put_off(struct ctx *c, uint64_t ns)
@@ -165,7 +166,22 @@ static int put_cmd(struct json_buf *b, const struct jt_image *img)
 	return err;
 }
 
+static int text_image_body(struct ctx *c, const struct jt_proc *p, size_t i);
+
+/* An image, and with TREEFMT_EXEC_IDS its exec id: what --exec-id selects. */
 static int text_image(struct ctx *c, const struct jt_proc *p, size_t i)
+{
+	const struct jt_image *img = p->images[i];
+	int err = text_image_body(c, p, i);
+
+	/* An unrecorded image shows its id already. */
+	if (err || !(c->flags & TREEFMT_EXEC_IDS) || img->kind == JT_IMAGE_UNRECORDED || !img->exec_id)
+		return err;
+	return json_buf__append_str(c->out, " [exec id ") ?: put_text(c->out, img->exec_id, 0, 0, 0) ?:
+	       json_buf__append_str(c->out, "]");
+}
+
+static int text_image_body(struct ctx *c, const struct jt_proc *p, size_t i)
 {
 	const struct jt_image *img = p->images[i];
 	struct json_buf *b = c->out;
@@ -528,7 +544,12 @@ struct frame {
 
 int treefmt__text(struct json_buf *out, const struct jt_job *job)
 {
-	struct ctx c = { .job = job, .out = out };
+	return treefmt__text_with(out, job, 0);
+}
+
+int treefmt__text_with(struct json_buf *out, const struct jt_job *job, unsigned int flags)
+{
+	struct ctx c = { .job = job, .out = out, .flags = flags };
 	struct json_buf prefix = {};
 	struct frame *stack = NULL;
 	size_t n = 0, cap = 0;
