@@ -797,11 +797,14 @@ int gapscan__kind_at(size_t i)
  * before the first start), SENSOR_DOWN (a planned stop or restart; a crash shows as an
  * UNCLEAN_END), MISSING_START (a consequence of those two), and the identity kinds
  * (UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD: what the kernel cannot see, not what was lost).
- * By name, so a kind the schema does not have yet (SHIP_LOSS) joins when it does.
+ * By name, so the kinds of shipping and the collector, which the schema does not have
+ * yet (SHIP_LOSS: records removed before they were shipped; NODE_SILENT: a node that
+ * stopped without a STOPPED record; BATCH_REJECTED, CHAIN_BREAK: what a node sent that
+ * the collector could not keep), join when it does.
  */
 static const char *const incomplete_names[] = {
-	"RING_BUFFER_DROP", "SINK_LOSS", "SHIP_LOSS", "SEQUENCE_HOLE", "MISSING_BEGINNING",
-	"UNCLEAN_END", "HEARTBEAT_MISSING",
+	"RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE", "MISSING_BEGINNING", "UNCLEAN_END",
+	"HEARTBEAT_MISSING", "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK",
 };
 
 int gapscan__kind_incomplete(int kind)
