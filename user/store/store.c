@@ -112,7 +112,8 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 	*err = store_dir__lock(st->dirfd);
 	if (*err) {
 		log_error("data dir %s: %s", dir, *err == -EBUSY ?
-			  "in use by another firstlight agent (locked)" : strerror(-*err));
+			  "in use by another firstlight agent (locked): stop it first, or give this one "
+			  "another --data-dir" : strerror(-*err));
 		goto fail;
 	}
 	st->key = keys__load_or_create(o->key_path, &created, err);
