@@ -60,7 +60,7 @@ expect_error "tree: option as a value" 2 "tree: --container needs a value before
 expect_error "run: option as a value" 2 "run: --data-dir needs a value before --stdout" \
 	"$FIRSTLIGHT" run --data-dir --stdout
 # The input taken for the value: tree --container DIR.
-expect_error "tree: a path as the container id" 2 "tree: --container '$T' is a path, not a container id: the value is missing (write tree --container VALUE \[DIR\])" \
+expect_error "tree: a path as the container id" 2 "tree: --container '$T' is a path, not a container id: the value is missing (write tree --container VALUE \[DIR\]; firstlight workloads DIR lists the values)" \
 	"$FIRSTLIGHT" tree --container "$T"
 expect_error "tree: a path as the exec id" 2 "tree: --exec-id '$T/x.seg.gz' is a path, not an exec id" \
 	"$FIRSTLIGHT" tree --exec-id "$T/x.seg.gz" "$T"
