@@ -30,7 +30,7 @@ check_cmd "the container's workload was recorded" test -n "$cg" -a "$cg" != null
 # JSON: one object per workload; the container's, exactly.
 "$FIRSTLIGHT" workloads --json "$T/data" >"$T/wl.jsonl" 2>"$T/wl.err"
 check "workloads --json: exit status" 0 $?
-check "workloads --json: every line an object with every field" 20 \
+check "workloads --json: every line an object with every field" 21 \
 	"$(jq -r 'keys | length' "$T/wl.jsonl" | sort -u | paste -sd' ')"
 row=$(jq -c --arg k "$key" 'select(.key == $k)' "$T/wl.jsonl")
 check "the container's row" \

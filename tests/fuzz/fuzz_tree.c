@@ -144,7 +144,7 @@ static void run_workloads(Firstlight__V1__Batch **bs, size_t n)
 		if (wlfmt__json(&out, rows[i]))
 			abort();
 		j = json_loadb(out.data, out.len, 0, NULL);
-		if (!json_is_object(j) || json_object_size(j) != 20)
+		if (!json_is_object(j) || json_object_size(j) != 21)
 			abort();
 		json_decref(j);
 	}

@@ -147,7 +147,7 @@ static void test_list(void **state)
 	assert_string_equal(wllist__row(f.l, 0)->key, "cgroup:5");
 	assert_string_equal(wllist__row(f.l, 1)->key, "sandbox:pidns:4026532999");
 	assert_string_equal(wllist__row(f.l, 2)->key, "cgroup:42");
-	w = wllist__find(f.l, "cgroup:42");
+	w = wllist__find(f.l, NULL, "cgroup:42");
 	assert_ptr_equal(w, wllist__row(f.l, 2));
 	assert_int_equal(w->kind, FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER);
 	assert_string_equal(w->container_id, "c0ffee1234567890");
@@ -160,11 +160,13 @@ static void test_list(void **state)
 	assert_int_equal(w->gaps, 2);
 	assert_int_equal(w->first_ns, T0 + 10 * MS);
 	assert_int_equal(w->last_ns, T0 + 40 * MS);
-	h = wllist__find(f.l, "sandbox:pidns:4026532999");
+	h = wllist__find(f.l, NULL, "sandbox:pidns:4026532999");
 	assert_false(h->has_record);
 	assert_int_equal(h->kind, 0);
 	assert_int_equal(h->processes, 1);
-	assert_null(wllist__find(f.l, "cgroup:7"));
+	assert_null(wllist__find(f.l, NULL, "cgroup:7"));
+	assert_null(wllist__find(f.l, "other-node", "cgroup:42"));
+	assert_int_equal(wllist__nodes(f.l), 1);
 	wllist__free(f.l);
 	wllist__free(NULL);
 }
@@ -205,7 +207,8 @@ static void test_render(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "processes")), "1");
 	assert_string_equal(json_string_value(json_object_get(j, "firstSeen")), "2023-11-14T22:13:20.000000000Z");
 	assert_true(json_is_false(json_object_get(j, "ended")));
-	assert_int_equal(json_object_size(j), 20);
+	assert_int_equal(json_object_size(j), 21);
+	assert_string_equal(json_string_value(json_object_get(j, "node")), "");
 	json_decref(j);
 	json_buf__reset(&out);
 	assert_int_equal(wlfmt__text(&out, rows, 0), 0);
@@ -217,11 +220,52 @@ static void test_render(void **state)
 	wllist__free(f.l);
 }
 
+/* Two nodes (a collected store): "cgroup:1" is each node's own, listed apart, by node. */
+static void test_nodes(void **state)
+{
+	struct fx f = { .run = "run-1" };
+	const struct wl_row *rows[3];
+	struct json_buf out = {};
+	Event e;
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	const char *nodes[] = { "node-b", "node-a", "node-b" };
+
+	(void)state;
+	f.l = wllist__new();
+	for (int i = 0; i < 3; i++) {
+		e = ev_at(&f, i);
+		e.node = (char *)nodes[i];
+		w.key = "cgroup:1";
+		w.cgroup_id = 1;
+		w.kind = FIRSTLIGHT__V1__WORKLOAD__KIND__HOST;
+		w.state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED;
+		e.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+		e.workload = &w;
+		assert_int_equal(wllist__add(f.l, &e), 0);
+	}
+	wllist__finish(f.l);
+	assert_int_equal(wllist__count(f.l), 2);
+	assert_int_equal(wllist__nodes(f.l), 2);
+	assert_string_equal(wllist__row(f.l, 0)->node, "node-a");
+	assert_string_equal(wllist__row(f.l, 1)->node, "node-b");
+	assert_non_null(wllist__find(f.l, "node-b", "cgroup:1"));
+	for (size_t i = 0; i < 2; i++)
+		rows[i] = wllist__row(f.l, i);
+	assert_int_equal(wlfmt__text(&out, rows, 2), 0);
+	assert_string_equal(out.data,
+		"NODE    KEY       KIND  CONTAINER  NAME  POD  IMAGE  OWNER  FIRST SEEN                LAST SEEN                 PROCESSES  GAPS\n"
+		"node-a  cgroup:1  HOST  -          -     -    -      -      2023-11-14T22:13:20.001Z  2023-11-14T22:13:20.001Z          0     0\n"
+		"node-b  cgroup:1  HOST  -          -     -    -      -      2023-11-14T22:13:20.000Z  2023-11-14T22:13:20.002Z          0     0\n");
+	json_buf__free(&out);
+	wllist__free(f.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

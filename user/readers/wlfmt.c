@@ -9,12 +9,13 @@
 #include "base/timefmt.h"
 #include "readers/wlfmt.h"
 
-enum { C_KEY, C_KIND, C_CONTAINER, C_NAME, C_POD, C_IMAGE, C_OWNER, C_FIRST, C_LAST, C_PROCS,
-       C_GAPS, N_COLS };
+/* NODE first, shown only when the rows are of several nodes (a collected store). */
+enum { C_NODE, C_KEY, C_KIND, C_CONTAINER, C_NAME, C_POD, C_IMAGE, C_OWNER, C_FIRST, C_LAST,
+       C_PROCS, C_GAPS, N_COLS };
 
 static const char *const col_names[N_COLS] = {
-	"KEY", "KIND", "CONTAINER", "NAME", "POD", "IMAGE", "OWNER", "FIRST SEEN", "LAST SEEN",
-	"PROCESSES", "GAPS",
+	"NODE", "KEY", "KIND", "CONTAINER", "NAME", "POD", "IMAGE", "OWNER", "FIRST SEEN",
+	"LAST SEEN", "PROCESSES", "GAPS",
 };
 
 const char *wlfmt__kind_name(int kind)
@@ -35,14 +36,15 @@ static int cell_text(struct json_buf *b, const char *s, size_t max)
 	return textesc__append(b, s, strlen(s), max, 0) < 0 ? -ENOMEM : 0;
 }
 
-static int add_row(struct texttable *t, const struct wl_row *w)
+static int add_row(struct texttable *t, const struct wl_row *w, int with_node)
 {
 	int err = 0;
 
-	for (int col = 0; col < N_COLS && !err; col++) {
+	for (int col = with_node ? 0 : 1; col < N_COLS && !err; col++) {
 		struct json_buf *b = texttable__cell_begin(t);
 
 		switch (col) {
+		case C_NODE: err = cell_text(b, w->node, WLFMT_CELL_MAX); break;
 		case C_KEY: err = cell_text(b, w->key, WLFMT_CELL_MAX); break;
 		case C_KIND: err = json_buf__append_str(b, wlfmt__kind_name(w->kind)); break;
 		case C_CONTAINER:
@@ -80,12 +82,16 @@ static int add_row(struct texttable *t, const struct wl_row *w)
 
 int wlfmt__text(struct json_buf *out, const struct wl_row *const *rows, size_t n)
 {
+	int err = 0, with_node = 0, skip;
 	struct texttable t;
-	int err = 0;
 
-	texttable__init(&t, col_names, N_COLS, 1u << C_PROCS | 1u << C_GAPS);
+	for (size_t i = 1; i < n && !with_node; i++)
+		with_node = strcmp(rows[i]->node, rows[0]->node) != 0;
+	skip = !with_node;
+	texttable__init(&t, col_names + skip, N_COLS - skip,
+			(1u << C_PROCS | 1u << C_GAPS) >> skip);
 	for (size_t i = 0; i < n && !err; i++)
-		err = add_row(&t, rows[i]);
+		err = add_row(&t, rows[i], with_node);
 	err = err ?: texttable__render(&t, out);
 	texttable__fini(&t);
 	return err;
@@ -120,7 +126,8 @@ int wlfmt__json(struct json_buf *out, const struct wl_row *w)
 	size_t len = out->len;
 	int err;
 
-	err = put_key(out, "key", 1) ?: json__append_string_lossless(out, w->key);
+	err = put_key(out, "node", 1) ?: json__append_string_lossless(out, w->node);
+	err = err ?: put_key(out, "key", 0) ?: json__append_string_lossless(out, w->key);
 	err = err ?: put_key(out, "kind", 0) ?:
 	      (w->kind ? json__append_string(out, wlfmt__kind_name(w->kind)) : json_buf__append_str(out, "null"));
 	err = err ?: put_u64(out, "cgroupId", w->cgroup_id, w->cgroup_id != 0);

@@ -15,7 +15,8 @@
 #define WLFMT_ID_CHARS 12   /* a container id is shown by its first 12 characters, a
 			     * prefix `tree --container` takes */
 
-/* The table for rows[0..n), header included (nothing when n is 0). */
+/* The table for rows[0..n), header included (nothing when n is 0); a NODE column first
+ * when the rows are of several nodes. */
 int wlfmt__text(struct json_buf *out, const struct wl_row *const *rows, size_t n);
 /* One JSON object and a newline. */
 int wlfmt__json(struct json_buf *out, const struct wl_row *row);

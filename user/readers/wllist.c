@@ -68,16 +68,29 @@ void wllist__free(struct wllist *l)
 	free(l);
 }
 
-static struct wl_row *row_get(struct wllist *l, const char *key, uint64_t cgroup_id)
+/* A workload key is a node's own ("cgroup:1" is on every node, and a collected store
+ * holds many nodes): the map's key is the node, a unit separator, and the key. */
+#define NODE_KEY_MAX (256 + WLKEY_MAX + 2)
+
+static const char *node_key(char buf[NODE_KEY_MAX], const char *node, const char *key)
 {
-	struct wl_row *w = strmap__get(l->by_key, key);
+	snprintf(buf, NODE_KEY_MAX, "%.255s\x1f%s", node ? node : "", key);
+	return buf;
+}
+
+static struct wl_row *row_get(struct wllist *l, const Event *ev, const char *key, uint64_t cgroup_id)
+{
+	char buf[NODE_KEY_MAX];
+	struct wl_row *w = strmap__get(l->by_key, node_key(buf, ev->node, key));
+	char *mapkey;
 
 	if (w)
 		return w;
 	if (l->rows.n >= UINT32_MAX)
 		return NULL;
 	w = arena__alloc(l->a, sizeof(*w));
-	if (!w || !(w->key = arena__strdup(l->a, key)) || strmap__put(l->by_key, w->key, w) ||
+	if (!w || !(mapkey = arena__strdup(l->a, buf)) || !(w->key = arena__strdup(l->a, key)) ||
+	    !(w->node = arena__strdup(l->a, ev->node)) || strmap__put(l->by_key, mapkey, w) ||
 	    ptrvec__push(&l->rows, w))
 		return NULL;
 	w->index = (uint32_t)(l->rows.n - 1);
@@ -107,7 +120,7 @@ static int merge_workload(struct wllist *l, const Event *ev)
 
 	if (!key)
 		return 0;
-	w = row_get(l, key, r->cgroup_id);
+	w = row_get(l, ev, key, r->cgroup_id);
 	if (!w)
 		return -ENOMEM;
 	w->has_record = 1;
@@ -158,7 +171,7 @@ static int add_process(struct wllist *l, const Event *ev, const Firstlight__V1__
 
 	if (!key)
 		return 0;
-	w = row_get(l, key, p->cgroup_id);
+	w = row_get(l, ev, key, p->cgroup_id);
 	if (!w)
 		return -ENOMEM;
 	seen_at(w, ev->time_unix_nano);
@@ -184,7 +197,7 @@ static int add_gap(struct wllist *l, const Event *ev)
 
 	if (!key)
 		return 0; /* names no workload (a sensor down, a sink loss) */
-	w = row_get(l, key, g->cgroup_id);
+	w = row_get(l, ev, key, g->cgroup_id);
 	if (!w)
 		return -ENOMEM;
 	seen_at(w, ev->time_unix_nano);
@@ -200,7 +213,7 @@ static int add_gap(struct wllist *l, const Event *ev)
 }
 
 /* Flows and exits only say the workload was alive then. */
-static int add_seen(struct wllist *l, const char *wkey, uint64_t cgroup_id, uint64_t t_ns)
+static int add_seen(struct wllist *l, const Event *ev, const char *wkey, uint64_t cgroup_id)
 {
 	char buf[WLKEY_MAX];
 	const char *key = wlkey__of_record(buf, wkey, cgroup_id);
@@ -208,10 +221,10 @@ static int add_seen(struct wllist *l, const char *wkey, uint64_t cgroup_id, uint
 
 	if (!key)
 		return 0;
-	w = row_get(l, key, cgroup_id);
+	w = row_get(l, ev, key, cgroup_id);
 	if (!w)
 		return -ENOMEM;
-	seen_at(w, t_ns);
+	seen_at(w, ev->time_unix_nano);
 	return 0;
 }
 
@@ -233,13 +246,14 @@ int wllist__add(struct wllist *l, const Firstlight__V1__Event *ev)
 	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
 		/* A socket older than the sensor has no owner, and so no workload. */
 		return ev->flow && !ev->flow->owner_unknown ?
-			add_seen(l, ev->flow->workload_key, ev->flow->cgroup_id, ev->time_unix_nano) : 0;
+			add_seen(l, ev, ev->flow->workload_key, ev->flow->cgroup_id) : 0;
 	case FIRSTLIGHT__V1__EVENT__BODY_EXIT:
 		/* An exit carries its cgroup only: it may end a sandbox's member, so it names
 		 * the cgroup's workload only when that one is known already. */
 		if (ev->exit && ev->exit->cgroup_id) {
-			char buf[WLKEY_MAX];
-			struct wl_row *w = strmap__get(l->by_key, wlkey__of_record(buf, NULL, ev->exit->cgroup_id));
+			char buf[WLKEY_MAX], nbuf[NODE_KEY_MAX];
+			struct wl_row *w = strmap__get(l->by_key, node_key(nbuf, ev->node,
+							wlkey__of_record(buf, NULL, ev->exit->cgroup_id)));
 
 			if (w)
 				seen_at(w, ev->time_unix_nano);
@@ -254,6 +268,10 @@ static int cmp_rows(const void *a, const void *b)
 {
 	const struct wl_row *x = *(const struct wl_row *const *)a, *y = *(const struct wl_row *const *)b;
 
+	int c = strcmp(x->node, y->node);
+
+	if (c)
+		return c; /* a node's workloads together */
 	if (x->first_ns != y->first_ns) {
 		if (!x->first_ns || !y->first_ns)
 			return x->first_ns ? -1 : 1; /* unknown last */
@@ -282,7 +300,19 @@ const struct wl_row *wllist__row(const struct wllist *l, size_t i)
 	return i < l->rows.n ? l->rows.v[i] : NULL;
 }
 
-const struct wl_row *wllist__find(const struct wllist *l, const char *key)
+const struct wl_row *wllist__find(const struct wllist *l, const char *node, const char *key)
 {
-	return key ? strmap__get(l->by_key, key) : NULL;
+	char buf[NODE_KEY_MAX];
+
+	return key ? strmap__get(l->by_key, node_key(buf, node, key)) : NULL;
+}
+
+size_t wllist__nodes(const struct wllist *l)
+{
+	size_t n = 0;
+
+	/* Rows are sorted by node after finish; before, this counts changes in input order. */
+	for (size_t i = 0; i < l->rows.n; i++)
+		n += !i || strcmp(((struct wl_row *)l->rows.v[i])->node, ((struct wl_row *)l->rows.v[i - 1])->node);
+	return n;
 }

@@ -6,7 +6,8 @@
  * Fed records one at a time, from any number of files and agent runs in any order. A
  * workload is known from its Workload records (each restates it in full: the latest
  * wins) and from the records that name its key (processes, flows, gaps), so one whose
- * STARTED record was cut off is still listed. Processes are counted once each (a fork
+ * STARTED record was cut off is still listed. Keys are per node (records name theirs):
+ * the records of several nodes (a collected store) list each node's workloads apart. Processes are counted once each (a fork
  * and its exec are one process; snapshots and records read twice count once), by pid
  * and start time; gaps once each, by run and seq. Memory grows with workloads and with
  * the processes seen, never with other records.
@@ -23,8 +24,9 @@
 
 #include "firstlight.pb-c.h"
 
-/* One workload. Strings are never NULL ("" when unknown). */
+/* One workload of one node. Strings are never NULL ("" when unknown). */
 struct wl_row {
+	const char *node;          /* the records' node: a key is a node's own */
 	const char *key;
 	int kind;                  /* Workload.Kind; 0 when no Workload record was read */
 	uint64_t cgroup_id;
@@ -48,11 +50,13 @@ struct wllist *wllist__new(void);
 void wllist__free(struct wllist *l);
 /* Feeds one record; nothing of ev is kept but copies. 0, -EINVAL after finish, -ENOMEM. */
 int wllist__add(struct wllist *l, const Firstlight__V1__Event *ev);
-/* Sorts the rows: by first seen (unknown last), then key. Once. 0. */
+/* Sorts the rows: by node, then first seen (unknown last), then key. Once. 0. */
 int wllist__finish(struct wllist *l);
 size_t wllist__count(const struct wllist *l);
 const struct wl_row *wllist__row(const struct wllist *l, size_t i);
-/* The row of key, or NULL. */
-const struct wl_row *wllist__find(const struct wllist *l, const char *key);
+/* The row of key on node ("" or NULL: records without a node), or NULL. */
+const struct wl_row *wllist__find(const struct wllist *l, const char *node, const char *key);
+/* After finish: how many nodes the rows are of. */
+size_t wllist__nodes(const struct wllist *l);
 
 #endif
