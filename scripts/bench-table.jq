@@ -1,4 +1,4 @@
-# scripts/bench.sh's JSON file to the markdown it prints (and the README quotes).
+# scripts/bench.sh's JSON file to the markdown it prints (and docs/benchmark.md quotes).
 def v: if . == null then "—" else tostring end;
 def ratio($n): if . == null then "—" else "\(.)/\($n)" end;
 def kns: if . == null or . == {} then "—" else to_entries | map("\(.key) \(.value)") | join(", ") end;

@@ -24,7 +24,7 @@
 # wall times drift ~10% between runs; medians are quoted. The sharper figures are the CPU
 # of the sensor's own processes (schedstat, ns) and its BPF programs' run time
 # (bpf_stats, turned on through BPF_ENABLE_STATS for the run), which do not depend on the
-# drift. How each figure is measured: README "Benchmark".
+# drift. How each figure is measured: docs/benchmark.md.
 #
 # The machine is restored afterwards, also on failure or Ctrl-C: sensors, helpers and
 # containers stopped, auditd's rules removed and a `-a never,task` rule left (once audit

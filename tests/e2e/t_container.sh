@@ -63,6 +63,12 @@ for rt in runc crun kids; do
 	check "$rt: the entrypoint exec is in it" 1 "$(q -r --arg cg "$cg" '[.[] | select(.exec.process.cgroupId == $cg and .exec.process.args[0:2] == ["sh","-c"] and (.exec.process.args | length) == 3)] | length')"
 	check "$rt: container exit code" "$([ $rt = kids ] && echo 5 || echo 3)" \
 		"$(q -r --arg cg "$cg" '[.[] | select(.exit.cgroupId == $cg) | .exit][-1].exitCode')"
+	# ENDED counts processes (a fork and its exec are one) and execs, as the records show.
+	check "$rt: processCount counts processes, not images" \
+		"$(q --arg cg "$cg" "$procs | map(\"\(.pid)/\(.startBootNano)\") | unique | length")" \
+		"$(q -r --arg id "$id" "$last.processCount")"
+	check "$rt: execCount" "$(q --arg cg "$cg" '[.[] | select(.exec.process.cgroupId == $cg)] | length')" \
+		"$(q -r --arg id "$id" "$last.execCount")"
 	check_cmd "$rt: the STARTED record precedes its first process" test \
 		"$(q --arg id "$id" "$wsel | .[0].seq | tonumber")" -lt \
 		"$(q --arg cg "$cg" '[.[] | select((.exec // .fork).process.cgroupId == $cg) | .seq | tonumber] | min')"

@@ -9,6 +9,10 @@ sh -c 'exit 7' &
 pid=$!
 wait $pid
 check "workload exit status" 7 $?
+# And one that exits 0, as root: zeros that are answers.
+sh -c 'exit 0' fl-exit-zero &
+pid0=$!
+wait $pid0
 agent_stop
 
 me=$$
@@ -24,6 +28,19 @@ check "uid" "$(id -u)" "$(mine '.[] | select(.exec.process.pid == $p) | .exec.pr
 check "exit code" 7 "$(mine '.[] | select(.exit.pid == $p) | .exit.exitCode')"
 check "exit signal" 0 "$(mine '.[] | select(.exit.pid == $p) | .exit.signal // 0')"
 check "start seen" true "$(mine '.[] | select(.exit.pid == $p) | .exit.startSeen')"
+# Exit code 0, signal 0 and uid 0 are in the JSON, not left out as proto3 zeros, so
+# jq's select(.exit.exitCode == 0) finds the process that exited 0.
+check "exit code 0 is present" '{"exitCode":0,"signal":0}' \
+	"$(q -c --argjson p "$pid0" '.[] | select(.exit.pid == $p) | .exit | {exitCode, signal}')"
+check "select(.exit.exitCode == 0) finds it" "$pid0" \
+	"$(jq --argjson p "$pid0" 'select(.exit.exitCode == 0 and .exit.pid == $p) | .exit.pid' "$T/records.jsonl")"
+check "uid 0 and its caps are present" "true true" \
+	"$(q -r --argjson p "$pid0" '.[] | select(.exec.process.pid == $p) | .exec.process | "\(has("uid")) \(has("capEffective"))"')"
+check "uid 0 selects it" "$pid0" \
+	"$(jq --argjson p "$pid0" 'select(.exec.process.uid == 0 and .exec.process.pid == $p) | .exec.process.pid' "$T/records.jsonl")"
+# Counters are there whatever their value (0 on a quiet machine, not on a busy one).
+check "a heartbeat states its drops" true "$(q -r '[.[] | select(.heartbeat)][0].heartbeat | has("drops")')"
+check "STOPPED states its drops" true "$(q -r '.[] | select(.agent.state == "STOPPED") | .agent | has("drops")')"
 
 # The chain: this shell (pre-existing) -> fork -> exec -> exit, all by exec id.
 shell_id=$(q --argjson p "$me" '.[] | select(.exec.process.pid == $p and .exec.process.flags.preExisting) | .exec.process.execId')

@@ -133,6 +133,24 @@ gaps --fail-on blind_workload --fail-on Sensor_Down --json "$T/syn"
 check "--fail-on repeated" 3 "$RC"
 gaps --fail-on any "$T/syn"
 check "--fail-on any" 3 "$RC"
+gaps --fail-on incomplete "$T/syn"
+check "--fail-on incomplete: holes, sink loss, unclean end" 3 "$RC"
+# What every healthy store has (history before the start, a planned restart) is not
+# incomplete evidence; any still fails on it.
+mkdir -p "$T/healthy"
+"$SEG" write "$T/healthy/seg-001.seg.gz" <<'EOF2'
+agent run-c 1 1700000200 STARTED pid=1 boot=not-this-boot bootns=1000
+gap run-c 2 1700000200.5 3 cgroup=1 workload=cgroup:1 count=30 detail=alive\x20before\x20the\x20sensor
+gap run-c 3 1700000201 2 start=1700000100000000000 end=1700000200000000000 prev=run-0 reason=stopped detail=no\x20agent\x20ran
+hb run-c 4 1700000202 10000000000
+agent run-c 5 1700000203 STOPPED
+EOF2
+gaps --fail-on incomplete "$T/healthy"
+check "--fail-on incomplete: a healthy store passes" 0 "$RC" || cat "$T/out" "$T/err" >&2
+gaps --fail-on INCOMPLETE,sensor_down "$T/healthy"
+check "--fail-on incomplete plus a kind" 3 "$RC"
+gaps --fail-on any "$T/healthy"
+check "--fail-on any: a healthy store fails" 3 "$RC"
 gaps --fail-on SEQUENCE_HOLE --since 1700000050 "$T/syn"
 check "--fail-on only counts listed gaps" 0 "$RC"
 gaps --fail-on any "$T/syn/seg-001.seg.gz"
@@ -197,6 +215,8 @@ check "clean: summary" "in $records records, 1 run, 1 file" \
 	"$(tail -n 1 "$T/out" | sed 's/^gaps: [0-9]*\( ([^)]*)\)\? //')"
 gaps --fail-on sequence_hole,heartbeat_missing,unclean_end,missing_beginning,ring_buffer_drop,sink_loss "$T/data"
 check "clean: --fail-on detected kinds" 0 "$RC"
+gaps --fail-on incomplete "$T/data"
+check "clean: --fail-on incomplete" 0 "$RC"
 
 # Delete a batch from the middle of a copy: exactly its records are reported missing.
 "$SEG" batches "$seg" >"$T/batches"
@@ -217,6 +237,8 @@ gaps --json --fail-on SEQUENCE_HOLE "$T/copy"
 check "hole: --fail-on" 3 "$RC"
 check "hole: json" "$first $last $((last - first + 1)) $t_before $t_after" \
 	"$(jq -r 'select(.kind == "SEQUENCE_HOLE") | "\(.firstSeq) \(.lastSeq) \(.count) \(.startUnixNano) \(.endUnixNano)"' "$T/out")"
+gaps --fail-on incomplete "$T/copy"
+check "hole: --fail-on incomplete" 3 "$RC"
 
 # A stalled agent: SIGSTOP for three heartbeat intervals is one HEARTBEAT_MISSING,
 # between the heartbeats around the stall.
@@ -263,6 +285,8 @@ last_seq=$(q -r 'map(.seq | tonumber) | max')
 last_t=$(q -r 'map(.timeUnixNano) | sort_by(length, .) | last')
 gaps --fail-on unclean_end "$T/data"
 check "kill -9: exit status" 3 "$RC"
+gaps --fail-on incomplete "$T/data"
+check "kill -9: --fail-on incomplete" 3 "$RC"
 check "kill -9: unclean end" \
 	"detected UNCLEAN_END $(q -r '.[0].agentRunId') - $(iso_ms "$last_t") - - no STOPPED record after seq $last_seq: the agent crashed or was killed" \
 	"$(grep '^detected' "$T/out" | tr -s ' ')"

@@ -14,7 +14,8 @@ check "shell sees the signal" $((128 + 9)) $?
 agent_stop
 
 check "exit signal" 9 "$(q --argjson p "$pid" '.[] | select(.exit.pid == $p) | .exit.signal')"
-check "no exit code" 0 "$(q --argjson p "$pid" '.[] | select(.exit.pid == $p) | .exit.exitCode // 0')"
+# A killed process has no exit code: absent, never a 0 that select(.exitCode == 0) would find.
+check "no exit code" false "$(q --argjson p "$pid" '.[] | select(.exit.pid == $p) | .exit | has("exitCode")')"
 check "no core dump" false "$(q --argjson p "$pid" '.[] | select(.exit.pid == $p) | .exit.coreDumped // false')"
 check "exit names the sleep image" "$(q --argjson p "$pid" '.[] | select(.exec.process.pid == $p) | .exec.process.execId')" \
 	"$(q --argjson p "$pid" '.[] | select(.exit.pid == $p) | .exit.execId')"

@@ -19,7 +19,8 @@ wait_for 10 recorded "$marker-2" || fail "run 2: the workload was not written"
 # A second agent on the same data dir is refused: two writers would fork the chain.
 "$FIRSTLIGHT" run --data-dir "$T/data" --key "$T/node.key" >/dev/null 2>"$T/second.err"
 check "second agent on the data dir: exit status" 1 $?
-check_cmd "second agent: says the dir is in use" grep -q "data dir $T/data: in use by another firstlight agent" "$T/second.err"
+check_cmd "second agent: says the dir is in use, and what to do" \
+	grep -q "data dir $T/data: in use by another firstlight agent (locked): stop it first, or give this one another --data-dir" "$T/second.err"
 { kill -KILL "$AGENT_PID" && wait "$AGENT_PID"; } 2>/dev/null
 AGENT_PID=
 killed_seg=$(basename "$(ls "$T"/data/*.seg.gz | tail -1)")
@@ -56,7 +57,8 @@ check_cmd "chain.state names the newest segment" \
 chmod 644 "$T/node.key"
 "$FIRSTLIGHT" run --data-dir "$T/data" --key "$T/node.key" >/dev/null 2>"$T/key.err"
 check "key readable by others: exit status" 1 $?
-check_cmd "key readable by others: says so" grep -q "key $T/node.key: mode 0644 .*must be 0600" "$T/key.err"
+check_cmd "key readable by others: says so, and what to do" \
+	grep -q "key $T/node.key: mode 0644 .*must be 0600 .*chmod 600 it)$" "$T/key.err"
 chmod 600 "$T/node.key"
 ln -s "$T/node.key" "$T/link.key"
 "$FIRSTLIGHT" run --data-dir "$T/data" --key "$T/link.key" >/dev/null 2>"$T/key.err"

@@ -7,7 +7,9 @@
  * id, parent, time, count or string must give a tree without a crash, leak, overflow
  * or hang (lineage loops, chains that replace each other, deep trees); the JSON must
  * parse (jansson, which also insists on UTF-8) and the text must hold no control
- * character but its line ends, not even C1 ones.
+ * character but its line ends, not even C1 ones. Queries that match nothing (a typo of
+ * each, a bare number) go through the suggestions; the same records go through
+ * `firstlight workloads`' list and both of its renderers, under the same rules.
  *
  * Build and run: make fuzz [FUZZ_SECONDS=30]. Seeds in tests/fuzz/corpus_tree/: the
  * records of tests/e2e/t_tree.sh's two runs (a runc job, then the same job with drops),
@@ -25,6 +27,8 @@
 #include <jansson.h>
 
 #include "readers/jobtree.h"
+#include "readers/wlfmt.h"
+#include "readers/wllist.h"
 #include "store/segment_reader.h"
 #include "readers/jobhtml.h"
 #include "readers/treefmt.h"
@@ -80,7 +84,11 @@ static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree
 		for (size_t i = 0; i < jobtree__candidates(t); i++)
 			if (!jobtree__candidate(t, i)->what || !jobtree__candidate(t, i)->key)
 				abort();
-	} else if (err && err != -ENOENT) {
+	} else if (err == -ENOENT) {
+		for (size_t i = 0; i < jobtree__suggestions(t); i++)
+			if (!jobtree__suggestion(t, i)->what || !jobtree__suggestion(t, i)->key)
+				abort();
+	} else if (err) {
 		abort();
 	}
 	if (err || jobtree__keep_records(t))
@@ -89,7 +97,7 @@ static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree
 		for (size_t k = 0; k < bs[i]->n_events; k++)
 			if (jobtree__add(t, bs[i]->events[k]))
 				abort();
-	if (jobtree__build(t) || treefmt__text(&out, jobtree__job(t)))
+	if (jobtree__build(t) || treefmt__text_with(&out, jobtree__job(t), TREEFMT_EXEC_IDS))
 		abort();
 	check_text(&out);
 	json_buf__reset(&out);
@@ -107,6 +115,48 @@ static void run_query(Firstlight__V1__Batch **bs, size_t n, const struct jobtree
 out:
 	json_buf__free(&out);
 	jobtree__free(t);
+}
+
+/* `firstlight workloads` over the same records: a table without control characters,
+ * JSON lines that parse, each an object with every field. */
+static void run_workloads(Firstlight__V1__Batch **bs, size_t n)
+{
+	struct wllist *l = wllist__new();
+	const struct wl_row **rows;
+	struct json_buf out = {};
+	size_t count;
+
+	if (!l)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < bs[i]->n_events; k++)
+			if (wllist__add(l, bs[i]->events[k]))
+				abort();
+	if (wllist__finish(l))
+		abort();
+	count = wllist__count(l);
+	rows = calloc(count + 1, sizeof(*rows));
+	if (!rows)
+		abort();
+	for (size_t i = 0; i < count; i++)
+		rows[i] = wllist__row(l, i);
+	if (wlfmt__text(&out, rows, count))
+		abort();
+	check_text(&out);
+	for (size_t i = 0; i < count; i++) {
+		json_t *j;
+
+		json_buf__reset(&out);
+		if (wlfmt__json(&out, rows[i]))
+			abort();
+		j = json_loadb(out.data, out.len, 0, NULL);
+		if (!json_is_object(j) || json_object_size(j) != 21)
+			abort();
+		json_decref(j);
+	}
+	json_buf__free(&out);
+	free(rows);
+	wllist__free(l);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -154,6 +204,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 	}
+	run_workloads(bs, n);
+	/* Nothing matches these: the suggestions are made. */
+	run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_CONTAINER, .value = "zz-no-such-id" });
+	run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_POD, .value = "zz-no-such-pod" });
+	run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_WORKLOAD, .value = "1" });
+	run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_EXEC_ID, .value = "zz:1:2" });
+	run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_PID, .pid = pid ? pid : 1, .at_ns = 1 });
 	if (container) {
 		run_query(bs, n, &(struct jobtree_query){ .by = JOBTREE_BY_CONTAINER, .value = container });
 		prefix[0] = container[0];

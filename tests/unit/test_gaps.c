@@ -761,6 +761,42 @@ static void test_kind_names(void **state)
 	assert_int_equal(gapscan__kind_parse("SEQUENCE_HOLES", &k), -EINVAL);
 }
 
+/* `gaps --fail-on incomplete`: exactly the kinds that mean evidence is missing. */
+static void test_incomplete_kinds(void **state)
+{
+	static const char *const incomplete[] = { "RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE",
+						  "MISSING_BEGINNING", "UNCLEAN_END", "HEARTBEAT_MISSING" };
+	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
+						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD" };
+	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };
+	size_t i, want = sizeof(incomplete) / sizeof(incomplete[0]), n = 0;
+	int k;
+
+	(void)state;
+	for (i = 0; i < sizeof(incomplete) / sizeof(incomplete[0]); i++) {
+		assert_int_equal(gapscan__kind_parse(incomplete[i], &k), 0);
+		assert_true(gapscan__kind_incomplete(k));
+	}
+	for (i = 0; i < sizeof(complete) / sizeof(complete[0]); i++) {
+		assert_int_equal(gapscan__kind_parse(complete[i], &k), 0);
+		assert_false(gapscan__kind_incomplete(k));
+	}
+	/* Shipping's and the collector's kinds join the set once the schema has them. */
+	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		if (gapscan__kind_parse(later[i], &k))
+			continue;
+		assert_true(gapscan__kind_incomplete(k));
+		want++;
+	}
+	/* And no other kind this build knows. */
+	for (i = 0; (k = gapscan__kind_at(i)) >= 0; i++)
+		n += gapscan__kind_incomplete(k) ? 1 : 0;
+	assert_int_equal(n, want);
+	/* A number no build knows is not in it. */
+	assert_false(gapscan__kind_incomplete(999));
+	assert_false(gapscan__kind_incomplete(-1));
+}
+
 /* ---- cmd_gaps: times ------------------------------------------------------------------- */
 
 static void test_parse_time(void **state)
@@ -1054,6 +1090,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_run),
+		cmocka_unit_test(test_incomplete_kinds),
 		cmocka_unit_test(test_seq_hole),
 		cmocka_unit_test(test_out_of_order_and_duplicates),
 		cmocka_unit_test(test_spans_model),

@@ -1,5 +1,6 @@
-/* Unit tests for user/json.c: exact proto3 canonical JSON for firstlight.v1 messages,
- * plus a hand-built descriptor for the scalar types the schema does not use yet. */
+/* Unit tests for user/base/json.c: exact proto3 canonical JSON for firstlight.v1 messages,
+ * plus a hand-built descriptor for the scalar types the schema does not use yet; and
+ * user/records/recordjson.c: the zeros that are values. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 
 #include "firstlight.pb-c.h"
 #include "base/json.h"
+#include "records/recordjson.h"
 
 /* Renders msg into a fresh buffer and compares it with want. */
 static void expect_json(const ProtobufCMessage *msg, const char *want)
@@ -250,10 +252,113 @@ static void test_scalars(void **state)
 	expect_json(&m.base, "{\"dVal\":1e+300,\"fVal\":16777216}");
 }
 
+/* A record through recordjson: want is the JSON of the whole event. */
+static void expect_record(const Firstlight__V1__Event *ev, const char *want)
+{
+	struct json_buf jb = { 0 };
+
+	assert_int_equal(recordjson__append(&jb, ev), 0);
+	assert_string_equal(jb.data, want);
+	json_buf__free(&jb);
+}
+
+/* The zeros that are values are printed, where they are values; other zeros are not. */
+static void test_meaningful_zeros(void **state)
+{
+	Firstlight__V1__Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	Firstlight__V1__ProcessExit ex = FIRSTLIGHT__V1__PROCESS_EXIT__INIT;
+	Firstlight__V1__ProcessExec exec = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Firstlight__V1__Process p = FIRSTLIGHT__V1__PROCESS__INIT;
+	Firstlight__V1__Flow fl = FIRSTLIGHT__V1__FLOW__INIT;
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	Firstlight__V1__AgentLifecycle a = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
+	Firstlight__V1__Heartbeat hb = FIRSTLIGHT__V1__HEARTBEAT__INIT;
+
+	(void)state;
+	ev.seq = 3;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXIT;
+	ev.exit = &ex;
+	ex.pid = 812;
+	expect_record(&ev, "{\"seq\":\"3\",\"exit\":{\"pid\":812,\"exitCode\":0,\"signal\":0}}");
+	/* Killed: a signal and no exit code (0 would be a lie). */
+	ex.signal = 9;
+	expect_record(&ev, "{\"seq\":\"3\",\"exit\":{\"pid\":812,\"signal\":9}}");
+	/* Without the option (json__append_message), proto3's implicit presence. */
+	ex.signal = 0;
+	expect_json(&ev.base, "{\"seq\":\"3\",\"exit\":{\"pid\":812}}");
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	ev.exec = &exec;
+	exec.process = &p;
+	p.pid = 812;
+	p.auid = 4294967295u;
+	p.session_id = 4294967295u;
+	expect_record(&ev, "{\"seq\":\"3\",\"exec\":{\"process\":{\"pid\":812,\"ppid\":0,\"uid\":0,"
+			   "\"gid\":0,\"euid\":0,\"egid\":0,\"auid\":4294967295,\"sessionId\":4294967295,"
+			   "\"capEffective\":\"0\"}}}");
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_FLOW;
+	ev.flow = &fl;
+	fl.kind = FIRSTLIGHT__V1__FLOW__KIND__CONNECT;
+	expect_record(&ev, "{\"seq\":\"3\",\"flow\":{\"kind\":\"CONNECT\",\"result\":0}}");
+	fl.kind = FIRSTLIGHT__V1__FLOW__KIND__CLOSE;
+	expect_record(&ev, "{\"seq\":\"3\",\"flow\":{\"kind\":\"CLOSE\",\"result\":0,\"bytesSent\":\"0\","
+			   "\"bytesReceived\":\"0\",\"bytesRetransmitted\":\"0\"}}");
+	fl.kind = FIRSTLIGHT__V1__FLOW__KIND__UDP;
+	expect_record(&ev, "{\"seq\":\"3\",\"flow\":{\"kind\":\"UDP\"}}");
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+	ev.workload = &w;
+	w.state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED;
+	expect_record(&ev, "{\"seq\":\"3\",\"workload\":{\"state\":\"STARTED\"}}");
+	w.state = FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED;
+	expect_record(&ev, "{\"seq\":\"3\",\"workload\":{\"state\":\"ENDED\",\"processCount\":0,"
+			   "\"execCount\":0,\"argsTruncatedCount\":0,\"drops\":\"0\",\"gapCount\":0}}");
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
+	ev.agent = &a;
+	a.state = FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED;
+	expect_record(&ev, "{\"seq\":\"3\",\"agent\":{\"state\":\"STARTED\"}}");
+	a.state = FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED;
+	expect_record(&ev, "{\"seq\":\"3\",\"agent\":{\"state\":\"STOPPED\",\"records\":\"0\",\"drops\":\"0\"}}");
+
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
+	ev.heartbeat = &hb;
+	hb.interval_nano = 10000000000ull;
+	expect_record(&ev, "{\"seq\":\"3\",\"heartbeat\":{\"intervalNano\":\"10000000000\",\"records\":\"0\","
+			   "\"drops\":\"0\",\"liveProcesses\":\"0\",\"liveWorkloads\":\"0\",\"execRecords\":\"0\","
+			   "\"forkRecords\":\"0\",\"exitRecords\":\"0\",\"flowRecords\":\"0\","
+			   "\"workloadRecords\":\"0\",\"gapRecords\":\"0\",\"ringFillRatio\":0,"
+			   "\"sinkBacklog\":\"0\",\"sinkLost\":\"0\",\"malformedEvents\":\"0\"}}");
+	assert_int_equal(recordjson__append(NULL, NULL), -EINVAL);
+}
+
+/* Every declared field exists in its message, and is a number (a declared string or
+ * message would be a mistake: their emptiness is already absence). */
+static void test_zero_fields_exist(void **state)
+{
+	size_t n;
+	const struct json_zero_field *z = recordjson__zero_fields(&n);
+
+	(void)state;
+	assert_true(n > 20);
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(z[i].msg, z[i].field);
+
+		if (!f)
+			fail_msg("%s has no field %s", z[i].msg->name, z[i].field);
+		assert_true(f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+			    f->type != PROTOBUF_C_TYPE_BYTES && f->label == PROTOBUF_C_LABEL_NONE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_meaningful_zeros),
+		cmocka_unit_test(test_zero_fields_exist),
 		cmocka_unit_test(test_exit),
 		cmocka_unit_test(test_gap_enum),
 		cmocka_unit_test(test_defaults_and_oneof),

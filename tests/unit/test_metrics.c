@@ -23,6 +23,7 @@
 #include "sensor/drops.h"
 #include "firstlight.pb-c.h"
 #include "agent/metrics.h"
+#include "base/httpd.h"
 #include "sensor/evtypes.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
@@ -635,6 +636,29 @@ static void test_bad_address(void **state)
 	assert_int_equal(err, -EINVAL);
 	assert_null(metrics__start("", NULL)); /* err is optional */
 	assert_int_equal(errno, EINVAL);
+
+	/* The same addresses are refused by the option check, each with a reason. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = NULL;
+
+		assert_int_equal(httpd__check_addr(bad[i], &why), -EINVAL);
+		assert_non_null(why);
+	}
+	{
+		const char *why = NULL;
+
+		assert_int_equal(httpd__check_addr("localhost:9464", &why), -EINVAL);
+		assert_string_equal(why, "the host is not a numeric IPv4 address (names are not resolved)");
+		assert_int_equal(httpd__check_addr("::1:9464", &why), -EINVAL);
+		assert_string_equal(why, "an IPv6 address goes in brackets");
+		assert_int_equal(httpd__check_addr("127.0.0.1:65536", &why), -EINVAL);
+		assert_string_equal(why, "the port is not a number from 0 to 65535");
+		assert_int_equal(httpd__check_addr("[zz]:1", &why), -EINVAL);
+		assert_string_equal(why, "not a numeric IPv6 address");
+		assert_int_equal(httpd__check_addr("127.0.0.1:9464", &why), 0);
+		assert_int_equal(httpd__check_addr("[::1]:0", &why), 0);
+		assert_int_equal(httpd__check_addr("0.0.0.0:9464", &why), 0);
+	}
 
 	/* Well-formed, but not an address of this host (TEST-NET-1, RFC 5737). */
 	err = 0;

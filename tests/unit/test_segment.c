@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "store/keys.h"
 #include "records/record.h"
@@ -736,6 +737,57 @@ static void test_garbage(void **state)
 	free(seg);
 }
 
+/* gzip of data, as a segment's compression would be, into out (cap bytes): its length. */
+static size_t gzip_bytes(const void *data, size_t len, uint8_t *out, size_t cap)
+{
+	z_stream z = {};
+
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+/* A file that is no segment at all says so; a segment cut short still says where. */
+static void test_not_a_segment(void **state)
+{
+	static const char text[] = "last_seq 42\nsegment seg-0000000001-x.seg.gz\n";
+	struct fx *f = *state;
+	uint8_t gz[512], batch[64];
+	struct readout o;
+	size_t n;
+
+	o = read_bytes(f, text, sizeof(text) - 1);
+	assert_int_equal(o.rc, -EBADMSG);
+	assert_non_null(strstr(o.err, "not a segment file: it starts with neither a gzip header nor a record batch ("));
+	assert_non_null(strstr(o.err, "read one of them, or the data dir"));
+
+	n = gzip_bytes(text, sizeof(text) - 1, gz, sizeof(gz));
+	o = read_bytes(f, gz, n);
+	assert_int_equal(o.rc, -EBADMSG);
+	assert_non_null(strstr(o.err, "not a segment file: a gzip stream, but what it holds does not start with a record batch"));
+
+	/* The first batch of a segment, cut: a segment, truncated, not "not a segment". */
+	n = put_batch(batch, 1, 1);
+	n = gzip_bytes(batch, n - 3, gz, sizeof(gz));
+	o = read_bytes(f, gz, n);
+	assert_int_equal(o.rc, -EBADMSG);
+	assert_non_null(strstr(o.err, "truncated batch at byte 0"));
+	assert_null(strstr(o.err, "not a segment"));
+
+	/* After a good batch, damage is damage at its offset. */
+	n = put_batch(batch, 1, 1);
+	memcpy(batch + n, text, 8);
+	o = read_bytes(f, batch, n + 8);
+	assert_int_equal(o.rc, -EBADMSG);
+	assert_int_equal(o.events, 1);
+	assert_null(strstr(o.err, "not a segment"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +800,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_gzip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_segment, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

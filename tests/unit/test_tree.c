@@ -828,6 +828,26 @@ static void test_select_container_prefix(void **state)
 	assert_int_equal(run(r, &q, &t), -ENOENT);
 	assert_int_equal(jobtree__workloads_seen(t), 4);
 	jobtree__free(t);
+	/* Nothing matched: the nearest ids by their first characters, nearest first. */
+	q.value = "abe";
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_int_equal(jobtree__suggestions(t), 3);
+	assert_string_equal(jobtree__suggestion(t, 0)->what, "abc123");
+	assert_string_equal(jobtree__suggestion(t, 0)->key, "cgroup:11");
+	assert_string_equal(jobtree__suggestion(t, 1)->what, "abd456");
+	assert_string_equal(jobtree__suggestion(t, 2)->what, "abc");
+	jobtree__free(t);
+	/* --workload with a bare cgroup id: its key, and only that. */
+	q = (struct jobtree_query){ .by = JOBTREE_BY_WORKLOAD, .value = "12" };
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_int_equal(jobtree__suggestions(t), 1);
+	assert_string_equal(jobtree__suggestion(t, 0)->key, "cgroup:12");
+	jobtree__free(t);
+	q.value = "cgroup:15";
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_int_equal(jobtree__suggestions(t), 3);
+	assert_string_equal(jobtree__suggestion(t, 0)->key, "cgroup:11");
+	jobtree__free(t);
 	recs_free(r);
 }
 
@@ -864,6 +884,12 @@ static void test_select_pod(void **state)
 	q.pod_namespace = "nope";
 	assert_int_equal(run(r, &q, &t), -ENOENT);
 	jobtree__free(t);
+	/* A pod name off by one: the pods nearest to it, as namespace/name. */
+	q = (struct jobtree_query){ .by = JOBTREE_BY_POD, .value = "web-1" };
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_int_equal(jobtree__suggestions(t), 1); /* one name, however many pods have it */
+	assert_string_equal(jobtree__suggestion(t, 0)->what, "prod/web-0");
+	jobtree__free(t);
 	recs_free(r);
 }
 
@@ -898,6 +924,47 @@ static void test_select_exec_id(void **state)
 	jobtree__free(t);
 	q.value = "b00710c5:1:2";
 	assert_int_equal(run(r, &q, &t), -ENOENT);
+	jobtree__free(t);
+	/* A typo in an exec id: the nearest one first. */
+	q.value = str(r, "%.*s9", (int)strlen(cu) - 1, cu);
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_true(jobtree__suggestions(t) >= 1);
+	assert_string_equal(jobtree__suggestion(t, 0)->key, cu);
+	jobtree__free(t);
+	/* --pid at a time it was not alive: the processes that had it, with their lifetime. */
+	q = (struct jobtree_query){ .by = JOBTREE_BY_PID, .pid = 12, .at_ns = T0 + 100 * MS };
+	assert_int_equal(run(r, &q, &t), -ENOENT);
+	assert_int_equal(jobtree__suggestions(t), 1);
+	assert_string_equal(jobtree__suggestion(t, 0)->key, k2);
+	assert_int_equal(jobtree__suggestion(t, 0)->first_ns, T0 + 6 * MS);
+	assert_int_equal(jobtree__suggestion(t, 0)->last_ns, T0 + 8 * MS);
+	jobtree__free(t);
+	recs_free(r);
+}
+
+/* tree -v: each image with its exec id, what --exec-id takes. */
+static void test_text_exec_ids(void **state)
+{
+	struct jobtree_query q = { .by = JOBTREE_BY_CONTAINER, .value = "c0ffee1234" };
+	struct recs *r = recs_new();
+	struct json_buf b = {};
+	struct job_ids ids;
+	struct jobtree *t;
+	char want[512];
+
+	(void)state;
+	container_job(r, &ids, 1);
+	assert_int_equal(treefmt__text_with(&b, run_ok(r, &q, &t), TREEFMT_EXEC_IDS), 0);
+	snprintf(want, sizeof(want), ": fork [exec id %s] -> exec at +3.000ms /bin/sh [\"sh\",\"-c\",\"script\"] "
+		 "[exec id %s] [real parent pid 80]\n", ids.init2, ids.sh);
+	assert_non_null(strstr(b.data, want));
+	snprintf(want, sizeof(want), "fork of runc [\"runc\",\"init\"] [exec id %s] [forked by", ids.init);
+	assert_non_null(strstr(b.data, want));
+	json_buf__free(&b);
+	/* Without the flag, none. */
+	assert_int_equal(treefmt__text(&b, jobtree__job(t)), 0);
+	assert_null(strstr(b.data, "[exec id"));
+	json_buf__free(&b);
 	jobtree__free(t);
 	recs_free(r);
 }
@@ -1402,6 +1469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lineage_and_exec_chains),
 		cmocka_unit_test(test_text_golden),
+		cmocka_unit_test(test_text_exec_ids),
 		cmocka_unit_test(test_json_document),
 		cmocka_unit_test(test_runc_start_exec_shape),
 		cmocka_unit_test(test_reparenting),

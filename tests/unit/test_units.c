@@ -91,12 +91,37 @@ static void test_full_long_options(void **state)
 	assert_int_equal(cliopt__check_full("run", 2, unknown, longopts), 0); /* getopt says so */
 }
 
+/* An option written where a value belongs: the value is missing. */
+static void test_option_as_value(void **state)
+{
+	static const struct option longopts[] = {
+		{ "container", required_argument, NULL, 1 },
+		{ "json", no_argument, NULL, 2 },
+		{},
+	};
+	char *missing[] = { "tree", "--container", "--json", "dir", NULL };
+	char *missing_eq[] = { "tree", "--container", "--json=x", NULL };
+	char *not_ours[] = { "tree", "--container", "--bogus", NULL };
+	char *dash[] = { "tree", "--container", "-", NULL };
+	char *given_eq[] = { "tree", "--container=--json", NULL };
+
+	(void)state;
+	assert_int_equal(cliopt__check_full("tree", 4, missing, longopts), -EINVAL);
+	assert_int_equal(cliopt__check_full("tree", 3, missing_eq, longopts), -EINVAL);
+	/* Not one of the options: a value, however odd (the command judges it). */
+	assert_int_equal(cliopt__check_full("tree", 3, not_ours, longopts), 0);
+	assert_int_equal(cliopt__check_full("tree", 3, dash, longopts), 0);
+	/* Written with '=', the value is what the user meant. */
+	assert_int_equal(cliopt__check_full("tree", 2, given_eq, longopts), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_u32),
 		cmocka_unit_test(test_full_long_options),
+		cmocka_unit_test(test_option_as_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

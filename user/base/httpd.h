@@ -26,6 +26,9 @@ struct httpd;
 struct httpd *httpd__start(const char *addr, const char *const *paths, httpd_answer_fn *answer, void *ctx,
 			   int *err);
 int httpd__port(const struct httpd *h);
+/* Whether addr is one httpd__start takes: 0, or -EINVAL with *why saying what is wrong
+ * (static). Options are checked with it before anything starts. */
+int httpd__check_addr(const char *addr, const char **why);
 void httpd__stop(struct httpd *h); /* NULL-safe; joins the thread, closes the socket */
 
 #endif

@@ -179,11 +179,12 @@ static int put_real(struct json_buf *jb, double v, int is_float)
 	return puts_(jb, tmp);
 }
 
-static int put_message(struct json_buf *jb, const ProtobufCMessage *msg);
+static int put_message(struct json_buf *jb, const ProtobufCMessage *msg,
+		       const struct json_opts *o);
 
 /* One value of field f stored at member (a scalar slot or one repeated element). */
 static int put_value(struct json_buf *jb, const ProtobufCFieldDescriptor *f,
-		     const void *member)
+		     const void *member, const struct json_opts *o)
 {
 	const ProtobufCEnumValue *ev;
 	const ProtobufCBinaryData *bd;
@@ -233,7 +234,7 @@ static int put_value(struct json_buf *jb, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_MESSAGE:
 		/* NULL only reaches here for a set oneof or a repeated slot: still "set". */
 		sub = *(const ProtobufCMessage *const *)member;
-		return sub ? put_message(jb, sub) : puts_(jb, "{}");
+		return sub ? put_message(jb, sub, o) : puts_(jb, "{}");
 	}
 	return puts_(jb, "null");
 }
@@ -264,8 +265,8 @@ static size_t elem_size(ProtobufCType t)
 	}
 }
 
-/* proto3 implicit presence: a field equal to its type's zero value is not printed.
- * Mirrors protobuf-c's own packer, so JSON shows exactly what the wire carries. */
+/* proto3 implicit presence: a field equal to its type's zero value is not printed (unless
+ * the caller declared that zero a value). Mirrors protobuf-c's own packer. */
 static int is_zero(const ProtobufCFieldDescriptor *f, const void *member)
 {
 	const char *s;
@@ -289,7 +290,21 @@ static int is_zero(const ProtobufCFieldDescriptor *f, const void *member)
 	}
 }
 
-static int is_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+/* Is f of msg one whose zero the caller declared a value (json_opts.zeros)? */
+static int zero_is_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+			 const struct json_opts *o)
+{
+	for (size_t i = 0; o && i < o->n_zeros; i++) {
+		const struct json_zero_field *z = &o->zeros[i];
+
+		if (z->msg == msg->descriptor && !strcmp(z->field, f->name))
+			return !z->when || z->when(msg);
+	}
+	return 0;
+}
+
+static int is_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+		      const struct json_opts *o)
 {
 	const char *base = (const char *)msg;
 	const void *member = base + f->offset;
@@ -310,7 +325,7 @@ static int is_present(const ProtobufCMessage *msg, const ProtobufCFieldDescripto
 		}
 		return *(const protobuf_c_boolean *)(base + f->quantifier_offset);
 	default:
-		return !is_zero(f, member);
+		return !is_zero(f, member) || zero_is_value(msg, f, o);
 	}
 }
 
@@ -340,7 +355,7 @@ static int put_name(struct json_buf *jb, const char *name)
 }
 
 static int put_field(struct json_buf *jb, const ProtobufCMessage *msg,
-		     const ProtobufCFieldDescriptor *f)
+		     const ProtobufCFieldDescriptor *f, const struct json_opts *o)
 {
 	const char *base = (const char *)msg;
 	const char *arr;
@@ -349,7 +364,7 @@ static int put_field(struct json_buf *jb, const ProtobufCMessage *msg,
 	if (put_name(jb, f->name))
 		return -ENOMEM;
 	if (f->label != PROTOBUF_C_LABEL_REPEATED)
-		return put_value(jb, f, base + f->offset);
+		return put_value(jb, f, base + f->offset, o);
 	/* Map fields are repeated entry messages in protobuf-c, so they print as arrays of
 	 * {"key":..,"value":..} objects rather than JSON objects; the schema has none. */
 	n = *(const size_t *)(base + f->quantifier_offset);
@@ -358,13 +373,14 @@ static int put_field(struct json_buf *jb, const ProtobufCMessage *msg,
 	if (put(jb, "[", 1))
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if ((i && put(jb, ",", 1)) || put_value(jb, f, arr + i * sz))
+		if ((i && put(jb, ",", 1)) || put_value(jb, f, arr + i * sz, o))
 			return -ENOMEM;
 	}
 	return put(jb, "]", 1);
 }
 
-static int put_message(struct json_buf *jb, const ProtobufCMessage *msg)
+static int put_message(struct json_buf *jb, const ProtobufCMessage *msg,
+		       const struct json_opts *o)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	unsigned i;
@@ -374,9 +390,9 @@ static int put_message(struct json_buf *jb, const ProtobufCMessage *msg)
 		return -ENOMEM;
 	/* fields[] is sorted by field number, which protoc's printers also use. */
 	for (i = 0; i < d->n_fields; i++) {
-		if (!is_present(msg, &d->fields[i]))
+		if (!is_present(msg, &d->fields[i], o))
 			continue;
-		if ((!first && put(jb, ",", 1)) || put_field(jb, msg, &d->fields[i]))
+		if ((!first && put(jb, ",", 1)) || put_field(jb, msg, &d->fields[i], o))
 			return -ENOMEM;
 		first = 0;
 	}
@@ -385,11 +401,17 @@ static int put_message(struct json_buf *jb, const ProtobufCMessage *msg)
 
 int json__append_message(struct json_buf *jb, const ProtobufCMessage *msg)
 {
+	return json__append_message_opts(jb, msg, NULL);
+}
+
+int json__append_message_opts(struct json_buf *jb, const ProtobufCMessage *msg,
+			      const struct json_opts *o)
+{
 	size_t start = jb->len;
 
 	if (!msg || !msg->descriptor)
 		return -EINVAL;
-	if (put_message(jb, msg)) {
+	if (put_message(jb, msg, o)) {
 		/* Drop the partial object so the buffer never holds half a record. */
 		jb->len = start;
 		if (jb->data)

@@ -19,6 +19,28 @@ struct json_buf {
 /* Appends the JSON object for msg to jb (no trailing newline). msg is only read.
  * Returns 0, -EINVAL for a NULL msg, or -ENOMEM; on error jb->len is left unchanged. */
 int json__append_message(struct json_buf *jb, const ProtobufCMessage *msg);
+
+/*
+ * A field whose zero is a value, not an absence (an exit code, a uid, a count of drops):
+ * printed even when zero, as protoc's "always print primitive fields" option does for
+ * every field, wherever a message of its type is printed. when (may be NULL) narrows it
+ * to messages where the zero means something (the exit code of a process not killed).
+ * field is the proto name ("exit_code").
+ */
+struct json_zero_field {
+	const ProtobufCMessageDescriptor *msg;
+	const char *field;
+	int (*when)(const ProtobufCMessage *msg);
+};
+
+struct json_opts {
+	const struct json_zero_field *zeros;
+	size_t n_zeros;
+};
+
+/* json__append_message with options (NULL: none). */
+int json__append_message_opts(struct json_buf *jb, const ProtobufCMessage *msg,
+			      const struct json_opts *o);
 /* Appends s as a quoted, escaped JSON string (NULL as ""); bytes that are not UTF-8
  * become U+FFFD. 0 or -ENOMEM. */
 int json__append_string(struct json_buf *jb, const char *s);

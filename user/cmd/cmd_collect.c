@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/cliopt.h"
+#include "base/httpd.h"
 #include "base/log.h"
 #include "base/units.h"
 #include "cmd/cmd_collect.h"
@@ -86,10 +87,18 @@ int cmd_collect__main(int argc, char **argv)
 		case O_SILENT:
 			err = units__parse_u32("--silent-after", optarg, UNITS_COUNT, 1, 86400, 0, &o.silent_after_s);
 			break;
-		case O_METRICS:
+		case O_METRICS: {
+			const char *why;
+
 			o.metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
 			o.metrics_explicit = 1;
+			if (o.metrics_addr && httpd__check_addr(o.metrics_addr, &why)) {
+				log_error("--metrics-addr %s: %s: write a numeric HOST:PORT such as "
+					  "127.0.0.1:9465 or [::1]:9465, or off", optarg, why);
+				err = -EINVAL;
+			}
 			break;
+		}
 		case O_READY: o.ready_file = optarg; break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout, &o); return 0;

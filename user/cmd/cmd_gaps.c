@@ -28,6 +28,7 @@
 struct gaps_opts {
 	int json;
 	int fail_any;
+	int fail_incomplete;
 	int *fail_kinds;
 	size_t n_fail;
 	uint64_t since, until; /* 0: no bound */
@@ -55,17 +56,38 @@ static void usage(FILE *f)
 		"  --json             one JSON object per gap and line, instead of the table (--text)\n"
 		"  --fail-on KINDS    exit 3 when a listed gap has one of these kinds (comma-separated,\n"
 		"                     case-insensitive, repeatable):\n"
-		"                     any",
+		"                     incomplete  evidence is missing; the set for audits and CI:\n"
+		"                      ",
 		STORE_DEFAULT_DIR);
-	col = 24;
+	col = 22;
+	for (size_t i = 0; (k = gapscan__kind_at(i)) >= 0; i++) {
+		const char *name = gapscan__kind_name(k, buf);
+
+		if (!gapscan__kind_incomplete(k))
+			continue;
+		if (col + 2 + strlen(name) > 88) {
+			fprintf(f, ",\n                       %s", name);
+			col = 23 + strlen(name);
+		} else {
+			fprintf(f, "%s %s", col == 22 ? "" : ",", name);
+			col += 2 + strlen(name);
+		}
+	}
+	fprintf(f, "\n"
+		"                       (not what every healthy store has: PRE_EXISTING, SENSOR_DOWN of\n"
+		"                       a stop or restart, MISSING_START, what the kernel cannot see)\n"
+		"                     any         every gap\n"
+		"                     or kinds by name:\n"
+		"                      ");
+	col = 22;
 	for (size_t i = 0; (k = gapscan__kind_at(i)) >= 0; i++) {
 		const char *name = gapscan__kind_name(k, buf);
 
 		if (col + 2 + strlen(name) > 88) {
-			fprintf(f, ",\n                     %s", name);
-			col = 21 + strlen(name);
+			fprintf(f, ",\n                       %s", name);
+			col = 23 + strlen(name);
 		} else {
-			fprintf(f, ", %s", name);
+			fprintf(f, "%s %s", col == 22 ? "" : ",", name);
 			col += 2 + strlen(name);
 		}
 	}
@@ -120,6 +142,8 @@ static int add_fail_kinds(struct gaps_opts *o, const char *list)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcasecmp(tok, "any")) {
 			o->fail_any = 1;
+		} else if (!strcasecmp(tok, "incomplete")) {
+			o->fail_incomplete = 1;
 		} else if (gapscan__kind_parse(tok, &o->fail_kinds[o->n_fail])) {
 			log_error("gaps: --fail-on: unknown kind '%.64s' (see firstlight gaps --help)", tok);
 			err = -EINVAL;
@@ -186,7 +210,7 @@ static int parse_opts(struct gaps_opts *o, int argc, char **argv)
 
 static int fails(const struct gaps_opts *o, const struct gap_row *g)
 {
-	if (o->fail_any)
+	if (o->fail_any || (o->fail_incomplete && gapscan__kind_incomplete(g->kind)))
 		return 1;
 	for (size_t i = 0; i < o->n_fail; i++)
 		if (o->fail_kinds[i] == g->kind)

@@ -15,6 +15,7 @@
 #include "store/store_dir.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "records/recordjson.h"
 #include "records/recordtext.h"
 #include "store/segment_reader.h"
 
@@ -34,7 +35,7 @@ static int read_one(const char *path, int text, struct json_buf *jb, uint64_t *r
 			if (text)
 				recordtext__append(jb, b->events[i]);
 			else
-				json__append_message(jb, &b->events[i]->base);
+				recordjson__append(jb, b->events[i]);
 			fwrite(jb->data, 1, jb->len, stdout);
 			fputc('\n', stdout);
 			(*records)++;

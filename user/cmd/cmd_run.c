@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/metrics.h"
 #include "base/cliopt.h"
+#include "base/httpd.h"
 #include "base/log.h"
 #include "base/units.h"
 #include "cmd/cmd_run.h"
@@ -101,6 +103,18 @@ bad:
 	return -EINVAL;
 }
 
+/* --metrics-addr is checked with the options: a usage error, before anything starts. */
+static int check_metrics_addr(const char *addr)
+{
+	const char *why;
+
+	if (!addr || !httpd__check_addr(addr, &why))
+		return 0;
+	log_error("--metrics-addr %s: %s: write a numeric HOST:PORT such as 127.0.0.1:9464, "
+		  "[::1]:9464 or 0.0.0.0:9464, or off", addr, why);
+	return -EINVAL;
+}
+
 /* 0, 2 after a usage error (logged), or -1 after --help. */
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
@@ -186,6 +200,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_METRICS:
 			o->metrics_addr = strcmp(optarg, "off") ? optarg : NULL;
 			o->metrics_explicit = 1;
+			err = check_metrics_addr(o->metrics_addr);
 			break;
 		case O_HEARTBEAT:
 			err = units__parse_u32("--heartbeat-interval", optarg, UNITS_COUNT, 1, 3600, 0,

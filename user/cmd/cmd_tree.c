@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: firstlight tree SELECTION [--json | --text | --html FILE] [FILE | DIR | -]...\n"
+		"usage: firstlight tree SELECTION [--json | --text | --html FILE] [-v] [FILE | DIR | -]...\n"
 		"Rebuilds one job from the records (default: every segment in %s): its\n"
 		"processes as a tree by lineage, each with its start, lifetime, user, images (fork, then\n"
 		"every exec) with argv, and how it ended; its network flows under the process that owned\n"
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 		"                       segments, its end as a mark, flows as marks, gaps as shaded bands\n"
 		"                       across the lanes they blind), the text tree beside it, and every\n"
 		"                       record in full behind a click on its mark. No script, no network.\n"
+		"  -v, --verbose        the text shows each image's exec id: [exec id ID] (--exec-id ID)\n"
 		"\n"
 		"Text: a header per workload (container, runtime, identity, pod, image, cgroup, first and\n"
 		"last seen), a job line (start, end, counts), then the tree drawn with box-drawing\n"
@@ -78,13 +80,42 @@ static void usage(FILE *f)
 		"(ring buffer full)\", placed before the first process that started after the gap began,\n"
 		"or when none did, last under the last process still running then. Times are UTC.\n"
 		"Control, bidi and non-UTF-8 characters of the records are shown as \\n \\t \\xHH \\uXXXX.\n"
-		"JSON: {query, start, startUnixNano, end, endUnixNano, durationNano, workloads[],\n"
-		"processes[] (roots; each with pid, ppid, execId, lastExecId, parentExecId, workload, uid,\n"
-		"euid, start, offsetNano, end, durationNano, state (exited, killed, exitMissing, running),\n"
-		"exitCode, signal, signalName, coreDumped, flags{}, images[], flows[], children[]),\n"
-		"flows[] (not attributable to a process), gaps[] (kind, workload, count, eventType, start,\n"
-		"end, offsetNano, placedUnder, text, ...), summary{}}. 64-bit numbers are strings, as in\n"
-		"`firstlight read --json`; every field is present, null when unknown.\n"
+		"JSON: one document; every field of these objects present, null when unknown; 64-bit\n"
+		"numbers are strings, as in `firstlight read --json`:\n"
+		"  document  query, start, startUnixNano, end, endUnixNano, durationNano, workloads,\n"
+		"            processes, flows, gaps, summary\n"
+		"  query     by, value, namespace, pid, at, atUnixNano\n"
+		"  workload  key, node, cgroupId, kind, runtime, containerId, claimedContainerId,\n"
+		"            containerName, podName, podNamespace, podUid, image, cgroupPath,\n"
+		"            identityVerified, identitySource, unattributed, detail, creatorExecId,\n"
+		"            firstSeen, firstSeenUnixNano, lastSeen, lastSeenUnixNano, ended,\n"
+		"            endRecorded, recorded, processCount, execCount, drops\n"
+		"  process   pid, ppid, execId, lastExecId, parentExecId, forkedByExecId,\n"
+		"            outsideParentPid, workload, cgroupId, uid, euid, gid, egid, start,\n"
+		"            startUnixNano, offsetNano, end, endUnixNano, durationNano, state, exitCode,\n"
+		"            signal, signalName, coreDumped, pidReusedUnixNano, flags, images, flows,\n"
+		"            children\n"
+		"  flags     preExisting, startedWhileDown, missingStart, startElsewhere,\n"
+		"            argsTruncated, lineageLoop, unrecordedExec\n"
+		"  image     execId, kind, binary, args, argsTruncated, argsCount, cwd, start,\n"
+		"            startUnixNano, offsetNano, uid, euid, gid, egid, ppid, parentExecId,\n"
+		"            replacedExecId, workload, preExisting, startedWhileDown, fromProcfs,\n"
+		"            snapshot, argsEscaped, binaryEscaped, cwdEscaped\n"
+		"  flow      kind, protocol, execId, pid, workload, src, srcPort, dst, dstPort,\n"
+		"            inbound, result, error, established, connectDurationNano, closed,\n"
+		"            closeResult, closeError, bytesSent, bytesReceived, bytesRetransmitted,\n"
+		"            datagrams, connects, start, startUnixNano, offsetNano, end, endUnixNano,\n"
+		"            durationNano, socketCookie, peerPid, peerExecId, startSeen, preExisting,\n"
+		"            ownerUnknown, records\n"
+		"  gap       kind, workload, cgroupId, count, eventType, reason, detail,\n"
+		"            previousRunId, firstSeq, lastSeq, start, startUnixNano, end, endUnixNano,\n"
+		"            offsetNano, placedUnder, text\n"
+		"  summary   processes, images, exited, killed, exitMissing, running, missingStart,\n"
+		"            flows, gaps, droppedEvents\n"
+		"workloads, processes (the roots), flows (those no process can be named for), gaps,\n"
+		"images and children (processes again) are arrays of these objects. A process's state\n"
+		"is exited, killed, exitMissing or running; an image's kind fork, exec, seen (alive when\n"
+		"the sensor started), restated (only a segment snapshot has it) or unrecorded.\n"
 		"\n"
 		"Exit status: 0 the job was found and printed; 1 an input could not be read in full (an\n"
 		"error names the file and byte; what was read is still used) or output failed; 2 usage\n"
@@ -105,6 +136,7 @@ struct tree_opts {
 	struct jobtree_query q;
 	int json;
 	const char *html; /* --html FILE */
+	int verbose;
 	int selectors;
 	int have_at;
 	const char *at_arg;
@@ -125,6 +157,23 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/*
+ * A selection's value that is a path: the value was forgotten and the input taken for
+ * it ("tree --container /var/lib/firstlight"). No id, key, pod name or exec id holds a
+ * '/'; a bare name is a path only if it names a directory or a segment file here.
+ */
+static int looks_like_input(const char *v)
+{
+	struct stat st;
+	size_t n = strlen(v);
+
+	if (strchr(v, '/'))
+		return 1;
+	if (stat(v, &st))
+		return 0;
+	return S_ISDIR(st.st_mode) || (n > 7 && !strcmp(v + n - 7, ".seg.gz"));
+}
+
 /* 0 parsed, 1 --help printed, -EINVAL (message logged). */
 static int parse_opts(struct tree_opts *o, int argc, char **argv)
 {
@@ -142,6 +191,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "text", no_argument, NULL, O_TEXT },
 		{ "html", required_argument, NULL, O_HTML },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -152,8 +202,9 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		return -EINVAL;
 	optind = 1;
 	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'v': o->verbose = 1; break;
 		case O_CONTAINER:
 		case O_POD:
 		case O_WORKLOAD:
@@ -164,6 +215,17 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 			o->q.value = optarg;
 			if (!*optarg) {
 				log_error("tree: %s needs a value", argv[optind - 1]);
+				err = -EINVAL;
+			} else if (looks_like_input(optarg)) {
+				static const char *const names[][2] = {
+					{ "--container", "a container id" }, { "--pod", "a pod name" },
+					{ "--workload", "a workload key" }, { "--exec-id", "an exec id" },
+				};
+				int k = c == O_CONTAINER ? 0 : c == O_POD ? 1 : c == O_WORKLOAD ? 2 : 3;
+
+				log_error("tree: %s '%s' is a path, not %s: the value is missing (write "
+					  "tree %s VALUE [DIR]; firstlight workloads DIR lists the values)",
+					  names[k][0], shown(&b, optarg), names[k][1], names[k][0]);
 				err = -EINVAL;
 			}
 			break;
@@ -316,7 +378,7 @@ static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pas
 static void report_no_match(const struct tree_opts *o, const struct jobtree *t, int err)
 {
 	const struct jobtree_query *q = &o->q;
-	struct json_buf b = {}, b2 = {};
+	struct json_buf b = {}, b2 = {}, msg = {};
 	size_t wl = jobtree__workloads_seen(t);
 
 	if (err == -ENOTUNIQ) {
@@ -349,30 +411,70 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 		}
 		goto out;
 	}
+	/* One line: what matched nothing, where to look, then what comes closest. */
 	switch (q->by) {
 	case JOBTREE_BY_CONTAINER:
-		log_error("tree: no container id is or starts with '%s' (%zu workloads in the input)",
-			  shown(&b, q->value), wl);
+		json_buf__appendf(&msg, "no container id is or starts with '%s' (%zu workloads in the input: "
+				  "firstlight workloads lists them)", shown(&b, q->value), wl);
 		break;
 	case JOBTREE_BY_POD:
 		if (q->pod_namespace)
-			log_error("tree: no pod named '%s' in namespace '%s' (%zu workloads in the input)",
-				  shown(&b, q->value), shown(&b2, q->pod_namespace), wl);
+			json_buf__appendf(&msg, "no pod named '%s' in namespace '%s' (%zu workloads in the input: "
+					  "firstlight workloads lists them)", shown(&b, q->value),
+					  shown(&b2, q->pod_namespace), wl);
 		else
-			log_error("tree: no pod named '%s' (%zu workloads in the input)", shown(&b, q->value), wl);
+			json_buf__appendf(&msg, "no pod named '%s' (%zu workloads in the input: firstlight "
+					  "workloads lists them)", shown(&b, q->value), wl);
 		break;
 	case JOBTREE_BY_WORKLOAD:
-		log_error("tree: no workload '%s' in the input", shown(&b, q->value));
+		json_buf__appendf(&msg, "no workload '%s' in the input", shown(&b, q->value));
+		/* A bare cgroup id: its key is what was meant. */
+		if (jobtree__suggestions(t) == 1 && !strncmp(jobtree__suggestion(t, 0)->key, "cgroup:", 7) &&
+		    !strcmp(jobtree__suggestion(t, 0)->key + 7, q->value)) {
+			json_buf__appendf(&msg, ": the workload key of cgroup %s is %s: write --workload %s",
+					  shown(&b, q->value), shown(&b2, jobtree__suggestion(t, 0)->key),
+					  jobtree__suggestion(t, 0)->key);
+			goto print;
+		}
+		json_buf__append_str(&msg, " (firstlight workloads lists them)");
 		break;
 	case JOBTREE_BY_EXEC_ID:
-		log_error("tree: no process image with exec id '%s' in the input", shown(&b, q->value));
+		json_buf__appendf(&msg, "no process image with exec id '%s' in the input", shown(&b, q->value));
 		break;
 	default:
-		log_error("tree: no process with pid %u alive at %s in the input", q->pid, shown(&b, o->at_arg));
+		json_buf__appendf(&msg, "no process with pid %u alive at %s in the input", q->pid,
+				  shown(&b, o->at_arg));
 	}
+	for (size_t i = 0; i < jobtree__suggestions(t); i++) {
+		const struct jt_candidate *c = jobtree__suggestion(t, i);
+
+		json_buf__append_str(&msg, i ? ", " : q->by == JOBTREE_BY_PID ? "; that pid ran " : "; closest: ");
+		if (q->by == JOBTREE_BY_PID) {
+			json_buf__append_str(&msg, "from ");
+			if (c->first_ns)
+				timefmt__rfc3339(&msg, c->first_ns, 3);
+			else
+				json_buf__append_str(&msg, "an unknown start");
+			if (c->last_ns) {
+				json_buf__append_str(&msg, " to ");
+				timefmt__rfc3339(&msg, c->last_ns, 3);
+			} else {
+				json_buf__appendf(&msg, ", %s", c->detail);
+			}
+			json_buf__appendf(&msg, " (--exec-id %s)", shown(&b, c->key));
+			continue;
+		}
+		/* A container id by the prefix `tree --container` takes. */
+		json_buf__appendf(&msg, q->by == JOBTREE_BY_CONTAINER ? "%.12s" : "%s", shown(&b, c->what));
+		if (*c->detail)
+			json_buf__appendf(&msg, " (%s)", shown(&b, c->detail));
+	}
+print:
+	log_error("tree: %s", msg.data ? msg.data : "nothing matched");
 out:
 	json_buf__free(&b);
 	json_buf__free(&b2);
+	json_buf__free(&msg);
 }
 
 int cmd_tree__main(int argc, char **argv)
@@ -433,7 +535,8 @@ int cmd_tree__main(int argc, char **argv)
 		status |= err;
 	}
 	err = jobtree__build(t) ?: o.html ? jobhtml__page(&out, jobtree__job(t)) :
-	      o.json ? treefmt__json(&out, jobtree__job(t)) : treefmt__text(&out, jobtree__job(t));
+	      o.json ? treefmt__json(&out, jobtree__job(t)) :
+		       treefmt__text_with(&out, jobtree__job(t), o.verbose ? TREEFMT_EXEC_IDS : 0);
 	if (err)
 		goto nomem;
 	if (o.html) {

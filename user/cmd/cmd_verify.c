@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/cliopt.h"
+#include "base/plural.h"
 #include "readers/inputs.h"
 #include "store/store_dir.h"
 #include "cmd/cmd_verify.h"
@@ -49,23 +50,26 @@ static void print_result(const struct verify_result *r)
 	if (r->failed) {
 		printf("FAIL: %s\n", r->failure);
 	} else {
-		printf("OK: %" PRIu64 " segment files, %" PRIu64 " batches, %" PRIu64 " records, "
-		       "%" PRIu64 " agent runs: every batch decodes, matches its hash, follows the "
-		       "one before it and is signed by key %s (%s)\n",
-		       r->files, r->batches, r->records, r->runs, r->key_hex,
+		printf("OK: %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " %s: every "
+		       "batch decodes, matches its hash, follows the one before it and is signed by "
+		       "key %s (%s)\n",
+		       r->files, plural__word(r->files, "segment file", "segment files"), r->batches,
+		       plural__word(r->batches, "batch", "batches"), r->records,
+		       plural__word(r->records, "record", "records"), r->runs,
+		       plural__word(r->runs, "agent run", "agent runs"), r->key_hex,
 		       r->key_trusted ? "trusted: --pubkey" :
 		       "named by the first segment: give --pubkey to check who signed");
 		if (r->lost_records)
-			printf("  %" PRIu64 " records were lost by the store and recorded as SINK_LOSS "
-			       "gaps\n", r->lost_records);
+			printf("  %" PRIu64 " %s lost by the store and recorded as SINK_LOSS gaps\n",
+			       r->lost_records, plural__word(r->lost_records, "record was", "records were"));
 		if (r->removed_segments)
-			printf("  %" PRIu64 " segments were removed by retention, as recorded\n",
-			       r->removed_segments);
+			printf("  %" PRIu64 " %s removed by retention, as recorded\n", r->removed_segments,
+			       plural__word(r->removed_segments, "segment was", "segments were"));
 	}
 	for (size_t i = 0; i < r->n_notes; i++)
 		printf("  note: %s\n", r->notes[i]);
 	if (r->notes_dropped)
-		printf("  note: %zu more notes\n", r->notes_dropped);
+		printf("  note: %zu more %s\n", r->notes_dropped, plural__word(r->notes_dropped, "note", "notes"));
 }
 
 /* The key a folder's node is pinned to in --keys DIR: DIR/<folder name>.pub. */

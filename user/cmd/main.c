@@ -10,6 +10,7 @@
 #include "cmd/cmd_run.h"
 #include "cmd/cmd_tree.h"
 #include "cmd/cmd_verify.h"
+#include "cmd/cmd_workloads.h"
 #include "base/log.h"
 #include "records/version.h"
 
@@ -20,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run__main, "run the sensor (records to segment files, or --stdout)" },
 	{ "read", cmd_read__main, "decode records to JSON lines or --text" },
+	{ "workloads", cmd_workloads__main, "list the workloads of the records: what tree selects" },
 	{ "tree", cmd_tree__main, "rebuild a job: its process tree, flows and gaps" },
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
@@ -32,8 +34,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: firstlight COMMAND [options]   (firstlight COMMAND --help)\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "  %-8s %s\n", "version", "print the version");
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "  %-9s %s\n", "version", "print the version");
 }
 
 int main(int argc, char **argv)

@@ -5,23 +5,15 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/plural.h"
 #include "base/textesc.h"
+#include "base/texttable.h"
 #include "base/timefmt.h"
 #include "readers/gapfmt.h"
 #include "records/wlkey.h"
 
 #define CELL_MAX GAPFMT_CELL_MAX
 #define DETAIL_MAX GAPFMT_DETAIL_MAX
-
-static int put_spaces(struct json_buf *b, size_t n)
-{
-	if (json_buf__reserve(b, n))
-		return -ENOMEM;
-	memset(b->data + b->len, ' ', n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
 /* Untrusted text for a terminal (textesc.h), at most max_chars characters. */
 static int escape(struct json_buf *out, const char *s, size_t max_chars)
@@ -35,32 +27,16 @@ static const char *const col_names[N_COLS] = {
 	"SOURCE", "KIND", "RUN", "WORKLOAD", "START", "END", "COUNT", "DETAIL",
 };
 
-/* Characters (not bytes) of escaped text: everything in it is one column wide or close. */
-static size_t text_width(const char *s, size_t n)
-{
-	size_t w = 0;
-
-	for (size_t i = 0; i < n; i++)
-		w += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return w;
-}
-
-/* The cells of one row, escaped, as offsets into one buffer. */
-struct cells {
-	struct json_buf text;
-	size_t off[N_COLS], len[N_COLS];
-};
-
-static int make_cells(struct cells *c, const struct gap_row *g)
+/* One row's cells, escaped, into the table. */
+static int add_row(struct texttable *t, const struct gap_row *g)
 {
 	char kind[GAPSCAN_KIND_NAME_MAX], keybuf[WLKEY_MAX];
-	struct json_buf *b = &c->text;
 	const char *key;
 	int err = 0;
 
-	json_buf__reset(b);
 	for (int col = 0; col < N_COLS && !err; col++) {
-		c->off[col] = b->len;
+		struct json_buf *b = texttable__cell_begin(t);
+
 		switch (col) {
 		case C_SOURCE:
 			err = json_buf__append_str(b, g->detected ? "detected" : "recorded");
@@ -88,74 +64,21 @@ static int make_cells(struct cells *c, const struct gap_row *g)
 			err = escape(b, g->detail, DETAIL_MAX);
 			break;
 		}
-		err = err < 0 ? err : 0;
-		c->len[col] = b->len - c->off[col];
-	}
-	return err;
-}
-
-static int put_line(struct json_buf *out, const char *const *cell, const size_t *len,
-		    const size_t *width)
-{
-	int err = 0;
-
-	for (int col = 0; col < N_COLS && !err; col++) {
-		size_t w = text_width(cell[col], len[col]);
-		size_t pad = width[col] > w ? width[col] - w : 0;
-
-		if (col)
-			err = json_buf__append_str(out, "  ");
-		if (!err && col == C_COUNT) /* numbers right-aligned */
-			err = put_spaces(out, pad);
-		if (!err)
-			err = json_buf__append(out, cell[col], len[col]);
-		/* No padding after the last column, nor trailing blanks before an empty one. */
-		if (!err && col != C_COUNT && col != C_DETAIL)
-			err = put_spaces(out, pad);
-	}
-	if (!err) {
-		while (out->len && out->data[out->len - 1] == ' ')
-			out->len--;
-		err = json_buf__append_str(out, "\n");
+		err = err < 0 ? err : texttable__cell_end(t);
 	}
 	return err;
 }
 
 int gapfmt__text(struct json_buf *out, const struct gap_row *const *rows, size_t n)
 {
-	size_t width[N_COLS], len[N_COLS];
-	const char *cell[N_COLS];
-	struct cells c = {};
+	struct texttable t;
 	int err = 0;
 
-	if (!n)
-		return 0;
-	for (int col = 0; col < N_COLS; col++)
-		width[col] = strlen(col_names[col]);
-	/* Two passes, rendering each row twice, rather than keeping every row's cells. */
-	for (size_t i = 0; i < n && !err; i++) {
-		err = make_cells(&c, rows[i]);
-		for (int col = 0; col < N_COLS && !err; col++) {
-			size_t w = text_width(c.text.data + c.off[col], c.len[col]);
-
-			if (w > width[col])
-				width[col] = w;
-		}
-	}
-	for (int col = 0; col < N_COLS; col++) {
-		cell[col] = col_names[col];
-		len[col] = strlen(col_names[col]);
-	}
-	if (!err)
-		err = put_line(out, cell, len, width);
-	for (size_t i = 0; i < n && !err; i++) {
-		err = make_cells(&c, rows[i]);
-		for (int col = 0; col < N_COLS && !err; col++)
-			cell[col] = c.text.data + c.off[col];
-		if (!err)
-			err = put_line(out, cell, c.len, width);
-	}
-	json_buf__free(&c.text);
+	texttable__init(&t, col_names, N_COLS, 1u << C_COUNT); /* numbers right-aligned */
+	for (size_t i = 0; i < n && !err; i++)
+		err = add_row(&t, rows[i]);
+	err = err ?: texttable__render(&t, out);
+	texttable__fini(&t);
 	return err;
 }
 
@@ -222,11 +145,6 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* ", KIND n" for each kind present: known kinds in their order, then the others. */
 static int put_kind_counts(struct json_buf *out, const struct gap_row *const *rows, size_t n)
 {
@@ -277,18 +195,18 @@ int gapfmt__summary(struct json_buf *out, const struct gap_row *const *rows, siz
 	if (!err && n)
 		err = json_buf__append_str(out, " (") ?: put_kind_counts(out, rows, n) ?: json_buf__append_str(out, ")");
 	err = err ?: json_buf__appendf(out, " in %" PRIu64 " %s, %zu %s, %zu %s", st->records,
-			     plural(st->records, "record", "records"), st->runs,
-			     plural(st->runs, "run", "runs"), st->files, plural(st->files, "file", "files"));
+			     plural__word(st->records, "record", "records"), st->runs,
+			     plural__word(st->runs, "run", "runs"), st->files, plural__word(st->files, "file", "files"));
 	if (!err && hidden)
 		err = json_buf__appendf(out, "; %zu outside --since/--until", hidden);
 	if (!err && st->live_runs)
 		err = json_buf__appendf(out, "; %zu %s still running", st->live_runs,
-			      plural(st->live_runs, "run", "runs"));
+			      plural__word(st->live_runs, "run", "runs"));
 	if (!err && st->duplicates)
 		err = json_buf__appendf(out, "; %" PRIu64 " duplicate %s", st->duplicates,
-			      plural(st->duplicates, "record", "records"));
+			      plural__word(st->duplicates, "record", "records"));
 	if (!err && st->no_seq)
 		err = json_buf__appendf(out, "; %" PRIu64 " %s without seq", st->no_seq,
-			      plural(st->no_seq, "record", "records"));
+			      plural__word(st->no_seq, "record", "records"));
 	return err ?: json_buf__append_str(out, "\n");
 }

@@ -865,3 +865,32 @@ int gapscan__kind_at(size_t i)
 	i -= n;
 	return i < GAPSCAN_KIND_END - GAPSCAN_DETECTED ? (int)(GAPSCAN_DETECTED + i) : -1;
 }
+
+/*
+ * The kinds that mean "the evidence is incomplete": records or events that existed and
+ * are not in the store (lost to a full ring, a failed disk or transport, deleted or cut
+ * off), or a stretch where the sensor's liveness is unproven. Not in it, because every
+ * healthy store has them and they lose nothing that was recorded: PRE_EXISTING (history
+ * before the first start), SENSOR_DOWN (a planned stop or restart; a crash shows as an
+ * UNCLEAN_END), MISSING_START (a consequence of those two), and the identity kinds
+ * (UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD: what the kernel cannot see, not what was lost).
+ * By name, so the kinds of shipping and the collector, which the schema does not have
+ * yet (SHIP_LOSS: records removed before they were shipped; NODE_SILENT: a node that
+ * stopped without a STOPPED record; BATCH_REJECTED, CHAIN_BREAK: what a node sent that
+ * the collector could not keep), join when it does.
+ */
+static const char *const incomplete_names[] = {
+	"RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE", "MISSING_BEGINNING", "UNCLEAN_END",
+	"HEARTBEAT_MISSING", "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK",
+};
+
+int gapscan__kind_incomplete(int kind)
+{
+	char buf[GAPSCAN_KIND_NAME_MAX];
+	const char *name = gapscan__kind_name(kind, buf);
+
+	for (size_t i = 0; i < sizeof(incomplete_names) / sizeof(incomplete_names[0]); i++)
+		if (!strcmp(name, incomplete_names[i]))
+			return 1;
+	return 0;
+}

@@ -137,6 +137,12 @@ const char *gapscan__kind_name(int kind, char *buf);
 /* Case-insensitive inverse of kind_name for the kinds this build knows: 0 and *kind,
  * or -EINVAL. */
 int gapscan__kind_parse(const char *name, int *kind);
+/* Does this kind mean the evidence is incomplete (records or events lost, deleted, cut
+ * off, or the sensor's liveness unproven)? The set `gaps --fail-on incomplete` fails on:
+ * RING_BUFFER_DROP, SINK_LOSS, SEQUENCE_HOLE, MISSING_BEGINNING, UNCLEAN_END,
+ * HEARTBEAT_MISSING, and shipping's and the collector's SHIP_LOSS, NODE_SILENT,
+ * BATCH_REJECTED, CHAIN_BREAK once the schema has them. */
+int gapscan__kind_incomplete(int kind);
 /* Known kinds in listing order (recorded, then detected) for help texts and summaries:
  * the i-th one, or -1 past the end. */
 int gapscan__kind_at(size_t i);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/array.h"
@@ -51,7 +52,7 @@ static int push(struct inputs *in, char *path, int store)
 	return 0;
 }
 
-/* The segment files of dir, in name order, as one store. Sets *found. */
+/* The segment files of dir, in name order, as one store. Sets *found. -errno, unlogged. */
 static int add_segments(struct inputs *in, const char *dir, int *found)
 {
 	DIR *d = opendir(dir);
@@ -82,30 +83,59 @@ static int add_segments(struct inputs *in, const char *dir, int *found)
 	return err;
 }
 
-/* A directory: its own segments, or else each folder's that has some (a collected store). */
+/*
+ * A directory: its own segments, or else each folder's that has some (a collected store).
+ * 0, or -errno logged naming it: -ENOENT when there are no segments at all.
+ */
 static int add_dir(struct inputs *in, const char *dir)
 {
 	struct dirent **names = NULL;
-	int found, err = add_segments(in, dir, &found), n;
+	int found = 0, err = add_segments(in, dir, &found), n;
 
-	if (err || found)
-		return err;
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		struct stat st;
-		char *sub = NULL;
-		int got;
+	if (!err && !found) {
+		n = scandir(dir, &names, NULL, alphasort);
+		if (n < 0)
+			err = -errno;
+		for (int i = 0; i < n; i++) {
+			struct stat st;
+			char *sub = NULL;
+			int got = 0;
 
-		if (!err && names[i]->d_name[0] != '.' && asprintf(&sub, "%s/%s", dir, names[i]->d_name) >= 0 &&
-		    !lstat(sub, &st) && S_ISDIR(st.st_mode))
-			err = add_segments(in, sub, &got);
-		free(sub);
-		free(names[i]);
+			if (!err && names[i]->d_name[0] != '.' &&
+			    asprintf(&sub, "%s/%s", dir, names[i]->d_name) >= 0 && !lstat(sub, &st) &&
+			    S_ISDIR(st.st_mode)) {
+				err = add_segments(in, sub, &got);
+				found += got;
+			}
+			free(sub);
+			free(names[i]);
+		}
+		free(names);
 	}
-	free(names);
-	return err;
+	if (err) {
+		log_error("%s: %s", dir, strerror(-err));
+		return err;
+	}
+	/* Reading nothing and saying nothing would pass for an empty, complete record. */
+	if (!found) {
+		log_error("%s: no segment files (*.seg.gz) in this directory or its node folders: name "
+			  "the agent's data dir (its --data-dir), a collected store or segment files", dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * With no input named, records piped in would be ignored for the default directory,
+ * silently: refuse, and say how to read stdin. A terminal, /dev/null or a closed stdin
+ * (cron with nothing to give, an interactive shell) leaves the default as it is.
+ */
+static int stdin_is_data(void)
+{
+	struct stat st;
+
+	return !fstat(STDIN_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) ||
+					      S_ISSOCK(st.st_mode));
 }
 
 int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir)
@@ -115,6 +145,12 @@ int inputs__collect(struct inputs *in, int argc, char **argv, const char *defaul
 	int err = 0;
 
 	memset(in, 0, sizeof(*in));
+	if (argc == 0 && stdin_is_data()) {
+		log_error("no input named while stdin is a pipe or a file: write - to read the records "
+			  "piped in, or name the data dir (the default, %s, is read only when nothing "
+			  "is piped in)", default_dir);
+		return -EINVAL;
+	}
 	if (argc == 0) {
 		argv = def;
 		argc = 1;
@@ -122,11 +158,13 @@ int inputs__collect(struct inputs *in, int argc, char **argv, const char *defaul
 	for (int i = 0; i < argc && !err; i++) {
 		if (strcmp(argv[i], "-") && stat(argv[i], &st)) {
 			err = -errno;
-			log_error("%s: %s", argv[i], strerror(errno));
+			if (argv == def && err == -ENOENT)
+				log_error("%s: no such directory (the default data dir): name the agent's "
+					  "data dir (its --data-dir) or segment files", argv[i]);
+			else
+				log_error("%s: %s", argv[i], strerror(errno));
 		} else if (strcmp(argv[i], "-") && S_ISDIR(st.st_mode)) {
 			err = add_dir(in, argv[i]);
-			if (err)
-				log_error("%s: %s", argv[i], strerror(-err));
 		} else {
 			err = push(in, strdup(argv[i]), store_of(in, ""));
 		}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/closest.h"
 #include "base/json.h"
 #include "readers/jobgraph.h"
 #include "readers/jobtree.h"
@@ -38,6 +39,7 @@ struct jobtree {
 	struct jobgraph g;           /* pass 2: the job */
 	struct strmap *sel_ids;   /* lineage: exec ids of the job */
 	struct ptrvec candidates;
+	struct ptrvec suggestions; /* nothing matched: what comes closest */
 	struct strmap *seen;      /* pass 2: "run/seq" of the records kept */
 	struct strmap *flow_by;   /* pass 2: cookie or aggregate key -> jt_flow */
 	struct ptrvec flows;
@@ -93,6 +95,7 @@ void jobtree__free(struct jobtree *t)
 	strmap__free(t->flow_by);
 	ptrvec__free(&t->workloads);
 	ptrvec__free(&t->candidates);
+	ptrvec__free(&t->suggestions);
 	ptrvec__free(&t->flows);
 	ptrvec__free(&t->gaps);
 	ptrvec__free(&t->top);
@@ -249,8 +252,8 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev)
 
 /* ---- resolve -------------------------------------------------------------------------- */
 
-static int add_candidate(struct jobtree *t, const char *what, const char *key, const char *detail,
-			 uint64_t first_ns)
+static int push_candidate(struct jobtree *t, struct ptrvec *to, const char *what, const char *key,
+			  const char *detail, uint64_t first_ns)
 {
 	struct jt_candidate *c = arena__alloc(t->a, sizeof(*c));
 
@@ -258,7 +261,103 @@ static int add_candidate(struct jobtree *t, const char *what, const char *key, c
 	    !(c->detail = arena__strdup(t->a, detail)))
 		return -ENOMEM;
 	c->first_ns = first_ns;
-	return ptrvec__push(&t->candidates, c);
+	return ptrvec__push(to, c);
+}
+
+static int add_candidate(struct jobtree *t, const char *what, const char *key, const char *detail,
+			 uint64_t first_ns)
+{
+	return push_candidate(t, &t->candidates, what, key, detail, first_ns);
+}
+
+static int add_suggestion(struct jobtree *t, const char *what, const char *key, const char *detail,
+			  uint64_t first_ns)
+{
+	return push_candidate(t, &t->suggestions, what, key, detail, first_ns);
+}
+
+#define SUGGEST_MAX 3 /* closest candidates named when nothing matched */
+
+/* Nothing matched a workload selection: the workloads nearest to what was typed. */
+static int suggest_workloads(struct jobtree *t)
+{
+	struct jt_workload **ws = (struct jt_workload **)t->workloads.v;
+	const char *v = t->q.value;
+	struct closest c;
+	int err = 0;
+
+	if (t->q.by == JOBTREE_BY_WORKLOAD && strspn(v, "0123456789") == strlen(v)) {
+		/* A bare number is most likely a cgroup id: "cgroup:<id>" is its key. */
+		char key[WLKEY_MAX];
+
+		snprintf(key, sizeof(key), "cgroup:%.20s", v);
+		for (size_t i = 0; i < t->workloads.n; i++) /* keys are per node: any node's */
+			if (!strcmp(ws[i]->key, key))
+				return add_suggestion(t, ws[i]->key, ws[i]->key, "", ws[i]->first_seen_ns);
+	}
+	closest__init(&c, v, SUGGEST_MAX, t->q.by == JOBTREE_BY_CONTAINER ? CLOSEST_PREFIX : 0);
+	for (size_t i = 0; i < t->workloads.n; i++) {
+		struct jt_workload *w = ws[i];
+
+		switch (t->q.by) {
+		case JOBTREE_BY_CONTAINER:
+			closest__offer(&c, *w->container_id ? w->container_id : w->claimed_container_id, w);
+			break;
+		case JOBTREE_BY_POD:
+			closest__offer(&c, w->pod_name, w);
+			break;
+		default:
+			closest__offer(&c, w->key, w);
+		}
+	}
+	for (size_t i = 0; i < c.n && !err; i++) {
+		const struct jt_workload *w = c.best[i].data;
+		char what[300];
+
+		if (t->q.by == JOBTREE_BY_POD)
+			snprintf(what, sizeof(what), "%.140s/%.140s", w->pod_namespace, w->pod_name);
+		else
+			snprintf(what, sizeof(what), "%.140s", c.best[i].s);
+		err = add_suggestion(t, what, w->key, t->q.by == JOBTREE_BY_CONTAINER ? w->container_name : "",
+				     w->first_seen_ns);
+	}
+	return err;
+}
+
+/* Nothing matched --exec-id: the nearest exec ids; for --pid, the processes that had
+ * that pid at other times. g is the lineage graph of pass 1, indexed by pid. */
+static int suggest_processes(struct jobtree *t, const struct jobgraph *g)
+{
+	int err = 0;
+
+	if (t->q.by == JOBTREE_BY_EXEC_ID) {
+		struct closest c;
+
+		closest__init(&c, t->q.value, SUGGEST_MAX, 0);
+		for (size_t i = 0; i < g->images.n; i++)
+			closest__offer(&c, ((struct jt_image *)g->images.v[i])->exec_id, g->images.v[i]);
+		for (size_t i = 0; i < c.n && !err; i++) {
+			const struct jt_image *img = c.best[i].data;
+			char what[32];
+
+			snprintf(what, sizeof(what), "pid %u", img->pid);
+			err = add_suggestion(t, img->exec_id, img->exec_id, what, img->t_ns);
+		}
+		return err;
+	}
+	for (size_t j = jobgraph__first_of_pid(g, t->q.pid); j < g->by_pid.n && !err; j++) {
+		const struct jt_proc *p = g->by_pid.v[j];
+		char what[32];
+
+		if (p->pid != t->q.pid || t->suggestions.n >= 2 * SUGGEST_MAX)
+			break;
+		snprintf(what, sizeof(what), "pid %u", p->pid);
+		err = add_suggestion(t, what, p->images[0]->exec_id, p->exit ? "exited" : "no exit recorded",
+				     p->start_ns);
+		if (!err)
+			((struct jt_candidate *)t->suggestions.v[t->suggestions.n - 1])->last_ns = p->end_ns;
+	}
+	return err;
 }
 
 static int starts_with(const char *s, const char *prefix)
@@ -288,7 +387,7 @@ static int resolve_container(struct jobtree *t)
 		n++;
 	}
 	if (n <= 1)
-		return n ? 0 : -ENOENT;
+		return n ? 0 : suggest_workloads(t) ?: -ENOENT;
 	for (size_t i = 0; i < t->workloads.n && !err; i++) {
 		struct jt_workload *w = ws[i];
 		char detail[160];
@@ -329,7 +428,7 @@ static int resolve_pod(struct jobtree *t)
 			many = 1;
 	}
 	if (!first)
-		return -ENOENT;
+		return suggest_workloads(t) ?: -ENOENT;
 	if (!many)
 		return 0;
 	/* One candidate per pod, in the order first seen. */
@@ -480,7 +579,7 @@ static int resolve_lineage(struct jobtree *t)
 		struct jt_image *img = strmap__get(g->img, t->q.value);
 
 		if (!img) {
-			err = -ENOENT;
+			err = suggest_processes(t, g) ?: -ENOENT;
 			goto cleanup;
 		}
 		root = img->proc;
@@ -510,7 +609,7 @@ static int resolve_lineage(struct jobtree *t)
 		if (!err && t->candidates.n)
 			err = -ENOTUNIQ;
 		else if (!err && !root)
-			err = -ENOENT;
+			err = suggest_processes(t, g) ?: -ENOENT;
 		if (err)
 			goto cleanup;
 	}
@@ -533,7 +632,7 @@ static int resolve_workload(struct jobtree *t)
 			ws[i]->selected = 1;
 			n++;
 		}
-	return n ? 0 : -ENOENT;
+	return n ? 0 : suggest_workloads(t) ?: -ENOENT;
 }
 
 /* One job is on one node: the selected workloads' node is the job's. Selected on several
@@ -601,6 +700,16 @@ size_t jobtree__candidates(const struct jobtree *t)
 const struct jt_candidate *jobtree__candidate(const struct jobtree *t, size_t i)
 {
 	return i < t->candidates.n ? t->candidates.v[i] : NULL;
+}
+
+size_t jobtree__suggestions(const struct jobtree *t)
+{
+	return t->suggestions.n;
+}
+
+const struct jt_candidate *jobtree__suggestion(const struct jobtree *t, size_t i)
+{
+	return i < t->suggestions.n ? t->suggestions.v[i] : NULL;
 }
 
 size_t jobtree__workloads_seen(const struct jobtree *t)

@@ -8,8 +8,8 @@
  *   1. jobtree__scan every record: workloads are indexed (always) and, when the query
  *      follows lineage (--exec-id, --pid), the node's whole process graph without argv;
  *   2. jobtree__resolve: what the query names (the workloads, or the exec ids of the
- *      subtree); -ENOENT when nothing, -ENOTUNIQ when a prefix or a pod name is ambiguous
- *      (jobtree__candidate lists them);
+ *      subtree); -ENOENT when nothing (jobtree__suggestion lists what comes closest),
+ *      -ENOTUNIQ when a prefix or a pod name is ambiguous (jobtree__candidate lists them);
  *   3. jobtree__add every record again: the job's records are kept in full;
  *   4. jobtree__build: processes linked, flows joined, gaps placed; jobtree__job.
  * Records may come from several files and agent runs in any order; a record read twice
@@ -40,6 +40,11 @@ int jobtree__scan(struct jobtree *t, const Firstlight__V1__Event *ev);
 int jobtree__resolve(struct jobtree *t);
 size_t jobtree__candidates(const struct jobtree *t);
 const struct jt_candidate *jobtree__candidate(const struct jobtree *t, size_t i);
+/* After -ENOENT: what comes closest, for the message (the containers, pods, workload
+ * keys or exec ids nearest to the value; cgroup:<N> for a bare number N; the processes
+ * that had the pid at other times, with first_ns and last_ns their lifetime). */
+size_t jobtree__suggestions(const struct jobtree *t);
+const struct jt_candidate *jobtree__suggestion(const struct jobtree *t, size_t i);
 /* Workloads read in pass 1 (for "nothing matched" messages). */
 size_t jobtree__workloads_seen(const struct jobtree *t);
 /* Before pass 2: keep every record of the job as canonical JSON (jt_image.record and the

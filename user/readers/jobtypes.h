@@ -230,12 +230,14 @@ struct jt_job {
 	struct jt_counts counts;
 };
 
-/* A match of an ambiguous query, for the error message. */
+/* A match of an ambiguous query, or what comes closest to one that matched nothing, for
+ * the error message. */
 struct jt_candidate {
 	const char *what;   /* container id, "namespace/pod", exec id or "pid N" */
 	const char *key;    /* workload key, pod uid or exec id */
 	const char *detail; /* runtime, identity, ... (may be "") */
 	uint64_t first_ns;  /* unix ns, 0 unknown */
+	uint64_t last_ns;   /* a process suggested for --pid: its end, 0 unknown */
 };
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "base/textesc.h"
 #include "base/array.h"
+#include "base/plural.h"
 #include "readers/treefmt.h"
 #include "base/utf8.h"
 #include "records/wlkey.h"
@@ -84,6 +85,7 @@ struct ctx {
 	const struct jt_job *job;
 	struct json_buf *out;
 	struct json_buf tmp;
+	unsigned int flags;  /* TREEFMT_* */
 };
 
 static int put_off(struct ctx *c, uint64_t ns)
@@ -137,11 +139,6 @@ static int put_argv(struct json_buf *b, const struct jt_image *img)
 
 /* ---- text ----------------------------------------------------------------------------- */
 
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 static int put_signal(struct json_buf *b, uint32_t sig)
 {
 	const char *name = sig < 65 ? sigabbrev_np((int)sig) : NULL;
@@ -169,7 +166,22 @@ static int put_cmd(struct json_buf *b, const struct jt_image *img)
 	return err;
 }
 
+static int text_image_body(struct ctx *c, const struct jt_proc *p, size_t i);
+
+/* An image, and with TREEFMT_EXEC_IDS its exec id: what --exec-id selects. */
 static int text_image(struct ctx *c, const struct jt_proc *p, size_t i)
+{
+	const struct jt_image *img = p->images[i];
+	int err = text_image_body(c, p, i);
+
+	/* An unrecorded image shows its id already. */
+	if (err || !(c->flags & TREEFMT_EXEC_IDS) || img->kind == JT_IMAGE_UNRECORDED || !img->exec_id)
+		return err;
+	return json_buf__append_str(c->out, " [exec id ") ?: put_text(c->out, img->exec_id, 0, 0, 0) ?:
+	       json_buf__append_str(c->out, "]");
+}
+
+static int text_image_body(struct ctx *c, const struct jt_proc *p, size_t i)
 {
 	const struct jt_image *img = p->images[i];
 	struct json_buf *b = c->out;
@@ -306,7 +318,7 @@ static int text_flow(struct ctx *c, const struct jt_flow *f)
 			err = put_endpoint(b, f->src, f->src_port) ?: json_buf__append_str(b, " ");
 		err = err ?: json_buf__append_str(b, "-> ") ?: put_endpoint(b, f->dst, f->dst_port) ?:
 		      json_buf__appendf(b, ": %" PRIu64 " %s, %" PRIu64 " B sent", f->datagrams,
-			      plural(f->datagrams, "datagram", "datagrams"), f->bytes_sent);
+			      plural__word(f->datagrams, "datagram", "datagrams"), f->bytes_sent);
 		if (!err && f->connects)
 			err = json_buf__appendf(b, ", %" PRIu64 " connect%s", f->connects, f->connects == 1 ? "" : "s");
 		if (!err && f->end_ns > f->start_ns && f->start_ns)
@@ -381,7 +393,7 @@ static int gap_sentence(struct json_buf *b, const struct jt_job *job, const stru
 		err = json_buf__appendf(b, "%" PRIu64 " ", g->count);
 		if (!err && *g->event_type)
 			err = put_text(b, g->event_type, 0, 0, 32) ?: json_buf__append_str(b, " ");
-		return err ?: json_buf__append_str(b, plural(g->count, "event dropped ", "events dropped ")) ?:
+		return err ?: json_buf__append_str(b, plural__word(g->count, "event dropped ", "events dropped ")) ?:
 		       put_scope(b, job, g) ?: json_buf__append_str(b, " ") ?: put_window(b, g) ?:
 		       json_buf__append_str(b, " (ring buffer full)");
 	case FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN:
@@ -390,12 +402,12 @@ static int gap_sentence(struct json_buf *b, const struct jt_job *job, const stru
 			err = json_buf__append_str(b, " (") ?: put_text(b, g->reason, 0, 0, 32) ?: json_buf__append_str(b, ")");
 		return err ?: json_buf__append_str(b, ": what happened then is not recorded");
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING:
-		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
+		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural__word(g->count, "process", "processes")) ?:
 		       put_scope(b, job, g) ?:
 		       json_buf__append_str(b, g->count == 1 ? " was" : " were") ?:
 		       json_buf__append_str(b, " already running when the sensor started: their history before is unknown");
 	case FIRSTLIGHT__V1__GAP__KIND__MISSING_START:
-		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural(g->count, "process", "processes")) ?:
+		return json_buf__appendf(b, "%" PRIu64 " %s ", g->count, plural__word(g->count, "process", "processes")) ?:
 		       put_scope(b, job, g) ?: json_buf__append_str(b, " ended or connected ") ?: put_window(b, g) ?:
 		       json_buf__append_str(b, " without a recorded start (exec and argv unknown)");
 	case FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD:
@@ -405,7 +417,7 @@ static int gap_sentence(struct json_buf *b, const struct jt_job *job, const stru
 		return json_buf__append_str(b, "blind ") ?: put_scope(b, job, g) ?: json_buf__append_str(b, ": ") ?:
 		       put_text(b, g->detail, 0, 0, DETAIL_MAX);
 	case FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS:
-		err = json_buf__appendf(b, "%" PRIu64 " %s lost by the store ", g->count, plural(g->count, "record", "records")) ?:
+		err = json_buf__appendf(b, "%" PRIu64 " %s lost by the store ", g->count, plural__word(g->count, "record", "records")) ?:
 		      put_window(b, g);
 		if (!err && g->first_seq)
 			err = json_buf__appendf(b, " (seq %" PRIu64 "-%" PRIu64 ")", g->first_seq, g->last_seq);
@@ -523,10 +535,10 @@ static int text_header(struct ctx *c)
 		err = json_buf__append_str(b, "still running at the end of the records");
 	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "") ?:
 	      json_buf__appendf(b, "%zu %s (%zu exited, %zu killed, %zu without exit, %zu running), ", n->processes,
-		      plural(n->processes, "process", "processes"), n->exited, n->killed, n->exit_missing,
+		      plural__word(n->processes, "process", "processes"), n->exited, n->killed, n->exit_missing,
 		      n->running) ?:
-	      json_buf__appendf(b, "%zu %s, %zu %s", n->flows, plural(n->flows, "flow", "flows"), n->gaps,
-		      plural(n->gaps, "gap", "gaps"));
+	      json_buf__appendf(b, "%zu %s, %zu %s", n->flows, plural__word(n->flows, "flow", "flows"), n->gaps,
+		      plural__word(n->gaps, "gap", "gaps"));
 	if (!err && n->dropped_events)
 		err = json_buf__appendf(b, " (%" PRIu64 " events dropped)", n->dropped_events);
 	return err ?: json_buf__append_str(b, "\n\n");
@@ -541,7 +553,12 @@ struct frame {
 
 int treefmt__text(struct json_buf *out, const struct jt_job *job)
 {
-	struct ctx c = { .job = job, .out = out };
+	return treefmt__text_with(out, job, 0);
+}
+
+int treefmt__text_with(struct json_buf *out, const struct jt_job *job, unsigned int flags)
+{
+	struct ctx c = { .job = job, .out = out, .flags = flags };
 	struct json_buf prefix = {};
 	struct frame *stack = NULL;
 	size_t n = 0, cap = 0;

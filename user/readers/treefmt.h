@@ -22,6 +22,10 @@
 #include "base/json.h"
 
 int treefmt__text(struct json_buf *out, const struct jt_job *job);
+/* The text with options: TREEFMT_EXEC_IDS adds each image's exec id ("[exec id ID]",
+ * what `tree --exec-id` selects) after it (tree -v). */
+#define TREEFMT_EXEC_IDS (1u << 0)
+int treefmt__text_with(struct json_buf *out, const struct jt_job *job, unsigned int flags);
 int treefmt__json(struct json_buf *out, const struct jt_job *job);
 
 /* One item's line of the text (a process, a flow, or a gap starting with "!"), without

@@ -244,9 +244,13 @@ static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct
 
 	if (!d->workloads)
 		return 0;
-	/* The same process seen again (its exec after its fork): its sandbox so far. */
-	if (p && p->start_ns == t->start_ns)
+	/* The same process seen again (its exec after its fork): its sandbox so far, and
+	 * when still in the same cgroup, not a new process of that workload. */
+	if (p && p->start_ns == t->start_ns) {
 		prev = p->sandbox;
+		if (p->cgroup_id == t->cgroup_id)
+			what |= WL_PROC_AGAIN;
+	}
 	return workloads__on_process(d->workloads, t, what, creator, prev, boot_ns,
 				     m->workload_key);
 }

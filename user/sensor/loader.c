@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +51,14 @@ static int effective_caps(uint64_t *caps)
 	return 0;
 }
 
+/* libbpf's own error numbers (4000 and up) mean the file is not what it should be;
+ * strerror would say "Unknown error 4001". */
+static const char *btf_strerror(int e)
+{
+	return e >= 4000 ? "not a BTF file (neither raw BTF nor an ELF file with a .BTF section)" :
+			   strerror(e);
+}
+
 int loader__check_host(const char *btf_path)
 {
 	static const struct {
@@ -72,13 +81,30 @@ int loader__check_host(const char *btf_path)
 			return -EPERM;
 		}
 	}
-	if (!btf_path)
-		btf_path = BTF_PATH;
-	if (access(btf_path, R_OK)) {
+	if (access(btf_path ? btf_path : BTF_PATH, R_OK)) {
 		log_error("no kernel BTF at %s (%s): firstlight needs a kernel built with "
 			  "CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
-			  btf_path, strerror(errno));
+			  btf_path ? btf_path : BTF_PATH, strerror(errno));
 		return -ENOENT;
+	}
+	/* A file given by hand is parsed now, before the data dir is touched: a wrong one
+	 * must not leave a run of no records in the chain. The kernel's own needs no check. */
+	if (btf_path) {
+		struct btf *btf;
+		struct stat st = {};
+		int e;
+
+		libbpf_set_print(libbpf_log); /* its complaint is ours to say, in one line */
+		btf = stat(btf_path, &st) || S_ISREG(st.st_mode) ? btf__parse(btf_path, NULL) : NULL;
+		e = btf ? 0 : S_ISDIR(st.st_mode) ? EISDIR : errno;
+
+		if (!btf) {
+			log_error("--btf %s: %s: give the target kernel's BTF (its "
+				  "/sys/kernel/btf/vmlinux, or a vmlinux built with BTF)", btf_path,
+				  btf_strerror(e));
+			return -EINVAL;
+		}
+		btf__free(btf);
 	}
 	return 0;
 }
@@ -95,8 +121,10 @@ static int choose_exit_variant(struct firstlight_bpf *skel, const char *btf_path
 	int id, has_group_dead = 0;
 
 	if (!btf) {
-		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : BTF_PATH, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : BTF_PATH, btf_strerror(e));
+		return -e;
 	}
 	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
 	if (id > 0) {

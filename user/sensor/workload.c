@@ -665,7 +665,7 @@ uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, uns
 	if (!wl->procs && wl->born_boot_ns && boot_ns > wl->born_boot_ns)
 		wl->first_event_latency = boot_ns - wl->born_boot_ns;
 	if (!skey) {
-		wl->procs++;
+		wl->procs += !(what & WL_PROC_AGAIN);
 		wl->execs += is_exec;
 		wl->args_truncated += !!(what & WL_PROC_ARGS_TRUNCATED);
 		return 0;

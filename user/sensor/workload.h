@@ -66,6 +66,8 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
  */
 #define WL_PROC_EXEC (1u << 0)           /* an exec (else a fork or a pre-existing process) */
 #define WL_PROC_ARGS_TRUNCATED (1u << 1) /* its argv was cut */
+#define WL_PROC_AGAIN (1u << 2)          /* a process already counted in this cgroup (its
+					  * exec after its fork): an image, not a process */
 
 uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, unsigned int what,
 			       const struct proc_image *creator, uint64_t prev_sandbox,

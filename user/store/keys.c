@@ -172,8 +172,10 @@ static int read_key_file(const char *path, int secret, char *buf, size_t cap, si
 	/* A private key others can read is a key others may have: refuse, as ssh does. */
 	if (secret && ((st.st_mode & 077) || st.st_uid != geteuid())) {
 		err = -EPERM;
-		log_error("key %s: mode %04o owner %u: must be 0600 and owned by uid %u", path,
-			  (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)geteuid());
+		log_error("key %s: mode %04o owner %u: must be 0600 and owned by uid %u (others may "
+			  "have read it: if so, make a new key; else chown %u and chmod 600 it)", path,
+			  (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)geteuid(),
+			  (unsigned)geteuid());
 		goto out;
 	}
 	*len = 0;

@@ -28,6 +28,8 @@ struct segment_reader {
 	uint64_t batches;
 	int unclean_end;
 	int truncated;
+	uint64_t offset_failed; /* where the last batch read by segment_reader__next began */
+	int inflate_failed;     /* the gzip data is corrupt */
 	char err[256];
 };
 
@@ -199,10 +201,12 @@ static int fill(struct segment_reader *r)
 		r->len = r->cap - r->z.avail_out;
 		if (zr == Z_STREAM_END)
 			r->z_end = 1;
-		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+		else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			r->inflate_failed = 1;
 			return fail(r, -EBADMSG, "corrupt gzip data after byte %" PRIu64
 				    " of the decompressed stream: %s",
 				    r->offset + (r->len - r->pos), r->z.msg ? r->z.msg : "inflate error");
+		}
 		if (r->len > before)
 			return 1;
 	}
@@ -294,6 +298,37 @@ int segment_reader__next_raw(struct segment_reader *r, const uint8_t **body, siz
 	return 1;
 }
 
+/*
+ * A file that fails at its very first batch is most likely not a segment at all (the
+ * store's chain.state, a log, a key): saying "truncated batch at byte 0" would send the
+ * reader looking for damage. Read errors and memory are still themselves.
+ */
+static int not_a_segment(struct segment_reader *r, int rc)
+{
+	char why[sizeof(r->err)];
+
+	if (rc != -EBADMSG || r->offset_failed != 0)
+		return rc;
+	/* A gzip segment cut inside its first batch is a segment, and its message says so:
+	 * what there is of the batch starts like one (the tag of a Batch field). */
+	if (r->gzip == 1 && r->truncated) {
+		uint64_t blen;
+		int n = varint__get(r->buf + r->pos, r->len - r->pos, &blen);
+		uint8_t tag = n > 0 && r->len - r->pos > (size_t)n ? r->buf[r->pos + (size_t)n] : 0;
+
+		if (n <= 0 || tag == 0 || tag == 0x0a || tag == 0x12 || tag == 0x1a || tag == 0x22 ||
+		    tag == 0x2a)
+			return rc;
+	}
+	if (r->inflate_failed)
+		return rc; /* damaged compressed data: a segment's, for all we know */
+	snprintf(why, sizeof(why), "%s", r->err);
+	return fail(r, rc, "not a segment file: %s (%s); segment files are the data dir's "
+		    "seg-*.seg.gz: read one of them, or the data dir", r->gzip ?
+		    "a gzip stream, but what it holds does not start with a record batch" :
+		    "it starts with neither a gzip header nor a record batch", why);
+}
+
 int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 {
 	const uint8_t *body;
@@ -303,10 +338,14 @@ int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 
 	*out = NULL;
 	rc = segment_reader__next_raw(r, &body, &len, &offset);
-	if (rc <= 0)
+	r->offset_failed = offset;
+	if (rc < 0)
+		return not_a_segment(r, rc);
+	if (rc == 0)
 		return rc;
 	*out = firstlight__v1__batch__unpack(NULL, len, body);
 	if (!*out)
-		return fail(r, -EBADMSG, "batch at byte %" PRIu64 " does not decode", offset);
+		return not_a_segment(r, fail(r, -EBADMSG, "batch at byte %" PRIu64 " does not decode",
+					     offset));
 	return 1;
 }

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "records/recordjson.h"
 #include "records/recordtext.h"
 #include "store/sink_stdout.h"
 
@@ -57,7 +58,7 @@ static int stdout_write(struct sink *s, const Event *ev, const uint8_t *packed, 
 		s->lost++;
 		return -EPIPE;
 	}
-	err = so->text ? recordtext__append(&so->out, ev) : json__append_message(&so->out, &ev->base);
+	err = so->text ? recordtext__append(&so->out, ev) : recordjson__append(&so->out, ev);
 	if (!err)
 		err = json_buf__reserve(&so->out, 1);
 	if (err) {

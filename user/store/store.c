@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/chain_state.h"
@@ -66,6 +67,35 @@ static void on_sealed(void *ctx, const struct sealed_batch *b)
 		st->ev.sealed(st->ev.ctx, b);
 }
 
+/* Why the data dir cannot be opened, and what to do about it: one line. */
+static void log_dir_error(const char *dir, int err)
+{
+	char *parent = strdup(dir), *slash;
+	struct stat st;
+
+	if (err == -ENOENT && parent) {
+		/* mkdir made no missing parents: the parent is what is missing. */
+		while ((slash = strrchr(parent, '/')) && slash[1] == '\0' && slash != parent)
+			*slash = '\0';
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		log_error("data dir %s: its parent directory %s does not exist: create it, or give "
+			  "--data-dir a directory whose parent exists", dir, slash ? parent : ".");
+	} else if (err == -ELOOP || (err == -ENOTDIR && !lstat(dir, &st) && S_ISLNK(st.st_mode))) {
+		log_error("data dir %s: is a symbolic link, which the store does not follow: give "
+			  "the directory it points to", dir);
+	} else if (err == -ENOTDIR) {
+		log_error("data dir %s: Not a directory: give --data-dir a directory (it is created "
+			  "if absent)", dir);
+	} else {
+		log_error("data dir %s: %s", dir, strerror(-err));
+	}
+	free(parent);
+}
+
 struct store *store__open(const char *dir, const struct store_opts *o, const struct store_ident *id,
 			  int *err)
 {
@@ -85,13 +115,14 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 	st->dirfd = store_dir__open(dir);
 	if (st->dirfd < 0) {
 		*err = st->dirfd;
-		log_error("data dir %s: %s", dir, strerror(-*err));
+		log_dir_error(dir, *err);
 		goto fail;
 	}
 	*err = store_dir__lock(st->dirfd);
 	if (*err) {
 		log_error("data dir %s: %s", dir, *err == -EBUSY ?
-			  "in use by another firstlight agent (locked)" : strerror(-*err));
+			  "in use by another firstlight agent (locked): stop it first, or give this one "
+			  "another --data-dir" : strerror(-*err));
 		goto fail;
 	}
 	st->key = keys__load_or_create(o->key_path, &created, err);
