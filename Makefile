@@ -21,7 +21,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 all: $(BUILD)/firstlight
 
@@ -200,6 +200,8 @@ test-layers:
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+helpers: $(HELPER_BINS)
 
 test-e2e: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh

@@ -118,8 +118,8 @@ static int add_dir(struct inputs *in, const char *dir)
 	}
 	/* Reading nothing and saying nothing would pass for an empty, complete record. */
 	if (!found) {
-		log_error("%s: no segment files (*.seg.gz) in this directory or its node folders: name "
-			  "the agent's data dir (its --data-dir), a collected store or segment files", dir);
+		log_error("%s: no segment files (*.seg.gz) in this directory: name the agent's data dir "
+			  "(its --data-dir), segment files, or a collected store (its node folders)", dir);
 		return -ENOENT;
 	}
 	return 0;
