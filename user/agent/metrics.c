@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "agent/metrics.h"
 #include "sensor/evtypes.h"
+#include "sensor/kcaps.h"
 #include "base/utf8.h"
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
@@ -237,7 +238,7 @@ static void out_labelled(struct out *o, const char *name, const char *label, con
 			 uint64_t v)
 {
 	out_fmt(o, "%s{%s=\"", name, label);
-	/* Label values from our own tables are plain [a-z_]: no escaping needed. */
+	/* Label values from our own tables are plain [a-z_-]: no escaping needed. */
 	out_str(o, value);
 	out_fmt(o, "\"} %" PRIu64 "\n", v);
 }
@@ -293,6 +294,14 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	out_gauge(&o, "firstlight_heartbeat_interval_seconds",
 		  "Seconds between heartbeat records: a heartbeat older than a few of these is stale.",
 		  s->heartbeat_interval_seconds);
+
+	/* Every capability is always present, so that an alert can select the 0s. */
+	out_header(&o, "firstlight_node_capability", "gauge",
+		   "What this node's kernel lets the sensor observe: 1 available, 0 missing "
+		   "(the NodeCapabilities record says why).");
+	for (i = 0; i < KCAP_COUNT; i++)
+		out_labelled(&o, "firstlight_node_capability", "capability", kcaps__name((enum kcap)i),
+			     !(s->capabilities_missing & (1u << i)));
 
 	out_header(&o, "firstlight_build_info", "gauge",
 		   "Agent version, node name and run id; always 1.");

@@ -38,6 +38,7 @@ struct metrics_snapshot {
 	double last_heartbeat_seconds;          /* unix time of the last heartbeat record */
 	double start_seconds;                   /* unix time the agent started */
 	double heartbeat_interval_seconds;      /* how often heartbeats come (--heartbeat-interval) */
+	uint32_t capabilities_missing;          /* bit (1 << enum kcap) per capability the node lacks */
 	char version[32];
 	char node[256];
 	char run_id[40];
