@@ -482,7 +482,11 @@ static __always_inline int fl_connect(struct bpf_sock_addr *ctx, int v6)
 	__u32 addr[4] = {};
 
 	if (ctx->protocol == IPPROTO_TCP) {
-		fl_tcp_connecting(ctx->sk, bpf_ktime_get_boot_ns());
+		/* Before 5.11 (the legacy map) the owner is taken at SYN_SENT instead: an entry
+		 * made here for a connect that fails before any state change would outlive its
+		 * socket and be found by the next socket at that address. */
+		if (cfg_kfeat & FL_KFEAT_SK_STORAGE)
+			fl_tcp_connecting(ctx->sk, bpf_ktime_get_boot_ns());
 		return 1;
 	}
 	if (ctx->protocol != IPPROTO_UDP)

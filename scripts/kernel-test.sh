@@ -381,8 +381,23 @@ run_guest() {
 }
 
 # ---- the host's kernel ----------------------------------------------------------------
+# What the host run made, removed at its end or on any exit (Ctrl-C, a failure).
+HOST_CG='' HOST_CG_ROOT='' HOST_WORK=''
+host_cleanup() {
+	local pid
+	if [ -n "$HOST_CG" ] && [ -d "$HOST_CG" ]; then
+		# Move any process still there (timeout kills what did not end) to the root.
+		while read -r pid; do echo "$pid" >"$HOST_CG_ROOT/cgroup.procs"; done <"$HOST_CG/cgroup.procs" 2>/dev/null
+		rmdir "$HOST_CG/fl-kt" "$HOST_CG" 2>/dev/null
+	fi
+	[ -n "$HOST_WORK" ] && rm -rf "$HOST_WORK"
+	HOST_WORK=''
+}
+trap host_cleanup EXIT
+trap 'exit 130' INT TERM
+
 run_host() {
-	local name=host cg work rc exit_variant proto root pid
+	local name=host cg work rc exit_variant proto root
 	out="$KT_DIR/host"
 	log="$out/host.log"
 	: "${FIRSTLIGHT:?FIRSTLIGHT must point at the agent for the host run}"
@@ -399,8 +414,10 @@ run_host() {
 	root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
 	[ -n "$root" ] || { fail "no cgroup2 mount"; return; }
 	cg=$root/fl-kt-host-$$
-	work=$(mktemp -d /tmp/fl-kt-host.XXXXXX)
-	mkdir "$cg" || { fail "cannot make $cg"; rm -rf "$work"; return; }
+	work=$(mktemp -d /tmp/fl-kt-host.XXXXXX) || { fail "cannot make a scratch dir"; return; }
+	HOST_WORK=$work HOST_CG_ROOT=$root
+	mkdir "$cg" || { fail "cannot make $cg"; return; }
+	HOST_CG=$cg
 	echo "kernel-test: [host] $(uname -r) on this machine" >&2
 	# The workloads' shell moves itself into the cgroup before anything starts.
 	FL_KT_AGENT=$FIRSTLIGHT FL_KT_BIN=$HELPERS FL_KT_WORK=$work FL_KT_DATA=$work/data \
@@ -411,11 +428,9 @@ run_host() {
 	echo "FL-KT-VAR fl_bin=$HELPERS" >>"$log"
 	check "workloads exit status" 0 "$rc"
 	check_run "$exit_variant" 1
-	# Everything in the cgroup ended with the workloads (timeout kills what did not): move
-	# any process still there to the root, then remove it.
-	while read -r pid; do echo "$pid" >"$root/cgroup.procs"; done <"$cg/cgroup.procs" 2>/dev/null
-	rmdir "$cg" 2>/dev/null || fail "cannot remove $cg"
-	rm -rf "$work"
+	host_cleanup
+	[ -d "$cg" ] && fail "cannot remove $cg"
+	HOST_CG=
 }
 
 # ---- the matrix -----------------------------------------------------------------------

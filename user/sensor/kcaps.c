@@ -179,7 +179,12 @@ int kcaps__probe(struct kcaps *c, const char *btf_path)
 		c->unix_connect_type = -1; /* the unix connect program reads the kernel's context */
 
 	/* Helpers in tracing programs: asked of the verifier, on the running kernel's BTF ids. */
-	tp = kbtf ? btf__find_by_name_kind(kbtf, "btf_trace_sched_process_fork", BTF_KIND_TYPEDEF) : -1;
+	if (!kbtf) {
+		err = -ENOENT;
+		log_error("the running kernel exposes no BTF (%s): BTF tracepoints cannot attach", BTF_PATH);
+		goto out;
+	}
+	tp = btf__find_by_name_kind(kbtf, "btf_trace_sched_process_fork", BTF_KIND_TYPEDEF);
 	if (tp <= 0) {
 		err = -ENOENT;
 		log_error("kernel BTF without the sched_process_fork tracepoint: cannot attach");

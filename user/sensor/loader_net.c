@@ -10,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "firstlight.h"
 #include "firstlight.skel.h"
 #include "sensor/kcaps.h"
 #include "sensor/loader_net.h"
@@ -111,8 +112,9 @@ int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_a
 				 progs[i].prog == skel->progs.fl_connect6;
 	}
 	close(fd);
-	/* Both connect hooks in place: they record TCP connect owners from now on. */
-	if (!err && connect_hooks == 2)
+	/* Both connect hooks in place: they record TCP connect owners from now on; not in
+	 * the legacy map, whose entries only state changes may make (see fl_connect). */
+	if (!err && connect_hooks == 2 && (caps->kfeat & FL_KFEAT_SK_STORAGE))
 		__atomic_store_n(&skel->data->tcp_owner_in_tp, 0, __ATOMIC_RELEASE);
 	return err;
 }
