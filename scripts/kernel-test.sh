@@ -164,6 +164,7 @@ check_run() {
 	sed -n 's/^FL-KT-LOG //p' "$log" >"$out/agent.err"
 	sed -n '/^FL-KT-RECORDS-BEGIN$/,/^FL-KT-RECORDS-END$/p' "$log" | sed '1d;$d' >"$out/records.jsonl"
 	kver=$(v kernel)
+	sed -n "s/^FL-KT-WARN /  [$name] warning: /p" "$log" >&2
 	if ! grep -q '^FL-KT-DONE$' "$log"; then
 		fail "the workloads did not finish; the log ($log) ends with:"
 		# The agent ran with -v: when a program was rejected, its stderr ends with

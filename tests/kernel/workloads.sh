@@ -115,19 +115,34 @@ rm_cg() { rmdir "$cg" 2>/dev/null; }
 wait_for 30 rm_cg || fail "rmdir $cg: $(rmdir "$cg" 2>&1)"
 
 # TCP over loopback: a server on a port the kernel picks, one client connection that
-# sends 7 bytes and gets 5 back.
-"$FL_KT_BIN/fl-net" tcp-server 127.0.0.1 "$w/tcp.ready" 1 5 >"$w/tcp-server.out" &
-server=$!
-wait_for 60 test -s "$w/tcp.ready" || fail "the TCP server did not start"
-port=$(sed -n 's/^port=//p' "$w/tcp-server.out")
-"$FL_KT_BIN/fl-net" tcp-client 127.0.0.1 "$port" 7 >"$w/tcp-client.out" &
-pid=$!
-wait $pid
-var tcp_client_rc $?
-wait $server
-var tcp_server_rc $?
+# sends 7 bytes and gets 5 back. Under qemu on a loaded machine the exchange itself was
+# seen to fail once (the client reset after its data, the server waiting for it): a failed
+# exchange is said (FL-KT-WARN) and run again, the checks look at the last one by its pids.
+tcp_exchange() {
+	rm -f "$w/tcp.ready"
+	"$FL_KT_BIN/fl-net" tcp-server 127.0.0.1 "$w/tcp.ready" 1 5 >"$w/tcp-server.out" &
+	server=$!
+	wait_for 60 test -s "$w/tcp.ready" || fail "the TCP server did not start"
+	port=$(sed -n 's/^port=//p' "$w/tcp-server.out")
+	"$FL_KT_BIN/fl-net" tcp-client 127.0.0.1 "$port" 7 >"$w/tcp-client.out" &
+	client=$!
+	wait $client
+	client_rc=$?
+	[ "$client_rc" -eq 0 ] || kill -TERM $server 2>/dev/null
+	wait $server
+	server_rc=$?
+	[ "$client_rc" -eq 0 ] && [ "$server_rc" -eq 0 ]
+}
+tries=3
+until tcp_exchange; do
+	echo "FL-KT-WARN the TCP exchange failed (client $client_rc, server $server_rc): again"
+	tries=$((tries - 1))
+	[ "$tries" -gt 0 ] || break
+done
+var tcp_client_rc "$client_rc"
+var tcp_server_rc "$server_rc"
 var tcp_server_pid $server
-var tcp_client_pid $pid
+var tcp_client_pid $client
 var tcp_port "$port"
 var tcp_sport "$(sed -n 's/^sport=//p' "$w/tcp-client.out")"
 var tcp_received "$(sed -n 's/^received=//p' "$w/tcp-client.out")"
