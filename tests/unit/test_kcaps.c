@@ -82,7 +82,7 @@ static void test_record(void **state)
 	capture_init(&cap);
 	assert_int_equal(recorder__init(&rec, &cap.base), 0);
 	kernel_510(&c);
-	assert_int_equal(kcaps__emit(&c, progs, 3, &rec), 0);
+	assert_int_equal(kcaps__emit(&c, progs, 3, 0, &rec), 0);
 	assert_int_equal(cap.n, 1);
 	assert_int_equal(capture_last(&cap)->body_case, FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES);
 	r = capture_last(&cap)->node_capabilities;
@@ -100,6 +100,12 @@ static void test_record(void **state)
 	assert_string_equal(r->missing_detail[1]->unobserved, "UDP datagrams and bytes per peer");
 	assert_int_equal(r->n_programs, 3);
 	assert_string_equal(r->programs[1], "fl_exec_bounded");
+	assert_false(capture_last(&cap)->snapshot);
+	/* restated at a new segment's start */
+	assert_int_equal(kcaps__emit(&c, progs, 3, 1, &rec), 0);
+	assert_int_equal(cap.n, 2);
+	assert_true(capture_last(&cap)->snapshot);
+	assert_int_equal(capture_last(&cap)->node_capabilities->n_missing, 3);
 	capture_free(&cap.base);
 	recorder__fini(&rec);
 }

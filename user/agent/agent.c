@@ -160,11 +160,15 @@ static int start_workloads(struct agent *a)
 	return 0;
 }
 
-/* A new segment's snapshot: the live workloads, then the live processes in them. */
+static void record_capabilities(struct agent *a, int snapshot);
+
+/* A new segment's snapshot: what the node can observe, the live workloads, then the live
+ * processes in them. */
 static void snapshot(void *ctx)
 {
 	struct agent *a = ctx;
 
+	record_capabilities(a, 1);
 	workloads__snapshot(a->workloads);
 	snapshot__emit(&a->rec, a->procs);
 }
@@ -577,12 +581,12 @@ static int start_sensor(struct agent *a)
 }
 
 /* What this node's kernel lets us observe (sensor/kcaps), and the programs it took. */
-static void record_capabilities(struct agent *a)
+static void record_capabilities(struct agent *a, int snapshot)
 {
 	const char *progs[64];
 	size_t n = loader__programs(&a->loader, progs, sizeof(progs) / sizeof(progs[0]));
 
-	kcaps__emit(&a->loader.caps, progs, n, &a->rec);
+	kcaps__emit(&a->loader.caps, progs, n, snapshot, &a->rec);
 }
 
 /* The run's first records: STARTED, the node's capabilities, the hole before us, then
@@ -593,7 +597,7 @@ static int begin_run(struct agent *a)
 	int err, seeded;
 
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
-	record_capabilities(a);
+	record_capabilities(a, 0);
 	/* The hole before us first: pre-existing processes are judged against it. */
 	snprintf(a->state.run_id, sizeof(a->state.run_id), "%s", a->rec.run_id);
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);

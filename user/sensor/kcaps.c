@@ -238,7 +238,8 @@ void kcaps__log(const struct kcaps *c)
 				 caps[k].unobserved, c->why[k] ? c->why[k] : "?");
 }
 
-int kcaps__emit(const struct kcaps *c, const char *const *programs, size_t n, struct recorder *rec)
+int kcaps__emit(const struct kcaps *c, const char *const *programs, size_t n, int snapshot,
+		struct recorder *rec)
 {
 	NodeCaps body = FIRSTLIGHT__V1__NODE_CAPABILITIES__INIT;
 	NodeCapsMissing missing[KCAP_COUNT];
@@ -270,5 +271,6 @@ int kcaps__emit(const struct kcaps *c, const char *const *programs, size_t n, st
 	body.programs = (char **)programs;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES;
 	ev.node_capabilities = &body;
+	ev.snapshot = !!snapshot;
 	return recorder__emit(rec, &ev, 0);
 }

@@ -61,7 +61,9 @@ size_t kcaps__missing_names(const struct kcaps *c, const char **out);
 /* One warning line per missing capability. */
 void kcaps__log(const struct kcaps *c);
 
-/* Writes the NodeCapabilities record; programs: the programs loaded, n of them. */
-int kcaps__emit(const struct kcaps *c, const char *const *programs, size_t n, struct recorder *rec);
+/* Writes the NodeCapabilities record; programs: the programs loaded, n of them.
+ * snapshot: restated at the start of a new segment, not new. */
+int kcaps__emit(const struct kcaps *c, const char *const *programs, size_t n, int snapshot,
+		struct recorder *rec);
 
 #endif
