@@ -9,8 +9,25 @@ PKG_CONFIG ?= pkg-config
 PROMTOOL ?= promtool
 
 BUILD := build
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 VMLINUX_DIR := bpf/vmlinux/$(ARCH)
+# A cross build (make ARCH=arm64 static): Debian 12's cross toolchain and its multiarch
+# libraries (scripts/deps.sh installs both), everything in build/<arch>/. Only the static
+# agent and the static helpers are built for another architecture: they are what the
+# kernel test's guest runs.
+CROSS_TRIPLE_x86 := x86_64-linux-gnu
+CROSS_TRIPLE_arm64 := aarch64-linux-gnu
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS := $(CROSS_TRIPLE_$(ARCH))
+ifeq ($(CROSS),)
+$(error ARCH=$(ARCH): unknown architecture (x86 or arm64))
+endif
+BUILD := build/$(ARCH)
+CC := $(CROSS)-gcc
+AR := $(CROSS)-ar
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS)/pkgconfig:/usr/share/pkgconfig pkg-config
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -23,7 +40,11 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean deps helpers run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
+ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
+else
+all: static
+endif
 
 # ---- toolchain checks, with a message that says what to do ------------------------------
 TOOLS_OK := $(BUILD)/.tools-ok
@@ -32,7 +53,8 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: $(BPFTOOL) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson, libmicrohttpd or libnats >= 3.4 missing; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)command -v $(CC) >/dev/null || { echo "error: $(CC) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson $(if $(CROSS),,libmicrohttpd 'libnats >= 3.4') || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson$(if $(CROSS),, libmicrohttpd or libnats >= 3.4) missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
@@ -225,11 +247,30 @@ test-rules:
 	$(Q)$(PROMTOOL) check rules $(RULES)
 	$(Q)$(PROMTOOL) test rules $(RULES:.yml=.test.yml)
 
-# The BPF programs on Debian 12's 6.1 cloud kernel, booted under qemu: load, attach and
-# exact records from a guest (scripts/kernel-test.sh; the kernel is cached in build/kernel).
-test-kernel: $(BUILD)/firstlight-static $(BUILD)/helpers-static/fl-threads
-	$(Q)FIRSTLIGHT_STATIC=$(abspath $(BUILD)/firstlight-static) \
-		FL_THREADS_STATIC=$(abspath $(BUILD)/helpers-static/fl-threads) scripts/kernel-test.sh
+# The programs on the kernel matrix (scripts/kernel-test.sh): Debian 11's 5.10 and Debian
+# 12's 6.1 under qemu on x86-64, Debian 12's arm64 kernel under qemu-system-aarch64 (the
+# static agent and helpers cross-built for it), and the host's kernel. Kernels are cached
+# in build/kernel; KERNELS="debian11-5.10-x86 host" runs some. Writes build/kernel/kernels.md.
+KT_STATIC := firstlight-static helpers-static/fl-threads helpers-static/fl-net
+X86_BUILD := $(if $(filter x86,$(HOST_ARCH)),build,build/x86)
+ARM64_BUILD := $(if $(filter arm64,$(HOST_ARCH)),build,build/arm64)
+test-kernel: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)$(MAKE) --no-print-directory ARCH=x86 $(addprefix $(X86_BUILD)/,$(KT_STATIC))
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 $(addprefix $(ARM64_BUILD)/,$(KT_STATIC))
+	$(Q)FIRSTLIGHT_STATIC=$(abspath $(X86_BUILD)/firstlight-static) \
+		FL_THREADS_STATIC=$(abspath $(X86_BUILD)/helpers-static/fl-threads) \
+		FL_NET_STATIC=$(abspath $(X86_BUILD)/helpers-static/fl-net) \
+		FIRSTLIGHT_STATIC_ARM64=$(abspath $(ARM64_BUILD)/firstlight-static) \
+		FL_THREADS_STATIC_ARM64=$(abspath $(ARM64_BUILD)/helpers-static/fl-threads) \
+		FL_NET_STATIC_ARM64=$(abspath $(ARM64_BUILD)/helpers-static/fl-net) \
+		FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) \
+		scripts/kernel-test.sh $(KERNELS)
+
+# docs/kernels.md: the table of what each kernel supports, as the last test-kernel wrote it.
+.PHONY: kernels-doc
+kernels-doc:
+	$(Q)test -s $(BUILD)/kernel/kernels.md || { echo "error: no $(BUILD)/kernel/kernels.md: run make test-kernel first" >&2; exit 1; }
+	$(Q)mkdir -p docs && cp $(BUILD)/kernel/kernels.md docs/kernels.md && echo "wrote docs/kernels.md"
 
 # A short fuzzing run of every decoder of untrusted input; `make fuzz` runs longer.
 test-fuzz:

@@ -28,7 +28,8 @@ static __always_inline int fl_cgroup_wanted(struct cgroup *cgrp)
 static __always_inline int fl_cgroup_emit(__u16 type, struct cgroup *cgrp, const char *path,
 					   struct task_struct *moved)
 {
-	struct task_struct *actor = bpf_get_current_task_btf();
+	struct task_struct *actor = (struct task_struct *)bpf_get_current_task();
+	struct fl_current cur;
 	struct fl_cgroup_scratch *s;
 	struct fl_cgroup_event *ev;
 	struct kernfs_node *parent;
@@ -49,8 +50,10 @@ static __always_inline int fl_cgroup_emit(__u16 type, struct cgroup *cgrp, const
 	ev->parent_id = parent ? BPF_CORE_READ(parent, id) : 0;
 	ev->hierarchy_id = cgrp->root->hierarchy_id;
 	ev->level = cgrp->level;
-	fl_current_image(actor, &ev->actor, NULL);
-	ev->actor_euid = actor->cred->euid.val;
+	/* The actor is the current task: read the portable way (5.10 has no typed pointer). */
+	fl_current(&cur);
+	fl_current_image_of(&cur, &ev->actor);
+	ev->actor_euid = BPF_CORE_READ(actor, cred, euid.val);
 	if (moved)
 		ev->pid = moved->tgid;
 	n = bpf_probe_read_kernel_str(s->path, sizeof(s->path), path);

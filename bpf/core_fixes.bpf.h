@@ -9,17 +9,35 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 
-/* Before 6.15 kernfs_node.parent was a plain pointer; 6.15 renamed it __parent (RCU). */
+/*
+ * Before 6.15 kernfs_node.parent was a plain pointer; 6.15 renamed it __parent (RCU,
+ * "kernfs: Use RCU to access kernfs_node::parent"). Both names are flavours, so the code
+ * builds against a vmlinux.h of either age (x86's is from 6.18, arm64's from 6.1).
+ */
 struct kernfs_node___pre615 {
 	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___615 {
+	struct kernfs_node *__parent;
 } __attribute__((preserve_access_index));
 
 static __always_inline struct kernfs_node *fl_kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(struct kernfs_node___pre615, parent))
 		return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
-	return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___615 *)kn, __parent);
 }
+
+/*
+ * The socket address length a cgroup sock_addr program sees, added in 6.7 with the unix
+ * socket hooks (cgroup/connect_unix): only the unix connect program reads it, and the
+ * loader loads that program only on kernels with those hooks.
+ */
+struct bpf_sock_addr_kern___67 {
+	struct sockaddr *uaddr;
+	u32 uaddrlen;
+} __attribute__((preserve_access_index));
 
 /*
  * The error of a map update or delete, for comparing with a negative errno. The verifier

@@ -38,6 +38,14 @@
 #define FL_CGROUP_NAME_MAX 128   /* v1 cgroup leaf name, with NUL */
 #define FL_CGROUP_PATH_MAX 1024  /* cgroup path from the hierarchy root, with NUL */
 
+/*
+ * cfg_kfeat: what this kernel allows BPF programs, as the agent probed it before load
+ * (user/sensor/kcaps.c). The programs branch on these read-only values, so the verifier
+ * never visits, and removes, the side a kernel cannot run.
+ */
+#define FL_KFEAT_SK_STORAGE (1u << 0) /* bpf_sk_storage_get in tracing programs (5.11+) */
+#define FL_KFEAT_SOCK_COOKIE (1u << 1) /* bpf_get_socket_cookie in tracing programs (5.12+) */
+
 /* fl_exec_event.flags */
 #define FL_EXEC_ARGS_TRUNCATED (1u << 0)   /* argv longer than the byte limit */
 #define FL_EXEC_ARGS_FAULT (1u << 1)       /* argv could not be read at all */

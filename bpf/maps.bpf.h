@@ -14,6 +14,7 @@
 /* Set by the agent between open and load (skeleton rodata). */
 const volatile __u32 cfg_args_max __weak = FL_ARGS_DEFAULT; /* argv bytes copied, <= FL_ARGS_MAX */
 const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up above this fill */
+const volatile __u32 cfg_kfeat __weak = 0;                  /* FL_KFEAT_*: what this kernel allows */
 
 /* Set by the agent after attach, before the seeding iterator runs (bss, writable). */
 __u64 seed_before_ns __weak = 0;

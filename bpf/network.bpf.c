@@ -55,6 +55,9 @@ struct fl_sock_state {
 	__u16 stash_port;
 	__u16 stash_family;
 	__u32 pad;
+	/* TCP, before 5.12 (no socket cookie in tracing programs): our own id for the
+	 * socket, random, made at its first event; joins its CONNECT or ACCEPT and CLOSE. */
+	__u64 cookie;
 };
 
 struct {
@@ -63,6 +66,21 @@ struct {
 	__type(key, int);
 	__type(value, struct fl_sock_state);
 } sock_state SEC(".maps");
+
+/*
+ * The same state on kernels where tracing programs cannot use socket storage
+ * (bpf_sk_storage_get there came with 5.11): keyed by the socket's address, made by the
+ * same events, deleted at the socket's CLOSE. LRU, so a CLOSE the kernel skipped cannot
+ * fill it. Accepted sockets do not inherit their listener's entry as they inherit
+ * BPF_F_CLONE storage: their owner is unknown there, which the capability record says.
+ * Sized to one entry by the agent where socket storage is used.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct fl_sock_state);
+} sock_state_legacy SEC(".maps");
 
 /*
  * UDP aggregates, (generation, process, peer) -> counts: the kernel adds, the agent
@@ -94,26 +112,58 @@ __u32 tcp_owner_in_tp = 1;
 /* The current process as a socket owner: only where the kernel runs on its behalf. */
 static __always_inline void fl_owner_current(struct fl_sock_owner *o)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tgid = task->tgid;
-	/*
-	 * fl_current_image(), with the start read before the branch: inlined here, clang
-	 * merged the map-value and task loads of its two branches into one instruction,
-	 * which the verifier refuses ("same insn cannot be used with different pointers").
-	 */
-	__u64 start = fl_task_start_ns(task);
-	struct fl_proc_entry *e = bpf_map_lookup_elem(&live_procs, &tgid);
+	struct fl_current cur;
 
-	if (e) {
-		o->id = e->id;
-	} else {
-		o->id.start_ns = start;
-		o->id.tgid = tgid;
-		o->id.pad = 0;
-	}
-	o->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	o->pid = task->tgid;
+	fl_current(&cur);
+	fl_current_image_of(&cur, &o->id);
+	o->cgroup_id = cur.cgroup_id;
+	o->pid = cur.tgid;
 	o->flags = 0;
+}
+
+/*
+ * A socket's state, created when create is set: socket storage where tracing programs
+ * may use it, else the legacy map (see there). NULL when there is none, or no memory.
+ */
+static __always_inline struct fl_sock_state *fl_sk_state(void *sk, int create)
+{
+	struct fl_sock_state *st, zero = {};
+	__u64 key;
+
+	if (cfg_kfeat & FL_KFEAT_SK_STORAGE)
+		return bpf_sk_storage_get(&sock_state, sk, NULL,
+					  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	key = (__u64)sk;
+	st = bpf_map_lookup_elem(&sock_state_legacy, &key);
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&sock_state_legacy, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sock_state_legacy, &key);
+}
+
+/* The socket is closed: its legacy entry goes (socket storage goes with the socket). */
+static __always_inline void fl_sk_state_done(const void *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!(cfg_kfeat & FL_KFEAT_SK_STORAGE))
+		bpf_map_delete_elem(&sock_state_legacy, &key);
+}
+
+/*
+ * What joins one connection's records: the kernel's socket cookie where tracing programs
+ * may read it (5.12+); before, an id of our own kept in the socket's state, or, for a
+ * socket without state, the kernel's cookie if something made one (else 0).
+ */
+static __always_inline __u64 fl_sk_cookie(const struct sock *sk, struct fl_sock_state *st)
+{
+	if (cfg_kfeat & FL_KFEAT_SOCK_COOKIE)
+		return bpf_get_socket_cookie((void *)sk);
+	if (!st)
+		return sk->__sk_common.skc_cookie.counter;
+	if (!st->cookie)
+		st->cookie = ((__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32()) | 1;
+	return st->cookie;
 }
 
 static __always_inline __u32 fl_sk_netns(const struct sock *sk)
@@ -180,7 +230,7 @@ static __always_inline void fl_tcp_emit(const struct sock *sk, struct fl_sock_st
 	if (kind == FL_TCP_LISTEN)
 		inbound = 0; /* a listener has no remote end: its address is the source */
 	fl_tcp_tuple(sk, tp, inbound, &ev.tuple);
-	ev.cookie = bpf_get_socket_cookie((void *)sk);
+	ev.cookie = fl_sk_cookie(sk, st);
 	ev.kind = kind;
 	ev.result = result;
 	ev.netns = fl_sk_netns(sk);
@@ -207,7 +257,7 @@ static __always_inline int fl_tcp_connecting(void *sk, __u64 now)
 {
 	struct fl_sock_state *st;
 
-	st = bpf_sk_storage_get(&sock_state, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	st = fl_sk_state(sk, 1);
 	if (!st) {
 		/* No memory: the outcome will be reported unattributed; count what we lost. */
 		fl_count_drop(FL_EV_TCP, now, bpf_get_current_cgroup_id());
@@ -224,7 +274,7 @@ static __always_inline int fl_tcp_listen(const struct sock *sk, __u64 now)
 {
 	struct fl_sock_state *st, tmp = {};
 
-	st = bpf_sk_storage_get(&sock_state, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	st = fl_sk_state((void *)sk, 1);
 	if (!st)
 		st = &tmp; /* still reported; its accepts will be unattributed */
 	fl_owner_current(&st->owner);
@@ -241,7 +291,7 @@ static __always_inline int fl_tcp_listen(const struct sock *sk, __u64 now)
  */
 static __always_inline int fl_tcp_established(const struct sock *sk, int oldstate, __u64 now)
 {
-	struct fl_sock_state *st = bpf_sk_storage_get(&sock_state, (void *)sk, NULL, 0);
+	struct fl_sock_state *st = fl_sk_state((void *)sk, 0);
 
 	if (st && (st->flags & FL_SK_CONNECTING)) {
 		st->flags = FL_SK_ESTABLISHED;
@@ -255,8 +305,9 @@ static __always_inline int fl_tcp_established(const struct sock *sk, int oldstat
 	if (oldstate != TCP_SYN_RECV)
 		return 0;
 	if (!st) {
-		/* A listener older than the sensor: unattributed, but its close gets a duration. */
-		st = bpf_sk_storage_get(&sock_state, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		/* A listener older than the sensor (or, before 5.11, any listener: no storage is
+		 * cloned): unattributed, but its close gets a duration. */
+		st = fl_sk_state((void *)sk, 1);
 		if (!st) {
 			fl_tcp_emit(sk, NULL, FL_TCP_ACCEPT, 0, now);
 			return 0;
@@ -267,6 +318,7 @@ static __always_inline int fl_tcp_established(const struct sock *sk, int oldstat
 	st->owner.flags |= FL_OWNER_INBOUND;
 	st->start_ns = now;
 	st->flags = FL_SK_ESTABLISHED;
+	st->cookie = 0; /* a clone of the listener's: this connection gets its own */
 	fl_tcp_emit(sk, st, FL_TCP_ACCEPT, 0, now);
 	return 0;
 }
@@ -278,12 +330,13 @@ static __always_inline int fl_tcp_established(const struct sock *sk, int oldstat
  */
 static __always_inline int fl_tcp_close(const struct sock *sk, int oldstate, __u64 now)
 {
-	struct fl_sock_state *st = bpf_sk_storage_get(&sock_state, (void *)sk, NULL, 0);
+	struct fl_sock_state *st = fl_sk_state((void *)sk, 0);
 	int err = sk->sk_err;
 
 	if (st && (st->flags & FL_SK_CONNECTING)) {
 		st->flags = 0;
 		fl_tcp_emit(sk, st, FL_TCP_CONNECT, err ? -err : -FL_ECONNABORTED, now);
+		fl_sk_state_done(sk);
 		return 0;
 	}
 	switch (oldstate) {
@@ -291,11 +344,13 @@ static __always_inline int fl_tcp_close(const struct sock *sk, int oldstate, __u
 	case TCP_SYN_RECV: /* a child that never reached accept */
 	case TCP_LISTEN:
 	case TCP_CLOSE:
+		fl_sk_state_done(sk);
 		return 0;
 	}
 	if (st)
 		st->flags = 0;
 	fl_tcp_emit(sk, st, FL_TCP_CLOSE, -err, now);
+	fl_sk_state_done(sk);
 	return 0;
 }
 
@@ -324,6 +379,8 @@ int BPF_PROG(fl_tcp_state, const struct sock *sk, int oldstate, int newstate)
 		now = bpf_ktime_get_boot_ns();
 		return fl_tcp_established(sk, oldstate, now);
 	case TCP_CLOSE:
+		if (oldstate == TCP_LISTEN)
+			fl_sk_state_done(sk); /* a listener's legacy entry */
 		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
 			return 0;
 		now = bpf_ktime_get_boot_ns();
@@ -425,7 +482,11 @@ static __always_inline int fl_connect(struct bpf_sock_addr *ctx, int v6)
 	__u32 addr[4] = {};
 
 	if (ctx->protocol == IPPROTO_TCP) {
-		fl_tcp_connecting(ctx->sk, bpf_ktime_get_boot_ns());
+		/* Before 5.11 (the legacy map) the owner is taken at SYN_SENT instead: an entry
+		 * made here for a connect that fails before any state change would outlive its
+		 * socket and be found by the next socket at that address. */
+		if (cfg_kfeat & FL_KFEAT_SK_STORAGE)
+			fl_tcp_connecting(ctx->sk, bpf_ktime_get_boot_ns());
 		return 1;
 	}
 	if (ctx->protocol != IPPROTO_UDP)
@@ -439,7 +500,9 @@ static __always_inline int fl_connect(struct bpf_sock_addr *ctx, int v6)
 	} else {
 		addr[0] = ctx->user_ip4;
 	}
-	fl_udp_key_owner(&k, &o, fl_current_netns(bpf_get_current_task_btf()));
+	/* The caller's netns, read the portable way (no typed current task on 5.10). */
+	fl_udp_key_owner(&k, &o, BPF_CORE_READ((struct task_struct *)bpf_get_current_task(),
+					       nsproxy, net_ns, ns.inum));
 	fl_udp_peer(&k, v6 ? FL_AF_INET6 : FL_AF_INET, (__u8 *)addr, bpf_ntohs(ctx->user_port));
 	fl_udp_add(&k, o.pid, 0, 0, 1, bpf_ktime_get_boot_ns());
 	return 1;
@@ -577,7 +640,7 @@ static __always_inline int fl_udp_sent(struct sock *sk, int ret)
 SEC("cgroup/connect4")
 int fl_unix_connect(struct bpf_sock_addr *ctx)
 {
-	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
+	struct bpf_sock_addr_kern___67 *kctx = bpf_cast_to_kern_ctx(ctx);
 	struct fl_unix_connect_event ev = {};
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct sockaddr_un *un = (struct sockaddr_un *)kctx->uaddr;

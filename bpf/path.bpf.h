@@ -2,10 +2,13 @@
 /*
  * Resolving a struct path to a string in the kernel. bpf_d_path is not allowed from
  * tracepoints, so we walk dentries and mounts up to the mount namespace's root, writing
- * components backwards into a scratch buffer. The walk is a bpf_loop callback (5.17+):
- * an unrolled or bounded loop makes the verifier explore every iteration's state and
- * exceeds its 1M-instruction budget. A path deeper than FL_PATH_DEPTH or longer than
- * FL_PATH_MAX is reported unresolved (with the tail that was read), never silently cut.
+ * components backwards into a scratch buffer. One step of the walk is a function of its
+ * own: a bpf_loop callback where the kernel has bpf_loop (5.17+), else called from a
+ * bounded loop (the exec program's bounded variant, chosen by the agent at load). Inlined
+ * into an unrolled loop, the step made the verifier explore every iteration's branches
+ * and exceed its 1M-instruction budget; as a call, each iteration costs it one visit of
+ * the step. A path deeper than FL_PATH_DEPTH or longer than FL_PATH_MAX is reported
+ * unresolved (with the tail that was read), never silently cut.
  */
 #ifndef FL_PATH_BPF_H
 #define FL_PATH_BPF_H
@@ -48,7 +51,7 @@ static __always_inline long fl_path_top(struct fl_path_walk *w, struct dentry *d
 	return 1;
 }
 
-static long fl_path_step(__u32 i, struct fl_path_walk *w)
+static __noinline long fl_path_step(__u32 i, struct fl_path_walk *w)
 {
 	/* Locals, not w->x inside BPF_CORE_READ: that would relocate our own struct too. */
 	struct dentry *dentry = w->dentry;
@@ -98,9 +101,11 @@ static long fl_path_step(__u32 i, struct fl_path_walk *w)
  * Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes) and copies it, NUL
  * included, to dst (room for FL_PATH_MAX bytes). Returns the bytes copied, 0 when
  * nothing could be read; sets *unresolved when the walk did not reach the root.
+ * bounded: walk with a bounded loop (kernels before 5.17), not bpf_loop; a constant,
+ * so each program variant holds one of the two.
  */
 static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch, char *dst,
-					  int *unresolved)
+					  int *unresolved, const int bounded)
 {
 	struct fl_path_walk w = {
 		.dentry = BPF_CORE_READ(path, dentry),
@@ -112,7 +117,13 @@ static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch
 	w.mnt = container_of(BPF_CORE_READ(path, mnt), struct mount, mnt);
 	w.mnt_root = BPF_CORE_READ(path, mnt, mnt_root);
 	scratch[FL_PATH_MAX - 1] = 0;
-	bpf_loop(FL_PATH_DEPTH, fl_path_step, &w, 0);
+	if (bounded) {
+		for (__u32 i = 0; i < FL_PATH_DEPTH; i++)
+			if (fl_path_step(i, &w))
+				break;
+	} else {
+		bpf_loop(FL_PATH_DEPTH, fl_path_step, &w, 0);
+	}
 	*unresolved = !w.resolved;
 	if (w.resolved && w.off == FL_PATH_MAX - 1) {
 		w.off--; /* the root itself */

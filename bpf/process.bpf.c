@@ -68,13 +68,9 @@ static __always_inline __u32 fl_copy_args(struct task_struct *task, struct fl_ex
 	return len;
 }
 
-/*
- * sched_process_exec fires in exec_binprm() once the new image is loaded and before it
- * returns to user space: the new mm and argv are in place, the first instruction has
- * not run. Everything is copied here; nothing is left for /proc.
- */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+/* The exec event; bounded: the path walk's variant (see fl_path_copy). */
+static __always_inline int fl_exec_common(struct task_struct *task, struct linux_binprm *bprm,
+					  const int bounded)
 {
 	struct fl_exec_scratch *s;
 	struct fl_exec_event *ev;
@@ -106,11 +102,11 @@ int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 
 	ev->argc = bprm->argc;
-	ev->binary_len = fl_path_copy(&bprm->file->f_path, s->path, s->data, &unresolved);
+	ev->binary_len = fl_path_copy(&bprm->file->f_path, s->path, s->data, &unresolved, bounded);
 	if (unresolved || !ev->binary_len)
 		ev->flags |= FL_EXEC_BINARY_UNRESOLVED;
 	off = ev->binary_len & (FL_PATH_MAX - 1);
-	ev->cwd_len = fl_path_copy(&task->fs->pwd, s->path, &s->data[off], &unresolved);
+	ev->cwd_len = fl_path_copy(&task->fs->pwd, s->path, &s->data[off], &unresolved, bounded);
 	if (unresolved || !ev->cwd_len)
 		ev->flags |= FL_EXEC_CWD_UNRESOLVED;
 	off = (off + ev->cwd_len) & (2 * FL_PATH_MAX - 1);
@@ -122,6 +118,25 @@ int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	fl_hdr(&ev->hdr, FL_EV_EXEC, size, now, ev->task.cgroup_id);
 	fl_emit(ev, size);
 	return 0;
+}
+
+/*
+ * sched_process_exec fires in exec_binprm() once the new image is loaded and before it
+ * returns to user space: the new mm and argv are in place, the first instruction has
+ * not run. Everything is copied here; nothing is left for /proc. Two variants, one
+ * loaded: the agent chooses fl_exec_bounded where the kernel lacks bpf_loop (before
+ * 5.17), whose callback pointer an older verifier refuses even in code it never runs.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(fl_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return fl_exec_common(task, bprm, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(fl_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return fl_exec_common(task, bprm, 1);
 }
 
 static __always_inline int fl_exit_common(struct task_struct *task)

@@ -48,6 +48,44 @@ static __always_inline void fl_current_image(struct task_struct *task, struct fl
 	id->pad = 0;
 }
 
+/*
+ * The current process, on every kernel: its tgid, the start of its leader and its
+ * cgroup2 id. bpf_get_current_task_btf() (5.11+) would give a pointer the verifier lets
+ * us load from; 5.10 has only bpf_get_current_task(), an untyped pointer read with probe
+ * reads. Used where events are rare (a cgroup made, a socket's owner), never per exec.
+ */
+struct fl_current {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 pad;
+};
+
+static __always_inline void fl_current(struct fl_current *c)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	c->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->pad = 0;
+}
+
+/* fl_current_image() for the current process, from what fl_current() read. */
+static __always_inline void fl_current_image_of(const struct fl_current *c, struct fl_exec_id *id)
+{
+	__u32 tgid = c->tgid;
+	struct fl_proc_entry *e = bpf_map_lookup_elem(&live_procs, &tgid);
+
+	if (e) {
+		*id = e->id;
+		return;
+	}
+	id->start_ns = c->start_ns;
+	id->tgid = tgid;
+	id->pad = 0;
+}
+
 static __always_inline __u32 fl_ns_pid(struct task_struct *task)
 {
 	/* The leader's pid: tgid as the process's own namespace numbers it. */

@@ -11,14 +11,19 @@ set -euo pipefail
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
-	libclang-rt-14-dev prometheus qemu-system-x86 cpio gzip nats-server chromium)
+	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+# The arm64 static agent of `make test-kernel` (make ARCH=arm64 static): the libraries it
+# links, for arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first).
+cross_libs=(libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libprotobuf-c-dev:arm64
+	libjansson-dev:arm64 libssl-dev:arm64)
 bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat nats-server curl)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;
-test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_libs[@]}") ;;
 bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_libs[@]}" "${bench_pkgs[@]}") ;;
 *) echo "deps.sh: unknown set '$1' (expected build, test, bench or all)" >&2; exit 2 ;;
 esac
 
@@ -34,5 +39,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+case " ${missing[*]}" in
+*:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ||
+	{ echo "deps.sh: dpkg --add-architecture arm64 failed" >&2; exit 1; } ;;
+esac
 apt-get update -qq >/dev/null || { echo "deps.sh: apt-get update failed" >&2; exit 1; }
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -80,8 +80,9 @@ jq -r '
 	(.gap // empty | k("Gap")),
 	(.heartbeat // empty | k("Heartbeat")),
 	(.agent // empty | k("AgentLifecycle")),
-	(.segmentRemoved // empty | k("SegmentRemoved"))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
-check "every record kind was printed" "agent exec exit flow fork gap heartbeat segmentRemoved workload" \
+	(.segmentRemoved // empty | k("SegmentRemoved")),
+	(.nodeCapabilities // empty | k("NodeCapabilities"), (.missingDetail[]? | k("Missing")))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
+check "every record kind was printed" "agent exec exit flow fork gap heartbeat nodeCapabilities segmentRemoved workload" \
 	"$(grep '^Event\.' "$T/printed.fields" | sed 's/^Event\.//' | grep -vE '^(seq|timeUnixNano|bootNano|node|agentRunId|snapshot)$' | paste -sd' ')"
 check "every field read prints is documented" "" \
 	"$(comm -23 "$T/printed.fields" "$T/doc.fields" | tr '\n' ' ')"

@@ -27,6 +27,11 @@ agent_stop
 node=$(q -r '.[0].node')
 run=$(q -r '.[0].agentRunId')
 check_cmd "build info names node and run" grep -q "firstlight_build_info{version=\"[^\"]*\",node=\"$node\",run_id=\"$run\"} 1" "$T/metrics.txt"
+# The node's capabilities: one gauge each, 1 where the record says available, 0 where missing.
+check "capability gauges match the nodeCapabilities record" \
+	"$(q -r '.[] | select(.nodeCapabilities) | .nodeCapabilities |
+	  [(.available // [])[] | "\(.) 1"] + [(.missing // [])[] | "\(.) 0"] | sort | join(";")')" \
+	"$(sed -n 's/^firstlight_node_capability{capability="\([a-z0-9-]*\)"} \([01]\)$/\1 \2/p' "$T/metrics.txt" | LC_ALL=C sort | paste -sd';')"
 recorded=$(q '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.eventType == "exec") | .gap.count | tonumber] | add // 0')
 check_cmd "scraped exec drops ($scraped_drops) within the recorded ones ($recorded)" test "$scraped_drops" -gt 0 -a "$scraped_drops" -le "$recorded"
 finish

@@ -36,6 +36,9 @@ check "snapshot: this shell, restated" 1 "$(mine '[.[] | select(.snapshot and .e
 check "snapshot: its workload restated in the same segment" 1 "$(mine '
 	([.[] | select(.snapshot and .exec.process.pid == $p)][0].exec.process.workloadKey) as $k |
 	[.[] | select(.snapshot and .workload.key == $k)] | length')"
+check "snapshot: the node's capabilities restated first, as the run's first segment has them" \
+	"$(jq -cs '[.[] | select(.nodeCapabilities)][0].nodeCapabilities' <("$FIRSTLIGHT" read "${segs[0]}"))" \
+	"$(mine -c '.[0] | select(.snapshot) | .nodeCapabilities')"
 check "snapshot: first, before the segment's new records" true "$(mine '
 	(map(.snapshot // false) | index(false)) as $first_new |
 	$first_new > 0 and ([.[$first_new:][] | select(.snapshot)] | length == 0)')"

@@ -25,6 +25,7 @@
 #include "agent/metrics.h"
 #include "base/httpd.h"
 #include "sensor/evtypes.h"
+#include "sensor/kcaps.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -52,6 +53,7 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	s->malformed_events = 3;
 	s->live_processes = 212;
 	s->live_workloads = 7;
+	s->capabilities_missing = 1u << KCAP_UDP_DATAGRAMS | 1u << KCAP_UNIX_CONNECTS;
 	s->ring_fill_ratio = 0.25;
 	s->last_heartbeat_seconds = 1700000010.5;
 	s->start_seconds = 1700000000.125;
@@ -137,6 +139,19 @@ static const char golden[] =
 	"# HELP firstlight_heartbeat_interval_seconds Seconds between heartbeat records: a heartbeat older than a few of these is stale.\n"
 	"# TYPE firstlight_heartbeat_interval_seconds gauge\n"
 	"firstlight_heartbeat_interval_seconds 10\n"
+	"# HELP firstlight_node_capability What this node's kernel lets the sensor observe: 1 "
+	"available, 0 missing (the NodeCapabilities record says why).\n"
+	"# TYPE firstlight_node_capability gauge\n"
+	"firstlight_node_capability{capability=\"process-lifecycle\"} 1\n"
+	"firstlight_node_capability{capability=\"cgroup-workloads\"} 1\n"
+	"firstlight_node_capability{capability=\"audit-loginuid\"} 1\n"
+	"firstlight_node_capability{capability=\"tcp-flows\"} 1\n"
+	"firstlight_node_capability{capability=\"tcp-accept-owner\"} 1\n"
+	"firstlight_node_capability{capability=\"tcp-socket-cookie\"} 1\n"
+	"firstlight_node_capability{capability=\"udp-connects\"} 1\n"
+	"firstlight_node_capability{capability=\"udp-datagrams\"} 0\n"
+	"firstlight_node_capability{capability=\"unix-connects\"} 0\n"
+	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","

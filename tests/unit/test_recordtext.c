@@ -205,6 +205,43 @@ static void test_workload_gap_heartbeat_agent(void **state)
 
 /* Strings from a hostile store: controls, bidi overrides, quotes and newlines never
  * reach the terminal raw, whichever field they are in. */
+/* The node's capabilities, and a workload's coverage naming what its node could not see. */
+static void test_node_capabilities(void **state)
+{
+	Firstlight__V1__NodeCapabilities c = FIRSTLIGHT__V1__NODE_CAPABILITIES__INIT;
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	char *have[] = { "process-lifecycle", "tcp-flows" };
+	char *lack[] = { "udp-datagrams", "unix-connects" };
+	Event ev = event(2);
+
+	(void)state;
+	c.kernel_release = "5.10.0-32-cloud-amd64";
+	c.machine = "x86_64";
+	c.available = have;
+	c.n_available = 2;
+	c.missing = lack;
+	c.n_missing = 2;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES;
+	ev.node_capabilities = &c;
+	expect(&ev, "2 2023-11-14T22:13:20.000000005Z capabilities kernel=5.10.0-32-cloud-amd64 "
+		    "machine=x86_64 missing=udp-datagrams,unix-connects "
+		    "available=process-lifecycle,tcp-flows");
+	c.n_missing = 0;
+	expect(&ev, "2 2023-11-14T22:13:20.000000005Z capabilities kernel=5.10.0-32-cloud-amd64 "
+		    "machine=x86_64 missing=- available=process-lifecycle,tcp-flows");
+
+	w.state = FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED;
+	w.key = "cgroup:7";
+	w.kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	w.process_count = 1;
+	w.unobserved = lack;
+	w.n_unobserved = 2;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+	ev.workload = &w;
+	expect(&ev, "2 2023-11-14T22:13:20.000000005Z workload ENDED key=cgroup:7 kind=CONTAINER "
+		    "processes=1 execs=0 drops=0 gaps=0 unobserved=udp-datagrams,unix-connects");
+}
+
 static void test_hostile_strings(void **state)
 {
 	Firstlight__V1__AgentLifecycle a = FIRSTLIGHT__V1__AGENT_LIFECYCLE__INIT;
@@ -230,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_process_records),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_workload_gap_heartbeat_agent),
+		cmocka_unit_test(test_node_capabilities),
 		cmocka_unit_test(test_hostile_strings),
 	};
 

@@ -78,6 +78,8 @@ struct agent {
 	double last_heartbeat_unix; /* seconds, for the metrics */
 	double start_unix;
 	uint64_t last_net_ns;
+	const char *unobserved[KCAP_COUNT]; /* the node's missing capabilities (static names) */
+	size_t n_unobserved;
 };
 
 static int emit_lifecycle(struct agent *a, int state)
@@ -146,6 +148,9 @@ static int start_workloads(struct agent *a)
 	/* The host's namespaces: pid 1's when we may read them, else our own (hostPID). */
 	wo.host_mnt_ns = ns_inode("1", "mnt") ?: ns_inode("self", "mnt");
 	wo.host_pid_ns = ns_inode("self", "pid");
+	a->n_unobserved = kcaps__missing_names(&a->loader.caps, a->unobserved);
+	wo.unobserved = a->unobserved;
+	wo.n_unobserved = a->n_unobserved;
 	a->workloads = workloads__new(&wo);
 	if (!a->workloads)
 		return -ENOMEM;
@@ -159,11 +164,15 @@ static int start_workloads(struct agent *a)
 	return 0;
 }
 
-/* A new segment's snapshot: the live workloads, then the live processes in them. */
+static void record_capabilities(struct agent *a, int snapshot);
+
+/* A new segment's snapshot: what the node can observe, the live workloads, then the live
+ * processes in them. */
 static void snapshot(void *ctx)
 {
 	struct agent *a = ctx;
 
+	record_capabilities(a, 1);
 	workloads__snapshot(a->workloads);
 	snapshot__emit(&a->rec, a->procs);
 }
@@ -270,6 +279,7 @@ static void publish_metrics(struct agent *a)
 	s.last_heartbeat_seconds = a->last_heartbeat_unix;
 	s.start_seconds = a->start_unix;
 	s.heartbeat_interval_seconds = a->opts.heartbeat_s;
+	s.capabilities_missing = a->loader.caps.missing;
 	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
 	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
 	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);
@@ -608,14 +618,24 @@ static int start_sensor(struct agent *a)
 	return err;
 }
 
-/* The run's first records: STARTED, the hole before us, then every process already alive
- * (attached first, seeded second: every process is seen by one or the other), then
- * readiness and the first heartbeat. */
+/* What this node's kernel lets us observe (sensor/kcaps), and the programs it took. */
+static void record_capabilities(struct agent *a, int snapshot)
+{
+	const char *progs[64];
+	size_t n = loader__programs(&a->loader, progs, sizeof(progs) / sizeof(progs[0]));
+
+	kcaps__emit(&a->loader.caps, progs, n, snapshot, &a->rec);
+}
+
+/* The run's first records: STARTED, the node's capabilities, the hole before us, then
+ * every process already alive (attached first, seeded second: every process is seen by
+ * one or the other), then readiness and the first heartbeat. */
 static int begin_run(struct agent *a)
 {
 	int err, seeded;
 
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED);
+	record_capabilities(a, 0);
 	/* The hole before us first: pre-existing processes are judged against it. */
 	snprintf(a->state.run_id, sizeof(a->state.run_id), "%s", a->rec.run_id);
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);

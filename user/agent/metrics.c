@@ -28,6 +28,7 @@
 #include "base/promtext.h"
 #include "agent/metrics.h"
 #include "sensor/evtypes.h"
+#include "sensor/kcaps.h"
 #include "base/utf8.h"
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
@@ -137,6 +138,13 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	promtext__gauge(&o, "firstlight_heartbeat_interval_seconds",
 		  "Seconds between heartbeat records: a heartbeat older than a few of these is stale.",
 		  s->heartbeat_interval_seconds);
+	/* Every capability is always present, so that an alert can select the 0s. */
+	promtext__header(&o, "firstlight_node_capability", "gauge",
+			 "What this node's kernel lets the sensor observe: 1 available, 0 missing "
+			 "(the NodeCapabilities record says why).");
+	for (i = 0; i < KCAP_COUNT; i++)
+		promtext__labelled(&o, "firstlight_node_capability", "capability", kcaps__name((enum kcap)i),
+				   !(s->capabilities_missing & (1u << i)));
 
 	if (s->ship) {
 		promtext__u64(&o, "firstlight_ship_connected", "gauge",

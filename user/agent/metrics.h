@@ -51,6 +51,7 @@ struct metrics_snapshot {
 	double ship_lag_bounds[METRICS_LAG_BUCKETS - 1];
 	double ship_lag_sum;
 	uint64_t ship_lag_count;
+	uint32_t capabilities_missing;          /* bit (1 << enum kcap) per capability the node lacks */
 	char version[32];
 	char node[256];
 	char run_id[40];

@@ -102,6 +102,18 @@ static int put_flow(struct json_buf *b, const Firstlight__V1__Flow *f)
 					!f->start_seen && !f->pre_existing ? " start-not-seen" : "");
 }
 
+/* A list of names joined by commas, "-" when empty; each name escaped like any string. */
+static int put_names(struct json_buf *b, const char *key, char **names, size_t n)
+{
+	int err = json_buf__appendf(b, " %s=", key);
+
+	if (!err && !n)
+		err = json_buf__append_str(b, "-");
+	for (size_t i = 0; !err && i < n; i++)
+		err = (i ? json_buf__append_str(b, ",") : 0) ?: put_str(b, names[i]);
+	return err;
+}
+
 static int put_workload(struct json_buf *b, const Firstlight__V1__Workload *w)
 {
 	int err = json_buf__appendf(b, " workload %s",
@@ -118,6 +130,8 @@ static int put_workload(struct json_buf *b, const Firstlight__V1__Workload *w)
 	if (!err && w->state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED)
 		err = json_buf__appendf(b, " processes=%u execs=%u drops=%" PRIu64 " gaps=%u%s", w->process_count,
 					w->exec_count, w->drops, w->gap_count, w->unattributed ? " unattributed" : "");
+	if (!err && w->n_unobserved)
+		err = put_names(b, "unobserved", w->unobserved, w->n_unobserved);
 	return err;
 }
 
@@ -141,6 +155,13 @@ static int put_heartbeat(struct json_buf *b, const Firstlight__V1__Heartbeat *h)
 				 " workloads=%" PRIu64 " ring=%.1f%% backlog=%" PRIu64 " lost=%" PRIu64,
 				 h->records, h->drops, h->live_processes, h->live_workloads,
 				 h->ring_fill_ratio * 100, h->sink_backlog, h->sink_lost);
+}
+
+static int put_node_capabilities(struct json_buf *b, const Firstlight__V1__NodeCapabilities *c)
+{
+	return json_buf__append_str(b, " capabilities") ?: put_kv(b, "kernel", c->kernel_release) ?:
+	       put_kv(b, "machine", c->machine) ?: put_names(b, "missing", c->missing, c->n_missing) ?:
+	       put_names(b, "available", c->available, c->n_available);
 }
 
 static int put_body(struct json_buf *b, const Event *ev)
@@ -194,6 +215,8 @@ static int put_body(struct json_buf *b, const Event *ev)
 			err = json_buf__appendf(b, "%02x", k->public_key.data[i]);
 		return err;
 	}
+	case FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES:
+		return put_node_capabilities(b, ev->node_capabilities);
 	default:
 		return json_buf__appendf(b, " record of an unknown kind (body %d): read --json shows its fields",
 					 (int)ev->body_case);

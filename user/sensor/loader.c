@@ -110,38 +110,24 @@ int loader__check_host(const char *btf_path)
 }
 
 /*
- * sched_process_exit gained a group_dead argument in recent kernels (6.18 has it, 6.1
- * does not). Its BTF prototype says which one runs here: fl_exit uses the argument,
- * fl_exit_legacy reads signal->live. Exactly one of them is loaded.
+ * Program variants, chosen from what the kernel has (kcaps): exactly one of each pair is
+ * loaded. sched_process_exit: fl_exit uses group_dead (recent kernels; 6.18 has it, 6.1
+ * does not), fl_exit_legacy reads signal->live. sched_process_exec: fl_exec walks paths
+ * with bpf_loop (5.17+), fl_exec_bounded with a bounded loop.
  */
-static int choose_exit_variant(struct firstlight_bpf *skel, const char *btf_path)
+static void choose_variants(struct firstlight_bpf *skel, const struct kcaps *c)
 {
-	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
-	const struct btf_type *t;
-	int id, has_group_dead = 0;
-
-	if (!btf) {
-		int e = errno;
-
-		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : BTF_PATH, btf_strerror(e));
-		return -e;
-	}
-	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
-	if (id > 0) {
-		t = btf__type_by_id(btf, id);                       /* typedef */
-		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* pointer */
-		t = t ? btf__type_by_id(btf, t->type) : NULL;        /* func proto */
-		/* (void *__data, struct task_struct *p, bool group_dead) */
-		has_group_dead = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
-	}
-	btf__free(btf);
-	bpf_program__set_autoload(skel->progs.fl_exit, has_group_dead);
-	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !has_group_dead);
+	bpf_program__set_autoload(skel->progs.fl_exit, c->exit_group_dead);
+	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !c->exit_group_dead);
 	/* Only the legacy variant deduplicates its threads' reports through exit_claims. */
-	bpf_map__set_autocreate(skel->maps.exit_claims, !has_group_dead);
-	log_debug("sched_process_exit %s group_dead: loading %s", has_group_dead ? "has" : "lacks",
-		  has_group_dead ? "fl_exit" : "fl_exit_legacy");
-	return 0;
+	bpf_map__set_autocreate(skel->maps.exit_claims, !c->exit_group_dead);
+	log_debug("sched_process_exit %s group_dead: loading %s", c->exit_group_dead ? "has" : "lacks",
+		  c->exit_group_dead ? "fl_exit" : "fl_exit_legacy");
+	bpf_program__set_autoload(skel->progs.fl_exec, c->loop);
+	bpf_program__set_autoload(skel->progs.fl_exec_bounded, !c->loop);
+	log_debug("bpf_loop %s: loading %s", c->loop ? "present" : "absent",
+		  c->loop ? "fl_exec" : "fl_exec_bounded");
+	skel->rodata->cfg_kfeat = c->kfeat;
 }
 
 int loader__start(struct loader *l, const struct loader_opts *opts)
@@ -154,6 +140,9 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 
 	memset(l, 0, sizeof(*l));
 	libbpf_set_print(libbpf_log);
+	err = kcaps__probe(&l->caps, opts->btf_path);
+	if (err)
+		return err;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0) {
 		log_error("cannot count CPUs: %s", strerror(-ncpus));
@@ -173,13 +162,15 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 		err = bpf_map__set_max_entries(skel->maps.live_procs, opts->max_procs);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.exec_scratch, (uint32_t)ncpus);
+	/* Socket state lives in socket storage where tracing programs may use it (5.11+). */
+	if (!err && (l->caps.kfeat & FL_KFEAT_SK_STORAGE))
+		err = bpf_map__set_max_entries(skel->maps.sock_state_legacy, 1);
 	if (err) {
 		log_error("configuring maps failed: %s", strerror(-err));
 		goto fail;
 	}
-	err = choose_exit_variant(skel, opts->btf_path);
-	if (!err)
-		err = loader_net__configure(skel, opts->btf_path);
+	choose_variants(skel, &l->caps);
+	err = loader_net__configure(skel, &l->caps);
 	if (err)
 		goto fail;
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
@@ -199,9 +190,10 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	bpf_object__for_each_program(prog, skel->obj)
 		if (bpf_program__autoload(prog) && bpf_program__autoattach(prog))
 			l->n_attached++;
-	err = loader_net__attach(skel, &l->n_attached);
+	err = loader_net__attach(skel, &l->caps, &l->n_attached);
 	if (err)
 		goto fail;
+	kcaps__log(&l->caps);
 	/* From here on every new process has a fork event: the iterator skips those. */
 	skel->bss->seed_before_ns = clock__boot_ns();
 	return 0;
@@ -220,6 +212,17 @@ void loader__stop(struct loader *l)
 int loader__ring_fd(struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
+}
+
+size_t loader__programs(struct loader *l, const char **names, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+		if (bpf_program__autoload(prog) && n < max)
+			names[n++] = bpf_program__name(prog);
+	return n;
 }
 
 int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_event *ev),

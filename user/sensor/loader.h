@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "firstlight.h"
+#include "sensor/kcaps.h"
 
 struct loader_opts {
 	uint32_t ring_bytes;     /* power of two, >= page size */
@@ -23,6 +24,7 @@ struct firstlight_bpf;
 struct loader {
 	struct firstlight_bpf *skel;
 	int n_attached;
+	struct kcaps caps; /* what this kernel allowed: the variants loaded, what is missing */
 };
 
 /*
@@ -30,7 +32,7 @@ struct loader {
  * default), each failure logged as one line. Called before anything is touched.
  */
 int loader__check_host(const char *btf_path);
-/* Opens, configures, loads and attaches. 0 or -errno. */
+/* Probes the kernel (l->caps), opens, configures, loads and attaches. 0 or -errno. */
 int loader__start(struct loader *l, const struct loader_opts *opts);
 /* Detaches and unloads everything; safe on a partly started loader. */
 void loader__stop(struct loader *l);
@@ -50,6 +52,9 @@ int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX]);
 uint64_t loader__drop_events(struct loader *l);
 
 int loader__ring_fd(struct loader *l);
+
+/* Names of the programs loaded (static for the skeleton's life), up to max. Returns how many. */
+size_t loader__programs(struct loader *l, const char **names, size_t max);
 
 /* Calls cb for every workload (cgroup id) the kernel charged drops to. 0 or -errno. */
 int loader__for_each_cgroup_drops(struct loader *l,

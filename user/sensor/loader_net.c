@@ -10,65 +10,37 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "firstlight.h"
 #include "firstlight.skel.h"
+#include "sensor/kcaps.h"
 #include "sensor/loader_net.h"
 #include "base/log.h"
 
-/* The value of an enumerator in kernel BTF, or -1 if the kernel does not have it. */
-static long long btf_enum_value(const struct btf *btf, const char *enum_name, const char *name)
+int loader_net__configure(struct firstlight_bpf *skel, const struct kcaps *caps)
 {
-	int id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
-	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-	const struct btf_enum *e;
-
-	if (!t)
-		return -1;
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++, e++)
-		if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
-			return e->val;
-	return -1;
-}
-
-int loader_net__configure(struct firstlight_bpf *skel, const char *btf_path)
-{
-	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	struct bpf_program *cgroup_progs[] = {
 		skel->progs.fl_connect4, skel->progs.fl_connect6, skel->progs.fl_udp_sendmsg4,
 		skel->progs.fl_udp_sendmsg6, skel->progs.fl_unix_connect,
 	};
-	long long unix_connect;
 	int err = 0;
 
-	if (!btf) {
-		err = -errno;
-		log_error("reading kernel BTF %s: %s", btf_path ? btf_path : "of the running kernel",
-			  strerror(errno));
-		return err;
-	}
 	/* Attached by loader_net__attach, to the cgroup2 root: not by the skeleton. */
 	for (size_t i = 0; i < sizeof(cgroup_progs) / sizeof(cgroup_progs[0]); i++)
 		bpf_program__set_autoattach(cgroup_progs[i], false);
 
-	if (btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) <= 0) {
-		log_warn("kernel without the sock_send_length tracepoint (6.4+): UDP datagrams "
-			 "and unix connect peers are not recorded");
+	if (!caps->sock_send_length) {
 		bpf_program__set_autoload(skel->progs.fl_sock_send, false);
 		bpf_program__set_autoload(skel->progs.fl_udp_sendmsg4, false);
 		bpf_program__set_autoload(skel->progs.fl_udp_sendmsg6, false);
 	}
-	unix_connect = btf_enum_value(btf, "bpf_attach_type", "BPF_CGROUP_UNIX_CONNECT");
-	if (unix_connect < 0 ||
-	    btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) <= 0) {
-		log_warn("kernel without cgroup/connect_unix (6.7+): unix connects are not recorded");
+	if (caps->unix_connect_type < 0) {
 		bpf_program__set_autoload(skel->progs.fl_unix_connect, false);
 	} else {
 		err = bpf_program__set_expected_attach_type(skel->progs.fl_unix_connect,
-							    (enum bpf_attach_type)unix_connect);
+							    (enum bpf_attach_type)caps->unix_connect_type);
 		if (err)
 			log_error("setting the unix connect attach type: %s", strerror(-err));
 	}
-	btf__free(btf);
 	return err;
 }
 
@@ -92,7 +64,7 @@ static int cgroup2_root(char *buf, size_t len)
 	return err;
 }
 
-int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
+int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_attached)
 {
 	struct {
 		struct bpf_program *prog;
@@ -109,7 +81,11 @@ int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
 
 	err = cgroup2_root(root, sizeof(root));
 	if (err) {
-		log_warn("no cgroup2 mount: UDP peers and unix connects are not recorded");
+		/* kcaps__log names each in a warning; the record lists them. */
+		kcaps__lack(caps, KCAP_UDP_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+		kcaps__lack(caps, KCAP_UDP_DATAGRAMS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+		kcaps__lack(caps, KCAP_UNIX_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+		kcaps__lack(caps, KCAP_UNIX_PEERS, "a cgroup2 mount (the cgroup hooks attach to its root)");
 		return 0;
 	}
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -136,8 +112,9 @@ int loader_net__attach(struct firstlight_bpf *skel, int *n_attached)
 				 progs[i].prog == skel->progs.fl_connect6;
 	}
 	close(fd);
-	/* Both connect hooks in place: they record TCP connect owners from now on. */
-	if (!err && connect_hooks == 2)
+	/* Both connect hooks in place: they record TCP connect owners from now on; not in
+	 * the legacy map, whose entries only state changes may make (see fl_connect). */
+	if (!err && connect_hooks == 2 && (caps->kfeat & FL_KFEAT_SK_STORAGE))
 		__atomic_store_n(&skel->data->tcp_owner_in_tp, 0, __ATOMIC_RELEASE);
 	return err;
 }

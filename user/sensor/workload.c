@@ -218,6 +218,8 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 				  wl->claimed_id) && !wl->container_id;
 		if (m.unattributed)
 			w->stats.unattributed++;
+		m.n_unobserved = w->o.n_unobserved;
+		m.unobserved = (char **)w->o.unobserved;
 	}
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
 	ev.workload = &m;

@@ -27,6 +27,10 @@ struct workloads_opts {
 	struct resolver *resolver; /* not owned; NULL: no bundle reading */
 	uint32_t host_mnt_ns;      /* the host's mount namespace inode */
 	uint32_t host_pid_ns;      /* the host's pid namespace inode */
+	/* Capabilities the node lacks (sensor/kcaps: static names, not owned), named in
+	 * every ENDED record's coverage as what could not be observed of it. */
+	const char *const *unobserved;
+	size_t n_unobserved;
 };
 
 struct workload_stats {
