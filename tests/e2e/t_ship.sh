@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Evidence leaves the node: an agent with --ship publishes every batch to a NATS JetStream
 # server of the test (loopback), 2,000 processes and a runc job recorded meanwhile; the
-# collector takes them into a store of its own. Exactly once: the stream holds as many
-# messages as the node's store has batches, and the collector's copy is the node's batch
-# for batch: it verifies with the node's public key, reads the same, and the job's tree
+# collector takes them into a store of its own. Exactly once: the stream's messages carry
+# the node's batches, each once and in order (under a steady flow a message carries the
+# batches of a linger), and the collector's copy is the node's batch for batch: it verifies with the node's public key, reads the same, and the job's tree
 # from it is the tree from the node's store. A batch published on the node's subject but
-# signed with another key is refused and recorded.
+# signed with another key is refused and recorded, and so is a bundle cut short.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/container.sh"
 . "$(dirname "$0")/../lib/nats.sh"
@@ -29,8 +29,10 @@ check_cmd "the backlog drains" wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0
 check "connected" 1 "$(metric firstlight_ship_connected)"
 agent_stop
 local_batches=$(batch_hashes "$T/data" | wc -l)
-check "the stream holds each batch once" "$local_batches" \
-	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+check "the stream holds each batch once, in order" "$(batch_hashes "$T/data")" \
+	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+check_cmd "batches went in fewer messages (a message per linger)" test \
+	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")" -lt "$local_batches"
 
 collector_start "$js_url" || exit 1
 check_cmd "the collector holds them all" wait_for 60 collected_all "$T/data" "$node"
@@ -74,4 +76,22 @@ check "on the collector's record: BATCH_REJECTED, bad-signature, naming the node
 check "the node's key, held on first use, on record" "trust-on-first-use $(sed -n 's/.*public key \([0-9a-f]*\)).*/\1/p' "$T/agent.err")" \
 	"$(jq -r --arg n "$node" 'select(.nodeKey.node == $n) | .nodeKey as $k | "\($k.source) \($k.publicKey)"' "$T/findings.jsonl" |
 		while read -r src b64; do echo "$src $(echo "$b64" | base64 -d | od -An -tx1 | tr -d ' \n')"; done)"
+
+# A bundle whose second batch is cut (its length says 5 bytes, 2 follow): refused whole,
+# on record; its first batch, already held, changes nothing.
+"$HELPERS/fl-segtool" batch "$seg" 0 "$T/b0.batch" || exit 1
+len=$(stat -c %s "$T/b0.batch") v=
+while [ "$len" -ge 128 ]; do v+=$(printf '\\x%02x' $(((len & 127) | 128))); len=$((len >> 7)); done
+v+=$(printf '\\x%02x' "$len")
+{ printf '%b' "$v"; cat "$T/b0.batch"; printf '\x05ab'; } >"$T/cut.bundle"
+"$HELPERS/fl-jsinfo" publish "$js_url" "firstlight.batches.$node" "$T/cut.bundle" \
+	"Fl-Segment=$(basename "$seg")" Fl-Batch=1 Fl-Count=2 "Fl-Hash=$hash" >/dev/null
+check "cut bundle published" 0 $?
+collector_start "$js_url" || exit 1
+check_cmd "the collector refuses the cut bundle" wait_for 30 grep -q "refused a batch .* not a bundle of 2 batches: batch 1's length is cut or beyond the message" "$T/col.err"
+collector_stop
+check "the node's folder is still unchanged" "$(batch_hashes "$T/data")" "$(batch_hashes "$T/col/$node")"
+"$FIRSTLIGHT" read "$T/col/@collector" >"$T/findings.jsonl"
+check "on record: BATCH_REJECTED, undecodable" "$node undecodable" \
+	"$(jq -r 'select(.gap.kind == "BATCH_REJECTED" and .gap.reason != "bad-signature") | "\(.gap.node) \(.gap.reason)"' "$T/findings.jsonl")"
 finish

@@ -24,8 +24,8 @@ check_cmd "all shipped through the two left" wait_for 180 sh -c "[ \"\$(curl -sf
 	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
 agent_stop
 left="$js2_url,$js3_url"
-check "every batch in the stream exactly once" "$(batch_hashes "$T/data" | wc -l)" \
-	"$("$HELPERS/fl-jsinfo" msgs "$js2_url" FIRSTLIGHT "firstlight.batches.$node")"
+check "every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \
+	"$("$HELPERS/fl-jsinfo" batches "$js2_url" FIRSTLIGHT "firstlight.batches.$node")"
 collector_start "$left" || exit 1
 check_cmd "collected" wait_for 120 collected_all "$T/data" "$node"
 collector_stop

@@ -32,8 +32,8 @@ check "storm exit status" 0 $?
 check_cmd "the restarted agent catches up" wait_for 120 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
 	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
 agent_stop
-check "every batch in the stream exactly once" "$(batch_hashes "$T/data" | wc -l)" \
-	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+check "every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \
+	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 check_cmd "collected" wait_for 60 collected_all "$T/data" "$node"
 collector_stop
 check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \

@@ -36,8 +36,8 @@ check_cmd "back up: the backlog falls to 0" wait_for 120 sh -c "[ \"\$(curl -sf 
 check "back up: connected" 1 "$(metric firstlight_ship_connected)"
 agent_stop
 
-check "every batch in the stream exactly once" "$(batch_hashes "$T/data" | wc -l)" \
-	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
+check "every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \
+	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 collector_start "$js_url" || exit 1
 check_cmd "collected" wait_for 60 collected_all "$T/data" "$node"
 collector_stop

@@ -2,6 +2,10 @@
  * JetStream from the tests' side, with the C client the agent uses:
  *   fl-jsinfo msgs URL STREAM [SUBJECT]      messages in the stream (on SUBJECT only: the
  *                                            count of the subject, from the stream's state)
+ *   fl-jsinfo batches URL STREAM SUBJECT     the batches the messages on SUBJECT carry, in
+ *                                            stream order: one line each, the hash it ends
+ *                                            with in hex (a message carries one batch, or a
+ *                                            bundle of Fl-Count, each after its length)
  *   fl-jsinfo publish URL SUBJECT FILE [KEY=VALUE...]   publishes FILE's bytes with headers
  *   fl-jsinfo memstream URL STREAM SUBJECTS  creates a stream in memory (a conflicting one)
  * Exit status 0, or 1 with a message naming the problem.
@@ -11,6 +15,20 @@
 #include <string.h>
 
 #include <nats/nats.h>
+
+/* The hash a sealed batch ends with (its trailer: hash, then signature), in hex. */
+static void print_hash(const unsigned char *b, size_t len)
+{
+	const unsigned char *t = b + len - 100;
+
+	if (len < 100 || t[0] != 0x1a || t[1] != 0x20 || t[34] != 0x2a || t[35] != 0x40) {
+		printf("-\n");
+		return;
+	}
+	for (int i = 0; i < 32; i++)
+		printf("%02x", t[2 + i]);
+	printf("\n");
+}
 
 static int die(const char *what, natsStatus s)
 {
@@ -27,7 +45,7 @@ int main(int argc, char **argv)
 	natsStatus s;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: fl-jsinfo msgs URL STREAM [SUBJECT] | publish URL SUBJECT FILE [K=V...] | "
+		fprintf(stderr, "usage: fl-jsinfo msgs URL STREAM [SUBJECT] | batches URL STREAM SUBJECT | publish URL SUBJECT FILE [K=V...] | "
 				"memstream URL STREAM SUBJECTS\n");
 		return 2;
 	}
@@ -50,6 +68,52 @@ int main(int argc, char **argv)
 			printf("%llu\n", (unsigned long long)n);
 		} else {
 			printf("%llu\n", (unsigned long long)si->State.Msgs);
+		}
+		jsStreamInfo_Destroy(si);
+	} else if (!strcmp(argv[1], "batches") && argc >= 5) {
+		jsStreamInfo *si = NULL;
+
+		if ((s = js_GetStreamInfo(&si, js, argv[3], NULL, &jerr)))
+			return die(argv[3], s);
+		for (uint64_t seq = si->State.FirstSeq; seq && seq <= si->State.LastSeq; seq++) {
+			const unsigned char *d;
+			const char *count = NULL;
+			natsMsg *m = NULL;
+			size_t len, off = 0;
+			unsigned long n = 1;
+
+			if (js_GetMsg(&m, js, argv[3], seq, NULL, &jerr))
+				continue; /* deleted */
+			if (strcmp(natsMsg_GetSubject(m), argv[4])) {
+				natsMsg_Destroy(m);
+				continue;
+			}
+			d = (const unsigned char *)natsMsg_GetData(m);
+			len = (size_t)natsMsg_GetDataLength(m);
+			if (natsMsgHeader_Get(m, "Fl-Count", &count) == NATS_OK && count)
+				n = strtoul(count, NULL, 10);
+			else {
+				print_hash(d, len);
+				natsMsg_Destroy(m);
+				continue;
+			}
+			for (unsigned long i = 0; i < n; i++) {
+				uint64_t blen = 0;
+				int shift = 0;
+
+				while (off < len && (d[off] & 0x80) && shift < 63) {
+					blen |= (uint64_t)(d[off++] & 0x7f) << shift;
+					shift += 7;
+				}
+				if (off >= len)
+					return die("a bundle cut short", NATS_ERR);
+				blen |= (uint64_t)d[off++] << shift;
+				if (blen > len - off)
+					return die("a bundle's batch beyond its end", NATS_ERR);
+				print_hash(d + off, (size_t)blen);
+				off += (size_t)blen;
+			}
+			natsMsg_Destroy(m);
 		}
 		jsStreamInfo_Destroy(si);
 	} else if (!strcmp(argv[1], "publish") && argc >= 5) {

@@ -290,6 +290,7 @@ static void publish_metrics(struct agent *a)
 		s.ship = 1;
 		s.ship_connected = ss.connected;
 		s.ship_acked = ss.acked;
+		s.ship_messages = ss.messages;
 		s.ship_duplicates = ss.duplicates;
 		s.ship_publish_errors = ss.publish_errors;
 		s.ship_backlog = ss.backlog;
@@ -509,6 +510,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
 		.net_window_ms = 1000,
+		.ship_linger_ms = 200,
 	};
 	store_opts__defaults(&o->store);
 }
@@ -554,6 +556,7 @@ static int open_output(struct agent *a)
 				.node = a->rec.node,
 				.data_dir = a->opts.data_dir,
 				.replicas = a->opts.ship_replicas,
+				.linger_ms = a->opts.ship_linger_ms,
 			};
 
 			a->shipper = shipper__start(&so, &err);

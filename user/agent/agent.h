@@ -33,6 +33,7 @@ struct agent_opts {
 	const char *ship_tls_ca;
 	const char *ship_prefix;
 	int ship_replicas;
+	int ship_linger_ms;
 };
 
 /* The defaults of every option. */

@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		"  --ship-tls-ca FILE    CA certificates to trust: the connection is TLS\n"
 		"  --ship-subject-prefix P  subjects P.batches.<node>, stream P upper-cased (default %s)\n"
 		"  --ship-replicas N     replicas of the stream when the agent creates it (1 or 3; default 1)\n"
+		"  --ship-linger-ms N    under a steady flow, at most one message per N ms, carrying the\n"
+		"                        batches written meanwhile (default 200; 0: each batch at once)\n"
 		"Long options are written in full.\n",
 		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, STORE_DEFAULT_KEY, SUBJECTS_DEFAULT_PREFIX);
 }
@@ -121,7 +123,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
 	       O_ARGS_COUNT, O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
-	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS };
+	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS,
+	       O_SHIP_LINGER };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -150,6 +153,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "ship-tls-ca", required_argument, NULL, O_SHIP_TLS_CA },
 		{ "ship-subject-prefix", required_argument, NULL, O_SHIP_PREFIX },
 		{ "ship-replicas", required_argument, NULL, O_SHIP_REPLICAS },
+		{ "ship-linger-ms", required_argument, NULL, O_SHIP_LINGER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -157,6 +161,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	int c, err = 0, format = STDOUT_AUTO;
 	uint64_t ms;
+	int linger_set = 0;
 
 	agent_opts__defaults(o);
 	if (cliopt__check_full("run", argc, argv, longopts))
@@ -240,6 +245,11 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			err = units__parse("--ship-replicas", optarg, UNITS_COUNT, 1, 5, 0, &ms);
 			o->ship_replicas = (int)ms;
 			break;
+		case O_SHIP_LINGER:
+			err = units__parse("--ship-linger-ms", optarg, UNITS_COUNT, 1, 10000, UNITS_ZERO_OK, &ms);
+			o->ship_linger_ms = (int)ms;
+			linger_set = 1;
+			break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:
@@ -263,8 +273,9 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		log_error("run: unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (!o->ship_urls && (o->ship_creds || o->ship_tls_ca || o->ship_prefix || o->ship_replicas)) {
-		log_error("--ship-creds, --ship-tls-ca, --ship-subject-prefix and --ship-replicas go with --ship URLS");
+	if (!o->ship_urls && (o->ship_creds || o->ship_tls_ca || o->ship_prefix || o->ship_replicas || linger_set)) {
+		log_error("--ship-creds, --ship-tls-ca, --ship-subject-prefix, --ship-replicas and --ship-linger-ms go "
+			  "with --ship URLS");
 		return 2;
 	}
 	if (o->ship_urls && o->to_stdout) {

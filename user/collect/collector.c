@@ -18,6 +18,7 @@
 #include "base/promtext.h"
 #include "base/ptrvec.h"
 #include "base/strmap.h"
+#include "base/varint.h"
 #include "collect/collector.h"
 #include "collect/nodestore.h"
 #include "records/gaps.h"
@@ -35,6 +36,7 @@
 #define FETCH_WAIT_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
+#define COLLECT_BUNDLE_MAX 4096 /* batches in one message: the agent sends at most 64 */
 
 /* Why a batch was refused: the reason strings of BATCH_REJECTED gaps and metrics. */
 enum reject {
@@ -303,41 +305,28 @@ static void note_lifecycle(struct node *n, const Firstlight__V1__Batch *b)
 	}
 }
 
-/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
-static int take(struct collector *c, struct js_msg *m)
+/*
+ * One batch of a message (its only one, or one of a bundle): checked, then stored. want_hex:
+ * the hash the message's headers name, for its last batch; NULL for the others.
+ * 0: done with it (stored, a duplicate, or rejected on record). -errno: not now.
+ */
+static int take_batch(struct collector *c, struct node *n, const char *token, const char *seg, uint64_t seq,
+		      const uint8_t *data, size_t len, const char *want_hex)
 {
-	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *stated;
-	char name[256], hex[CHAIN_HEX_LEN], what[768], stated_token[SUBJECTS_TOKEN_MAX];
-	uint64_t seq = js_msg__seq(m), number;
-	const uint8_t *data, *hash, *sig, *prev;
+	char hex[CHAIN_HEX_LEN], what[768], stated_token[SUBJECTS_TOKEN_MAX];
+	const uint8_t *hash, *sig, *prev;
 	uint8_t computed[CHAIN_HASH_LEN];
 	Firstlight__V1__Batch *b = NULL;
-	struct node *n;
-	size_t len, core;
+	const char *stated;
+	size_t core;
 	int err;
 
-	data = js_msg__data(m, &len);
-	if (strncmp(subject, c->head, strlen(c->head)))
-		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
-	token = subject + strlen(c->head);
-	if (subjects__node(token, name, sizeof(name)))
-		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
-	n = node_get(c, token, name, &err);
-	if (!n)
-		return err;
-	if (len > BATCH_MAX_BYTES)
-		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
-	seg = js_msg__header(m, "Fl-Segment");
-	hdr_hash = js_msg__header(m, "Fl-Hash");
-	if (!seg || store_dir__segment_number(seg, &number) || !hdr_hash)
-		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len,
-			      "no segment name or hash in its headers");
 	if (chain__split(data, len, &core, &hash, &sig) || chain__hash(data, core, computed) ||
 	    memcmp(computed, hash, CHAIN_HASH_LEN))
 		return reject(c, n, token, REJ_HASH, seq, NULL, data, len,
 			      "its bytes do not hash to the hash it carries: modified or not a sealed batch");
 	chain__hex(hash, CHAIN_HASH_LEN, hex);
-	if (strcmp(hex, hdr_hash))
+	if (want_hex && strcmp(hex, want_hex))
 		return reject(c, n, token, REJ_HEADERS, seq, hex, data, len, "published under another batch's hash");
 	b = firstlight__v1__batch__unpack(NULL, len, data);
 	if (!b)
@@ -417,6 +406,66 @@ static int take(struct collector *c, struct js_msg *m)
 done:
 	firstlight__v1__batch__free_unpacked(b, NULL);
 	return err;
+}
+
+/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
+static int take(struct collector *c, struct js_msg *m)
+{
+	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *count_hdr;
+	char name[256], what[256];
+	uint64_t seq = js_msg__seq(m), number, count = 1, blen;
+	const uint8_t *data;
+	struct node *n;
+	size_t len, off = 0;
+	int err, end = 0;
+
+	data = js_msg__data(m, &len);
+	if (strncmp(subject, c->head, strlen(c->head)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
+	token = subject + strlen(c->head);
+	if (subjects__node(token, name, sizeof(name)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
+	n = node_get(c, token, name, &err);
+	if (!n)
+		return err;
+	if (len > BATCH_MAX_BYTES)
+		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
+	seg = js_msg__header(m, "Fl-Segment");
+	hdr_hash = js_msg__header(m, "Fl-Hash");
+	if (!seg || store_dir__segment_number(seg, &number) || !hdr_hash)
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len,
+			      "no segment name or hash in its headers");
+	/* A bundle: Fl-Count batches of one segment, each after its length (a varint). */
+	count_hdr = js_msg__header(m, "Fl-Count");
+	if (count_hdr && (sscanf(count_hdr, "%" SCNu64 "%n", &count, &end) != 1 || count_hdr[end] || count < 2 ||
+			  count > COLLECT_BUNDLE_MAX))
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len, "its Fl-Count is not a batch count");
+	if (!count_hdr)
+		return take_batch(c, n, token, seg, seq, data, len, hdr_hash);
+	/* The framing whole first: nothing of a bundle cut short is stored. */
+	for (uint64_t i = 0; i < count; i++) {
+		int used = varint__get(data + off, len - off, &blen);
+
+		if (used <= 0 || blen > len - off - (size_t)used) {
+			snprintf(what, sizeof(what), "not a bundle of %" PRIu64 " batches: batch %" PRIu64
+				 "'s length is cut or beyond the message", count, i);
+			return reject(c, n, token, REJ_UNDECODABLE, seq, NULL, data, len, what);
+		}
+		off += (size_t)used + (size_t)blen;
+	}
+	if (off != len)
+		return reject(c, n, token, REJ_UNDECODABLE, seq, NULL, data, len,
+			      "bytes after the bundle's last batch");
+	for (uint64_t i = 0, at = 0; i < count; i++) {
+		int used = varint__get(data + at, len - at, &blen);
+
+		at += (size_t)used;
+		err = take_batch(c, n, token, seg, seq, data + at, (size_t)blen, i + 1 == count ? hdr_hash : NULL);
+		if (err)
+			return err; /* not acked: delivered again, the batches before are duplicates then */
+		at += (size_t)blen;
+	}
+	return 0;
 }
 
 /* Nodes that went quiet without saying they stopped. */

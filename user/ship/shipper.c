@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/varint.h"
 #include "ship/shipper.h"
 #include "store/chain.h"
 #include "store/segment_reader.h"
@@ -25,6 +26,10 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
+/* A message carries up to this many batches of one segment, up to this many bytes (well
+ * under the server's default max_payload of 1 MiB; a single larger batch goes alone). */
+#define BUNDLE_MAX_BATCHES 64
+#define BUNDLE_MAX_BYTES (512u * 1024)
 
 const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60 };
 
@@ -58,6 +63,7 @@ struct shipper {
 	char *shown_urls;           /* urls without passwords, for messages */
 	int replicas;
 	size_t queue_bytes;
+	uint64_t linger_ns;
 	char token[SUBJECTS_TOKEN_MAX];
 	char subject[JS_SUBJECT_MAX], stream[JS_STREAM_MAX];
 	int dirfd;
@@ -83,7 +89,12 @@ struct shipper {
 
 	/* The shipping thread's own. */
 	struct js_conn *js;
-	struct item *cur;           /* the batch being shipped */
+	struct item *cur;           /* the batches being shipped: consecutive, of one segment */
+	struct item *cur_tail;
+	size_t cur_n, cur_bytes;
+	uint8_t *body;              /* a bundle's message body, reused */
+	size_t body_cap;
+	uint64_t published_mono_ns; /* the last publish: the linger counts from it */
 	struct segment_reader *rd;  /* reading a segment file back */
 	uint64_t rd_number, rd_index; /* rd's segment, and the index of its next batch */
 	uint64_t saved_mono_ns;
@@ -218,7 +229,7 @@ static struct item *item_new(const uint8_t *data, size_t len)
  * The batch at p from the files, moving p past finished segments and removed ones. NULL
  * when there is none yet (p is the live end), or on a read error (logged).
  */
-static struct item *read_at(struct shipper *sh, struct pos *p)
+static struct item *read_at(struct shipper *sh, struct pos *p, int same_segment)
 {
 	for (int hops = 0; hops < 1000; hops++) {
 		struct seg_entry seg, later;
@@ -230,6 +241,8 @@ static struct item *read_at(struct shipper *sh, struct pos *p)
 		if (!segment_from(sh, p->number, &seg))
 			return NULL;
 		if (seg.number != p->number) {
+			if (same_segment)
+				return NULL;
 			*p = (struct pos){ seg.number, 0 }; /* removed, or numbers skipped */
 			continue;
 		}
@@ -259,13 +272,18 @@ static struct item *read_at(struct shipper *sh, struct pos *p)
 				return it;
 			}
 		}
-		if (rc > 0)
+		if (rc > 0) {
+			if (same_segment)
+				return NULL; /* a bundle stops before a skipped batch */
 			continue; /* a bad batch skipped: go on from the next */
+		}
 		/* The end of what the file holds now: finished if a later segment exists. */
 		{
 			int damaged = rc < 0 && !segment_reader__truncated(sh->rd);
 
 			reader_close(sh);
+			if (same_segment)
+				return NULL;
 			if (!segment_from(sh, p->number + 1, &later))
 				return NULL; /* the segment being written: more comes */
 			if (damaged)
@@ -278,6 +296,8 @@ static struct item *read_at(struct shipper *sh, struct pos *p)
 }
 
 /* ---- the queue ------------------------------------------------------------------------ */
+
+static void idle(struct shipper *sh, int ms);
 
 void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 {
@@ -326,14 +346,12 @@ static struct pos next_pos(const struct shipper *sh)
 	return p;
 }
 
-/* The next batch to ship, into sh->cur: from the queue when it holds it, else the files. */
-static void load_next(struct shipper *sh)
+/* Takes the batch at p from the queue (dropping older ones), under mu; NULL if not there. */
+static struct item *take_queued(struct shipper *sh, const struct pos *p)
 {
-	struct pos p;
+	struct item *it = NULL;
 
-	pthread_mutex_lock(&sh->mu);
-	p = next_pos(sh);
-	while (sh->head && pos_cmp(&sh->head->pos, &p) < 0) {
+	while (sh->head && pos_cmp(&sh->head->pos, p) < 0) {
 		struct item *old = sh->head;
 
 		sh->head = old->next;
@@ -342,20 +360,126 @@ static void load_next(struct shipper *sh)
 		sh->q_bytes -= old->len;
 		free(old);
 	}
-	if (sh->head && !pos_cmp(&sh->head->pos, &p)) {
-		sh->cur = sh->head;
-		sh->head = sh->cur->next;
+	if (sh->head && !pos_cmp(&sh->head->pos, p)) {
+		it = sh->head;
+		sh->head = it->next;
 		if (!sh->head)
 			sh->tail = NULL;
-		sh->q_bytes -= sh->cur->len;
-		sh->cur->next = NULL;
+		sh->q_bytes -= it->len;
+		it->next = NULL;
 	}
+	return it;
+}
+
+static void bundle_add(struct shipper *sh, struct item *it)
+{
+	if (sh->cur_tail)
+		sh->cur_tail->next = it;
+	else
+		sh->cur = it;
+	sh->cur_tail = it;
+	sh->cur_n++;
+	sh->cur_bytes += it->len;
+}
+
+static void bundle_free(struct shipper *sh)
+{
+	while (sh->cur) {
+		struct item *next = sh->cur->next;
+
+		free(sh->cur);
+		sh->cur = next;
+	}
+	sh->cur_tail = NULL;
+	sh->cur_n = sh->cur_bytes = 0;
+}
+
+static int bundle_full(const struct shipper *sh)
+{
+	return sh->cur_n >= BUNDLE_MAX_BATCHES || sh->cur_bytes >= BUNDLE_MAX_BYTES;
+}
+
+/*
+ * Adds to the bundle the batches that follow it in its segment and are there now (queue,
+ * else files), while it has room. 1 when one was added.
+ */
+static int bundle_extend(struct shipper *sh)
+{
+	int added = 0;
+
+	while (sh->cur && !bundle_full(sh)) {
+		struct pos p = { sh->cur_tail->pos.number, sh->cur_tail->pos.index + 1 };
+		struct item *it;
+
+		pthread_mutex_lock(&sh->mu);
+		it = take_queued(sh, &p);
+		pthread_mutex_unlock(&sh->mu);
+		/* The files only from where their reader stands: never a segment read again. */
+		if (!it && sh->rd && sh->rd_number == p.number && sh->rd_index == p.index)
+			it = read_at(sh, &p, 1);
+		if (!it)
+			break;
+		if (sh->cur_bytes + it->len > BUNDLE_MAX_BYTES) {
+			/* No room: back to the queue's front, the next bundle starts with it. */
+			pthread_mutex_lock(&sh->mu);
+			it->next = sh->head;
+			sh->head = it;
+			if (!sh->tail)
+				sh->tail = it;
+			sh->q_bytes += it->len;
+			pthread_mutex_unlock(&sh->mu);
+			break;
+		}
+		bundle_add(sh, it);
+		added = 1;
+	}
+	return added;
+}
+
+/* The next batches to ship, into sh->cur: from the queue when it holds them, else the files. */
+static void load_next(struct shipper *sh)
+{
+	struct item *it;
+	struct pos p;
+
+	pthread_mutex_lock(&sh->mu);
+	p = next_pos(sh);
+	it = take_queued(sh, &p);
 	pthread_mutex_unlock(&sh->mu);
-	if (!sh->cur)
-		sh->cur = read_at(sh, &p);
+	if (!it)
+		it = read_at(sh, &p, 0);
+	if (it) {
+		bundle_add(sh, it);
+		bundle_extend(sh);
+	}
 	pthread_mutex_lock(&sh->mu);
 	sh->st.oldest_unix_ns = sh->cur ? sh->cur->unix_ns : 0;
 	pthread_mutex_unlock(&sh->mu);
+}
+
+/*
+ * Under a steady flow, at most one message per linger: the batches written meanwhile go
+ * with it, so a storm costs a few messages a second rather than one per batch. The first
+ * batch after a quiet time goes at once.
+ */
+static void linger(struct shipper *sh)
+{
+	uint64_t due = sh->published_mono_ns + sh->linger_ns;
+
+	while (sh->cur && !bundle_full(sh)) {
+		uint64_t now = clock__mono_ns();
+		int queued_elsewhere;
+
+		if (!sh->linger_ns || now >= due)
+			return;
+		pthread_mutex_lock(&sh->mu);
+		queued_elsewhere = sh->head != NULL || sh->stopping;
+		pthread_mutex_unlock(&sh->mu);
+		if (queued_elsewhere)
+			return; /* the queue holds what cannot join (the next segment), or we stop */
+		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS));
+		bundle_extend(sh);
+	}
 }
 
 /* ---- the server ---------------------------------------------------------------------- */
@@ -452,57 +576,112 @@ static int connect_now(struct shipper *sh)
 	return 0;
 }
 
+/*
+ * The message's body: a lone batch as its stored bytes; a bundle as the batches one
+ * after another, each after its length as a varint, as the segment file holds them.
+ */
+static int bundle_body(struct shipper *sh, const void **data, size_t *len)
+{
+	size_t need = sh->cur_bytes + sh->cur_n * VARINT_MAX, off = 0;
+
+	if (sh->cur_n == 1) {
+		*data = sh->cur->data;
+		*len = sh->cur->len;
+		return 0;
+	}
+	if (need > sh->body_cap) {
+		uint8_t *p = realloc(sh->body, need);
+
+		if (!p)
+			return -ENOMEM;
+		sh->body = p;
+		sh->body_cap = need;
+	}
+	for (const struct item *it = sh->cur; it; it = it->next) {
+		off += varint__put(sh->body + off, it->len);
+		memcpy(sh->body + off, it->data, it->len);
+		off += it->len;
+	}
+	*data = sh->body;
+	*len = off;
+	return 0;
+}
+
+/* The lag of each batch acked, in the histogram. Under mu. */
+static void count_lag(struct shipper *sh, const struct item *it)
+{
+	struct timespec now;
+	double lag;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	lag = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)it->unix_ns) / 1e9;
+	lag = lag < 0 ? 0 : lag;
+	for (int i = 0; i < SHIP_LAG_BUCKETS; i++)
+		if (i == SHIP_LAG_BUCKETS - 1 || lag <= ship_lag_bounds[i])
+			sh->st.lag_buckets[i]++;
+	sh->st.lag_sum_s += lag;
+	sh->st.lag_count++;
+}
+
 static int publish(struct shipper *sh)
 {
-	struct item *it = sh->cur;
-	char hex[CHAIN_HEX_LEN], idx[24], first[24], last[24], why[JS_ERR_MAX];
-	struct js_publish p = { .subject = sh->subject, .data = it->data, .len = it->len };
-	uint64_t seq;
+	const struct item *first = sh->cur, *last = sh->cur_tail;
+	char hex[CHAIN_HEX_LEN], idx[24], count[24], first_seq[24], last_seq[24], why[JS_ERR_MAX];
+	struct js_publish p = { .subject = sh->subject };
+	uint64_t seq, fs = 0, ls = 0;
 	int dup, err;
 
-	chain__hex(it->hash, CHAIN_HASH_LEN, hex);
-	snprintf(idx, sizeof(idx), "%" PRIu64, it->pos.index);
-	snprintf(first, sizeof(first), "%" PRIu64, it->first_seq);
-	snprintf(last, sizeof(last), "%" PRIu64, it->last_seq);
+	if ((err = bundle_body(sh, &p.data, &p.len))) {
+		say_once(sh, "publishing", strerror(-err));
+		return err;
+	}
+	for (const struct item *it = first; it; it = it->next) {
+		if (!fs && it->first_seq)
+			fs = it->first_seq;
+		if (it->last_seq)
+			ls = it->last_seq;
+	}
+	/* The message is known by its last batch: the headers say where that one is, so that
+	 * the server's last message tells a restarted agent where shipping stands. */
+	chain__hex(last->hash, CHAIN_HASH_LEN, hex);
+	snprintf(idx, sizeof(idx), "%" PRIu64, last->pos.index);
+	snprintf(count, sizeof(count), "%zu", sh->cur_n);
+	snprintf(first_seq, sizeof(first_seq), "%" PRIu64, fs);
+	snprintf(last_seq, sizeof(last_seq), "%" PRIu64, ls);
 	p.msg_id = hex;
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Node", sh->token };
-	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Segment", it->segment };
+	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Segment", last->segment };
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Batch", idx };
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Hash", hex };
-	if (it->last_seq) {
-		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-First-Seq", first };
-		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Last-Seq", last };
+	if (sh->cur_n > 1)
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Count", count };
+	if (ls) {
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-First-Seq", first_seq };
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Last-Seq", last_seq };
 	}
 	pthread_mutex_lock(&sh->mu);
 	p.expect_last_subject_seq = sh->acked_stream_seq;
 	pthread_mutex_unlock(&sh->mu);
 	err = js_conn__publish(sh->js, &p, &seq, &dup, why);
+	sh->published_mono_ns = clock__mono_ns();
 	pthread_mutex_lock(&sh->mu);
 	if (!err) {
 		sh->have_acked = 1;
-		sh->acked = it->pos;
-		memcpy(sh->acked_hash, it->hash, CHAIN_HASH_LEN);
+		sh->acked = last->pos;
+		memcpy(sh->acked_hash, last->hash, CHAIN_HASH_LEN);
 		sh->acked_stream_seq = seq;
-		if (it->last_seq)
-			sh->acked_last_seq = it->last_seq;
-		sh->st.acked++;
-		sh->st.duplicates += dup;
-		if (it->unix_ns) {
-			struct timespec now;
-			double lag;
-
-			clock_gettime(CLOCK_REALTIME, &now);
-			lag = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)it->unix_ns) / 1e9;
-			lag = lag < 0 ? 0 : lag;
-			for (int i = 0; i < SHIP_LAG_BUCKETS; i++)
-				if (i == SHIP_LAG_BUCKETS - 1 || lag <= ship_lag_bounds[i])
-					sh->st.lag_buckets[i]++;
-			sh->st.lag_sum_s += lag;
-			sh->st.lag_count++;
-		}
-		if (sh->st.backlog) {
-			sh->st.backlog--;
-			sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->len ? it->len : sh->st.backlog_bytes;
+		if (ls)
+			sh->acked_last_seq = ls;
+		sh->st.acked += sh->cur_n;
+		sh->st.messages++;
+		sh->st.duplicates += dup ? sh->cur_n : 0;
+		for (const struct item *it = first; it; it = it->next) {
+			if (it->unix_ns)
+				count_lag(sh, it);
+			if (sh->st.backlog) {
+				sh->st.backlog--;
+				sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->len ? it->len : sh->st.backlog_bytes;
+			}
 		}
 	} else {
 		sh->st.publish_errors++;
@@ -511,16 +690,14 @@ static int publish(struct shipper *sh)
 	if (!err) {
 		sh->dirty = 1;
 		sh->said[0] = '\0';
-		free(sh->cur);
-		sh->cur = NULL;
+		bundle_free(sh);
 		return 0;
 	}
 	if (err == -ESTALE) {
 		/* Someone else wrote on our subject, or we were wrong about where the server
 		 * stands: ask it again, and ship what follows its last batch. */
 		log_warn("ship: %s: %s; asking the server where it stands", sh->subject, why);
-		free(sh->cur);
-		sh->cur = NULL;
+		bundle_free(sh);
 		return resync(sh);
 	}
 	say_once(sh, "publishing", why);
@@ -601,8 +778,10 @@ static void *run(void *arg)
 			sh->was_up |= up;
 			pthread_mutex_unlock(&sh->mu);
 		}
-		if (sh->cur && sh->st.connected)
+		if (sh->cur && sh->st.connected) {
+			linger(sh);
 			err = publish(sh);
+		}
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
 			save_state(sh);
 		if (!sh->cur || err)
@@ -630,7 +809,7 @@ static void count_backlog(struct shipper *sh)
 	struct pos p = next_pos(sh);
 	struct item *it;
 
-	while ((it = read_at(sh, &p))) {
+	while ((it = read_at(sh, &p, 0))) {
 		if (!sh->st.backlog)
 			sh->st.oldest_unix_ns = it->unix_ns;
 		sh->st.backlog++;
@@ -687,6 +866,7 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		goto fail;
 	sh->replicas = o->replicas > 0 ? o->replicas : 1;
 	sh->queue_bytes = o->queue_bytes ? o->queue_bytes : QUEUE_DEFAULT;
+	sh->linger_ns = (uint64_t)o->linger_ms * NS_PER_MS;
 	sh->backoff_ms = BACKOFF_MIN_MS;
 	subjects__batches(sh->prefix, sh->token, sh->subject, sizeof(sh->subject));
 	subjects__stream(sh->prefix, sh->stream, sizeof(sh->stream));
@@ -789,7 +969,8 @@ void shipper__stop(struct shipper *sh, int64_t grace_ms)
 	}
 	disconnect(sh);
 	reader_close(sh);
-	free(sh->cur);
+	bundle_free(sh);
+	free(sh->body);
 	while (sh->head) {
 		struct item *next = sh->head->next;
 

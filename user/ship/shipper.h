@@ -32,6 +32,8 @@ struct shipper_opts {
 	const char *data_dir;
 	int replicas;        /* the stream's, when the shipper creates it */
 	size_t queue_bytes;  /* batches held in memory; beyond, the files are read again */
+	int linger_ms;       /* under a steady flow, at most one message per linger (0: each
+				batch at once); the batches written meanwhile go with it */
 };
 
 /* Upper bounds (seconds) of the shipping-lag histogram's buckets; the last is +Inf. */
@@ -40,6 +42,7 @@ extern const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1];
 
 struct ship_stats {
 	uint64_t acked;          /* batches JetStream acknowledged, this run */
+	uint64_t messages;       /* messages they went in (a message carries one or more) */
 	uint64_t duplicates;     /* of which the server already held */
 	uint64_t publish_errors; /* publishes refused or failed */
 	uint64_t backlog;        /* batches written but not acknowledged */
