@@ -194,11 +194,11 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread $(HELPER_LIBS)
 
-# fl-jsinfo talks to JetStream with the agent's client (libnats).
+# fl-jsinfo talks to JetStream with the agent's client (libnats); zlib for compressed messages.
 $(BUILD)/helpers/fl-jsinfo: tests/helpers/fl-jsinfo.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lnats
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lnats -lz
 
 $(BUILD)/helpers-static/%: tests/helpers/%.c
 	$(call msg,CC-STAT,$@)

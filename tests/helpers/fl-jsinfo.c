@@ -5,7 +5,8 @@
  *   fl-jsinfo batches URL STREAM SUBJECT     the batches the messages on SUBJECT carry, in
  *                                            stream order: one line each, the hash it ends
  *                                            with in hex (a message carries one batch, or a
- *                                            bundle of Fl-Count, each after its length)
+ *                                            bundle of Fl-Count, each after its length, the
+ *                                            whole raw deflate with Fl-Encoding: deflate)
  *   fl-jsinfo publish URL SUBJECT FILE [KEY=VALUE...]   publishes FILE's bytes with headers
  *   fl-jsinfo memstream URL STREAM SUBJECTS  creates a stream in memory (a conflicting one)
  * Exit status 0, or 1 with a message naming the problem.
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <nats/nats.h>
+#include <zlib.h>
 
 /* The hash a sealed batch ends with (its trailer: hash, then signature), in hex. */
 static void print_hash(const unsigned char *b, size_t len)
@@ -28,6 +30,29 @@ static void print_hash(const unsigned char *b, size_t len)
 	for (int i = 0; i < 32; i++)
 		printf("%02x", t[2 + i]);
 	printf("\n");
+}
+
+/* Raw deflate, inflated into a buffer of 64 MiB at most (a test's messages are small). */
+static unsigned char *inflate_all(const unsigned char *in, size_t len, size_t *out_len)
+{
+	size_t cap = 64u << 20;
+	unsigned char *out = malloc(cap);
+	z_stream z = { 0 };
+
+	if (!out || inflateInit2(&z, -MAX_WBITS) != Z_OK)
+		return NULL;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	inflate(&z, Z_SYNC_FLUSH);
+	*out_len = cap - z.avail_out;
+	if (z.avail_in) {
+		free(out);
+		out = NULL;
+	}
+	inflateEnd(&z);
+	return out;
 }
 
 static int die(const char *what, natsStatus s)
@@ -77,7 +102,8 @@ int main(int argc, char **argv)
 			return die(argv[3], s);
 		for (uint64_t seq = si->State.FirstSeq; seq && seq <= si->State.LastSeq; seq++) {
 			const unsigned char *d;
-			const char *count = NULL;
+			const char *count = NULL, *enc = NULL;
+			unsigned char *plain = NULL;
 			natsMsg *m = NULL;
 			size_t len, off = 0;
 			unsigned long n = 1;
@@ -97,6 +123,11 @@ int main(int argc, char **argv)
 				natsMsg_Destroy(m);
 				continue;
 			}
+			if (natsMsgHeader_Get(m, "Fl-Encoding", &enc) == NATS_OK && enc) {
+				if (!(plain = inflate_all(d, len, &len)))
+					return die("a message that does not inflate", NATS_ERR);
+				d = plain;
+			}
 			for (unsigned long i = 0; i < n; i++) {
 				uint64_t blen = 0;
 				int shift = 0;
@@ -113,6 +144,7 @@ int main(int argc, char **argv)
 				print_hash(d + off, (size_t)blen);
 				off += (size_t)blen;
 			}
+			free(plain);
 			natsMsg_Destroy(m);
 		}
 		jsStreamInfo_Destroy(si);

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "agent/storelink.h"
 #include "base/clock.h"
@@ -408,40 +409,69 @@ done:
 	return err;
 }
 
-/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
-static int take(struct collector *c, struct js_msg *m)
+/*
+ * A compressed message's body inflated (raw deflate, as the node's segment file holds it),
+ * into *out (caller frees). -EFBIG past the largest batch, -EBADMSG when not deflate data.
+ */
+static int inflate_body(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
-	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *count_hdr;
-	char name[256], what[256];
-	uint64_t seq = js_msg__seq(m), number, count = 1, blen;
-	const uint8_t *data;
-	struct node *n;
-	size_t len, off = 0;
-	int err, end = 0;
+	z_stream z = { 0 };
+	size_t cap = len * 8 + 4096, n = 0;
+	uint8_t *buf = NULL;
+	int rc, err = 0;
 
-	data = js_msg__data(m, &len);
-	if (strncmp(subject, c->head, strlen(c->head)))
-		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
-	token = subject + strlen(c->head);
-	if (subjects__node(token, name, sizeof(name)))
-		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
-	n = node_get(c, token, name, &err);
-	if (!n)
+	if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	for (;;) {
+		if (n == cap || !buf) {
+			uint8_t *p;
+
+			if (buf)
+				cap *= 2;
+			if (cap > BATCH_MAX_BYTES)
+				cap = BATCH_MAX_BYTES;
+			if (buf && n == cap) {
+				err = -EFBIG;
+				break;
+			}
+			if (!(p = realloc(buf, cap))) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = p;
+		}
+		z.next_out = buf + n;
+		z.avail_out = (uInt)(cap - n);
+		rc = inflate(&z, Z_SYNC_FLUSH);
+		n = cap - z.avail_out;
+		if (rc == Z_STREAM_END || (z.avail_in == 0 && z.avail_out > 0))
+			break;
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			err = rc == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
+			break;
+		}
+	}
+	inflateEnd(&z);
+	if (err) {
+		free(buf);
 		return err;
-	if (len > BATCH_MAX_BYTES)
-		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
-	seg = js_msg__header(m, "Fl-Segment");
-	hdr_hash = js_msg__header(m, "Fl-Hash");
-	if (!seg || store_dir__segment_number(seg, &number) || !hdr_hash)
-		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len,
-			      "no segment name or hash in its headers");
-	/* A bundle: Fl-Count batches of one segment, each after its length (a varint). */
-	count_hdr = js_msg__header(m, "Fl-Count");
-	if (count_hdr && (sscanf(count_hdr, "%" SCNu64 "%n", &count, &end) != 1 || count_hdr[end] || count < 2 ||
-			  count > COLLECT_BUNDLE_MAX))
-		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len, "its Fl-Count is not a batch count");
-	if (!count_hdr)
-		return take_batch(c, n, token, seg, seq, data, len, hdr_hash);
+	}
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
+/* The batches of a bundle, each after its length (a varint). */
+static int take_framed(struct collector *c, struct node *n, const char *token, const char *seg, uint64_t seq,
+		       const uint8_t *data, size_t len, uint64_t count, const char *hdr_hash)
+{
+	char what[256];
+	uint64_t blen;
+	size_t off = 0;
+	int err;
+
 	/* The framing whole first: nothing of a bundle cut short is stored. */
 	for (uint64_t i = 0; i < count; i++) {
 		int used = varint__get(data + off, len - off, &blen);
@@ -466,6 +496,59 @@ static int take(struct collector *c, struct js_msg *m)
 		at += (size_t)blen;
 	}
 	return 0;
+}
+
+/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
+static int take(struct collector *c, struct js_msg *m)
+{
+	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *count_hdr, *enc;
+	char name[256];
+	uint64_t seq = js_msg__seq(m), number, count = 1;
+	const uint8_t *data;
+	uint8_t *plain = NULL;
+	struct node *n;
+	size_t len;
+	int err, end = 0;
+
+	data = js_msg__data(m, &len);
+	if (strncmp(subject, c->head, strlen(c->head)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
+	token = subject + strlen(c->head);
+	if (subjects__node(token, name, sizeof(name)))
+		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
+	n = node_get(c, token, name, &err);
+	if (!n)
+		return err;
+	if (len > BATCH_MAX_BYTES)
+		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
+	seg = js_msg__header(m, "Fl-Segment");
+	hdr_hash = js_msg__header(m, "Fl-Hash");
+	if (!seg || store_dir__segment_number(seg, &number) || !hdr_hash)
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len,
+			      "no segment name or hash in its headers");
+	/* A bundle: Fl-Count batches of one segment, each after its length (a varint). */
+	count_hdr = js_msg__header(m, "Fl-Count");
+	if (count_hdr && (sscanf(count_hdr, "%" SCNu64 "%n", &count, &end) != 1 || count_hdr[end] || count < 1 ||
+			  count > COLLECT_BUNDLE_MAX))
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len, "its Fl-Count is not a batch count");
+	if (!count_hdr)
+		return take_batch(c, n, token, seg, seq, data, len, hdr_hash);
+	/* Compressed: the batches as the node's file holds them, which inflate to the framing. */
+	enc = js_msg__header(m, "Fl-Encoding");
+	if (enc && strcmp(enc, "deflate"))
+		return reject(c, n, token, REJ_HEADERS, seq, NULL, data, len, "an Fl-Encoding other than deflate");
+	if (enc) {
+		err = inflate_body(data, len, &plain, &len);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			return reject(c, n, token, err == -EFBIG ? REJ_SIZE : REJ_UNDECODABLE, seq, NULL, data, len,
+				      err == -EFBIG ? "it inflates beyond any batch" : "not deflate data");
+		data = plain;
+	}
+	err = take_framed(c, n, token, seg, seq, data, len, count, hdr_hash);
+	free(plain);
+	return err;
 }
 
 /* Nodes that went quiet without saying they stopped. */

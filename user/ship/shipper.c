@@ -53,6 +53,8 @@ struct item {
 	uint8_t hash[CHAIN_HASH_LEN];
 	uint64_t first_seq, last_seq; /* 0: unknown or none */
 	uint64_t unix_ns;             /* when it was written, or its first record's time */
+	int deflated;                 /* data: its length prefix and bytes as the file holds them
+					 compressed (raw deflate standing alone); else the batch */
 	size_t len;
 	uint8_t data[];
 };
@@ -301,13 +303,15 @@ static void idle(struct shipper *sh, int ms);
 
 void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 {
-	struct item *it = item_new(b->data, b->len);
+	/* Compressed when the store says how: a sixth of the bytes to copy and send. */
+	struct item *it = b->deflated ? item_new(b->deflated, b->deflated_len) : item_new(b->data, b->len);
 
 	pthread_mutex_lock(&sh->mu);
 	sh->st.backlog++;
 	sh->st.backlog_bytes += b->len;
 	if (it) {
 		it->pos = (struct pos){ b->number, b->index };
+		it->deflated = b->deflated != NULL;
 		snprintf(it->segment, sizeof(it->segment), "%s", b->segment);
 		memcpy(it->hash, b->hash, CHAIN_HASH_LEN);
 		it->first_seq = b->first_seq;
@@ -419,7 +423,7 @@ static int bundle_extend(struct shipper *sh)
 			it = read_at(sh, &p, 1);
 		if (!it)
 			break;
-		if (sh->cur_bytes + it->len > BUNDLE_MAX_BYTES) {
+		if (sh->cur_bytes + it->len > BUNDLE_MAX_BYTES || it->deflated != sh->cur->deflated) {
 			/* No room: back to the queue's front, the next bundle starts with it. */
 			pthread_mutex_lock(&sh->mu);
 			it->next = sh->head;
@@ -578,7 +582,8 @@ static int connect_now(struct shipper *sh)
 
 /*
  * The message's body: a lone batch as its stored bytes; a bundle as the batches one
- * after another, each after its length as a varint, as the segment file holds them.
+ * after another, each after its length as a varint, as the segment file holds them;
+ * compressed batches as the file holds them (which inflate to that same framing).
  */
 static int bundle_body(struct shipper *sh, const void **data, size_t *len)
 {
@@ -598,7 +603,8 @@ static int bundle_body(struct shipper *sh, const void **data, size_t *len)
 		sh->body_cap = need;
 	}
 	for (const struct item *it = sh->cur; it; it = it->next) {
-		off += varint__put(sh->body + off, it->len);
+		if (!it->deflated)
+			off += varint__put(sh->body + off, it->len);
 		memcpy(sh->body + off, it->data, it->len);
 		off += it->len;
 	}
@@ -653,8 +659,10 @@ static int publish(struct shipper *sh)
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Segment", last->segment };
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Batch", idx };
 	p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Hash", hex };
-	if (sh->cur_n > 1)
+	if (sh->cur_n > 1 || first->deflated)
 		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Count", count };
+	if (first->deflated)
+		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Encoding", "deflate" };
 	if (ls) {
 		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-First-Seq", first_seq };
 		p.hdr[p.n_hdr++] = (struct js_header){ "Fl-Last-Seq", last_seq };

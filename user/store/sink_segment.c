@@ -3,10 +3,11 @@
  * of length-delimited firstlight.v1.Batch messages. Records are collected into a batch;
  * the batch is closed on every flush tick or at flush_bytes, chained (the previous
  * batch's hash), sealed (its own hash and the node key's signature, see chain.h),
- * compressed with Z_SYNC_FLUSH into memory and written with one write(), then made
+ * compressed with Z_FULL_FLUSH into memory and written with one write(), then made
  * durable per the policy: fdatasync after every batch by default, or at most every
  * fsync interval. What was written is readable even if the agent is killed before it
- * closes the gzip stream.
+ * closes the gzip stream. The full flush makes each batch's compressed bytes stand alone
+ * (raw deflate, no reference to the batches before): shipping sends them as they are.
  *
  * A write that fails (disk full, I/O error) is undone (the file is cut back to its last
  * complete batch), the segment is abandoned where it stands, and from then on records
@@ -40,6 +41,7 @@
 #define TAG_HEADER 0x22    /* Batch.header: field 4 */
 #define LOSS_RUNS 16
 #define OUT_CHUNK (64 * 1024)
+#define GZIP_HEADER_LEN 10
 
 struct sink_segment {
 	struct sink base;
@@ -256,7 +258,7 @@ static int write_batch(struct sink_segment *ss)
 {
 	uint8_t prefix[VARINT_MAX], hash[CHAIN_HASH_LEN];
 	size_t plen, core_len;
-	int err;
+	int err, first;
 
 	err = reserve(&ss->batch, &ss->batch_cap, ss->batch_len + 2 + CHAIN_HASH_LEN + CHAIN_TRAILER_LEN);
 	if (err)
@@ -277,10 +279,11 @@ static int write_batch(struct sink_segment *ss)
 		goto fail;
 	ss->batch_len += CHAIN_TRAILER_LEN;
 	plen = varint__put(prefix, ss->batch_len);
+	first = ss->seg_batches == 0;
 	ss->out_len = 0;
 	err = deflate_to(ss, prefix, plen, Z_NO_FLUSH);
 	if (!err)
-		err = deflate_to(ss, ss->batch, ss->batch_len, Z_SYNC_FLUSH);
+		err = deflate_to(ss, ss->batch, ss->batch_len, Z_FULL_FLUSH);
 	if (!err)
 		err = fdio__write_all(ss->fd, ss->out, ss->out_len);
 	if (err)
@@ -300,6 +303,8 @@ static int write_batch(struct sink_segment *ss)
 		ss->pos.last_seq = ss->batch_last_seq;
 	ss->pos.offset = ss->seg_raw;
 	if (ss->sealed) {
+		/* The segment's first output starts with the gzip header (10 bytes: no name). */
+		size_t skip = first ? GZIP_HEADER_LEN : 0;
 		struct sealed_batch sb = {
 			.segment = ss->name,
 			.number = ss->number,
@@ -311,6 +316,11 @@ static int write_batch(struct sink_segment *ss)
 			.last_seq = ss->batch_events ? ss->batch_last_seq : 0,
 			.unix_ns = wallclock_now_ns(),
 		};
+
+		if (ss->out_len > skip && (!first || (ss->out[0] == 0x1f && ss->out[1] == 0x8b))) {
+			sb.deflated = ss->out + skip;
+			sb.deflated_len = ss->out_len - skip;
+		}
 
 		ss->sealed(ss->sealed_ctx, &sb);
 	}

@@ -27,6 +27,10 @@ struct sealed_batch {
 	const uint8_t *hash;       /* its hash (CHAIN_HASH_LEN bytes) */
 	uint64_t first_seq, last_seq; /* its records; both 0 when it holds none */
 	uint64_t unix_ns;          /* when it was written */
+	/* Its length prefix and bytes as compressed in the file: raw deflate that stands
+	 * alone (it ends at a full flush); NULL when not at hand. */
+	const uint8_t *deflated;
+	size_t deflated_len;
 };
 
 struct segment_opts {

@@ -119,7 +119,10 @@ struct js_msg {
 	size_t len;
 	char *hdr;        /* "NATS/1.0\r\nKey: Value\r\n..." */
 	uint64_t seq;
-	char value[JS_ERR_MAX]; /* js_msg__header's result for a stored message */
+	/* js_msg__header's results for a stored message: one slot per call, so that the
+	 * values of several headers stay valid together (a caller reads three or four). */
+	char value[JS_HDR_MAX][JS_ERR_MAX];
+	int n_values;
 };
 
 static void say(char why[JS_ERR_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -548,12 +551,14 @@ const char *js_msg__header(struct js_msg *m, const char *key)
 
 			while (*val == ' ')
 				val++;
+			char *slot = m->value[m->n_values++ % JS_HDR_MAX];
+
 			vl = (size_t)(end - val);
-			if (vl >= sizeof(m->value))
+			if (vl >= JS_ERR_MAX)
 				return NULL;
-			memcpy(m->value, val, vl);
-			m->value[vl] = '\0';
-			return m->value;
+			memcpy(slot, val, vl);
+			slot[vl] = '\0';
+			return slot;
 		}
 	}
 	return NULL;

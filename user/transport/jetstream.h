@@ -40,7 +40,7 @@ struct js_stream {
 };
 
 /* Headers firstlight puts on a batch; values as strings. */
-#define JS_HDR_MAX 8
+#define JS_HDR_MAX 10
 struct js_header {
 	const char *key, *value;
 };
@@ -94,7 +94,8 @@ int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX]);
 
 const char *js_msg__subject(const struct js_msg *m);
 const void *js_msg__data(const struct js_msg *m, size_t *len);
-/* A header's value, or NULL. */
+/* A header's value, or NULL; valid while m lives (for a stored message, for the next
+ * JS_HDR_MAX calls: each has a slot of its own). */
 const char *js_msg__header(struct js_msg *m, const char *key);
 /* The stream sequence (js_conn__last and fetched messages). */
 uint64_t js_msg__seq(struct js_msg *m);
