@@ -78,6 +78,9 @@ struct shipper {
 	/* Under mu. */
 	struct item *head, *tail;   /* batches as written, oldest first */
 	size_t q_bytes;
+	int have_floor;
+	struct pos q_floor;         /* every batch from here on is in the queue or was taken
+				       from it: the files are read only for batches before */
 	int stopping;
 	uint64_t stop_at_mono_ns;
 	int have_acked;             /* the server holds a batch of ours */
@@ -301,6 +304,13 @@ static struct item *read_at(struct shipper *sh, struct pos *p, int same_segment)
 
 static void idle(struct shipper *sh, int ms);
 
+/* Under mu. */
+static void raise_floor(struct shipper *sh, const struct pos *p)
+{
+	if (pos_cmp(p, &sh->q_floor) > 0)
+		sh->q_floor = *p;
+}
+
 void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 {
 	/* Compressed when the store says how: a sixth of the bytes to copy and send. */
@@ -309,6 +319,12 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 	pthread_mutex_lock(&sh->mu);
 	sh->st.backlog++;
 	sh->st.backlog_bytes += b->len;
+	if (!sh->have_floor) {
+		sh->q_floor = (struct pos){ b->number, b->index };
+		sh->have_floor = 1;
+	}
+	if (!it) /* not queued: the queue is whole only after it */
+		raise_floor(sh, &(struct pos){ b->number, b->index + 1 });
 	if (it) {
 		it->pos = (struct pos){ b->number, b->index };
 		it->deflated = b->deflated != NULL;
@@ -331,6 +347,7 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 			if (!sh->head)
 				sh->tail = NULL;
 			sh->q_bytes -= old->len;
+			raise_floor(sh, &(struct pos){ old->pos.number, old->pos.index + 1 });
 			free(old);
 		}
 	}
@@ -348,6 +365,12 @@ static struct pos next_pos(const struct shipper *sh)
 	if (sh->have_removed && p.number <= sh->removed_upto)
 		p = (struct pos){ sh->removed_upto + 1, 0 };
 	return p;
+}
+
+/* Whether the queue holds every batch from p on (then the files need not be read). Under mu. */
+static int queue_covers(const struct shipper *sh, const struct pos *p)
+{
+	return sh->have_floor && pos_cmp(p, &sh->q_floor) >= 0;
 }
 
 /* Takes the batch at p from the queue (dropping older ones), under mu; NULL if not there. */
@@ -415,11 +438,14 @@ static int bundle_extend(struct shipper *sh)
 		struct pos p = { sh->cur_tail->pos.number, sh->cur_tail->pos.index + 1 };
 		struct item *it;
 
+		int covered;
+
 		pthread_mutex_lock(&sh->mu);
 		it = take_queued(sh, &p);
+		covered = queue_covers(sh, &p);
 		pthread_mutex_unlock(&sh->mu);
 		/* The files only from where their reader stands: never a segment read again. */
-		if (!it && sh->rd && sh->rd_number == p.number && sh->rd_index == p.index)
+		if (!it && !covered && sh->rd && sh->rd_number == p.number && sh->rd_index == p.index)
 			it = read_at(sh, &p, 1);
 		if (!it)
 			break;
@@ -445,12 +471,25 @@ static void load_next(struct shipper *sh)
 {
 	struct item *it;
 	struct pos p;
+	int covered;
 
 	pthread_mutex_lock(&sh->mu);
 	p = next_pos(sh);
 	it = take_queued(sh, &p);
+	covered = queue_covers(sh, &p);
+	if (!it && covered && sh->head) {
+		/* p is past its segment's last batch: the queue's head is the next one. */
+		it = sh->head;
+		sh->head = it->next;
+		if (!sh->head)
+			sh->tail = NULL;
+		sh->q_bytes -= it->len;
+		it->next = NULL;
+	}
 	pthread_mutex_unlock(&sh->mu);
-	if (!it)
+	/* The files only for what the queue never held: at the live end the queue is empty,
+	 * and the segment must not be read again at every turn. */
+	if (!it && !covered)
 		it = read_at(sh, &p, 0);
 	if (it) {
 		bundle_add(sh, it);
