@@ -7,6 +7,8 @@
  *                                            with in hex (a message carries one batch, or a
  *                                            bundle of Fl-Count, each after its length, the
  *                                            whole raw deflate with Fl-Encoding: deflate)
+ *   fl-jsinfo list URL STREAM SUBJECT        one line per message on SUBJECT: its stream
+ *                                            sequence, shipping headers and size
  *   fl-jsinfo publish URL SUBJECT FILE [KEY=VALUE...]   publishes FILE's bytes with headers
  *   fl-jsinfo memstream URL STREAM SUBJECTS  creates a stream in memory (a conflicting one)
  * Exit status 0, or 1 with a message naming the problem.
@@ -145,6 +147,30 @@ int main(int argc, char **argv)
 				off += (size_t)blen;
 			}
 			free(plain);
+			natsMsg_Destroy(m);
+		}
+		jsStreamInfo_Destroy(si);
+	} else if (!strcmp(argv[1], "list") && argc >= 5) {
+		jsStreamInfo *si = NULL;
+
+		if ((s = js_GetStreamInfo(&si, js, argv[3], NULL, &jerr)))
+			return die(argv[3], s);
+		for (uint64_t seq = si->State.FirstSeq; seq && seq <= si->State.LastSeq; seq++) {
+			const char *k[] = { "Fl-Segment", "Fl-Batch", "Fl-Count", "Fl-Encoding", "Nats-Msg-Id" };
+			natsMsg *m = NULL;
+
+			if (js_GetMsg(&m, js, argv[3], seq, NULL, &jerr) || strcmp(natsMsg_GetSubject(m), argv[4])) {
+				natsMsg_Destroy(m);
+				continue;
+			}
+			printf("%llu", (unsigned long long)seq);
+			for (int i = 0; i < 5; i++) {
+				const char *v = NULL;
+
+				natsMsgHeader_Get(m, k[i], &v);
+				printf(" %s=%s", k[i], v ? v : "-");
+			}
+			printf(" bytes=%d\n", natsMsg_GetDataLength(m));
 			natsMsg_Destroy(m);
 		}
 		jsStreamInfo_Destroy(si);

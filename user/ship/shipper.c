@@ -56,6 +56,7 @@ struct item {
 	int deflated;                 /* data: its length prefix and bytes as the file holds them
 					 compressed (raw deflate standing alone); else the batch */
 	size_t len;
+	size_t raw_len;               /* the batch's own size (what the backlog counts) */
 	uint8_t data[];
 };
 
@@ -100,6 +101,8 @@ struct shipper {
 	uint8_t *body;              /* a bundle's message body, reused */
 	size_t body_cap;
 	uint64_t published_mono_ns; /* the last publish: the linger counts from it */
+	unsigned resyncs, cur_resyncs; /* the server asked where we stand; cur loaded after the
+					  cur_resyncs-th time (older: from a place it corrected) */
 	struct segment_reader *rd;  /* reading a segment file back */
 	uint64_t rd_number, rd_index; /* rd's segment, and the index of its next batch */
 	uint64_t saved_mono_ns;
@@ -225,7 +228,7 @@ static struct item *item_new(const uint8_t *data, size_t len)
 	if (!it)
 		return NULL;
 	memset(it, 0, sizeof(*it));
-	it->len = len;
+	it->len = it->raw_len = len;
 	memcpy(it->data, data, len);
 	return it;
 }
@@ -328,6 +331,7 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 	if (it) {
 		it->pos = (struct pos){ b->number, b->index };
 		it->deflated = b->deflated != NULL;
+		it->raw_len = b->len;
 		snprintf(it->segment, sizeof(it->segment), "%s", b->segment);
 		memcpy(it->hash, b->hash, CHAIN_HASH_LEN);
 		it->first_seq = b->first_seq;
@@ -493,6 +497,7 @@ static void load_next(struct shipper *sh)
 		it = read_at(sh, &p, 0);
 	if (it) {
 		bundle_add(sh, it);
+		sh->cur_resyncs = sh->resyncs;
 		bundle_extend(sh);
 	}
 	pthread_mutex_lock(&sh->mu);
@@ -539,8 +544,63 @@ static void say_once(struct shipper *sh, const char *what, const char *why)
 	}
 }
 
-/* Where the server stands for our subject, which wins over ship.state. */
+/* Batches in the files from a up to (not including) b, and their bytes. */
+static uint64_t count_between(struct shipper *sh, struct pos a, const struct pos *b, uint64_t *bytes)
+{
+	uint64_t n = 0;
+	struct item *it;
+
+	*bytes = 0;
+	while (pos_cmp(&a, b) < 0 && (it = read_at(sh, &a, 0))) {
+		int before = pos_cmp(&it->pos, b) < 0;
+
+		if (before) {
+			n++;
+			*bytes += it->len;
+		}
+		a = (struct pos){ it->pos.number, it->pos.index + 1 };
+		free(it);
+		if (!before)
+			break;
+	}
+	return n;
+}
+
+static int resync_now(struct shipper *sh);
+
+/*
+ * Where the server stands for our subject, which wins over ship.state; the backlog
+ * follows it (the batches between where we thought we stood and where the server does).
+ */
 static int resync(struct shipper *sh)
+{
+	struct pos was, now;
+	uint64_t n, bytes;
+	int err;
+
+	pthread_mutex_lock(&sh->mu);
+	was = next_pos(sh);
+	pthread_mutex_unlock(&sh->mu);
+	err = resync_now(sh);
+	pthread_mutex_lock(&sh->mu);
+	now = next_pos(sh);
+	pthread_mutex_unlock(&sh->mu);
+	if (err || !pos_cmp(&was, &now))
+		return err;
+	n = pos_cmp(&was, &now) < 0 ? count_between(sh, was, &now, &bytes) : count_between(sh, now, &was, &bytes);
+	pthread_mutex_lock(&sh->mu);
+	if (pos_cmp(&was, &now) < 0) {
+		sh->st.backlog -= n < sh->st.backlog ? n : sh->st.backlog;
+		sh->st.backlog_bytes -= bytes < sh->st.backlog_bytes ? bytes : sh->st.backlog_bytes;
+	} else {
+		sh->st.backlog += n;
+		sh->st.backlog_bytes += bytes;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return 0;
+}
+
+static int resync_now(struct shipper *sh)
 {
 	char why[JS_ERR_MAX];
 	struct js_msg *m = NULL;
@@ -557,6 +617,7 @@ static int resync(struct shipper *sh)
 		sh->have_acked = 0;
 		sh->acked_stream_seq = 0;
 		pthread_mutex_unlock(&sh->mu);
+		sh->resyncs++;
 		return 0;
 	}
 	if (err) {
@@ -580,6 +641,7 @@ static int resync(struct shipper *sh)
 	pthread_mutex_unlock(&sh->mu);
 	js_msg__free(m);
 	sh->dirty = 1;
+	sh->resyncs++;
 	return 0;
 }
 
@@ -727,7 +789,7 @@ static int publish(struct shipper *sh)
 				count_lag(sh, it);
 			if (sh->st.backlog) {
 				sh->st.backlog--;
-				sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->len ? it->len : sh->st.backlog_bytes;
+				sh->st.backlog_bytes -= sh->st.backlog_bytes >= it->raw_len ? it->raw_len : sh->st.backlog_bytes;
 			}
 		}
 	} else {
@@ -824,6 +886,12 @@ static void *run(void *arg)
 			sh->st.connected = up;
 			sh->was_up |= up;
 			pthread_mutex_unlock(&sh->mu);
+		}
+		if (sh->cur && sh->cur_resyncs != sh->resyncs) {
+			/* Loaded from where ship.state said, before the server said otherwise:
+			 * publishing it could store batches twice under another message id. */
+			bundle_free(sh);
+			continue;
 		}
 		if (sh->cur && sh->st.connected) {
 			linger(sh);
