@@ -101,6 +101,7 @@ struct shipper {
 	uint8_t *body;              /* a bundle's message body, reused */
 	size_t body_cap;
 	uint64_t published_mono_ns; /* the last publish: the linger counts from it */
+	int cur_from_files;         /* cur was read back: catching up, no linger */
 	unsigned resyncs, cur_resyncs; /* the server asked where we stand; cur loaded after the
 					  cur_resyncs-th time (older: from a place it corrected) */
 	struct segment_reader *rd;  /* reading a segment file back */
@@ -493,8 +494,11 @@ static void load_next(struct shipper *sh)
 	pthread_mutex_unlock(&sh->mu);
 	/* The files only for what the queue never held: at the live end the queue is empty,
 	 * and the segment must not be read again at every turn. */
-	if (!it && !covered)
+	sh->cur_from_files = 0;
+	if (!it && !covered) {
 		it = read_at(sh, &p, 0);
+		sh->cur_from_files = it != NULL;
+	}
 	if (it) {
 		bundle_add(sh, it);
 		sh->cur_resyncs = sh->resyncs;
@@ -518,8 +522,8 @@ static void linger(struct shipper *sh)
 		uint64_t now = clock__mono_ns();
 		int queued_elsewhere;
 
-		if (!sh->linger_ns || now >= due)
-			return;
+		if (!sh->linger_ns || now >= due || sh->cur_from_files)
+			return; /* catching up from the files: as fast as the server takes it */
 		pthread_mutex_lock(&sh->mu);
 		queued_elsewhere = sh->head != NULL || sh->stopping;
 		pthread_mutex_unlock(&sh->mu);
