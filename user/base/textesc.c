@@ -94,3 +94,17 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 		err = json_buf__append_str(out, q);
 	return err ? err : (int)(chars > INT_MAX ? INT_MAX : chars);
 }
+
+int textesc__print(FILE *f, const char *prefix, const char *s, const char *suffix)
+{
+	struct json_buf b = { 0 };
+	int err = json_buf__append_str(&b, prefix);
+
+	if (!err && textesc__append(&b, s, strlen(s), 0, 0) < 0)
+		err = -ENOMEM;
+	err = err ?: json_buf__append_str(&b, suffix);
+	if (!err)
+		fwrite(b.data, 1, b.len, f);
+	json_buf__free(&b);
+	return err;
+}

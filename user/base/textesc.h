@@ -12,6 +12,7 @@
 #define FL_TEXTESC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/json.h"
 
@@ -25,5 +26,12 @@
  */
 int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_chars,
 		    unsigned int flags);
+
+/*
+ * Prints prefix and suffix as they are (the caller's own text) and s escaped between
+ * them, to f: a reader's line that carries strings from its input. 0 or -ENOMEM (then
+ * nothing is printed).
+ */
+int textesc__print(FILE *f, const char *prefix, const char *s, const char *suffix);
 
 #endif
