@@ -2,7 +2,8 @@
  * Logging to stderr, prefixed with the program name so that lines are attributable.
  * Messages name their inputs (paths, node and run names a store or a workload chose):
  * the whole line goes through the one terminal escaping (base/textesc), so no input can
- * break it in two, move the cursor or reorder it.
+ * break it in two, move the cursor or reorder it. Backslashes stay: a caller may have
+ * escaped its input already, and escaping twice would only make it unreadable.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ void log__msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (n < 0 || textesc__print(stderr, prefix[level], line, "\n"))
+	if (n < 0 || textesc__print_flags(stderr, prefix[level], line, "\n", TEXTESC_KEEP_BACKSLASH))
 		fprintf(stderr, "%s(out of memory formatting a message)\n", prefix[level]);
 	free(line);
 }

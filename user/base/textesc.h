@@ -18,6 +18,9 @@
 
 #define TEXTESC_QUOTE 1u /* also escape '"' as \" and wrap the result in quotes */
 #define TEXTESC_HTML 2u  /* also write & < > " ' as &amp; &lt; &gt; &quot; &#39; */
+/* Leave backslashes as they are: for a line that may hold text escaped already (a log
+ * message naming an input its caller escaped), safe but no longer lossless. */
+#define TEXTESC_KEEP_BACKSLASH 4u
 
 /*
  * Appends s[0..len) escaped (embedded NULs show as \x00); at most max_chars characters
@@ -33,5 +36,8 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
  * nothing is printed).
  */
 int textesc__print(FILE *f, const char *prefix, const char *s, const char *suffix);
+/* The same with flags (TEXTESC_*). */
+int textesc__print_flags(FILE *f, const char *prefix, const char *s, const char *suffix,
+			  unsigned int flags);
 
 #endif

@@ -22,6 +22,7 @@
 #include "collect/nodestore.h"
 #include "records/gaps.h"
 #include "records/record.h"
+#include "store/batchwire.h"
 #include "store/chain.h"
 #include "store/keys.h"
 #include "store/segment_reader.h"
@@ -313,6 +314,7 @@ static int take(struct collector *c, struct js_msg *m)
 	uint8_t computed[CHAIN_HASH_LEN];
 	Firstlight__V1__Batch *b = NULL;
 	struct node *n;
+	struct batchwire w;
 	size_t len, core;
 	int err;
 
@@ -339,9 +341,10 @@ static int take(struct collector *c, struct js_msg *m)
 	chain__hex(hash, CHAIN_HASH_LEN, hex);
 	if (strcmp(hex, hdr_hash))
 		return reject(c, n, token, REJ_HEADERS, seq, hex, data, len, "published under another batch's hash");
-	b = firstlight__v1__batch__unpack(NULL, len, data);
+	b = batchwire__scan(data, len, &w) ? NULL : batchwire__unpack(data, len);
 	if (!b)
-		return reject(c, n, token, REJ_UNDECODABLE, seq, hex, data, len, "not a Batch message");
+		return reject(c, n, token, REJ_UNDECODABLE, seq, hex, data, len,
+			      "not a Batch message, or one over the limits no agent reaches");
 	stated = stated_node(b);
 	if (stated && (subjects__token(stated, stated_token) || strcmp(stated_token, token))) {
 		snprintf(what, sizeof(what), "its records are of node '%.120s', published on another node's subject",

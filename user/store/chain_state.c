@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/batchwire.h"
 #include "store/chain_state.h"
 #include "firstlight.pb-c.h"
 #include "base/log.h"
@@ -110,7 +111,7 @@ struct tail {
 /* The last record's seq of a batch, and whether it is a STOPPED record. */
 static void last_record(const uint8_t *body, size_t len, struct tail *t)
 {
-	Firstlight__V1__Batch *b = firstlight__v1__batch__unpack(NULL, len, body);
+	Firstlight__V1__Batch *b = batchwire__unpack(body, len);
 	const Firstlight__V1__Event *ev;
 
 	if (!b)
