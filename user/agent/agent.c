@@ -35,6 +35,7 @@
 #include "sensor/loader_net.h"
 #include "base/log.h"
 #include "agent/metrics.h"
+#include "agent/privdrop.h"
 #include "sensor/procscan.h"
 #include "sensor/proctable.h"
 #include "records/record.h"
@@ -648,6 +649,12 @@ static int begin_run(struct agent *a)
 		return seeded;
 	gaps__flush(a->gaps); /* the PRE_EXISTING gaps, one per workload */
 	a->sink->flush(a->sink);
+	/* Attached and seeded: from here on root's powers only serve whoever subverts a
+	 * parser, the HTTP server or the shipper. Before readiness, so that a ready agent
+	 * is a confined one. */
+	err = privdrop__apply();
+	if (err)
+		return err;
 	a->start_unix = (double)a->state.started_unix_ns / 1e9;
 	if (a->metrics)
 		log_info("metrics on http://%s/metrics (port %d)", a->opts.metrics_addr, metrics__port(a->metrics));
