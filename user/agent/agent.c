@@ -642,7 +642,11 @@ static int begin_run(struct agent *a)
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);
 	a->state.started_unix_ns = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
 	decoder__set_gaps(&a->dec, a->gaps,
-			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state, a->gaps));
+			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state,
+								     store__resumed(a->store), a->gaps));
+	/* Written before the state names this run: a state naming a run whose records are
+	 * not in the newest segment then means they were removed (sensordown.h). */
+	a->sink->flush(a->sink);
 	save_state(a, 0);
 	seeded = procscan__seed(&a->loader, &a->dec, a->opts.args_max_bytes);
 	if (seeded < 0)

@@ -277,6 +277,13 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 			l->last = ev->gap->last_seq;
 			v->res.lost_records += ev->gap->count;
 		}
+		/* What the agent found at its start: a store that may have lost its newest
+		 * runs. The chain cannot show it (it was cut where it ends), so say it. */
+		if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap &&
+		    ev->gap->kind == FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING)
+			note(v, "run %.8s found at its start (seq %" PRIu64 "): %.300s; only a copy shipped "
+			     "off the node can show what is missing", run, ev->seq,
+			     ev->gap->detail ? ev->gap->detail : "its state files do not match its segments");
 		if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED && ev->segment_removed) {
 			const Firstlight__V1__SegmentRemoved *r = ev->segment_removed;
 			char here[WHERE_MAX];
