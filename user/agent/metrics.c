@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/promtext.h"
 #include "agent/metrics.h"
+#include "records/gaps.h"
 #include "sensor/evtypes.h"
 #include "sensor/kcaps.h"
 #include "base/utf8.h"
@@ -34,6 +35,8 @@
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+/* publish_metrics copies gaps__by_kind() whole into the snapshot. */
+_Static_assert(METRICS_GAP_KINDS == GAPS_KINDS, "the metrics' gap kinds are the records'");
 
 /* The rendered text is ~4 KiB; the cap only guards against a rendering bug looping. */
 #define METRICS_RENDER_START 8192
