@@ -241,6 +241,8 @@ static void heartbeat(struct agent *a)
 	hb.sink_lost = a->sink->lost;
 	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
 	hb.malformed_events = a->dec.stats.malformed;
+	hb.image_bytes = a->dec.image_bytes;
+	hb.argv_not_kept = a->dec.stats.args_not_kept;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -505,6 +507,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.args_max_bytes = FL_ARGS_DEFAULT,
 		.args_max_count = 64,
 		.max_procs = 65536,
+		.table_memory = 64u << 20,
 		.drain_ms = 50,
 		.flush_ms = 100,
 		.heartbeat_s = 10,
@@ -595,6 +598,7 @@ static int start_sensor(struct agent *a)
 	err = decoder__init(&a->dec, &a->rec, a->procs, a->opts.args_max_count);
 	if (err)
 		return err;
+	a->dec.image_budget = a->opts.table_memory;
 	netdec__set_hold(a->dec.net, (uint64_t)a->opts.net_window_ms * 1000000);
 	err = loader__start(&a->loader, &lo);
 	if (err)

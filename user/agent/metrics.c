@@ -34,7 +34,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT == METRICS_GAP_KINDS - 1, "Gap.Kind count");
 /* publish_metrics copies gaps__by_kind() whole into the snapshot. */
 _Static_assert(METRICS_GAP_KINDS == GAPS_KINDS, "the metrics' gap kinds are the records'");
 
@@ -73,6 +73,7 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED] = "batch_rejected",
 	[FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK] = "chain_break",
 	[FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING] = "state_missing",
+	[FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT] = "argv_not_kept",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)

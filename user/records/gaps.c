@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {
@@ -130,6 +130,9 @@ static const char *describe(int kind)
 		return "processes ended whose start was never recorded: their exec and argv are unknown";
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING:
 		return "processes alive before the sensor attached: their history before is unknown";
+	case FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT:
+		return "processes whose argv was not kept in memory past --table-memory: their exec "
+		       "records have it, their children's fork records and snapshots do not";
 	default:
 		return NULL;
 	}
