@@ -125,7 +125,7 @@ check "read from stdin" "$total" "$("$FIRSTLIGHT" read - <"$seg" | wc -l)"
 expect_error "read chain.state" 1 "$T/data/chain.state: not a segment file: .*; segment files are the data dir's seg-\*.seg.gz: read one of them, or the data dir$" \
 	"$FIRSTLIGHT" read "$T/data/chain.state"
 # Counts in the singular when there is one.
-"$FIRSTLIGHT" verify "$T/data" >"$T/verify.out" 2>&1
+"$FIRSTLIGHT" verify --trust-embedded-key "$T/data" >"$T/verify.out" 2>&1
 check "verify one segment: exit status" 0 "$?"
 check_cmd "verify one segment: '1 segment file,' and '1 agent run:'" grep -q "^OK: 1 segment file, [0-9]* batches, [0-9]* records, 1 agent run: " "$T/verify.out" ||
 	cat "$T/verify.out" >&2

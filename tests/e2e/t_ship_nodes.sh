@@ -66,7 +66,15 @@ check "gaps: NODE_SILENT for node c, and only c" "$c" \
 check "gaps: no unclean end of a or b" "" "$(jq -r 'select(.kind == "UNCLEAN_END") | .node' "$T/gaps.json")"
 check "the collector's own record: NODE_SILENT for c" "$c" \
 	"$("$FIRSTLIGHT" read "$T/col/@collector" 2>/dev/null | jq -r 'select(.gap.kind == "NODE_SILENT") | .gap.node')"
+# verify: each folder its node's own chain. Without keys every folder is UNPINNED (3);
+# with each node's key in --keys DIR (DIR/<node>.pub) every folder is OK (0).
 "$FIRSTLIGHT" verify "$T/col" >"$T/verify.out" 2>&1
-check "verify: every node's chain" 0 $? || cat "$T/verify.out" >&2
-check "verify: one OK per folder" 4 "$(grep -c ": OK: " "$T/verify.out")"
+check "verify without keys: exit status UNPINNED" 3 $? || cat "$T/verify.out" >&2
+check "verify without keys: one UNPINNED per folder" 4 "$(grep -c ": UNPINNED: " "$T/verify.out")"
+mkdir -p "$T/keys"
+for n in "$a" "$b" "$c"; do "$FIRSTLIGHT" key export --key "$T/node.key" >"$T/keys/$n.pub"; done
+"$FIRSTLIGHT" key export --key "$T/col.key" >"$T/keys/@collector.pub"
+"$FIRSTLIGHT" verify --keys "$T/keys" "$T/col" >"$T/verify.out" 2>&1
+check "verify --keys: every node's chain" 0 $? || cat "$T/verify.out" >&2
+check "verify --keys: one OK per folder" 4 "$(grep -c ": OK: .*(trusted: --pubkey)" "$T/verify.out")"
 finish

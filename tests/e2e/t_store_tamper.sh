@@ -22,6 +22,8 @@ agent_stop
 "$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
 check "key export exit status" 0 $?
 check_cmd "key export is a PEM public key" grep -q "BEGIN PUBLIC KEY" "$T/node.pub"
+node_hex=$(grep -o "public key [0-9a-f]*" "$T/agent.err" | awk '{print $3}')
+check_cmd "the agent named the node key it generated" test ${#node_hex} -eq 64
 
 mapfile -t segs < <(ls "$T"/data/*.seg.gz)
 mid=${segs[2]}     # the segment the tests damage
@@ -60,13 +62,19 @@ expect_failure() {
 	check_cmd "$what: says why ($why)" grep -qF -- "$why" "$T/verify.out"
 }
 
-# An untouched store verifies, with the exported key and without it.
+# An untouched store verifies with the exported key; without it, the key the store names
+# is pinned by nobody: UNPINNED, a status of its own (3), unless the caller accepts it.
 fresh_copy
 verify_copy "untouched" 0 --pubkey "$T/node.pub"
 # Five segments or more: the agent may rotate once more between the wait and its stop.
 check_cmd "untouched: OK with counts" grep -q "^OK: ${#segs[@]} segment files\?, [0-9]* batch\(es\)\?, [0-9]* records\?, 1 agent run:" "$T/verify.out"
 check_cmd "untouched: the key is trusted" grep -q "trusted: --pubkey" "$T/verify.out"
-verify_copy "untouched, key from the headers" 0
+verify_copy "untouched, key from the headers" 3
+check_cmd "untouched, key from the headers: UNPINNED, naming the key" \
+	grep -q "^UNPINNED: .* signed by key $node_hex" "$T/verify.out"
+check_cmd "untouched, key from the headers: says to pin it" grep -qF "pinned by nobody: give --pubkey FILE" "$T/verify.out"
+verify_copy "untouched, --trust-embedded-key" 0 --trust-embedded-key
+check_cmd "untouched, --trust-embedded-key: OK" grep -q "^OK: .*accepted by --trust-embedded-key" "$T/verify.out"
 
 # A flipped byte inside a record (one bit of an argv marker in the middle segment).
 fresh_copy
@@ -116,6 +124,14 @@ first=$(basename "${segs[0]}")
 "$TAMPER" forge "${segs[0]}" "$T/c/$first" >/dev/null
 verify_copy "forged first segment" 1 --pubkey "$T/node.pub"
 expect_failure "forged first segment" "$T/c/$first" "batch 0 at byte 0 (seq " "which is not a trusted key"
+# A whole store re-signed end to end with the forger's key (here the forged first segment
+# alone): intact by its own word, but no status 0 without a key from outside the store.
+for s in "$T"/c/*.seg.gz; do [ "$(basename "$s")" = "$first" ] || rm "$s"; done
+verify_copy "a store re-signed end to end, without --pubkey" 3
+forger=$(grep -o "signed by key [0-9a-f]*" "$T/verify.out" | awk '{print $4}')
+check_cmd "re-signed store: UNPINNED" grep -q "^UNPINNED: 1 segment file," "$T/verify.out"
+check_cmd "re-signed store: the forger's key, not the node's" test -n "$forger" -a "$forger" != "$node_hex"
+verify_copy "a store re-signed end to end, with --pubkey" 1 --pubkey "$T/node.pub"
 
 # A middle segment removed: the one after it names what it continues from.
 fresh_copy

@@ -16,6 +16,9 @@
  *       Starts N children running PROGRAM (each exec checked), creates the file READY,
  *       keeps them alive until SIGTERM/SIGINT or its parent dies, then kills and reaps
  *       them. The children die with the holder (PR_SET_PDEATHSIG).
+ *   fl-benchtool pause [ARGS...]
+ *       Waits for a signal, whatever ARGS are: a live process whose argv the caller
+ *       chooses (`hold N READY fl-benchtool pause ARGV...` holds N of them).
  *
  * Exit status 0, or 1 with a message naming the problem.
  */
@@ -220,12 +223,16 @@ int main(int argc, char **argv)
 {
 	sigset_t set = setup_signals();
 
+	if (argc >= 2 && !strcmp(argv[1], "pause")) {
+		pause();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "stats"))
 		return cmd_stats(&set);
 	if (argc == 4 && !strcmp(argv[1], "watch"))
 		return cmd_watch(argv[2], argv[3], &set);
 	if (argc >= 5 && !strcmp(argv[1], "hold") && atol(argv[2]) > 0)
 		return cmd_hold(atol(argv[2]), argv[3], argv + 4, &set);
-	fprintf(stderr, "usage: fl-benchtool stats | watch OUT DIR | hold N READY PROGRAM [ARGS...]\n");
+	fprintf(stderr, "usage: fl-benchtool stats | watch OUT DIR | hold N READY PROGRAM [ARGS...] | pause [ARGS...]\n");
 	return 2;
 }

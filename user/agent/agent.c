@@ -35,6 +35,7 @@
 #include "sensor/loader_net.h"
 #include "base/log.h"
 #include "agent/metrics.h"
+#include "agent/privdrop.h"
 #include "sensor/procscan.h"
 #include "sensor/proctable.h"
 #include "records/record.h"
@@ -240,6 +241,8 @@ static void heartbeat(struct agent *a)
 	hb.sink_lost = a->sink->lost;
 	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
 	hb.malformed_events = a->dec.stats.malformed;
+	hb.image_bytes = a->dec.image_bytes;
+	hb.argv_not_kept = a->dec.stats.args_not_kept;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -505,6 +508,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.args_max_bytes = FL_ARGS_DEFAULT,
 		.args_max_count = 64,
 		.max_procs = 65536,
+		.table_memory = 64u << 20,
 		.drain_ms = 50,
 		.flush_ms = 100,
 		.heartbeat_s = 10,
@@ -597,6 +601,7 @@ static int start_sensor(struct agent *a)
 	err = decoder__init(&a->dec, &a->rec, a->procs, a->opts.args_max_count);
 	if (err)
 		return err;
+	a->dec.image_budget = a->opts.table_memory;
 	netdec__set_hold(a->dec.net, (uint64_t)a->opts.net_window_ms * 1000000);
 	err = loader__start(&a->loader, &lo);
 	if (err)
@@ -644,13 +649,23 @@ static int begin_run(struct agent *a)
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);
 	a->state.started_unix_ns = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
 	decoder__set_gaps(&a->dec, a->gaps,
-			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state, a->gaps));
+			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state,
+								     store__resumed(a->store), a->gaps));
+	/* Written before the state names this run: a state naming a run whose records are
+	 * not in the newest segment then means they were removed (sensordown.h). */
+	a->sink->flush(a->sink);
 	save_state(a, 0);
 	seeded = procscan__seed(&a->loader, &a->dec, a->opts.args_max_bytes);
 	if (seeded < 0)
 		return seeded;
 	gaps__flush(a->gaps); /* the PRE_EXISTING gaps, one per workload */
 	a->sink->flush(a->sink);
+	/* Attached and seeded: from here on root's powers only serve whoever subverts a
+	 * parser, the HTTP server or the shipper. Before readiness, so that a ready agent
+	 * is a confined one. */
+	err = privdrop__apply();
+	if (err)
+		return err;
 	a->start_unix = (double)a->state.started_unix_ns / 1e9;
 	if (a->metrics)
 		log_info("metrics on http://%s/metrics (port %d)", a->opts.metrics_addr, metrics__port(a->metrics));

@@ -22,6 +22,7 @@ struct agent_opts {
 	uint32_t args_max_bytes;
 	uint32_t args_max_count;
 	uint32_t max_procs;
+	uint64_t table_memory; /* bytes of argv/binary/cwd the process table may hold */
 	uint32_t drain_ms;        /* at most flush_ms */
 	uint32_t flush_ms;
 	uint32_t heartbeat_s;

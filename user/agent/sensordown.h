@@ -12,9 +12,22 @@
 
 #include "agent/runstate.h"
 #include "records/gaps.h"
+#include "store/chain_state.h"
 
-/* now: this run's state (started_unix_ns, boot_id). Writes the gap, if there was a
- * previous run; returns the start of the hole (unix ns), 0 if none or unknown. */
-uint64_t sensordown__record(const char *data_dir, const struct runstate *now, struct gaps *gaps);
+/*
+ * now: this run's state (started_unix_ns, boot_id); chain: where the store's chain went
+ * on from (store__resumed), NULL without a store. Writes the gap, if there was a
+ * previous run; returns the start of the hole (unix ns), 0 if none or unknown.
+ *
+ * The state files and the segments are also held against each other, because deleting
+ * the newest run's segments together with both state files would otherwise leave a
+ * store that reads as if the older run were the last: a STATE_MISSING gap when
+ * agent.state is gone while segments remain ("run-state-missing", with a SENSOR_DOWN
+ * of unknown start), when chain.state is gone ("chain-state-missing"), or when the
+ * newest segment ends before what agent.state says was written: another run, or fewer
+ * records of the same run ("segments-behind-state", naming the run and seqs missing).
+ */
+uint64_t sensordown__record(const char *data_dir, const struct runstate *now,
+			    const struct chain_pos *chain, struct gaps *gaps);
 
 #endif

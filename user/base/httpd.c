@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/httpd.h"
+#include "base/threadcaps.h"
 #include "base/log.h"
 
 #ifndef FL_NO_HTTP
@@ -272,6 +273,7 @@ struct httpd *httpd__start(const char *addr, const char *const *paths, httpd_ans
 	 * thread would otherwise take its default action and kill the agent uncleanly.
 	 */
 	sigfillset(&all);
+	sigdelset(&all, THREADCAPS_SIGNAL); /* how the agent lowers this thread's capabilities */
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	errno = 0;
 	m->daemon = MHD_start_daemon(

@@ -69,7 +69,7 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
 			err = json_buf__append(out, esc, 4);
 			n = 1;
-		} else if (cp == '\\') {
+		} else if (cp == '\\' && !(flags & TEXTESC_KEEP_BACKSLASH)) {
 			err = json_buf__append(out, "\\\\", 2);
 		} else if (quote && cp == '"') {
 			err = json_buf__append_str(out, html ? "\\&quot;" : "\\\"");
@@ -93,4 +93,24 @@ int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_
 	if (!err && quote)
 		err = json_buf__append_str(out, q);
 	return err ? err : (int)(chars > INT_MAX ? INT_MAX : chars);
+}
+
+int textesc__print_flags(FILE *f, const char *prefix, const char *s, const char *suffix,
+			  unsigned int flags)
+{
+	struct json_buf b = { 0 };
+	int err = json_buf__append_str(&b, prefix);
+
+	if (!err && textesc__append(&b, s, strlen(s), 0, flags) < 0)
+		err = -ENOMEM;
+	err = err ?: json_buf__append_str(&b, suffix);
+	if (!err)
+		fwrite(b.data, 1, b.len, f);
+	json_buf__free(&b);
+	return err;
+}
+
+int textesc__print(FILE *f, const char *prefix, const char *s, const char *suffix)
+{
+	return textesc__print_flags(f, prefix, s, suffix, 0);
 }

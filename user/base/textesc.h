@@ -12,11 +12,15 @@
 #define FL_TEXTESC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/json.h"
 
 #define TEXTESC_QUOTE 1u /* also escape '"' as \" and wrap the result in quotes */
 #define TEXTESC_HTML 2u  /* also write & < > " ' as &amp; &lt; &gt; &quot; &#39; */
+/* Leave backslashes as they are: for a line that may hold text escaped already (a log
+ * message naming an input its caller escaped), safe but no longer lossless. */
+#define TEXTESC_KEEP_BACKSLASH 4u
 
 /*
  * Appends s[0..len) escaped (embedded NULs show as \x00); at most max_chars characters
@@ -25,5 +29,15 @@
  */
 int textesc__append(struct json_buf *out, const char *s, size_t len, size_t max_chars,
 		    unsigned int flags);
+
+/*
+ * Prints prefix and suffix as they are (the caller's own text) and s escaped between
+ * them, to f: a reader's line that carries strings from its input. 0 or -ENOMEM (then
+ * nothing is printed).
+ */
+int textesc__print(FILE *f, const char *prefix, const char *s, const char *suffix);
+/* The same with flags (TEXTESC_*). */
+int textesc__print_flags(FILE *f, const char *prefix, const char *s, const char *suffix,
+			  unsigned int flags);
 
 #endif

@@ -38,6 +38,9 @@ static void usage(FILE *f)
 		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
 		"  --args-max-count N    arguments kept per exec (default 64)\n"
 		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
+		"  --table-memory SIZE   argv, binaries and cwds held for live processes (default\n"
+		"                        64M): past it a process's argv is not kept after its exec\n"
+		"                        record (an ARGV_NOT_KEPT gap)\n"
 		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
 		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
@@ -121,7 +124,7 @@ static int check_metrics_addr(const char *addr)
 static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
-	       O_ARGS_COUNT, O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
+	       O_ARGS_COUNT, O_MAX_PROCS, O_TABLE_MEMORY, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
 	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS,
 	       O_SHIP_LINGER };
@@ -136,6 +139,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
 		{ "args-max-count", required_argument, NULL, O_ARGS_COUNT },
 		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
+		{ "table-memory", required_argument, NULL, O_TABLE_MEMORY },
 		{ "drain-ms", required_argument, NULL, O_DRAIN },
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
 		{ "btf", required_argument, NULL, O_BTF },
@@ -191,6 +195,10 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_ARGS_COUNT:
 			err = units__parse_u32("--args-max-count", optarg, UNITS_COUNT, 1, 65536, 0,
 					       &o->args_max_count);
+			break;
+		case O_TABLE_MEMORY:
+			err = units__parse("--table-memory", optarg, UNITS_BYTES, 1u << 20, 1ull << 40, 0,
+					   &o->table_memory);
 			break;
 		case O_MAX_PROCS:
 			err = units__parse_u32("--max-procs", optarg, UNITS_COUNT, 1024, 1u << 22, 0, &o->max_procs);

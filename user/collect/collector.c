@@ -24,6 +24,7 @@
 #include "collect/nodestore.h"
 #include "records/gaps.h"
 #include "records/record.h"
+#include "store/batchwire.h"
 #include "store/chain.h"
 #include "store/keys.h"
 #include "store/segment_reader.h"
@@ -37,6 +38,8 @@
 #define FETCH_WAIT_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
+/* A bundle inflated: up to 64 batches of the largest size (each checked on its own). */
+#define BUNDLE_INFLATED_MAX (64u * BATCH_MAX_BYTES)
 #define COLLECT_BUNDLE_MAX 4096 /* batches in one message: the agent sends at most 64 */
 
 /* Why a batch was refused: the reason strings of BATCH_REJECTED gaps and metrics. */
@@ -318,6 +321,7 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	const uint8_t *hash, *sig, *prev;
 	uint8_t computed[CHAIN_HASH_LEN];
 	Firstlight__V1__Batch *b = NULL;
+	struct batchwire w;
 	const char *stated;
 	size_t core;
 	int err;
@@ -329,9 +333,10 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	chain__hex(hash, CHAIN_HASH_LEN, hex);
 	if (want_hex && strcmp(hex, want_hex))
 		return reject(c, n, token, REJ_HEADERS, seq, hex, data, len, "published under another batch's hash");
-	b = firstlight__v1__batch__unpack(NULL, len, data);
+	b = batchwire__scan(data, len, &w) ? NULL : batchwire__unpack(data, len);
 	if (!b)
-		return reject(c, n, token, REJ_UNDECODABLE, seq, hex, data, len, "not a Batch message");
+		return reject(c, n, token, REJ_UNDECODABLE, seq, hex, data, len,
+			      "not a Batch message, or one over the limits no agent reaches");
 	stated = stated_node(b);
 	if (stated && (subjects__token(stated, stated_token) || strcmp(stated_token, token))) {
 		snprintf(what, sizeof(what), "its records are of node '%.120s', published on another node's subject",
@@ -411,7 +416,7 @@ done:
 
 /*
  * A compressed message's body inflated (raw deflate, as the node's segment file holds it),
- * into *out (caller frees). -EFBIG past the largest batch, -EBADMSG when not deflate data.
+ * into *out (caller frees). -EFBIG past 64 of the largest batches, -EBADMSG when not deflate data.
  */
 static int inflate_body(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
@@ -430,8 +435,8 @@ static int inflate_body(const uint8_t *in, size_t len, uint8_t **out, size_t *ou
 
 			if (buf)
 				cap *= 2;
-			if (cap > BATCH_MAX_BYTES)
-				cap = BATCH_MAX_BYTES;
+			if (cap > BUNDLE_INFLATED_MAX)
+				cap = BUNDLE_INFLATED_MAX;
 			if (buf && n == cap) {
 				err = -EFBIG;
 				break;

@@ -10,6 +10,7 @@
 #include "base/kvtable.h"
 #include "readers/against.h"
 #include "readers/inputs.h"
+#include "store/batchwire.h"
 #include "store/chain.h"
 #include "store/segment_reader.h"
 #include "transport/subjects.h"
@@ -70,9 +71,10 @@ static int each_batch(const char *dir, batch_fn *fn, void *ctx, struct against_r
 
 			if (chain__split(body, len, &core, &hash, &sig))
 				continue; /* verify says what is wrong with it */
-			b = firstlight__v1__batch__unpack(NULL, len, body);
+			b = batchwire__scan(body, len, &(struct batchwire){ 0 }) ? NULL :
+			    batchwire__unpack(body, len);
 			if (!b)
-				continue;
+				continue; /* verify says so too */
 			err = fn(ctx, hash, b);
 			firstlight__v1__batch__free_unpacked(b, NULL);
 			if (err) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/batchwire.h"
 #include "store/chain.h"
 #include "base/array.h"
 #include "firstlight.pb-c.h"
@@ -13,6 +14,14 @@
 #include "readers/verify.h"
 
 #define RUN_MAX 64
+/*
+ * What verify keeps grows with what is unexplained, never with the records: a hole in
+ * a run's sequence waits for the SINK_LOSS record that follows it (in a real store, in
+ * the same or the next batch), losses are kept until their run ends, and a removal only
+ * while it may explain where the chain starts. Past these, the store is crafted.
+ */
+#define HOLES_MAX 4096
+#define LOSSES_MAX 65536
 #define NAME_MAX_ 256
 #define WHERE_MAX 600
 
@@ -165,18 +174,18 @@ static const char *end_name(int end)
 	return e ? e->name : "?";
 }
 
-/* "seq A-B", "seq A", or "no records": which records a batch holds. */
-static void seq_span(const Firstlight__V1__Batch *b, char *out, size_t len)
+/* "seq A-B", "seq A", or "no records": which records a batch holds, from its wire scan
+ * (known before the batch is unpacked, for messages about batches never unpacked). */
+static void seq_span(const struct batchwire *w, char *out, size_t len)
 {
-	if (!b)
+	if (!w)
 		snprintf(out, len, "seq unknown");
-	else if (!b->n_events)
+	else if (!w->events)
 		snprintf(out, len, "no records");
-	else if (b->n_events == 1)
-		snprintf(out, len, "seq %" PRIu64, b->events[0]->seq);
+	else if (w->events == 1)
+		snprintf(out, len, "seq %" PRIu64, w->first_seq);
 	else
-		snprintf(out, len, "seq %" PRIu64 "-%" PRIu64, b->events[0]->seq,
-			 b->events[b->n_events - 1]->seq);
+		snprintf(out, len, "seq %" PRIu64 "-%" PRIu64, w->first_seq, w->last_seq);
 }
 
 /* ---- runs and sequence numbers --------------------------------------------------- */
@@ -216,6 +225,7 @@ static int end_run(struct verifier *v)
 				     "removed", h->where, h->first, h->last, h->run);
 	}
 	v->n_holes = 0;
+	v->n_losses = 0; /* they explain holes of their own run only */
 	return 0;
 }
 
@@ -236,6 +246,10 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 		if (v->expected && ev->seq > v->expected) {
 			struct hole *h;
 
+			if (v->n_holes == HOLES_MAX)
+				return failf(v, "%s: more than %d holes in the sequence of run %.8s that no "
+					     "SINK_LOSS record accounts for: records were removed", where,
+					     HOLES_MAX, run);
 			if (ARRAY_GROW(v->holes, v->cap_holes, v->n_holes + 1))
 				return failf(v, "out of memory");
 			h = &v->holes[v->n_holes++];
@@ -252,6 +266,9 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 		    ev->gap->last_seq >= ev->gap->first_seq) {
 			struct loss *l;
 
+			if (v->n_losses == LOSSES_MAX)
+				return failf(v, "%s: more than %d SINK_LOSS records in run %.8s: no agent "
+					     "writes that many, crafted", where, LOSSES_MAX, run);
 			if (ARRAY_GROW(v->losses, v->cap_losses, v->n_losses + 1))
 				return failf(v, "out of memory");
 			l = &v->losses[v->n_losses++];
@@ -260,19 +277,34 @@ static int check_records(struct verifier *v, const Firstlight__V1__Batch *b, con
 			l->last = ev->gap->last_seq;
 			v->res.lost_records += ev->gap->count;
 		}
+		/* What the agent found at its start: a store that may have lost its newest
+		 * runs. The chain cannot show it (it was cut where it ends), so say it. */
+		if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap &&
+		    ev->gap->kind == FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING)
+			note(v, "run %.8s found at its start (seq %" PRIu64 "): %.300s; only a copy shipped "
+			     "off the node can show what is missing", run, ev->seq,
+			     ev->gap->detail ? ev->gap->detail : "its state files do not match its segments");
 		if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_SEGMENT_REMOVED && ev->segment_removed) {
 			const Firstlight__V1__SegmentRemoved *r = ev->segment_removed;
-			struct removal *rm;
+			char here[WHERE_MAX];
 
 			v->res.removed_segments++;
-			if (r->last_hash.len != CHAIN_HASH_LEN)
-				continue; /* explains nothing; a start after it will fail */
-			if (ARRAY_GROW(v->removals, v->cap_removals, v->n_removals + 1))
+			snprintf(here, sizeof(here), "seq %" PRIu64 " of run %.8s", ev->seq, run);
+			/* A removed file still among the inputs was read before its record. */
+			for (size_t k = 0; r->file && k < v->n_seen; k++)
+				if (!strcmp(r->file, v->seen[k]))
+					note(v, "%s was recorded as removed (%s) but is still here: its "
+					     "removal was interrupted", v->seen[k], here);
+			/* Kept only if it explains where the chain starts (the first match). */
+			if (r->last_hash.len != CHAIN_HASH_LEN || !v->starts_after || v->n_removals ||
+			    memcmp(r->last_hash.data, v->start_hash, CHAIN_HASH_LEN))
+				continue;
+			if (ARRAY_GROW(v->removals, v->cap_removals, 1))
 				return failf(v, "out of memory");
-			rm = &v->removals[v->n_removals++];
-			memcpy(rm->hash, r->last_hash.data, CHAIN_HASH_LEN);
-			snprintf(rm->file, sizeof(rm->file), "%s", r->file ? r->file : "");
-			snprintf(rm->where, sizeof(rm->where), "seq %" PRIu64 " of run %.8s", ev->seq, run);
+			memcpy(v->removals[0].hash, r->last_hash.data, CHAIN_HASH_LEN);
+			snprintf(v->removals[0].file, sizeof(v->removals[0].file), "%s", r->file ? r->file : "");
+			snprintf(v->removals[0].where, sizeof(v->removals[0].where), "%s", here);
+			v->n_removals = 1;
 		}
 	}
 	return 0;
@@ -383,32 +415,33 @@ static int check_header(struct verifier *v, const Header *h, const char *where)
 	return 0;
 }
 
-/* The chain link: this batch continues the one before it. */
-static int check_link(struct verifier *v, const Firstlight__V1__Batch *b, uint64_t index,
-		      const char *where)
+/* The chain link: this batch (its wire scan, and its header when it has one) continues
+ * the one before it. */
+static int check_link(struct verifier *v, const struct batchwire *w, const Header *hd,
+		      uint64_t index, const char *where)
 {
 	char want[CHAIN_HEX_LEN], got[CHAIN_HEX_LEN];
+	size_t plen = w->prev_hash ? w->prev_hash_len : 0;
 
 	if (!v->have_chain) {
-		if (b->prev_hash.len == CHAIN_HASH_LEN) {
+		if (plen == CHAIN_HASH_LEN) {
 			v->starts_after = 1;
-			memcpy(v->start_hash, b->prev_hash.data, CHAIN_HASH_LEN);
+			memcpy(v->start_hash, w->prev_hash, CHAIN_HASH_LEN);
 			snprintf(v->start_where, sizeof(v->start_where), "%s", where);
 			snprintf(v->start_prev, sizeof(v->start_prev), "%s",
-				 b->header && b->header->prev_segment ? b->header->prev_segment : "?");
-		} else if (b->prev_hash.len) {
+				 hd && hd->prev_segment ? hd->prev_segment : "?");
+		} else if (plen) {
 			return failf(v, "%s: its previous hash is %zu bytes long, not %d", where,
-				     b->prev_hash.len, CHAIN_HASH_LEN);
+				     plen, CHAIN_HASH_LEN);
 		}
 		return 0;
 	}
-	if (b->prev_hash.len == CHAIN_HASH_LEN && !memcmp(b->prev_hash.data, v->last_hash, CHAIN_HASH_LEN))
+	if (plen == CHAIN_HASH_LEN && !memcmp(w->prev_hash, v->last_hash, CHAIN_HASH_LEN))
 		return 0;
 	chain__hex(v->last_hash, CHAIN_HASH_LEN, want);
-	chain__hex(b->prev_hash.data, b->prev_hash.len, got);
+	chain__hex(w->prev_hash, plen, got);
 	if (index == 0) {
-		const char *prev = b->header && b->header->prev_segment && b->header->prev_segment[0]
-				   ? b->header->prev_segment : NULL;
+		const char *prev = hd && hd->prev_segment && hd->prev_segment[0] ? hd->prev_segment : NULL;
 		int present = 0;
 
 		for (size_t i = 0; prev && i + 1 < v->n_seen; i++)
@@ -426,21 +459,26 @@ static int check_link(struct verifier *v, const Firstlight__V1__Batch *b, uint64
 		     "removed, inserted or moved", where, v->last_where);
 }
 
-/* One stored batch: hash, decoding, header, link, signature, records. */
+/*
+ * One stored batch: its hash, its shape (limits), its header, its link and its
+ * signature are checked on the bytes as stored, before it is unpacked: a batch that is
+ * not what the node key signed costs no more than its bytes. Then its records.
+ */
 static int check_batch(struct verifier *v, const char *path, uint64_t index, uint64_t off,
 		       const uint8_t *body, size_t len)
 {
 	Firstlight__V1__Batch *b = NULL;
+	Header *hd = NULL;
+	struct batchwire w;
 	const uint8_t *hash, *sig;
 	uint8_t computed[CHAIN_HASH_LEN];
 	char where[WHERE_MAX], span[64], hex[KEYS_HEX_LEN];
 	size_t core;
 	int split = chain__split(body, len, &core, &hash, &sig);
+	int scan = batchwire__scan(body, split ? len : core, &w);
 	int rc = 1;
 
-	/* Decoded first only to name the records in messages. */
-	b = firstlight__v1__batch__unpack(NULL, split ? len : core, body);
-	seq_span(b, span, sizeof(span));
+	seq_span(scan ? NULL : &w, span, sizeof(span));
 	snprintf(where, sizeof(where), "%s: batch %" PRIu64 " at byte %" PRIu64 " (%s)", path,
 		 index, off, span);
 	if (split) {
@@ -457,22 +495,31 @@ static int check_batch(struct verifier *v, const char *path, uint64_t index, uin
 		      where);
 		goto out;
 	}
-	if (!b) {
+	if (scan == -E2BIG) {
+		failf(v, "%s: it holds more than %u records or a header over %u bytes, which no "
+		      "agent writes: crafted", where, BATCH_MAX_EVENTS, BATCH_HEADER_MAX);
+		goto out;
+	}
+	if (scan) {
 		failf(v, "%s: it does not decode as a Batch", where);
 		goto out;
 	}
-	if (b->hash.len || b->signature.len) {
+	if (w.has_hash || w.has_signature) {
 		failf(v, "%s: a hash or signature field inside its hashed part", where);
 		goto out;
 	}
-	if (index == 0 && check_header(v, b->header, where))
+	if (w.header && !(hd = batchwire__unpack_header(&w))) {
+		failf(v, "%s: its segment header does not decode", where);
 		goto out;
-	if (index > 0 && b->header) {
+	}
+	if (index == 0 && check_header(v, hd, where))
+		goto out;
+	if (index > 0 && hd) {
 		failf(v, "%s: a segment header in the middle of a file: batches of another "
 		      "segment were inserted", where);
 		goto out;
 	}
-	if (check_link(v, b, index, where))
+	if (check_link(v, &w, hd, index, where))
 		goto out;
 	if (chain__check_signature(v->seg_key, hash, sig)) {
 		keys__hex(v->seg_key, hex);
@@ -480,9 +527,17 @@ static int check_batch(struct verifier *v, const char *path, uint64_t index, uin
 		      "node key", where, hex);
 		goto out;
 	}
-	if (index == 0 && b->n_events && b->header->first_seq != b->events[0]->seq) {
+	/* Signed by the key: now its records are worth unpacking (within the budget). */
+	b = batchwire__unpack(body, core);
+	if (!b) {
+		failf(v, "%s: %s", where, errno == E2BIG ?
+		      "it would take more memory to unpack than any agent's batch: crafted" :
+		      "it does not decode as a Batch");
+		goto out;
+	}
+	if (index == 0 && b->n_events && hd->first_seq != b->events[0]->seq) {
 		failf(v, "%s: the header says the segment starts at seq %" PRIu64, where,
-		      b->header->first_seq);
+		      hd->first_seq);
 		goto out;
 	}
 	if (check_records(v, b, where))
@@ -493,6 +548,7 @@ static int check_batch(struct verifier *v, const char *path, uint64_t index, uin
 	v->res.batches++;
 	rc = 0;
 out:
+	firstlight__v1__segment_header__free_unpacked(hd, NULL);
 	firstlight__v1__batch__free_unpacked(b, NULL);
 	return rc;
 }
@@ -516,15 +572,17 @@ int verifier__file(struct verifier *v, const char *path)
 		snprintf(v->seen[v->n_seen++], NAME_MAX_, "%s", base_name(path));
 	while ((rc = segment_reader__next_raw(r, &body, &len, &off)) > 0) {
 		if (index == 0) {
-			Firstlight__V1__Batch *b = NULL;
+			Header *hd = NULL;
+			struct batchwire w;
 			size_t core;
 			const uint8_t *h, *s;
 
-			/* The previous file is judged by what this header says of it. */
-			if (!chain__split(body, len, &core, &h, &s))
-				b = firstlight__v1__batch__unpack(NULL, core, body);
-			rc = judge_prev_end(v, b ? b->header : NULL);
-			firstlight__v1__batch__free_unpacked(b, NULL);
+			/* The previous file is judged by what this header says of it (the header
+			 * alone is unpacked: the batch is checked before its records are). */
+			if (!chain__split(body, len, &core, &h, &s) && !batchwire__scan(body, core, &w))
+				hd = batchwire__unpack_header(&w);
+			rc = judge_prev_end(v, hd);
+			firstlight__v1__segment_header__free_unpacked(hd, NULL);
 			v->prev.valid = 0;
 			if (rc)
 				break;
@@ -597,10 +655,5 @@ int verifier__finish(struct verifier *v)
 		note(v, "the chain starts after segments removed by retention (the last, %s, "
 		     "recorded at %s)", v->removals[i].file, v->removals[i].where);
 	}
-	for (size_t i = 0; i < v->n_removals; i++)
-		for (size_t j = 0; j < v->n_seen; j++)
-			if (!strcmp(v->removals[i].file, v->seen[j]))
-				note(v, "%s was recorded as removed (%s) but is still here: its "
-				     "removal was interrupted", v->seen[j], v->removals[i].where);
 	return 0;
 }

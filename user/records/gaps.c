@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-#define GAP_KINDS 12 /* Gap.Kind 1..11 */
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {
@@ -26,7 +26,7 @@ struct gaps {
 	void *noted_ctx;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
-	uint64_t by_kind[GAP_KINDS];
+	uint64_t by_kind[GAPS_KINDS];
 };
 
 struct gaps *gaps__new(struct recorder *rec)
@@ -85,7 +85,7 @@ int gaps__emit(struct gaps *g, const struct gap_info *gi)
 	gap.node = (char *)gi->node;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
 	ev.gap = &gap;
-	if (gi->kind > 0 && gi->kind < GAP_KINDS)
+	if (gi->kind > 0 && gi->kind < GAPS_KINDS)
 		g->by_kind[gi->kind]++;
 	err = recorder__emit(g->rec, &ev, 0);
 	if (g->noted && gi->cgroup_id)
@@ -130,6 +130,9 @@ static const char *describe(int kind)
 		return "processes ended whose start was never recorded: their exec and argv are unknown";
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING:
 		return "processes alive before the sensor attached: their history before is unknown";
+	case FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT:
+		return "processes whose argv was not kept in memory past --table-memory: their exec "
+		       "records have it, their children's fork records and snapshots do not";
 	default:
 		return NULL;
 	}

@@ -46,7 +46,9 @@ void gaps__count(struct gaps *g, int kind, uint64_t cgroup_id, const char *workl
 		 uint64_t unix_ns);
 void gaps__flush(struct gaps *g);
 
-/* Gap records written, by Gap.Kind (index 0..11). */
+/* Gap records written, indexed by Gap.Kind: GAPS_KINDS entries (the largest kind + 1;
+ * the metrics read as many). */
+#define GAPS_KINDS 15
 const uint64_t *gaps__by_kind(const struct gaps *g);
 
 #endif

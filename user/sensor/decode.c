@@ -256,6 +256,37 @@ static uint64_t attribute(struct decoder *d, struct process_msg *m, const struct
 }
 
 /* Records the task as the current image of its process; takes img's reference. */
+/*
+ * An image about to be held by the table, counted against the budget: a new one that
+ * would pass it is replaced by one without argv (the record that needed its argv is
+ * written), and the loss is a gap of its workload. Shared images are counted once.
+ */
+static struct proc_image *within_budget(struct decoder *d, const struct fl_task *t,
+					struct proc_image *img)
+{
+	struct proc_image *lean;
+
+	if (!img || img->account)
+		return img;
+	if (d->image_budget && img->n_args && d->image_bytes + img->bytes > d->image_budget) {
+		lean = proc_image__new(img->binary, img->cwd, NULL, 0,
+				       img->flags | IMG_ARGS_NOT_KEPT | IMG_ARGS_TRUNCATED);
+		if (lean) {
+			lean->args_count = img->args_count;
+			lean->args_size = img->args_size;
+			proc_image__put(img);
+			img = lean;
+			d->stats.args_not_kept++;
+			if (d->gaps)
+				gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT, t->cgroup_id,
+					    NULL, wallclock__unix_ns(&d->rec->clock, clock__boot_ns()));
+		}
+	}
+	img->account = &d->image_bytes;
+	d->image_bytes += img->bytes;
+	return img;
+}
+
 static int track(struct decoder *d, const struct fl_task *t, struct proc_image *img,
 		 uint32_t flags, uint64_t sandbox)
 {
@@ -278,7 +309,7 @@ static int track(struct decoder *d, const struct fl_task *t, struct proc_image *
 	p->sandbox = sandbox;
 	p->euid = t->creds.euid;
 	p->mnt_ns = t->ns.mnt;
-	proc__set_image(p, img);
+	proc__set_image(p, within_budget(d, t, img));
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct decoder_stats {
 	uint64_t args_truncated;
 	uint64_t exits_without_start;
 	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
+	uint64_t args_not_kept;   /* images kept without their argv (the budget) */
 };
 
 #define DECODER_RECENT_EXITS 32
@@ -36,6 +37,15 @@ struct decoder {
 	struct gaps *gaps;           /* not owned; NULL: no gap records */
 	uint64_t down_since_unix_ns; /* the sensor was down from then until this run */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
+	/*
+	 * The process table's images (argv, binary, cwd: up to ~130 KiB escaped for one
+	 * process) are held within image_budget bytes: an image that would pass it is kept
+	 * without its argv once its exec (or seed) record is written, and an ARGV_NOT_KEPT
+	 * gap names its workload. Memory then grows with the count of live processes, never
+	 * with what they put in their argv. 0: no budget.
+	 */
+	uint64_t image_budget;
+	uint64_t image_bytes;    /* held now */
 	struct decoder_stats stats;
 	struct netdec *net;      /* owned: network state, see decode_net.h */
 	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */

@@ -28,6 +28,8 @@ struct proc_image *proc_image__new(const char *binary, const char *cwd, char *co
 	if (!img)
 		return NULL;
 	img->refs = 1;
+	img->bytes = (uint32_t)size;
+	img->account = NULL;
 	img->flags = flags;
 	img->n_args = n_args;
 	img->args_count = n_args;
@@ -57,8 +59,11 @@ struct proc_image *proc_image__get(struct proc_image *img)
 
 void proc_image__put(struct proc_image *img)
 {
-	if (img && --img->refs == 0)
+	if (img && --img->refs == 0) {
+		if (img->account)
+			*img->account -= img->bytes;
 		free(img);
+	}
 }
 
 struct proctable *proctable__new(size_t capacity_hint)

@@ -20,6 +20,7 @@
 #define IMG_BINARY_UNRESOLVED (1u << 4)
 #define IMG_CWD_UNRESOLVED (1u << 5)
 #define IMG_FROM_PROCFS (1u << 6)
+#define IMG_ARGS_NOT_KEPT (1u << 7) /* argv dropped past the memory budget (decode.h) */
 
 /*
  * What a process runs: binary, argv, cwd, already UTF-8 (escaped where flagged). Shared,
@@ -32,6 +33,8 @@ struct proc_image {
 	uint32_t n_args;     /* entries in args[] */
 	uint32_t args_count; /* argc before truncation */
 	uint32_t args_size;  /* argv bytes before truncation */
+	uint32_t bytes;      /* the allocation's size */
+	uint64_t *account;   /* counts bytes while the image lives (decode.h's budget), or NULL */
 	char *binary;
 	char *cwd;
 	char **args;

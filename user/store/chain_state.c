@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/batchwire.h"
 #include "store/chain_state.h"
 #include "firstlight.pb-c.h"
 #include "base/log.h"
@@ -110,7 +111,7 @@ struct tail {
 /* The last record's seq of a batch, and whether it is a STOPPED record. */
 static void last_record(const uint8_t *body, size_t len, struct tail *t)
 {
-	Firstlight__V1__Batch *b = firstlight__v1__batch__unpack(NULL, len, body);
+	Firstlight__V1__Batch *b = batchwire__unpack(body, len);
 	const Firstlight__V1__Event *ev;
 
 	if (!b)
@@ -242,6 +243,8 @@ int chain_state__find_end(int dirfd, struct chain_pos *pos, uint64_t *next_numbe
 	*next_number = n ? segs[n - 1].number + 1 : 1;
 	err = read_state(dirfd, &st);
 	have_state = !err;
+	pos->had_segments = n > 0;
+	pos->state_absent = err == -ENOENT && n > 0;
 	if (err && err != -ENOENT)
 		log_warn("%s: %s; finding the chain's end from the segments",
 			 CHAIN_STATE_FILE, err == -EINVAL ? "not a chain state file" : strerror(-err));
@@ -257,6 +260,7 @@ int chain_state__find_end(int dirfd, struct chain_pos *pos, uint64_t *next_numbe
 	    st.bytes == segs[n - 1].bytes) {
 		*pos = st.pos;
 		pos->end = FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED;
+		pos->had_segments = 1;
 		goto out;
 	}
 	for (size_t i = n; i-- > 0;) {
@@ -274,6 +278,9 @@ int chain_state__find_end(int dirfd, struct chain_pos *pos, uint64_t *next_numbe
 	}
 	if (!pos->segment[0] && n)
 		say(pos, "no segment holds a complete batch: the chain starts again");
+	if (pos->state_absent)
+		say(pos, "%s is missing while %zu segment file%s remain: segments of later runs may "
+		    "have been deleted with it", CHAIN_STATE_FILE, n, n == 1 ? "" : "s");
 out:
 	if (missing) {
 		struct chain_pos was = *pos;

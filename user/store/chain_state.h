@@ -29,6 +29,9 @@ struct chain_pos {
 	uint64_t offset;                 /* decompressed end of that batch in segment */
 	int end;                         /* how segment ended: SegmentHeader.PrevEnd */
 	char detail[CHAIN_DETAIL_MAX];   /* why, for people; "" when nothing to say */
+	/* find_end only: segment files were there, and chain.state was not (it is written
+	 * at the first segment's opening: only a deletion removes it). */
+	int had_segments, state_absent;
 };
 
 /* Records that segment was opened (its name; not yet where its chain ends). */

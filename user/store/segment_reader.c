@@ -276,9 +276,11 @@ int segment_reader__next_raw(struct segment_reader *r, const uint8_t **body, siz
 			return fail(r, -EBADMSG, "truncated batch length at byte %" PRIu64, r->offset);
 		}
 	}
+	/* Before a byte of it is buffered: a decompression bomb stops here. */
 	if (blen > BATCH_MAX_BYTES)
-		return fail(r, -EBADMSG, "batch at byte %" PRIu64 " claims %" PRIu64
-			    " bytes (limit %u): corrupt", r->offset, blen, BATCH_MAX_BYTES);
+		return fail(r, -E2BIG, "batch at byte %" PRIu64 " claims %" PRIu64
+			    " bytes decompressed (limit %u, which no agent reaches): corrupt or crafted",
+			    r->offset, blen, BATCH_MAX_BYTES);
 	while (r->len - r->pos < (size_t)n + blen) {
 		err = fill(r);
 		if (err < 0)
@@ -332,6 +334,7 @@ static int not_a_segment(struct segment_reader *r, int rc)
 int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 {
 	const uint8_t *body;
+	struct batchwire w;
 	uint64_t offset;
 	size_t len;
 	int rc;
@@ -343,7 +346,16 @@ int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out)
 		return not_a_segment(r, rc);
 	if (rc == 0)
 		return rc;
-	*out = firstlight__v1__batch__unpack(NULL, len, body);
+	rc = batchwire__scan(body, len, &w);
+	if (rc == -E2BIG)
+		return fail(r, rc, "batch at byte %" PRIu64 " holds more than %u records (or a header "
+			    "over %u bytes), which no agent writes: corrupt or crafted", offset,
+			    BATCH_MAX_EVENTS, BATCH_HEADER_MAX);
+	*out = rc ? NULL : batchwire__unpack(body, len);
+	if (!*out && !rc && errno == E2BIG)
+		return fail(r, -E2BIG, "batch at byte %" PRIu64 " would take more than %u MiB to "
+			    "unpack, which no agent's batch does: corrupt or crafted", offset,
+			    BATCH_UNPACK_MAX >> 20);
 	if (!*out)
 		return not_a_segment(r, fail(r, -EBADMSG, "batch at byte %" PRIu64 " does not decode",
 					     offset));

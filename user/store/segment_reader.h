@@ -2,7 +2,8 @@
  * Reading records back: a stream of length-delimited Batch messages, gzip-compressed
  * (segment files, also several gzip members back to back) or not (a raw stream on stdin).
  * Input is untrusted: every length is checked, a bad byte yields an error with its
- * offset, never a crash. Errors: -errno, with a message from segment_reader__error().
+ * offset, never a crash, and no batch costs more than batchwire.h allows (a batch over
+ * its limits is an error like a corrupt one: a real agent never writes one). Errors: -errno, with a message from segment_reader__error().
  */
 #ifndef FL_SEGMENT_READER_H
 #define FL_SEGMENT_READER_H
@@ -10,8 +11,7 @@
 #include <stdint.h>
 
 #include "firstlight.pb-c.h"
-
-#define BATCH_MAX_BYTES (64u << 20) /* a larger length prefix is corruption, not data */
+#include "store/batchwire.h" /* the limits: BATCH_MAX_BYTES, BATCH_MAX_EVENTS, ... */
 
 struct segment_reader;
 
@@ -26,7 +26,7 @@ void segment_reader__close(struct segment_reader *r); /* NULL-safe */
 
 /*
  * The next batch: 1 and *out (free with firstlight__v1__batch__free_unpacked(*out, NULL)),
- * 0 at a clean end, -errno on error.
+ * 0 at a clean end, -errno on error (-E2BIG: over a limit of batchwire.h).
  */
 int segment_reader__next(struct segment_reader *r, Firstlight__V1__Batch **out);
 /*

@@ -30,6 +30,7 @@ struct store {
 	uint64_t retry_at_ns;
 	uint64_t last_retention_ns;
 	int retention_due;
+	struct chain_pos resumed; /* where the chain went on from at open */
 };
 
 void store_opts__defaults(struct store_opts *o)
@@ -140,6 +141,7 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 		goto fail;
 	}
 	log_resume(&pos);
+	st->resumed = pos;
 	so = (struct segment_opts){
 		.dir = dir,
 		.run_id = id->run_id,
@@ -161,6 +163,11 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 fail:
 	store__free(st);
 	return NULL;
+}
+
+const struct chain_pos *store__resumed(const struct store *st)
+{
+	return &st->resumed;
 }
 
 struct sink *store__sink(struct store *st)

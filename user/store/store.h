@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "records/sink.h"
+#include "store/chain_state.h"
 
 #define STORE_DEFAULT_KEY "/etc/firstlight/node.key"
 
@@ -65,6 +66,9 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
  * and frees it before store__free.
  */
 struct sink *store__sink(struct store *st);
+/* Where the chain went on from when the store was opened: the previous run's end as
+ * the segments (and chain.state) showed it. Valid until store__free. */
+const struct chain_pos *store__resumed(const struct store *st);
 void store__set_events(struct store *st, const struct store_events *ev);
 /* The policy's turn, after every flush: rotation, retry, loss records, retention. */
 void store__tick(struct store *st);
