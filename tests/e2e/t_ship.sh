@@ -2,10 +2,10 @@
 # Evidence leaves the node: an agent with --ship publishes every batch to a NATS JetStream
 # server of the test (loopback), 2,000 processes and a runc job recorded meanwhile; the
 # collector takes them into a store of its own. Exactly once: the stream's messages carry
-# the node's batches, each once and in order (under a steady flow a message carries the
-# batches of a linger), and the collector's copy is the node's batch for batch: it verifies with the node's public key, reads the same, and the job's tree
-# from it is the tree from the node's store. A batch published on the node's subject but
-# signed with another key is refused and recorded, and so is a bundle cut short.
+# the node's batches, each once and in order (with --ship-linger-ms 200 a message carries
+# the batches of a linger), and the collector's copy is the node's batch for batch: it
+# verifies with the node's public key, reads the same, and the job's tree from it is the
+# tree from the node's store. A batch published on the node's subject but signed with another key is refused and recorded, and so is a bundle cut short.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/container.sh"
 . "$(dirname "$0")/../lib/nats.sh"
@@ -16,7 +16,7 @@ marker=fl-ship-$$
 node=ship-node-$$
 export NODE_NAME=$node
 
-agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --ship-linger-ms 200
 check_cmd "the agent says it ships" grep -q "ship: connected to $js_url, shipping on firstlight.batches.$node" "$T/agent.err"
 "$HELPERS/fl-storm" -n 2000 -p 2 -- /bin/true "$marker"
 check "storm exit status" 0 $?

@@ -158,7 +158,7 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		promtext__u64(&o, "firstlight_ship_acked_batches_total", "counter",
 			"Segment batches JetStream acknowledged (duplicates included).", s->ship_acked);
 		promtext__u64(&o, "firstlight_ship_messages_total", "counter",
-			"Messages those batches went in: under a steady flow a message carries the batches of a linger.",
+			"Messages those batches went in: a message carries the batches waiting when it goes out.",
 			s->ship_messages);
 		promtext__u64(&o, "firstlight_ship_duplicate_batches_total", "counter",
 			"Batches JetStream already held when they were published again.", s->ship_duplicates);

@@ -20,6 +20,11 @@ uint64_t clock__mono_ns(void)
 	return read_ns(CLOCK_MONOTONIC);
 }
 
+uint64_t clock__unix_ns(void)
+{
+	return read_ns(CLOCK_REALTIME);
+}
+
 void wallclock__sync(struct wallclock *c)
 {
 	uint64_t boot = read_ns(CLOCK_BOOTTIME);

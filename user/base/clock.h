@@ -16,5 +16,7 @@ void wallclock__sync(struct wallclock *c);
 uint64_t wallclock__unix_ns(const struct wallclock *c, uint64_t boot_ns);
 uint64_t clock__boot_ns(void);
 uint64_t clock__mono_ns(void);
+/* Unix time (CLOCK_REALTIME), ns: for what is compared with other machines' clocks. */
+uint64_t clock__unix_ns(void);
 
 #endif

@@ -103,14 +103,6 @@ void collector_opts__defaults(struct collector_opts *o)
 	};
 }
 
-static uint64_t now_unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- nodes ---------------------------------------------------------------------------- */
 
 /* A node name fit to be a file name in --keys: else the key is looked up by token. */
@@ -230,7 +222,7 @@ static void finding(struct collector *c, int kind, const char *node, const char 
 {
 	struct gap_info gi = {
 		.kind = kind, .count = 1, .node = node, .reason = reason, .detail = detail,
-		.start_unix_ns = start_ns ? start_ns : now_unix_ns(), .end_unix_ns = now_unix_ns(),
+		.start_unix_ns = start_ns ? start_ns : clock__unix_ns(), .end_unix_ns = clock__unix_ns(),
 	};
 
 	gaps__emit(c->gaps, &gi);
@@ -402,7 +394,7 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	pthread_mutex_lock(&c->lock);
 	n->batches++;
 	n->last_mono_ns = clock__mono_ns();
-	n->last_wall = (double)now_unix_ns() / 1e9;
+	n->last_wall = (double)clock__unix_ns() / 1e9;
 	note_lifecycle(n, b);
 	if (n->silent) {
 		log_info("collect: node %s speaks again", n->name);

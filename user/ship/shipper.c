@@ -721,11 +721,8 @@ static int bundle_body(struct shipper *sh, const void **data, size_t *len)
 /* The lag of each batch acked, in the histogram. Under mu. */
 static void count_lag(struct shipper *sh, const struct item *it)
 {
-	struct timespec now;
-	double lag;
+	double lag = ((double)clock__unix_ns() - (double)it->unix_ns) / 1e9;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	lag = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)it->unix_ns) / 1e9;
 	lag = lag < 0 ? 0 : lag;
 	for (int i = 0; i < SHIP_LAG_BUCKETS; i++)
 		if (i == SHIP_LAG_BUCKETS - 1 || lag <= ship_lag_bounds[i])

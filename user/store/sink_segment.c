@@ -129,14 +129,6 @@ static void count_loss(struct sink_segment *ss, uint64_t first, uint64_t last, u
 	l->count += n;
 }
 
-static uint64_t wallclock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void reset_batch(struct sink_segment *ss)
 {
 	ss->batch_len = 0;
@@ -314,7 +306,7 @@ static int write_batch(struct sink_segment *ss)
 			.hash = hash,
 			.first_seq = ss->batch_events ? ss->batch_first_seq : 0,
 			.last_seq = ss->batch_events ? ss->batch_last_seq : 0,
-			.unix_ns = wallclock_now_ns(),
+			.unix_ns = clock__unix_ns(),
 		};
 
 		if (ss->out_len > skip && (!first || (ss->out[0] == 0x1f && ss->out[1] == 0x8b))) {
