@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/agent.h"
+#include "agent/handover.h"
 #include "base/clock.h"
 #include "sensor/cgscan.h"
 #include "sensor/decode.h"
@@ -33,6 +34,7 @@
 #include "records/gaps.h"
 #include "sensor/loader.h"
 #include "sensor/loader_net.h"
+#include "sensor/pins.h"
 #include "base/log.h"
 #include "agent/metrics.h"
 #include "sensor/procscan.h"
@@ -80,6 +82,12 @@ struct agent {
 	uint64_t last_net_ns;
 	const char *unobserved[KCAP_COUNT]; /* the node's missing capabilities (static names) */
 	size_t n_unobserved;
+	/* --handover */
+	struct pins *pins;
+	char pin_layout[80];         /* "<layout>:<object sha256>" */
+	char adopted_run_id[40];     /* the run whose programs we adopted, "" if none */
+	uint64_t handover_boot_ns;   /* when that run drained for the last time */
+	char handover_refused[320];  /* why a handed-over pin set was not adopted, "" if none */
 };
 
 static int emit_lifecycle(struct agent *a, int state)
@@ -94,7 +102,12 @@ static int emit_lifecycle(struct agent *a, int state)
 	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
 		body.records = a->rec.seq + 1; /* this record included */
 		body.drops = drops__total(a->drops);
+		body.handover = a->pins != NULL;
 	}
+	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED && a->adopted_run_id[0])
+		body.adopted_run_id = a->adopted_run_id;
+	if (a->pins)
+		body.pin_layout = a->pin_layout;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
 	ev.agent = &body;
 	return recorder__emit(&a->rec, &ev, 0);
@@ -134,10 +147,6 @@ static int start_workloads(struct agent *a)
 	struct statfs sf;
 	int err;
 
-	a->gaps = gaps__new(&a->rec);
-	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
-	if (!a->drops)
-		return -ENOMEM;
 	wo.gaps = a->gaps;
 	a->resolver = resolver__new();
 	if (!a->resolver) {
@@ -329,14 +338,19 @@ static void net_tick(struct agent *a, int all)
 {
 	uint64_t skipped;
 
-	if (all) {
+	if (all && a->pins) {
+		/* A handover: the generation the kernel writes stays for the next agent, which
+		 * drains it a window later, as we would have. */
+		udpdrain__window(&a->loader, a->dec.net);
+		netdec__flush(a->dec.net);
+	} else if (all) {
 		udpdrain__all(&a->loader, a->dec.net);
 		netdec__flush(a->dec.net);
 	} else {
 		udpdrain__window(&a->loader, a->dec.net);
 		netdec__tick(a->dec.net, clock__boot_ns());
 	}
-	if (!loader_net__skipped(a->loader.skel, &skipped))
+	if (!loader__skipped(&a->loader, &skipped))
 		netdec__skipped(a->dec.net, skipped);
 }
 
@@ -477,7 +491,8 @@ static void agent_free(struct agent *a)
 {
 	shipper__stop(a->shipper, 0);
 	ring_buffer__free(a->ring);
-	loader__stop(&a->loader);
+	loader__stop(&a->loader); /* what is pinned stays attached */
+	pins__close(a->pins);
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
 	workloads__free(a->workloads);
 	drops__free(a->drops);
@@ -508,6 +523,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.flush_ms = 100,
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
+		.pin_dir = PINS_DEFAULT_DIR,
 		.net_window_ms = 1000,
 	};
 	store_opts__defaults(&o->store);
@@ -576,6 +592,110 @@ static int open_output(struct agent *a)
 	return 0;
 }
 
+/*
+ * Whether the pins in our pin dir were handed over to us: their meta says so, they are of
+ * our layout, build and configuration, the data dir's last run is the one that left them
+ * and its counts are there. Empty why: adopt; else why not.
+ */
+static void judge_pins(struct agent *a, const struct loader_opts *lo, int have,
+		       const struct fl_pin_meta *theirs, char *why, size_t len)
+{
+	struct fl_pin_meta ours;
+	struct runstate prev;
+	uint64_t skipped = 0;
+	int err;
+
+	why[0] = 0;
+	if (have == -EBADMSG) {
+		snprintf(why, len, "%s holds a meta that is not firstlight's", pins__dir(a->pins));
+		return;
+	}
+	if (have) {
+		snprintf(why, len, "nothing is pinned in %s (firstlight unpin, or the bpffs was "
+			 "mounted anew)", pins__dir(a->pins));
+		return;
+	}
+	if (theirs->state != FL_PIN_HANDOVER) {
+		snprintf(why, len, "run %s did not hand its pinned programs over (it was killed or "
+			 "crashed)", theirs->run_id);
+		return;
+	}
+	err = loader__pin_meta(lo, &ours);
+	if (err) {
+		snprintf(why, len, "hashing this agent's BPF object: %s", strerror(-err));
+		return;
+	}
+	if (!pins__compatible(theirs, &ours, why, len))
+		return;
+	if (runstate__load(a->opts.data_dir, &prev) || strcmp(prev.run_id, theirs->run_id) ||
+	    !prev.handover) {
+		snprintf(why, len, "the pins were left by run %s, but the data dir's last run is %s",
+			 theirs->run_id, prev.run_id[0] ? prev.run_id : "unknown");
+		return;
+	}
+	err = handover__load(a->opts.data_dir, theirs->run_id, a->drops, &skipped);
+	if (err) {
+		snprintf(why, len, "the data dir's %s of run %s: %s", HANDOVER_FILE, theirs->run_id,
+			 err == -ESTALE ? "written by another run" : strerror(-err));
+		return;
+	}
+	netdec__set_skipped_reported(a->dec.net, skipped);
+}
+
+/*
+ * --handover: adopt the programs the previous run left pinned, or load afresh and pin
+ * them. Pins that cannot be adopted are removed first (their programs detach); why is
+ * kept for the SENSOR_DOWN gap.
+ */
+static int start_pinned(struct agent *a, const struct loader_opts *lo)
+{
+	struct fl_pin_meta theirs, ours;
+	char why[256];
+	int have, err;
+
+	a->pins = pins__open(a->opts.pin_dir, 1);
+	if (!a->pins)
+		return -errno;
+	err = loader__pin_meta(lo, &ours);
+	if (err) {
+		log_error("hashing the BPF object: %s", strerror(-err));
+		return err;
+	}
+	snprintf(a->pin_layout, sizeof(a->pin_layout), "%u:", ours.layout);
+	for (size_t i = 0; i < sizeof(ours.object_sha256); i++)
+		snprintf(a->pin_layout + strlen(a->pin_layout), 3, "%02x", ours.object_sha256[i]);
+	have = pins__read_meta(a->pins, &theirs);
+	judge_pins(a, lo, have, &theirs, why, sizeof(why));
+	if (!why[0]) {
+		err = loader__adopt(&a->loader, lo, a->pins, a->rec.run_id);
+		if (!err) {
+			snprintf(a->adopted_run_id, sizeof(a->adopted_run_id), "%s", theirs.run_id);
+			a->handover_boot_ns = theirs.handover_boot_ns;
+			log_info("adopted the programs run %s left pinned in %s", theirs.run_id,
+				 pins__dir(a->pins));
+			return 0;
+		}
+		snprintf(why, sizeof(why), "adopting them failed: %s", strerror(-err));
+	}
+	/* What the file gave the drops and the network decoder is not ours to go on from. */
+	drops__free(a->drops);
+	a->drops = drops__new(&a->loader, a->gaps, &a->rec.clock);
+	if (!a->drops)
+		return -ENOMEM;
+	netdec__set_skipped_reported(a->dec.net, 0);
+	if (have != -ENOENT) {
+		log_warn("pin dir %s: not adopting what is pinned: %s; loading afresh", pins__dir(a->pins), why);
+		err = pins__clear(a->pins);
+		if (err < 0)
+			return err;
+	}
+	snprintf(a->handover_refused, sizeof(a->handover_refused), "%s", why);
+	err = loader__start(&a->loader, lo);
+	if (!err)
+		err = loader__pin(&a->loader, a->pins, lo, a->rec.run_id);
+	return err;
+}
+
 /* The kernel side and the tables it feeds: decoder, programs, ring, workloads. */
 static int start_sensor(struct agent *a)
 {
@@ -595,7 +715,11 @@ static int start_sensor(struct agent *a)
 	if (err)
 		return err;
 	netdec__set_hold(a->dec.net, (uint64_t)a->opts.net_window_ms * 1000000);
-	err = loader__start(&a->loader, &lo);
+	a->gaps = gaps__new(&a->rec);
+	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
+	if (!a->drops)
+		return -ENOMEM;
+	err = a->opts.handover ? start_pinned(a, &lo) : loader__start(&a->loader, &lo);
 	if (err)
 		return err;
 	a->ring = ring_buffer__new(loader__ring_fd(&a->loader), on_event, a, NULL);
@@ -640,8 +764,16 @@ static int begin_run(struct agent *a)
 	snprintf(a->state.run_id, sizeof(a->state.run_id), "%s", a->rec.run_id);
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);
 	a->state.started_unix_ns = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
-	decoder__set_gaps(&a->dec, a->gaps,
-			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state, a->gaps));
+	if (a->loader.adopted) {
+		/* The run before recorded everything until its last drain: no hole. */
+		decoder__set_gaps(&a->dec, a->gaps, 0);
+		decoder__set_adopted(&a->dec, a->handover_boot_ns, loader__first_load_ns(&a->loader));
+	} else {
+		decoder__set_gaps(&a->dec, a->gaps,
+				  a->opts.to_stdout ? 0
+						    : sensordown__record(a->opts.data_dir, &a->state, a->gaps,
+									 a->opts.handover ? a->handover_refused : NULL));
+	}
 	save_state(a, 0);
 	seeded = procscan__seed(&a->loader, &a->dec, a->opts.args_max_bytes);
 	if (seeded < 0)
@@ -651,8 +783,13 @@ static int begin_run(struct agent *a)
 	a->start_unix = (double)a->state.started_unix_ns / 1e9;
 	if (a->metrics)
 		log_info("metrics on http://%s/metrics (port %d)", a->opts.metrics_addr, metrics__port(a->metrics));
-	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
-		 a->loader.n_attached, seeded, a->opts.to_stdout ? "stdout" : a->opts.data_dir);
+	if (a->loader.adopted)
+		log_info("ready: %d programs attached (adopted from run %s), %d live processes known "
+			 "from that run, writing to %s", a->loader.n_attached, a->adopted_run_id, seeded,
+			 a->opts.data_dir);
+	else
+		log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
+			 a->loader.n_attached, seeded, a->opts.to_stdout ? "stdout" : a->opts.data_dir);
 	if (a->opts.ready_file && (err = write_ready_file(a->opts.ready_file))) {
 		log_error("ready file %s: %s", a->opts.ready_file, strerror(-err));
 		return err;
@@ -665,19 +802,48 @@ static int begin_run(struct agent *a)
 	return 0;
 }
 
-/* Stop: take everything the kernel still holds, account for it, then close the run. */
+/*
+ * A handover's last steps: what the next agent needs to count on from here. If it cannot
+ * be written, there is no handover: the pins go, and with them the programs.
+ */
+static void leave_counts(struct agent *a)
+{
+	int err = handover__save(a->opts.data_dir, a->rec.run_id, a->drops,
+				 netdec__skipped_reported(a->dec.net));
+
+	if (!err)
+		return;
+	log_error("data dir %s: writing %s: %s: no handover, the programs detach", a->opts.data_dir,
+		  HANDOVER_FILE, strerror(-err));
+	pins__clear(a->pins);
+	pins__close(a->pins);
+	a->pins = NULL;
+}
+
+/* Stop: take everything the kernel still holds, account for it, then close the run. With
+ * --handover the programs stay attached: what they capture from the last drain on is the
+ * next run's. */
 static void end_run(struct agent *a)
 {
+	uint64_t last_drain_ns;
+
 	drain(a);
+	last_drain_ns = clock__boot_ns();
 	net_tick(a, 1);
 	workloads__stop(a->workloads);
 	drops__report(a->drops);
 	gaps__flush(a->gaps);
+	if (a->pins)
+		leave_counts(a);
 	if (a->store)
 		store__stopping(a->store);
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
+	a->state.handover = a->pins != NULL;
 	save_state(a, 1);
+	/* The last step: whoever sees the mark finds the state and counts written. */
+	if (a->pins)
+		pins__mark_handover(a->pins, last_drain_ns);
 	/* The last batches, STOPPED among them, if the engine takes them soon; else the next
 	 * run ships them. */
 	shipper__stop(a->shipper, SHIP_STOP_GRACE_MS);

@@ -5,10 +5,11 @@
 
 #include "agent/sensordown.h"
 
-uint64_t sensordown__record(const char *data_dir, const struct runstate *now, struct gaps *gaps)
+uint64_t sensordown__record(const char *data_dir, const struct runstate *now, struct gaps *gaps,
+			    const char *handover_refused)
 {
 	struct runstate prev;
-	char detail[256];
+	char detail[512];
 	struct gap_info gi = { .kind = FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN, .count = 1 };
 	int err = runstate__load(data_dir, &prev);
 
@@ -31,6 +32,11 @@ uint64_t sensordown__record(const char *data_dir, const struct runstate *now, st
 		gi.reason = "reboot";
 		snprintf(detail, sizeof(detail), "no sensor ran: the node rebooted after run %s %s",
 			 prev.run_id, prev.clean ? "stopped" : "was last heard of");
+	} else if (prev.clean && prev.handover && handover_refused) {
+		gi.reason = "handover-failed";
+		snprintf(detail, sizeof(detail),
+			 "no sensor ran: run %s handed over, but its pinned programs were not adopted: %s",
+			 prev.run_id, handover_refused);
 	} else if (prev.clean) {
 		gi.reason = "stopped";
 		snprintf(detail, sizeof(detail), "no sensor ran: run %s stopped cleanly", prev.run_id);
