@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# quick
 # An upgrade's handover: agent A runs with --handover and is stopped (SIGTERM); 3,000
 # processes run in the test's cgroup while no agent runs; agent B starts on the same data
 # dir and pin dir. Every exec, fork and exit of them is in the records exactly once, no
