@@ -328,6 +328,7 @@ static void drain(struct agent *a)
 
 	if (n < 0 && n != -EINTR)
 		log_warn("ring buffer: %s", strerror(-n));
+	metrics__drained(a->metrics, clock__mono_ns());
 }
 
 /*
@@ -794,6 +795,8 @@ static int begin_run(struct agent *a)
 		log_error("ready file %s: %s", a->opts.ready_file, strerror(-err));
 		return err;
 	}
+	metrics__drained(a->metrics, clock__mono_ns());
+	metrics__set_ready(a->metrics, a->loader.n_attached); /* /healthz: 200 from here */
 	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
 	heartbeat(a);
 	a->sink->flush(a->sink);
