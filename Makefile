@@ -38,7 +38,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps helpers run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers image run static test test-deploy test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
@@ -160,6 +160,13 @@ $(BUILD)/firstlight: $(call objs,o,$(CMD_SRCS)) $(LIB)
 
 static: $(BUILD)/firstlight-static
 
+# The agent's OCI image (scripts/image.sh): the dynamic binary and exactly the shared
+# libraries ldd names, from their Debian packages; built offline with podman, tagged
+# localhost/firstlight:<version>, saved to build/image/firstlight-image.tar.
+image: $(BUILD)/firstlight
+	$(Q)scripts/deps.sh image
+	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
+
 $(BUILD)/firstlight-static: $(call objs,static,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
@@ -212,7 +219,7 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(RUN_ARGS)
 
-TEST_TIERS := test-layers test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+TEST_TIERS := test-layers test-deploy test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
 
 # Each tier in turn, its time said as it ends: the 20-minute budget is watched per tier.
 test:
@@ -221,6 +228,12 @@ test:
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "test: $$t passed in $$(( $$(date +%s) - s )) s"; done; \
 		echo "test: all tiers passed in $$(( $$(date +%s) - t0 )) s"
+
+# The Kubernetes manifest (deploy/kubernetes/) against the API's models and the project's
+# policy (no privileged, capabilities named, read-only root...), and broken copies of it
+# refused (tests/deploy/test-manifest.sh).
+test-deploy:
+	$(Q)tests/deploy/test-manifest.sh
 
 # The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
 test-layers:

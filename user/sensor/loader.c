@@ -60,13 +60,27 @@ static const char *btf_strerror(int e)
 			   strerror(e);
 }
 
+/*
+ * The least set the agent runs under (found by running it under exactly this set on 6.18,
+ * docs/deployment.md): each capability with what fails without it. CAP_SYS_ADMIN is not
+ * among them: CAP_BPF + CAP_PERFMON load and attach the tracing programs and iterators,
+ * CAP_NET_ADMIN the cgroup socket programs.
+ */
+#define CAPS_NEEDED "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_PTRACE"
+
 int loader__check_host(const char *btf_path)
 {
 	static const struct {
 		int cap;
 		const char *name;
-	} need[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" },
-		     { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" } };
+		const char *why;
+	} need[] = {
+		{ CAP_BPF, "CAP_BPF", "BPF maps, programs, links and pins" },
+		{ CAP_PERFMON, "CAP_PERFMON", "tracing programs and iterators, reading kernel memory" },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "the cgroup socket programs (connects, UDP, unix)" },
+		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
+		  "the binary and cwd of processes alive at start, from /proc/PID/exe and cwd" },
+	};
 	uint64_t caps = 0;
 	int err = effective_caps(&caps);
 
@@ -76,9 +90,8 @@ int loader__check_host(const char *btf_path)
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(caps & (1ull << need[i].cap))) {
-			log_error("missing capability %s: run as root, or grant CAP_BPF, CAP_PERFMON "
-				  "and CAP_SYS_ADMIN",
-				  need[i].name);
+			log_error("missing capability %s (%s): run as root, or grant " CAPS_NEEDED,
+				  need[i].name, need[i].why);
 			return -EPERM;
 		}
 	}
@@ -198,7 +211,7 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	err = firstlight_bpf__load(skel);
 	if (err) {
 		log_error("loading BPF programs failed: %s%s", strerror(-err),
-			  err == -EPERM ? " (needs root or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)"
+			  err == -EPERM ? " (needs root or " CAPS_NEEDED ")"
 					: " (rerun with -v for the verifier log)");
 		goto fail;
 	}
