@@ -244,7 +244,8 @@ test-unit: $(UNIT_BINS)
 
 helpers: $(HELPER_BINS)
 
-test-e2e: $(BUILD)/firstlight $(HELPER_BINS)
+# t_daemonset runs the image (make image) with the manifest's settings.
+test-e2e: $(BUILD)/firstlight $(HELPER_BINS) image
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh
 
 # The end-to-end suite on a busy machine: an exec storm and a CPU hog beside it

@@ -70,5 +70,4 @@ check "the long sleep: start known at its exit" true "$(sleep_q "$long_sleep" ex
 check "B recorded no pre-existing process" 0 "$(q --arg r "$b_run" '[.[] | select(.agentRunId == $r and .exec.process.flags.preExisting)] | length')"
 check "each run's seq has no holes" true "$(q '[group_by(.agentRunId)[] | [.[].seq | tonumber] | . == [range(1; length + 1)]] | all')"
 check_cmd "the chain verifies" "$FIRSTLIGHT" verify "$T/data"
-[ -n "${FL_KEEP:-}" ] && cp "$T/records.jsonl" "$FL_KEEP"
 finish

@@ -123,6 +123,21 @@ static uint32_t ns_inode(const char *pid, const char *name)
 	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
+/* The initial mount namespace as kthreadd's: pid 2, when pid 2 is kthreadd (the host's
+ * pid namespace), else 0. */
+static uint32_t kthreadd_mnt_ns(void)
+{
+	char comm[32] = "";
+	FILE *f = fopen("/proc/2/comm", "re");
+
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return strcmp(comm, "kthreadd\n") ? 0 : ns_inode("2", "mnt");
+}
+
 /* Where cgroup2 is mounted: /sys/fs/cgroup/unified on hybrid hosts, else /sys/fs/cgroup. */
 static const char *cgroup2_root(void)
 {
@@ -154,8 +169,11 @@ static int start_workloads(struct agent *a)
 		return -errno;
 	}
 	wo.resolver = a->resolver;
-	/* The host's namespaces: pid 1's when we may read them, else our own (hostPID). */
-	wo.host_mnt_ns = ns_inode("1", "mnt") ?: ns_inode("self", "mnt");
+	/* The host's namespaces: pid 1's when we may read them; else kthreadd's (pid 2 in the
+	 * host's pid namespace, a kernel thread in the initial mount namespace): an agent in a
+	 * pod (hostPID) may be refused pid 1's links when pid 1 holds a capability the pod
+	 * lacks, and its own mount namespace is the pod's, not the host's. Our own last. */
+	wo.host_mnt_ns = ns_inode("1", "mnt") ?: kthreadd_mnt_ns() ?: ns_inode("self", "mnt");
 	wo.host_pid_ns = ns_inode("self", "pid");
 	a->n_unobserved = kcaps__missing_names(&a->loader.caps, a->unobserved);
 	wo.unobserved = a->unobserved;
