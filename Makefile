@@ -38,7 +38,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps helpers image run static test test-deploy test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers image run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
@@ -219,7 +219,7 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(RUN_ARGS)
 
-TEST_TIERS := test-layers test-deploy test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+TEST_TIERS := test-layers test-deploy test-unit test-e2e test-caps test-asan test-fuzz test-rules test-bench test-kernel
 
 # Each tier in turn, its time said as it ends: the 20-minute budget is watched per tier.
 test:
@@ -252,6 +252,15 @@ test-e2e: $(BUILD)/firstlight $(HELPER_BINS) image
 # (tests/e2e/stress.sh). Not part of `make test`.
 test-stress: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/stress.sh
+
+# The quick end-to-end suite with the agent under exactly the DaemonSet's capabilities
+# (deploy/kubernetes/firstlight.yaml's, read by scripts/podman-args.py --caps), every
+# other one out of its bounding set (tests/lib/fl-caps.sh).
+test-caps: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)caps=$$(scripts/podman-args.py deploy/kubernetes/firstlight.yaml --caps) && \
+		echo "test-caps: the quick suite under $$caps only" && \
+		FL_CAPS=$$caps FL_CAPS_REAL=$(abspath $(BUILD)/firstlight) FIRSTLIGHT=$(abspath tests/lib/fl-caps.sh) \
+		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 tests/e2e/run.sh
 
 # Sanitizers: unit tests, then the end-to-end suite against the sanitized agent.
 test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)

@@ -4,6 +4,7 @@ podman test (tests/e2e/t_daemonset.sh) cannot drift: podman 4.3's `kube play` ig
 hostPID, so the test runs the template's one container with flags derived here.
 
 Usage: podman-args.py MANIFEST --node NAME [--map HOSTPATH=DIR]... [--image REF]
+       podman-args.py MANIFEST --caps   (the container's added capabilities: BPF,PERFMON,...)
 Prints one argument a line: the flags, the image, then the container's args. --node is
 what the downward API's spec.nodeName gives; --map puts a hostPath elsewhere (a test's
 own data dir, key dir and bpffs). Anything in the template this cannot carry over into
@@ -32,7 +33,8 @@ def fail(msg):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("manifest")
-    ap.add_argument("--node", required=True)
+    ap.add_argument("--node")
+    ap.add_argument("--caps", action="store_true")
     ap.add_argument("--map", action="append", default=[])
     ap.add_argument("--image")
     o = ap.parse_args()
@@ -41,6 +43,11 @@ def main():
     if len(ds) != 1:
         fail(f"{o.manifest}: {len(ds)} DaemonSets, expected one")
     pod = ds[0]["spec"]["template"]["spec"]
+    if o.caps:
+        print(",".join(pod["containers"][0]["securityContext"]["capabilities"]["add"]))
+        return
+    if not o.node:
+        fail("--node NAME: what spec.nodeName is")
     for k in pod:
         if k not in POD_IGNORED:
             fail(f"pod spec field {k}: not carried over to podman")
