@@ -7,4 +7,5 @@ $s.udp != null and $s.hold.recorded == $s.hold.live and ($s.churn.samples | leng
 ([$s.storm[] | select(.config == "firstlight") | .exec_recorded == .generated and .exit_recorded == .generated] == [true]) and
 (.targets | length) == 12 and
 ([$s.storm[] | select(.config == "firstlight+ship") | .exec_recorded == .generated] == [true]) and
-$s.collect.records > 0 and ([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)
+$s.collect.records > 0 and ($s.ship_thread_us | length) > 0 and ($s.ship_thread_us | all(. > 0)) and
+([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)

@@ -49,7 +49,9 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 (if $s.collect or ($s.ship_extra_us_pairs | length) > 0 then
 "### Shipping (firstlight+ship: the same agent with --ship to nats-server -js on loopback)",
 "",
-"agent CPU added per process in the exec storm, per round: \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
+"shipping threads' CPU per process in the exec storm, per round: \($s.ship_thread_us | map("\(.) us") | join(", ")) (per batch acked: \($s.ship_thread_us_per_batch | map("\(.) us") | join(", ")))",
+"",
+"whole agent, firstlight+ship minus firstlight in the same round (noisier): \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
 "",
 "shipping lag p99 (batch written -> acked; a histogram bucket's bound): \([$s.sweep[] | select(.config == "firstlight+ship") | "\(.rate)/s <= \(.ship_lag_p99_s) s"] | join(", "))",
 "",

@@ -313,6 +313,16 @@ ship_drained() { # DIR
 	wait_for 60 bash -c "[ \"\$(curl -sf http://127.0.0.1:$(sed -n 's/.*metrics on http:.*(port \([0-9]*\)).*/\1/p' "$1/err" | tail -n1)/metrics |
 		awk '\$1 == \"firstlight_ship_backlog_batches\" {print \$2}')\" = 0 ]" || log "ship: backlog not drained within 60 s"
 }
+# The CPU (ns) of the agent's shipping threads: the shipper is named fl-ship, and the NATS
+# client's threads, started from it, carry its name. What shipping costs, measured
+# directly: the difference between two configurations' agent CPU is the same figure
+# buried in the noise of everything else the agent does.
+ship_cpu_ns() { # PID
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [ "$(cat "$t/comm" 2>/dev/null)" = fl-ship ]; then cat "$t/schedstat" 2>/dev/null || true; fi
+	done | awk '{s += $1} END {printf "%.0f\n", s}'
+}
 # The lag histogram's p50 and p99 (a bucket's upper bound) and the batches acked: JSON.
 ship_lag() { # DIR
 	ship_metrics "$1" | awk '
@@ -394,7 +404,7 @@ count() {
 # path they run it by, when not MARK (inside a container).
 # shellcheck disable=SC2086 # SCPU is a list of pids
 measure() {
-	local load=$1 cfg=$2 round=$3 gen=$4 extra=$5 d c0 c1 t0 t1 w0 w1 p0 p1 rss=null counts lat50 lat99 latn
+	local load=$1 cfg=$2 round=$3 gen=$4 extra=$5 d s0=0 c0 c1 t0 t1 w0 w1 p0 p1 rss=null counts lat50 lat99 latn
 	shift 5
 	d=$W/run/$load-$cfg-$round
 	rm -rf "$d" && mkdir -p "$d"
@@ -402,6 +412,7 @@ measure() {
 	p0=$(prog_stats "$SPID")
 	w0=$(now_ns)
 	c0=$(cpu_ns $SCPU)
+	[ "$cfg" = firstlight+ship ] && s0=$(ship_cpu_ns "$SPID")
 	t0=$(now_ns)
 	"$@" >"$d/gen.out" 2>"$d/gen.err" || { cat "$d/gen.err" >&2; log "$load generator failed under $cfg"; exit 1; }
 	t1=$(now_ns)
@@ -410,7 +421,8 @@ measure() {
 	c1=$(cpu_ns $SCPU)
 	w1=$(now_ns)
 	p1=$(prog_stats "$SPID")
-	[ "$cfg" = firstlight+ship ] && extra=$(jq -c --argjson s "$(ship_lag "$d")" '. + $s' <<<"$extra")
+	[ "$cfg" = firstlight+ship ] && extra=$(jq -c --argjson s "$(ship_lag "$d")" --argjson t "$(($(ship_cpu_ns "$SPID") - s0))" \
+		'. + $s + {ship_cpu_ns: $t}' <<<"$extra")
 	[ -n "$SPID" ] && rss=$(awk '$1 == "VmHWM:" {print $2}' /proc/"$SPID"/status)
 	stop_sensor "$cfg" "$d"
 	counts=$(count "$cfg" "$d" "${EXEC_PATH:-$MARK}")

@@ -57,6 +57,7 @@ static void capture_free(struct sink *s)
 
 static void capture_init(struct capture *c)
 {
+	memset(c, 0, sizeof(*c)); /* callers declare it on the stack: n, fail_with start at 0 */
 	c->base.name = "capture";
 	c->base.write = capture_write;
 	c->base.flush = capture_flush;
