@@ -23,6 +23,8 @@ printf '[containers]\ndefault_ulimits = []\n' >"$T/containers.conf"
 export CONTAINERS_CONF=$T/containers.conf
 containers_setup || { echo "container set-up failed" >&2; exit 1; }
 
+# Cleanup runs in order: the pods go first (their agents hold the pin dir), then the pins.
+on_cleanup "podman rm -f -t 0 fl-ds-a-$$ fl-ds-b-$$ >/dev/null 2>&1"
 mkdir "$T/bpffs" && mount -t bpf bpf "$T/bpffs" || { echo "cannot mount a bpffs at $T/bpffs" >&2; exit 1; }
 on_cleanup "'$FIRSTLIGHT' unpin --pin-dir '$T/bpffs/firstlight' >/dev/null; umount '$T/bpffs'"
 node=fl-ds-node-$$
@@ -47,7 +49,6 @@ check "the template runs with its pinned image" "$(sed -n 's/^ *image: //p' "$ma
 # pod_start NAME: runs the template; waits for /healthz 200. POD_PID: its agent's host pid.
 pod_start() {
 	podman run -d --name "$1" "${pod_args[@]}" >/dev/null || { echo "podman run failed" >&2; exit 1; }
-	on_cleanup "podman rm -f -t 0 $1 >/dev/null"
 	POD_PID=$(podman inspect -f '{{.State.Pid}}' "$1")
 	if ! wait_for 60 healthz_ok; then
 		echo "the pod did not become ready:" >&2
