@@ -78,7 +78,7 @@ static int add_segments(struct inputs *in, const char *dir, int *found)
 	}
 	closedir(d);
 	/* Sorting moves paths only within this store's block: their store stays right. */
-	if (!err)
+	if (!err && in->n > first) /* none found: paths may still be NULL (UBSan) */
 		qsort(in->paths + first, (size_t)(in->n - first), sizeof(char *), cmp_str);
 	return err;
 }
