@@ -38,7 +38,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps helpers run static test test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers image run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
@@ -160,6 +160,13 @@ $(BUILD)/firstlight: $(call objs,o,$(CMD_SRCS)) $(LIB)
 
 static: $(BUILD)/firstlight-static
 
+# The agent's OCI image (scripts/image.sh): the dynamic binary and exactly the shared
+# libraries ldd names, from their Debian packages; built offline with podman, tagged
+# localhost/firstlight:<version>, saved to build/image/firstlight-image.tar.
+image: $(BUILD)/firstlight
+	$(Q)scripts/deps.sh image
+	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
+
 $(BUILD)/firstlight-static: $(call objs,static,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
@@ -218,7 +225,7 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(RUN_ARGS)
 
-TEST_TIERS := test-layers test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+TEST_TIERS := test-layers test-deploy test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
 
 # Each tier in turn, its time said as it ends: the 20-minute budget is watched per tier.
 test:
@@ -227,6 +234,12 @@ test:
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "test: $$t passed in $$(( $$(date +%s) - s )) s"; done; \
 		echo "test: all tiers passed in $$(( $$(date +%s) - t0 )) s"
+
+# The Kubernetes manifest (deploy/kubernetes/) against the API's models and the project's
+# policy (no privileged, capabilities named, read-only root...), and broken copies of it
+# refused (tests/deploy/test-manifest.sh).
+test-deploy:
+	$(Q)tests/deploy/test-manifest.sh
 
 # The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
 test-layers:
@@ -237,7 +250,8 @@ test-unit: $(UNIT_BINS)
 
 helpers: $(HELPER_BINS)
 
-test-e2e: $(BUILD)/firstlight $(HELPER_BINS)
+# t_daemonset runs the image (make image) with the manifest's settings.
+test-e2e: $(BUILD)/firstlight $(HELPER_BINS) image
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh
 
 # The end-to-end suite on a busy machine: an exec storm and a CPU hog beside it
@@ -245,11 +259,23 @@ test-e2e: $(BUILD)/firstlight $(HELPER_BINS)
 test-stress: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/stress.sh
 
-# Sanitizers: unit tests, then the end-to-end suite against the sanitized agent.
+# The quick end-to-end suite with the agent under exactly the DaemonSet's capabilities
+# (deploy/kubernetes/firstlight.yaml's, read by scripts/podman-args.py --caps), every
+# other one out of its bounding set (tests/lib/fl-caps.sh). test-asan runs the same suite
+# the same way with the sanitized agent, so `make test` holds both without a third run.
+MANIFEST_CAPS = $$(scripts/podman-args.py deploy/kubernetes/firstlight.yaml --caps)
+test-caps: $(BUILD)/firstlight $(HELPER_BINS)
+	$(Q)caps=$(MANIFEST_CAPS) && echo "test-caps: the quick suite under $$caps only" && \
+		FL_CAPS=$$caps FL_CAPS_REAL=$(abspath $(BUILD)/firstlight) FIRSTLIGHT=$(abspath tests/lib/fl-caps.sh) \
+		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 tests/e2e/run.sh
+
+# Sanitizers: unit tests, then the quick end-to-end suite against the sanitized agent,
+# under the DaemonSet's capabilities only (as test-caps).
 test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)
 	$(Q)tests/run-unit.sh $(SAN_UNIT_BINS)
-	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/asan/firstlight) HELPERS=$(abspath $(BUILD)/helpers) \
-		FL_E2E_QUICK=1 tests/e2e/run.sh
+	$(Q)caps=$(MANIFEST_CAPS) && echo "test-asan: the quick suite under $$caps only" && \
+		FL_CAPS=$$caps FL_CAPS_REAL=$(abspath $(BUILD)/asan/firstlight) FIRSTLIGHT=$(abspath tests/lib/fl-caps.sh) \
+		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 tests/e2e/run.sh
 
 # The Prometheus alerting rules in deploy/: syntax and PromQL (check), then the rule unit
 # tests that fire and do not fire each alert on synthetic series (test).

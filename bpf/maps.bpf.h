@@ -16,8 +16,14 @@ const volatile __u32 cfg_args_max __weak = FL_ARGS_DEFAULT; /* argv bytes copied
 const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up above this fill */
 const volatile __u32 cfg_kfeat __weak = 0;                  /* FL_KFEAT_*: what this kernel allows */
 
-/* Set by the agent after attach, before the seeding iterator runs (bss, writable). */
+/* Set by the agent after attach, before the seeding iterator runs (bss, writable). Once
+ * only: an agent that adopts pinned programs (a handover) keeps the first load's value,
+ * which tells it which processes the first run found alive. */
 __u64 seed_before_ns __weak = 0;
+/* Set by an agent adopting pinned programs, for its seeding walk only: report every
+ * process (the agent itself tells which ones it already knows), not only those older
+ * than seed_before_ns and never exec'd since. */
+__u32 seed_all __weak = 0;
 /* Highest ring-buffer fill seen at an emit since the agent last reset it (a gauge: racy
  * updates between CPUs only blur it). */
 __u64 ring_peak_bytes __weak = 0;

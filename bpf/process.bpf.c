@@ -211,6 +211,8 @@ int BPF_PROG(fl_exit_legacy, struct task_struct *task)
  * Processes alive before we attached. The agent attaches the lifecycle programs first,
  * sets seed_before_ns to that instant, then runs this iterator: a process started
  * later has its fork in the ring buffer, one that exec'd later has its exec there.
+ * With seed_all (an agent adopting the programs of the one before it), every process,
+ * with its current image id: the agent keeps those its ring buffer did not tell it of.
  */
 SEC("iter/task")
 int fl_seed(struct bpf_iter__task *ctx)
@@ -224,10 +226,10 @@ int fl_seed(struct bpf_iter__task *ctx)
 		return 0;
 	if (task->pid != task->tgid || (task->flags & FL_PF_KTHREAD))
 		return 0;
-	if (fl_task_start_ns(task) >= seed_before_ns)
+	if (!seed_all && fl_task_start_ns(task) >= seed_before_ns)
 		return 0;
 	fl_current_image(task, &ev.task.id, &e);
-	if (e)
+	if (e && !seed_all)
 		return 0;
 	fl_fill_task(task, &ev.task);
 	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns(), ev.task.cgroup_id);

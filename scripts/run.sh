@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
-	echo "make run: the agent loads BPF programs; run it as root (or with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)" >&2
+	echo "make run: the agent loads BPF programs; run it as root (or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_PTRACE)" >&2
 	exit 1
 fi
 echo "firstlight: live records below; Ctrl-C stops" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # quick
 # The Prometheus endpoint of a running agent: valid exposition (promtool), the node and
-# run of the records, and drops shown while they happen; an address in use is an error
+# run of the records, and drops shown while they happen; /healthz says ready; an address in use is an error
 # when the operator asked for it.
 . "$(dirname "$0")/../lib/e2e.sh"
 
@@ -11,6 +11,9 @@ check_cmd "port announced" test -n "$port"
 scrape() { curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics.txt"; }
 check_cmd "scrape" scrape
 check_cmd "promtool accepts it" promtool check metrics <"$T/metrics.txt"
+# The probes' path: ready (every program attached) and draining.
+check "/healthz" "200 ok: $(sed -n 's/.*ready: \([0-9]*\) programs attached.*/\1/p' "$T/agent.err") programs attached" \
+	"$(curl -s -w '%{http_code} ' -o "$T/healthz" "http://127.0.0.1:$port/healthz"; cut -d, -f1 "$T/healthz")"
 kill -STOP "$AGENT_PID"
 "$HELPERS/fl-storm" -n 300 -p 2 -- /bin/true fl-metrics
 kill -CONT "$AGENT_PID"

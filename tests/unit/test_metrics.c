@@ -23,6 +23,7 @@
 #include "sensor/drops.h"
 #include "firstlight.pb-c.h"
 #include "agent/metrics.h"
+#include "base/clock.h"
 #include "base/httpd.h"
 #include "sensor/evtypes.h"
 #include "sensor/kcaps.h"
@@ -589,6 +590,58 @@ static void test_scrape(void **state)
 	reply_free(&r);
 }
 
+/* /healthz, the probes': the decision from exact inputs, then over HTTP. */
+static void test_health(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t s = 1000000000ull;
+	char line[256];
+	struct reply r;
+	uint64_t now;
+	int port;
+
+	assert_int_equal(metrics__health(0, 5 * s, 5 * s, line, sizeof(line)), 503);
+	assert_string_equal(line, "not ready: the programs are not attached yet\n");
+	assert_int_equal(metrics__health(13, 100 * s, 100 * s + 7000000, line, sizeof(line)), 200);
+	assert_string_equal(line, "ok: 13 programs attached, the ring buffer drained 7 ms ago\n");
+	/* The limit itself is still healthy; a nanosecond more is not. */
+	assert_int_equal(metrics__health(13, 100 * s, 100 * s + METRICS_HEALTH_STALL_NS, line, sizeof(line)), 200);
+	assert_int_equal(metrics__health(13, 100 * s, 100 * s + METRICS_HEALTH_STALL_NS + 1, line, sizeof(line)), 503);
+	assert_int_equal(metrics__health(13, 100 * s, 145 * s, line, sizeof(line)), 503);
+	assert_string_equal(line, "unhealthy: the ring buffer was last drained 45 s ago (the limit is 30 s): "
+				  "the consumer is stuck and events will be lost\n");
+	/* A drain stamped after the probe's clock read (the threads race): healthy. */
+	assert_int_equal(metrics__health(13, 100 * s + 1, 100 * s, line, sizeof(line)), 200);
+
+	f->m = start_ok("127.0.0.1:0");
+	port = metrics__port(f->m);
+	http(AF_INET, port, "GET", "/healthz", &r);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "not ready: the programs are not attached yet\n");
+	reply_free(&r);
+	now = clock__mono_ns();
+	metrics__drained(f->m, now);
+	metrics__set_ready(f->m, 13);
+	http(AF_INET, port, "GET", "/healthz", &r);
+	assert_int_equal(r.status, 200);
+	assert_true(!strncmp(r.body, "ok: 13 programs attached, the ring buffer drained ", 50));
+	reply_free(&r);
+	http(AF_INET, port, "HEAD", "/healthz", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 0);
+	reply_free(&r);
+	/* A consumer that stopped draining: the probe fails. */
+	metrics__drained(f->m, now - METRICS_HEALTH_STALL_NS - s);
+	http(AF_INET, port, "GET", "/healthz", &r);
+	assert_int_equal(r.status, 503);
+	assert_true(!strncmp(r.body, "unhealthy: the ring buffer was last drained 3", 45));
+	reply_free(&r);
+	/* /metrics is unaffected (nothing published yet there). */
+	http(AF_INET, port, "GET", "/metrics", &r);
+	assert_int_equal(r.status, 503);
+	reply_free(&r);
+}
+
 static void test_not_found_and_method(void **state)
 {
 	static const char *const paths[] = { "/", "/metrics/", "/metricsx", "/Metrics", "/foo" };
@@ -870,6 +923,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_found_and_method, setup, teardown),
 		cmocka_unit_test(test_bad_address),
 		cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_releases_everything, setup, teardown),

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/agent.h"
+#include "agent/handover.h"
 #include "base/clock.h"
 #include "sensor/cgscan.h"
 #include "sensor/decode.h"
@@ -33,6 +34,7 @@
 #include "records/gaps.h"
 #include "sensor/loader.h"
 #include "sensor/loader_net.h"
+#include "sensor/pins.h"
 #include "base/log.h"
 #include "agent/metrics.h"
 #include "agent/privdrop.h"
@@ -81,6 +83,12 @@ struct agent {
 	uint64_t last_net_ns;
 	const char *unobserved[KCAP_COUNT]; /* the node's missing capabilities (static names) */
 	size_t n_unobserved;
+	/* --handover */
+	struct pins *pins;
+	char pin_layout[80];         /* "<layout>:<object sha256>" */
+	char adopted_run_id[40];     /* the run whose programs we adopted, "" if none */
+	uint64_t handover_boot_ns;   /* when that run drained for the last time */
+	char handover_refused[320];  /* why a handed-over pin set was not adopted, "" if none */
 };
 
 static int emit_lifecycle(struct agent *a, int state)
@@ -95,7 +103,12 @@ static int emit_lifecycle(struct agent *a, int state)
 	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
 		body.records = a->rec.seq + 1; /* this record included */
 		body.drops = drops__total(a->drops);
+		body.handover = a->pins != NULL;
 	}
+	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STARTED && a->adopted_run_id[0])
+		body.adopted_run_id = a->adopted_run_id;
+	if (a->pins)
+		body.pin_layout = a->pin_layout;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_AGENT;
 	ev.agent = &body;
 	return recorder__emit(&a->rec, &ev, 0);
@@ -109,6 +122,21 @@ static uint32_t ns_inode(const char *pid, const char *name)
 
 	snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, name);
 	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* The initial mount namespace as kthreadd's: pid 2, when pid 2 is kthreadd (the host's
+ * pid namespace), else 0. */
+static uint32_t kthreadd_mnt_ns(void)
+{
+	char comm[32] = "";
+	FILE *f = fopen("/proc/2/comm", "re");
+
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return strcmp(comm, "kthreadd\n") ? 0 : ns_inode("2", "mnt");
 }
 
 /* Where cgroup2 is mounted: /sys/fs/cgroup/unified on hybrid hosts, else /sys/fs/cgroup. */
@@ -135,10 +163,6 @@ static int start_workloads(struct agent *a)
 	struct statfs sf;
 	int err;
 
-	a->gaps = gaps__new(&a->rec);
-	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
-	if (!a->drops)
-		return -ENOMEM;
 	wo.gaps = a->gaps;
 	a->resolver = resolver__new();
 	if (!a->resolver) {
@@ -146,8 +170,11 @@ static int start_workloads(struct agent *a)
 		return -errno;
 	}
 	wo.resolver = a->resolver;
-	/* The host's namespaces: pid 1's when we may read them, else our own (hostPID). */
-	wo.host_mnt_ns = ns_inode("1", "mnt") ?: ns_inode("self", "mnt");
+	/* The host's namespaces: pid 1's when we may read them; else kthreadd's (pid 2 in the
+	 * host's pid namespace, a kernel thread in the initial mount namespace): an agent in a
+	 * pod (hostPID) may be refused pid 1's links when pid 1 holds a capability the pod
+	 * lacks, and its own mount namespace is the pod's, not the host's. Our own last. */
+	wo.host_mnt_ns = ns_inode("1", "mnt") ?: kthreadd_mnt_ns() ?: ns_inode("self", "mnt");
 	wo.host_pid_ns = ns_inode("self", "pid");
 	a->n_unobserved = kcaps__missing_names(&a->loader.caps, a->unobserved);
 	wo.unobserved = a->unobserved;
@@ -323,6 +350,7 @@ static void drain(struct agent *a)
 
 	if (n < 0 && n != -EINTR)
 		log_warn("ring buffer: %s", strerror(-n));
+	metrics__drained(a->metrics, clock__mono_ns());
 }
 
 /*
@@ -333,14 +361,19 @@ static void net_tick(struct agent *a, int all)
 {
 	uint64_t skipped;
 
-	if (all) {
+	if (all && a->pins) {
+		/* A handover: the generation the kernel writes stays for the next agent, which
+		 * drains it a window later, as we would have. */
+		udpdrain__window(&a->loader, a->dec.net);
+		netdec__flush(a->dec.net);
+	} else if (all) {
 		udpdrain__all(&a->loader, a->dec.net);
 		netdec__flush(a->dec.net);
 	} else {
 		udpdrain__window(&a->loader, a->dec.net);
 		netdec__tick(a->dec.net, clock__boot_ns());
 	}
-	if (!loader_net__skipped(a->loader.skel, &skipped))
+	if (!loader__skipped(&a->loader, &skipped))
 		netdec__skipped(a->dec.net, skipped);
 }
 
@@ -481,7 +514,8 @@ static void agent_free(struct agent *a)
 {
 	shipper__stop(a->shipper, 0);
 	ring_buffer__free(a->ring);
-	loader__stop(&a->loader);
+	loader__stop(&a->loader); /* what is pinned stays attached */
+	pins__close(a->pins);
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
 	workloads__free(a->workloads);
 	drops__free(a->drops);
@@ -513,6 +547,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.flush_ms = 100,
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
+		.pin_dir = PINS_DEFAULT_DIR,
 		.net_window_ms = 1000,
 		.ship_linger_ms = 0,
 	};
@@ -583,6 +618,110 @@ static int open_output(struct agent *a)
 	return 0;
 }
 
+/*
+ * Whether the pins in our pin dir were handed over to us: their meta says so, they are of
+ * our layout, build and configuration, the data dir's last run is the one that left them
+ * and its counts are there. Empty why: adopt; else why not.
+ */
+static void judge_pins(struct agent *a, const struct loader_opts *lo, int have,
+		       const struct fl_pin_meta *theirs, char *why, size_t len)
+{
+	struct fl_pin_meta ours;
+	struct runstate prev;
+	uint64_t skipped = 0;
+	int err;
+
+	why[0] = 0;
+	if (have == -EBADMSG) {
+		snprintf(why, len, "%s holds a meta that is not firstlight's", pins__dir(a->pins));
+		return;
+	}
+	if (have) {
+		snprintf(why, len, "nothing is pinned in %s (firstlight unpin, or the bpffs was "
+			 "mounted anew)", pins__dir(a->pins));
+		return;
+	}
+	if (theirs->state != FL_PIN_HANDOVER) {
+		snprintf(why, len, "run %s did not hand its pinned programs over (it was killed or "
+			 "crashed)", theirs->run_id);
+		return;
+	}
+	err = loader__pin_meta(lo, &ours);
+	if (err) {
+		snprintf(why, len, "hashing this agent's BPF object: %s", strerror(-err));
+		return;
+	}
+	if (!pins__compatible(theirs, &ours, why, len))
+		return;
+	if (runstate__load(a->opts.data_dir, &prev) || strcmp(prev.run_id, theirs->run_id) ||
+	    !prev.handover) {
+		snprintf(why, len, "the pins were left by run %s, but the data dir's last run is %s",
+			 theirs->run_id, prev.run_id[0] ? prev.run_id : "unknown");
+		return;
+	}
+	err = handover__load(a->opts.data_dir, theirs->run_id, a->drops, &skipped);
+	if (err) {
+		snprintf(why, len, "the data dir's %s of run %s: %s", HANDOVER_FILE, theirs->run_id,
+			 err == -ESTALE ? "written by another run" : strerror(-err));
+		return;
+	}
+	netdec__set_skipped_reported(a->dec.net, skipped);
+}
+
+/*
+ * --handover: adopt the programs the previous run left pinned, or load afresh and pin
+ * them. Pins that cannot be adopted are removed first (their programs detach); why is
+ * kept for the SENSOR_DOWN gap.
+ */
+static int start_pinned(struct agent *a, const struct loader_opts *lo)
+{
+	struct fl_pin_meta theirs, ours;
+	char why[256];
+	int have, err;
+
+	a->pins = pins__open(a->opts.pin_dir, 1);
+	if (!a->pins)
+		return -errno;
+	err = loader__pin_meta(lo, &ours);
+	if (err) {
+		log_error("hashing the BPF object: %s", strerror(-err));
+		return err;
+	}
+	snprintf(a->pin_layout, sizeof(a->pin_layout), "%u:", ours.layout);
+	for (size_t i = 0; i < sizeof(ours.object_sha256); i++)
+		snprintf(a->pin_layout + strlen(a->pin_layout), 3, "%02x", ours.object_sha256[i]);
+	have = pins__read_meta(a->pins, &theirs);
+	judge_pins(a, lo, have, &theirs, why, sizeof(why));
+	if (!why[0]) {
+		err = loader__adopt(&a->loader, lo, a->pins, a->rec.run_id);
+		if (!err) {
+			snprintf(a->adopted_run_id, sizeof(a->adopted_run_id), "%s", theirs.run_id);
+			a->handover_boot_ns = theirs.handover_boot_ns;
+			log_info("adopted the programs run %s left pinned in %s", theirs.run_id,
+				 pins__dir(a->pins));
+			return 0;
+		}
+		snprintf(why, sizeof(why), "adopting them failed: %s", strerror(-err));
+	}
+	/* What the file gave the drops and the network decoder is not ours to go on from. */
+	drops__free(a->drops);
+	a->drops = drops__new(&a->loader, a->gaps, &a->rec.clock);
+	if (!a->drops)
+		return -ENOMEM;
+	netdec__set_skipped_reported(a->dec.net, 0);
+	if (have != -ENOENT) {
+		log_warn("pin dir %s: not adopting what is pinned: %s; loading afresh", pins__dir(a->pins), why);
+		err = pins__clear(a->pins);
+		if (err < 0)
+			return err;
+	}
+	snprintf(a->handover_refused, sizeof(a->handover_refused), "%s", why);
+	err = loader__start(&a->loader, lo);
+	if (!err)
+		err = loader__pin(&a->loader, a->pins, lo, a->rec.run_id);
+	return err;
+}
+
 /* The kernel side and the tables it feeds: decoder, programs, ring, workloads. */
 static int start_sensor(struct agent *a)
 {
@@ -603,7 +742,11 @@ static int start_sensor(struct agent *a)
 		return err;
 	a->dec.image_budget = a->opts.table_memory;
 	netdec__set_hold(a->dec.net, (uint64_t)a->opts.net_window_ms * 1000000);
-	err = loader__start(&a->loader, &lo);
+	a->gaps = gaps__new(&a->rec);
+	a->drops = a->gaps ? drops__new(&a->loader, a->gaps, &a->rec.clock) : NULL;
+	if (!a->drops)
+		return -ENOMEM;
+	err = a->opts.handover ? start_pinned(a, &lo) : loader__start(&a->loader, &lo);
 	if (err)
 		return err;
 	a->ring = ring_buffer__new(loader__ring_fd(&a->loader), on_event, a, NULL);
@@ -648,9 +791,20 @@ static int begin_run(struct agent *a)
 	snprintf(a->state.run_id, sizeof(a->state.run_id), "%s", a->rec.run_id);
 	snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->rec.boot_id);
 	a->state.started_unix_ns = wallclock__unix_ns(&a->rec.clock, clock__boot_ns());
-	decoder__set_gaps(&a->dec, a->gaps,
-			  a->opts.to_stdout ? 0 : sensordown__record(a->opts.data_dir, &a->state,
-								     store__resumed(a->store), a->gaps));
+	if (a->loader.adopted) {
+		/* The run before recorded everything until its last drain: no hole. */
+		decoder__set_gaps(&a->dec, a->gaps, 0);
+		decoder__set_adopted(&a->dec, a->handover_boot_ns, loader__first_load_ns(&a->loader));
+		if (!a->opts.to_stdout)
+			sensordown__check_state(a->opts.data_dir, &a->state, store__resumed(a->store),
+						a->gaps);
+	} else {
+		decoder__set_gaps(&a->dec, a->gaps,
+				  a->opts.to_stdout ? 0
+						    : sensordown__record(a->opts.data_dir, &a->state,
+									 store__resumed(a->store), a->gaps,
+									 a->opts.handover ? a->handover_refused : NULL));
+	}
 	/* Written before the state names this run: a state naming a run whose records are
 	 * not in the newest segment then means they were removed (sensordown.h). */
 	a->sink->flush(a->sink);
@@ -669,12 +823,19 @@ static int begin_run(struct agent *a)
 	a->start_unix = (double)a->state.started_unix_ns / 1e9;
 	if (a->metrics)
 		log_info("metrics on http://%s/metrics (port %d)", a->opts.metrics_addr, metrics__port(a->metrics));
-	log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
-		 a->loader.n_attached, seeded, a->opts.to_stdout ? "stdout" : a->opts.data_dir);
+	if (a->loader.adopted)
+		log_info("ready: %d programs attached (adopted from run %s), %d live processes known "
+			 "from that run, writing to %s", a->loader.n_attached, a->adopted_run_id, seeded,
+			 a->opts.data_dir);
+	else
+		log_info("ready: %d programs attached, %d pre-existing processes recorded, writing to %s",
+			 a->loader.n_attached, seeded, a->opts.to_stdout ? "stdout" : a->opts.data_dir);
 	if (a->opts.ready_file && (err = write_ready_file(a->opts.ready_file))) {
 		log_error("ready file %s: %s", a->opts.ready_file, strerror(-err));
 		return err;
 	}
+	metrics__drained(a->metrics, clock__mono_ns());
+	metrics__set_ready(a->metrics, a->loader.n_attached); /* /healthz: 200 from here */
 	/* The first heartbeat as soon as we watch: the timeline of liveness starts here. */
 	heartbeat(a);
 	a->sink->flush(a->sink);
@@ -683,19 +844,48 @@ static int begin_run(struct agent *a)
 	return 0;
 }
 
-/* Stop: take everything the kernel still holds, account for it, then close the run. */
+/*
+ * A handover's last steps: what the next agent needs to count on from here. If it cannot
+ * be written, there is no handover: the pins go, and with them the programs.
+ */
+static void leave_counts(struct agent *a)
+{
+	int err = handover__save(a->opts.data_dir, a->rec.run_id, a->drops,
+				 netdec__skipped_reported(a->dec.net));
+
+	if (!err)
+		return;
+	log_error("data dir %s: writing %s: %s: no handover, the programs detach", a->opts.data_dir,
+		  HANDOVER_FILE, strerror(-err));
+	pins__clear(a->pins);
+	pins__close(a->pins);
+	a->pins = NULL;
+}
+
+/* Stop: take everything the kernel still holds, account for it, then close the run. With
+ * --handover the programs stay attached: what they capture from the last drain on is the
+ * next run's. */
 static void end_run(struct agent *a)
 {
+	uint64_t last_drain_ns;
+
 	drain(a);
+	last_drain_ns = clock__boot_ns();
 	net_tick(a, 1);
 	workloads__stop(a->workloads);
 	drops__report(a->drops);
 	gaps__flush(a->gaps);
+	if (a->pins)
+		leave_counts(a);
 	if (a->store)
 		store__stopping(a->store);
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
+	a->state.handover = a->pins != NULL;
 	save_state(a, 1);
+	/* The last step: whoever sees the mark finds the state and counts written. */
+	if (a->pins)
+		pins__mark_handover(a->pins, last_drain_ns);
 	/* The last batches, STOPPED among them, if the engine takes them soon; else the next
 	 * run ships them. */
 	shipper__stop(a->shipper, SHIP_STOP_GRACE_MS);

@@ -35,6 +35,10 @@ struct agent_opts {
 	const char *ship_prefix;
 	int ship_replicas;
 	int ship_linger_ms;
+	/* --handover: programs pinned under pin_dir; a stop leaves them attached for the next
+	 * run, which adopts them (sensor/pins.h, agent/handover.h). */
+	int handover;
+	const char *pin_dir;
 };
 
 /* The defaults of every option. */

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 
 #include "firstlight.pb-c.h"
+#include "base/clock.h"
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/promtext.h"
@@ -206,6 +208,9 @@ struct metrics {
 	pthread_mutex_t lock;           /* guards snap and have_snap */
 	struct metrics_snapshot snap;
 	int have_snap;                  /* 0 until the first metrics__publish */
+	/* /healthz: written by the agent thread, read by the HTTP thread, each on its own. */
+	_Atomic int n_attached;         /* 0 until the agent is ready */
+	_Atomic uint64_t last_drain_ns; /* CLOCK_MONOTONIC of the last drain */
 };
 
 /* The latest snapshot, rendered into a heap buffer for the server to send and free. */
@@ -240,12 +245,45 @@ static char *render_latest(struct metrics *m, size_t *len)
 	return buf;
 }
 
+int metrics__health(int n_attached, uint64_t last_drain_ns, uint64_t now_ns, char *buf, size_t len)
+{
+	uint64_t ago = now_ns > last_drain_ns ? now_ns - last_drain_ns : 0;
+
+	if (n_attached <= 0) {
+		snprintf(buf, len, "not ready: the programs are not attached yet\n");
+		return 503;
+	}
+	if (ago > METRICS_HEALTH_STALL_NS) {
+		snprintf(buf, len, "unhealthy: the ring buffer was last drained %" PRIu64
+			 " s ago (the limit is %llu s): the consumer is stuck and events will be lost\n",
+			 ago / 1000000000, METRICS_HEALTH_STALL_NS / 1000000000);
+		return 503;
+	}
+	snprintf(buf, len, "ok: %d programs attached, the ring buffer drained %" PRIu64 " ms ago\n",
+		 n_attached, ago / 1000000);
+	return 200;
+}
+
+static int answer_health(struct metrics *m, char **body, size_t *len, const char **type)
+{
+	char line[256];
+	int status = metrics__health(atomic_load(&m->n_attached), atomic_load(&m->last_drain_ns),
+				     clock__mono_ns(), line, sizeof(line));
+	*body = strdup(line);
+	if (!*body)
+		return -ENOMEM;
+	*len = strlen(*body);
+	*type = "text/plain; charset=utf-8";
+	return status;
+}
+
 static int answer(void *ctx, const char *path, char **body, size_t *len, const char **type)
 {
 	struct metrics *m = ctx;
 	int have;
 
-	(void)path; /* /metrics, the one path served */
+	if (!strcmp(path, "/healthz"))
+		return answer_health(m, body, len, type);
 	pthread_mutex_lock(&m->lock);
 	have = m->have_snap;
 	pthread_mutex_unlock(&m->lock);
@@ -272,7 +310,7 @@ struct metrics *metrics__start(const char *addr, int *err)
 			*err = -ENOMEM;
 		return NULL;
 	}
-	static const char *const paths[] = { "/metrics", NULL };
+	static const char *const paths[] = { "/metrics", "/healthz", NULL };
 
 	m->http = httpd__start(addr, paths, answer, m, &e);
 	if (!m->http) {
@@ -300,6 +338,18 @@ void metrics__publish(struct metrics *m, const struct metrics_snapshot *s)
 	m->snap = *s;
 	m->have_snap = 1;
 	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics__set_ready(struct metrics *m, int n_attached)
+{
+	if (m)
+		atomic_store(&m->n_attached, n_attached);
+}
+
+void metrics__drained(struct metrics *m, uint64_t now_ns)
+{
+	if (m)
+		atomic_store_explicit(&m->last_drain_ns, now_ns, memory_order_relaxed);
 }
 
 void metrics__stop(struct metrics *m)

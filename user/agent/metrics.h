@@ -4,6 +4,9 @@
  * renders the latest snapshot, so the consumer never waits on a scrape and a scrape never
  * sees a half-updated set. Text exposition format 0.0.4, path /metrics.
  * Before the first publish the endpoint answers 503: zeros would read as "no drops".
+ * /healthz on the same server is the probes' (a DaemonSet's readiness and liveness): 200
+ * once every program is attached and while the consumer drains the ring, 503 otherwise,
+ * one line of text saying which.
  * Errors: NULL with *err = -errno (and errno) from metrics__start, err may be NULL;
  * metrics__render returns -ENOSPC when buf is too small (buf is NUL-terminated whenever
  * len > 0); every other call cannot fail, and publish/port/stop accept NULL (metrics off).
@@ -72,6 +75,25 @@ struct metrics *metrics__start(const char *addr, int *err);
 int metrics__port(const struct metrics *m);
 /* Replaces the snapshot scrapes render (copied). */
 void metrics__publish(struct metrics *m, const struct metrics_snapshot *s);
+/*
+ * For /healthz: every program is attached (n_attached of them; called once, when the agent
+ * is ready), and the consumer has just drained the ring (called on every drain, at
+ * CLOCK_MONOTONIC now_ns: one atomic store, no lock). NULL-safe.
+ */
+void metrics__set_ready(struct metrics *m, int n_attached);
+void metrics__drained(struct metrics *m, uint64_t now_ns);
+
+/* A consumer that has not drained the ring for this long is stuck: the ring fills and
+ * events are lost (the drain timer fires every 10 ms by default). */
+#define METRICS_HEALTH_STALL_NS (30ull * 1000000000)
+
+/*
+ * The /healthz answer: HTTP status 200 when n_attached > 0 and the ring was drained at
+ * last_drain_ns, no more than METRICS_HEALTH_STALL_NS before now_ns (CLOCK_MONOTONIC);
+ * 503 otherwise. buf gets one line saying why (truncated to len).
+ */
+int metrics__health(int n_attached, uint64_t last_drain_ns, uint64_t now_ns, char *buf, size_t len);
+
 /* Stops the server; NULL-safe. */
 void metrics__stop(struct metrics *m);
 

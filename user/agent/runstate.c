@@ -88,6 +88,8 @@ int runstate__load(const char *dir, struct runstate *out)
 			err = parse_u64(eq, &v) ?: (out->clean = v == 1, 0);
 		else if (!strcmp(line, "stopped_unix_ns"))
 			err = parse_u64(eq, &out->stopped_unix_ns);
+		else if (!strcmp(line, "handover"))
+			err = parse_u64(eq, &v) ?: (out->handover = v == 1, 0);
 		/* unknown keys: written by a newer agent; ignore */
 	}
 	return err ? err : (have_run ? 0 : -EBADMSG);
@@ -103,9 +105,9 @@ int runstate__save(const char *dir, const struct runstate *st)
 	len = snprintf(buf, sizeof(buf),
 		       "version=1\nrun_id=%s\nboot_id=%s\nstarted_unix_ns=%" PRIu64
 		       "\nheartbeat_unix_ns=%" PRIu64 "\nlast_seq=%" PRIu64 "\nclean=%d\n"
-		       "stopped_unix_ns=%" PRIu64 "\n",
+		       "stopped_unix_ns=%" PRIu64 "\nhandover=%d\n",
 		       st->run_id, st->boot_id, st->started_unix_ns, st->heartbeat_unix_ns,
-		       st->last_seq, st->clean ? 1 : 0, st->stopped_unix_ns);
+		       st->last_seq, st->clean ? 1 : 0, st->stopped_unix_ns, st->handover ? 1 : 0);
 	/* A fresh temp file (never follows a link an attacker left), then an atomic rename. */
 	unlinkat(dfd, RUNSTATE_FILE ".tmp", 0);
 	fd = openat(dfd, RUNSTATE_FILE ".tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,

@@ -21,6 +21,7 @@ struct runstate {
 	uint64_t last_seq;
 	int clean;                  /* it stopped cleanly */
 	uint64_t stopped_unix_ns;
+	int handover;               /* it stopped leaving its programs pinned for the next run */
 };
 
 /* Reads dir's state. -ENOENT when there is none (first run); -EBADMSG when malformed. */

@@ -71,7 +71,8 @@ static void check_chain(struct gaps *gaps, const struct runstate *now, const str
 }
 
 uint64_t sensordown__record(const char *data_dir, const struct runstate *now,
-			    const struct chain_pos *chain, struct gaps *gaps)
+			    const struct chain_pos *chain, struct gaps *gaps,
+			    const char *handover_refused)
 {
 	struct runstate prev;
 	char detail[512];
@@ -115,6 +116,11 @@ uint64_t sensordown__record(const char *data_dir, const struct runstate *now,
 		gi.reason = "reboot";
 		snprintf(detail, sizeof(detail), "no sensor ran: the node rebooted after run %s %s",
 			 prev.run_id, prev.clean ? "stopped" : "was last heard of");
+	} else if (prev.clean && prev.handover && handover_refused) {
+		gi.reason = "handover-failed";
+		snprintf(detail, sizeof(detail),
+			 "no sensor ran: run %s handed over, but its pinned programs were not adopted: %s",
+			 prev.run_id, handover_refused);
 	} else if (prev.clean) {
 		gi.reason = "stopped";
 		snprintf(detail, sizeof(detail), "no sensor ran: run %s stopped cleanly", prev.run_id);
@@ -129,4 +135,13 @@ uint64_t sensordown__record(const char *data_dir, const struct runstate *now,
 	gaps__emit(gaps, &gi);
 	check_chain(gaps, now, &prev, chain);
 	return gi.start_unix_ns;
+}
+
+void sensordown__check_state(const char *data_dir, const struct runstate *now,
+			     const struct chain_pos *chain, struct gaps *gaps)
+{
+	struct runstate prev;
+
+	if (runstate__load(data_dir, &prev) == 0)
+		check_chain(gaps, now, &prev, chain);
 }

@@ -17,6 +17,7 @@
 #include "base/units.h"
 #include "cmd/cmd_run.h"
 #include "firstlight.h"
+#include "sensor/pins.h"
 #include "store/store_dir.h"
 #include "transport/subjects.h"
 
@@ -48,6 +49,10 @@ static void usage(FILE *f)
 		"                        its peer (default 1000)\n"
 		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
 		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
+		"  --handover            pin programs and maps under --pin-dir; a stop leaves them\n"
+		"                        attached and writing, and the next run adopts them: an\n"
+		"                        upgrade loses no event (firstlight unpin removes them)\n"
+		"  --pin-dir DIR         where --handover pins, on a bpffs (default %s)\n"
 		"  -v, --verbose         debug output, including libbpf's\n"
 		"The segment store:\n"
 		"  --key FILE            node signing key, generated on first use (default %s)\n"
@@ -65,7 +70,8 @@ static void usage(FILE *f)
 		"  --ship-linger-ms N    under a steady flow, at most one message per N ms, carrying the\n"
 		"                        batches written meanwhile (default 0: each batch at once)\n"
 		"Long options are written in full.\n",
-		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, STORE_DEFAULT_KEY, SUBJECTS_DEFAULT_PREFIX);
+		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, PINS_DEFAULT_DIR, STORE_DEFAULT_KEY,
+		SUBJECTS_DEFAULT_PREFIX);
 }
 
 /* "nats://HOST:PORT[,nats://...]" (tls:// too): each URL with a scheme, a host and a port,
@@ -127,7 +133,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	       O_ARGS_COUNT, O_MAX_PROCS, O_TABLE_MEMORY, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
 	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS,
-	       O_SHIP_LINGER };
+	       O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -158,12 +164,14 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "ship-subject-prefix", required_argument, NULL, O_SHIP_PREFIX },
 		{ "ship-replicas", required_argument, NULL, O_SHIP_REPLICAS },
 		{ "ship-linger-ms", required_argument, NULL, O_SHIP_LINGER },
+		{ "handover", no_argument, NULL, O_HANDOVER },
+		{ "pin-dir", required_argument, NULL, O_PIN_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	long page = sysconf(_SC_PAGESIZE);
-	int c, err = 0, format = STDOUT_AUTO;
+	int c, err = 0, format = STDOUT_AUTO, pin_dir_given = 0;
 	uint64_t ms;
 	int linger_set = 0;
 
@@ -258,6 +266,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			o->ship_linger_ms = (int)ms;
 			linger_set = 1;
 			break;
+		case O_HANDOVER: o->handover = 1; break;
+		case O_PIN_DIR: o->pin_dir = optarg; pin_dir_given = 1; break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:
@@ -288,6 +298,19 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	}
 	if (o->ship_urls && o->to_stdout) {
 		log_error("--ship ships the segment files: it does not go with --stdout");
+		return 2;
+	}
+	if (pin_dir_given && !o->handover) {
+		log_error("--pin-dir goes with --handover (only a handover pins anything)");
+		return 2;
+	}
+	if (o->handover && o->to_stdout) {
+		log_error("--handover hands the data dir's chain over: it does not go with --stdout");
+		return 2;
+	}
+	if (o->pin_dir[0] != '/') {
+		log_error("--pin-dir '%s': give an absolute path on a bpffs (e.g. %s)", o->pin_dir,
+			  PINS_DEFAULT_DIR);
 		return 2;
 	}
 	if (o->ship_urls && check_ship_urls(o->ship_urls))

@@ -9,6 +9,7 @@
 #include "cmd/cmd_report.h"
 #include "cmd/cmd_run.h"
 #include "cmd/cmd_tree.h"
+#include "cmd/cmd_unpin.h"
 #include "cmd/cmd_verify.h"
 #include "cmd/cmd_workloads.h"
 #include "base/log.h"
@@ -28,6 +29,7 @@ static const struct {
 	{ "report", cmd_report__main, "was a node's record of a window complete? verdict, gaps, coverage" },
 	{ "key", cmd_key__main, "export the node's public key (key export)" },
 	{ "collect", cmd_collect__main, "collect every node's batches from NATS JetStream into one store" },
+	{ "unpin", cmd_unpin__main, "remove the programs `run --handover` left pinned (uninstall)" },
 };
 
 static void usage(FILE *f)

@@ -45,6 +45,23 @@ void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_un
 	netdec__set_gaps(d->net, g);
 }
 
+void decoder__set_adopted(struct decoder *d, uint64_t handover_boot_ns, uint64_t first_load_boot_ns)
+{
+	d->handover_boot_ns = handover_boot_ns;
+	d->first_load_boot_ns = first_load_boot_ns;
+}
+
+/*
+ * How the run before a handover saw a process it knew: its start recorded (an image id
+ * that is not the process's start is an exec, which the programs recorded; a process
+ * started after their first load had its fork recorded), or pre-existing.
+ */
+static uint32_t seen_before(const struct decoder *d, const struct fl_exec_id *id, uint64_t start_ns)
+{
+	return id->start_ns != start_ns || start_ns >= d->first_load_boot_ns ? PROC_START_SEEN
+									     : PROC_PRE_EXISTING;
+}
+
 void decoder__fini(struct decoder *d)
 {
 	free(d->argv);
@@ -429,7 +446,10 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	 * A process forked in the instant between attach and the seeding walk is both
 	 * seeded and forked: the seed record already describes it.
 	 */
-	if (proc_is(proctable__get(d->procs, ev->task.pid), &ev->task.id))
+	struct proc *known = proctable__get(d->procs, ev->task.pid);
+
+	/* Adopted after a handover (its fork came late): nothing of it was recorded yet. */
+	if (proc_is(known, &ev->task.id) && !(known->flags & PROC_ADOPTED))
 		return 0;
 	/* The child runs what its parent ran when it forked: the parent's current image. */
 	parent = proctable__get(d->procs, ev->task.parent_id.tgid);
@@ -484,6 +504,13 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	body.cgroup_id = ev->cgroup_id;
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
+	/* Alive at the handover, ended before this run's walk: the run before knew it. */
+	if (!p && d->handover_boot_ns && ev->id.start_ns < d->handover_boot_ns) {
+		uint32_t seen = seen_before(d, &ev->id, ev->start_ns);
+
+		body.start_seen = seen == PROC_START_SEEN;
+		body.pre_existing = seen == PROC_PRE_EXISTING;
+	}
 	if (!body.start_seen && !body.pre_existing) {
 		d->stats.exits_without_start++;
 		if (d->gaps) {
@@ -557,6 +584,26 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	else
 		d->stats.events[hdr->type]++;
 	return err;
+}
+
+int decoder__adopt(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img)
+{
+	struct proc *known = proctable__get(d->procs, ev->task.pid);
+	struct process_msg m;
+	int err;
+
+	/* Its fork or exec came through the ring: this run knows it better than /proc. */
+	if (proc_is(known, &ev->task.id)) {
+		proc_image__put(img);
+		return 0;
+	}
+	fill_process(d, &m, &ev->task, img);
+	/* Counted in its workload as any process alive at a start, but no record: the run
+	 * before wrote its start (or its pre-existing exec). */
+	uint64_t sandbox = attribute(d, &m, &ev->task, 0, NULL, ev->hdr.boot_ns);
+	err = track(d, &ev->task, img,
+		    PROC_ADOPTED | seen_before(d, &ev->task.id, ev->task.start_ns), sandbox);
+	return err ? err : 1;
 }
 
 int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img)

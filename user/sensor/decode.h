@@ -36,6 +36,8 @@ struct decoder {
 	struct workloads *workloads; /* not owned; NULL: keys only, no Workload records */
 	struct gaps *gaps;           /* not owned; NULL: no gap records */
 	uint64_t down_since_unix_ns; /* the sensor was down from then until this run */
+	uint64_t handover_boot_ns;   /* adopted programs: the previous run drained until then */
+	uint64_t first_load_boot_ns; /* adopted programs: their first load's seeding instant */
 	uint32_t args_max_count; /* args kept per exec; more sets args_truncated */
 	/*
 	 * The process table's images (argv, binary, cwd: up to ~130 KiB escaped for one
@@ -68,6 +70,15 @@ void decoder__set_workloads(struct decoder *d, struct workloads *w);
  */
 void decoder__set_gaps(struct decoder *d, struct gaps *g, uint64_t down_since_unix_ns);
 
+/*
+ * This run adopted the programs of the run before it (a handover): that run recorded
+ * everything up to handover_boot_ns, when it drained the ring for the last time, and the
+ * programs were first loaded, and their pre-existing processes seeded, at
+ * first_load_boot_ns. An exit of a process this run never saw is then no missing start
+ * when the process started before the handover: the run before recorded its start.
+ */
+void decoder__set_adopted(struct decoder *d, uint64_t handover_boot_ns, uint64_t first_load_boot_ns);
+
 /* Decodes one ring-buffer event. 0, or -EINVAL for a malformed event (counted). */
 int decoder__handle(struct decoder *d, const void *data, size_t size);
 
@@ -77,6 +88,15 @@ int decoder__handle(struct decoder *d, const void *data, size_t size);
  * img may be NULL when /proc no longer had the process.
  */
 int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
+
+/*
+ * After a handover: takes a process the walk found (with its image from /proc) into the
+ * table without a record: the run before recorded it. Processes this run already knows
+ * (from the ring) are left alone. Flagged PROC_ADOPTED, and PROC_START_SEEN or
+ * PROC_PRE_EXISTING as the run before saw it. Takes img's reference. Returns 1 if taken,
+ * 0 if already known, or -errno.
+ */
+int decoder__adopt(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
 
 /* Builds an image from raw bytes as the kernel sends them (binary, cwd, NUL-separated
  * argv of args_len bytes), escaping non-UTF-8. Used for exec events and /proc reads. */

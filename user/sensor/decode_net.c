@@ -546,3 +546,13 @@ int netdec__skipped(struct netdec *d, uint64_t total)
 	n->skipped_since_unix_ns = now;
 	return err;
 }
+
+uint64_t netdec__skipped_reported(const struct netdec *n)
+{
+	return n->skipped_reported;
+}
+
+void netdec__set_skipped_reported(struct netdec *n, uint64_t reported)
+{
+	n->skipped_reported = reported;
+}

@@ -68,5 +68,9 @@ int netdec__flush(struct netdec *n);
  * not reported yet, over the time since the previous report.
  */
 int netdec__skipped(struct netdec *n, uint64_t total);
+/* The kernel's skipped runs already in gap records: for a handover, whose next agent reads
+ * the same programs' counts, and takes this back with netdec__set_skipped_reported. */
+uint64_t netdec__skipped_reported(const struct netdec *n);
+void netdec__set_skipped_reported(struct netdec *n, uint64_t reported);
 
 #endif

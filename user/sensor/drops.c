@@ -211,3 +211,70 @@ uint64_t drops__report(struct drops *d)
 	d->total += d->new_in_walk;
 	return d->new_in_walk;
 }
+
+int drops__save(const struct drops *d, FILE *f)
+{
+	for (unsigned int t = 0; t < FL_EV_MAX; t++)
+		if (d->global_reported[t] || d->vanished[t] || d->unknown_reported[t])
+			fprintf(f, "drops.type %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", t,
+				d->global_reported[t], d->vanished[t], d->unknown_reported[t]);
+	for (size_t i = 0; i < d->cap; i++) {
+		const struct cg_state *c = &d->tab[i];
+
+		if (!c->cgroup_id)
+			continue;
+		fprintf(f, "drops.cgroup %" PRIu64 " %" PRIu64, c->cgroup_id, c->last_ns);
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			fprintf(f, " %" PRIu64, c->count[t]);
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Up to max unsigned decimal numbers separated by single spaces, the whole of s. */
+static int parse_u64s(const char *s, uint64_t *out, int max)
+{
+	int n = 0;
+
+	while (*s && n < max) {
+		char *end;
+
+		if (*s < '0' || *s > '9')
+			return -EBADMSG;
+		errno = 0;
+		out[n++] = strtoull(s, &end, 10);
+		if (errno || (*end && *end != ' '))
+			return -EBADMSG;
+		s = *end ? end + 1 : end;
+	}
+	return *s ? -EBADMSG : n;
+}
+
+int drops__restore(struct drops *d, const char *line)
+{
+	uint64_t v[2 + FL_EV_MAX];
+	int n;
+
+	if (!strncmp(line, "drops.type ", 11)) {
+		if (parse_u64s(line + 11, v, 4) != 4 || v[0] >= FL_EV_MAX)
+			return -EBADMSG;
+		d->global_reported[v[0]] = v[1];
+		d->vanished[v[0]] = v[2];
+		d->unknown_reported[v[0]] = v[3];
+		return 0;
+	}
+	if (!strncmp(line, "drops.cgroup ", 13)) {
+		struct cg_state *c;
+
+		n = parse_u64s(line + 13, v, 2 + FL_EV_MAX);
+		if (n != 2 + FL_EV_MAX || !v[0])
+			return -EBADMSG;
+		c = slot(d, v[0], 1);
+		if (!c)
+			return -ENOMEM;
+		c->last_ns = v[1];
+		memcpy(c->count, v + 2, sizeof(c->count));
+		return 0;
+	}
+	return -EBADMSG;
+}

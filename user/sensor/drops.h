@@ -10,6 +10,7 @@
 #define FL_DROPS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "firstlight.h"
 #include "records/gaps.h"
@@ -25,5 +26,14 @@ uint64_t drops__report(struct drops *d);
 uint64_t drops__total(const struct drops *d);
 /* Reported drops by event type (FL_EV_MAX entries). */
 const uint64_t *drops__by_type(const struct drops *d);
+
+/*
+ * For a handover, whose next agent reads the same kernel counters: what has been
+ * reported so far, as lines "drops.type ..." and "drops.cgroup ..." written to f.
+ * drops__restore takes one such line back into a new d, so that its first report counts
+ * only what the kernel lost after them. 0 or -errno (-EBADMSG: not such a line).
+ */
+int drops__save(const struct drops *d, FILE *f);
+int drops__restore(struct drops *d, const char *line);
 
 #endif

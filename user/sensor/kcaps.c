@@ -204,7 +204,7 @@ int kcaps__probe(struct kcaps *c, const char *btf_path)
 	if (r < 0) {
 		err = r;
 		log_error("asking the verifier which helpers tracing programs may call: %s%s",
-			  strerror(-r), r == -EPERM ? " (needs root or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)" : "");
+			  strerror(-r), r == -EPERM ? " (needs root or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_PTRACE)" : "");
 		goto out;
 	}
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <openssl/evp.h>
 
 #include "firstlight.skel.h"
 #include "base/clock.h"
@@ -59,13 +60,27 @@ static const char *btf_strerror(int e)
 			   strerror(e);
 }
 
+/*
+ * The least set the agent runs under (found by running it under exactly this set on 6.18,
+ * docs/deployment.md): each capability with what fails without it. CAP_SYS_ADMIN is not
+ * among them: CAP_BPF + CAP_PERFMON load and attach the tracing programs and iterators,
+ * CAP_NET_ADMIN the cgroup socket programs.
+ */
+#define CAPS_NEEDED "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_PTRACE"
+
 int loader__check_host(const char *btf_path)
 {
 	static const struct {
 		int cap;
 		const char *name;
-	} need[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" },
-		     { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" } };
+		const char *why;
+	} need[] = {
+		{ CAP_BPF, "CAP_BPF", "BPF maps, programs, links and pins" },
+		{ CAP_PERFMON, "CAP_PERFMON", "tracing programs and iterators, reading kernel memory" },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "the cgroup socket programs (connects, UDP, unix)" },
+		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
+		  "the binary and cwd of processes alive at start, from /proc/PID/exe and cwd" },
+	};
 	uint64_t caps = 0;
 	int err = effective_caps(&caps);
 
@@ -75,9 +90,8 @@ int loader__check_host(const char *btf_path)
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(caps & (1ull << need[i].cap))) {
-			log_error("missing capability %s: run as root, or grant CAP_BPF, CAP_PERFMON "
-				  "and CAP_SYS_ADMIN",
-				  need[i].name);
+			log_error("missing capability %s (%s): run as root, or grant " CAPS_NEEDED,
+				  need[i].name, need[i].why);
 			return -EPERM;
 		}
 	}
@@ -130,7 +144,9 @@ static void choose_variants(struct firstlight_bpf *skel, const struct kcaps *c)
 	skel->rodata->cfg_kfeat = c->kfeat;
 }
 
-int loader__start(struct loader *l, const struct loader_opts *opts)
+/* Opens the skeleton and configures it as opts say, variants chosen: what loading
+ * afresh and adopting share, so that both decide alike on one kernel. */
+static int open_configured(struct loader *l, const struct loader_opts *opts)
 {
 	struct firstlight_bpf *skel;
 	struct bpf_program *prog;
@@ -139,6 +155,7 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
 
 	memset(l, 0, sizeof(*l));
+	l->net_fds[0] = l->net_fds[1] = -1;
 	libbpf_set_print(libbpf_log);
 	err = kcaps__probe(&l->caps, opts->btf_path);
 	if (err)
@@ -167,18 +184,34 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 		err = bpf_map__set_max_entries(skel->maps.sock_state_legacy, 1);
 	if (err) {
 		log_error("configuring maps failed: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	choose_variants(skel, &l->caps);
 	err = loader_net__configure(skel, &l->caps);
 	if (err)
-		goto fail;
+		return err;
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
 	bpf_program__set_autoattach(skel->progs.fl_seed, false);
+	bpf_object__for_each_program(prog, skel->obj)
+		if (bpf_program__autoload(prog) && l->n_progs < LOADER_MAX_PROGS)
+			l->progs[l->n_progs++] = bpf_program__name(prog);
+	return 0;
+}
+
+int loader__start(struct loader *l, const struct loader_opts *opts)
+{
+	struct firstlight_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	err = open_configured(l, opts);
+	if (err)
+		goto fail;
+	skel = l->skel;
 	err = firstlight_bpf__load(skel);
 	if (err) {
 		log_error("loading BPF programs failed: %s%s", strerror(-err),
-			  err == -EPERM ? " (needs root or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)"
+			  err == -EPERM ? " (needs root or " CAPS_NEEDED ")"
 					: " (rerun with -v for the verifier log)");
 		goto fail;
 	}
@@ -202,11 +235,171 @@ fail:
 	return err;
 }
 
+int loader__pin_meta(const struct loader_opts *opts, struct fl_pin_meta *m)
+{
+	size_t len;
+	const void *elf = firstlight_bpf__elf_bytes(&len);
+	unsigned int hlen = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->layout = FL_PIN_LAYOUT;
+	m->ring_bytes = opts->ring_bytes;
+	m->args_max_bytes = opts->args_max_bytes;
+	m->max_procs = opts->max_procs;
+	/* The object built into this binary, byte for byte: programs, maps, their BTF. */
+	if (!EVP_Digest(elf, len, m->object_sha256, &hlen, EVP_sha256(), NULL) ||
+	    hlen != sizeof(m->object_sha256))
+		return -EIO;
+	return 0;
+}
+
+/* "map_NAME", "prog_NAME", "link_NAME": bpffs refuses dots in names (reserved for its
+ * own files), and internal maps' names have one (".bss"). */
+static const char *pin_name(char *buf, size_t len, const char *kind, const char *name)
+{
+	snprintf(buf, len, "%s_%s", kind, name);
+	for (char *c = buf; *c; c++)
+		if (*c == '.')
+			*c = '_';
+	return buf;
+}
+
+int loader__pin(struct loader *l, struct pins *p, const struct loader_opts *opts, const char *run_id)
+{
+	struct bpf_object_skeleton *s = l->skel->skeleton;
+	struct fl_pin_meta m;
+	struct bpf_map *map;
+	char name[128];
+	int err = 0;
+
+	bpf_object__for_each_map(map, l->skel->obj) {
+		if (bpf_map__fd(map) < 0)
+			continue; /* not created on this kernel */
+		err = pins__pin(p, pin_name(name, sizeof(name), "map", bpf_map__name(map)), bpf_map__fd(map));
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_program *prog = *s->progs[i].prog;
+		struct bpf_link *link = *s->progs[i].link;
+
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		err = pins__pin(p, pin_name(name, sizeof(name), "prog", bpf_program__name(prog)),
+				bpf_program__fd(prog));
+		if (!err && link)
+			err = pins__pin(p, pin_name(name, sizeof(name), "link", bpf_program__name(prog)),
+					bpf_link__fd(link));
+		if (err)
+			return err;
+	}
+	err = loader__pin_meta(opts, &m);
+	if (err) {
+		log_error("hashing the BPF object: %s", strerror(-err));
+		return err;
+	}
+	snprintf(m.run_id, sizeof(m.run_id), "%s", run_id);
+	return pins__commit(p, &m);
+}
+
+int loader__adopt(struct loader *l, const struct loader_opts *opts, struct pins *p, const char *run_id)
+{
+	struct firstlight_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	struct fl_pin_meta m;
+	char name[128];
+	int err, fd, cgroup_links = 0;
+
+	err = open_configured(l, opts);
+	if (err)
+		goto fail;
+	skel = l->skel;
+	/* Every map this kernel would have us create was pinned: take it. */
+	bpf_object__for_each_map(map, skel->obj) {
+		if (!bpf_map__autocreate(map))
+			continue;
+		fd = pins__get(p, pin_name(name, sizeof(name), "map", bpf_map__name(map)));
+		if (fd < 0) {
+			err = fd;
+			log_error("pin dir %s: %s: %s", pins__dir(p), name, strerror(-err));
+			goto fail;
+		}
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err) {
+			log_error("pin dir %s: taking %s: %s", pins__dir(p), name, strerror(-err));
+			goto fail;
+		}
+	}
+	/* The programs stay the previous agent's; only the iterator is ours to load. */
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog) || prog == skel->progs.fl_seed)
+			continue;
+		if (!pins__has(p, pin_name(name, sizeof(name), "prog", bpf_program__name(prog)))) {
+			err = -ENOENT;
+			log_error("pin dir %s: %s: not pinned", pins__dir(p), name);
+			goto fail;
+		}
+		if (pins__has(p, pin_name(name, sizeof(name), "link", bpf_program__name(prog)))) {
+			l->n_attached++;
+			cgroup_links += !bpf_program__autoattach(prog);
+		}
+		bpf_program__set_autoload(prog, false);
+	}
+	/* The cgroup hooks were not attached: the node had no cgroup2 mount then. */
+	if (!cgroup_links)
+		loader_net__lack_cgroup2(&l->caps);
+	l->net_fds[0] = pins__get(p, "prog_fl_tcp_state");
+	l->net_fds[1] = pins__get(p, "prog_fl_sock_send");
+	err = firstlight_bpf__load(skel);
+	if (err) {
+		log_error("loading the seeding iterator over the pinned maps failed: %s", strerror(-err));
+		goto fail;
+	}
+	l->adopted = 1;
+	kcaps__log(&l->caps);
+	err = loader__pin_meta(opts, &m);
+	if (err) {
+		log_error("hashing the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	snprintf(m.run_id, sizeof(m.run_id), "%s", run_id);
+	err = pins__commit(p, &m);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	loader__stop(l);
+	return err;
+}
+
+uint64_t loader__first_load_ns(struct loader *l)
+{
+	return l->skel->bss->seed_before_ns;
+}
+
+int loader__skipped(struct loader *l, uint64_t *skipped)
+{
+	int fds[2] = { l->net_fds[0], l->net_fds[1] };
+
+	if (!l->adopted) {
+		fds[0] = bpf_program__fd(l->skel->progs.fl_tcp_state);
+		fds[1] = bpf_program__fd(l->skel->progs.fl_sock_send);
+	}
+	return loader_net__skipped(fds, skipped);
+}
+
 void loader__stop(struct loader *l)
 {
 	firstlight_bpf__destroy(l->skel);
+	for (int i = 0; i < 2; i++)
+		if (l->adopted && l->net_fds[i] >= 0)
+			close(l->net_fds[i]);
 	l->skel = NULL;
 	l->n_attached = 0;
+	l->adopted = 0;
+	l->net_fds[0] = l->net_fds[1] = -1;
 }
 
 int loader__ring_fd(struct loader *l)
@@ -216,12 +409,10 @@ int loader__ring_fd(struct loader *l)
 
 size_t loader__programs(struct loader *l, const char **names, size_t max)
 {
-	struct bpf_program *prog;
 	size_t n = 0;
 
-	bpf_object__for_each_program(prog, l->skel->obj)
-		if (bpf_program__autoload(prog) && n < max)
-			names[n++] = bpf_program__name(prog);
+	for (; n < l->n_progs && n < max; n++)
+		names[n] = l->progs[n];
 	return n;
 }
 
@@ -240,6 +431,8 @@ int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_eve
 		log_error("attaching the task iterator failed: %s", strerror(errno));
 		return err;
 	}
+	/* Adopted programs: every process, which the agent sorts (see fl_seed). */
+	l->skel->bss->seed_all = !!l->adopted;
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		err = -errno;
@@ -283,6 +476,7 @@ int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_eve
 close:
 	close(fd);
 out:
+	l->skel->bss->seed_all = 0;
 	bpf_link__destroy(link);
 	return err;
 }

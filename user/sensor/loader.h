@@ -10,6 +10,7 @@
 
 #include "firstlight.h"
 #include "sensor/kcaps.h"
+#include "sensor/pins.h"
 
 struct loader_opts {
 	uint32_t ring_bytes;     /* power of two, >= page size */
@@ -21,10 +22,16 @@ struct loader_opts {
 
 struct firstlight_bpf;
 
+#define LOADER_MAX_PROGS 64
+
 struct loader {
 	struct firstlight_bpf *skel;
 	int n_attached;
 	struct kcaps caps; /* what this kernel allowed: the variants loaded, what is missing */
+	int adopted;       /* the programs are a previous agent's, adopted from its pins */
+	const char *progs[LOADER_MAX_PROGS]; /* names of the programs loaded (static) */
+	size_t n_progs;
+	int net_fds[2];    /* adopted: fl_tcp_state, fl_sock_send (owned, -1 if absent) */
 };
 
 /*
@@ -34,8 +41,35 @@ struct loader {
 int loader__check_host(const char *btf_path);
 /* Probes the kernel (l->caps), opens, configures, loads and attaches. 0 or -errno. */
 int loader__start(struct loader *l, const struct loader_opts *opts);
-/* Detaches and unloads everything; safe on a partly started loader. */
+/* Detaches and unloads everything; safe on a partly started loader. Pinned programs stay
+ * attached (their pins hold them): only what this process alone held goes. */
 void loader__stop(struct loader *l);
+
+/*
+ * The meta this agent's pins would have (sensor/pins.h): the pin layout, the SHA-256 of
+ * the BPF object built into this binary, and the load's configuration from opts.
+ */
+int loader__pin_meta(const struct loader_opts *opts, struct fl_pin_meta *m);
+/*
+ * After loader__start: pins every map, program and link, then the meta (state RUNNING,
+ * run_id). The pin dir must be empty (pins__clear). 0 or -errno, logged.
+ */
+int loader__pin(struct loader *l, struct pins *p, const struct loader_opts *opts, const char *run_id);
+/*
+ * Instead of loader__start: takes the maps a previous agent pinned (the programs it left
+ * attached keep writing into them) and loads only the seeding iterator, whose walk then
+ * reports every process (loader__seed). The caller has checked the meta
+ * (pins__compatible). The meta becomes this run's (run_id, state RUNNING).
+ * 0 or -errno, logged: the caller then clears the pins and loads afresh.
+ */
+int loader__adopt(struct loader *l, const struct loader_opts *opts, struct pins *p, const char *run_id);
+/* CLOCK_BOOTTIME of the first load of the programs now attached, before which the
+ * seeding of that load found every process it recorded as pre-existing. */
+uint64_t loader__first_load_ns(struct loader *l);
+
+/* Runs of the network programs the kernel skipped since they were loaded (see
+ * loader_net__skipped). 0 or -errno. */
+int loader__skipped(struct loader *l, uint64_t *skipped);
 
 /*
  * Runs the task iterator; cb is called for each pre-existing process not yet known to

@@ -64,6 +64,15 @@ static int cgroup2_root(char *buf, size_t len)
 	return err;
 }
 
+void loader_net__lack_cgroup2(struct kcaps *caps)
+{
+	/* kcaps__log names each in a warning; the record lists them. */
+	kcaps__lack(caps, KCAP_UDP_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+	kcaps__lack(caps, KCAP_UDP_DATAGRAMS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+	kcaps__lack(caps, KCAP_UNIX_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+	kcaps__lack(caps, KCAP_UNIX_PEERS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+}
+
 int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_attached)
 {
 	struct {
@@ -81,11 +90,7 @@ int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_a
 
 	err = cgroup2_root(root, sizeof(root));
 	if (err) {
-		/* kcaps__log names each in a warning; the record lists them. */
-		kcaps__lack(caps, KCAP_UDP_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
-		kcaps__lack(caps, KCAP_UDP_DATAGRAMS, "a cgroup2 mount (the cgroup hooks attach to its root)");
-		kcaps__lack(caps, KCAP_UNIX_CONNECTS, "a cgroup2 mount (the cgroup hooks attach to its root)");
-		kcaps__lack(caps, KCAP_UNIX_PEERS, "a cgroup2 mount (the cgroup hooks attach to its root)");
+		loader_net__lack_cgroup2(caps);
 		return 0;
 	}
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -119,20 +124,17 @@ int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_a
 	return err;
 }
 
-int loader_net__skipped(struct firstlight_bpf *skel, uint64_t *skipped)
+int loader_net__skipped(const int fds[2], uint64_t *skipped)
 {
-	struct bpf_program *progs[] = { skel->progs.fl_tcp_state, skel->progs.fl_sock_send };
-
 	*skipped = 0;
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < 2; i++) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(progs[i]);
 
-		if (fd < 0)
+		if (fds[i] < 0)
 			continue; /* not loaded on this kernel */
 		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
 			return -errno;
 		*skipped += info.recursion_misses;
 	}

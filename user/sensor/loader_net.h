@@ -26,7 +26,10 @@ int loader_net__attach(struct firstlight_bpf *skel, struct kcaps *caps, int *n_a
  * a tracing program entered again on a CPU where it is running (an interrupt handling
  * packets while the program ran in process context), and counts that per program
  * (recursion_misses). Every skipped run is a state change, or a send, not seen.
+ * fds: the programs fl_tcp_state and fl_sock_send (-1 for one not loaded).
  */
-int loader_net__skipped(struct firstlight_bpf *skel, uint64_t *skipped);
+int loader_net__skipped(const int fds[2], uint64_t *skipped);
+/* Marks in caps what a node without a cgroup2 mount cannot observe. */
+void loader_net__lack_cgroup2(struct kcaps *caps);
 
 #endif

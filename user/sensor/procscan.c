@@ -12,6 +12,7 @@
 
 struct scan_ctx {
 	struct decoder *d;
+	int adopt;
 	uint32_t args_max_bytes;
 	char *args;
 	int count;
@@ -99,6 +100,14 @@ static int seed_one(void *ctx, const struct fl_seed_event *ev)
 	}
 	if (dirfd >= 0)
 		close(dirfd);
+	if (sc->adopt) {
+		int taken = decoder__adopt(sc->d, ev, img);
+
+		if (taken < 0)
+			return taken;
+		sc->count += taken;
+		return 0;
+	}
 	/* Gone already, or reused: still record what the kernel told us, image unknown. */
 	sc->count++;
 	/* A record the sink could not take is counted there; only memory stops the scan. */
@@ -107,7 +116,7 @@ static int seed_one(void *ctx, const struct fl_seed_event *ev)
 
 int procscan__seed(struct loader *l, struct decoder *d, uint32_t args_max_bytes)
 {
-	struct scan_ctx sc = { .d = d, .args_max_bytes = args_max_bytes };
+	struct scan_ctx sc = { .d = d, .args_max_bytes = args_max_bytes, .adopt = l->adopted };
 	int err;
 
 	sc.args = malloc(args_max_bytes + 1);

@@ -11,7 +11,9 @@
 #include "sensor/decode.h"
 #include "sensor/loader.h"
 
-/* Records every pre-existing process as a pre-existing exec. Returns the count or -errno. */
+/* Records every pre-existing process as a pre-existing exec. Returns the count or -errno.
+ * With adopted programs (a handover), records nothing: takes the processes the ring did
+ * not tell of into the table (decoder__adopt) and returns how many. */
 int procscan__seed(struct loader *l, struct decoder *d, uint32_t args_max_bytes);
 
 #endif

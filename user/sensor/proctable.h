@@ -43,6 +43,8 @@ struct proc_image {
 /* proc.flags */
 #define PROC_PRE_EXISTING (1u << 0) /* alive before the sensor attached */
 #define PROC_START_SEEN (1u << 1)   /* its fork or exec was recorded */
+#define PROC_ADOPTED (1u << 2)      /* known from the run before a handover, whose records
+				       hold its start; this run recorded nothing of it yet */
 
 struct proc {
 	uint32_t tgid; /* 0: free slot */

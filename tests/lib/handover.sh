@@ -1,0 +1,47 @@
+# Helpers for the handover tests (run --handover): a bpffs of the test's own for the pins,
+# so that nothing the test pins can meet another test's or the node's (an instance
+# mounted anew is empty), and a cgroup2 directory for the test's workload, whose events
+# (and losses) are charged to it alone. Source after e2e.sh.
+
+# handover_setup: sets PIN (the pin dir) and CG (a cgroup2 dir, CG_ID its id).
+handover_setup() {
+	local root=/sys/fs/cgroup/unified
+	[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+	mkdir "$T/bpffs" && mount -t bpf bpf "$T/bpffs" || { echo "cannot mount a bpffs at $T/bpffs" >&2; exit 1; }
+	# Programs left pinned by a failed check detach with their pins; then the mount goes.
+	on_cleanup "'$FIRSTLIGHT' unpin --pin-dir '$T/bpffs/fl' >/dev/null; umount '$T/bpffs'"
+	PIN=$T/bpffs/fl
+	CG="$root/fl-handover-$$"
+	mkdir "$CG" || exit 1
+	on_cleanup "rmdir '$CG'"
+	CG_ID=$(stat -c %i "$CG")
+}
+
+# in_cg PROGRAM [ARGS...]: runs PROGRAM in the test's cgroup (moved there before exec).
+in_cg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@"
+}
+
+# in_cg_bg PROGRAM [ARGS...]: the same in the background; BG is its pid, which becomes
+# PROGRAM's (a shell function sent to the background would be a subshell of its own).
+in_cg_bg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@" &
+	BG=$!
+}
+
+# run_ids: the STARTED records' run ids, in order.
+run_ids() {
+	q -r '[.[] | select(.agent.state == "STARTED") | .agentRunId] | join(" ")'
+}
+
+# in_cg_count KIND [RUN]: records of KIND (exec, fork, exit) in the test's cgroup.
+in_cg_count() {
+	q --arg cg "$CG_ID" --arg r "${2:-}" "[.[] | select(.$1 and ((.$1.process // .$1).cgroupId == \$cg)
+		and (\$r == \"\" or .agentRunId == \$r))] | length"
+}
+
+# cg_dropped TYPE: events of TYPE the kernel could not queue for the test's cgroup.
+cg_dropped() {
+	q --arg cg "$CG_ID" --arg t "$1" '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.cgroupId == $cg
+		and .gap.eventType == $t) | .gap.count | tonumber] | add // 0'
+}
