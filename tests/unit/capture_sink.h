@@ -57,6 +57,8 @@ static void capture_free(struct sink *s)
 
 static void capture_init(struct capture *c)
 {
+	/* A capture on the stack (test_kcaps) must not start with garbage in n or fail_with. */
+	memset(c, 0, sizeof(*c));
 	c->base.name = "capture";
 	c->base.write = capture_write;
 	c->base.flush = capture_flush;
