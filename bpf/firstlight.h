@@ -167,14 +167,33 @@ struct fl_cgroup_event {
 	__u32 flags;         /* FL_CGROUP_* */
 };
 
-/* Value of the per-cgroup drop map: what a workload lost, by event type. */
+/*
+ * Why an event was not queued: the ring was full (or, for bulk events, only its headroom
+ * was left), or its workload had used its share of the ring since the agent's last drain.
+ */
+#define FL_DROP_RING 0
+#define FL_DROP_SHARE 1
+#define FL_DROP_WHY 2
+
+/* Value of the per-cgroup drop map: what a workload lost, by cause and event type. */
 struct fl_cgroup_drops {
-	__u64 count[FL_EV_MAX];
+	__u64 count[FL_DROP_WHY][FL_EV_MAX];
 	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop */
 	__u64 last_ns;
 };
 
-/* Value of the per-CPU drop counter array, indexed by event type. */
+/*
+ * Value of the per-workload ring share map: the bytes a workload queued in the current
+ * drain epoch (ring_epoch, advanced by the agent before each drain). Since a drain takes
+ * everything queued before it, what a workload queued since the last one bounds what it
+ * holds of the ring.
+ */
+struct fl_ring_share {
+	__u64 epoch;
+	__u64 bytes;
+};
+
+/* Value of the per-CPU drop counter array, indexed by cause * FL_EV_MAX + event type. */
 struct fl_drop_counter {
 	__u64 count;
 	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop on this CPU */

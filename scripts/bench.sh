@@ -13,7 +13,9 @@
 #   -c CONFIGS  comma list, default base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 #               (firstlight+ship: firstlight with --ship to a JetStream server the bench
 #               starts on loopback; after the runs, the collector ingests what was shipped)
-#   -w LOADS    comma list, default storm,sweep,containers,connect,hold,churn
+#   -w LOADS    comma list, default storm,fair,sweep,containers,connect,hold,churn
+#               (fair: the exec storm under firstlight with its ring shares on and off,
+#               alternating, for the kernel cost of the fairness bookkeeping per event)
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
 #   -s          smoke run (make test): N=200, one round, 1 s per rate, 3 containers,
@@ -37,7 +39,7 @@ ROOT=$PWD
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
 CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
-LOADS=storm,sweep,containers,connect,hold,churn
+LOADS=storm,fair,sweep,containers,connect,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
 usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -70,8 +72,8 @@ for c in ${CONFIGS//,/ }; do
 		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
-	has storm,sweep,containers,connect,hold,churn "$l" ||
-		{ echo "bench.sh: -w: unknown workload '$l' (storm,sweep,containers,connect,hold,churn)" >&2; exit 2; }
+	has storm,fair,sweep,containers,connect,hold,churn "$l" ||
+		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,containers,connect,hold,churn)" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
@@ -486,6 +488,22 @@ if has "$LOADS" storm; then
 			measure storm "$cfg" "$round" "$N" '{}' "$H/fl-storm" -n "$N" -p "$P" -- "$MARK" "$(basename "$MARK")"
 		done
 	done
+fi
+
+# ---- 1b. the fairness bookkeeping: the same storm, ring shares on (the defaults) and off,
+# alternating within each round; its cost is the difference of the kernel's ns per event.
+if has "$LOADS" fair && has "$CONFIGS" firstlight; then
+	opts=$AGENT_OPTS
+	for round in $(seq "$ROUNDS"); do
+		for fair in on off; do
+			AGENT_OPTS=$opts
+			[ "$fair" = off ] && AGENT_OPTS="$opts --ring-share off --ring-headroom 0"
+			mark "q$fair$round"
+			note_cmd "fairness: fl-storm -n $N -p $P -- COPY_OF_/bin/true MARKER under firstlight, and under firstlight --ring-share off --ring-headroom 0"
+			measure fair firstlight "$round" "$N" "{\"fairness\": \"$fair\"}" "$H/fl-storm" -n "$N" -p "$P" -- "$MARK" "$(basename "$MARK")"
+		done
+	done
+	AGENT_OPTS=$opts
 fi
 
 # ---- 2. fixed-rate sweep: CPU of each sensor, as % of one core --------------------------

@@ -24,6 +24,10 @@
  *   fl-net unix-client PATH SEND_BYTES          connect, send, half-close, read to EOF
  *   fl-net storm ADDR PAIRS WORKERS             PAIRS loopback connect/close pairs against
  *                                               a listener of its own; prints the rate
+ *   fl-net udp-spray COUNT                      one 1-byte datagram to each of COUNT distinct
+ *                                               loopback peers (127.x.y.z port 9): fills the
+ *                                               sensor's UDP map, so its events spill into
+ *                                               the ring
  *   fl-net free-ports ADDR N                    N TCP ports free now, one per line (for
  *                                               servers that must know each other's
  *                                               ports before they start: a cluster)
@@ -33,6 +37,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +313,28 @@ static int udp_server(const char *addr, const char *ready, int count)
 	return 0;
 }
 
+static int udp_spray(long count)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	long sent = 0;
+
+	if (fd < 0)
+		return fail("socket");
+	for (long i = 0; i < count; i++) {
+		uint32_t host = (uint32_t)(i % 0xfffffe) + 1; /* 127.0.0.1 .. 127.255.255.254 */
+
+		sin.sin_addr.s_addr = htonl(0x7f000000u | host);
+		/* A peer nobody listens on may answer with an ICMP error, which an unconnected
+		 * socket does not report: every send counts. */
+		if (sendto(fd, "s", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) == 1)
+			sent++;
+	}
+	printf("datagrams=%ld\n", sent);
+	close(fd);
+	return 0;
+}
+
 static int udp_client(const char *addr, int port, int count, int size, const char *mode)
 {
 	struct sockaddr_storage ss;
@@ -541,6 +568,8 @@ int main(int argc, char **argv)
 		return unix_client(argv[2], atol(argv[3]));
 	if (!strcmp(mode, "free-ports") && argc == 4)
 		return free_ports(argv[2], atoi(argv[3]));
+	if (!strcmp(mode, "udp-spray") && argc == 3)
+		return udp_spray(atol(argv[2]));
 	if (!strcmp(mode, "storm") && argc == 5)
 		return storm(argv[2], atol(argv[3]), atoi(argv[4]));
 	return usage();

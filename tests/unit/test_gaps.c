@@ -737,7 +737,7 @@ static void test_kind_names(void **state)
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
-			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
+			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "SHARE_EXCEEDED", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
 	size_t i;
@@ -765,7 +765,8 @@ static void test_kind_names(void **state)
 static void test_incomplete_kinds(void **state)
 {
 	static const char *const incomplete[] = { "RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE",
-						  "MISSING_BEGINNING", "UNCLEAN_END", "HEARTBEAT_MISSING" };
+						  "MISSING_BEGINNING", "UNCLEAN_END", "HEARTBEAT_MISSING",
+						  "SHARE_EXCEEDED" };
 	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD" };
 	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };

@@ -18,7 +18,8 @@ _Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI
 _Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 40, "ABI: fl_exec_event");
 _Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
 _Static_assert(sizeof(struct fl_cgroup_event) == sizeof(struct fl_event_hdr) + 56, "ABI: fl_cgroup_event");
-_Static_assert(sizeof(struct fl_cgroup_drops) == 8 * FL_EV_MAX + 16, "ABI: fl_cgroup_drops");
+_Static_assert(sizeof(struct fl_cgroup_drops) == 8 * FL_DROP_WHY * FL_EV_MAX + 16, "ABI: fl_cgroup_drops");
+_Static_assert(sizeof(struct fl_ring_share) == 16, "ABI: fl_ring_share");
 _Static_assert(sizeof(struct fl_drop_counter) == 24, "ABI: fl_drop_counter");
 _Static_assert(sizeof(struct fl_sock_owner) == 32, "ABI: fl_sock_owner");
 _Static_assert(sizeof(struct fl_inet_tuple) == 40, "ABI: fl_inet_tuple");

@@ -717,7 +717,8 @@ void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint
 	if (!wl)
 		return;
 	wl->gap_count++;
-	if (kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+	if (kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP ||
+	    kind == FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED)
 		wl->drops += count;
 }
 
