@@ -212,9 +212,15 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(RUN_ARGS)
 
+TEST_TIERS := test-layers test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+
+# Each tier in turn, its time said as it ends: the 20-minute budget is watched per tier.
 test:
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory test-layers test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
+	$(Q)t0=$$(date +%s); for t in $(TEST_TIERS); do s=$$(date +%s); \
+		$(MAKE) --no-print-directory $$t || exit 1; \
+		echo "test: $$t passed in $$(( $$(date +%s) - s )) s"; done; \
+		echo "test: all tiers passed in $$(( $$(date +%s) - t0 )) s"
 
 # The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
 test-layers:

@@ -84,6 +84,9 @@ id_a=$job_id
 
 serve srv2 "$HELPERS/fl-net" tcp-greeter 127.0.0.1 "$T/srv2.ready" 1
 job b "$srv2_port"
+# The container's identity is recorded before the consumer stops: its runtime state is
+# gone once the test deletes it, and a busy machine may still be behind on its birth.
+wait_for 30 container_recorded "$job_id" || fail "container $job_id was not recorded before the drops"
 kill -STOP "$AGENT_PID"
 root=/sys/fs/cgroup/unified
 [ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup

@@ -220,6 +220,9 @@ rm -f "$T/records.jsonl"
 agent_start --ring-size 262144
 serve srv2 "$HELPERS/fl-net" tcp-greeter 127.0.0.1 "$T/srv2.ready" 1
 job 2 "$srv2_port"
+# The container's identity is recorded before the consumer stops: its runtime state is
+# gone once the test deletes it, and a busy machine may still be behind on its birth.
+wait_for 30 container_recorded "$job_id" || fail "container $job_id was not recorded before the drops"
 # The script's exec is in the ring (the job reached its gate, and the ring had room).
 # Stop the consumer and overfill the ring from a cgroup of the test: execs carrying
 # 8 KiB of argv each, twice the ring's size in exec events alone, so the ring is full

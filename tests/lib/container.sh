@@ -45,3 +45,12 @@ container_run() {
 	"$rt" delete -f "$id" >/dev/null 2>&1
 	return $rc
 }
+
+# container_recorded ID: the agent has written the container's identity to the store.
+# A test that is about to stop the agent, or delete the container, waits for this first:
+# the agent reads a container's identity from the runtime's state while the container
+# exists, and a slow or busy machine may still be behind on the container's birth.
+container_recorded() {
+	"$FIRSTLIGHT" read "$T/data" 2>/dev/null |
+		jq -se --arg id "$1" 'any(.[]; .workload.containerId == $id)' >/dev/null
+}
