@@ -169,11 +169,13 @@ struct fl_cgroup_event {
 
 /*
  * Why an event was not queued: the ring was full (or, for bulk events, only its headroom
- * was left), or its workload had used its share of the ring since the agent's last drain.
+ * was left), its workload had used its share of the ring since the agent's last drain, or
+ * the kernel state it needed could not be kept.
  */
 #define FL_DROP_RING 0
 #define FL_DROP_SHARE 1
-#define FL_DROP_WHY 2
+#define FL_DROP_STATE 2 /* no room for kernel state the event needed (a UDP send's destination) */
+#define FL_DROP_WHY 3
 
 /* Value of the per-cgroup drop map: what a workload lost, by cause and event type. */
 struct fl_cgroup_drops {

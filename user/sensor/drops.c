@@ -138,30 +138,36 @@ static void prune(struct drops *d)
 	free(old);
 }
 
+/* Per cause (FL_DROP_*): the gap kind, its reason and what the detail says happened. */
+static const struct {
+	int kind;
+	const char *reason, *what;
+} causes[FL_DROP_WHY] = {
+	[FL_DROP_RING] = { FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, "ring-full", "ring buffer full" },
+	[FL_DROP_SHARE] = { FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, "workload-share",
+			    "the workload queued more than its share of the ring buffer (--ring-share) "
+			    "between two drains" },
+	[FL_DROP_STATE] = { FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, "kernel-state",
+			    "the kernel could not keep the state they needed (a UDP send's destination)" },
+};
+
 static void gap(struct drops *d, unsigned int why, uint64_t cgroup_id, unsigned int type, uint64_t n,
 		uint64_t from_ns, uint64_t to_ns)
 {
 	char detail[200];
 	struct gap_info gi = {
-		.kind = why == FL_DROP_SHARE ? FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED
-					     : FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP,
+		.kind = causes[why].kind,
 		.cgroup_id = cgroup_id,
 		.start_unix_ns = from_ns ? wallclock__unix_ns(d->clock, from_ns) : 0,
 		.end_unix_ns = to_ns ? wallclock__unix_ns(d->clock, to_ns) : 0,
 		.count = n,
 		.event_type = evtypes__name(type),
-		.reason = why == FL_DROP_SHARE ? "workload-share" : "ring-full",
+		.reason = causes[why].reason,
 		.detail = detail,
 	};
 
-	if (why == FL_DROP_SHARE)
-		snprintf(detail, sizeof(detail),
-			 "%" PRIu64 " %s events lost: the workload queued more than its share of the "
-			 "ring buffer (--ring-share) between two drains%s", n, gi.event_type,
-			 cgroup_id ? "" : " (workload unknown)");
-	else
-		snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: ring buffer full%s", n,
-			 gi.event_type, cgroup_id ? "" : " (workload unknown)");
+	snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: %s%s", n, gi.event_type,
+		 causes[why].what, cgroup_id ? "" : " (workload unknown)");
 	gaps__emit(d->gaps, &gi);
 	d->new_in_walk += n;
 	d->by_type[type < FL_EV_MAX ? type : 0] += n;
