@@ -51,6 +51,8 @@
 #define FL_EXEC_ARGS_FAULT (1u << 1)       /* argv could not be read at all */
 #define FL_EXEC_BINARY_UNRESOLVED (1u << 2)
 #define FL_EXEC_CWD_UNRESOLVED (1u << 3)
+/* live_procs was full: the process's later events carry its pre-exec id (see maps.bpf.h) */
+#define FL_EXEC_UNTRACKED (1u << 4)
 /* fl_exit_event.flags */
 #define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
 

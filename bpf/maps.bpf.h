@@ -42,10 +42,14 @@ struct {
 /*
  * Processes that exec'd since we attached, tgid -> image ids and cgroup: exec inserts,
  * the exit of the last thread deletes. Other processes need no entry: their id derives
- * from the task (see firstlight.h). LRU so that a missed exit cannot fill it for good.
+ * from the task (see firstlight.h). Not LRU: an eviction would silently give a process's
+ * later events (its exit, forks, flows) its pre-exec id. An entry is only made after we
+ * attached, and every exit after that runs the exit program, so none leaks. When full
+ * (--max-procs live exec'd processes) the exec is flagged FL_EXEC_UNTRACKED: the agent
+ * maps the pre-exec id back to the exec's and records an UNTRACKED_PROCESS gap.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct fl_proc_entry);

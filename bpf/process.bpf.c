@@ -98,7 +98,10 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 		struct fl_proc_entry e = { .id = ev->task.id, .parent = ev->task.parent_id,
 					   .cgroup_id = ev->task.cgroup_id };
 
-		bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY);
+		/* Fails only when the map is full of other processes (an update of our own
+		 * entry, at a second exec, cannot): say so, never silently. */
+		if (bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY))
+			ev->flags |= FL_EXEC_UNTRACKED;
 	}
 
 	ev->argc = bprm->argc;

@@ -737,7 +737,7 @@ static void test_kind_names(void **state)
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
-			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "SHARE_EXCEEDED", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
+			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
 	size_t i;
@@ -768,7 +768,8 @@ static void test_incomplete_kinds(void **state)
 						  "MISSING_BEGINNING", "UNCLEAN_END", "HEARTBEAT_MISSING",
 						  "SHARE_EXCEEDED" };
 	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
-						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD" };
+						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD",
+						"UNTRACKED_PROCESS" };
 	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };
 	size_t i, want = sizeof(incomplete) / sizeof(incomplete[0]), n = 0;
 	int k;

@@ -105,6 +105,7 @@ static const char golden[] =
 	"firstlight_gaps_total{kind=\"batch_rejected\"} 0\n"
 	"firstlight_gaps_total{kind=\"chain_break\"} 0\n"
 	"firstlight_gaps_total{kind=\"share_exceeded\"} 0\n"
+	"firstlight_gaps_total{kind=\"untracked_process\"} 0\n"
 	"# HELP firstlight_unattributed_workloads_total Workloads that ended before their "
 	"identity could be resolved.\n"
 	"# TYPE firstlight_unattributed_workloads_total counter\n"

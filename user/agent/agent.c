@@ -241,6 +241,7 @@ static void heartbeat(struct agent *a)
 	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
 	hb.malformed_events = a->dec.stats.malformed;
 	hb.share_drops = drops__share(a->drops);
+	hb.untracked_processes = a->dec.stats.untracked;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);

@@ -33,7 +33,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS == METRICS_GAP_KINDS - 1, "Gap.Kind count");
 
 /* The rendered text is ~4 KiB; the cap only guards against a rendering bug looping. */
 #define METRICS_RENDER_START 8192
@@ -70,6 +70,7 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED] = "batch_rejected",
 	[FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK] = "chain_break",
 	[FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED] = "share_exceeded",
+	[FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS] = "untracked_process",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)

@@ -16,8 +16,8 @@
 
 #include "firstlight.h"
 
-/* Order of the Gap.Kind enum (1..16), index 0 unused. */
-#define METRICS_GAP_KINDS 17 /* Gap.Kind 1..16, with holes (numbers reserved elsewhere) */
+/* Order of the Gap.Kind enum (1..17), index 0 unused. */
+#define METRICS_GAP_KINDS 18 /* Gap.Kind 1..17, with holes (numbers reserved elsewhere) */
 #define METRICS_LAG_BUCKETS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {

@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-#define GAP_KINDS 17 /* Gap.Kind 1..16 */
+#define GAP_KINDS 18 /* Gap.Kind 1..17 */
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {
@@ -130,6 +130,10 @@ static const char *describe(int kind)
 		return "processes ended whose start was never recorded: their exec and argv are unknown";
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING:
 		return "processes alive before the sensor attached: their history before is unknown";
+	case FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS:
+		return "execs the kernel's live-process map had no room for (--max-procs): their "
+		       "events carried their pre-exec id, mapped back by the agent while it knew "
+		       "the process";
 	default:
 		return NULL;
 	}

@@ -102,6 +102,18 @@ struct proc *proctable__get(struct proctable *pt, uint32_t tgid)
 	return kvtable__get(pt->t, &tgid);
 }
 
+int proctable__resolve(struct proctable *pt, struct fl_exec_id *id)
+{
+	const struct proc *p = proctable__get(pt, id->tgid);
+
+	/* The derived id's start is the process's start; an exec'd image's is its exec. */
+	if (!p || !(p->flags & PROC_UNTRACKED) || id->start_ns != p->start_ns ||
+	    p->id.start_ns == p->start_ns)
+		return 0;
+	*id = p->id;
+	return 1;
+}
+
 struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err)
 {
 	struct proc *p;

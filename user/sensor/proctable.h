@@ -40,6 +40,8 @@ struct proc_image {
 /* proc.flags */
 #define PROC_PRE_EXISTING (1u << 0) /* alive before the sensor attached */
 #define PROC_START_SEEN (1u << 1)   /* its fork or exec was recorded */
+#define PROC_UNTRACKED (1u << 2)    /* the kernel's live map was full at its exec: its events
+				     * carry its pre-exec id (see proctable__resolve) */
 
 struct proc {
 	uint32_t tgid; /* 0: free slot */
@@ -73,6 +75,12 @@ void proctable__free(struct proctable *pt); /* NULL-safe; drops every image refe
 struct proc *proctable__get(struct proctable *pt, uint32_t tgid);
 /* The entry for tgid, created zeroed (tgid set) if absent. NULL with -ENOMEM in *err. */
 struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err);
+/*
+ * An id as the kernel sent it, made right: for a process the kernel could not track
+ * after its exec (PROC_UNTRACKED), events carry the id derived from its start (the
+ * pre-exec id); that becomes the id of its current image. Returns 1 if id was changed.
+ */
+int proctable__resolve(struct proctable *pt, struct fl_exec_id *id);
 /* Removes tgid, dropping its image reference. */
 void proctable__remove(struct proctable *pt, uint32_t tgid);
 size_t proctable__count(const struct proctable *pt);
