@@ -53,6 +53,8 @@
 #define FL_EXEC_CWD_UNRESOLVED (1u << 3)
 /* live_procs was full: the process's later events carry its pre-exec id (see maps.bpf.h) */
 #define FL_EXEC_UNTRACKED (1u << 4)
+#define FL_EXEC_BINARY_MEMFD (1u << 5)    /* the file is a memfd (memfd_create): on no disk */
+#define FL_EXEC_BINARY_UNLINKED (1u << 6) /* a file (not a memfd) with no link left */
 /* fl_exit_event.flags */
 #define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
 
@@ -135,6 +137,11 @@ struct fl_exec_event {
 	__u32 binary_len;
 	__u32 cwd_len;
 	__u32 flags;     /* FL_EXEC_* */
+	/* The file the image was executed from, as the kernel held it: a path names nothing
+	 * for certain (a memfd's name is its creator's choice; a file may be gone). */
+	__u64 binary_ino;
+	__u32 binary_dev;    /* the kernel's dev_t: major << 20 | minor */
+	__u32 binary_mnt_id; /* the mount it was reached through (as in mountinfo) */
 };
 
 struct fl_exit_event {

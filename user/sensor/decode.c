@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "base/clock.h"
 #include "sensor/decode.h"
@@ -226,6 +227,11 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 		m->flags.binary_unresolved = !!(img->flags & IMG_BINARY_UNRESOLVED);
 		m->flags.cwd_unresolved = !!(img->flags & IMG_CWD_UNRESOLVED);
 		m->flags.from_procfs = !!(img->flags & IMG_FROM_PROCFS);
+		m->flags.binary_memfd = !!(img->flags & IMG_BINARY_MEMFD);
+		m->flags.binary_unlinked = !!(img->flags & IMG_BINARY_UNLINKED);
+		m->p.binary_inode = img->binary_ino;
+		m->p.binary_device = img->binary_dev;
+		m->p.binary_mount_id = img->binary_mnt_id;
 	} else {
 		m->flags.binary_unresolved = 1;
 		m->flags.cwd_unresolved = 1;
@@ -357,6 +363,10 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 		flags |= IMG_BINARY_UNRESOLVED;
 	if (ev->flags & FL_EXEC_CWD_UNRESOLVED)
 		flags |= IMG_CWD_UNRESOLVED;
+	if (ev->flags & FL_EXEC_BINARY_MEMFD)
+		flags |= IMG_BINARY_MEMFD;
+	if (ev->flags & FL_EXEC_BINARY_UNLINKED)
+		flags |= IMG_BINARY_UNLINKED;
 	img = decoder__image(d, data, ev->binary_len, data + ev->binary_len, ev->cwd_len,
 			     data + ev->binary_len + ev->cwd_len, ev->args_len, flags);
 	if (!img)
@@ -367,6 +377,10 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 		img->flags |= IMG_ARGS_TRUNCATED;
 	}
 	img->args_size = ev->args_size;
+	img->binary_ino = ev->binary_ino;
+	/* The kernel's dev_t (major << 20 | minor) as stat(2) reports it. */
+	img->binary_dev = makedev(ev->binary_dev >> 20, ev->binary_dev & 0xfffff);
+	img->binary_mnt_id = ev->binary_mnt_id;
 	if (img->flags & IMG_ARGS_TRUNCATED)
 		d->stats.args_truncated++;
 

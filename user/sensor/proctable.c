@@ -32,6 +32,9 @@ struct proc_image *proc_image__new(const char *binary, const char *cwd, char *co
 	img->n_args = n_args;
 	img->args_count = n_args;
 	img->args_size = 0;
+	img->binary_mnt_id = 0;
+	img->binary_ino = 0;
+	img->binary_dev = 0;
 	img->args = (char **)(img + 1);
 	p = (char *)(img->args + n_args);
 	img->binary = memcpy(p, binary, blen);

@@ -20,6 +20,8 @@
 #define IMG_BINARY_UNRESOLVED (1u << 4)
 #define IMG_CWD_UNRESOLVED (1u << 5)
 #define IMG_FROM_PROCFS (1u << 6)
+#define IMG_BINARY_MEMFD (1u << 7)    /* executed from a memfd */
+#define IMG_BINARY_UNLINKED (1u << 8) /* its file had no link left at the exec */
 
 /*
  * What a process runs: binary, argv, cwd, already UTF-8 (escaped where flagged). Shared,
@@ -32,6 +34,9 @@ struct proc_image {
 	uint32_t n_args;     /* entries in args[] */
 	uint32_t args_count; /* argc before truncation */
 	uint32_t args_size;  /* argv bytes before truncation */
+	uint32_t binary_mnt_id; /* the executed file, as the kernel held it; 0: unknown */
+	uint64_t binary_ino;
+	uint64_t binary_dev;    /* as stat(2)'s st_dev */
 	char *binary;
 	char *cwd;
 	char **args;
