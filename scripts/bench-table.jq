@@ -47,7 +47,7 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 (if $s.udp then "", "UDP: \($s.udp.datagrams) datagrams at \($s.udp.per_s)/s, \($s.udp.kernel_ns_per_datagram) ns of BPF per datagram (sendmsg4 hook + sock_send_length)" else empty end),
 "" else empty end),
 (if ($s.fair_extra_ns_pairs | length) > 0 then
-"### Fairness: the exec storm with ring shares on (the defaults) and off, alternating",
+"### Fairness: the exec storm under two agents at once, ring shares on (the defaults) and off",
 "",
 "kernel ns per fork/exec/exit event added by the shares, per round: \($s.fair_extra_ns_pairs | map("\(.) ns") | join(", "))",
 "" else empty end),
