@@ -10,6 +10,8 @@
 
 #include "maps.bpf.h"
 
+#define FL_ENOSPC 28 /* include/uapi/asm-generic/errno-base.h */
+
 /* cgroup_id: the workload a loss of this event is charged to (0 if unknown). */
 static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 size, __u64 now,
 				   __u64 cgroup_id)
@@ -21,10 +23,14 @@ static __always_inline void fl_hdr(struct fl_event_hdr *hdr, __u16 type, __u32 s
 	hdr->cgroup_id = cgroup_id;
 }
 
-static __always_inline void fl_count_drop_maps(__u32 type, __u64 now, __u64 cgroup_id)
+/* A new entry of cgroup_drops: from read-only data, it is too large for the stack. */
+static const struct fl_cgroup_drops fl_zero_drops = {};
+
+static __always_inline void fl_count_drop_maps(__u32 why, __u32 type, __u64 now, __u64 cgroup_id)
 {
-	struct fl_drop_counter *c = bpf_map_lookup_elem(&drops, &type);
-	struct fl_cgroup_drops *cg, zero = {};
+	__u32 idx = why * FL_EV_MAX + type;
+	struct fl_drop_counter *c = bpf_map_lookup_elem(&drops, &idx);
+	struct fl_cgroup_drops *cg;
 
 	if (c) {
 		/* Per-CPU value: no other writer, plain stores are enough. */
@@ -33,11 +39,11 @@ static __always_inline void fl_count_drop_maps(__u32 type, __u64 now, __u64 cgro
 		c->count++;
 		c->last_ns = now;
 	}
-	if (type >= FL_EV_MAX)
+	if (type >= FL_EV_MAX || why >= FL_DROP_WHY)
 		return;
 	cg = bpf_map_lookup_elem(&cgroup_drops, &cgroup_id);
 	if (!cg) {
-		bpf_map_update_elem(&cgroup_drops, &cgroup_id, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&cgroup_drops, &cgroup_id, &fl_zero_drops, BPF_NOEXIST);
 		cg = bpf_map_lookup_elem(&cgroup_drops, &cgroup_id);
 		if (!cg)
 			return; /* still counted per CPU: the agent charges it to "unknown" */
@@ -45,18 +51,75 @@ static __always_inline void fl_count_drop_maps(__u32 type, __u64 now, __u64 cgro
 	/* Shared between CPUs: atomic adds; the window bounds are best effort. */
 	if (!cg->first_ns)
 		cg->first_ns = now;
-	/* Bound checked on the register that indexes (barrier_var), as the verifier wants. */
+	/* Bounds checked on the registers that index (barrier_var), as the verifier wants. */
 	barrier_var(type);
-	if (type < FL_EV_MAX)
-		__sync_fetch_and_add(&cg->count[type], 1);
+	barrier_var(why);
+	if (type < FL_EV_MAX && why < FL_DROP_WHY)
+		__sync_fetch_and_add(&cg->count[why][type], 1);
 	cg->last_ns = now;
 }
 
-static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
+static __always_inline void fl_count_drop_why(__u32 why, __u32 type, __u64 now, __u64 cgroup_id)
 {
-	fl_count_drop_maps(type, now, cgroup_id);
+	fl_count_drop_maps(why, type, now, cgroup_id);
 	/* After the maps: once the agent sees it move, the maps hold this drop. */
 	__sync_fetch_and_add(&drop_events, 1);
+}
+
+/* An event lost for want of room (the ring, or memory for state it needed). */
+static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id)
+{
+	fl_count_drop_why(FL_DROP_RING, type, now, cgroup_id);
+}
+
+/* Events the agent must see to keep processes and workloads right: they may use the
+ * ring's headroom, which bulk events (forks, flows) leave free. */
+static __always_inline int fl_priority_event(__u16 type)
+{
+	return type == FL_EV_EXEC || type == FL_EV_EXIT || type == FL_EV_CGROUP_MKDIR ||
+	       type == FL_EV_CGROUP_RMDIR || type == FL_EV_CGROUP_ATTACH;
+}
+
+/*
+ * Fairness: whether an event of size bytes may be queued, given the ring's fill (avail).
+ * A bulk event may not eat into the headroom; no event may take its workload past its
+ * share of the ring in this drain epoch. Returns -1 (admitted) or the FL_DROP_* cause.
+ * Shares are counted only while the ring is more than half a share full: below that no
+ * workload can be starved, and the common case (an agent that keeps up) costs two
+ * compares. Counting writes a line every CPU of a busy workload shares: measured at
+ * several hundred ns per event on our 2-core VMs (scripts/bench.sh, fair), it is what
+ * the fairness costs under pressure only. With both options off the verifier removes all
+ * of it (read-only constants).
+ */
+static __always_inline int fl_fair_admit(__u16 type, __u64 cgroup_id, __u64 size, __u64 avail)
+{
+	struct fl_ring_share *s, zero = {};
+	__u64 epoch = ring_epoch;
+
+	if (cfg_headroom_bytes && !fl_priority_event(type) &&
+	    avail + size + cfg_headroom_bytes > cfg_ring_bytes)
+		return FL_DROP_RING;
+	/* Uncounted below half a share: a workload thus holds at most half a share more
+	 * than its share, and every other workload keeps what it needs. */
+	if (!cfg_share_bytes || avail < cfg_share_bytes / 2)
+		return -1;
+	s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
+	if (!s) {
+		zero.epoch = epoch;
+		bpf_map_update_elem(&ring_share, &cgroup_id, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
+		if (!s)
+			return -1; /* no entry to count in: admitted, the ring still bounds it */
+	}
+	if (s->epoch != epoch) {
+		/* A new epoch: CPUs racing here may each reset; it only blurs one epoch. */
+		s->epoch = epoch;
+		s->bytes = 0;
+	}
+	if (s->bytes + size > cfg_share_bytes)
+		return FL_DROP_SHARE;
+	__sync_fetch_and_add(&s->bytes, size);
+	return -1;
 }
 
 /*
@@ -67,6 +130,7 @@ static __always_inline void fl_count_drop(__u32 type, __u64 now, __u64 cgroup_id
 static __always_inline long fl_emit_wake(void *data, __u64 size, int urgent)
 {
 	struct fl_event_hdr *hdr = data;
+	__u32 type = hdr->type < FL_EV_MAX ? hdr->type : 0;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	long err;
 
@@ -74,11 +138,19 @@ static __always_inline long fl_emit_wake(void *data, __u64 size, int urgent)
 
 	if (avail > ring_peak_bytes)
 		ring_peak_bytes = avail;
+	if (cfg_share_bytes || cfg_headroom_bytes) {
+		int why = fl_fair_admit(hdr->type, hdr->cgroup_id, size, avail);
+
+		if (why >= 0) {
+			fl_count_drop_why(why, type, hdr->boot_ns, hdr->cgroup_id);
+			return -FL_ENOSPC;
+		}
+	}
 	if (urgent || avail >= cfg_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	err = bpf_ringbuf_output(&events, data, size, flags);
 	if (err)
-		fl_count_drop(hdr->type < FL_EV_MAX ? hdr->type : 0, hdr->boot_ns, hdr->cgroup_id);
+		fl_count_drop(type, hdr->boot_ns, hdr->cgroup_id);
 	return err;
 }
 

@@ -51,6 +51,10 @@
 #define FL_EXEC_ARGS_FAULT (1u << 1)       /* argv could not be read at all */
 #define FL_EXEC_BINARY_UNRESOLVED (1u << 2)
 #define FL_EXEC_CWD_UNRESOLVED (1u << 3)
+/* live_procs was full: the process's later events carry its pre-exec id (see maps.bpf.h) */
+#define FL_EXEC_UNTRACKED (1u << 4)
+#define FL_EXEC_BINARY_MEMFD (1u << 5)    /* the file is a memfd (memfd_create): on no disk */
+#define FL_EXEC_BINARY_UNLINKED (1u << 6) /* a file (not a memfd) with no link left */
 /* fl_exit_event.flags */
 #define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
 
@@ -133,6 +137,11 @@ struct fl_exec_event {
 	__u32 binary_len;
 	__u32 cwd_len;
 	__u32 flags;     /* FL_EXEC_* */
+	/* The file the image was executed from, as the kernel held it: a path names nothing
+	 * for certain (a memfd's name is its creator's choice; a file may be gone). */
+	__u64 binary_ino;
+	__u32 binary_dev;    /* the kernel's dev_t: major << 20 | minor */
+	__u32 binary_mnt_id; /* the mount it was reached through (as in mountinfo) */
 };
 
 struct fl_exit_event {
@@ -167,14 +176,35 @@ struct fl_cgroup_event {
 	__u32 flags;         /* FL_CGROUP_* */
 };
 
-/* Value of the per-cgroup drop map: what a workload lost, by event type. */
+/*
+ * Why an event was not queued: the ring was full (or, for bulk events, only its headroom
+ * was left), its workload had used its share of the ring since the agent's last drain, or
+ * the kernel state it needed could not be kept.
+ */
+#define FL_DROP_RING 0
+#define FL_DROP_SHARE 1
+#define FL_DROP_STATE 2 /* no room for kernel state the event needed (a UDP send's destination) */
+#define FL_DROP_WHY 3
+
+/* Value of the per-cgroup drop map: what a workload lost, by cause and event type. */
 struct fl_cgroup_drops {
-	__u64 count[FL_EV_MAX];
+	__u64 count[FL_DROP_WHY][FL_EV_MAX];
 	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop */
 	__u64 last_ns;
 };
 
-/* Value of the per-CPU drop counter array, indexed by event type. */
+/*
+ * Value of the per-workload ring share map: the bytes a workload queued in the current
+ * drain epoch (ring_epoch, advanced by the agent before each drain). Since a drain takes
+ * everything queued before it, what a workload queued since the last one bounds what it
+ * holds of the ring.
+ */
+struct fl_ring_share {
+	__u64 epoch;
+	__u64 bytes;
+};
+
+/* Value of the per-CPU drop counter array, indexed by cause * FL_EV_MAX + event type. */
 struct fl_drop_counter {
 	__u64 count;
 	__u64 first_ns; /* CLOCK_BOOTTIME of the first and last drop on this CPU */

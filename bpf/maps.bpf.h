@@ -15,6 +15,11 @@
 const volatile __u32 cfg_args_max __weak = FL_ARGS_DEFAULT; /* argv bytes copied, <= FL_ARGS_MAX */
 const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;     /* force a wake-up above this fill */
 const volatile __u32 cfg_kfeat __weak = 0;                  /* FL_KFEAT_*: what this kernel allows */
+/* Fairness (emit.bpf.h): the ring's size, what one workload may queue per drain epoch
+ * (0: no shares), and the bytes only exec, exit and cgroup events may use. */
+const volatile __u64 cfg_ring_bytes __weak = 8 << 20;
+const volatile __u64 cfg_share_bytes __weak = 0;
+const volatile __u64 cfg_headroom_bytes __weak = 0;
 
 /* Set by the agent after attach, before the seeding iterator runs (bss, writable). Once
  * only: an agent that adopts pinned programs (a handover) keeps the first load's value,
@@ -30,6 +35,9 @@ __u64 ring_peak_bytes __weak = 0;
 /* Drops counted so far, all types and CPUs: the agent reads it through the mmapped bss
  * every flush and walks the drop maps (one syscall per type) only when it moved. */
 __u64 drop_events __weak = 0;
+/* Advanced by the agent (through the mmapped bss) before every drain of the ring: a
+ * workload's share is counted per epoch. */
+__u64 ring_epoch __weak = 0;
 
 /* Every kernel event for the agent. Sized by the agent (--ring-size) before load. */
 struct {
@@ -40,10 +48,14 @@ struct {
 /*
  * Processes that exec'd since we attached, tgid -> image ids and cgroup: exec inserts,
  * the exit of the last thread deletes. Other processes need no entry: their id derives
- * from the task (see firstlight.h). LRU so that a missed exit cannot fill it for good.
+ * from the task (see firstlight.h). Not LRU: an eviction would silently give a process's
+ * later events (its exit, forks, flows) its pre-exec id. An entry is only made after we
+ * attached, and every exit after that runs the exit program, so none leaks. When full
+ * (--max-procs live exec'd processes) the exec is flagged FL_EXEC_UNTRACKED: the agent
+ * maps the pre-exec id back to the exec's and records an UNTRACKED_PROCESS gap.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct fl_proc_entry);
@@ -63,10 +75,11 @@ struct {
 	__type(value, __u32);
 } exit_claims SEC(".maps") __weak;
 
-/* Events that could not be queued, per CPU and event type; read (never reset) by the agent. */
+/* Events that could not be queued, per CPU, cause and event type (FL_DROP_* * FL_EV_MAX +
+ * type); read (never reset) by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FL_EV_MAX);
+	__uint(max_entries, FL_DROP_WHY * FL_EV_MAX);
 	__type(key, __u32);
 	__type(value, struct fl_drop_counter);
 } drops SEC(".maps") __weak;
@@ -83,6 +96,18 @@ struct {
 	__type(key, __u64);
 	__type(value, struct fl_cgroup_drops);
 } cgroup_drops SEC(".maps") __weak;
+
+/*
+ * What each workload (cgroup2 id) queued in the current drain epoch. LRU: an entry
+ * evicted only restarts that workload's count for the epoch; a workload needs a cgroup of
+ * its own per share, and 16,384 is more than a node runs at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct fl_ring_share);
+} ring_share SEC(".maps") __weak;
 
 /*
  * Scratch for exec events, far larger than the 512-byte BPF stack. One slot per CPU,

@@ -32,7 +32,6 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak; /* weak: absent befo
 #define FL_SK_LISTENER (1u << 1)
 #define FL_SK_ESTABLISHED (1u << 2)  /* a CONNECT or ACCEPT was reported: CLOSE will follow */
 #define FL_SK_UNIX_PENDING (1u << 3) /* a unix connect whose peer is not reported yet */
-#define FL_SK_STASHED (1u << 4)      /* stash holds the destination of a UDP send in flight */
 
 /*
  * Per-socket state (socket local storage, freed with the socket). Kernel-only: the agent
@@ -45,15 +44,6 @@ struct fl_sock_state {
 	__u64 owner_key; /* UDP: the sender's self_exec_id when owner was cached */
 	__u64 owner_start; /* UDP: and its process start (pid reuse) */
 	__u32 flags;     /* FL_SK_* */
-	/*
-	 * UDP: the destination of an unconnected send, from the sendmsg hook (which sees the
-	 * address, not the length) to sock_send_length (which sees the length, not the
-	 * address). Keyed by thread: two threads may send on one socket.
-	 */
-	__u32 stash_tid;
-	__u8 stash_addr[16];
-	__u16 stash_port;
-	__u16 stash_family;
 	__u32 pad;
 	/* TCP, before 5.12 (no socket cookie in tracing programs): our own id for the
 	 * socket, random, made at its first event; joins its CONNECT or ACCEPT and CLOSE. */
@@ -94,6 +84,30 @@ struct {
 	__type(key, struct fl_udp_key);
 	__type(value, struct fl_udp_value);
 } udp_flows SEC(".maps");
+
+/*
+ * The destination of an unconnected UDP send in flight, from the sendmsg hook (which sees
+ * the address, not the length) to sock_send_length (which sees the length, not the
+ * address), both in the sending thread. Keyed by thread: a thread has one send in flight
+ * at a time, so no other send can overwrite it, however many threads share the socket
+ * or how long one blocks. sock_send_length deletes the entry (it runs after every
+ * sendmsg, failed ones too). Not LRU: an eviction would lose a datagram silently; a full
+ * map counts it lost.
+ */
+struct fl_udp_stash {
+	__u64 cookie; /* the socket's, so a stash is never taken for another socket's send */
+	__u8 addr[16];
+	__u16 port;
+	__u16 family;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192); /* sends in flight at once, one per thread */
+	__type(key, __u32);
+	__type(value, struct fl_udp_stash);
+} udp_stash SEC(".maps");
 
 /* The generation the kernel writes (0 or 1), flipped by the agent each window. */
 __u32 udp_gen = 0;
@@ -524,35 +538,35 @@ int fl_connect6(struct bpf_sock_addr *ctx)
 /*
  * sendto()/sendmsg() with an address on a UDP socket: the hook sees the destination but
  * not the length; sock_send_length, after the send, sees the length but not the
- * destination. The destination waits in the socket's storage, marked with the thread.
+ * destination. The destination waits in udp_stash under the sending thread.
  */
 static __always_inline int fl_udp_stash(struct bpf_sock_addr *ctx, int v6)
 {
-	struct fl_sock_state *st;
+	struct fl_udp_stash s = {};
+	__u32 tid;
 
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
-	st = bpf_sk_storage_get(&sock_state, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st) {
-		/* This datagram goes uncounted: count it lost, as the ring would. */
-		fl_count_drop(FL_EV_UDP, bpf_ktime_get_boot_ns(), bpf_get_current_cgroup_id());
-		return 1;
-	}
-	st->stash_tid = (__u32)bpf_get_current_pid_tgid();
-	st->stash_port = bpf_ntohs(ctx->user_port);
-	__builtin_memset(st->stash_addr, 0, sizeof(st->stash_addr));
+	tid = (__u32)bpf_get_current_pid_tgid();
+	s.cookie = bpf_get_socket_cookie(ctx);
+	s.port = bpf_ntohs(ctx->user_port);
 	if (v6) {
 		__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-		__builtin_memcpy(st->stash_addr, a, 16);
-		st->stash_family = FL_AF_INET6;
+		__builtin_memcpy(s.addr, a, 16);
+		s.family = FL_AF_INET6;
 	} else {
 		__u32 a = ctx->user_ip4;
 
-		__builtin_memcpy(st->stash_addr, &a, 4);
-		st->stash_family = FL_AF_INET;
+		__builtin_memcpy(s.addr, &a, 4);
+		s.family = FL_AF_INET;
 	}
-	st->flags |= FL_SK_STASHED;
+	/* BPF_ANY: an entry of this thread still here is a send whose end we missed (before
+	 * sock_send_length was attached), not one in flight. */
+	if (bpf_map_update_elem(&udp_stash, &tid, &s, BPF_ANY))
+		/* This datagram goes uncounted: count it lost, naming why. */
+		fl_count_drop_why(FL_DROP_STATE, FL_EV_UDP, bpf_ktime_get_boot_ns(),
+				  bpf_get_current_cgroup_id());
 	return 1;
 }
 
@@ -597,19 +611,31 @@ static __always_inline int fl_udp_sent(struct sock *sk, int ret)
 	struct fl_sock_state *st = bpf_sk_storage_get(&sock_state, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct sock_common *c = &sk->__sk_common;
+	__u32 tid = task->pid;
+	struct fl_udp_stash *s = bpf_map_lookup_elem(&udp_stash, &tid);
+	struct fl_udp_stash stash;
 	struct fl_sock_owner o;
 	struct fl_udp_key k;
+	int stashed = 0;
 
-	if (st && (st->flags & FL_SK_STASHED) && st->stash_tid == task->pid) {
-		st->flags &= ~FL_SK_STASHED;
-		if (ret < 0)
-			return 0;
-		fl_udp_peer(&k, st->stash_family, st->stash_addr, st->stash_port);
+	if (s) {
+		stash = *s;
+		bpf_map_delete_elem(&udp_stash, &tid);
+		if (stash.cookie == bpf_get_socket_cookie(sk))
+			stashed = 1;
+		else
+			/* Another socket's destination: this thread's send there ended without
+			 * passing here. Never silent: that datagram counts as lost. */
+			fl_count_drop_why(FL_DROP_STATE, FL_EV_UDP, bpf_ktime_get_boot_ns(),
+					  task->cgroups->dfl_cgrp->kn->id);
+	}
+	if (ret < 0)
+		return 0;
+	if (stashed) {
+		fl_udp_peer(&k, stash.family, stash.addr, stash.port);
 	} else if (c->skc_state == TCP_ESTABLISHED) { /* a connected UDP socket */
 		__u32 a[4] = {};
 
-		if (ret < 0)
-			return 0;
 		if (c->skc_family == FL_AF_INET6)
 			__builtin_memcpy(a, c->skc_v6_daddr.in6_u.u6_addr8, 16);
 		else
@@ -618,7 +644,7 @@ static __always_inline int fl_udp_sent(struct sock *sk, int ret)
 	} else {
 		/*
 		 * Unconnected and nothing stashed: the sendmsg hook ran before we attached, or
-		 * could not allocate the storage (counted there).
+		 * its stash could not be stored (counted there).
 		 */
 		return 0;
 	}

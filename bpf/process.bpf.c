@@ -68,6 +68,39 @@ static __always_inline __u32 fl_copy_args(struct task_struct *task, struct fl_ex
 	return len;
 }
 
+#define FL_TMPFS_MAGIC 0x01021994     /* include/uapi/linux/magic.h */
+#define FL_HUGETLBFS_MAGIC 0x958458f6
+
+/*
+ * The executed file itself: inode, device and mount, and whether it is a memfd (an
+ * inode of the kernel's internal shmem or hugetlbfs mount named "memfd:...", whatever
+ * name its creator chose) or had no link left (unlinked before the exec, O_TMPFILE).
+ */
+static __always_inline void fl_binary_file(struct linux_binprm *bprm, struct fl_exec_event *ev)
+{
+	struct file *file = bprm->file;
+	struct inode *inode = file->f_inode;
+	struct super_block *sb = inode->i_sb;
+	unsigned long magic = sb->s_magic;
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	char name[6] = {};
+
+	ev->binary_ino = inode->i_ino;
+	ev->binary_dev = sb->s_dev;
+	ev->binary_mnt_id = BPF_CORE_READ(mnt, mnt_id);
+	if (magic == FL_TMPFS_MAGIC || magic == FL_HUGETLBFS_MAGIC) {
+		bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+		    name[4] == 'd' && name[5] == ':') {
+			ev->flags |= FL_EXEC_BINARY_MEMFD;
+			return; /* never linked anywhere: "unlinked" would say nothing more */
+		}
+	}
+	if (!inode->i_nlink)
+		ev->flags |= FL_EXEC_BINARY_UNLINKED;
+}
+
 /* The exec event; bounded: the path walk's variant (see fl_path_copy). */
 static __always_inline int fl_exec_common(struct task_struct *task, struct linux_binprm *bprm,
 					  const int bounded)
@@ -98,10 +131,14 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 		struct fl_proc_entry e = { .id = ev->task.id, .parent = ev->task.parent_id,
 					   .cgroup_id = ev->task.cgroup_id };
 
-		bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY);
+		/* Fails only when the map is full of other processes (an update of our own
+		 * entry, at a second exec, cannot): say so, never silently. */
+		if (bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY))
+			ev->flags |= FL_EXEC_UNTRACKED;
 	}
 
 	ev->argc = bprm->argc;
+	fl_binary_file(bprm, ev);
 	ev->binary_len = fl_path_copy(&bprm->file->f_path, s->path, s->data, &unresolved, bounded);
 	if (unresolved || !ev->binary_len)
 		ev->flags |= FL_EXEC_BINARY_UNRESOLVED;

@@ -47,6 +47,15 @@ def per_config($w):
 def order: {base: 0, firstlight: 1, "firstlight+ship": 2, bpftrace: 3, auditd: 4, forkstat: 5}[.config] // 9;
 # What shipping adds to the agent's CPU per process (us): firstlight+ship minus firstlight,
 # each storm round against the same round's firstlight run (alternating, same load).
+# What the ring shares add to the kernel's cost per event (ns): per round, for fork, exec
+# and exit, ns per run of the agent with the shares on minus the one without (both
+# attached during the same storm), averaged over the three.
+def fair_extra_ns:
+	[$runs[] | select(.workload == "fair") | (.progs_on | map({key: (.name | class), value: .ns_per_run}) |
+		map(select(.key != null)) | from_entries) as $on |
+	 (.progs_off | map({key: (.name | class), value: .ns_per_run}) | map(select(.key != null)) | from_entries) as $off |
+	 [["fork", "exec", "exit"][] | select($on[.] != null and $off[.] != null) | $on[.] - $off[.]] |
+	 if length > 0 then add / length else empty end];
 def ship_extra_us($w):
 	[$runs[] | select(.workload == $w and .config == "firstlight+ship" and .cpu_ns != null) | . as $x |
 	 [$runs[] | select(.workload == $w and .config == "firstlight" and .round == $x.round and .cpu_ns != null)][0] as $f |
@@ -71,6 +80,7 @@ def ship_extra_us($w):
 	ship_thread_us: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null) | .ship_cpu_ns / .generated / 1e3 | r(2)]),
 	ship_thread_us_per_batch: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null and (.ship_acked // 0) > 0) |
 		.ship_cpu_ns / .ship_acked / 1e3 | r(0)]),
+	fair_extra_ns_pairs: (fair_extra_ns | map(r(0))),
 	collect: ([$runs[] | select(.workload == "collect") | {records: .generated, batches, wall_s: (.wall_s | r(3)),
 		records_per_s: (.records_per_s | r(0)), cpu_ms: (.cpu_ns / 1e6 | r(0))}][0]),
 	containers: (per_config("containers") | sort_by(order)),
@@ -87,7 +97,7 @@ def fl($list): [$list[]? | select(.config == "firstlight")][0];
 def sweep($rate; $c): [$s.sweep[] | select(.rate == $rate and .config == $c)][0];
 def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
 
-(fl($s.storm)) as $fs | (sweep(1600; "firstlight+ship")) as $sw | ($s.ship_extra_us_pairs | median | r(2)) as $sx | ($s.ship_thread_us | median | r(2)) as $st | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
+(fl($s.storm)) as $fs | ($s.fair_extra_ns_pairs | median | r(0)) as $fx | (sweep(1600; "firstlight+ship")) as $sw | ($s.ship_extra_us_pairs | median | r(2)) as $sx | ($s.ship_thread_us | median | r(2)) as $st | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
 {
 	date: $date, machine: $machine, command: $cmd, commands: ($cmds | split("\n") | map(select(length > 0))),
 	params: $params, smoke: ($smoke == 1),
@@ -130,6 +140,9 @@ def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond
 		{target: "shipping lag (batch written -> acked by JetStream) p99 < 1 s at 1600 exec/s",
 		 measured: (if $sw.ship_lag_p99_s != null then "p99 <= \($sw.ship_lag_p99_s) s (histogram bucket)" else null end),
 		 result: judged($sw.ship_lag_p99_s != null; $sw.ship_lag_p99_s < 1)},
+		{target: "fairness bookkeeping (ring shares and headroom) <= 150 ns per event in the kernel (two agents on the same storm, shares on minus off; fork/exec/exit)",
+		 measured: (if $fx != null then "\($fx) ns (median of \($s.fair_extra_ns_pairs | length) rounds: \($s.fair_extra_ns_pairs | map(tostring) | join(", ")))" else null end),
+		 result: judged($fx != null; $fx <= 150)},
 		{target: "the collector ingests >= 50,000 records/s",
 		 measured: (if $s.collect then "\($s.collect.records_per_s) records/s (\($s.collect.records) records in \($s.collect.batches) batches, \($s.collect.wall_s) s)" else null end),
 		 result: judged($s.collect != null and $s.collect.records >= 10000; $s.collect.records_per_s >= 50000)}

@@ -46,6 +46,11 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 	.drops, .cpu_ms_per_1k, (if .bpf_ms_per_1k == null then null else .bpf_ms_per_1k * 1000 | round end)] | row),
 (if $s.udp then "", "UDP: \($s.udp.datagrams) datagrams at \($s.udp.per_s)/s, \($s.udp.kernel_ns_per_datagram) ns of BPF per datagram (sendmsg4 hook + sock_send_length)" else empty end),
 "" else empty end),
+(if ($s.fair_extra_ns_pairs | length) > 0 then
+"### Fairness: the exec storm under two agents at once, ring shares on (the defaults) and off",
+"",
+"kernel ns per fork/exec/exit event added by the shares, per round: \($s.fair_extra_ns_pairs | map("\(.) ns") | join(", "))",
+"" else empty end),
 (if $s.collect or ($s.ship_extra_us_pairs | length) > 0 then
 "### Shipping (firstlight+ship: the same agent with --ship to nats-server -js on loopback)",
 "",

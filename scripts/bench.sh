@@ -13,7 +13,9 @@
 #   -c CONFIGS  comma list, default base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 #               (firstlight+ship: firstlight with --ship to a JetStream server the bench
 #               starts on loopback; after the runs, the collector ingests what was shipped)
-#   -w LOADS    comma list, default storm,sweep,containers,connect,hold,churn
+#   -w LOADS    comma list, default storm,fair,sweep,containers,connect,hold,churn
+#               (fair: the exec storm under two agents at once, ring shares on and off,
+#               for the kernel cost of the fairness bookkeeping per event)
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
 #   -s          smoke run (make test): N=200, one round, 1 s per rate, 3 containers,
@@ -37,7 +39,7 @@ ROOT=$PWD
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
 CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
-LOADS=storm,sweep,containers,connect,hold,churn
+LOADS=storm,fair,sweep,containers,connect,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
 usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -70,8 +72,8 @@ for c in ${CONFIGS//,/ }; do
 		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
-	has storm,sweep,containers,connect,hold,churn "$l" ||
-		{ echo "bench.sh: -w: unknown workload '$l' (storm,sweep,containers,connect,hold,churn)" >&2; exit 2; }
+	has storm,fair,sweep,containers,connect,hold,churn "$l" ||
+		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,containers,connect,hold,churn)" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
@@ -90,7 +92,7 @@ TAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # in every marker: this run's 
 RESULTS=$W/results.jsonl COMMANDS=$W/commands
 : >"$RESULTS"
 : >"$COMMANDS"
-SPID='' WPID='' STATSPID='' HOLDPID='' GENPID='' NATSPID='' COLPID='' MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
+SPID='' WPID='' STATSPID='' HOLDPID='' FAIRPIDS='' GENPID='' NATSPID='' COLPID='' MOUNTED_TRACEFS=0 AUDIT_TOUCHED=0
 AUDIT_ENABLED_WAS=$( (auditctl -s 2>/dev/null || true) | awk '$1 == "enabled" {print $2}')
 
 # ---- restoring the machine --------------------------------------------------------------
@@ -109,6 +111,7 @@ cleanup() {
 	local rc=$? id
 	trap - EXIT INT TERM
 	stop_pid "$GENPID" KILL
+	for id in $FAIRPIDS; do stop_pid "$id"; done
 	stop_pid "$HOLDPID"
 	stop_pid "$SPID" INT
 	stop_pid "$COLPID"
@@ -497,6 +500,49 @@ if has "$LOADS" storm; then
 			note_cmd "exec storm: fl-storm -n $N -p $P -- COPY_OF_/bin/true MARKER"
 			measure storm "$cfg" "$round" "$N" '{}' "$H/fl-storm" -n "$N" -p "$P" -- "$MARK" "$(basename "$MARK")"
 		done
+	done
+fi
+
+# ---- 1b. the fairness bookkeeping: two agents at once, one with the ring shares on (the
+# defaults), one with them off, both attached to the same tracepoints while the storm
+# runs: every event runs both agents' programs on the same CPU in the same state, so the
+# difference of their ns per run is the bookkeeping's cost, free of the machine's drift
+# between runs. The agent started first runs first at each tracepoint: the order
+# alternates between rounds.
+if has "$LOADS" fair && has "$CONFIGS" firstlight; then
+	for round in $(seq "$ROUNDS"); do
+		d=$W/run/fair-$round
+		mkdir -p "$d"
+		order="on off"
+		[ $((round % 2)) -eq 0 ] && order="off on"
+		for fair in $order; do
+			opts=$AGENT_OPTS
+			[ "$fair" = off ] && opts="$opts --ring-share off --ring-headroom 0"
+			# shellcheck disable=SC2086 # opts is a list of options
+			"$FL" run --data-dir "$d/$fair" --key "$W/node.key" --ready-file "$d/$fair.ready" \
+				--metrics-addr off $opts 2>"$d/$fair.err" &
+			FAIRPIDS="$FAIRPIDS $!"
+			printf -v "fair_$fair" %s "$!"
+			wait_for 60 test -e "$d/$fair.ready" || { cat "$d/$fair.err" >&2; exit 1; }
+		done
+		note_cmd "fairness: fl-storm -n $N -p $P -- COPY_OF_/bin/true MARKER under two agents at once: firstlight run $AGENT_OPTS, and firstlight run $AGENT_OPTS --ring-share off --ring-headroom 0"
+		mark "q$round"
+		# shellcheck disable=SC2154 # fair_on, fair_off: set by printf -v above
+		on0=$(prog_stats "$fair_on") off0=$(prog_stats "$fair_off")
+		"$H/fl-storm" -n "$N" -p "$P" -- "$MARK" "$(basename "$MARK")" >/dev/null
+		on1=$(prog_stats "$fair_on") off1=$(prog_stats "$fair_off")
+		stop_pid "$fair_on"
+		stop_pid "$fair_off"
+		FAIRPIDS=''
+		jq -nc --argjson r "$round" --argjson n "$N" --arg first "${order%% *}" \
+			--argjson a0 "$on0" --argjson a1 "$on1" --argjson b0 "$off0" --argjson b1 "$off1" '
+			def delta($p0; $p1): [$p1[] | . as $a | ($p0[] | select(.id == $a.id)) as $b |
+				{name: $a.name, ns: ($a.ns - $b.ns), cnt: ($a.cnt - $b.cnt)} | select(.cnt > 0) |
+				. + {ns_per_run: (.ns / .cnt)}];
+			{workload: "fair", config: "firstlight", round: $r, generated: $n, first: $first,
+			 progs_on: delta($a0; $a1), progs_off: delta($b0; $b1)}' >>"$RESULTS"
+		tail -1 "$RESULTS" | jq -r '. as $x | "fair round \(.round) (\(.first) first): ns per run, shares on/off: \([.progs_on[] | . as $o | "\(.name) \(.ns_per_run | round)/\([$x.progs_off[] | select(.name == $o.name) | .ns_per_run | round][0] // "-")"] | join(", "))"' >&2
+		rm -rf "$d"
 	done
 fi
 

@@ -2,7 +2,7 @@
 # Runs every end-to-end test (tests/e2e/t_*.sh), each in its own process, and prints a
 # TAP summary. Needs root: tests load the real BPF programs and make real workloads.
 # FL_E2E_QUICK=1 runs the subset marked "# quick" (used with the sanitizer build).
-# FL_E2E_ONLY=name runs one test.
+# FL_E2E_ONLY=name[,name...] runs those tests.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -ne 0 ]; then
@@ -12,7 +12,7 @@ fi
 tests=()
 for t in "$here"/t_*.sh; do
 	name=$(basename "$t" .sh)
-	[ -n "${FL_E2E_ONLY:-}" ] && [ "$name" != "$FL_E2E_ONLY" ] && continue
+	[ -n "${FL_E2E_ONLY:-}" ] && case ",$FL_E2E_ONLY," in *",$name,"*) ;; *) continue ;; esac
 	[ -n "${FL_E2E_QUICK:-}" ] && ! grep -q '^# quick' "$t" && continue
 	tests+=("$t")
 done

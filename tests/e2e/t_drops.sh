@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # quick
 # A ring buffer too small for the load while the consumer is paused (SIGSTOP): events
-# are lost, and every loss is a RING_BUFFER_DROP gap naming the workload it blinded and
-# the event type. For the test's own cgroup conservation holds exactly:
+# are lost, and every loss is a gap naming the workload it blinded and the event type:
+# RING_BUFFER_DROP when the ring was full, SHARE_EXCEEDED once the workload had queued its
+# share of the ring (--ring-share) since the last drain. For the test's own cgroup conservation holds exactly:
 # records captured + drops counted = events that happened, for exec, fork and exit.
 . "$(dirname "$0")/../lib/e2e.sh"
 
@@ -30,15 +31,16 @@ agent_stop
 
 id=$(stat -c %i "$cg")
 captured() { q --arg cg "$id" "[.[] | select(.$1 and ((.$1.process // .$1).cgroupId == \$cg))] | length"; }
-dropped() { q --arg cg "$id" --arg t "$1" '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.cgroupId == $cg and .gap.eventType == $t) | .gap.count | tonumber] | add // 0'; }
+lossy='(.gap.kind == "RING_BUFFER_DROP" or .gap.kind == "SHARE_EXCEEDED")'
+dropped() { q --arg cg "$id" --arg t "$1" "[.[] | select($lossy and .gap.cgroupId == \$cg and .gap.eventType == \$t) | .gap.count | tonumber] | add // 0"; }
 check_cmd "exec events were lost" test "$(dropped exec)" -gt 0
 check "exec: captured + dropped" $((n + 2)) $(($(captured exec) + $(dropped exec)))
 check "fork: captured + dropped" $((n + 2)) $(($(captured fork) + $(dropped fork)))
 check "exit: captured + dropped" $((n + 4)) $(($(captured exit) + $(dropped exit)))
-check "drop gaps name the workload" "cgroup:$id" "$(q -r --arg cg "$id" '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.cgroupId == $cg)][0].gap.workloadKey')"
-all_drops=$(q '[.[] | select(.gap.kind == "RING_BUFFER_DROP") | .gap.count | tonumber] | add // 0')
+check "drop gaps name the workload" "cgroup:$id" "$(q -r --arg cg "$id" "[.[] | select($lossy and .gap.cgroupId == \$cg)][0].gap.workloadKey")"
+all_drops=$(q "[.[] | select($lossy) | .gap.count | tonumber] | add // 0")
 check "the stop record totals the gaps" "$all_drops" "$(q '.[-1].agent.drops // "0" | tonumber')"
-check "every drop gap has a window" 0 "$(q '[.[] | select(.gap.kind == "RING_BUFFER_DROP") | select((.gap.startTimeUnixNano | tonumber) > (.gap.endTimeUnixNano | tonumber) or (.gap.startTimeUnixNano // "0") == "0")] | length')"
+check "every drop gap has a window" 0 "$(q "[.[] | select($lossy) | select((.gap.startTimeUnixNano | tonumber) > (.gap.endTimeUnixNano | tonumber) or (.gap.startTimeUnixNano // \"0\") == \"0\")] | length")"
 # The late sleep's exit is recorded, flagged, and counted as a missing start.
 check "late exit: start not seen" false "$(q --argjson p "$late" '.[] | select(.exit.pid == $p) | .exit.startSeen // false')"
 check_cmd "missing starts recorded for the workload" test "$(q --arg cg "$id" '[.[] | select(.gap.kind == "MISSING_START" and .gap.cgroupId == $cg) | .gap.count | tonumber] | add // 0')" -ge 1

@@ -24,6 +24,17 @@
  *   fl-net unix-client PATH SEND_BYTES          connect, send, half-close, read to EOF
  *   fl-net storm ADDR PAIRS WORKERS             PAIRS loopback connect/close pairs against
  *                                               a listener of its own; prints the rate
+ *   fl-net udp-spray COUNT                      one 1-byte datagram to each of COUNT distinct
+ *                                               loopback peers (127.x.y.z port 9): fills the
+ *                                               sensor's UDP map, so its events spill into
+ *                                               the ring
+ *   fl-net udp-blocked COUNT                    two threads, one UDP socket: thread A's
+ *                                               sendto blocks inside the kernel (its buffer is
+ *                                               a userfaultfd page, resolved only later) while
+ *                                               the main thread sends COUNT datagrams on the
+ *                                               same socket; then A's send completes. Sends to
+ *                                               a receiver of its own; prints its port, the
+ *                                               datagrams sent and received
  *   fl-net free-ports ADDR N                    N TCP ports free now, one per line (for
  *                                               servers that must know each other's
  *                                               ports before they start: a cluster)
@@ -33,6 +44,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +54,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 static int fail(const char *what)
 {
@@ -308,6 +326,111 @@ static int udp_server(const char *addr, const char *ready, int count)
 	return 0;
 }
 
+static int udp_spray(long count)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	long sent = 0;
+
+	if (fd < 0)
+		return fail("socket");
+	for (long i = 0; i < count; i++) {
+		uint32_t host = (uint32_t)(i % 0xfffffe) + 1; /* 127.0.0.1 .. 127.255.255.254 */
+
+		sin.sin_addr.s_addr = htonl(0x7f000000u | host);
+		/* A peer nobody listens on may answer with an ICMP error, which an unconnected
+		 * socket does not report: every send counts. */
+		if (sendto(fd, "s", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) == 1)
+			sent++;
+	}
+	printf("datagrams=%ld\n", sent);
+	close(fd);
+	return 0;
+}
+
+struct blocked_send {
+	int fd;
+	struct sockaddr_in to;
+	char *buf;
+	ssize_t ret;
+	int err;
+};
+
+static void *blocked_sender(void *arg)
+{
+	struct blocked_send *b = arg;
+
+	b->ret = sendto(b->fd, b->buf, 100, 0, (struct sockaddr *)&b->to, sizeof(b->to));
+	b->err = errno;
+	return NULL;
+}
+
+static int udp_blocked(int count)
+{
+	struct sockaddr_in rx = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t rlen = sizeof(rx);
+	long page = sysconf(_SC_PAGESIZE);
+	struct blocked_send b = { .ret = -1 };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	pthread_t t;
+	char *src, data[100];
+	int rfd, uffd, got = 0;
+
+	rfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (rfd < 0 || bind(rfd, (struct sockaddr *)&rx, sizeof(rx)) || getsockname(rfd, (struct sockaddr *)&rx, &rlen))
+		return fail("receiver");
+	b.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (b.fd < 0)
+		return fail("socket");
+	b.to = rx;
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		return fail("userfaultfd");
+	b.buf = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b.buf == MAP_FAILED)
+		return fail("mmap");
+	reg.range.start = (unsigned long)b.buf;
+	reg.range.len = (unsigned long)page;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return fail("userfaultfd register");
+	if (pthread_create(&t, NULL, blocked_sender, &b))
+		return fail("thread");
+	/* The fault means thread A is inside sendto, past the cgroup sendmsg hook (which runs
+	 * before the payload is copied), and waits for us. */
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	if (poll(&pfd, 1, 60000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return fail("waiting for the blocked send");
+	memset(data, 'b', sizeof(data));
+	for (int i = 0; i < count; i++)
+		if (sendto(b.fd, data, sizeof(data), 0, (struct sockaddr *)&b.to, sizeof(b.to)) != sizeof(data))
+			return fail("send");
+	src = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED)
+		return fail("mmap");
+	memset(src, 'a', (size_t)page);
+	{
+		struct uffdio_copy copy = { .dst = (unsigned long)b.buf, .src = (unsigned long)src,
+					    .len = (unsigned long)page };
+
+		if (ioctl(uffd, UFFDIO_COPY, &copy))
+			return fail("userfaultfd copy");
+	}
+	pthread_join(t, NULL);
+	if (b.ret != 100) {
+		errno = b.err;
+		return fail("blocked send");
+	}
+	for (int i = 0; i < count + 1; i++)
+		if (recv(rfd, data, sizeof(data), 0) == sizeof(data))
+			got++;
+	printf("port=%d\ndatagrams=%d\nreceived=%d\n", ntohs(rx.sin_port), count + 1, got);
+	return got == count + 1 ? 0 : 1;
+}
+
 static int udp_client(const char *addr, int port, int count, int size, const char *mode)
 {
 	struct sockaddr_storage ss;
@@ -541,6 +664,10 @@ int main(int argc, char **argv)
 		return unix_client(argv[2], atol(argv[3]));
 	if (!strcmp(mode, "free-ports") && argc == 4)
 		return free_ports(argv[2], atoi(argv[3]));
+	if (!strcmp(mode, "udp-spray") && argc == 3)
+		return udp_spray(atol(argv[2]));
+	if (!strcmp(mode, "udp-blocked") && argc == 3)
+		return udp_blocked(atoi(argv[2]));
 	if (!strcmp(mode, "storm") && argc == 5)
 		return storm(argv[2], atol(argv[3]), atoi(argv[4]));
 	return usage();

@@ -737,7 +737,8 @@ static void test_kind_names(void **state)
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
-			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "STATE_MISSING", "ARGV_NOT_KEPT", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
+			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "STATE_MISSING", "ARGV_NOT_KEPT",
+			       "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
 	size_t i;
@@ -766,9 +767,10 @@ static void test_incomplete_kinds(void **state)
 {
 	static const char *const incomplete[] = { "RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE",
 						  "MISSING_BEGINNING", "UNCLEAN_END", "HEARTBEAT_MISSING",
-						  "STATE_MISSING" };
+						  "STATE_MISSING", "SHARE_EXCEEDED" };
 	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
-						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD" };
+						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD",
+						"UNTRACKED_PROCESS" };
 	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };
 	size_t i, want = sizeof(incomplete) / sizeof(incomplete[0]), n = 0;
 	int k;

@@ -75,8 +75,8 @@ static const char golden[] =
 	"firstlight_records_total{kind=\"gap\"} 3\n"
 	"firstlight_records_total{kind=\"heartbeat\"} 6\n"
 	"firstlight_records_total{kind=\"agent\"} 1\n"
-	"# HELP firstlight_drops_total Kernel events lost because the ring buffer was full, by "
-	"event type.\n"
+	"# HELP firstlight_drops_total Kernel events lost because the ring buffer was full or their "
+	"workload had used its ring share, by event type.\n"
 	"# TYPE firstlight_drops_total counter\n"
 	"firstlight_drops_total{event_type=\"exec\"} 5\n"
 	"firstlight_drops_total{event_type=\"fork\"} 2\n"
@@ -107,6 +107,8 @@ static const char golden[] =
 	"firstlight_gaps_total{kind=\"chain_break\"} 0\n"
 	"firstlight_gaps_total{kind=\"state_missing\"} 0\n"
 	"firstlight_gaps_total{kind=\"argv_not_kept\"} 0\n"
+	"firstlight_gaps_total{kind=\"share_exceeded\"} 0\n"
+	"firstlight_gaps_total{kind=\"untracked_process\"} 0\n"
 	"# HELP firstlight_unattributed_workloads_total Workloads that ended before their "
 	"identity could be resolved.\n"
 	"# TYPE firstlight_unattributed_workloads_total counter\n"
@@ -227,7 +229,8 @@ static void test_names(void **state)
 				fail_msg("event type %u has no name", types[i]);
 	}
 
-	/* Gap kind labels are the proto's enum names in lower case, for every kind. */
+	/* Gap kind labels are the proto's enum names in lower case, for every kind; the
+	 * numbers reserved for other kinds (12, 15) have none. */
 	assert_int_equal(d->values[d->n_values - 1].value, METRICS_GAP_KINDS - 1);
 	for (i = 0; i < d->n_values; i++) {
 		char lower[64];

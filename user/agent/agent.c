@@ -270,6 +270,8 @@ static void heartbeat(struct agent *a)
 	hb.malformed_events = a->dec.stats.malformed;
 	hb.image_bytes = a->dec.image_bytes;
 	hb.argv_not_kept = a->dec.stats.args_not_kept;
+	hb.share_drops = drops__share(a->drops);
+	hb.untracked_processes = a->dec.stats.untracked;
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -346,7 +348,12 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static void drain(struct agent *a)
 {
-	int n = ring_buffer__consume(a->ring);
+	int n;
+
+	/* What is queued from here on counts against the workloads' shares afresh: this
+	 * drain takes everything queued before it. */
+	loader__new_epoch(&a->loader);
+	n = ring_buffer__consume(a->ring);
 
 	if (n < 0 && n != -EINTR)
 		log_warn("ring buffer: %s", strerror(-n));
@@ -539,6 +546,8 @@ void agent_opts__defaults(struct agent_opts *o)
 	*o = (struct agent_opts){
 		.data_dir = STORE_DEFAULT_DIR,
 		.ring_bytes = 8u << 20,
+		.ring_share_pct = 25,
+		.ring_headroom_pct = 10,
 		.args_max_bytes = FL_ARGS_DEFAULT,
 		.args_max_count = 64,
 		.max_procs = 65536,
@@ -730,6 +739,8 @@ static int start_sensor(struct agent *a)
 		.args_max_bytes = a->opts.args_max_bytes,
 		.max_procs = a->opts.max_procs,
 		.wakeup_bytes = a->opts.ring_bytes / 4,
+		.share_bytes = (uint64_t)a->opts.ring_bytes * a->opts.ring_share_pct / 100,
+		.headroom_bytes = (uint64_t)a->opts.ring_bytes * a->opts.ring_headroom_pct / 100,
 		.btf_path = a->opts.btf_path,
 	};
 	int err;

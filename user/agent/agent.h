@@ -19,6 +19,8 @@ struct agent_opts {
 	int live;                 /* segment files, and records on stdout too */
 	int stdout_text;          /* on stdout: one line of text per record, else JSON lines */
 	uint32_t ring_bytes;
+	uint32_t ring_share_pct;    /* one workload's share of the ring per drain; 0: off */
+	uint32_t ring_headroom_pct; /* ring kept for exec, exit and cgroup events */
 	uint32_t args_max_bytes;
 	uint32_t args_max_count;
 	uint32_t max_procs;

@@ -9,7 +9,9 @@
 
 #include "agent/handover.h"
 
-#define LINE_MAX_LEN 1024 /* a drops.cgroup line is ~450 characters at most */
+/* The longest is a drops.cgroup line: its id, its last drop and a count per cause and
+ * event type, each up to 20 digits and a space (~1,300 characters). */
+#define LINE_MAX_LEN (32 + (2 + FL_DROP_WHY * FL_EV_MAX) * 21)
 
 static int open_dir(const char *dir)
 {

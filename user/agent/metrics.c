@@ -36,7 +36,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS == METRICS_GAP_KINDS - 1, "Gap.Kind count");
 /* publish_metrics copies gaps__by_kind() whole into the snapshot. */
 _Static_assert(METRICS_GAP_KINDS == GAPS_KINDS, "the metrics' gap kinds are the records'");
 
@@ -76,6 +76,8 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK] = "chain_break",
 	[FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING] = "state_missing",
 	[FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT] = "argv_not_kept",
+	[FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED] = "share_exceeded",
+	[FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS] = "untracked_process",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)
@@ -108,7 +110,7 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	/* Every named type is always present (0 when none), so that increase() sees the first
 	 * drop instead of a series appearing out of nothing. */
 	promtext__header(&o, "firstlight_drops_total", "counter",
-		   "Kernel events lost because the ring buffer was full, by event type.");
+		   "Kernel events lost because the ring buffer was full or their workload had used its ring share, by event type.");
 	for (i = 0; i < FL_EV_MAX; i++) {
 		if (strcmp(evtypes__name(i), "unknown"))
 			promtext__labelled(&o, "firstlight_drops_total", "event_type", evtypes__name(i), s->drops[i]);
@@ -119,7 +121,7 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 
 	promtext__header(&o, "firstlight_gaps_total", "counter", "Gap records written, by gap kind.");
 	for (i = 1; i < METRICS_GAP_KINDS; i++)
-		if (gap_kind_names[i]) /* a number the schema does not use (yet) */
+		if (gap_kind_names[i]) /* numbers the schema does not use (yet) have no series */
 			promtext__labelled(&o, "firstlight_gaps_total", "kind", gap_kind_names[i], s->gaps[i]);
 
 	promtext__u64(&o, "firstlight_unattributed_workloads_total", "counter",

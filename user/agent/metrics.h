@@ -19,8 +19,8 @@
 
 #include "firstlight.h"
 
-/* Order of the Gap.Kind enum (1..11), index 0 unused. */
-#define METRICS_GAP_KINDS 15 /* the largest Gap.Kind + 1 */
+/* Order of the Gap.Kind enum (1..17, with holes), index 0 unused. */
+#define METRICS_GAP_KINDS 18 /* Gap.Kind 1..17, with holes (numbers reserved elsewhere) */
 #define METRICS_LAG_BUCKETS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {

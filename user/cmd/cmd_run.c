@@ -36,6 +36,12 @@ static void usage(FILE *f)
 		"                        terminal) or JSON lines (the default otherwise)\n"
 		"  --ready-file PATH     create PATH once every program is attached\n"
 		"  --ring-size BYTES     kernel ring buffer (default 8M; power of two, K/M suffix)\n"
+		"  --ring-share PCT      what one workload (cgroup) may queue between two drains, in\n"
+		"                        percent of the ring; beyond it its own events are dropped\n"
+		"                        and recorded as SHARE_EXCEEDED gaps (default 25;\n"
+		"                        off: no shares)\n"
+		"  --ring-headroom PCT   ring kept for exec, exit and cgroup events: forks and flows\n"
+		"                        stop short of it (default 10; 0-50)\n"
 		"  --args-max-bytes N    argv bytes kept per exec (default %d, at most %d)\n"
 		"  --args-max-count N    arguments kept per exec (default 64)\n"
 		"  --max-procs N         live processes tracked in the kernel (default 65536)\n"
@@ -131,9 +137,9 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 {
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
 	       O_ARGS_COUNT, O_MAX_PROCS, O_TABLE_MEMORY, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
-	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
-	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS,
-	       O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR };
+	       O_NET_WINDOW, O_RING_SHARE, O_RING_HEADROOM, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE,
+	       O_RETAIN_BYTES, O_RETAIN_AGE, O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA,
+	       O_SHIP_PREFIX, O_SHIP_REPLICAS, O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -142,6 +148,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "ring-size", required_argument, NULL, O_RING },
+		{ "ring-share", required_argument, NULL, O_RING_SHARE },
+		{ "ring-headroom", required_argument, NULL, O_RING_HEADROOM },
 		{ "args-max-bytes", required_argument, NULL, O_ARGS_BYTES },
 		{ "args-max-count", required_argument, NULL, O_ARGS_COUNT },
 		{ "max-procs", required_argument, NULL, O_MAX_PROCS },
@@ -195,6 +203,17 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 				log_error("--ring-size: %u is not a power of two", o->ring_bytes);
 				err = -EINVAL;
 			}
+			break;
+		case O_RING_SHARE:
+			if (!strcmp(optarg, "off"))
+				o->ring_share_pct = 0;
+			else
+				err = units__parse_u32("--ring-share", optarg, UNITS_COUNT, 1, 100, 0,
+						       &o->ring_share_pct);
+			break;
+		case O_RING_HEADROOM:
+			err = units__parse_u32("--ring-headroom", optarg, UNITS_COUNT, 0, 50, UNITS_ZERO_OK,
+					       &o->ring_headroom_pct);
 			break;
 		case O_ARGS_BYTES:
 			err = units__parse_u32("--args-max-bytes", optarg, UNITS_BYTES, 1, FL_ARGS_MAX - 1, 0,

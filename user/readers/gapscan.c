@@ -878,12 +878,13 @@ int gapscan__kind_at(size_t i)
  * yet (SHIP_LOSS: records removed before they were shipped; NODE_SILENT: a node that
  * stopped without a STOPPED record; BATCH_REJECTED, CHAIN_BREAK: what a node sent that
  * the collector could not keep), join when it does. STATE_MISSING: the data dir's state
- * files were gone, or said more was written than the segments hold.
+ * files were gone, or said more was written than the segments hold. SHARE_EXCEEDED
+ * (events a workload queued beyond its ring share) is a loss like a full ring's.
  */
 static const char *const incomplete_names[] = {
 	"RING_BUFFER_DROP", "SINK_LOSS", "SEQUENCE_HOLE", "MISSING_BEGINNING", "UNCLEAN_END",
 	"HEARTBEAT_MISSING", "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK",
-	"STATE_MISSING",
+	"STATE_MISSING", "SHARE_EXCEEDED",
 };
 
 int gapscan__kind_incomplete(int kind)

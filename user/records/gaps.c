@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {
@@ -133,6 +133,10 @@ static const char *describe(int kind)
 	case FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT:
 		return "processes whose argv was not kept in memory past --table-memory: their exec "
 		       "records have it, their children's fork records and snapshots do not";
+	case FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS:
+		return "execs the kernel's live-process map had no room for (--max-procs): their "
+		       "events carried their pre-exec id, mapped back by the agent while it knew "
+		       "the process";
 	default:
 		return NULL;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "base/clock.h"
 #include "sensor/decode.h"
@@ -243,6 +244,11 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 		m->flags.binary_unresolved = !!(img->flags & IMG_BINARY_UNRESOLVED);
 		m->flags.cwd_unresolved = !!(img->flags & IMG_CWD_UNRESOLVED);
 		m->flags.from_procfs = !!(img->flags & IMG_FROM_PROCFS);
+		m->flags.binary_memfd = !!(img->flags & IMG_BINARY_MEMFD);
+		m->flags.binary_unlinked = !!(img->flags & IMG_BINARY_UNLINKED);
+		m->p.binary_inode = img->binary_ino;
+		m->p.binary_device = img->binary_dev;
+		m->p.binary_mount_id = img->binary_mnt_id;
 	} else {
 		m->flags.binary_unresolved = 1;
 		m->flags.cwd_unresolved = 1;
@@ -291,6 +297,10 @@ static struct proc_image *within_budget(struct decoder *d, const struct fl_task 
 		if (lean) {
 			lean->args_count = img->args_count;
 			lean->args_size = img->args_size;
+			/* The file it runs is not argv: a child's fork record still names it. */
+			lean->binary_ino = img->binary_ino;
+			lean->binary_dev = img->binary_dev;
+			lean->binary_mnt_id = img->binary_mnt_id;
 			proc_image__put(img);
 			img = lean;
 			d->stats.args_not_kept++;
@@ -375,11 +385,12 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
 	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
 	char replaced[EXEC_ID_STRLEN];
+	struct fl_exec_id replaced_id;
 	struct process_msg m;
 	struct proc_image *img;
 	struct fl_task task;
 	struct proc *self;
-	uint32_t flags = 0;
+	uint32_t flags = 0, pflags = PROC_START_SEEN;
 
 	/* Each length within what the kernel can send, and all of them within the event. */
 	if (size < sizeof(*ev) || ev->binary_len > FL_PATH_MAX || ev->cwd_len > FL_PATH_MAX ||
@@ -387,13 +398,16 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
 		return -EINVAL;
 	task = ev->task;
+	replaced_id = ev->replaced;
+	proctable__resolve(d->procs, &replaced_id);
+	proctable__resolve(d->procs, &task.parent_id);
 	/*
 	 * Lineage: for a process that had not exec'd, the kernel names its real parent's
 	 * image, which is the reaper after a reparenting; the fork we recorded names the
 	 * process that created it. Prefer that.
 	 */
 	self = proctable__get(d->procs, task.pid);
-	if (proc_is(self, &ev->replaced))
+	if (proc_is(self, &replaced_id))
 		task.parent_id = self->parent;
 	if (ev->flags & (FL_EXEC_ARGS_TRUNCATED | FL_EXEC_ARGS_FAULT) || ev->args_size > ev->args_len)
 		flags |= IMG_ARGS_TRUNCATED;
@@ -401,6 +415,10 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 		flags |= IMG_BINARY_UNRESOLVED;
 	if (ev->flags & FL_EXEC_CWD_UNRESOLVED)
 		flags |= IMG_CWD_UNRESOLVED;
+	if (ev->flags & FL_EXEC_BINARY_MEMFD)
+		flags |= IMG_BINARY_MEMFD;
+	if (ev->flags & FL_EXEC_BINARY_UNLINKED)
+		flags |= IMG_BINARY_UNLINKED;
 	img = decoder__image(d, data, ev->binary_len, data + ev->binary_len, ev->cwd_len,
 			     data + ev->binary_len + ev->cwd_len, ev->args_len, flags);
 	if (!img)
@@ -411,22 +429,35 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 		img->flags |= IMG_ARGS_TRUNCATED;
 	}
 	img->args_size = ev->args_size;
+	img->binary_ino = ev->binary_ino;
+	/* The kernel's dev_t (major << 20 | minor) as stat(2) reports it. */
+	img->binary_dev = makedev(ev->binary_dev >> 20, ev->binary_dev & 0xfffff);
+	img->binary_mnt_id = ev->binary_mnt_id;
 	if (img->flags & IMG_ARGS_TRUNCATED)
 		d->stats.args_truncated++;
 
 	fill_process(d, &m, &task, img);
+	if (ev->flags & FL_EXEC_UNTRACKED) {
+		/* Its later events will carry its pre-exec id: proctable__resolve maps them. */
+		m.flags.untracked = 1;
+		pflags |= PROC_UNTRACKED;
+		d->stats.untracked++;
+		if (d->gaps)
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS, task.cgroup_id,
+				    m.workload_key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
+	}
 	/* What ran before the exec (the fork image) made this process: it names sandboxes. */
 	uint64_t sandbox = attribute(d, &m, &task,
 				     WL_PROC_EXEC | (img->flags & IMG_ARGS_TRUNCATED ? WL_PROC_ARGS_TRUNCATED : 0),
-				     proc_is(self, &ev->replaced) ? self->image : NULL, ev->hdr.boot_ns);
+				     proc_is(self, &replaced_id) ? self->image : NULL, ev->hdr.boot_ns);
 	body.process = &m.p;
-	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &ev->replaced);
+	body.replaced_exec_id = exec_id__format(replaced, d->rec->boot_tag, &replaced_id);
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
 	if (d->gaps && !(img->flags & IMG_BINARY_ESCAPED) && opaque_sandbox(img->binary))
 		opaque_gap(d, &m, ev->hdr.boot_ns);
-	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
+	int terr = track(d, &task, img, pflags, sandbox);
 
 	return err ? err : terr;
 }
@@ -438,31 +469,34 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	struct proc *parent;
 	struct proc_image *img = NULL;
 	struct process_msg m;
+	struct fl_task task;
 	int err;
 
 	if (size < sizeof(*ev))
 		return -EINVAL;
+	task = ev->task;
+	proctable__resolve(d->procs, &task.parent_id);
 	/*
 	 * A process forked in the instant between attach and the seeding walk is both
 	 * seeded and forked: the seed record already describes it.
 	 */
-	struct proc *known = proctable__get(d->procs, ev->task.pid);
+	struct proc *known = proctable__get(d->procs, task.pid);
 
 	/* Adopted after a handover (its fork came late): nothing of it was recorded yet. */
-	if (proc_is(known, &ev->task.id) && !(known->flags & PROC_ADOPTED))
+	if (proc_is(known, &task.id) && !(known->flags & PROC_ADOPTED))
 		return 0;
 	/* The child runs what its parent ran when it forked: the parent's current image. */
-	parent = proctable__get(d->procs, ev->task.parent_id.tgid);
-	if (proc_is(parent, &ev->task.parent_id))
+	parent = proctable__get(d->procs, task.parent_id.tgid);
+	if (proc_is(parent, &task.parent_id))
 		img = proc_image__get(parent->image);
-	fill_process(d, &m, &ev->task, img);
-	uint64_t sandbox = attribute(d, &m, &ev->task, 0, img, ev->hdr.boot_ns);
+	fill_process(d, &m, &task, img);
+	uint64_t sandbox = attribute(d, &m, &task, 0, img, ev->hdr.boot_ns);
 	body.process = &m.p;
 	body.parent_exec_id = m.p.parent_exec_id;
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_FORK;
 	rec.fork = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
-	int terr = track(d, &ev->task, img, PROC_START_SEEN, sandbox);
+	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
 
 	return err ? err : terr;
 }
@@ -482,19 +516,22 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	Firstlight__V1__ProcessExit body = FIRSTLIGHT__V1__PROCESS_EXIT__INIT;
 	Event rec = FIRSTLIGHT__V1__EVENT__INIT;
 	char id[EXEC_ID_STRLEN];
+	struct fl_exec_id exec_id;
 	struct proc *p;
 	int err;
 
 	if (size < sizeof(*ev))
 		return -EINVAL;
+	exec_id = ev->id;
+	proctable__resolve(d->procs, &exec_id);
 	p = proctable__get(d->procs, ev->pid);
-	if (!proc_is(p, &ev->id))
+	if (!proc_is(p, &exec_id))
 		p = NULL; /* an entry of an older image: not this one's start */
-	if (!p && recently_exited(d, &ev->id)) {
+	if (!p && recently_exited(d, &exec_id)) {
 		d->stats.duplicate_exits++;
 		return 0; /* two threads reported the same end (kernels without group_dead) */
 	}
-	body.exec_id = exec_id__format(id, d->rec->boot_tag, &ev->id);
+	body.exec_id = exec_id__format(id, d->rec->boot_tag, &exec_id);
 	body.pid = ev->pid;
 	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
 	body.signal = ev->status & 0x7f;
@@ -505,8 +542,8 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
 	/* Alive at the handover, ended before this run's walk: the run before knew it. */
-	if (!p && d->handover_boot_ns && ev->id.start_ns < d->handover_boot_ns) {
-		uint32_t seen = seen_before(d, &ev->id, ev->start_ns);
+	if (!p && d->handover_boot_ns && exec_id.start_ns < d->handover_boot_ns) {
+		uint32_t seen = seen_before(d, &exec_id, ev->start_ns);
 
 		body.start_seen = seen == PROC_START_SEEN;
 		body.pre_existing = seen == PROC_PRE_EXISTING;
@@ -528,7 +565,7 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		workloads__on_exit(d->workloads, ev->cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
 	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
 	proctable__remove(d->procs, ev->pid);
-	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = ev->id;
+	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = exec_id;
 	return err;
 }
 

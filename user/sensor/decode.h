@@ -25,6 +25,7 @@ struct decoder_stats {
 	uint64_t exits_without_start;
 	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
 	uint64_t args_not_kept;   /* images kept without their argv (the budget) */
+	uint64_t untracked;       /* execs the kernel's live-process map had no room for */
 };
 
 #define DECODER_RECENT_EXITS 32

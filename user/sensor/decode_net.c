@@ -354,9 +354,12 @@ static int handle_udp(struct netdec *d, const struct fl_udp_event *ev, size_t si
 int netdec__udp_drained(struct netdec *d, const struct fl_udp_key *key,
 			    const struct fl_udp_value *value)
 {
-	if (key->family != AF_INET && key->family != AF_INET6)
+	struct fl_udp_key k = *key;
+
+	if (k.family != AF_INET && k.family != AF_INET6)
 		return -EINVAL;
-	return udp_add(d, key, value, NULL);
+	proctable__resolve(d->procs, &k.id);
+	return udp_add(d, &k, value, NULL);
 }
 
 struct udp_flush_ctx {
@@ -499,17 +502,38 @@ int netdec__flush(struct netdec *d)
 	return err ? err : c.err;
 }
 
+/*
+ * The owner's id as the kernel sent it can be the pre-exec id of a process the kernel
+ * could not track (proctable__resolve): each event is decoded from a copy made right.
+ */
 int netdec__handle(struct netdec *d, const void *data, size_t size)
 {
 	const struct fl_event_hdr *hdr = data;
+	union {
+		struct fl_tcp_event tcp;
+		struct fl_udp_event udp;
+		struct fl_unix_connect_event unix_connect;
+	} e;
 
 	switch (hdr->type) {
 	case FL_EV_TCP:
-		return handle_tcp(d, data, size);
+		if (size < sizeof(e.tcp))
+			return -EINVAL;
+		memcpy(&e.tcp, data, sizeof(e.tcp));
+		proctable__resolve(d->procs, &e.tcp.owner.id);
+		return handle_tcp(d, &e.tcp, size);
 	case FL_EV_UDP:
-		return handle_udp(d, data, size);
+		if (size < sizeof(e.udp))
+			return -EINVAL;
+		memcpy(&e.udp, data, sizeof(e.udp));
+		proctable__resolve(d->procs, &e.udp.key.id);
+		return handle_udp(d, &e.udp, size);
 	case FL_EV_UNIX_CONNECT:
-		return handle_unix_connect(d, data, size);
+		if (size < sizeof(e.unix_connect))
+			return -EINVAL;
+		memcpy(&e.unix_connect, data, sizeof(e.unix_connect));
+		proctable__resolve(d->procs, &e.unix_connect.owner.id);
+		return handle_unix_connect(d, &e.unix_connect, size);
 	case FL_EV_UNIX_PEER:
 		return handle_unix_peer(d, data, size);
 	}

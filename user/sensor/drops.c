@@ -12,7 +12,7 @@
 /* What we reported for one workload: the kernel's counts at that time. */
 struct cg_state {
 	uint64_t cgroup_id; /* 0: free slot */
-	uint64_t count[FL_EV_MAX];
+	uint64_t count[FL_DROP_WHY][FL_EV_MAX];
 	uint64_t last_ns;
 	int seen;           /* present in the kernel map at the last walk */
 };
@@ -23,10 +23,12 @@ struct drops {
 	const struct wallclock *clock;
 	struct cg_state *tab;
 	size_t cap, n;
-	uint64_t global_reported[FL_EV_MAX]; /* per type, all workloads */
-	uint64_t vanished[FL_EV_MAX];        /* reported for entries the kernel evicted */
-	uint64_t kernel_sum[FL_EV_MAX];      /* this walk: entries' counts */
-	uint64_t unknown_reported[FL_EV_MAX];
+	uint64_t global_reported[FL_DROP_WHY][FL_EV_MAX]; /* per cause and type, all workloads */
+	uint64_t vanished[FL_DROP_WHY][FL_EV_MAX];        /* reported for entries the kernel evicted */
+	uint64_t kernel_sum[FL_DROP_WHY][FL_EV_MAX];      /* this walk: entries' counts */
+	uint64_t unknown_reported[FL_DROP_WHY][FL_EV_MAX];
+	uint64_t by_type[FL_EV_MAX]; /* reported, both causes */
+	uint64_t by_why[FL_DROP_WHY];
 	uint64_t total;
 	uint64_t new_in_walk;
 	uint64_t events_seen; /* loader__drop_events at the last walk */
@@ -66,7 +68,12 @@ uint64_t drops__total(const struct drops *d)
 
 const uint64_t *drops__by_type(const struct drops *d)
 {
-	return d->global_reported;
+	return d->by_type;
+}
+
+uint64_t drops__share(const struct drops *d)
+{
+	return d->by_why[FL_DROP_SHARE];
 }
 
 static struct cg_state *slot(struct drops *d, uint64_t id, int create)
@@ -124,31 +131,47 @@ static void prune(struct drops *d)
 			*slot(d, old[i].cgroup_id, 1) = old[i];
 			continue;
 		}
-		for (unsigned int t = 0; t < FL_EV_MAX; t++)
-			d->vanished[t] += old[i].count[t];
+		for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+			for (unsigned int t = 0; t < FL_EV_MAX; t++)
+				d->vanished[w][t] += old[i].count[w][t];
 	}
 	free(old);
 }
 
-static void gap(struct drops *d, uint64_t cgroup_id, unsigned int type, uint64_t n,
+/* Per cause (FL_DROP_*): the gap kind, its reason and what the detail says happened. */
+static const struct {
+	int kind;
+	const char *reason, *what;
+} causes[FL_DROP_WHY] = {
+	[FL_DROP_RING] = { FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, "ring-full", "ring buffer full" },
+	[FL_DROP_SHARE] = { FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, "workload-share",
+			    "the workload queued more than its share of the ring buffer (--ring-share) "
+			    "between two drains" },
+	[FL_DROP_STATE] = { FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, "kernel-state",
+			    "the kernel could not keep the state they needed (a UDP send's destination)" },
+};
+
+static void gap(struct drops *d, unsigned int why, uint64_t cgroup_id, unsigned int type, uint64_t n,
 		uint64_t from_ns, uint64_t to_ns)
 {
-	char detail[160];
+	char detail[200];
 	struct gap_info gi = {
-		.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP,
+		.kind = causes[why].kind,
 		.cgroup_id = cgroup_id,
 		.start_unix_ns = from_ns ? wallclock__unix_ns(d->clock, from_ns) : 0,
 		.end_unix_ns = to_ns ? wallclock__unix_ns(d->clock, to_ns) : 0,
 		.count = n,
 		.event_type = evtypes__name(type),
-		.reason = "ring-full",
+		.reason = causes[why].reason,
 		.detail = detail,
 	};
 
-	snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: ring buffer full%s", n,
-		 gi.event_type, cgroup_id ? "" : " (workload unknown)");
+	snprintf(detail, sizeof(detail), "%" PRIu64 " %s events lost: %s%s", n, gi.event_type,
+		 causes[why].what, cgroup_id ? "" : " (workload unknown)");
 	gaps__emit(d->gaps, &gi);
 	d->new_in_walk += n;
+	d->by_type[type < FL_EV_MAX ? type : 0] += n;
+	d->by_why[why] += n;
 }
 
 static void on_entry(void *ctx, uint64_t cgroup_id, const struct fl_cgroup_drops *k)
@@ -156,25 +179,28 @@ static void on_entry(void *ctx, uint64_t cgroup_id, const struct fl_cgroup_drops
 	struct drops *d = ctx;
 	struct cg_state *s = slot(d, cgroup_id, 1);
 
-	for (unsigned int t = 0; t < FL_EV_MAX; t++)
-		d->kernel_sum[t] += k->count[t];
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			d->kernel_sum[w][t] += k->count[w][t];
 	if (!s)
 		return; /* out of memory: these counts come out as "workload unknown" */
 	s->seen = 1;
-	for (unsigned int t = 0; t < FL_EV_MAX; t++) {
-		if (k->count[t] <= s->count[t])
-			continue;
-		/* Window: since the last drop we reported for it, to its latest drop. */
-		gap(d, cgroup_id, t, k->count[t] - s->count[t], s->last_ns ? s->last_ns : k->first_ns,
-		    k->last_ns);
-		s->count[t] = k->count[t];
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++) {
+		for (unsigned int t = 0; t < FL_EV_MAX; t++) {
+			if (k->count[w][t] <= s->count[w][t])
+				continue;
+			/* Window: since the last drop we reported for it, to its latest drop. */
+			gap(d, w, cgroup_id, t, k->count[w][t] - s->count[w][t],
+			    s->last_ns ? s->last_ns : k->first_ns, k->last_ns);
+			s->count[w][t] = k->count[w][t];
+		}
 	}
 	s->last_ns = k->last_ns;
 }
 
 uint64_t drops__report(struct drops *d)
 {
-	struct fl_drop_counter global[FL_EV_MAX];
+	struct fl_drop_counter global[FL_DROP_WHY][FL_EV_MAX];
 	uint64_t events = loader__drop_events(d->loader);
 	int changed = 0;
 
@@ -185,8 +211,9 @@ uint64_t drops__report(struct drops *d)
 	if (loader__read_drops(d->loader, global))
 		return 0;
 	d->events_seen = events;
-	for (unsigned int t = 0; t < FL_EV_MAX; t++)
-		changed |= global[t].count != d->global_reported[t];
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			changed |= global[w][t].count != d->global_reported[w][t];
 	if (!changed)
 		return 0; /* no new drop since the walk: one map read per type, nothing else */
 
@@ -197,16 +224,19 @@ uint64_t drops__report(struct drops *d)
 	loader__for_each_cgroup_drops(d->loader, on_entry, d);
 	prune(d);
 	/* What the kernel counted but no workload entry accounts for. */
-	for (unsigned int t = 0; t < FL_EV_MAX; t++) {
-		uint64_t attributed = d->kernel_sum[t] + d->vanished[t] + d->unknown_reported[t];
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++) {
+		for (unsigned int t = 0; t < FL_EV_MAX; t++) {
+			uint64_t attributed = d->kernel_sum[w][t] + d->vanished[w][t] + d->unknown_reported[w][t];
+			const struct fl_drop_counter *g = &global[w][t];
 
-		if (global[t].count > attributed) {
-			uint64_t n = global[t].count - attributed;
+			if (g->count > attributed) {
+				uint64_t n = g->count - attributed;
 
-			gap(d, 0, t, n, global[t].first_ns, global[t].last_ns);
-			d->unknown_reported[t] += n;
+				gap(d, w, 0, t, n, g->first_ns, g->last_ns);
+				d->unknown_reported[w][t] += n;
+			}
+			d->global_reported[w][t] = g->count;
 		}
-		d->global_reported[t] = global[t].count;
 	}
 	d->total += d->new_in_walk;
 	return d->new_in_walk;
@@ -214,18 +244,21 @@ uint64_t drops__report(struct drops *d)
 
 int drops__save(const struct drops *d, FILE *f)
 {
-	for (unsigned int t = 0; t < FL_EV_MAX; t++)
-		if (d->global_reported[t] || d->vanished[t] || d->unknown_reported[t])
-			fprintf(f, "drops.type %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", t,
-				d->global_reported[t], d->vanished[t], d->unknown_reported[t]);
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			if (d->global_reported[w][t] || d->vanished[w][t] || d->unknown_reported[w][t])
+				fprintf(f, "drops.type %u %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", w, t,
+					d->global_reported[w][t], d->vanished[w][t],
+					d->unknown_reported[w][t]);
 	for (size_t i = 0; i < d->cap; i++) {
 		const struct cg_state *c = &d->tab[i];
 
 		if (!c->cgroup_id)
 			continue;
 		fprintf(f, "drops.cgroup %" PRIu64 " %" PRIu64, c->cgroup_id, c->last_ns);
-		for (unsigned int t = 0; t < FL_EV_MAX; t++)
-			fprintf(f, " %" PRIu64, c->count[t]);
+		for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+			for (unsigned int t = 0; t < FL_EV_MAX; t++)
+				fprintf(f, " %" PRIu64, c->count[w][t]);
 		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;
@@ -252,27 +285,29 @@ static int parse_u64s(const char *s, uint64_t *out, int max)
 
 int drops__restore(struct drops *d, const char *line)
 {
-	uint64_t v[2 + FL_EV_MAX];
+	uint64_t v[2 + FL_DROP_WHY * FL_EV_MAX];
 	int n;
 
+	/* By cause and type: "drops.type WHY TYPE reported vanished unknown". */
 	if (!strncmp(line, "drops.type ", 11)) {
-		if (parse_u64s(line + 11, v, 4) != 4 || v[0] >= FL_EV_MAX)
+		if (parse_u64s(line + 11, v, 5) != 5 || v[0] >= FL_DROP_WHY || v[1] >= FL_EV_MAX)
 			return -EBADMSG;
-		d->global_reported[v[0]] = v[1];
-		d->vanished[v[0]] = v[2];
-		d->unknown_reported[v[0]] = v[3];
+		d->global_reported[v[0]][v[1]] = v[2];
+		d->vanished[v[0]][v[1]] = v[3];
+		d->unknown_reported[v[0]][v[1]] = v[4];
 		return 0;
 	}
 	if (!strncmp(line, "drops.cgroup ", 13)) {
 		struct cg_state *c;
 
-		n = parse_u64s(line + 13, v, 2 + FL_EV_MAX);
-		if (n != 2 + FL_EV_MAX || !v[0])
+		n = parse_u64s(line + 13, v, 2 + FL_DROP_WHY * FL_EV_MAX);
+		if (n != 2 + FL_DROP_WHY * FL_EV_MAX || !v[0])
 			return -EBADMSG;
 		c = slot(d, v[0], 1);
 		if (!c)
 			return -ENOMEM;
 		c->last_ns = v[1];
+		_Static_assert(sizeof(c->count) == FL_DROP_WHY * FL_EV_MAX * sizeof(uint64_t), "drops.cgroup");
 		memcpy(c->count, v + 2, sizeof(c->count));
 		return 0;
 	}

@@ -174,6 +174,9 @@ static int open_configured(struct loader *l, const struct loader_opts *opts)
 	l->skel = skel;
 	skel->rodata->cfg_args_max = opts->args_max_bytes;
 	skel->rodata->cfg_wakeup_bytes = opts->wakeup_bytes;
+	skel->rodata->cfg_ring_bytes = opts->ring_bytes;
+	skel->rodata->cfg_share_bytes = opts->share_bytes;
+	skel->rodata->cfg_headroom_bytes = opts->headroom_bytes;
 	err = bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.live_procs, opts->max_procs);
@@ -407,6 +410,12 @@ int loader__ring_fd(struct loader *l)
 	return bpf_map__fd(l->skel->maps.events);
 }
 
+void loader__new_epoch(struct loader *l)
+{
+	/* Only we write it; the programs read it. */
+	__atomic_store_n(&l->skel->bss->ring_epoch, l->skel->bss->ring_epoch + 1, __ATOMIC_RELEASE);
+}
+
 size_t loader__programs(struct loader *l, const char **names, size_t max)
 {
 	size_t n = 0;
@@ -481,7 +490,7 @@ out:
 	return err;
 }
 
-int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX])
+int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_DROP_WHY][FL_EV_MAX])
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct fl_drop_counter *per_cpu;
@@ -492,20 +501,22 @@ int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX])
 	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	memset(out, 0, sizeof(*out) * FL_EV_MAX);
-	for (uint32_t t = 0; t < FL_EV_MAX; t++) {
-		if (bpf_map_lookup_elem(fd, &t, per_cpu))
+	memset(out, 0, sizeof(struct fl_drop_counter) * FL_DROP_WHY * FL_EV_MAX);
+	for (uint32_t i = 0; i < FL_DROP_WHY * FL_EV_MAX; i++) {
+		struct fl_drop_counter *o = &out[i / FL_EV_MAX][i % FL_EV_MAX];
+
+		if (bpf_map_lookup_elem(fd, &i, per_cpu))
 			continue;
 		for (int c = 0; c < ncpus; c++) {
 			struct fl_drop_counter *d = &per_cpu[c];
 
 			if (!d->count)
 				continue;
-			out[t].count += d->count;
-			if (!out[t].first_ns || d->first_ns < out[t].first_ns)
-				out[t].first_ns = d->first_ns;
-			if (d->last_ns > out[t].last_ns)
-				out[t].last_ns = d->last_ns;
+			o->count += d->count;
+			if (!o->first_ns || d->first_ns < o->first_ns)
+				o->first_ns = d->first_ns;
+			if (d->last_ns > o->last_ns)
+				o->last_ns = d->last_ns;
 		}
 	}
 	free(per_cpu);

@@ -17,6 +17,8 @@ struct loader_opts {
 	uint32_t args_max_bytes; /* < FL_ARGS_MAX */
 	uint32_t max_procs;      /* live-process map entries */
 	uint64_t wakeup_bytes;   /* ring fill that forces a wake-up */
+	uint64_t share_bytes;    /* what one workload may queue per drain; 0: no shares */
+	uint64_t headroom_bytes; /* ring bytes only exec, exit and cgroup events may use */
 	const char *btf_path;    /* kernel BTF; NULL for /sys/kernel/btf/vmlinux */
 };
 
@@ -79,13 +81,16 @@ int loader__skipped(struct loader *l, uint64_t *skipped);
 int loader__seed(struct loader *l, int (*cb)(void *ctx, const struct fl_seed_event *ev),
 		 void *ctx);
 
-/* Sums the per-CPU drop counters: count, first and last drop time per event type. */
-int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_EV_MAX]);
+/* Sums the per-CPU drop counters: count, first and last drop time per cause (FL_DROP_*)
+ * and event type. */
+int loader__read_drops(struct loader *l, struct fl_drop_counter out[FL_DROP_WHY][FL_EV_MAX]);
 /* Drops the kernel has counted so far (all types): cheap, no syscall. When it has not
  * moved since the last loader__read_drops, neither have the drop maps. */
 uint64_t loader__drop_events(struct loader *l);
 
 int loader__ring_fd(struct loader *l);
+/* Starts a new drain epoch (workloads' ring shares count per epoch): call before a drain. */
+void loader__new_epoch(struct loader *l);
 
 /* Names of the programs loaded (static for the skeleton's life), up to max. Returns how many. */
 size_t loader__programs(struct loader *l, const char **names, size_t max);

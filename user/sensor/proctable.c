@@ -34,6 +34,9 @@ struct proc_image *proc_image__new(const char *binary, const char *cwd, char *co
 	img->n_args = n_args;
 	img->args_count = n_args;
 	img->args_size = 0;
+	img->binary_mnt_id = 0;
+	img->binary_ino = 0;
+	img->binary_dev = 0;
 	img->args = (char **)(img + 1);
 	p = (char *)(img->args + n_args);
 	img->binary = memcpy(p, binary, blen);
@@ -105,6 +108,18 @@ struct proc *proctable__get(struct proctable *pt, uint32_t tgid)
 	if (!tgid)
 		return NULL; /* no process has it */
 	return kvtable__get(pt->t, &tgid);
+}
+
+int proctable__resolve(struct proctable *pt, struct fl_exec_id *id)
+{
+	const struct proc *p = proctable__get(pt, id->tgid);
+
+	/* The derived id's start is the process's start; an exec'd image's is its exec. */
+	if (!p || !(p->flags & PROC_UNTRACKED) || id->start_ns != p->start_ns ||
+	    p->id.start_ns == p->start_ns)
+		return 0;
+	*id = p->id;
+	return 1;
 }
 
 struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err)

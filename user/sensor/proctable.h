@@ -21,6 +21,8 @@
 #define IMG_CWD_UNRESOLVED (1u << 5)
 #define IMG_FROM_PROCFS (1u << 6)
 #define IMG_ARGS_NOT_KEPT (1u << 7) /* argv dropped past the memory budget (decode.h) */
+#define IMG_BINARY_MEMFD (1u << 8)    /* executed from a memfd */
+#define IMG_BINARY_UNLINKED (1u << 9) /* its file had no link left at the exec */
 
 /*
  * What a process runs: binary, argv, cwd, already UTF-8 (escaped where flagged). Shared,
@@ -34,7 +36,10 @@ struct proc_image {
 	uint32_t args_count; /* argc before truncation */
 	uint32_t args_size;  /* argv bytes before truncation */
 	uint32_t bytes;      /* the allocation's size */
+	uint32_t binary_mnt_id; /* the executed file, as the kernel held it; 0: unknown */
 	uint64_t *account;   /* counts bytes while the image lives (decode.h's budget), or NULL */
+	uint64_t binary_ino;
+	uint64_t binary_dev;    /* as stat(2)'s st_dev */
 	char *binary;
 	char *cwd;
 	char **args;
@@ -45,6 +50,8 @@ struct proc_image {
 #define PROC_START_SEEN (1u << 1)   /* its fork or exec was recorded */
 #define PROC_ADOPTED (1u << 2)      /* known from the run before a handover, whose records
 				       hold its start; this run recorded nothing of it yet */
+#define PROC_UNTRACKED (1u << 3)    /* the kernel's live map was full at its exec: its events
+				     * carry its pre-exec id (see proctable__resolve) */
 
 struct proc {
 	uint32_t tgid; /* 0: free slot */
@@ -78,6 +85,12 @@ void proctable__free(struct proctable *pt); /* NULL-safe; drops every image refe
 struct proc *proctable__get(struct proctable *pt, uint32_t tgid);
 /* The entry for tgid, created zeroed (tgid set) if absent. NULL with -ENOMEM in *err. */
 struct proc *proctable__upsert(struct proctable *pt, uint32_t tgid, int *err);
+/*
+ * An id as the kernel sent it, made right: for a process the kernel could not track
+ * after its exec (PROC_UNTRACKED), events carry the id derived from its start (the
+ * pre-exec id); that becomes the id of its current image. Returns 1 if id was changed.
+ */
+int proctable__resolve(struct proctable *pt, struct fl_exec_id *id);
 /* Removes tgid, dropping its image reference. */
 void proctable__remove(struct proctable *pt, uint32_t tgid);
 size_t proctable__count(const struct proctable *pt);

@@ -53,6 +53,7 @@ struct workload {
 	char *path, *v1_path, *bundle, *unit, *qos;
 	char *container_id, *claimed_id, *pod_uid, *pod_name, *pod_namespace;
 	char *container_name, *image, *container_type, *sandbox_id;
+	char *annotation_pod_uid; /* the bundle's pod uid where it disagrees with the path's */
 	char detail[192];
 	struct fl_exec_id creator;
 	uint64_t cgroup_id, parent_id, v1_id;
@@ -105,7 +106,7 @@ static void wl_free(struct workload *wl)
 	char **strs[] = { &wl->path, &wl->v1_path, &wl->bundle, &wl->unit, &wl->qos,
 			  &wl->container_id, &wl->claimed_id, &wl->pod_uid, &wl->pod_name,
 			  &wl->pod_namespace, &wl->container_name, &wl->image, &wl->container_type,
-			  &wl->sandbox_id };
+			  &wl->sandbox_id, &wl->annotation_pod_uid };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -181,6 +182,7 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 	m.container_id = wl->container_id;
 	m.claimed_container_id = wl->claimed_id;
 	m.pod_uid = wl->pod_uid;
+	m.annotation_pod_uid = wl->annotation_pod_uid;
 	m.pod_name = wl->pod_name;
 	m.pod_namespace = wl->pod_namespace;
 	m.container_name = wl->container_name;
@@ -717,7 +719,8 @@ void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint
 	if (!wl)
 		return;
 	wl->gap_count++;
-	if (kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+	if (kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP ||
+	    kind == FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED)
 		wl->drops += count;
 }
 
@@ -754,7 +757,11 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 	set_str(&wl->bundle, r->bundle);
 	set_str(&wl->pod_name, id->pod_name);
 	set_str(&wl->pod_namespace, id->pod_namespace);
-	if (id->pod_uid[0])
+	/* The path's pod uid is where the kubelet put the cgroup; an annotation is what the
+	 * bundle's writer claims. When they disagree the claim is flagged, never the identity. */
+	if (id->pod_uid[0] && wl->pod_uid && wl->pod_uid[0] && strcmp(wl->pod_uid, id->pod_uid))
+		set_str(&wl->annotation_pod_uid, id->pod_uid);
+	else if (id->pod_uid[0])
 		set_str(&wl->pod_uid, id->pod_uid);
 	set_str(&wl->container_name, id->container_name);
 	set_str(&wl->image, id->image);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# More live exec'd processes than the kernel's live-process map holds (--max-procs 1024,
+# 1,100 held here, beside whatever the machine runs): the map is a hash that never evicts,
+# so no other process loses its entry; the execs it has no room for are flagged
+# `untracked` and counted as UNTRACKED_PROCESS gaps of their workload, and their later
+# events, which the kernel can only give their pre-exec id, carry the right one: every
+# exit, fork and exec of the test's processes names an image that was recorded.
+# Each held process is `sh -c '/bin/true; exec sleep ...'`: a fork and a second exec.
+. "$(dirname "$0")/../lib/e2e.sh"
+
+N=1100
+root=/sys/fs/cgroup/unified
+[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+cg="$root/fl-untracked-$$"
+mkdir "$cg" || exit 1
+on_cleanup "rmdir '$cg'"
+on_cleanup "[ -n \"\${holder:-}\" ] && kill \$holder"
+
+agent_start --max-procs 1024 --metrics-addr off --heartbeat-interval 1
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" hold "$3" "$4" /bin/sh -c "/bin/true fl-untracked; exec /bin/sleep 100000"' \
+	sh "$cg" "$HELPERS/fl-benchtool" "$N" "$T/held" &
+holder=$!
+wait_for 120 test -e "$T/held" || fail "the holder did not start $N processes"
+sleeping() { [ "$(sed 's|.*|/proc/&/comm|' "$cg/cgroup.procs" | xargs cat 2>/dev/null | grep -c '^sleep$')" -eq "$N" ]; }
+wait_for 120 sleeping || fail "not every held process reached its sleep"
+kill -TERM $holder
+wait $holder
+check "holder exit status" 0 $?
+holder=
+id=$(stat -c %i "$cg")
+agent_stop
+
+check "heartbeats count untracked execs" true "$(q '[.[] | select(.heartbeat) | .heartbeat.untrackedProcesses // "0" | tonumber] | max >= 1')"
+# Only the test's cgroup, read once.
+jq -c --arg cg "$id" 'select(.exec.process.cgroupId == $cg or .fork.process.cgroupId == $cg or .exit.cgroupId == $cg or .gap.cgroupId == $cg)' \
+	"$T/records.jsonl" >"$T/mine.jsonl" && mv "$T/mine.jsonl" "$T/records.jsonl"
+untracked=$(q '[.[] | select(.exec.process.flags.untracked)] | length')
+check_cmd "some execs found the map full" test "$untracked" -gt 0
+check "the sleeps: $N execs" "$N" "$(q '[.[] | select(.exec.process.args[0] == "/bin/sleep")] | length')"
+check "the UNTRACKED_PROCESS gaps count them" "$untracked" "$(q '[.[] | select(.gap.kind == "UNTRACKED_PROCESS") | .gap.count | tonumber] | add // 0')"
+# No wrong id: every id the records name is an image recorded here.
+ids='[.[] | select(.exec) | .exec.process.execId] as $ids'
+check "every exit names a recorded image" 0 "$(q "$ids | [.[] | select(.exit and (.exit.execId as \$e | \$ids | index(\$e) | not))] | length")"
+check "exits: one per held process, its true, and the holder" "$((2 * N + 1))" "$(q '[.[] | select(.exit)] | length')"
+check "exits: all seen from their start" "$((2 * N + 1))" "$(q '[.[] | select(.exit.startSeen)] | length')"
+check "every fork names a recorded parent image" 0 "$(q "$ids | [.[] | select(.fork and (.fork.parentExecId as \$e | \$ids | index(\$e) | not))] | length")"
+check "every second exec names the image it replaced" 0 "$(q "$ids | [.[] | select(.exec.process.args[0] == \"/bin/sleep\" and (.exec.replacedExecId as \$e | \$ids | index(\$e) | not))] | length")"
+check "the sleeps' exits name the sleeps" "$N" "$(q '[.[] | select(.exec.process.args[0] == "/bin/sleep") | .exec.process.execId] as $s | [.[] | select(.exit and (.exit.execId as $e | $s | index($e)))] | length')"
+finish
