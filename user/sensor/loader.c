@@ -249,6 +249,8 @@ int loader__pin_meta(const struct loader_opts *opts, struct fl_pin_meta *m)
 	m->ring_bytes = opts->ring_bytes;
 	m->args_max_bytes = opts->args_max_bytes;
 	m->max_procs = opts->max_procs;
+	m->share_bytes = (uint32_t)opts->share_bytes; /* at most the ring: 1 GiB */
+	m->headroom_bytes = (uint32_t)opts->headroom_bytes;
 	/* The object built into this binary, byte for byte: programs, maps, their BTF. */
 	if (!EVP_Digest(elf, len, m->object_sha256, &hlen, EVP_sha256(), NULL) ||
 	    hlen != sizeof(m->object_sha256))

@@ -201,6 +201,13 @@ int pins__compatible(const struct fl_pin_meta *theirs, const struct fl_pin_meta 
 			 ours->args_max_bytes, ours->max_procs);
 		return 0;
 	}
+	if (theirs->share_bytes != ours->share_bytes || theirs->headroom_bytes != ours->headroom_bytes) {
+		snprintf(why, why_len, "the pinned programs keep %u bytes of ring share and %u of "
+			 "headroom, this run asks for %u and %u (--ring-share, --ring-headroom)",
+			 theirs->share_bytes, theirs->headroom_bytes, ours->share_bytes,
+			 ours->headroom_bytes);
+		return 0;
+	}
 	return 1;
 }
 

@@ -22,7 +22,7 @@
 #define PINS_DEFAULT_DIR "/sys/fs/bpf/firstlight"
 
 /* The layout of a pin dir: entry names, the meta value. Bump it with either. */
-#define FL_PIN_LAYOUT 1
+#define FL_PIN_LAYOUT 2 /* 2: the ring share and headroom in the meta */
 
 #define FL_PIN_RUNNING 1  /* an agent runs with these programs */
 #define FL_PIN_HANDOVER 2 /* its agent left them attached and writing, for the next one */
@@ -34,11 +34,13 @@ struct fl_pin_meta {
 	uint32_t ring_bytes;        /* the load's configuration (run's options) */
 	uint32_t args_max_bytes;
 	uint32_t max_procs;
+	uint32_t share_bytes;       /* --ring-share and --ring-headroom, in bytes of the ring: */
+	uint32_t headroom_bytes;    /* read-only constants of the programs, kept by an adoption */
 	uint32_t pad;
 	uint64_t handover_boot_ns;  /* HANDOVER: CLOCK_BOOTTIME after the last drain */
 	char run_id[40];            /* the run that pinned them */
 };
-_Static_assert(sizeof(struct fl_pin_meta) == 104, "the meta map's value is an ABI");
+_Static_assert(sizeof(struct fl_pin_meta) == 112, "the meta map's value is an ABI");
 
 struct pins;
 
