@@ -324,7 +324,9 @@ clean:
 # through `firstlight tree`'s assembly and renderers) from tests/fuzz/corpus_tree/, new
 # inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*; fuzz_report (a
 # store through `firstlight report` and its renderers) from tests/fuzz/corpus_gaps/, new
-# inputs to build/fuzz/corpus_report/, crashes to build/fuzz/report-crash-*.
+# inputs to build/fuzz/corpus_report/, crashes to build/fuzz/report-crash-*; fuzz_owners
+# (an owners file, identity/owners) from tests/fuzz/corpus_owners/, crashes to
+# build/fuzz/owners-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null || \
@@ -332,9 +334,10 @@ FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null
 
 .PHONY: fuzz fuzz-seeds
 fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
-		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report
+		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report $(BUILD)/fuzz/fuzz_owners
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
-		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree $(BUILD)/fuzz/corpus_report
+		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree $(BUILD)/fuzz/corpus_report \
+		$(BUILD)/fuzz/corpus_owners
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
@@ -352,6 +355,9 @@ fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_report -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/report- $(BUILD)/fuzz/corpus_report \
 		tests/fuzz/corpus_gaps
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_owners -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/owners- $(BUILD)/fuzz/corpus_owners \
+		tests/fuzz/corpus_owners
 
 # The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
 fuzz-seeds: $(BUILD)/fuzz/make_seeds

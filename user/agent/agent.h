@@ -33,6 +33,9 @@ struct agent_opts {
 	const char *ship_tls_ca;
 	const char *ship_prefix;
 	int ship_replicas;
+	/* Accountability (identity/owners.h): NULL: no owners file. Reloaded on SIGHUP. */
+	const char *owners_path;
+	int fail_unowned;         /* an UNOWNED_WORKLOAD gap for a workload no rule owns */
 };
 
 /* The defaults of every option. */

@@ -33,7 +33,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD < METRICS_GAP_KINDS, "Gap.Kind count");
 
 /* The rendered text is ~4 KiB; the cap only guards against a rendering bug looping. */
 #define METRICS_RENDER_START 8192
@@ -69,6 +69,7 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT] = "node_silent",
 	[FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED] = "batch_rejected",
 	[FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK] = "chain_break",
+	[FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD] = "unowned_workload",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)
@@ -112,7 +113,8 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 
 	promtext__header(&o, "firstlight_gaps_total", "counter", "Gap records written, by gap kind.");
 	for (i = 1; i < METRICS_GAP_KINDS; i++)
-		promtext__labelled(&o, "firstlight_gaps_total", "kind", gap_kind_names[i], s->gaps[i]);
+		if (gap_kind_names[i])
+			promtext__labelled(&o, "firstlight_gaps_total", "kind", gap_kind_names[i], s->gaps[i]);
 
 	promtext__u64(&o, "firstlight_unattributed_workloads_total", "counter",
 		"Workloads that ended before their identity could be resolved.",

@@ -17,7 +17,7 @@
 #include "firstlight.h"
 
 /* Order of the Gap.Kind enum (1..11), index 0 unused. */
-#define METRICS_GAP_KINDS 12
+#define METRICS_GAP_KINDS 21 /* Gap.Kind 1..20; a number without a kind has no series */
 #define METRICS_LAG_BUCKETS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {

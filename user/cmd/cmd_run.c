@@ -45,6 +45,9 @@ static void usage(FILE *f)
 		"                        its peer (default 1000)\n"
 		"  --btf FILE            kernel BTF, when not at /sys/kernel/btf/vmlinux\n"
 		"  --metrics-addr HOST:PORT  Prometheus /metrics (default 127.0.0.1:9464; off)\n"
+		"  --owners FILE         owners file (JSON rules, docs/owners.md): every workload\n"
+		"                        record names its owner; SIGHUP reloads it\n"
+		"  --fail-unowned        an UNOWNED_WORKLOAD gap for a workload no rule owns\n"
 		"  -v, --verbose         debug output, including libbpf's\n"
 		"The segment store:\n"
 		"  --key FILE            node signing key, generated on first use (default %s)\n"
@@ -121,7 +124,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
 	       O_ARGS_COUNT, O_MAX_PROCS, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE, O_RETAIN_BYTES, O_RETAIN_AGE,
-	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS };
+	       O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA, O_SHIP_PREFIX, O_SHIP_REPLICAS,
+	       O_OWNERS, O_FAIL_UNOWNED };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -150,6 +154,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "ship-tls-ca", required_argument, NULL, O_SHIP_TLS_CA },
 		{ "ship-subject-prefix", required_argument, NULL, O_SHIP_PREFIX },
 		{ "ship-replicas", required_argument, NULL, O_SHIP_REPLICAS },
+		{ "owners", required_argument, NULL, O_OWNERS },
+		{ "fail-unowned", no_argument, NULL, O_FAIL_UNOWNED },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -240,6 +246,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			err = units__parse("--ship-replicas", optarg, UNITS_COUNT, 1, 5, 0, &ms);
 			o->ship_replicas = (int)ms;
 			break;
+		case O_OWNERS: o->owners_path = optarg; break;
+		case O_FAIL_UNOWNED: o->fail_unowned = 1; break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:
@@ -269,6 +277,10 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	}
 	if (o->ship_urls && o->to_stdout) {
 		log_error("--ship ships the segment files: it does not go with --stdout");
+		return 2;
+	}
+	if (o->fail_unowned && !o->owners_path) {
+		log_error("--fail-unowned goes with --owners FILE (the rules that name owners)");
 		return 2;
 	}
 	if (o->ship_urls && check_ship_urls(o->ship_urls))

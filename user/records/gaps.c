@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-#define GAP_KINDS 12 /* Gap.Kind 1..11 */
+#define GAP_KINDS 21 /* Gap.Kind 1..20 (not every number is a kind yet) */
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {

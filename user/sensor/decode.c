@@ -376,6 +376,8 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->workloads && !(img->flags & (IMG_BINARY_ESCAPED | IMG_BINARY_UNRESOLVED)))
+		workloads__on_first_exec(d->workloads, task.cgroup_id, sandbox, task.creds.uid, img->binary);
 	if (d->gaps && !(img->flags & IMG_BINARY_ESCAPED) && opaque_sandbox(img->binary))
 		opaque_gap(d, &m, ev->hdr.boot_ns);
 	int terr = track(d, &task, img, PROC_START_SEEN, sandbox);
