@@ -89,6 +89,7 @@ static const char golden[] =
 	"firstlight_drops_total{event_type=\"udp\"} 0\n"
 	"firstlight_drops_total{event_type=\"unix_connect\"} 0\n"
 	"firstlight_drops_total{event_type=\"unix_peer\"} 0\n"
+	"firstlight_drops_total{event_type=\"privilege\"} 0\n"
 #endif
 	"firstlight_drops_total{event_type=\"unknown\"} 7\n"
 	"# HELP firstlight_gaps_total Gap records written, by gap kind.\n"
@@ -153,6 +154,7 @@ static const char golden[] =
 	"firstlight_node_capability{capability=\"udp-datagrams\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-connects\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
+	"firstlight_node_capability{capability=\"privilege-changes\"} 1\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","
@@ -218,7 +220,7 @@ static void test_names(void **state)
 	{
 		static const unsigned int types[] = { FL_EV_EXEC, FL_EV_FORK, FL_EV_EXIT, FL_EV_SEED,
 			FL_EV_CGROUP_MKDIR, FL_EV_CGROUP_RMDIR, FL_EV_CGROUP_ATTACH, FL_EV_TCP, FL_EV_UDP,
-			FL_EV_UNIX_CONNECT, FL_EV_UNIX_PEER };
+			FL_EV_UNIX_CONNECT, FL_EV_UNIX_PEER, FL_EV_PRIV };
 
 		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 			if (!strcmp(evtypes__name(types[i]), "unknown"))
