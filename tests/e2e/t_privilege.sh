@@ -6,12 +6,31 @@
 # its setuid(0) gains root; a plain exec by root is not flagged; read --text shows them.
 . "$(dirname "$0")/../lib/e2e.sh"
 
-agent_start
+# The calls run in a cgroup of their own, so that its workload's count is theirs alone.
+root=/sys/fs/cgroup/unified
+[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+cg="$root/fl-priv-$$"
+mkdir "$cg" || { echo "cannot make $cg" >&2; exit 1; }
+on_cleanup "rmdir $cg"
+cg_key="cgroup:$(stat -c %i "$cg")"
+
+agent_start --metrics-addr 127.0.0.1:0 --heartbeat-interval 1
+port=$(sed -n 's/.*metrics on http:\/\/127.0.0.1:[0-9]*\/metrics (port \([0-9]*\)).*/\1/p' "$T/agent.err")
 check "the node has privilege-changes" true \
 	"$("$FIRSTLIGHT" read "$T/data" | jq -s '[.[] | .nodeCapabilities.available // empty | index("privilege-changes") != null] | first')"
 mark="fl-priv-$$"
-"$HELPERS/fl-priv" calls "$mark" >"$T/calls.out"
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" calls "$3"' sh "$cg" "$HELPERS/fl-priv" "$mark" >"$T/calls.out"
 check "calls: exit status" 0 $?
+# Metrics: the workload's four changes (the agent publishes every flush).
+metric() {
+	curl -s "http://127.0.0.1:$port/metrics" |
+		sed -n "s/^firstlight_workload_privilege_changes_total{workload=\"$cg_key\",owner=\"\"} //p"
+}
+wait_for 20 test "$(metric)" = 4 || fail "metrics: $cg_key has $(metric) privilege changes, not 4"
+hb_counted() {
+	"$FIRSTLIGHT" read "$T/data" 2>/dev/null | jq -se '[.[] | .heartbeat.privilegeRecords // empty | tonumber] | max >= 4' >/dev/null
+}
+wait_for 20 hb_counted || fail "no heartbeat counted the privilege records"
 pid=$(sed -n 's/^pid //p' "$T/calls.out")
 # The set-user-ID copy: owned by root, mode 4755, in a directory the other user reaches.
 mkdir -p "$T/suid" && cp "$HELPERS/fl-priv" "$T/suid/fl-priv-suid" &&
@@ -42,8 +61,10 @@ check "setresuid: args, ids before and after, effective capabilities cleared" \
 		[.newCreds.uid, .newCreds.euid, .newCreds.suid, .newCreds.fsuid], .newCreds.capEffective, .changed, .gained]')"
 check "setuid(777) refused: EPERM, nothing changed" '[["777"],"-1","EPERM",null,4242,4243,4242,4243]' \
 	"$(priv setuid '[.args, .result, .error, .changed, .oldCreds.uid, .oldCreds.euid, .newCreds.uid, .newCreds.euid]')"
-check "the records name the process and its workload" "[$pid,$pid,true]" \
-	"$(priv setuid '[.pid, .tid, (.workloadKey | startswith("cgroup:"))]')"
+check "the records name the process and its workload" "[$pid,$pid,\"$cg_key\"]" \
+	"$(priv setuid '[.pid, .tid, .workloadKey]')"
+check "heartbeats print the count, 0 included" true \
+	"$(q '[.[] | select(.heartbeat) | .heartbeat | has("privilegeRecords")] | all')"
 check "a plain exec by root is not flagged" "null" \
 	"$(q -c --arg id "$exec_id" '.[] | select(.exec.process.execId == $id) | .exec.process.flags.privilegeGained')"
 

@@ -54,6 +54,11 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	s->live_processes = 212;
 	s->live_workloads = 7;
 	s->capabilities_missing = 1u << KCAP_UDP_DATAGRAMS | 1u << KCAP_UNIX_CONNECTS;
+	strcpy(s->workloads[0].key, "cgroup:4021");
+	strcpy(s->workloads[0].owner, "team-\"pay\"");
+	s->workloads[0].privilege_changes = 3;
+	s->n_workloads = 1;
+	s->other_privilege_changes = 2;
 	s->ring_fill_ratio = 0.25;
 	s->last_heartbeat_seconds = 1700000010.5;
 	s->start_seconds = 1700000000.125;
@@ -74,6 +79,7 @@ static const char golden[] =
 	"firstlight_records_total{kind=\"gap\"} 3\n"
 	"firstlight_records_total{kind=\"heartbeat\"} 6\n"
 	"firstlight_records_total{kind=\"agent\"} 1\n"
+	"firstlight_records_total{kind=\"privilege\"} 0\n"
 	"# HELP firstlight_drops_total Kernel events lost because the ring buffer was full, by "
 	"event type.\n"
 	"# TYPE firstlight_drops_total counter\n"
@@ -155,6 +161,12 @@ static const char golden[] =
 	"firstlight_node_capability{capability=\"unix-connects\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
 	"firstlight_node_capability{capability=\"privilege-changes\"} 1\n"
+	"# HELP firstlight_workload_privilege_changes_total Privilege records (setuid, setgroups, "
+	"capset, prctl...) of each live workload that made one, with its owner; past 64 workloads, "
+	"workload=\"other\".\n"
+	"# TYPE firstlight_workload_privilege_changes_total counter\n"
+	"firstlight_workload_privilege_changes_total{workload=\"cgroup:4021\",owner=\"team-\\\"pay\\\"\"} 3\n"
+	"firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} 2\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","

@@ -249,6 +249,7 @@ static void heartbeat(struct agent *a)
 	hb.sink_backlog = a->rec.seq - a->sink->written - a->sink->lost;
 	hb.malformed_events = a->dec.stats.malformed;
 	hb.owners_sha256 = (char *)owners__sha256(a->owners);
+	hb.privilege_records = by[FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE];
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -268,6 +269,7 @@ static void publish_metrics(struct agent *a)
 		[MR_GAP] = FIRSTLIGHT__V1__EVENT__BODY_GAP,
 		[MR_HEARTBEAT] = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT,
 		[MR_AGENT] = FIRSTLIGHT__V1__EVENT__BODY_AGENT,
+		[MR_PRIVILEGE] = FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE,
 	};
 	const struct workload_stats *ws = workloads__stats(a->workloads);
 	struct metrics_snapshot s = { 0 };
@@ -289,6 +291,17 @@ static void publish_metrics(struct agent *a)
 	s.start_seconds = a->start_unix;
 	s.heartbeat_interval_seconds = a->opts.heartbeat_s;
 	s.capabilities_missing = a->loader.caps.missing;
+	{
+		struct workload_privileged wp[METRICS_WORKLOADS_MAX];
+
+		s.n_workloads = workloads__privileged(a->workloads, wp, METRICS_WORKLOADS_MAX,
+						      &s.other_privilege_changes);
+		for (size_t i = 0; i < s.n_workloads; i++) {
+			snprintf(s.workloads[i].key, sizeof(s.workloads[i].key), "%.47s", wp[i].key);
+			snprintf(s.workloads[i].owner, sizeof(s.workloads[i].owner), "%.63s", wp[i].owner);
+			s.workloads[i].privilege_changes = wp[i].privilege_changes;
+		}
+	}
 	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
 	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
 	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);

@@ -46,7 +46,7 @@ static const char *const record_kind_names[MR_KINDS] = {
 	[MR_EXEC] = "exec",           [MR_FORK] = "fork",   [MR_EXIT] = "exit",
 	[MR_FLOW] = "flow",           [MR_WORKLOAD] = "workload",
 	[MR_GAP] = "gap",             [MR_HEARTBEAT] = "heartbeat",
-	[MR_AGENT] = "agent",
+	[MR_AGENT] = "agent",         [MR_PRIVILEGE] = "privilege",
 };
 
 /*
@@ -177,6 +177,33 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		}
 		promtext__labelled_double(&o, "firstlight_ship_lag_seconds_sum", NULL, NULL, s->ship_lag_sum);
 		promtext__labelled(&o, "firstlight_ship_lag_seconds_count", NULL, NULL, s->ship_lag_count);
+	}
+
+	/* Always the header: an alert on a workload's first change needs the family known. */
+	promtext__header(&o, "firstlight_workload_privilege_changes_total", "counter",
+			 "Privilege records (setuid, setgroups, capset, prctl...) of each live workload "
+			 "that made one, with its owner; past 64 workloads, workload=\"other\".");
+	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
+		const struct metrics_workload *w = &s->workloads[i];
+
+		promtext__str(&o, "firstlight_workload_privilege_changes_total{workload=\"");
+		promtext__label_value(&o, w->key, sizeof(w->key));
+		promtext__str(&o, "\",owner=\"");
+		promtext__label_value(&o, w->owner, sizeof(w->owner));
+		promtext__str(&o, "\"} ");
+		{
+			char num[24];
+
+			snprintf(num, sizeof(num), "%" PRIu64 "\n", w->privilege_changes);
+			promtext__str(&o, num);
+		}
+	}
+	if (s->other_privilege_changes) {
+		char num[96];
+
+		snprintf(num, sizeof(num), "firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
+			 s->other_privilege_changes);
+		promtext__str(&o, num);
 	}
 
 	promtext__header(&o, "firstlight_build_info", "gauge",

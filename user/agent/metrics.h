@@ -22,7 +22,18 @@
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
+	MR_PRIVILEGE,
 	MR_KINDS
+};
+
+/* Per workload: the live workloads that made a privilege change, at most this many. */
+#define METRICS_WORKLOADS_MAX 64
+#define METRICS_OWNER_MAX 64
+
+struct metrics_workload {
+	char key[48];                   /* the workload key (WLKEY_MAX) */
+	char owner[METRICS_OWNER_MAX];  /* by the owners file, "" when none */
+	uint64_t privilege_changes;     /* privilege records of its processes */
 };
 
 struct metrics_snapshot {
@@ -52,6 +63,9 @@ struct metrics_snapshot {
 	double ship_lag_sum;
 	uint64_t ship_lag_count;
 	uint32_t capabilities_missing;          /* bit (1 << enum kcap) per capability the node lacks */
+	struct metrics_workload workloads[METRICS_WORKLOADS_MAX];
+	size_t n_workloads;
+	uint64_t other_privilege_changes;       /* of live workloads past METRICS_WORKLOADS_MAX */
 	char version[32];
 	char node[256];
 	char run_id[40];

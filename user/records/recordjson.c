@@ -80,6 +80,7 @@ static const struct json_zero_field zeros[] = {
 	{ HEARTBEAT, "sink_backlog", NULL },
 	{ HEARTBEAT, "sink_lost", NULL },
 	{ HEARTBEAT, "malformed_events", NULL },
+	{ HEARTBEAT, "privilege_records", NULL },
 	{ AGENT, "records", agent_stopped },
 	{ AGENT, "drops", agent_stopped },
 	{ WORKLOAD, "process_count", workload_ended },

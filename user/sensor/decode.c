@@ -536,6 +536,13 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 		break;
 	case FL_EV_PRIV:
 		err = privdec__handle(d->rec, d->procs, data, size);
+		if (!err && d->workloads) {
+			const struct fl_priv_event *pe = data;
+			struct proc *p = proctable__get(d->procs, pe->pid);
+
+			workloads__note_privilege(d->workloads, pe->hdr.cgroup_id,
+						  p && p->start_ns == pe->id.start_ns ? p->sandbox : 0);
+		}
 		break;
 	default:
 		err = -EINVAL;

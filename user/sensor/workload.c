@@ -68,6 +68,7 @@ struct workload {
 	uint32_t args_truncated, gap_count;
 	char *first_binary;     /* the first program executed in it (owners: binary, uid) */
 	uint32_t first_uid;
+	uint64_t privilege_changes; /* privilege records of its processes */
 };
 
 struct workloads {
@@ -769,6 +770,51 @@ void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t 
 		return;
 	wl->first_binary = strdup(binary); /* short of memory: matched without it */
 	wl->first_uid = uid;
+}
+
+void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (wl)
+		wl->privilege_changes++;
+}
+
+struct privileged {
+	const struct workloads *w;
+	struct workload_privileged *out;
+	size_t n, max;
+	uint64_t other;
+};
+
+static int collect_privileged(void *ctx, const void *key, void *value)
+{
+	struct privileged *c = ctx;
+	const struct workload *wl = *(struct workload **)value;
+	const struct owners_rule *r;
+
+	(void)key;
+	if (!wl->privilege_changes || (wl->id & V1_TAG))
+		return 0;
+	if (c->n == c->max) {
+		c->other += wl->privilege_changes;
+		return 0;
+	}
+	r = owner_of(c->w, wl);
+	snprintf(c->out[c->n].key, WLKEY_MAX, "%s", wl->key);
+	c->out[c->n].owner = r ? r->owner : "";
+	c->out[c->n++].privilege_changes = wl->privilege_changes;
+	return 0;
+}
+
+size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
+			     uint64_t *other)
+{
+	struct privileged c = { .w = w, .out = out, .max = max };
+
+	kvtable__remove_if(w->table, collect_privileged, &c); /* removes nothing: returns 0 */
+	*other = c.other;
+	return c.n;
 }
 
 void workloads__set_owners(struct workloads *w, const struct owners *owners, int fail_unowned)

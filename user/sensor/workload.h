@@ -94,6 +94,19 @@ void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t 
 struct owners;
 void workloads__set_owners(struct workloads *w, const struct owners *owners, int fail_unowned);
 
+/* A privilege record of a process in the workload of cgroup_id (or of sandbox). */
+void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox);
+
+/* Live workloads that made a privilege change, for the metrics: key, owner (valid until
+ * the next call into the workloads) and count; at most max, the rest summed in *other. */
+struct workload_privileged {
+	char key[WLKEY_MAX];
+	const char *owner; /* "" when none */
+	uint64_t privilege_changes;
+};
+size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
+			     uint64_t *other);
+
 /* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
 
