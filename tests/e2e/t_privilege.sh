@@ -26,11 +26,11 @@ metric() {
 	curl -s "http://127.0.0.1:$port/metrics" |
 		sed -n "s/^firstlight_workload_privilege_changes_total{workload=\"$cg_key\",owner=\"\"} //p"
 }
-wait_for 20 test "$(metric)" = 4 || fail "metrics: $cg_key has $(metric) privilege changes, not 4"
+wait_for 60 test "$(metric)" = 4 || fail "metrics: $cg_key has $(metric) privilege changes, not 4"
 hb_counted() {
 	"$FIRSTLIGHT" read "$T/data" 2>/dev/null | jq -se '[.[] | .heartbeat.privilegeRecords // empty | tonumber] | max >= 4' >/dev/null
 }
-wait_for 20 hb_counted || fail "no heartbeat counted the privilege records"
+wait_for 60 hb_counted || fail "no heartbeat counted the privilege records"
 pid=$(sed -n 's/^pid //p' "$T/calls.out")
 # The set-user-ID copy: owned by root, mode 4755, in a directory the other user reaches.
 mkdir -p "$T/suid" && cp "$HELPERS/fl-priv" "$T/suid/fl-priv-suid" &&
