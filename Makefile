@@ -359,7 +359,8 @@ clean:
 # inputs to build/fuzz/corpus_report/, crashes to build/fuzz/report-crash-*; fuzz_batchwire
 # (a batch's wire scan and bounded unpack against protobuf-c) from
 # tests/fuzz/corpus_batchwire/, new inputs to build/fuzz/corpus_batchwire/, crashes to
-# build/fuzz/batchwire-crash-*.
+# build/fuzz/batchwire-crash-*; fuzz_owners (an owners file, identity/owners) from
+# tests/fuzz/corpus_owners/, crashes to build/fuzz/owners-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null || \
@@ -367,10 +368,11 @@ FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null
 
 .PHONY: fuzz fuzz-seeds
 fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
-		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report $(BUILD)/fuzz/fuzz_batchwire
+		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report $(BUILD)/fuzz/fuzz_batchwire \
+		$(BUILD)/fuzz/fuzz_owners
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
 		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree $(BUILD)/fuzz/corpus_report \
-		$(BUILD)/fuzz/corpus_batchwire
+		$(BUILD)/fuzz/corpus_batchwire $(BUILD)/fuzz/corpus_owners
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
@@ -391,6 +393,9 @@ fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $
 	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_batchwire -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/batchwire- $(BUILD)/fuzz/corpus_batchwire \
 		tests/fuzz/corpus_batchwire
+	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_owners -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/owners- $(BUILD)/fuzz/corpus_owners \
+		tests/fuzz/corpus_owners
 
 # The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
 fuzz-seeds: $(BUILD)/fuzz/make_seeds

@@ -27,6 +27,7 @@
 #define FL_EV_UDP 11          /* struct fl_udp_event: a UDP contribution, see there */
 #define FL_EV_UNIX_CONNECT 12 /* struct fl_unix_connect_event */
 #define FL_EV_UNIX_PEER 13    /* struct fl_unix_peer_event: who a unix connect reached */
+#define FL_EV_PRIV 16         /* struct fl_priv_event: a credential-changing syscall returned */
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
@@ -328,6 +329,47 @@ struct fl_unix_peer_event {
 	__u64 cookie;
 	__u32 peer_pid; /* tgid, 0 when the kernel holds none (datagram sockets) */
 	__u32 pad;
+};
+
+/*
+ * Privilege changes (bpf/privilege.bpf.c): a credential-changing syscall, from its own
+ * tracepoints, with the credentials before (at entry) and after (at return) and the
+ * result. Syscalls by FL_PRIV_*; args as the process passed them.
+ */
+#define FL_PRIV_SETUID 1
+#define FL_PRIV_SETGID 2
+#define FL_PRIV_SETREUID 3
+#define FL_PRIV_SETREGID 4
+#define FL_PRIV_SETRESUID 5
+#define FL_PRIV_SETRESGID 6
+#define FL_PRIV_SETFSUID 7
+#define FL_PRIV_SETFSGID 8
+#define FL_PRIV_SETGROUPS 9
+#define FL_PRIV_CAPSET 10
+#define FL_PRIV_PRCTL 11
+#define FL_PRIV_MAX 12
+#define FL_PRIV_GROUPS 8 /* supplementary groups copied (ngroups says how many there are) */
+
+struct fl_priv_creds {
+	__u32 uid, gid, suid, sgid, euid, egid, fsuid, fsgid;
+	__u64 cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+	__u32 securebits;
+	__u32 ngroups;
+	__u32 groups[FL_PRIV_GROUPS];
+};
+
+struct fl_priv_event {
+	struct fl_event_hdr hdr;
+	struct fl_exec_id id;  /* the caller's current image */
+	__u32 pid;             /* tgid */
+	__u32 tid;
+	__u32 syscall;         /* FL_PRIV_* */
+	__u32 pad;
+	__s64 args[4];
+	__s64 ret;             /* the syscall's return: 0 or -errno (setfs*id: the old id) */
+	__u64 enter_ns;
+	struct fl_priv_creds old_creds;
+	struct fl_priv_creds new_creds;
 };
 
 #endif /* FIRSTLIGHT_H */

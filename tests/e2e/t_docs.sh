@@ -55,6 +55,9 @@ check_cmd "the metrics endpoint's port" test -n "$port"
 bundle_make "$T/b" "[\"sh\",\"-c\",\"wget -q -O /dev/null http://127.0.0.1:$port/metrics; exit 4\"]"
 container_run runc "fl-docs-$$" "$T/b"
 check "container exit status" 4 $?
+# Privilege changes (setgroups, capset, setresuid, a refused setuid): privilege records.
+"$HELPERS/fl-priv" calls "fl-docs-$$" >/dev/null
+check "privilege calls" 0 $?
 curl -s "http://127.0.0.1:$port/metrics" >"$T/metrics"
 check "scrape" 0 $?
 at=$(date +%s.%N)
@@ -81,8 +84,9 @@ jq -r '
 	(.heartbeat // empty | k("Heartbeat")),
 	(.agent // empty | k("AgentLifecycle")),
 	(.segmentRemoved // empty | k("SegmentRemoved")),
-	(.nodeCapabilities // empty | k("NodeCapabilities"), (.missingDetail[]? | k("Missing")))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
-check "every record kind was printed" "agent exec exit flow fork gap heartbeat nodeCapabilities segmentRemoved workload" \
+	(.nodeCapabilities // empty | k("NodeCapabilities"), (.missingDetail[]? | k("Missing"))),
+	(.privilege // empty | k("Privilege"), (.oldCreds, .newCreds | k("Creds")))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
+check "every record kind was printed" "agent exec exit flow fork gap heartbeat nodeCapabilities privilege segmentRemoved workload" \
 	"$(grep '^Event\.' "$T/printed.fields" | sed 's/^Event\.//' | grep -vE '^(seq|timeUnixNano|bootNano|node|agentRunId|snapshot)$' | paste -sd' ')"
 check "every field read prints is documented" "" \
 	"$(comm -23 "$T/printed.fields" "$T/doc.fields" | tr '\n' ' ')"

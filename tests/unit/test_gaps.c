@@ -738,7 +738,8 @@ static void test_kind_names(void **state)
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
 			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "STATE_MISSING", "ARGV_NOT_KEPT",
-			       "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "SEQUENCE_HOLE", "HEARTBEAT_MISSING", "UNCLEAN_END",
+			       "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "UNOWNED_WORKLOAD", "SEQUENCE_HOLE",
+			       "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
 	size_t i;
@@ -770,7 +771,7 @@ static void test_incomplete_kinds(void **state)
 						  "STATE_MISSING", "SHARE_EXCEEDED" };
 	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD",
-						"UNTRACKED_PROCESS" };
+						"UNTRACKED_PROCESS", "UNOWNED_WORKLOAD" };
 	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };
 	size_t i, want = sizeof(incomplete) / sizeof(incomplete[0]), n = 0;
 	int k;
@@ -1047,19 +1048,19 @@ static void test_render_json(void **state)
 	assert_string_equal(out.data,
 		"{\"source\":\"recorded\",\"kind\":\"RING_BUFFER_DROP\",\"node\":\"n1\",\"runId\":\"run-a\","
 		"\"seq\":\"9\",\"workload\":\"cgroup:4021\",\"cgroupId\":\"4021\","
-		"\"start\":\"2023-11-14T22:13:20.000000000Z\",\"end\":\"2023-11-14T22:13:20.000000000Z\","
+		"\"owner\":null,\"start\":\"2023-11-14T22:13:20.000000000Z\",\"end\":\"2023-11-14T22:13:20.000000000Z\","
 		"\"startUnixNano\":\"1700000000000000000\",\"endUnixNano\":\"1700000000000000000\","
 		"\"count\":\"1200\",\"firstSeq\":\"41\",\"lastSeq\":null,\"eventType\":\"exec\","
 		"\"reason\":\"ring-full\",\"previousRunId\":\"run-0\","
 		"\"detail\":\"evil\\u001b[31m \\\\xff\",\"file\":\"d/seg-1.seg.gz\"}\n"
 		"{\"source\":\"detected\",\"kind\":\"SEQUENCE_HOLE\",\"node\":\"n1\",\"runId\":\"run-a\","
-		"\"seq\":null,\"workload\":null,\"cgroupId\":null,"
+		"\"seq\":null,\"workload\":null,\"cgroupId\":null,\"owner\":null,"
 		"\"start\":\"2023-11-14T22:13:20.123456789Z\",\"end\":\"2023-11-14T22:13:22.000000000Z\","
 		"\"startUnixNano\":\"1700000000123456789\",\"endUnixNano\":\"1700000002000000000\","
 		"\"count\":\"3\",\"firstSeq\":\"5\",\"lastSeq\":\"7\",\"eventType\":null,\"reason\":null,"
 		"\"previousRunId\":null,\"detail\":\"seq 5-7 missing\",\"file\":\"d/seg-2.seg.gz\"}\n"
 		"{\"source\":\"detected\",\"kind\":\"UNCLEAN_END\",\"node\":\"n1\",\"runId\":\"run-a\","
-		"\"seq\":null,\"workload\":null,\"cgroupId\":null,"
+		"\"seq\":null,\"workload\":null,\"cgroupId\":null,\"owner\":null,"
 		"\"start\":\"2023-11-14T22:13:23.000000000Z\",\"end\":null,"
 		"\"startUnixNano\":\"1700000003000000000\",\"endUnixNano\":null,\"count\":null,"
 		"\"firstSeq\":null,\"lastSeq\":null,\"eventType\":null,\"reason\":null,"

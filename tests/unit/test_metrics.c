@@ -55,6 +55,11 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	s->live_processes = 212;
 	s->live_workloads = 7;
 	s->capabilities_missing = 1u << KCAP_UDP_DATAGRAMS | 1u << KCAP_UNIX_CONNECTS;
+	strcpy(s->workloads[0].key, "cgroup:4021");
+	strcpy(s->workloads[0].owner, "team-\"pay\"");
+	s->workloads[0].privilege_changes = 3;
+	s->n_workloads = 1;
+	s->other_privilege_changes = 2;
 	s->ring_fill_ratio = 0.25;
 	s->last_heartbeat_seconds = 1700000010.5;
 	s->start_seconds = 1700000000.125;
@@ -75,6 +80,7 @@ static const char golden[] =
 	"firstlight_records_total{kind=\"gap\"} 3\n"
 	"firstlight_records_total{kind=\"heartbeat\"} 6\n"
 	"firstlight_records_total{kind=\"agent\"} 1\n"
+	"firstlight_records_total{kind=\"privilege\"} 0\n"
 	"# HELP firstlight_drops_total Kernel events lost because the ring buffer was full or their "
 	"workload had used its ring share, by event type.\n"
 	"# TYPE firstlight_drops_total counter\n"
@@ -90,6 +96,7 @@ static const char golden[] =
 	"firstlight_drops_total{event_type=\"udp\"} 0\n"
 	"firstlight_drops_total{event_type=\"unix_connect\"} 0\n"
 	"firstlight_drops_total{event_type=\"unix_peer\"} 0\n"
+	"firstlight_drops_total{event_type=\"privilege\"} 0\n"
 #endif
 	"firstlight_drops_total{event_type=\"unknown\"} 7\n"
 	"# HELP firstlight_gaps_total Gap records written, by gap kind.\n"
@@ -109,6 +116,7 @@ static const char golden[] =
 	"firstlight_gaps_total{kind=\"argv_not_kept\"} 0\n"
 	"firstlight_gaps_total{kind=\"share_exceeded\"} 0\n"
 	"firstlight_gaps_total{kind=\"untracked_process\"} 0\n"
+	"firstlight_gaps_total{kind=\"unowned_workload\"} 0\n"
 	"# HELP firstlight_unattributed_workloads_total Workloads that ended before their "
 	"identity could be resolved.\n"
 	"# TYPE firstlight_unattributed_workloads_total counter\n"
@@ -157,6 +165,13 @@ static const char golden[] =
 	"firstlight_node_capability{capability=\"udp-datagrams\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-connects\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
+	"firstlight_node_capability{capability=\"privilege-changes\"} 1\n"
+	"# HELP firstlight_workload_privilege_changes_total Privilege records (setuid, setgroups, "
+	"capset, prctl...) of each live workload that made one, with its owner; past 64 workloads, "
+	"workload=\"other\".\n"
+	"# TYPE firstlight_workload_privilege_changes_total counter\n"
+	"firstlight_workload_privilege_changes_total{workload=\"cgroup:4021\",owner=\"team-\\\"pay\\\"\"} 3\n"
+	"firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} 2\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","
@@ -222,7 +237,7 @@ static void test_names(void **state)
 	{
 		static const unsigned int types[] = { FL_EV_EXEC, FL_EV_FORK, FL_EV_EXIT, FL_EV_SEED,
 			FL_EV_CGROUP_MKDIR, FL_EV_CGROUP_RMDIR, FL_EV_CGROUP_ATTACH, FL_EV_TCP, FL_EV_UDP,
-			FL_EV_UNIX_CONNECT, FL_EV_UNIX_PEER };
+			FL_EV_UNIX_CONNECT, FL_EV_UNIX_PEER, FL_EV_PRIV };
 
 		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 			if (!strcmp(evtypes__name(types[i]), "unknown"))
@@ -230,7 +245,7 @@ static void test_names(void **state)
 	}
 
 	/* Gap kind labels are the proto's enum names in lower case, for every kind; the
-	 * numbers reserved for other kinds (12, 15) have none. */
+	 * numbers reserved for other kinds (12, 15, 18) have none. */
 	assert_int_equal(d->values[d->n_values - 1].value, METRICS_GAP_KINDS - 1);
 	for (i = 0; i < d->n_values; i++) {
 		char lower[64];
@@ -238,6 +253,7 @@ static void test_names(void **state)
 
 		if (d->values[i].value == 0)
 			continue;
+		assert_true(d->values[i].value < METRICS_GAP_KINDS);
 		assert_true(strlen(name) < sizeof(lower));
 		for (j = 0; name[j]; j++)
 			lower[j] = (char)(name[j] >= 'A' && name[j] <= 'Z' ? name[j] - 'A' + 'a' : name[j]);

@@ -26,6 +26,7 @@
 
 #include "agent/agent.h"
 #include "agent/handover.h"
+#include "identity/owners.h"
 #include "base/clock.h"
 #include "sensor/cgscan.h"
 #include "sensor/decode.h"
@@ -81,6 +82,7 @@ struct agent {
 	double last_heartbeat_unix; /* seconds, for the metrics */
 	double start_unix;
 	uint64_t last_net_ns;
+	struct owners *owners; /* --owners: the rules in force (reloaded on SIGHUP) */
 	const char *unobserved[KCAP_COUNT]; /* the node's missing capabilities (static names) */
 	size_t n_unobserved;
 	/* --handover */
@@ -100,6 +102,11 @@ static int emit_lifecycle(struct agent *a, int state)
 	body.version = (char *)FIRSTLIGHT_VERSION;
 	body.pid = (uint32_t)getpid();
 	body.boot_id = a->rec.boot_id;
+	if (a->owners) {
+		body.owners_file = (char *)owners__name(a->owners);
+		body.owners_sha256 = (char *)owners__sha256(a->owners);
+		body.owners_rules = (uint32_t)owners__count(a->owners);
+	}
 	if (state == FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED) {
 		body.records = a->rec.seq + 1; /* this record included */
 		body.drops = drops__total(a->drops);
@@ -187,6 +194,7 @@ static int start_workloads(struct agent *a)
 				      ? "/sys/fs/cgroup/memory" : NULL);
 	if (err)
 		log_warn("scanning existing cgroups: %s", strerror(-err));
+	workloads__set_owners(a->workloads, a->owners, a->opts.fail_unowned);
 	decoder__set_workloads(&a->dec, a->workloads);
 	gaps__set_observer(a->gaps, note_gap, a->workloads);
 	return 0;
@@ -272,6 +280,8 @@ static void heartbeat(struct agent *a)
 	hb.argv_not_kept = a->dec.stats.args_not_kept;
 	hb.share_drops = drops__share(a->drops);
 	hb.untracked_processes = a->dec.stats.untracked;
+	hb.owners_sha256 = (char *)owners__sha256(a->owners);
+	hb.privilege_records = by[FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE];
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -291,6 +301,7 @@ static void publish_metrics(struct agent *a)
 		[MR_GAP] = FIRSTLIGHT__V1__EVENT__BODY_GAP,
 		[MR_HEARTBEAT] = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT,
 		[MR_AGENT] = FIRSTLIGHT__V1__EVENT__BODY_AGENT,
+		[MR_PRIVILEGE] = FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE,
 	};
 	const struct workload_stats *ws = workloads__stats(a->workloads);
 	struct metrics_snapshot s = { 0 };
@@ -312,6 +323,17 @@ static void publish_metrics(struct agent *a)
 	s.start_seconds = a->start_unix;
 	s.heartbeat_interval_seconds = a->opts.heartbeat_s;
 	s.capabilities_missing = a->loader.caps.missing;
+	{
+		struct workload_privileged wp[METRICS_WORKLOADS_MAX];
+
+		s.n_workloads = workloads__privileged(a->workloads, wp, METRICS_WORKLOADS_MAX,
+						      &s.other_privilege_changes);
+		for (size_t i = 0; i < s.n_workloads; i++) {
+			snprintf(s.workloads[i].key, sizeof(s.workloads[i].key), "%.47s", wp[i].key);
+			snprintf(s.workloads[i].owner, sizeof(s.workloads[i].owner), "%.63s", wp[i].owner);
+			s.workloads[i].privilege_changes = wp[i].privilege_changes;
+		}
+	}
 	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
 	snprintf(s.node, sizeof(s.node), "%s", a->rec.node);
 	snprintf(s.run_id, sizeof(s.run_id), "%s", a->rec.run_id);
@@ -438,6 +460,7 @@ static int setup_loop(struct agent *a)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -463,6 +486,35 @@ static int setup_loop(struct agent *a)
 	return 0;
 }
 
+/*
+ * SIGHUP: the owners file again. A file with a problem changes nothing (the rules in
+ * force stay, and say so); a good one applies to every Workload record from now on, and
+ * a heartbeat at once puts its hash in the chain at the moment it took effect.
+ */
+static void reload_owners(struct agent *a)
+{
+	char err[OWNERS_ERR_MAX];
+	struct owners *o;
+
+	if (!a->opts.owners_path) {
+		log_info("signal 1 (SIGHUP): no --owners file to reload");
+		return;
+	}
+	o = owners__load(a->opts.owners_path, err, sizeof(err));
+	if (!o) {
+		log_error("owners: %s; still applying the rules loaded before (sha256 %s): fix the "
+			  "file and send SIGHUP again", err, owners__sha256(a->owners));
+		return;
+	}
+	workloads__set_owners(a->workloads, o, a->opts.fail_unowned);
+	owners__free(a->owners);
+	a->owners = o;
+	log_info("owners: reloaded %s: %zu rules, sha256 %s", owners__name(o), owners__count(o),
+		 owners__sha256(o));
+	heartbeat(a);
+	a->sink->flush(a->sink);
+}
+
 static int run_loop(struct agent *a)
 {
 	int ring_epfd = ring_buffer__epoll_fd(a->ring);
@@ -482,6 +534,10 @@ static int run_loop(struct agent *a)
 				struct signalfd_siginfo si;
 
 				if (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						reload_owners(a);
+						continue;
+					}
 					log_info("signal %u: stopping", si.ssi_signo);
 					return 0;
 				}
@@ -529,6 +585,7 @@ static void agent_free(struct agent *a)
 	gaps__free(a->gaps);
 	metrics__stop(a->metrics);
 	decoder__fini(&a->dec);
+	owners__free(a->owners); /* after the workloads, which point into it */
 	proctable__free(a->procs);
 	sink__free(a->sink);
 	store__free(a->store); /* after the sink: it holds the key the sink signs with */
@@ -574,6 +631,7 @@ static int block_signals(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP); /* reloads the owners file */
 	return pthread_sigmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
 }
 
@@ -918,6 +976,19 @@ int agent__run(const struct agent_opts *opts)
 	/* Bound early (it answers 503 until the first publish): a taken address fails fast. */
 	if (a.opts.metrics_addr && start_metrics(&a))
 		return 1;
+	/* The operator's own file before the store: a mistake in it writes nothing. */
+	if (a.opts.owners_path) {
+		char oerr[OWNERS_ERR_MAX];
+
+		a.owners = owners__load(a.opts.owners_path, oerr, sizeof(oerr));
+		if (!a.owners) {
+			log_error("--owners %s (check it with: firstlight owners check FILE)", oerr);
+			err = -EINVAL;
+			goto out;
+		}
+		log_info("owners: %s: %zu rules, sha256 %s", owners__name(a.owners),
+			 owners__count(a.owners), owners__sha256(a.owners));
+	}
 	err = recorder__init(&a.rec, NULL);
 	if (err) {
 		log_error("initialising records: %s", strerror(-err));

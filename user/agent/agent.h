@@ -41,6 +41,9 @@ struct agent_opts {
 	 * run, which adopts them (sensor/pins.h, agent/handover.h). */
 	int handover;
 	const char *pin_dir;
+	/* Accountability (identity/owners.h): NULL: no owners file. Reloaded on SIGHUP. */
+	const char *owners_path;
+	int fail_unowned;         /* an UNOWNED_WORKLOAD gap for a workload no rule owns */
 };
 
 /* The defaults of every option. */

@@ -36,7 +36,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD == METRICS_GAP_KINDS - 1, "Gap.Kind count");
 /* publish_metrics copies gaps__by_kind() whole into the snapshot. */
 _Static_assert(METRICS_GAP_KINDS == GAPS_KINDS, "the metrics' gap kinds are the records'");
 
@@ -51,7 +51,7 @@ static const char *const record_kind_names[MR_KINDS] = {
 	[MR_EXEC] = "exec",           [MR_FORK] = "fork",   [MR_EXIT] = "exit",
 	[MR_FLOW] = "flow",           [MR_WORKLOAD] = "workload",
 	[MR_GAP] = "gap",             [MR_HEARTBEAT] = "heartbeat",
-	[MR_AGENT] = "agent",
+	[MR_AGENT] = "agent",         [MR_PRIVILEGE] = "privilege",
 };
 
 /*
@@ -78,6 +78,7 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT] = "argv_not_kept",
 	[FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED] = "share_exceeded",
 	[FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS] = "untracked_process",
+	[FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD] = "unowned_workload",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)
@@ -188,6 +189,33 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		}
 		promtext__labelled_double(&o, "firstlight_ship_lag_seconds_sum", NULL, NULL, s->ship_lag_sum);
 		promtext__labelled(&o, "firstlight_ship_lag_seconds_count", NULL, NULL, s->ship_lag_count);
+	}
+
+	/* Always the header: an alert on a workload's first change needs the family known. */
+	promtext__header(&o, "firstlight_workload_privilege_changes_total", "counter",
+			 "Privilege records (setuid, setgroups, capset, prctl...) of each live workload "
+			 "that made one, with its owner; past 64 workloads, workload=\"other\".");
+	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
+		const struct metrics_workload *w = &s->workloads[i];
+
+		promtext__str(&o, "firstlight_workload_privilege_changes_total{workload=\"");
+		promtext__label_value(&o, w->key, sizeof(w->key));
+		promtext__str(&o, "\",owner=\"");
+		promtext__label_value(&o, w->owner, sizeof(w->owner));
+		promtext__str(&o, "\"} ");
+		{
+			char num[24];
+
+			snprintf(num, sizeof(num), "%" PRIu64 "\n", w->privilege_changes);
+			promtext__str(&o, num);
+		}
+	}
+	if (s->other_privilege_changes) {
+		char num[96];
+
+		snprintf(num, sizeof(num), "firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
+			 s->other_privilege_changes);
+		promtext__str(&o, num);
 	}
 
 	promtext__header(&o, "firstlight_build_info", "gauge",

@@ -19,13 +19,24 @@
 
 #include "firstlight.h"
 
-/* Order of the Gap.Kind enum (1..17, with holes), index 0 unused. */
-#define METRICS_GAP_KINDS 18 /* Gap.Kind 1..17, with holes (numbers reserved elsewhere) */
+/* Order of the Gap.Kind enum (1..19, with holes), index 0 unused. */
+#define METRICS_GAP_KINDS 20 /* Gap.Kind 1..19; a number without a kind (12, 15, 18) has no series */
 #define METRICS_LAG_BUCKETS 12
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
+	MR_PRIVILEGE,
 	MR_KINDS
+};
+
+/* Per workload: the live workloads that made a privilege change, at most this many. */
+#define METRICS_WORKLOADS_MAX 64
+#define METRICS_OWNER_MAX 64
+
+struct metrics_workload {
+	char key[48];                   /* the workload key (WLKEY_MAX) */
+	char owner[METRICS_OWNER_MAX];  /* by the owners file, "" when none */
+	uint64_t privilege_changes;     /* privilege records of its processes */
 };
 
 struct metrics_snapshot {
@@ -55,6 +66,9 @@ struct metrics_snapshot {
 	double ship_lag_sum;
 	uint64_t ship_lag_count;
 	uint32_t capabilities_missing;          /* bit (1 << enum kcap) per capability the node lacks */
+	struct metrics_workload workloads[METRICS_WORKLOADS_MAX];
+	size_t n_workloads;
+	uint64_t other_privilege_changes;       /* of live workloads past METRICS_WORKLOADS_MAX */
 	char version[32];
 	char node[256];
 	char run_id[40];

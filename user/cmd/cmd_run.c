@@ -59,6 +59,9 @@ static void usage(FILE *f)
 		"                        attached and writing, and the next run adopts them: an\n"
 		"                        upgrade loses no event (firstlight unpin removes them)\n"
 		"  --pin-dir DIR         where --handover pins, on a bpffs (default %s)\n"
+		"  --owners FILE         owners file (JSON rules, docs/owners.md): every workload\n"
+		"                        record names its owner; SIGHUP reloads it\n"
+		"  --fail-unowned        an UNOWNED_WORKLOAD gap for a workload no rule owns\n"
 		"  -v, --verbose         debug output, including libbpf's\n"
 		"The segment store:\n"
 		"  --key FILE            node signing key, generated on first use (default %s)\n"
@@ -139,7 +142,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	       O_ARGS_COUNT, O_MAX_PROCS, O_TABLE_MEMORY, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_RING_SHARE, O_RING_HEADROOM, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE,
 	       O_RETAIN_BYTES, O_RETAIN_AGE, O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA,
-	       O_SHIP_PREFIX, O_SHIP_REPLICAS, O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR };
+	       O_SHIP_PREFIX, O_SHIP_REPLICAS, O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR, O_OWNERS,
+	       O_FAIL_UNOWNED };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -174,6 +178,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "ship-linger-ms", required_argument, NULL, O_SHIP_LINGER },
 		{ "handover", no_argument, NULL, O_HANDOVER },
 		{ "pin-dir", required_argument, NULL, O_PIN_DIR },
+		{ "owners", required_argument, NULL, O_OWNERS },
+		{ "fail-unowned", no_argument, NULL, O_FAIL_UNOWNED },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -287,6 +293,8 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 			break;
 		case O_HANDOVER: o->handover = 1; break;
 		case O_PIN_DIR: o->pin_dir = optarg; pin_dir_given = 1; break;
+		case O_OWNERS: o->owners_path = optarg; break;
+		case O_FAIL_UNOWNED: o->fail_unowned = 1; break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:
@@ -330,6 +338,10 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	if (o->pin_dir[0] != '/') {
 		log_error("--pin-dir '%s': give an absolute path on a bpffs (e.g. %s)", o->pin_dir,
 			  PINS_DEFAULT_DIR);
+		return 2;
+	}
+	if (o->fail_unowned && !o->owners_path) {
+		log_error("--fail-unowned goes with --owners FILE (the rules that name owners)");
 		return 2;
 	}
 	if (o->ship_urls && check_ship_urls(o->ship_urls))

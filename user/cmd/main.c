@@ -5,6 +5,7 @@
 #include "cmd/cmd_collect.h"
 #include "cmd/cmd_gaps.h"
 #include "cmd/cmd_key.h"
+#include "cmd/cmd_owners.h"
 #include "cmd/cmd_read.h"
 #include "cmd/cmd_report.h"
 #include "cmd/cmd_run.h"
@@ -27,6 +28,7 @@ static const struct {
 	{ "gaps", cmd_gaps__main, "list telemetry gaps: gap records and holes in the records" },
 	{ "verify", cmd_verify__main, "check segment files: hash chain, signatures, sequence" },
 	{ "report", cmd_report__main, "was a node's record of a window complete? verdict, gaps, coverage" },
+	{ "owners", cmd_owners__main, "check an owners file (owners check FILE): the rules run --owners takes" },
 	{ "key", cmd_key__main, "export the node's public key (key export)" },
 	{ "collect", cmd_collect__main, "collect every node's batches from NATS JetStream into one store" },
 	{ "unpin", cmd_unpin__main, "remove the programs `run --handover` left pinned (uninstall)" },

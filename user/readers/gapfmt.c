@@ -50,6 +50,11 @@ static int add_row(struct texttable *t, const struct gap_row *g)
 		case C_WORKLOAD:
 			key = wlkey__of_record(keybuf, g->workload, g->cgroup_id);
 			err = key ? escape(b, key, CELL_MAX) : json_buf__append_str(b, "-");
+			/* Under an owners file (run --owners): whose workload it blinded. */
+			if (!err && key && g->owner)
+				err = *g->owner ? json_buf__append_str(b, " (owner ") ?: escape(b, g->owner, CELL_MAX) ?:
+						  json_buf__append_str(b, ")")
+						: json_buf__append_str(b, " (unowned)");
 			break;
 		case C_START:
 			err = g->start_ns ? timefmt__rfc3339(b, g->start_ns, 3) : json_buf__append_str(b, "-");
@@ -120,6 +125,7 @@ int gapfmt__json(struct json_buf *out, const struct gap_row *g)
 	err = err ?: put_u64(out, "seq", g->seq, !g->detected && g->seq);
 	err = err ?: put_opt_str(out, "workload", g->workload);
 	err = err ?: put_u64(out, "cgroupId", g->cgroup_id, g->cgroup_id != 0);
+	err = err ?: put_opt_str(out, "owner", g->owner ? g->owner : "");
 	err = err ?: put_opt_time(out, "start", g->start_ns);
 	err = err ?: put_opt_time(out, "end", g->end_ns);
 	err = err ?: put_u64(out, "startUnixNano", g->start_ns, g->start_ns != 0);

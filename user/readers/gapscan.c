@@ -8,7 +8,10 @@
 #include <strings.h>
 
 #include "readers/gapscan.h"
+#include "base/arena.h"
 #include "base/array.h"
+#include "base/strmap.h"
+#include "records/wlkey.h"
 
 /* Consecutive seq numbers read, lo..hi, with the times of the records at both ends. */
 struct span {
@@ -69,6 +72,8 @@ struct gapscan {
 	size_t n_rows, cap_rows;
 	struct gapscan_stats st;
 	int finished;
+	struct arena *a;       /* the owners map's keys and values */
+	struct strmap *owners; /* "node\x1fworkload key" -> owner ("": no rule matched) */
 };
 
 static const char *const detected_names[] = {
@@ -91,6 +96,13 @@ struct gapscan *gapscan__new(void)
 	if (!s)
 		return NULL;
 	s->cur_file = SIZE_MAX;
+	s->a = arena__new();
+	s->owners = strmap__new();
+	if (!s->a || !s->owners) {
+		gapscan__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return s;
 }
 
@@ -126,7 +138,38 @@ void gapscan__free(struct gapscan *s)
 	for (size_t i = 0; i < s->n_rows; i++)
 		free_row(&s->rows[i]);
 	free(s->rows);
+	strmap__free(s->owners);
+	arena__free(s->a);
 	free(s);
+}
+
+/* "node\x1fkey" in the arena: a workload key is its node's own. NULL: no memory. */
+static char *owner_key(struct gapscan *s, const char *node, const char *key)
+{
+	size_t n = strlen(node ? node : "") + strlen(key) + 2;
+	char *k = arena__alloc(s->a, n);
+
+	if (k)
+		snprintf(k, n, "%s\x1f%s", node ? node : "", key);
+	return k;
+}
+
+/* A Workload record written under an owners file: who owns it, as of this record. */
+static int note_owner(struct gapscan *s, const Firstlight__V1__Event *ev)
+{
+	const Firstlight__V1__Workload *w = ev->workload;
+	char buf[WLKEY_MAX];
+	const char *key;
+	char *k, *v;
+
+	if (!w || !w->owners_sha256 || !*w->owners_sha256)
+		return 0;
+	key = wlkey__of_record(buf, w->key, w->cgroup_id);
+	if (!key)
+		return 0;
+	k = owner_key(s, ev->node, key);
+	v = arena__strdup(s->a, w->owner ? w->owner : "");
+	return k && v ? strmap__put(s->owners, k, v) : -ENOMEM;
 }
 
 int gapscan__begin_file(struct gapscan *s, const char *name)
@@ -437,6 +480,8 @@ int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
 		return 0;
 	case FIRSTLIGHT__V1__EVENT__BODY_GAP:
 		return ev->gap ? add_recorded(s, run, ev) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD:
+		return note_owner(s, ev);
 	default:
 		return 0;
 	}
@@ -753,6 +798,14 @@ int gapscan__finish(struct gapscan *s, const struct gapscan_env *env)
 		/* Set now: a run's node may have been learnt after its first gap. */
 		w->pub.run_id = s->runs[w->pub.run].id;
 		w->pub.node = s->runs[w->pub.run].node;
+		/* Owners last: a workload's ENDED record comes after the gaps its end reveals. */
+		{
+			char buf[WLKEY_MAX];
+			const char *key = wlkey__of_record(buf, w->pub.workload, w->pub.cgroup_id);
+			char *k = key && strmap__count(s->owners) ? owner_key(s, w->pub.node, key) : NULL;
+
+			w->pub.owner = k ? strmap__get(s->owners, k) : NULL;
+		}
 	}
 	if (s->n_rows > 1)
 		qsort(s->rows, s->n_rows, sizeof(*s->rows), cmp_row);
@@ -873,7 +926,8 @@ int gapscan__kind_at(size_t i)
  * healthy store has them and they lose nothing that was recorded: PRE_EXISTING (history
  * before the first start), SENSOR_DOWN (a planned stop or restart; a crash shows as an
  * UNCLEAN_END), MISSING_START (a consequence of those two), and the identity kinds
- * (UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD: what the kernel cannot see, not what was lost).
+ * (UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD: what the kernel cannot see, not what was lost),
+ * and UNOWNED_WORKLOAD (a finding about the owners file, not about the evidence).
  * By name, so the kinds of shipping and the collector, which the schema does not have
  * yet (SHIP_LOSS: records removed before they were shipped; NODE_SILENT: a node that
  * stopped without a STOPPED record; BATCH_REJECTED, CHAIN_BREAK: what a node sent that

@@ -59,6 +59,9 @@ struct gap_row {
 	const char *previous_run_id;
 	const char *detail;    /* untrusted for recorded gaps: escape before display */
 	const char *file;      /* the input holding the record the gap was found at */
+	/* Its workload's owner, by the latest Workload record written under an owners file
+	 * (run --owners): NULL when none was, "" when no rule owned it. */
+	const char *owner;
 };
 
 struct gapscan_stats {

@@ -143,6 +143,7 @@ static struct jt_workload *workload_get(struct jobtree *t, const char *node, con
 	w->runtime = w->container_id = w->claimed_container_id = w->container_name = "";
 	w->pod_name = w->pod_namespace = w->pod_uid = w->image = w->cgroup_path = "";
 	w->identity_source = w->creator_exec_id = w->detail = "";
+	w->owner = w->approval_ref = w->boundary = w->owners_sha256 = "";
 	return w;
 }
 
@@ -194,6 +195,15 @@ static int merge_workload(struct jobtree *t, const Event *ev)
 	TAKE(identity_source, r->identity_source);
 	TAKE(creator_exec_id, r->creator_exec_id);
 	TAKE(detail, r->detail);
+	/* A record written under an owners file restates the owner in full (or none). */
+	if (r->owners_sha256 && *r->owners_sha256) {
+		w->owner = w->approval_ref = w->boundary = "";
+		w->unowned = r->unowned;
+		TAKE(owners_sha256, r->owners_sha256);
+		TAKE(owner, r->owner);
+		TAKE(approval_ref, r->approval_ref);
+		TAKE(boundary, r->boundary);
+	}
 #undef TAKE
 	return 0;
 }

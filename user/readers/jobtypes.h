@@ -38,6 +38,9 @@ struct jt_workload {
 	const char *runtime, *container_id, *claimed_container_id, *container_name;
 	const char *pod_name, *pod_namespace, *pod_uid, *image, *cgroup_path;
 	const char *identity_source, *creator_exec_id, *detail;
+	/* The owners file's word (run --owners): owners_sha256 "" when none applied. */
+	const char *owner, *approval_ref, *boundary, *owners_sha256;
+	int unowned;
 	int identity_verified, unattributed;
 	int has_record;             /* 0: known only from processes' workload keys */
 	int ended;                  /* an ENDED record was read */

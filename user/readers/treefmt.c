@@ -499,6 +499,20 @@ static int text_workload(struct json_buf *b, const struct jt_workload *w)
 					     json_buf__append_str(b, ")") : 0);
 	if (!err && *w->detail)
 		err = json_buf__append_str(b, ": ") ?: put_text(b, w->detail, 0, 0, DETAIL_MAX);
+	if (!err && *w->owners_sha256) {
+		/* Only under an owners file: a record without one says nothing of owners. */
+		err = json_buf__append_str(b, "\n") ?: put_label(b, "owner");
+		if (!err && *w->owner)
+			err = put_text(b, w->owner, 0, 0, 0) ?:
+			      (*w->approval_ref ? json_buf__append_str(b, ", approval ") ?:
+						  put_text(b, w->approval_ref, 0, 0, 0) : 0) ?:
+			      (*w->boundary ? json_buf__append_str(b, ", boundary: ") ?:
+					      put_text(b, w->boundary, 0, 0, DETAIL_MAX) : 0);
+		else if (!err)
+			err = json_buf__append_str(b, w->unowned ? "NONE: no rule of the owners file matched"
+								 : "not decided (identity still unresolved)");
+		err = err ?: json_buf__appendf(b, " (owners file sha256 %.12s)", w->owners_sha256);
+	}
 	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "pod") ?: put_or_dash(b, w->pod_name);
 	if (!err && *w->pod_namespace)
 		err = json_buf__append_str(b, " namespace ") ?: put_text(b, w->pod_namespace, 0, 0, 0);
@@ -670,6 +684,9 @@ static int json_workload(struct json_buf *b, const struct jt_workload *w)
 		  j_bool(b, "identityVerified", w->identity_verified, &f) ?:
 		  j_str(b, "identitySource", w->identity_source, &f) ?:
 		  j_bool(b, "unattributed", w->unattributed, &f) ?: j_str(b, "detail", w->detail, &f) ?:
+		  j_str(b, "owner", w->owner, &f) ?: j_str(b, "approvalRef", w->approval_ref, &f) ?:
+		  j_str(b, "boundary", w->boundary, &f) ?: j_bool(b, "unowned", w->unowned, &f) ?:
+		  j_str(b, "ownersSha256", w->owners_sha256, &f) ?:
 		  j_str(b, "creatorExecId", w->creator_exec_id, &f) ?:
 		  j_time(b, "firstSeen", "firstSeenUnixNano", w->first_seen_ns, &f) ?:
 		  j_time(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?:

@@ -147,6 +147,10 @@ static int merge_workload(struct wllist *l, const Event *ev)
 	TAKE(pod_uid, r->pod_uid);
 	TAKE(image, r->image);
 	TAKE(cgroup_path, r->cgroup_path);
+	/* With an owners file applied the record says who owns it, or that no one does. */
+	if (r->owners_sha256 && *r->owners_sha256)
+		w->owner = "";
+	TAKE(owner, r->owner);
 #undef TAKE
 	return 0;
 }

@@ -32,7 +32,7 @@ struct wl_row {
 	uint64_t cgroup_id;
 	const char *runtime, *container_id, *container_name;
 	const char *pod_name, *pod_namespace, *pod_uid, *image, *cgroup_path;
-	const char *owner;         /* "" until the records carry owners */
+	const char *owner;         /* from the owners file (run --owners); "" when none named one */
 	int identity_verified;
 	int has_record;            /* a Workload record was read (else known by its key only) */
 	int ended;                 /* an ENDED record was read */

@@ -43,6 +43,8 @@ static int workload_ended(const ProtobufCMessage *m)
 #define HEARTBEAT &firstlight__v1__heartbeat__descriptor
 #define AGENT &firstlight__v1__agent_lifecycle__descriptor
 #define WORKLOAD &firstlight__v1__workload__descriptor
+#define PRIV &firstlight__v1__privilege__descriptor
+#define CREDS &firstlight__v1__privilege__creds__descriptor
 
 static const struct json_zero_field zeros[] = {
 	/* Who a process is: root is uid 0, a process with no capability has 0, the kernel's
@@ -78,6 +80,7 @@ static const struct json_zero_field zeros[] = {
 	{ HEARTBEAT, "sink_backlog", NULL },
 	{ HEARTBEAT, "sink_lost", NULL },
 	{ HEARTBEAT, "malformed_events", NULL },
+	{ HEARTBEAT, "privilege_records", NULL },
 	{ AGENT, "records", agent_stopped },
 	{ AGENT, "drops", agent_stopped },
 	{ WORKLOAD, "process_count", workload_ended },
@@ -85,6 +88,22 @@ static const struct json_zero_field zeros[] = {
 	{ WORKLOAD, "args_truncated_count", workload_ended },
 	{ WORKLOAD, "drops", workload_ended },
 	{ WORKLOAD, "gap_count", workload_ended },
+	/* A privilege change: root is 0, an empty capability set is 0, success is 0. */
+	{ PRIV, "result", NULL },
+	{ CREDS, "uid", NULL },
+	{ CREDS, "gid", NULL },
+	{ CREDS, "suid", NULL },
+	{ CREDS, "sgid", NULL },
+	{ CREDS, "euid", NULL },
+	{ CREDS, "egid", NULL },
+	{ CREDS, "fsuid", NULL },
+	{ CREDS, "fsgid", NULL },
+	{ CREDS, "cap_inheritable", NULL },
+	{ CREDS, "cap_permitted", NULL },
+	{ CREDS, "cap_effective", NULL },
+	{ CREDS, "cap_bounding", NULL },
+	{ CREDS, "cap_ambient", NULL },
+	{ CREDS, "groups_count", NULL },
 };
 
 static const struct json_opts opts = { zeros, sizeof(zeros) / sizeof(zeros[0]) };

@@ -164,6 +164,23 @@ static int put_node_capabilities(struct json_buf *b, const Firstlight__V1__NodeC
 	       put_names(b, "available", c->available, c->n_available);
 }
 
+static int put_privilege(struct json_buf *b, const Firstlight__V1__Privilege *p)
+{
+	const Firstlight__V1__Privilege__Creds *o = p->old_creds, *n = p->new_creds;
+	int err = json_buf__appendf(b, " privilege %s pid=%u", p->syscall ? p->syscall : "?", p->pid) ?:
+		  put_kv(b, "exec_id", p->exec_id) ?: put_kv(b, "workload", p->workload_key) ?:
+		  json_buf__appendf(b, " result=%" PRId64, p->result) ?:
+		  (p->error && *p->error ? put_kv(b, "error", p->error) : 0);
+
+	if (!err && o && n)
+		err = json_buf__appendf(b, " uid=%u/%u/%u->%u/%u/%u gid=%u/%u/%u->%u/%u/%u"
+					 " cap_eff=%" PRIx64 "->%" PRIx64 " groups=%u->%u",
+					 o->uid, o->euid, o->suid, n->uid, n->euid, n->suid, o->gid,
+					 o->egid, o->sgid, n->gid, n->egid, n->sgid, o->cap_effective,
+					 n->cap_effective, o->groups_count, n->groups_count);
+	return err ?: json_buf__append_str(b, p->gained ? " GAINED" : p->changed ? " changed" : " unchanged");
+}
+
 static int put_body(struct json_buf *b, const Event *ev)
 {
 	switch (ev->body_case) {
@@ -217,6 +234,8 @@ static int put_body(struct json_buf *b, const Event *ev)
 	}
 	case FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES:
 		return put_node_capabilities(b, ev->node_capabilities);
+	case FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE:
+		return put_privilege(b, ev->privilege);
 	default:
 		return json_buf__appendf(b, " record of an unknown kind (body %d): read --json shows its fields",
 					 (int)ev->body_case);

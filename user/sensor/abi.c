@@ -29,3 +29,6 @@ _Static_assert(sizeof(struct fl_udp_value) == 48, "ABI: fl_udp_value");
 _Static_assert(sizeof(struct fl_udp_event) == sizeof(struct fl_event_hdr) + 56 + 48, "ABI: fl_udp_event");
 _Static_assert(sizeof(struct fl_unix_connect_event) == sizeof(struct fl_event_hdr) + 160, "ABI: fl_unix_connect_event");
 _Static_assert(sizeof(struct fl_unix_peer_event) == sizeof(struct fl_event_hdr) + 16, "ABI: fl_unix_peer_event");
+_Static_assert(sizeof(struct fl_priv_creds) == 32 + 40 + 8 + 4 * FL_PRIV_GROUPS, "ABI: fl_priv_creds");
+_Static_assert(sizeof(struct fl_priv_event) == sizeof(struct fl_event_hdr) + 16 + 16 + 32 + 16 +
+	       2 * sizeof(struct fl_priv_creds), "ABI: fl_priv_event");

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "sensor/decode.h"
+#include "sensor/decode_priv.h"
 #include "sensor/decode_net.h"
 #include "records/exec_id.h"
 #include "base/log.h"
@@ -379,6 +380,20 @@ static void opaque_gap(struct decoder *d, const struct process_msg *m, uint64_t 
 	gaps__emit(d->gaps, &gi);
 }
 
+/*
+ * Whether the exec raised privilege, against the image it replaced (whose credentials the
+ * table holds): an effective uid or gid changed (a set-user-ID or set-group-ID binary),
+ * or effective capabilities appeared (file capabilities, or set-user-ID root). The
+ * kernel's exec path is left as it is: the comparison costs nothing there.
+ */
+static void exec_privilege(struct process_msg *m, const struct fl_creds *before,
+			   const struct fl_creds *after)
+{
+	m->flags.setid_exec = after->euid != before->euid || after->egid != before->egid;
+	m->flags.capabilities_gained = (after->cap_effective & ~before->cap_effective) != 0;
+	m->flags.privilege_gained = m->flags.setid_exec || m->flags.capabilities_gained;
+}
+
 static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t size)
 {
 	const char *data = (const char *)(ev + 1);
@@ -446,6 +461,8 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS, task.cgroup_id,
 				    m.workload_key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
 	}
+	if (proc_is(self, &replaced_id))
+		exec_privilege(&m, &self->creds, &task.creds);
 	/* What ran before the exec (the fork image) made this process: it names sandboxes. */
 	uint64_t sandbox = attribute(d, &m, &task,
 				     WL_PROC_EXEC | (img->flags & IMG_ARGS_TRUNCATED ? WL_PROC_ARGS_TRUNCATED : 0),
@@ -455,6 +472,8 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	rec.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
 	rec.exec = &body;
 	int err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
+	if (d->workloads && !(img->flags & (IMG_BINARY_ESCAPED | IMG_BINARY_UNRESOLVED)))
+		workloads__on_first_exec(d->workloads, task.cgroup_id, sandbox, task.creds.uid, img->binary);
 	if (d->gaps && !(img->flags & IMG_BINARY_ESCAPED) && opaque_sandbox(img->binary))
 		opaque_gap(d, &m, ev->hdr.boot_ns);
 	int terr = track(d, &task, img, pflags, sandbox);
@@ -609,6 +628,16 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	case FL_EV_UNIX_CONNECT:
 	case FL_EV_UNIX_PEER:
 		err = netdec__handle(d->net, data, size);
+		break;
+	case FL_EV_PRIV:
+		err = privdec__handle(d->rec, d->procs, data, size);
+		if (!err && d->workloads) {
+			const struct fl_priv_event *pe = data;
+			struct proc *p = proctable__get(d->procs, pe->pid);
+
+			workloads__note_privilege(d->workloads, pe->hdr.cgroup_id,
+						  p && p->start_ns == pe->id.start_ns ? p->sandbox : 0);
+		}
 		break;
 	default:
 		err = -EINVAL;

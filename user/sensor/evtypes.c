@@ -15,6 +15,7 @@ static const char *const names[FL_EV_MAX] = {
 	[FL_EV_UDP] = "udp",
 	[FL_EV_UNIX_CONNECT] = "unix_connect",
 	[FL_EV_UNIX_PEER] = "unix_peer",
+	[FL_EV_PRIV] = "privilege",
 #endif
 };
 

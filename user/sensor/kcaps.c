@@ -37,6 +37,8 @@ static const struct {
 	[KCAP_UDP_DATAGRAMS] = { "udp-datagrams", "UDP datagrams and bytes per peer" },
 	[KCAP_UNIX_CONNECTS] = { "unix-connects", "unix socket connects" },
 	[KCAP_UNIX_PEERS] = { "unix-peers", "the process a unix connect reached" },
+	[KCAP_PRIVILEGE_CHANGES] = { "privilege-changes",
+				     "credential changes (setuid, setgid, setgroups, capset, prctl)" },
 };
 
 const char *kcaps__name(enum kcap k)

@@ -28,6 +28,7 @@ enum kcap {
 	KCAP_UDP_DATAGRAMS,     /* UDP datagrams and bytes per peer */
 	KCAP_UNIX_CONNECTS,     /* unix socket connects with their path */
 	KCAP_UNIX_PEERS,        /* the process a unix connect reached */
+	KCAP_PRIVILEGE_CHANGES, /* setuid, setgroups, capset...: the syscalls' tracepoints */
 	KCAP_COUNT
 };
 

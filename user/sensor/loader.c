@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "sensor/loader.h"
 #include "sensor/loader_net.h"
+#include "sensor/loader_priv.h"
 #include "base/log.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -193,6 +194,7 @@ static int open_configured(struct loader *l, const struct loader_opts *opts)
 	err = loader_net__configure(skel, &l->caps);
 	if (err)
 		return err;
+	loader_priv__configure(skel, &l->caps);
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
 	bpf_program__set_autoattach(skel->progs.fl_seed, false);
 	bpf_object__for_each_program(prog, skel->obj)

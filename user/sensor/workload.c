@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "identity/cgpath.h"
+#include "identity/owners.h"
 #include "base/clock.h"
 #include "records/exec_id.h"
 #include "records/gaps.h"
@@ -66,6 +67,9 @@ struct workload {
 	uint64_t first_event_latency;
 	uint64_t drops;
 	uint32_t args_truncated, gap_count;
+	char *first_binary;     /* the first program executed in it (owners: binary, uid) */
+	uint32_t first_uid;
+	uint64_t privilege_changes; /* privilege records of its processes */
 };
 
 struct workloads {
@@ -73,6 +77,8 @@ struct workloads {
 	struct kvtable *table;  /* id -> struct workload * (owned) */
 	struct ptrvec due;      /* reused by workloads__tick */
 	struct workload_stats stats;
+	const struct owners *owners; /* not owned; NULL: no owners file */
+	int fail_unowned;
 };
 
 /* ---- table ---------------------------------------------------------------------------- */
@@ -106,7 +112,7 @@ static void wl_free(struct workload *wl)
 	char **strs[] = { &wl->path, &wl->v1_path, &wl->bundle, &wl->unit, &wl->qos,
 			  &wl->container_id, &wl->claimed_id, &wl->pod_uid, &wl->pod_name,
 			  &wl->pod_namespace, &wl->container_name, &wl->image, &wl->container_type,
-			  &wl->sandbox_id, &wl->annotation_pod_uid };
+			  &wl->sandbox_id, &wl->annotation_pod_uid, &wl->first_binary };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -162,6 +168,30 @@ static char *utf8_copy(const char *s, size_t len)
 
 /* ---- records -------------------------------------------------------------------------- */
 
+/*
+ * Who owns wl, by the owners file (owners.h): NULL when no rule matches or there is no
+ * file. Grouping levels (slices) hold no work of their own and are nobody's.
+ */
+static const struct owners_rule *owner_of(const struct workloads *w, const struct workload *wl)
+{
+	struct owners_subject s = {
+		.namespace_ = wl->pod_namespace, .pod_name = wl->pod_name,
+		.container_name = wl->container_name, .image = wl->image,
+		.cgroup_path = wl->path, .runtime = wl->runtime, .binary = wl->first_binary,
+		.has_uid = wl->first_binary != NULL, .uid = wl->first_uid,
+	};
+
+	return owners__match(w->owners, &s);
+}
+
+/* Whether wl should have an owner and, with what is known now, has none. A workload
+ * whose identity is still being read is not judged yet. */
+static int unowned(const struct workloads *w, const struct workload *wl)
+{
+	return w->owners && wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SLICE &&
+	       !(wl->flags & WL_RESOLVING) && !owner_of(w, wl);
+}
+
 /* A Workload record; a snapshot (workloads__snapshot) restates one and counts nowhere. */
 static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns,
 		    int snapshot)
@@ -204,6 +234,17 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 	m.first_event_latency_nano = wl->first_event_latency;
 	m.gap_count = wl->gap_count;
 	m.creator_exec_id = exec_id__format(creator, w->o.rec->boot_tag, &wl->creator);
+	if (w->owners) {
+		const struct owners_rule *r = owner_of(w, wl);
+
+		m.owners_sha256 = (char *)owners__sha256(w->owners);
+		if (r) {
+			m.owner = (char *)r->owner;
+			m.approval_ref = (char *)r->approval_ref;
+			m.boundary = (char *)r->boundary;
+		}
+		m.unowned = unowned(w, wl);
+	}
 	if (wl->kind == FIRSTLIGHT__V1__WORKLOAD__KIND__SANDBOX) {
 		ns.pid = wl->ns.pid;
 		ns.mnt = wl->ns.mnt;
@@ -215,6 +256,8 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 		m.namespaces = &ns;
 	}
 	if (state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED) {
+		if (m.unowned && !snapshot)
+			w->stats.unowned++;
 		/* A container we could never name: its processes are evidence without an owner. */
 		m.unattributed = (wl->kind == FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER ||
 				  wl->claimed_id) && !wl->container_id;
@@ -274,6 +317,14 @@ static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 	if (!w->o.gaps || !(wl->flags & WL_EMITTED))
 		return;
 	gi.detail = detail;
+	if (w->fail_unowned && unowned(w, wl)) {
+		gi.kind = FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD;
+		gi.reason = "no-owner-rule";
+		snprintf(detail, sizeof(detail),
+			 "workload %.200s ended and no rule of the owners file %.64s matched it",
+			 wl->path ? wl->path : wl->key, owners__sha256(w->owners));
+		gaps__emit(w->o.gaps, &gi);
+	}
 	if (container_like && !wl->container_id) {
 		gi.kind = FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD;
 		gi.reason = "unresolved";
@@ -710,6 +761,68 @@ void workloads__on_exit(struct workloads *w, uint64_t cgroup_id, uint64_t sandbo
 	wl->last_seen = now;
 	if (wl->live && --wl->live == 0)
 		finish(w, wl, boot_ns); /* its last process is gone, and with it the namespaces */
+}
+
+void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			      uint32_t uid, const char *binary)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (!wl || wl->first_binary || !binary || !*binary)
+		return;
+	wl->first_binary = strdup(binary); /* short of memory: matched without it */
+	wl->first_uid = uid;
+}
+
+void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (wl)
+		wl->privilege_changes++;
+}
+
+struct privileged {
+	const struct workloads *w;
+	struct workload_privileged *out;
+	size_t n, max;
+	uint64_t other;
+};
+
+static int collect_privileged(void *ctx, const void *key, void *value)
+{
+	struct privileged *c = ctx;
+	const struct workload *wl = *(struct workload **)value;
+	const struct owners_rule *r;
+
+	(void)key;
+	if (!wl->privilege_changes || (wl->id & V1_TAG))
+		return 0;
+	if (c->n == c->max) {
+		c->other += wl->privilege_changes;
+		return 0;
+	}
+	r = owner_of(c->w, wl);
+	snprintf(c->out[c->n].key, WLKEY_MAX, "%s", wl->key);
+	c->out[c->n].owner = r ? r->owner : "";
+	c->out[c->n++].privilege_changes = wl->privilege_changes;
+	return 0;
+}
+
+size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
+			     uint64_t *other)
+{
+	struct privileged c = { .w = w, .out = out, .max = max };
+
+	kvtable__remove_if(w->table, collect_privileged, &c); /* removes nothing: returns 0 */
+	*other = c.other;
+	return c.n;
+}
+
+void workloads__set_owners(struct workloads *w, const struct owners *owners, int fail_unowned)
+{
+	w->owners = owners;
+	w->fail_unowned = fail_unowned;
 }
 
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count)

@@ -41,6 +41,7 @@ struct workload_stats {
 	uint64_t resolve_failed;
 	uint64_t live;
 	uint64_t blind;              /* workloads that lived and died with nothing seen inside */
+	uint64_t unowned;            /* ended with an owners file applied and no rule matching */
 };
 
 struct workloads;
@@ -76,6 +77,35 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
 uint64_t workloads__on_process(struct workloads *w, const struct fl_task *t, unsigned int what,
 			       const struct proc_image *creator, uint64_t prev_sandbox,
 			       uint64_t boot_ns, char *key);
+
+/*
+ * An exec in the workload of cgroup_id (or of sandbox, what workloads__on_process
+ * returned): the first one names the workload's binary and uid for the owners file.
+ */
+void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			      uint32_t uid, const char *binary);
+
+/*
+ * The owners file (identity/owners.h; not owned, NULL: none) that names the owner of every
+ * Workload record written from now on; fail_unowned: an UNOWNED_WORKLOAD gap for a
+ * workload that ends with no rule matching it. The caller keeps owners alive until it
+ * sets another (a reload) or frees the workloads.
+ */
+struct owners;
+void workloads__set_owners(struct workloads *w, const struct owners *owners, int fail_unowned);
+
+/* A privilege record of a process in the workload of cgroup_id (or of sandbox). */
+void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox);
+
+/* Live workloads that made a privilege change, for the metrics: key, owner (valid until
+ * the next call into the workloads) and count; at most max, the rest summed in *other. */
+struct workload_privileged {
+	char key[WLKEY_MAX];
+	const char *owner; /* "" when none */
+	uint64_t privilege_changes;
+};
+size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
+			     uint64_t *other);
 
 /* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
