@@ -69,5 +69,6 @@ check "the long sleep: exit once, by B" "$b_run" "$(sleep_q "$long_sleep" exit '
 check "the long sleep: start known at its exit" true "$(sleep_q "$long_sleep" exit '.[0].exit.startSeen')"
 check "B recorded no pre-existing process" 0 "$(q --arg r "$b_run" '[.[] | select(.agentRunId == $r and .exec.process.flags.preExisting)] | length')"
 check "each run's seq has no holes" true "$(q '[group_by(.agentRunId)[] | [.[].seq | tonumber] | . == [range(1; length + 1)]] | all')"
-check_cmd "the chain verifies" "$FIRSTLIGHT" verify "$T/data"
+"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+check_cmd "the chain verifies with the node's key" "$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/data"
 finish

@@ -66,5 +66,6 @@ check "C: SENSOR_DOWN, the pins are gone" \
 	"$(down_gap "$c_run")"
 check "C: no other SENSOR_DOWN" 2 "$(q '[.[] | select(.gap.kind == "SENSOR_DOWN")] | length')"
 check "each run's seq has no holes" true "$(q '[group_by(.agentRunId)[] | [.[].seq | tonumber] | . == [range(1; length + 1)]] | all')"
-check_cmd "the chain verifies" "$FIRSTLIGHT" verify "$T/data"
+"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+check_cmd "the chain verifies with the node's key" "$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/data"
 finish
