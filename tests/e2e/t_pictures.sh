@@ -70,7 +70,10 @@ open_gate() {
 now() { date +%s.%N; }
 
 # ---- the records ----------------------------------------------------------------------
-agent_start --ring-size 262144
+# Shares off (--ring-share, --ring-headroom): the storm cgroup below must fill the whole
+# ring so that the job's own events are lost as RING_BUFFER_DROP; with shares it could
+# not (t_fair tests that).
+agent_start --ring-size 262144 --ring-share off --ring-headroom 0
 "$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub" || exit 1
 since=$(now)
 

@@ -217,7 +217,10 @@ check "damaged input: the job is still rebuilt" "$(cat "$T/tree.txt")" "$(cat "$
 
 # ---- 2. the same job with forced drops -----------------------------------------------
 rm -f "$T/records.jsonl"
-agent_start --ring-size 262144
+# Shares off (--ring-share, --ring-headroom): the storm cgroup below must fill the whole
+# ring so that the job's own events are lost as RING_BUFFER_DROP; with shares it could
+# not (t_fair tests that).
+agent_start --ring-size 262144 --ring-share off --ring-headroom 0
 serve srv2 "$HELPERS/fl-net" tcp-greeter 127.0.0.1 "$T/srv2.ready" 1
 job 2 "$srv2_port"
 # The container's identity is recorded before the consumer stops: its runtime state is
