@@ -16,9 +16,9 @@
 #   -w LOADS    comma list, default storm,sweep,containers,connect,hold,churn
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
-#   -s          smoke run (make test): N=200, one round, 1 s per rate, 3 containers,
-#               200 held processes, 10 s churn, 200 connects; same code paths, no targets
-#               judged on its numbers.
+#   -s          smoke run (make test): N=200, one round, one rate (400/s for 1 s), 3
+#               containers, 200 held processes, 10 s churn, 200 connects; same code paths,
+#               no targets judged on its numbers.
 #
 # Configurations alternate within each round (A B C ... A B C ...) because this machine's
 # wall times drift ~10% between runs; medians are quoted. The sharper figures are the CPU
@@ -40,14 +40,14 @@ CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 LOADS=storm,sweep,containers,connect,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	case $o in
 	n) N=$OPTARG ;; p) P=$OPTARG ;; r) ROUNDS=$OPTARG ;; R) SWEEP_ROUNDS=$OPTARG ;;
 	t) SWEEP_SECS=$OPTARG ;; x) RATES=$OPTARG ;; k) CONTAINERS=$OPTARG ;; l) LIVE=$OPTARG ;;
 	d) CHURN_SECS=$OPTARG ;; c) CONFIGS=$OPTARG ;; w) LOADS=$OPTARG ;; a) AGENT_OPTS=$OPTARG ;;
 	o) JSON=$OPTARG ;;
-	s) SMOKE=1 N=200 ROUNDS=1 SWEEP_ROUNDS=1 SWEEP_SECS=1 CONTAINERS=3 LIVE=200 CHURN_SECS=10
+	s) SMOKE=1 N=200 ROUNDS=1 SWEEP_ROUNDS=1 SWEEP_SECS=1 RATES=400 CONTAINERS=3 LIVE=200 CHURN_SECS=10
 	   PAIRS=200 DATAGRAMS=1000 ;;
 	*) usage ;;
 	esac
