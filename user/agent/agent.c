@@ -510,7 +510,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",
 		.net_window_ms = 1000,
-		.ship_linger_ms = 0,
+		.ship_linger_ms = 250,
 	};
 	store_opts__defaults(&o->store);
 }
