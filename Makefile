@@ -319,14 +319,16 @@ test-fuzz:
 bench: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)scripts/bench.sh $(BENCH_ARGS)
 
-# The bench's smoke run (N=200, every configuration and workload, ~1 min) so the script
+# The bench's smoke run (N=200, every configuration and workload, a few minutes) so the script
 # cannot rot: it must finish, and every workload and configuration must be in its JSON
 # with the storm's processes all recorded by firstlight. No timing is judged.
 BENCH_SMOKE_JSON := $(BUILD)/bench/smoke.json
 test-bench: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)scripts/bench.sh -s -o $(BENCH_SMOKE_JSON)
-	$(Q)jq -e -f scripts/bench-smoke.jq $(BENCH_SMOKE_JSON) >/dev/null || \
-		{ echo "test-bench: the smoke run's results are incomplete ($(BENCH_SMOKE_JSON))" >&2; exit 1; }
+	$(Q)failed=$$(jq -r -f scripts/bench-smoke.jq $(BENCH_SMOKE_JSON)) || failed="the results do not parse"; \
+	if [ -n "$$failed" ]; then \
+		echo "test-bench: the smoke run's results are incomplete ($(BENCH_SMOKE_JSON)):" >&2; \
+		echo "$$failed" | sed 's/^/  failed: /' >&2; exit 1; fi
 	$(Q)echo "test-bench: smoke run complete ($(BENCH_SMOKE_JSON))"
 
 # The segment store's write path alone, fdatasync after every batch vs every second,

@@ -1,11 +1,19 @@
 # `make test-bench`: the bench's smoke run produced every workload and configuration,
-# and firstlight recorded every process of its storm. Not a timing check.
+# and firstlight recorded every process of its storm. Not a timing check. Prints the
+# name of each check that failed, one per line: nothing when all hold.
 .summary as $s | ($s.storm | map(.config)) as $c |
-($c | index("base")) != null and ($c | index("firstlight")) != null and ($c | index("bpftrace")) != null and
-($s.sweep | length) > 0 and ($s.containers | length) > 1 and ($s.connect | length) == 2 and
-$s.udp != null and $s.hold.recorded == $s.hold.live and ($s.churn.samples | length) > 1 and
-([$s.storm[] | select(.config == "firstlight") | .exec_recorded == .generated and .exit_recorded == .generated] == [true]) and
-(.targets | length) == 12 and
-([$s.storm[] | select(.config == "firstlight+ship") | .exec_recorded == .generated] == [true]) and
-$s.collect.records > 0 and ($s.ship_thread_us | length) > 0 and ($s.ship_thread_us | all(. > 0)) and
-([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)
+[
+ ["storm ran base, firstlight and bpftrace", (($c | index("base")) != null and ($c | index("firstlight")) != null and ($c | index("bpftrace")) != null)],
+ ["the sweep ran", (($s.sweep | length) > 0)],
+ ["container churn ran", (($s.containers | length) > 1)],
+ ["connect storm ran twice", (($s.connect | length) == 2)],
+ ["udp burst ran", ($s.udp != null)],
+ ["every held process recorded", ($s.hold.recorded == $s.hold.live)],
+ ["long churn sampled", (($s.churn.samples | length) > 1)],
+ ["firstlight recorded every exec and exit of its storm", ([$s.storm[] | select(.config == "firstlight") | .exec_recorded == .generated and .exit_recorded == .generated] == [true])],
+ ["13 targets", ((.targets | length) == 13)],
+ ["firstlight+ship recorded every exec of its storm", ([$s.storm[] | select(.config == "firstlight+ship") | .exec_recorded == .generated] == [true])],
+ ["the collector took records", ($s.collect.records > 0)],
+ ["the shipping threads' CPU measured", (($s.ship_thread_us | length) > 0 and ($s.ship_thread_us | all(. > 0)))],
+ ["every shipped sweep run has a lag figure", ([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)]
+] | .[] | select(.[1] != true) | .[0]

@@ -20,8 +20,7 @@ kill -KILL "$js1_pid"
 wait "$js1_pid" 2>/dev/null
 wait "$storm"
 check "storm exit status" 0 $?
-check_cmd "all shipped through the two left" wait_for 180 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check_cmd "all shipped through the two left" wait_for 180 ship_drained
 agent_stop
 left="$js2_url,$js3_url"
 check "every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \

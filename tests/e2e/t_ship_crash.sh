@@ -29,8 +29,7 @@ agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --flush-ms 20
 collector_start "$js_url" || exit 1
 wait "$storm"
 check "storm exit status" 0 $?
-check_cmd "the restarted agent catches up" wait_for 120 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check_cmd "the restarted agent catches up" wait_for 120 ship_drained
 agent_stop
 check "every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \
 	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"

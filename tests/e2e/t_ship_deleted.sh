@@ -10,7 +10,6 @@
 nats_start js || exit 1
 node=deleted-node-$$
 export NODE_NAME=$node
-ship_drained() { [ "$(metric firstlight_ship_backlog_batches)" = 0 ]; }
 
 agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0
 for i in $(seq 1 20); do /bin/true "fl-deleted-1-$i"; done

@@ -23,8 +23,7 @@ burst age-more 20 # a rotation: retention runs
 check_cmd "rotated again" wait_for 60 sh -c "[ \$(ls '$T'/data/*.seg.gz | wc -l) -ge 4 ]"
 check "unshipped: none removed by age" 0 "$(removed retain-age)"
 nats_start js "$port" || exit 1
-check_cmd "shipped once the engine is there" wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check_cmd "shipped once the engine is there" wait_for 60 ship_drained
 burst age-after 20
 check_cmd "shipped: removed by age now" wait_for 60 sh -c "[ \$('$FIRSTLIGHT' read '$T/data' 2>/dev/null | grep -c 'retain-age') -ge 1 ]"
 agent_stop

@@ -13,7 +13,6 @@ nats_start js || exit 1
 collector_start "$js_url" --silent-after 3 || exit 1
 ann() { jq -nc --arg p "$1" '{"io.kubernetes.cri.sandbox-name":$p,"io.kubernetes.cri.sandbox-namespace":"e2e",
 	"io.kubernetes.cri.container-name":"c","io.kubernetes.cri.image-name":"busybox"}'; }
-drained() { [ "$(metric firstlight_ship_backlog_batches)" = 0 ]; }
 # on_node NODE POD...: an agent as NODE, a container per POD in it, shipped, stopped.
 on_node() {
 	local node=$1 pod
@@ -25,7 +24,7 @@ on_node() {
 		container_run runc "fl-nodes-$node-$pod-$$" "$T/b-$node-$pod"
 		check "$node: container of $pod exit status" 0 $?
 	done
-	check_cmd "$node: shipped" wait_for 60 drained
+	check_cmd "$node: shipped" wait_for 60 ship_drained
 	agent_stop
 	mv "$T/data" "$T/data-$node"
 }
@@ -34,7 +33,7 @@ on_node "$a" "pod-a-$$" "pod-both-$$"
 on_node "$b" "pod-b-$$" "pod-both-$$"
 # Node c: heartbeats every second, then killed.
 NODE_NAME=$c agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --heartbeat-interval 1
-check_cmd "$c: shipped" wait_for 60 drained
+check_cmd "$c: shipped" wait_for 60 ship_drained
 kill -KILL "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 AGENT_PID=

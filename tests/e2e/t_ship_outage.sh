@@ -31,8 +31,7 @@ check_cmd "while down: the agent said it once, naming the URL" \
 nats_start js "$port" || exit 1
 wait "$storm"
 check "storm exit status" 0 $?
-check_cmd "back up: the backlog falls to 0" wait_for 120 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check_cmd "back up: everything written is acked" wait_for 120 ship_drained
 check "back up: connected" 1 "$(metric firstlight_ship_connected)"
 agent_stop
 

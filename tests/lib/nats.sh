@@ -78,6 +78,23 @@ metric() {
 	curl -sf "http://127.0.0.1:$(metrics_port)/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
+# ship_drained: every batch the agent had written when this wait began is acked. A
+# watermark (acked + backlog at the first call), not "the backlog is 0": the agent records
+# the whole machine, whose own processes keep writing batches, and a batch may wait in a
+# linger, so a backlog of 0 is a moment a poll may never see. Shipping goes in order, so
+# acked >= the mark means all of those batches are in. Use as `wait_for 60 ship_drained`.
+SHIP_MARK=
+ship_drained() {
+	local m acked backlog
+	m=$(curl -sf "http://127.0.0.1:$(metrics_port)/metrics") || return 1
+	acked=$(awk '$1 == "firstlight_ship_acked_batches_total" { print $2 }' <<<"$m")
+	backlog=$(awk '$1 == "firstlight_ship_backlog_batches" { print $2 }' <<<"$m")
+	[ -n "$acked" ] && [ -n "$backlog" ] || return 1
+	[ -n "$SHIP_MARK" ] || SHIP_MARK=$((acked + backlog))
+	[ "$acked" -ge "$SHIP_MARK" ] || return 1
+	SHIP_MARK=
+}
+
 # collector_start URL [ARGS...]: the collector into $T/col (its key $T/col.key); waits for
 # its ready file. COLLECTOR_PID.
 collector_start() {

@@ -78,6 +78,8 @@ struct shipper {
 
 	/* Under mu. */
 	struct item *head, *tail;   /* batches as written, oldest first */
+	uint64_t sealed_gen;        /* batches handed over so far */
+	uint64_t seen_gen;          /* sealed_gen when the thread last looked at the queue */
 	size_t q_bytes;
 	int have_floor;
 	struct pos q_floor;         /* every batch from here on is in the queue or was taken
@@ -321,6 +323,7 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 	struct item *it = b->deflated ? item_new(b->deflated, b->deflated_len) : item_new(b->data, b->len);
 
 	pthread_mutex_lock(&sh->mu);
+	sh->sealed_gen++;
 	sh->st.backlog++;
 	sh->st.backlog_bytes += b->len;
 	if (!sh->have_floor) {
@@ -446,6 +449,7 @@ static int bundle_extend(struct shipper *sh)
 		int covered;
 
 		pthread_mutex_lock(&sh->mu);
+		sh->seen_gen = sh->sealed_gen;
 		it = take_queued(sh, &p);
 		covered = queue_covers(sh, &p);
 		pthread_mutex_unlock(&sh->mu);
@@ -479,6 +483,7 @@ static void load_next(struct shipper *sh)
 	int covered;
 
 	pthread_mutex_lock(&sh->mu);
+	sh->seen_gen = sh->sealed_gen;
 	p = next_pos(sh);
 	it = take_queued(sh, &p);
 	covered = queue_covers(sh, &p);
@@ -573,6 +578,29 @@ static uint64_t count_between(struct shipper *sh, struct pos a, const struct pos
 static int resync_now(struct shipper *sh);
 
 /*
+ * Whether the batch the server holds last at p is ours: 1 when our store has that batch
+ * there, or had (its segment was removed, as retention does); 0 when the place holds
+ * another batch or none (a store started afresh numbers its segments from the start
+ * again).
+ */
+static int batch_is_ours(struct shipper *sh, struct pos p, const uint8_t hash[CHAIN_HASH_LEN])
+{
+	struct seg_entry seg;
+	struct item *it;
+	int same;
+
+	if (!segment_from(sh, p.number, &seg))
+		return 0; /* past our newest segment */
+	if (seg.number != p.number)
+		return 1; /* removed here */
+	it = read_at(sh, &p, 1);
+	reader_close(sh);
+	same = it && !memcmp(it->hash, hash, CHAIN_HASH_LEN);
+	free(it);
+	return same;
+}
+
+/*
  * Where the server stands for our subject, which wins over ship.state; the backlog
  * follows it (the batches between where we thought we stood and where the server does).
  */
@@ -611,7 +639,7 @@ static int resync_now(struct shipper *sh)
 	const char *seg, *idx, *hash;
 	uint64_t number, index;
 	uint8_t h[CHAIN_HASH_LEN];
-	int err = js_conn__last(sh->js, sh->stream, sh->subject, &m, why);
+	int mine, err = js_conn__last(sh->js, sh->stream, sh->subject, &m, why);
 
 	if (err == -ENOENT) {
 		pthread_mutex_lock(&sh->mu);
@@ -631,17 +659,27 @@ static int resync_now(struct shipper *sh)
 	seg = js_msg__header(m, "Fl-Segment");
 	idx = seg ? js_msg__header(m, "Fl-Batch") : NULL;
 	hash = idx ? js_msg__header(m, "Fl-Hash") : NULL;
-	pthread_mutex_lock(&sh->mu);
-	sh->acked_stream_seq = js_msg__seq(m);
 	if (!hash || store_dir__segment_number(seg, &number) || sscanf(idx, "%" SCNu64, &index) != 1 ||
 	    unhex(hash, h)) {
+		pthread_mutex_lock(&sh->mu);
 		log_warn("ship: the last message on %s is not a batch of ours: going on from %s", sh->subject,
 			 SHIP_STATE_FILE);
+	} else if ((mine = batch_is_ours(sh, (struct pos){ number, index }, h)) == 0) {
+		/* Its place in our store holds another batch, or none: our positions mean
+		 * nothing against it, and trusting them would skip our batches up to there. */
+		log_warn("ship: the last batch on %s (%.64s batch %" PRIu64 ") is not in this node's store: the "
+			 "store was started afresh, or another node ships under this name; shipping the whole "
+			 "store after it (the collector records the break in the chain)",
+			 sh->subject, seg, index);
+		pthread_mutex_lock(&sh->mu);
+		sh->have_acked = 0;
 	} else {
+		pthread_mutex_lock(&sh->mu);
 		sh->have_acked = 1;
 		sh->acked = (struct pos){ number, index };
 		memcpy(sh->acked_hash, h, CHAIN_HASH_LEN);
 	}
+	sh->acked_stream_seq = js_msg__seq(m);
 	pthread_mutex_unlock(&sh->mu);
 	js_msg__free(m);
 	sh->dirty = 1;
@@ -818,9 +856,11 @@ static int publish(struct shipper *sh)
 static void idle(struct shipper *sh, int ms)
 {
 	struct timespec ts;
+	int stopping;
 
 	pthread_mutex_lock(&sh->mu);
-	if (sh->stopping) {
+	stopping = sh->stopping;
+	if (stopping) {
 		uint64_t now = clock__mono_ns(), left_ms = sh->stop_at_mono_ns > now ?
 						   (sh->stop_at_mono_ns - now) / NS_PER_MS : 0;
 
@@ -834,8 +874,10 @@ static void idle(struct shipper *sh, int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	/* Not if a batch came since the queue was last looked at; otherwise the queue's
+	 * content is no reason to wake: what it holds may not be shippable yet. */
 	pthread_mutex_lock(&sh->mu);
-	if (ms > 0 && !sh->head)
+	if (ms > 0 && sh->sealed_gen == sh->seen_gen && sh->stopping == stopping)
 		pthread_cond_timedwait(&sh->cond, &sh->mu, &ts);
 	pthread_mutex_unlock(&sh->mu);
 }
