@@ -27,6 +27,12 @@ containers_setup || { echo "container set-up failed" >&2; exit 1; }
 on_cleanup "podman rm -f -t 0 fl-ds-a-$$ fl-ds-b-$$ >/dev/null 2>&1"
 mkdir "$T/bpffs" && mount -t bpf bpf "$T/bpffs" || { echo "cannot mount a bpffs at $T/bpffs" >&2; exit 1; }
 on_cleanup "'$FIRSTLIGHT' unpin --pin-dir '$T/bpffs/firstlight' >/dev/null; umount '$T/bpffs'"
+# The node's tracefs, which the manifest brings into the pod (systemd mounts it at boot;
+# a bare test machine may not have it).
+if ! mountpoint -q /sys/kernel/tracing; then
+	mount -t tracefs nodev /sys/kernel/tracing || { echo "cannot mount tracefs" >&2; exit 1; }
+	on_cleanup "umount /sys/kernel/tracing"
+fi
 node=fl-ds-node-$$
 maps=(--map "/var/lib/firstlight=$T/data" --map "/etc/firstlight=$T/keys" --map "/sys/fs/bpf=$T/bpffs")
 # Runtimes this machine does not have: their (DirectoryOrCreate) dirs made in $T, not in /run.
@@ -99,6 +105,8 @@ check "the job's workload: runc, a container" "runc CONTAINER" "$(q -r --arg id 
 cg=$(q -r --arg id "fl-ds-job-$$" "$wl.cgroupId")
 check "the job's exit: code 7, in its cgroup" 7 "$(q -r --arg cg "$cg" '[.[] | select(.exit.cgroupId == $cg and .exit.exitCode == 7)][0].exit.exitCode')"
 check "the job's exec: sh -c exit 7" '["sh","-c","exit 7"]' "$(q -c --arg cg "$cg" '[.[] | select(.exec.process.cgroupId == $cg and .exec.process.args[0] == "sh")][0].exec.process.args')"
+check "the privilege programs attached in the pod (the node's tracefs)" true \
+	"$(q '[.[] | .nodeCapabilities.available // empty | index("privilege-changes") != null] | first')"
 check "the stop handed over" true "$(q -r '[.[] | select(.agent.state == "STOPPED")][0].agent.handover')"
 
 # The rolling update: a new pod on the same node adopts what the old one pinned.
