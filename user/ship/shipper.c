@@ -308,7 +308,7 @@ static struct item *read_at(struct shipper *sh, struct pos *p, int same_segment)
 
 /* ---- the queue ------------------------------------------------------------------------ */
 
-static void idle(struct shipper *sh, int ms);
+static void idle(struct shipper *sh, int ms, int for_batch);
 
 /* Under mu. */
 static void raise_floor(struct shipper *sh, const struct pos *p)
@@ -534,7 +534,7 @@ static void linger(struct shipper *sh)
 		pthread_mutex_unlock(&sh->mu);
 		if (queued_elsewhere)
 			return; /* the queue holds what cannot join (the next segment), or we stop */
-		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS));
+		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS), 1);
 		bundle_extend(sh);
 	}
 }
@@ -852,8 +852,12 @@ static int publish(struct shipper *sh)
 	return err;
 }
 
-/* Sleeps up to ms (and never past the stop's grace), or until a batch comes. */
-static void idle(struct shipper *sh, int ms)
+/*
+ * Sleeps up to ms, never past the stop's grace, and not at all once a stop begins. With
+ * for_batch, a batch handed over since the queue was last looked at ends it (or stops it
+ * from starting); without, it is a backoff and waits its time whatever is written.
+ */
+static void idle(struct shipper *sh, int ms, int for_batch)
 {
 	struct timespec ts;
 	int stopping;
@@ -867,6 +871,8 @@ static void idle(struct shipper *sh, int ms)
 		ms = left_ms < (uint64_t)ms ? (int)left_ms : ms;
 	}
 	pthread_mutex_unlock(&sh->mu);
+	if (ms <= 0)
+		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -874,11 +880,10 @@ static void idle(struct shipper *sh, int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	/* Not if a batch came since the queue was last looked at; otherwise the queue's
-	 * content is no reason to wake: what it holds may not be shippable yet. */
 	pthread_mutex_lock(&sh->mu);
-	if (ms > 0 && sh->sealed_gen == sh->seen_gen && sh->stopping == stopping)
-		pthread_cond_timedwait(&sh->cond, &sh->mu, &ts);
+	while (!(for_batch && sh->sealed_gen != sh->seen_gen) && sh->stopping == stopping)
+		if (pthread_cond_timedwait(&sh->cond, &sh->mu, &ts) == ETIMEDOUT)
+			break;
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -905,7 +910,7 @@ static void *run(void *arg)
 		if (stop_due(sh, !sh->cur))
 			break;
 		if (!sh->js && (err = connect_now(sh))) {
-			idle(sh, sh->backoff_ms);
+			idle(sh, sh->backoff_ms, 0);
 			sh->backoff_ms = sh->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sh->backoff_ms * 2;
 			continue;
 		}
@@ -943,7 +948,7 @@ static void *run(void *arg)
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
 			save_state(sh);
 		if (!sh->cur || err)
-			idle(sh, err ? 200 : 1000);
+			idle(sh, err ? 200 : 1000, !err);
 	}
 	if (sh->dirty)
 		save_state(sh);
