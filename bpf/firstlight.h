@@ -28,6 +28,7 @@
 #define FL_EV_UNIX_CONNECT 12 /* struct fl_unix_connect_event */
 #define FL_EV_UNIX_PEER 13    /* struct fl_unix_peer_event: who a unix connect reached */
 #define FL_EV_PRIV 16         /* struct fl_priv_event: a credential-changing syscall returned */
+#define FL_EV_FILE 17         /* struct fl_file_event: a watched file opened, see there */
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
@@ -370,6 +371,78 @@ struct fl_priv_event {
 	__u64 enter_ns;
 	struct fl_priv_creds old_creds;
 	struct fl_priv_creds new_creds;
+};
+
+/*
+ * Watched files (bpf/fileaccess.bpf.c): an open whose resolved path starts with a watched
+ * pattern. Patterns are absolute ("/etc/shadow") or home-relative ("~/.aws/credentials":
+ * "/root/..." and "/home/<one name>/..."). Two tests, both on the path the kernel resolved
+ * for the opened file (never the string the process passed):
+ *  - a filter on every open: the pattern's last component, maybe cut ("shadow" of
+ *    "/etc/shadow", "id_" of "~/.ssh/id_"), must begin one component of the file's path.
+ *    The first FL_WATCH_HEAD bytes of that fragment are hashed (FNV-1a, m bytes for each
+ *    m set in cfg_watch_heads) into a bitmap (cfg_watch_bits); the kernel hashes each
+ *    component's first bytes alike, so an open that passes no bit costs no path string;
+ *  - on a bit, the path is built and each prefix whose length some pattern has is hashed
+ *    (FNV-1a over the whole prefix) and looked up in map watch_exact ({len, home, hash}
+ *    -> pattern index). The agent checks the string again before it records.
+ * Opens are counted in the kernel per (process, path, mode) in map file_flows, with a
+ * generation flipped by the agent each window, like UDP peers (struct fl_udp_key).
+ */
+#define FL_WATCH_LEN 256   /* bytes of a pattern, at most; power of two */
+#define FL_WATCH_MAX 64    /* patterns */
+#define FL_WATCH_BITS 4096 /* bits of the fragment filter; power of two */
+#define FL_WATCH_HEAD 8    /* bytes of a fragment the filter hashes */
+#define FL_FNV_OFFSET 0xcbf29ce484222325ULL
+#define FL_FNV_PRIME 0x100000001b3ULL
+
+/* fl_file_key.mode: how the file was opened (f_flags' access mode, O_PATH apart) */
+#define FL_FILE_READ 0
+#define FL_FILE_WRITE 1
+#define FL_FILE_READ_WRITE 2
+#define FL_FILE_PATH 3 /* O_PATH: a handle that reads nothing itself */
+
+#define FL_FILE_UNRESOLVED (1u << 0) /* the path walk did not reach the root */
+
+struct fl_watch_key {
+	__u32 len;  /* bytes hashed; a home pattern's "~" counts one */
+	__u32 home; /* 1: a "~/" pattern, hashed from the path's part after the home dir */
+	__u64 hash;
+};
+
+struct fl_file_key {
+	struct fl_exec_id id;
+	__u64 cgroup_id;
+	__u64 path_hash; /* FNV-1a of the whole resolved path */
+	__u32 mode;      /* FL_FILE_* */
+	__u32 gen;
+};
+
+struct fl_file_value {
+	__u64 count; /* opens */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 pid;   /* the last opener's tgid */
+	__u32 watch; /* index of the pattern that matched */
+};
+
+/*
+ * The first open of a key in a generation (the map gets an empty aggregate for the
+ * rest), or one the map had no room for. Sent at its real size: path_len bytes of path,
+ * its NUL included.
+ */
+struct fl_file_event {
+	struct fl_event_hdr hdr;
+	struct fl_file_key key;
+	struct fl_file_value value;
+	__u64 ino;
+	__u32 dev;      /* the file's superblock s_dev (MKDEV of the kernel) */
+	__u32 tid;
+	__u32 flags;    /* FL_FILE_UNRESOLVED */
+	__u32 path_len;
+	__s32 fd;
+	__u32 pad;
+	char path[FL_PATH_MAX];
 };
 
 #endif /* FIRSTLIGHT_H */

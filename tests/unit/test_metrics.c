@@ -166,6 +166,7 @@ static const char golden[] =
 	"firstlight_node_capability{capability=\"unix-connects\"} 0\n"
 	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
 	"firstlight_node_capability{capability=\"privilege-changes\"} 1\n"
+	"firstlight_node_capability{capability=\"file-access\"} 1\n"
 	"# HELP firstlight_workload_privilege_changes_total Privilege records (setuid, setgroups, "
 	"capset, prctl...) of each live workload that made one, with its owner; past 64 workloads, "
 	"workload=\"other\".\n"

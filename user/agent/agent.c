@@ -30,10 +30,12 @@
 #include "base/clock.h"
 #include "sensor/cgscan.h"
 #include "sensor/decode.h"
+#include "sensor/decode_file.h"
 #include "sensor/decode_net.h"
 #include "sensor/drops.h"
 #include "records/gaps.h"
 #include "sensor/loader.h"
+#include "sensor/loader_file.h"
 #include "sensor/loader_net.h"
 #include "sensor/pins.h"
 #include "base/log.h"
@@ -282,6 +284,7 @@ static void heartbeat(struct agent *a)
 	hb.untracked_processes = a->dec.stats.untracked;
 	hb.owners_sha256 = (char *)owners__sha256(a->owners);
 	hb.privilege_records = by[FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE];
+	hb.file_access_records = by[FIRSTLIGHT__V1__EVENT__BODY_FILE_ACCESS];
 	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT;
 	ev.heartbeat = &hb;
 	recorder__emit(&a->rec, &ev, 0);
@@ -302,6 +305,7 @@ static void publish_metrics(struct agent *a)
 		[MR_HEARTBEAT] = FIRSTLIGHT__V1__EVENT__BODY_HEARTBEAT,
 		[MR_AGENT] = FIRSTLIGHT__V1__EVENT__BODY_AGENT,
 		[MR_PRIVILEGE] = FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE,
+		[MR_FILE_ACCESS] = FIRSTLIGHT__V1__EVENT__BODY_FILE_ACCESS,
 	};
 	const struct workload_stats *ws = workloads__stats(a->workloads);
 	struct metrics_snapshot s = { 0 };
@@ -327,11 +331,13 @@ static void publish_metrics(struct agent *a)
 		struct workload_privileged wp[METRICS_WORKLOADS_MAX];
 
 		s.n_workloads = workloads__privileged(a->workloads, wp, METRICS_WORKLOADS_MAX,
-						      &s.other_privilege_changes);
+						      &s.other_privilege_changes,
+						      &s.other_file_accesses);
 		for (size_t i = 0; i < s.n_workloads; i++) {
 			snprintf(s.workloads[i].key, sizeof(s.workloads[i].key), "%.47s", wp[i].key);
 			snprintf(s.workloads[i].owner, sizeof(s.workloads[i].owner), "%.63s", wp[i].owner);
 			s.workloads[i].privilege_changes = wp[i].privilege_changes;
+			s.workloads[i].file_accesses = wp[i].file_accesses;
 		}
 	}
 	snprintf(s.version, sizeof(s.version), "%s", FIRSTLIGHT_VERSION);
@@ -389,6 +395,7 @@ static void drain(struct agent *a)
 static void net_tick(struct agent *a, int all)
 {
 	uint64_t skipped;
+	int err;
 
 	if (all && a->pins) {
 		/* A handover: the generation the kernel writes stays for the next agent, which
@@ -402,6 +409,11 @@ static void net_tick(struct agent *a, int all)
 		udpdrain__window(&a->loader, a->dec.net);
 		netdec__tick(a->dec.net, clock__boot_ns());
 	}
+	/* Watched-file opens by the same windows; a handover leaves the kernel's current
+	 * generation for the next agent, as UDP's. */
+	err = loader_file__window(&a->loader, a->dec.file, all && !a->pins);
+	if (err)
+		log_warn("watched-file opens: %s", strerror(-err));
 	if (!loader__skipped(&a->loader, &skipped))
 		netdec__skipped(a->dec.net, skipped);
 }
@@ -580,6 +592,8 @@ static void agent_free(struct agent *a)
 	loader__stop(&a->loader); /* what is pinned stays attached */
 	pins__close(a->pins);
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
+	filedec__free(a->dec.file);
+	a->dec.file = NULL;
 	workloads__free(a->workloads);
 	drops__free(a->drops);
 	gaps__free(a->gaps);
@@ -618,6 +632,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.ship_linger_ms = 250,
 	};
 	store_opts__defaults(&o->store);
+	watchpaths__init(&o->watch);
 }
 
 /* SIGINT and SIGTERM arrive through a signalfd: blocked here, before any thread starts
@@ -800,6 +815,7 @@ static int start_sensor(struct agent *a)
 		.share_bytes = (uint64_t)a->opts.ring_bytes * a->opts.ring_share_pct / 100,
 		.headroom_bytes = (uint64_t)a->opts.ring_bytes * a->opts.ring_headroom_pct / 100,
 		.btf_path = a->opts.btf_path,
+		.watch = &a->opts.watch,
 	};
 	int err;
 
@@ -827,6 +843,9 @@ static int start_sensor(struct agent *a)
 	err = start_workloads(a);
 	if (err)
 		return err;
+	a->dec.file = filedec__new(&a->rec, a->procs, &a->opts.watch, a->workloads);
+	if (!a->dec.file)
+		return -ENOMEM;
 	if (a->store) {
 		a->store_link = (struct storelink){ .rec = &a->rec, .gaps = a->gaps, .snapshot = snapshot,
 						    .snapshot_ctx = a, .shipper = a->shipper };

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "sensor/watchpaths.h"
 #include "store/store.h"
 
 struct agent_opts {
@@ -44,6 +45,8 @@ struct agent_opts {
 	/* Accountability (identity/owners.h): NULL: no owners file. Reloaded on SIGHUP. */
 	const char *owners_path;
 	int fail_unowned;         /* an UNOWNED_WORKLOAD gap for a workload no rule owns */
+	/* Watched paths (secret access): the defaults and each --watch-path. */
+	struct watchpaths watch;
 };
 
 /* The defaults of every option. */

@@ -52,6 +52,7 @@ static const char *const record_kind_names[MR_KINDS] = {
 	[MR_FLOW] = "flow",           [MR_WORKLOAD] = "workload",
 	[MR_GAP] = "gap",             [MR_HEARTBEAT] = "heartbeat",
 	[MR_AGENT] = "agent",         [MR_PRIVILEGE] = "privilege",
+	[MR_FILE_ACCESS] = "file_access",
 };
 
 /*
@@ -198,6 +199,8 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
 		const struct metrics_workload *w = &s->workloads[i];
 
+		if (!w->privilege_changes)
+			continue; /* listed for its watched-path opens */
 		promtext__str(&o, "firstlight_workload_privilege_changes_total{workload=\"");
 		promtext__label_value(&o, w->key, sizeof(w->key));
 		promtext__str(&o, "\",owner=\"");
@@ -215,6 +218,32 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 
 		snprintf(num, sizeof(num), "firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
 			 s->other_privilege_changes);
+		promtext__str(&o, num);
+	}
+
+	promtext__header(&o, "firstlight_workload_file_accesses_total", "counter",
+			 "Opens of watched paths (secrets, credentials, keys: FileAccess records' counts) "
+			 "by each live workload that made one, with its owner; past 64 workloads, "
+			 "workload=\"other\".");
+	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
+		const struct metrics_workload *w = &s->workloads[i];
+		char num[24];
+
+		if (!w->file_accesses)
+			continue;
+		promtext__str(&o, "firstlight_workload_file_accesses_total{workload=\"");
+		promtext__label_value(&o, w->key, sizeof(w->key));
+		promtext__str(&o, "\",owner=\"");
+		promtext__label_value(&o, w->owner, sizeof(w->owner));
+		promtext__str(&o, "\"} ");
+		snprintf(num, sizeof(num), "%" PRIu64 "\n", w->file_accesses);
+		promtext__str(&o, num);
+	}
+	if (s->other_file_accesses) {
+		char num[96];
+
+		snprintf(num, sizeof(num), "firstlight_workload_file_accesses_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
+			 s->other_file_accesses);
 		promtext__str(&o, num);
 	}
 

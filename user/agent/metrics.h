@@ -26,6 +26,7 @@
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,
 	MR_PRIVILEGE,
+	MR_FILE_ACCESS,
 	MR_KINDS
 };
 
@@ -37,6 +38,7 @@ struct metrics_workload {
 	char key[48];                   /* the workload key (WLKEY_MAX) */
 	char owner[METRICS_OWNER_MAX];  /* by the owners file, "" when none */
 	uint64_t privilege_changes;     /* privilege records of its processes */
+	uint64_t file_accesses;         /* opens of watched paths by its processes */
 };
 
 struct metrics_snapshot {
@@ -69,6 +71,7 @@ struct metrics_snapshot {
 	struct metrics_workload workloads[METRICS_WORKLOADS_MAX];
 	size_t n_workloads;
 	uint64_t other_privilege_changes;       /* of live workloads past METRICS_WORKLOADS_MAX */
+	uint64_t other_file_accesses;           /* likewise */
 	char version[32];
 	char node[256];
 	char run_id[40];

@@ -62,6 +62,9 @@ static void usage(FILE *f)
 		"  --owners FILE         owners file (JSON rules, docs/owners.md): every workload\n"
 		"                        record names its owner; SIGHUP reloads it\n"
 		"  --fail-unowned        an UNOWNED_WORKLOAD gap for a workload no rule owns\n"
+		"  --watch-path PATH     record opens of files under PATH (a prefix of the path the\n"
+		"                        kernel resolved: /abs/path, or ~/path for every home);\n"
+		"                        repeatable, added to the defaults (docs/records.md#fileaccess)\n"
 		"  -v, --verbose         debug output, including libbpf's\n"
 		"The segment store:\n"
 		"  --key FILE            node signing key, generated on first use (default %s)\n"
@@ -143,7 +146,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	       O_NET_WINDOW, O_RING_SHARE, O_RING_HEADROOM, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE,
 	       O_RETAIN_BYTES, O_RETAIN_AGE, O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA,
 	       O_SHIP_PREFIX, O_SHIP_REPLICAS, O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR, O_OWNERS,
-	       O_FAIL_UNOWNED };
+	       O_FAIL_UNOWNED, O_WATCH_PATH };
 	static const struct option longopts[] = {
 		{ "data-dir", required_argument, NULL, O_DATA_DIR },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -180,6 +183,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, O_PIN_DIR },
 		{ "owners", required_argument, NULL, O_OWNERS },
 		{ "fail-unowned", no_argument, NULL, O_FAIL_UNOWNED },
+		{ "watch-path", required_argument, NULL, O_WATCH_PATH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -295,6 +299,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_PIN_DIR: o->pin_dir = optarg; pin_dir_given = 1; break;
 		case O_OWNERS: o->owners_path = optarg; break;
 		case O_FAIL_UNOWNED: o->fail_unowned = 1; break;
+		case O_WATCH_PATH: err = watchpaths__add(&o->watch, optarg); break;
 		case 'v': log__set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return -1;
 		default:

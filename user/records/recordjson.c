@@ -45,6 +45,7 @@ static int workload_ended(const ProtobufCMessage *m)
 #define WORKLOAD &firstlight__v1__workload__descriptor
 #define PRIV &firstlight__v1__privilege__descriptor
 #define CREDS &firstlight__v1__privilege__creds__descriptor
+#define FILEACC &firstlight__v1__file_access__descriptor
 
 static const struct json_zero_field zeros[] = {
 	/* Who a process is: root is uid 0, a process with no capability has 0, the kernel's
@@ -81,6 +82,7 @@ static const struct json_zero_field zeros[] = {
 	{ HEARTBEAT, "sink_lost", NULL },
 	{ HEARTBEAT, "malformed_events", NULL },
 	{ HEARTBEAT, "privilege_records", NULL },
+	{ HEARTBEAT, "file_access_records", NULL },
 	{ AGENT, "records", agent_stopped },
 	{ AGENT, "drops", agent_stopped },
 	{ WORKLOAD, "process_count", workload_ended },
@@ -104,6 +106,8 @@ static const struct json_zero_field zeros[] = {
 	{ CREDS, "cap_bounding", NULL },
 	{ CREDS, "cap_ambient", NULL },
 	{ CREDS, "groups_count", NULL },
+	/* A watched-file open: READ is the enum's 0. */
+	{ FILEACC, "mode", NULL },
 };
 
 static const struct json_opts opts = { zeros, sizeof(zeros) / sizeof(zeros[0]) };

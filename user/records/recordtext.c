@@ -181,6 +181,16 @@ static int put_privilege(struct json_buf *b, const Firstlight__V1__Privilege *p)
 	return err ?: json_buf__append_str(b, p->gained ? " GAINED" : p->changed ? " changed" : " unchanged");
 }
 
+static int put_file_access(struct json_buf *b, const Firstlight__V1__FileAccess *f)
+{
+	return json_buf__appendf(b, " file-access %s pid=%u",
+				 enum_name(&firstlight__v1__file_access__mode__descriptor, f->mode), f->pid) ?:
+	       put_kv(b, "exec_id", f->exec_id) ?: put_kv(b, "workload", f->workload_key) ?:
+	       put_kv(b, "path", f->path) ?: put_kv(b, "watch", f->watch) ?:
+	       json_buf__appendf(b, " count=%" PRIu64 " over=%.3fms%s", f->count, f->duration_nano / 1e6,
+				 f->path_unresolved ? " unresolved" : "");
+}
+
 static int put_body(struct json_buf *b, const Event *ev)
 {
 	switch (ev->body_case) {
@@ -236,6 +246,8 @@ static int put_body(struct json_buf *b, const Event *ev)
 		return put_node_capabilities(b, ev->node_capabilities);
 	case FIRSTLIGHT__V1__EVENT__BODY_PRIVILEGE:
 		return put_privilege(b, ev->privilege);
+	case FIRSTLIGHT__V1__EVENT__BODY_FILE_ACCESS:
+		return put_file_access(b, ev->file_access);
 	default:
 		return json_buf__appendf(b, " record of an unknown kind (body %d): read --json shows its fields",
 					 (int)ev->body_case);

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "sensor/decode.h"
 #include "sensor/decode_priv.h"
+#include "sensor/decode_file.h"
 #include "sensor/decode_net.h"
 #include "records/exec_id.h"
 #include "base/log.h"
@@ -638,6 +639,9 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 			workloads__note_privilege(d->workloads, pe->hdr.cgroup_id,
 						  p && p->start_ns == pe->id.start_ns ? p->sandbox : 0);
 		}
+		break;
+	case FL_EV_FILE:
+		err = d->file ? filedec__handle(d->file, data, size) : 0;
 		break;
 	default:
 		err = -EINVAL;

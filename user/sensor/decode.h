@@ -51,6 +51,7 @@ struct decoder {
 	uint64_t image_bytes;    /* held now */
 	struct decoder_stats stats;
 	struct netdec *net;      /* owned: network state, see decode_net.h */
+	struct filedec *file;    /* not owned; NULL: watched-file events are dropped */
 	struct fl_exec_id recent_exits[DECODER_RECENT_EXITS]; /* to drop duplicate exits */
 	unsigned int recent_next;
 	/* Reused per event, owned: */

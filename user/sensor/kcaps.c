@@ -39,6 +39,7 @@ static const struct {
 	[KCAP_UNIX_PEERS] = { "unix-peers", "the process a unix connect reached" },
 	[KCAP_PRIVILEGE_CHANGES] = { "privilege-changes",
 				     "credential changes (setuid, setgid, setgroups, capset, prctl)" },
+	[KCAP_FILE_ACCESS] = { "file-access", "opens of watched paths (secrets, credentials, keys)" },
 };
 
 const char *kcaps__name(enum kcap k)

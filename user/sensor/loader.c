@@ -19,6 +19,7 @@
 #include "sensor/loader.h"
 #include "sensor/loader_net.h"
 #include "sensor/loader_priv.h"
+#include "sensor/loader_file.h"
 #include "base/log.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -195,6 +196,7 @@ static int open_configured(struct loader *l, const struct loader_opts *opts)
 	if (err)
 		return err;
 	loader_priv__configure(skel, &l->caps);
+	loader_file__configure(skel, &l->caps, opts->watch, opts->btf_path);
 	/* The iterator runs on demand (loader__seed), not as a standing attachment. */
 	bpf_program__set_autoattach(skel->progs.fl_seed, false);
 	bpf_object__for_each_program(prog, skel->obj)
@@ -219,6 +221,11 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 			  err == -EPERM ? " (needs root or " CAPS_NEEDED ")"
 					: " (rerun with -v for the verifier log)");
 		goto fail;
+	}
+	if (kcaps__has(&l->caps, KCAP_FILE_ACCESS)) {
+		err = loader_file__fill(skel, opts->watch);
+		if (err)
+			goto fail;
 	}
 	err = firstlight_bpf__attach(skel);
 	if (err) {

@@ -20,9 +20,11 @@ struct loader_opts {
 	uint64_t share_bytes;    /* what one workload may queue per drain; 0: no shares */
 	uint64_t headroom_bytes; /* ring bytes only exec, exit and cgroup events may use */
 	const char *btf_path;    /* kernel BTF; NULL for /sys/kernel/btf/vmlinux */
+	const struct watchpaths *watch; /* watched paths (sensor/watchpaths.h); NULL: defaults */
 };
 
 struct firstlight_bpf;
+struct watchpaths;
 
 #define LOADER_MAX_PROGS 64
 

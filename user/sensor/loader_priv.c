@@ -15,7 +15,7 @@
 #define PRIV_PREFIX "fl_priv_"
 
 /* Where the tracepoints are listed, in libbpf's order of preference (debugfs first). */
-static const char *tracefs_events(void)
+const char *loader_priv__events_dir(void)
 {
 	static const char *const dirs[] = { "/sys/kernel/debug/tracing", "/sys/kernel/tracing" };
 	struct stat st;
@@ -37,7 +37,7 @@ static const char *tracefs_events(void)
 
 void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps)
 {
-	const char *events = tracefs_events();
+	const char *events = loader_priv__events_dir();
 	const char *why = events ? NULL : "tracefs (mounting it on /sys/kernel/tracing failed)";
 	struct bpf_program *prog;
 

@@ -11,6 +11,8 @@
 struct firstlight_bpf;
 struct kcaps;
 
+/* tracefs's events dir, mounting tracefs when absent; NULL when there is none. */
+const char *loader_priv__events_dir(void);
 void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps);
 
 #endif

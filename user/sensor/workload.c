@@ -70,6 +70,7 @@ struct workload {
 	char *first_binary;     /* the first program executed in it (owners: binary, uid) */
 	uint32_t first_uid;
 	uint64_t privilege_changes; /* privilege records of its processes */
+	uint64_t file_accesses;     /* opens of watched paths by its processes */
 };
 
 struct workloads {
@@ -782,11 +783,20 @@ void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t
 		wl->privilege_changes++;
 }
 
+void workloads__note_file_access(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+				 uint64_t opens)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (wl)
+		wl->file_accesses += opens;
+}
+
 struct privileged {
 	const struct workloads *w;
 	struct workload_privileged *out;
 	size_t n, max;
-	uint64_t other;
+	uint64_t other, other_files;
 };
 
 static int collect_privileged(void *ctx, const void *key, void *value)
@@ -796,26 +806,29 @@ static int collect_privileged(void *ctx, const void *key, void *value)
 	const struct owners_rule *r;
 
 	(void)key;
-	if (!wl->privilege_changes || (wl->id & V1_TAG))
+	if ((!wl->privilege_changes && !wl->file_accesses) || (wl->id & V1_TAG))
 		return 0;
 	if (c->n == c->max) {
 		c->other += wl->privilege_changes;
+		c->other_files += wl->file_accesses;
 		return 0;
 	}
 	r = owner_of(c->w, wl);
 	snprintf(c->out[c->n].key, WLKEY_MAX, "%s", wl->key);
 	c->out[c->n].owner = r ? r->owner : "";
+	c->out[c->n].file_accesses = wl->file_accesses;
 	c->out[c->n++].privilege_changes = wl->privilege_changes;
 	return 0;
 }
 
 size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
-			     uint64_t *other)
+			     uint64_t *other, uint64_t *other_files)
 {
 	struct privileged c = { .w = w, .out = out, .max = max };
 
 	kvtable__remove_if(w->table, collect_privileged, &c); /* removes nothing: returns 0 */
 	*other = c.other;
+	*other_files = c.other_files;
 	return c.n;
 }
 

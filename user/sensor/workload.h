@@ -97,15 +97,21 @@ void workloads__set_owners(struct workloads *w, const struct owners *owners, int
 /* A privilege record of a process in the workload of cgroup_id (or of sandbox). */
 void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox);
 
-/* Live workloads that made a privilege change, for the metrics: key, owner (valid until
- * the next call into the workloads) and count; at most max, the rest summed in *other. */
+/* Opens of watched paths (FileAccess records' counts) by a process in the workload. */
+void workloads__note_file_access(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+				 uint64_t opens);
+
+/* Live workloads that made a privilege change or opened a watched path, for the metrics:
+ * key, owner (valid until the next call into the workloads) and counts; at most max, the
+ * rest summed in *other (privilege changes) and *other_files (watched-path opens). */
 struct workload_privileged {
 	char key[WLKEY_MAX];
 	const char *owner; /* "" when none */
 	uint64_t privilege_changes;
+	uint64_t file_accesses;
 };
 size_t workloads__privileged(struct workloads *w, struct workload_privileged *out, size_t max,
-			     uint64_t *other);
+			     uint64_t *other, uint64_t *other_files);
 
 /* A gap record named the workload of cgroup_id: counted in its coverage at ENDED. */
 void workloads__note_gap(struct workloads *w, uint64_t cgroup_id, int kind, uint64_t count);
