@@ -58,7 +58,9 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	strcpy(s->workloads[0].key, "cgroup:4021");
 	strcpy(s->workloads[0].owner, "team-\"pay\"");
 	s->workloads[0].privilege_changes = 3;
-	s->n_workloads = 1;
+	strcpy(s->workloads[1].key, "cgroup:4022");
+	s->workloads[1].file_accesses = 10000; /* a workload listed for its opens only */
+	s->n_workloads = 2;
 	s->other_privilege_changes = 2;
 	s->ring_fill_ratio = 0.25;
 	s->last_heartbeat_seconds = 1700000010.5;
@@ -81,6 +83,7 @@ static const char golden[] =
 	"firstlight_records_total{kind=\"heartbeat\"} 6\n"
 	"firstlight_records_total{kind=\"agent\"} 1\n"
 	"firstlight_records_total{kind=\"privilege\"} 0\n"
+	"firstlight_records_total{kind=\"file_access\"} 0\n"
 	"# HELP firstlight_drops_total Kernel events lost because the ring buffer was full or their "
 	"workload had used its ring share, by event type.\n"
 	"# TYPE firstlight_drops_total counter\n"
@@ -97,6 +100,7 @@ static const char golden[] =
 	"firstlight_drops_total{event_type=\"unix_connect\"} 0\n"
 	"firstlight_drops_total{event_type=\"unix_peer\"} 0\n"
 	"firstlight_drops_total{event_type=\"privilege\"} 0\n"
+	"firstlight_drops_total{event_type=\"file\"} 0\n"
 #endif
 	"firstlight_drops_total{event_type=\"unknown\"} 7\n"
 	"# HELP firstlight_gaps_total Gap records written, by gap kind.\n"
@@ -173,6 +177,11 @@ static const char golden[] =
 	"# TYPE firstlight_workload_privilege_changes_total counter\n"
 	"firstlight_workload_privilege_changes_total{workload=\"cgroup:4021\",owner=\"team-\\\"pay\\\"\"} 3\n"
 	"firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} 2\n"
+	"# HELP firstlight_workload_file_accesses_total Opens of watched paths (secrets, credentials, "
+	"keys: FileAccess records' counts) by each live workload that made one, with its owner; past "
+	"64 workloads, workload=\"other\".\n"
+	"# TYPE firstlight_workload_file_accesses_total counter\n"
+	"firstlight_workload_file_accesses_total{workload=\"cgroup:4022\",owner=\"\"} 10000\n"
 	"# HELP firstlight_build_info Agent version, node name and run id; always 1.\n"
 	"# TYPE firstlight_build_info gauge\n"
 	"firstlight_build_info{version=\"0.1.0\",node=\"node-a\","
