@@ -58,6 +58,9 @@ check "container exit status" 4 $?
 # Privilege changes (setgroups, capset, setresuid, a refused setuid): privilege records.
 "$HELPERS/fl-priv" calls "fl-docs-$$" >/dev/null
 check "privilege calls" 0 $?
+# An open of a watched path (a default): a fileAccess record.
+"$HELPERS/fl-open" /etc/shadow 3 openat r "fl-docs-$$" >/dev/null
+check "watched open" 0 $?
 curl -s "http://127.0.0.1:$port/metrics" >"$T/metrics"
 check "scrape" 0 $?
 at=$(date +%s.%N)
@@ -85,8 +88,9 @@ jq -r '
 	(.agent // empty | k("AgentLifecycle")),
 	(.segmentRemoved // empty | k("SegmentRemoved")),
 	(.nodeCapabilities // empty | k("NodeCapabilities"), (.missingDetail[]? | k("Missing"))),
-	(.privilege // empty | k("Privilege"), (.oldCreds, .newCreds | k("Creds")))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
-check "every record kind was printed" "agent exec exit flow fork gap heartbeat nodeCapabilities privilege segmentRemoved workload" \
+	(.privilege // empty | k("Privilege"), (.oldCreds, .newCreds | k("Creds"))),
+	(.fileAccess // empty | k("FileAccess"))' "$T/all.jsonl" | sort -u >"$T/printed.fields"
+check "every record kind was printed" "agent exec exit fileAccess flow fork gap heartbeat nodeCapabilities privilege segmentRemoved workload" \
 	"$(grep '^Event\.' "$T/printed.fields" | sed 's/^Event\.//' | grep -vE '^(seq|timeUnixNano|bootNano|node|agentRunId|snapshot)$' | paste -sd' ')"
 check "every field read prints is documented" "" \
 	"$(comm -23 "$T/printed.fields" "$T/doc.fields" | tr '\n' ' ')"

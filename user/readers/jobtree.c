@@ -43,6 +43,7 @@ struct jobtree {
 	struct strmap *seen;      /* pass 2: "run/seq" of the records kept */
 	struct strmap *flow_by;   /* pass 2: cookie or aggregate key -> jt_flow */
 	struct ptrvec flows;
+	struct ptrvec files;      /* pass 2: fileAccess records (jt_file) */
 	struct ptrvec gaps;
 	struct jt_job job;
 	struct ptrvec top, all_gaps;
@@ -97,6 +98,7 @@ void jobtree__free(struct jobtree *t)
 	ptrvec__free(&t->candidates);
 	ptrvec__free(&t->suggestions);
 	ptrvec__free(&t->flows);
+	ptrvec__free(&t->files);
 	ptrvec__free(&t->gaps);
 	ptrvec__free(&t->top);
 	ptrvec__free(&t->all_gaps);
@@ -770,6 +772,33 @@ static const char *str_or_empty(struct jobtree *t, const char *s)
 	return arena__strdup(t->a, s ? s : "");
 }
 
+/* One fileAccess record: each is a window's opens already summed by the agent. */
+static int add_file(struct jobtree *t, const Event *ev, const char *record)
+{
+	const Firstlight__V1__FileAccess *r = ev->file_access;
+	struct jt_file *f = arena__alloc(t->a, sizeof(*f));
+	const ProtobufCEnumValue *mode;
+
+	if (!f || ptrvec__push(&t->files, f))
+		return -ENOMEM;
+	mode = protobuf_c_enum_descriptor_get_value(&firstlight__v1__file_access__mode__descriptor, r->mode);
+	f->exec_id = str_or_empty(t, r->exec_id);
+	f->workload_key = str_or_empty(t, r->workload_key);
+	f->path = str_or_empty(t, r->path);
+	f->watch = str_or_empty(t, r->watch);
+	f->mode = str_or_empty(t, mode ? mode->name : "?");
+	if (!f->exec_id || !f->workload_key || !f->path || !f->watch || !f->mode)
+		return -ENOMEM;
+	f->pid = r->pid;
+	f->path_escaped = r->path_escaped;
+	f->count = r->count;
+	f->start_ns = jobgraph__wall_of(ev, r->start_boot_nano);
+	f->end_ns = f->start_ns ? f->start_ns + r->duration_nano : 0;
+	f->order = t->files.n - 1;
+	f->record = record;
+	return 0;
+}
+
 /* One flow record into its flow: a connection's opening and close join by socket cookie,
  * UDP windows of one peer and repeated LISTENs of one address sum. */
 static int add_flow(struct jobtree *t, const Event *ev, const char *record)
@@ -958,6 +987,10 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FLOW && ev->flow) {
 		keep = id_selected(t, ev->flow->exec_id) ||
 		       (!t->lineage && wl_selected(t, ev->node, ev->flow->workload_key, ev->flow->cgroup_id));
+	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_FILE_ACCESS && ev->file_access) {
+		keep = id_selected(t, ev->file_access->exec_id) ||
+		       (!t->lineage && wl_selected(t, ev->node, ev->file_access->workload_key,
+						   ev->file_access->cgroup_id));
 	} else if (ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_GAP && ev->gap) {
 		keep = wl_selected(t, ev->node, ev->gap->workload_key, ev->gap->cgroup_id) ||
 		       ((!ev->gap->workload_key || !*ev->gap->workload_key) && !ev->gap->cgroup_id);
@@ -973,6 +1006,8 @@ int jobtree__add(struct jobtree *t, const Firstlight__V1__Event *ev)
 		return jobgraph__add_exit(&t->g, ev, rec);
 	case FIRSTLIGHT__V1__EVENT__BODY_FLOW:
 		return add_flow(t, ev, rec);
+	case FIRSTLIGHT__V1__EVENT__BODY_FILE_ACCESS:
+		return add_file(t, ev, rec);
 	default:
 		return add_gap(t, ev, rec);
 	}
@@ -1009,6 +1044,8 @@ static int add_item(struct arena *a, struct jt_proc *p, struct ptrvec *top, enum
 		it->proc = ptr;
 	else if (kind == JT_ITEM_FLOW)
 		it->flow = ptr;
+	else if (kind == JT_ITEM_FILE)
+		it->file = ptr;
 	else
 		it->gap = ptr;
 	return 0;
@@ -1021,14 +1058,18 @@ static int cmp_item(const void *pa, const void *pb)
 	if (a->t_ns != b->t_ns)
 		return a->t_ns < b->t_ns ? -1 : 1;
 	/* At the same instant: a gap first (it is placed before what follows it), then
-	 * flows, then processes. */
+	 * flows, then file opens, then processes. */
+	static const int rank[] = { [JT_ITEM_GAP] = 0, [JT_ITEM_FLOW] = 1, [JT_ITEM_FILE] = 2,
+				    [JT_ITEM_PROC] = 3 };
+
 	if (a->kind != b->kind)
-		return a->kind == JT_ITEM_GAP ? -1 : b->kind == JT_ITEM_GAP ? 1 :
-		       a->kind == JT_ITEM_FLOW ? -1 : 1;
+		return rank[a->kind] < rank[b->kind] ? -1 : 1;
 	if (a->kind == JT_ITEM_PROC)
 		return jobgraph__cmp_proc_time(&a->proc, &b->proc);
 	if (a->kind == JT_ITEM_FLOW)
 		return a->flow->order < b->flow->order ? -1 : a->flow->order > b->flow->order;
+	if (a->kind == JT_ITEM_FILE)
+		return a->file->order < b->file->order ? -1 : a->file->order > b->file->order;
 	return a->gap->order < b->gap->order ? -1 : a->gap->order > b->gap->order;
 }
 
@@ -1330,6 +1371,7 @@ static void count(struct jobtree *t)
 		c->missing_start += !!(p->flags & JT_PROC_MISSING_START);
 	}
 	c->flows = t->flows.n;
+	c->files = t->files.n;
 	c->gaps = t->job.n_gaps;
 	for (size_t i = 0; i < t->job.n_gaps; i++)
 		if (t->job.gaps[i]->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
@@ -1399,6 +1441,14 @@ int jobtree__build(struct jobtree *t)
 		struct jt_flow *f = t->flows.v[i];
 
 		err = add_item(t->a, f->proc, &t->top, JT_ITEM_FLOW, f->start_ns, f);
+	}
+	/* File opens under their opener's process (its image in the tree), else at the top. */
+	for (size_t i = 0; i < t->files.n && !err; i++) {
+		struct jt_file *f = t->files.v[i];
+		struct jt_image *img = *f->exec_id ? strmap__get(g->img, f->exec_id) : NULL;
+
+		f->proc = img ? img->proc : NULL;
+		err = add_item(t->a, f->proc, &t->top, JT_ITEM_FILE, f->start_ns, f);
 	}
 	for (size_t i = 0; i < job->n_gaps && !err; i++)
 		err = add_item(t->a, job->gaps[i]->under, &t->top, JT_ITEM_GAP, job->gaps[i]->t_ns,

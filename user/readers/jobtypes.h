@@ -144,6 +144,18 @@ struct jt_flow {
 						 * record (the same when it has one) */
 };
 
+/* A fileAccess record: the opens of one watched path by one image in one window. */
+struct jt_file {
+	const char *exec_id, *workload_key, *path, *watch, *mode;
+	uint32_t pid;
+	int path_escaped;
+	uint64_t count;
+	uint64_t start_ns, end_ns;   /* unix ns, 0 unknown */
+	struct jt_proc *proc;        /* the opener in the tree; NULL: its image is unknown */
+	size_t order;                /* input order: ties sort stably */
+	const char *record;          /* as jt_image.record */
+};
+
 /* A gap record that applies to the job. */
 struct jt_gap {
 	int kind;                    /* Gap.Kind */
@@ -159,7 +171,7 @@ struct jt_gap {
 	const char *record;          /* as jt_image.record */
 };
 
-enum jt_item_kind { JT_ITEM_PROC, JT_ITEM_FLOW, JT_ITEM_GAP };
+enum jt_item_kind { JT_ITEM_PROC, JT_ITEM_FLOW, JT_ITEM_GAP, JT_ITEM_FILE };
 
 /* What a process (or the top level) holds, in time order. */
 struct jt_item {
@@ -169,6 +181,7 @@ struct jt_item {
 		struct jt_proc *proc;
 		struct jt_flow *flow;
 		struct jt_gap *gap;
+		struct jt_file *file;
 	};
 };
 
@@ -217,7 +230,7 @@ struct jt_proc {
 
 struct jt_counts {
 	size_t processes, images, exited, killed, exit_missing, running, missing_start;
-	size_t flows, gaps;
+	size_t flows, gaps, files;
 	uint64_t dropped_events; /* RING_BUFFER_DROP counts of the gaps shown */
 };
 

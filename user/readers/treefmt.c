@@ -434,6 +434,24 @@ static int text_gap(struct ctx *c, const struct jt_gap *g)
 	       gap_sentence(c->out, c->job, g);
 }
 
+/* "+1.2ms file READ /var/run/secrets/.../token (watched /var/run/secrets/): 3 opens over 0.1ms" */
+static int text_file(struct ctx *c, const struct jt_file *f)
+{
+	struct json_buf *b = c->out;
+	int err = put_off(c, f->start_ns) ?: json_buf__append_str(b, " file ") ?:
+		  put_text(b, f->mode, 0, 0, 16) ?: json_buf__append_str(b, " ") ?:
+		  (*f->path ? put_text(b, f->path, f->path_escaped, TEXTESC_QUOTE, 0) :
+			      json_buf__append_str(b, "(path lost)")) ?:
+		  json_buf__append_str(b, " (watched ") ?: put_text(b, f->watch, 0, 0, 0) ?:
+		  json_buf__appendf(b, "): %" PRIu64 " %s", f->count, plural__word(f->count, "open", "opens"));
+
+	if (!err && f->end_ns > f->start_ns && f->start_ns)
+		err = json_buf__append_str(b, " over ") ?: put_dur(b, f->end_ns - f->start_ns);
+	if (!err && !f->proc)
+		err = json_buf__appendf(b, " [pid %u, its exec not in the records]", f->pid);
+	return err;
+}
+
 static int text_item(struct ctx *c, const struct jt_item *it)
 {
 	switch (it->kind) {
@@ -441,6 +459,8 @@ static int text_item(struct ctx *c, const struct jt_item *it)
 		return text_proc(c, it->proc);
 	case JT_ITEM_FLOW:
 		return text_flow(c, it->flow);
+	case JT_ITEM_FILE:
+		return text_file(c, it->file);
 	default:
 		return text_gap(c, it->gap);
 	}
