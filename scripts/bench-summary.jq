@@ -87,6 +87,13 @@ def ship_extra_us($w):
 	connect: (per_config("connect") | sort_by(order)),
 	udp: ([$runs[] | select(.workload == "udp") | {datagrams: .generated, per_s: (.generated / .wall_s | r(0)),
 		kernel_ns_per_datagram: (.bpf_ns / .generated | r(0))}][0]),
+	files: ([$runs[] | select(.workload | startswith("files-"))] | group_by(.workload) | map(. as $rs |
+		{open: ($rs[0].workload | ltrimstr("files-")), opens: $rs[0].generated,
+		 base_wall_s: ([$rs[] | select(.config == "base") | .wall_s] | median | r(3)),
+		 firstlight_wall_s: ([$rs[] | select(.config == "firstlight") | .wall_s] | median | r(3)),
+		 bpf_ns_per_open: ([$rs[] | select(.config == "firstlight" and .ns_per_open != null) | .ns_per_open] | median | r(0)),
+		 opens_recorded: ([$rs[] | select(.config == "firstlight") | .opens_recorded] | median)}) |
+		map(.wall_ratio = (if .base_wall_s and .base_wall_s > 0 and .firstlight_wall_s then .firstlight_wall_s / .base_wall_s | r(3) else null end))),
 	hold: ([$runs[] | select(.workload == "hold") | {live: .generated, recorded: .execs,
 		rss_before_mib: (.rss_before_kib / 1024 | r(1)), rss_mib: (.rss_kib_now / 1024 | r(1)),
 		peak_rss_mib: (.rss_kib / 1024 | r(1))}][0]),

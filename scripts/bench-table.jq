@@ -46,6 +46,13 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 	.drops, .cpu_ms_per_1k, (if .bpf_ms_per_1k == null then null else .bpf_ms_per_1k * 1000 | round end)] | row),
 (if $s.udp then "", "UDP: \($s.udp.datagrams) datagrams at \($s.udp.per_s)/s, \($s.udp.kernel_ns_per_datagram) ns of BPF per datagram (sendmsg4 hook + sock_send_length)" else empty end),
 "" else empty end),
+(if ($s.files // [] | length) > 0 then
+"### File opens: \($s.files[0].opens) openat calls by one process, of a file not watched and of a watched one (/etc/shadow), \($p.rounds) rounds (medians); target: at most 200 ns of BPF per non-watched open",
+"",
+"| open | BPF ns per open | wall s base / firstlight | wall ratio | opens recorded |",
+"|---|---|---|---|---|",
+($s.files[] | [.open, .bpf_ns_per_open, "\(.base_wall_s) / \(.firstlight_wall_s)", .wall_ratio, .opens_recorded] | row),
+"" else empty end),
 (if ($s.fair_extra_ns_pairs | length) > 0 then
 "### Fairness: the exec storm under two agents at once, ring shares on (the defaults) and off",
 "",

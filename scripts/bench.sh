@@ -13,9 +13,11 @@
 #   -c CONFIGS  comma list, default base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 #               (firstlight+ship: firstlight with --ship to a JetStream server the bench
 #               starts on loopback; after the runs, the collector ingests what was shipped)
-#   -w LOADS    comma list, default storm,fair,sweep,containers,connect,hold,churn
+#   -w LOADS    comma list, default storm,fair,sweep,containers,connect,files,hold,churn
 #               (fair: the exec storm under two agents at once, ring shares on and off,
-#               for the kernel cost of the fairness bookkeeping per event)
+#               for the kernel cost of the fairness bookkeeping per event; files: a
+#               file-open storm of a non-watched and of a watched file, base and firstlight,
+#               for the BPF cost per openat)
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
 #   -s          smoke run (make test): N=200, one round, one rate (400/s for 1 s), 3
@@ -38,8 +40,9 @@ ROOT=$PWD
 
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
+OPENS=${FL_BENCH_OPENS:-200000}
 CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
-LOADS=storm,fair,sweep,containers,connect,hold,churn
+LOADS=storm,fair,sweep,containers,connect,files,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
 usage() { sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -50,7 +53,7 @@ while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	d) CHURN_SECS=$OPTARG ;; c) CONFIGS=$OPTARG ;; w) LOADS=$OPTARG ;; a) AGENT_OPTS=$OPTARG ;;
 	o) JSON=$OPTARG ;;
 	s) SMOKE=1 N=200 ROUNDS=1 SWEEP_ROUNDS=1 SWEEP_SECS=1 RATES=400 CONTAINERS=3 LIVE=200 CHURN_SECS=10
-	   PAIRS=200 DATAGRAMS=1000 ;;
+	   PAIRS=200 DATAGRAMS=1000 OPENS=2000 ;;
 	*) usage ;;
 	esac
 done
@@ -72,14 +75,14 @@ for c in ${CONFIGS//,/ }; do
 		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
-	has storm,fair,sweep,containers,connect,hold,churn "$l" ||
-		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,containers,connect,hold,churn)" >&2; exit 2; }
+	has storm,fair,sweep,containers,connect,files,hold,churn "$l" ||
+		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,containers,connect,files,hold,churn)" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
 FL=$ROOT/build/firstlight
 H=$ROOT/build/helpers
-for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool"; do
+for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make bench' (or make all and the helpers)" >&2; exit 1; }
 done
 SENSORS=$(echo "${CONFIGS//,/ }" | tr ' ' '\n' | grep -v '^base$' | tr '\n' ' ')
@@ -656,6 +659,46 @@ if has "$LOADS" connect && [ "$PAIRS" -gt 0 ]; then
 		note_cmd "udp burst: fl-net udp-client 127.0.0.1 PORT $DATAGRAMS 64 sendto"
 		rm -rf "$d"
 	fi
+fi
+
+# ---- 4b. file-open storm: openat of a non-watched and of a watched file (/etc/shadow, a
+# default), OPENS each, one process; base and firstlight alternate. The figure that
+# matters is the BPF run time per openat of the file-access program (bpf_stats): what
+# every open on the node pays. The wall ratio is the same run's, against base. --------------
+if has "$LOADS" files; then
+	echo plain >"$W/plain-file"
+	for round in $(seq "$ROUNDS"); do
+		for kind in plain watched; do
+			file=$W/plain-file
+			[ $kind = watched ] && file=/etc/shadow
+			for cfg in ${CONFIGS//,/ }; do
+				case $cfg in base | firstlight) ;; *) continue ;; esac
+				d=$W/run/files-$cfg-$kind-$round
+				mkdir -p "$d"
+				start_sensor "$cfg" "$d"
+				p0=$(prog_stats "$SPID")
+				t0=$(now_ns)
+				"$H/fl-open" "$file" "$OPENS" openat r "flbopen$TAG" >/dev/null
+				t1=$(now_ns)
+				p1=$(prog_stats "$SPID")
+				stop_sensor "$cfg" "$d"
+				recs=0
+				if [ "$cfg" = firstlight ]; then
+					recs=$("$FL" read "$d/out" 2>/dev/null | jq -s --arg f "$file" \
+						'[.[] | .fileAccess // empty | select(.path == $f) | .count | tonumber] | add // 0')
+				fi
+				jq -nc --arg w "files-$kind" --arg c "$cfg" --argjson r "$round" --argjson n "$OPENS" \
+					--argjson p0 "$p0" --argjson p1 "$p1" --argjson t "$(((t1 - t0) / 1000))" --argjson recs "$recs" '
+					([$p1[] | . as $a | ($p0[] | select(.id == $a.id)) as $b | select($a.name == "fl_file_exit_openat") |
+					  {ns: ($a.ns - $b.ns), cnt: ($a.cnt - $b.cnt)}][0] // {ns: 0, cnt: 0}) as $s |
+					{workload: $w, config: $c, round: $r, generated: $n, wall_s: ($t / 1e6), bpf_ns: $s.ns,
+					 bpf_runs: $s.cnt, opens_recorded: $recs,
+					 ns_per_open: (if $s.cnt > 0 then ($s.ns / $s.cnt | round) else null end)}' >>"$RESULTS"
+				rm -rf "$d"
+			done
+		done
+	done
+	note_cmd "file-open storm: fl-open FILE $OPENS openat r MARKER (FILE: a file of the run dir, not watched; /etc/shadow, watched by default)"
 fi
 
 # ---- 5. agent RSS with L live processes tracked -----------------------------------------
