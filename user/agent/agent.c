@@ -35,7 +35,7 @@
 #include "sensor/drops.h"
 #include "records/gaps.h"
 #include "sensor/loader.h"
-#include "sensor/loader_file.h"
+#include "sensor/filedrain.h"
 #include "sensor/loader_net.h"
 #include "sensor/pins.h"
 #include "base/log.h"
@@ -411,7 +411,7 @@ static void net_tick(struct agent *a, int all)
 	}
 	/* Watched-file opens by the same windows; a handover leaves the kernel's current
 	 * generation for the next agent, as UDP's. */
-	err = loader_file__window(&a->loader, a->dec.file, all && !a->pins);
+	err = filedrain__window(&a->loader, a->dec.file, all && !a->pins);
 	if (err)
 		log_warn("watched-file opens: %s", strerror(-err));
 	if (!loader__skipped(&a->loader, &skipped))

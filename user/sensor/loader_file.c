@@ -10,9 +10,7 @@
 
 #include "firstlight.skel.h"
 #include "base/log.h"
-#include "sensor/decode_file.h"
 #include "sensor/kcaps.h"
-#include "sensor/loader.h"
 #include "sensor/loader_file.h"
 #include "sensor/loader_priv.h"
 #include "sensor/watchpaths.h"
@@ -106,11 +104,4 @@ int loader_file__fill(struct firstlight_bpf *skel, const struct watchpaths *watc
 		}
 	}
 	return 0;
-}
-
-int loader_file__window(struct loader *l, struct filedec *f, int all)
-{
-	if (!l->skel || !f || !kcaps__has(&l->caps, KCAP_FILE_ACCESS))
-		return 0;
-	return filedec__window(f, bpf_map__fd(l->skel->maps.file_flows), &l->skel->bss->file_gen, all);
 }

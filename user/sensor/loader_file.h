@@ -9,17 +9,13 @@
 #ifndef FL_LOADER_FILE_H
 #define FL_LOADER_FILE_H
 
-struct filedec;
 struct firstlight_bpf;
 struct kcaps;
-struct loader;
 struct watchpaths;
 
 /* watch NULL: the defaults. */
 void loader_file__configure(struct firstlight_bpf *skel, struct kcaps *caps,
 			    const struct watchpaths *watch, const char *btf_path);
 int loader_file__fill(struct firstlight_bpf *skel, const struct watchpaths *watch);
-/* Once per window (all: at stop, both generations): filedec__window on the kernel's map. */
-int loader_file__window(struct loader *l, struct filedec *f, int all);
 
 #endif
