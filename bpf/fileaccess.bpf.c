@@ -27,7 +27,8 @@
 #define FL_O_ACCMODE 03        /* include/uapi/asm-generic/fcntl.h, stable ABI */
 #define FL_O_PATH 010000000
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* Weak: a kernel without it (before 6.2) loads the object, these programs left out. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* The filter and the pattern lengths, set by the agent before load (sensor/loader_file). */
 const volatile __u64 cfg_watch_bits[FL_WATCH_BITS / 64] = {};
