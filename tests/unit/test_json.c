@@ -329,7 +329,7 @@ static void test_meaningful_zeros(void **state)
 			   "\"drops\":\"0\",\"liveProcesses\":\"0\",\"liveWorkloads\":\"0\",\"execRecords\":\"0\","
 			   "\"forkRecords\":\"0\",\"exitRecords\":\"0\",\"flowRecords\":\"0\","
 			   "\"workloadRecords\":\"0\",\"gapRecords\":\"0\",\"ringFillRatio\":0,"
-			   "\"sinkBacklog\":\"0\",\"sinkLost\":\"0\",\"malformedEvents\":\"0\",\"privilegeRecords\":\"0\"}}");
+			   "\"sinkBacklog\":\"0\",\"sinkLost\":\"0\",\"malformedEvents\":\"0\",\"privilegeRecords\":\"0\",\"fileAccessRecords\":\"0\"}}");
 	assert_int_equal(recordjson__append(NULL, NULL), -EINVAL);
 }
 
