@@ -41,7 +41,7 @@ jq --arg src "$RT/sa" '.mounts += [{"destination": "/var/run/secrets/kubernetes.
 # The metric's workload: a cgroup of the test's own.
 root=/sys/fs/cgroup/unified
 [ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
-cg="$root/fl-file-$$"
+cg="$root/fl-filecg-$$" # not the container's name: runc makes /<id> for it
 mkdir "$cg" || { echo "cannot make $cg" >&2; exit 1; }
 on_cleanup "rmdir $cg"
 cg_key="cgroup:$(stat -c %i "$cg")"
@@ -75,12 +75,21 @@ metric() {
 	curl -s "http://127.0.0.1:$port/metrics" |
 		sed -n "s/^firstlight_workload_file_accesses_total{workload=\"$cg_key\",owner=\"\"} //p"
 }
-wait_for 60 test "$(metric)" = 7 || fail "metrics: $cg_key has '$(metric)' watched-file opens, not 7"
+cg_counted() { test "$(metric)" = 7; }
+wait_for 60 cg_counted || fail "metrics: $cg_key has '$(metric)' watched-file opens, not 7"
 hb_counted() {
 	"$FIRSTLIGHT" read "$T/data" 2>/dev/null | jq -se '[.[] | .heartbeat.fileAccessRecords // empty | tonumber] | max >= 10' >/dev/null
 }
 wait_for 60 hb_counted || fail "no heartbeat counted the fileAccess records"
 agent_stop
+# The records that matter here, once: on a busy machine the store holds every exec of it,
+# and each check reads the file whole.
+slim() {
+	jq -c --arg m "$m" 'select(.fileAccess or .workload or (.exec and
+		(.exec.process.args | tostring | contains($m) or contains("serviceaccount"))))' \
+		"$T/records.jsonl" >"$T/slim.jsonl" && mv "$T/slim.jsonl" "$T/records.jsonl"
+}
+slim
 
 token="$RT/sa/$dated/token"
 # exec_of ARGS_JSON: the exec id of the process that ran these args.
@@ -133,7 +142,8 @@ check_cmd "read --text: the container's read" grep -qE " file-access READ pid=[0
 "$FIRSTLIGHT" tree --container "$cid" "$T/data" >"$T/tree" 2>&1
 check "tree: exit status" 0 $?
 check_cmd "tree: the read under the container's process" grep -qE \
-	"─ \+[^ ]+ file READ /var/run/secrets/kubernetes.io/serviceaccount/$dated/token \(watched /var/run/secrets/\): 1 open$" "$T/tree"
+	"─ \+[^ ]+ file READ \"/var/run/secrets/kubernetes.io/serviceaccount/$dated/token\" \(watched /var/run/secrets/\): 1 open$" "$T/tree" ||
+	sed 's/^/    tree: /' "$T/tree" >&2
 
 # 10,000 opens of a watched file: one window long enough for the loop (the record is
 # written at the window's end, here at stop), one record, count 10000.
@@ -142,9 +152,10 @@ agent_start --net-window-ms 60000 --watch-path "$RT/watched/"
 "$F" "$T/watched/secret" 10000 openat r "$m-loop" >/dev/null
 check "the loop: exit status" 0 $?
 agent_stop
+check "no file events dropped" 0 "$(q '[.[] | .gap // empty | select(.kind == "RING_BUFFER_DROP" and .eventType == "file")] | length')"
+slim
 loop=$(exec_of "[\"$F\",\"$T/watched/secret\",\"10000\",\"openat\",\"r\",\"$m-loop\"]")
 check_cmd "the loop: its exec was recorded" test -n "$loop"
 check "the loop: one record, count 10000" "[[\"$RT/watched/secret\",\"10000\",\"READ\"]]" \
 	"$(file_of "$loop" '[.path, .count, .mode]')"
-check "no file events dropped" 0 "$(q '[.[] | .gap // empty | select(.kind == "RING_BUFFER_DROP" and .eventType == "file")] | length')"
 finish
