@@ -466,6 +466,34 @@ static int managed_bundle(const char *runtime, const char *id, int k8s, char *ou
 	return -ENOENT;
 }
 
+/*
+ * Where each managed runtime's OCI runtime keeps its state: containerd's runc shim runs
+ * runc with --root /run/containerd/runc/<namespace> (k8s.io for the CRI plugin), dockerd
+ * with /run/docker/runtime-runc/moby, CRI-O and podman with the runtimes' defaults.
+ */
+static const struct resolve_root containerd_roots[] = {
+	{ "runc", "/run/containerd/runc/k8s.io" }, { "runc", "/run/containerd/runc/default" },
+	{ "runc", "/run/containerd/runc/moby" }, { NULL, NULL },
+};
+static const struct resolve_root docker_roots[] = {
+	{ "runc", "/run/docker/runtime-runc/moby" }, { "runc", "/run/containerd/runc/moby" },
+	{ NULL, NULL },
+};
+static const struct resolve_root oci_roots[] = {
+	{ "runc", "/run/runc" }, { "crun", "/run/crun" }, { NULL, NULL },
+};
+
+static const struct resolve_root *managed_roots(const char *runtime)
+{
+	if (!strcmp(runtime, "containerd"))
+		return containerd_roots;
+	if (!strcmp(runtime, "docker"))
+		return docker_roots;
+	if (!strcmp(runtime, "cri-o") || !strcmp(runtime, "podman"))
+		return oci_roots;
+	return NULL;
+}
+
 static void request(struct workloads *w, struct workload *wl, const struct resolve_req *req)
 {
 	if (!w->o.resolver)
@@ -536,14 +564,30 @@ static void identify(struct workloads *w, struct workload *wl, const struct acto
 		return;
 	}
 	if (!a) {
-		/* Pre-existing: the claim stands only if the runtime has that container. */
+		/*
+		 * Pre-existing: nobody saw who made it, so the claim stands only if the
+		 * runtime's own state ties that container to this very cgroup. A bundle for
+		 * the id proves nothing: a workload that may make cgroups can name one after
+		 * a neighbour that really runs.
+		 */
 		set_str(&wl->claimed_id, c.container_id);
-	} else {
-		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
-		wl->flags |= WL_VERIFIED;
-		wl->source = "cgroup-path";
-		set_str(&wl->container_id, c.container_id);
+		wl->runtime = c.runtime;
+		set_str(&wl->pod_uid, c.pod_uid);
+		set_str(&wl->qos, c.qos);
+		req.roots = managed_roots(c.runtime ? c.runtime : "");
+		if (!req.roots)
+			return;
+		snprintf(req.id, sizeof(req.id), "%s", c.container_id);
+		req.verify = 1;
+		snprintf(req.cgroup_path, sizeof(req.cgroup_path), "%s", wl->path ? wl->path : "");
+		req.owner_uid = 0;
+		request(w, wl, &req);
+		return;
 	}
+	wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	wl->flags |= WL_VERIFIED;
+	wl->source = "cgroup-path";
+	set_str(&wl->container_id, c.container_id);
 	wl->runtime = c.runtime;
 	set_str(&wl->pod_uid, c.pod_uid);
 	set_str(&wl->qos, c.qos);
@@ -564,8 +608,12 @@ static void identify_existing(struct workloads *w, struct workload *wl)
 	if (wl->flags & WL_RESOLVING || wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__UNKNOWN ||
 	    !cgpath__valid_runtime_id(leaf))
 		return;
-	req.runtime = NULL; /* runc's state, then crun's */
+	req.roots = oci_roots; /* runc's state, then crun's */
 	snprintf(req.id, sizeof(req.id), "%s", leaf);
+	/* A directory named like a runc container is that container's only if runc's state
+	 * puts the container there. */
+	req.verify = 1;
+	snprintf(req.cgroup_path, sizeof(req.cgroup_path), "%s", wl->path);
 	request(w, wl, &req);
 	wl->flags |= WL_PRE_EXISTING;
 }
@@ -843,10 +891,32 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 {
 	const struct oci_identity *id = &r->id;
 
+	int claim = (wl->flags & WL_PRE_EXISTING || wl->claimed_id) && !wl->container_id;
+	const char *cid = wl->claimed_id ? wl->claimed_id : base_name(wl->path);
+
 	wl->flags &= ~WL_RESOLVING;
+	if (claim && !r->err && r->tie != 1) {
+		/* The runtime has that container, in another cgroup (or cannot say where): the
+		 * path's claim is recorded as a claim, never as the identity. */
+		set_str(&wl->claimed_id, cid);
+		w->stats.untrusted_claims++;
+		if (r->tie == 0)
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s but %.140s: not trusted", cid,
+				 r->why);
+		else
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s; the runtime's state does not say where "
+				 "it runs (%s): not trusted", cid, strerror(-r->tie));
+		return;
+	}
 	if (r->err) {
 		w->stats.resolve_failed++;
-		if (!(wl->flags & WL_PRE_EXISTING) || r->err != -ENOENT)
+		if (claim && wl->claimed_id && r->err == -ENOENT)
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s but the runtime has no such container: "
+				 "not trusted", cid);
+		else if (!(wl->flags & WL_PRE_EXISTING) || r->err != -ENOENT)
 			snprintf(wl->detail, sizeof(wl->detail), "identity not read from %.120s: %s",
 				 r->bundle[0] ? r->bundle : "the runtime's state", strerror(-r->err));
 		return;
@@ -859,7 +929,7 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 		wl->runtime = r->runtime;
 	}
 	if (wl->claimed_id && !wl->container_id) {
-		/* A pre-existing claim confirmed by the runtime's bundle for that id. */
+		/* A pre-existing claim the runtime's state ties to this cgroup. */
 		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
 		wl->flags |= WL_VERIFIED;
 		set_str(&wl->container_id, wl->claimed_id);
@@ -867,6 +937,10 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 	}
 	wl->source = r->source;
 	wl->detail[0] = 0;
+	if (id->keys_mixed)
+		snprintf(wl->detail, sizeof(wl->detail),
+			 "bundle %.60s of an unknown maker has both containerd's and CRI-O's "
+			 "annotation keys: neither taken", r->bundle);
 	set_str(&wl->bundle, r->bundle);
 	set_str(&wl->pod_name, id->pod_name);
 	set_str(&wl->pod_namespace, id->pod_namespace);
