@@ -33,6 +33,7 @@
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
 #define FL_ARGS_MAX 32768        /* bytes of argv copied, power of two */
 #define FL_ARGS_DEFAULT 8192
+#define FL_ARGS_TAIL_MAX 8192    /* bytes of argv's tail, power of two (> FL_ARGS_MAX / 4) */
 #define FL_PATH_MAX 4096         /* a resolved path, with its NUL; power of two */
 #define FL_NAME_MAX 256          /* one path component, power of two */
 #define FL_PATH_DEPTH 48         /* components walked before giving up */
@@ -56,8 +57,11 @@
 #define FL_EXEC_UNTRACKED (1u << 4)
 #define FL_EXEC_BINARY_MEMFD (1u << 5)    /* the file is a memfd (memfd_create): on no disk */
 #define FL_EXEC_BINARY_UNLINKED (1u << 6) /* a file (not a memfd) with no link left */
+#define FL_EXEC_ARGS_TAIL_FAULT (1u << 7) /* argv's tail could not be read: the head alone */
 /* fl_exit_event.flags */
 #define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
+#define FL_EXIT_EXE_CHECKED (1u << 1)  /* its executable was looked at (the mm was still there) */
+#define FL_EXIT_EXE_UNLINKED (1u << 2) /* ... and had no link left */
 
 /*
  * A process image id, unique on this boot: the CLOCK_BOOTTIME instant the image started
@@ -143,6 +147,10 @@ struct fl_exec_event {
 	__u64 binary_ino;
 	__u32 binary_dev;    /* the kernel's dev_t: major << 20 | minor */
 	__u32 binary_mnt_id; /* the mount it was reached through (as in mountinfo) */
+	/* Beyond the limit argv keeps its head and its tail: the last args_tail_len bytes of
+	 * the args_len are argv's last bytes; args_size - args_len were cut between. */
+	__u32 args_tail_len;
+	__u32 pad;
 };
 
 struct fl_exit_event {

@@ -116,7 +116,7 @@ struct {
  */
 struct fl_exec_scratch {
 	struct fl_exec_event ev;
-	char data[2 * FL_PATH_MAX + FL_ARGS_MAX];
+	char data[2 * FL_PATH_MAX + FL_ARGS_MAX + FL_ARGS_TAIL_MAX]; /* + the tail: for the verifier */
 	char path[FL_PATH_MAX + FL_NAME_MAX]; /* a path is assembled backwards here */
 };
 

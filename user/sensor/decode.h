@@ -100,9 +100,10 @@ int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc
 int decoder__adopt(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
 
 /* Builds an image from raw bytes as the kernel sends them (binary, cwd, NUL-separated
- * argv of args_len bytes), escaping non-UTF-8. Used for exec events and /proc reads. */
+ * argv of args_len bytes, whose last tail_len bytes are argv's tail when it was cut
+ * between head and tail), escaping non-UTF-8. Used for exec events and /proc reads. */
 struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
 				  const char *cwd, size_t cwd_len, const char *args,
-				  size_t args_len, uint32_t flags);
+				  size_t args_len, size_t tail_len, uint32_t flags);
 
 #endif
