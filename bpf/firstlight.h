@@ -28,6 +28,7 @@
 #define FL_EV_UNIX_CONNECT 12 /* struct fl_unix_connect_event */
 #define FL_EV_UNIX_PEER 13    /* struct fl_unix_peer_event: who a unix connect reached */
 #define FL_EV_PRIV 16         /* struct fl_priv_event: a credential-changing syscall returned */
+#define FL_EV_SOCKET 18       /* struct fl_sock_event: a socket of a kind not recorded was made */
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
@@ -378,6 +379,30 @@ struct fl_priv_event {
 	__u64 enter_ns;
 	struct fl_priv_creds old_creds;
 	struct fl_priv_creds new_creds;
+};
+
+/*
+ * Sockets of the kinds the sensor does not record (TCP, UDP and unix are), counted per
+ * workload as they are made: socket() returned one (bpf/socket.bpf.c).
+ */
+#define FL_SOCK_RAW 1     /* AF_INET/AF_INET6 SOCK_RAW (raw IP, raw ICMP) */
+#define FL_SOCK_ICMP 2    /* AF_INET/AF_INET6 SOCK_DGRAM IPPROTO_ICMP/ICMPV6 (ping sockets) */
+#define FL_SOCK_SCTP 3    /* AF_INET/AF_INET6 IPPROTO_SCTP, or SOCK_SEQPACKET */
+#define FL_SOCK_PACKET 4  /* AF_PACKET: link-layer frames */
+#define FL_SOCK_NETLINK 5 /* AF_NETLINK: the kernel's configuration channels */
+#define FL_SOCK_VSOCK 6   /* AF_VSOCK: host <-> guest */
+#define FL_SOCK_OTHER 7   /* any other family, or an inet protocol other than the above */
+#define FL_SOCK_KINDS 8   /* kinds 1..7; 0: a recorded kind */
+
+struct fl_sock_event {
+	struct fl_event_hdr hdr;
+	struct fl_exec_id id; /* the caller's current image */
+	__u32 pid;            /* tgid */
+	__u32 kind;           /* FL_SOCK_* */
+	__u32 family;         /* socket()'s arguments, as given */
+	__u32 type;
+	__u32 protocol;
+	__u32 pad;
 };
 
 #endif /* FIRSTLIGHT_H */

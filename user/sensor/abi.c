@@ -32,3 +32,4 @@ _Static_assert(sizeof(struct fl_unix_peer_event) == sizeof(struct fl_event_hdr) 
 _Static_assert(sizeof(struct fl_priv_creds) == 32 + 40 + 8 + 4 * FL_PRIV_GROUPS, "ABI: fl_priv_creds");
 _Static_assert(sizeof(struct fl_priv_event) == sizeof(struct fl_event_hdr) + 16 + 16 + 32 + 16 +
 	       2 * sizeof(struct fl_priv_creds), "ABI: fl_priv_event");
+_Static_assert(sizeof(struct fl_sock_event) == sizeof(struct fl_event_hdr) + 16 + 24, "ABI: fl_sock_event");

@@ -644,6 +644,25 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	return err;
 }
 
+/* A socket of a kind not recorded: counted in its workload (its process's sandbox, if
+ * any), no record of its own. */
+static int handle_socket(struct decoder *d, const struct fl_sock_event *ev, size_t size)
+{
+	struct fl_exec_id id;
+	struct proc *p;
+
+	if (size < sizeof(*ev) || ev->kind == 0 || ev->kind >= FL_SOCK_KINDS)
+		return -EINVAL;
+	id = ev->id;
+	proctable__resolve(d->procs, &id);
+	p = proctable__get(d->procs, ev->pid);
+	d->stats.unrecorded_sockets++;
+	if (d->workloads)
+		workloads__note_socket(d->workloads, ev->hdr.cgroup_id,
+				       proc_is(p, &id) ? p->sandbox : 0, ev->kind);
+	return 0;
+}
+
 static int handle_cgroup(struct decoder *d, const struct fl_cgroup_event *ev, size_t size)
 {
 	if (size < sizeof(*ev) || ev->path_len < 1 || ev->path_len > FL_CGROUP_PATH_MAX ||
@@ -684,6 +703,9 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	case FL_EV_UNIX_CONNECT:
 	case FL_EV_UNIX_PEER:
 		err = netdec__handle(d->net, data, size);
+		break;
+	case FL_EV_SOCKET:
+		err = handle_socket(d, data, size);
 		break;
 	case FL_EV_PRIV:
 		err = privdec__handle(d->rec, d->procs, data, size);

@@ -22,6 +22,7 @@ struct decoder_stats {
 	uint64_t malformed;         /* events rejected by size checks */
 	uint64_t nomem;             /* events not recorded for want of memory */
 	uint64_t args_truncated;
+	uint64_t unrecorded_sockets; /* sockets of kinds not recorded, counted in workloads */
 	uint64_t exits_without_start;
 	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
 	uint64_t args_not_kept;   /* images kept without their argv (the budget) */

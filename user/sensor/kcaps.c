@@ -39,6 +39,9 @@ static const struct {
 	[KCAP_UNIX_PEERS] = { "unix-peers", "the process a unix connect reached" },
 	[KCAP_PRIVILEGE_CHANGES] = { "privilege-changes",
 				     "credential changes (setuid, setgid, setgroups, capset, prctl)" },
+	[KCAP_SOCKET_FAMILIES] = { "socket-families",
+				   "sockets of kinds not recorded (raw, ICMP, SCTP, packet, netlink, "
+				   "vsock, others): not counted" },
 };
 
 const char *kcaps__name(enum kcap k)

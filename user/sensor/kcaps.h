@@ -29,6 +29,7 @@ enum kcap {
 	KCAP_UNIX_CONNECTS,     /* unix socket connects with their path */
 	KCAP_UNIX_PEERS,        /* the process a unix connect reached */
 	KCAP_PRIVILEGE_CHANGES, /* setuid, setgroups, capset...: the syscalls' tracepoints */
+	KCAP_SOCKET_FAMILIES,   /* sockets of kinds not recorded, counted: socket()'s tracepoints */
 	KCAP_COUNT
 };
 

@@ -70,6 +70,7 @@ struct workload {
 	char *first_binary;     /* the first program executed in it (owners: binary, uid) */
 	uint32_t first_uid;
 	uint64_t privilege_changes; /* privilege records of its processes */
+	uint64_t sockets[FL_SOCK_KINDS]; /* sockets of kinds not recorded, by FL_SOCK_* */
 };
 
 struct workloads {
@@ -192,6 +193,33 @@ static int unowned(const struct workloads *w, const struct workload *wl)
 	       !(wl->flags & WL_RESOLVING) && !owner_of(w, wl);
 }
 
+static const char *const sock_kind_names[FL_SOCK_KINDS] = {
+	[FL_SOCK_RAW] = "raw",	       [FL_SOCK_ICMP] = "icmp",   [FL_SOCK_SCTP] = "sctp",
+	[FL_SOCK_PACKET] = "packet",   [FL_SOCK_NETLINK] = "netlink",
+	[FL_SOCK_VSOCK] = "vsock",     [FL_SOCK_OTHER] = "other",
+};
+
+/* "raw 1, packet 2" of the unrecorded sockets into out; their total. */
+static uint64_t sockets_text(const struct workload *wl, char *out, size_t cap)
+{
+	uint64_t total = 0;
+	size_t used = 0;
+
+	out[0] = 0;
+	for (int k = 1; k < FL_SOCK_KINDS; k++) {
+		int n;
+
+		if (!wl->sockets[k])
+			continue;
+		total += wl->sockets[k];
+		n = snprintf(out + used, cap - used, "%s%s %" PRIu64, used ? ", " : "",
+			     sock_kind_names[k], wl->sockets[k]);
+		if (n > 0 && (size_t)n < cap - used)
+			used += (size_t)n;
+	}
+	return total;
+}
+
 /* A Workload record; a snapshot (workloads__snapshot) restates one and counts nowhere. */
 static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns,
 		    int snapshot)
@@ -200,7 +228,18 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 	Firstlight__V1__Namespaces ns = FIRSTLIGHT__V1__NAMESPACES__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 	char creator[EXEC_ID_STRLEN];
+	Firstlight__V1__SocketCount socks[FL_SOCK_KINDS], *socks_p[FL_SOCK_KINDS];
 
+	for (int k = 1; k < FL_SOCK_KINDS; k++) {
+		if (!wl->sockets[k])
+			continue;
+		firstlight__v1__socket_count__init(&socks[m.n_unrecorded_sockets]);
+		socks[m.n_unrecorded_sockets].kind = (char *)sock_kind_names[k];
+		socks[m.n_unrecorded_sockets].count = wl->sockets[k];
+		socks_p[m.n_unrecorded_sockets] = &socks[m.n_unrecorded_sockets];
+		m.n_unrecorded_sockets++;
+	}
+	m.unrecorded_sockets = m.n_unrecorded_sockets ? socks_p : NULL;
 	m.state = state;
 	m.key = wl->key;
 	m.kind = wl->kind;
@@ -312,7 +351,7 @@ static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 		.end_unix_ns = end,
 		.count = 1,
 	};
-	char detail[512];
+	char detail[512], kinds[256];
 
 	if (!w->o.gaps || !(wl->flags & WL_EMITTED))
 		return;
@@ -332,6 +371,17 @@ static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 			 wl->path ? wl->path : wl->key, wl->detail[0] ? ": " : "", wl->detail);
 		gaps__emit(w->o.gaps, &gi);
 	}
+	/* Sockets the sensor does not record: what went through them is not in the record. */
+	gi.count = sockets_text(wl, kinds, sizeof(kinds));
+	if (gi.count) {
+		gi.kind = FIRSTLIGHT__V1__GAP__KIND__UNRECORDED_SOCKETS;
+		gi.reason = "unrecorded-sockets";
+		snprintf(detail, sizeof(detail),
+			 "workload %.200s made sockets of kinds the sensor does not record: %.250s",
+			 wl->path ? wl->path : wl->key, kinds);
+		gaps__emit(w->o.gaps, &gi);
+	}
+	gi.count = 1;
 	/* Born while we watched, not a grouping level, and not one process seen in it. */
 	if (wl->born_boot_ns && !wl->procs && wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SLICE &&
 	    wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SANDBOX) {
@@ -820,6 +870,15 @@ void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t 
 		return;
 	wl->first_binary = strdup(binary); /* short of memory: matched without it */
 	wl->first_uid = uid;
+}
+
+void workloads__note_socket(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			    uint32_t kind)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (wl && kind > 0 && kind < FL_SOCK_KINDS)
+		wl->sockets[kind]++;
 }
 
 void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox)
