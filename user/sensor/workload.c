@@ -575,6 +575,13 @@ static void identify(struct workloads *w, struct workload *wl, const struct acto
 	    !(img->flags & IMG_ARGS_TRUNCATED) &&
 	    !runtime_argv__parse(img->binary[0] == '/' ? img->binary : "", img->args, img->n_args,
 				 img->cwd, &cmd)) {
+		if (!cgpath__names_container(wl->path ? wl->path : "", cmd.id)) {
+			/* A directory the runtime made on its way to the container's cgroup
+			 * (containerd's /default, the kubepods levels): not the container. */
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "made by %s on its way to container %.64s's cgroup", a->base, cmd.id);
+			return;
+		}
 		/* The runtime itself made the cgroup: its command line names the container. */
 		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
 		wl->runtime = cmd.runtime;
