@@ -77,7 +77,7 @@ static __always_inline __u32 fl_sock_kind(__u32 family, __u32 type, __u32 proto)
 }
 
 SEC("tp/syscalls/sys_enter_socket")
-int fl_sock_enter(struct trace_event_raw_sys_enter *ctx)
+int fl_socket_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 family = (__u32)ctx->args[0], type = (__u32)ctx->args[1], proto = (__u32)ctx->args[2];
 	__u32 kind = fl_sock_kind(family, type, proto);
@@ -100,7 +100,7 @@ int fl_sock_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tp/syscalls/sys_exit_socket")
-int fl_sock_exit(struct trace_event_raw_sys_exit *ctx)
+int fl_socket_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 key = bpf_get_current_pid_tgid();
 	struct fl_sock_event *e = bpf_map_lookup_elem(&sock_pending, &key);

@@ -594,7 +594,7 @@ int oci__state_ties(const struct oci_state *st, uint64_t cgroup_id, const char *
 			return 1;
 		}
 		if (why)
-			snprintf(why, why_len, "the runtime's state puts the container in %.120s",
+			snprintf(why, why_len, "the runtime's state puts the container in %.200s",
 				 st->cgroup);
 		return 0;
 	}
@@ -609,7 +609,7 @@ int oci__state_ties(const struct oci_state *st, uint64_t cgroup_id, const char *
 	if (same_cgroup_path(init_cg, cgroup_path))
 		return 1;
 	if (why)
-		snprintf(why, why_len, "the container's init (pid %lld) runs in %.120s",
+		snprintf(why, why_len, "the container's init (pid %lld) runs in %.200s",
 			 (long long)st->init_pid, init_cg);
 	return 0;
 }

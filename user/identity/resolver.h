@@ -47,7 +47,7 @@ struct resolve_res {
 	 * another (why says where), -errno it could not tell; the identity is read only
 	 * when tied */
 	int tie;
-	char why[160];
+	char why[256];
 };
 
 struct resolver;

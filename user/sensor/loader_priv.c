@@ -13,7 +13,7 @@
 #include "sensor/loader_priv.h"
 
 #define PRIV_PREFIX "fl_priv_"
-#define SOCK_PREFIX "fl_sock_" /* bpf/socket.bpf.c: socket()'s tracepoints */
+#define SOCK_PREFIX "fl_socket_" /* bpf/socket.bpf.c (not fl_sock_send, a network program) */
 
 /* Where the tracepoints are listed, in libbpf's order of preference (debugfs first). */
 static const char *tracefs_events(void)

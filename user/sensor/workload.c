@@ -55,7 +55,7 @@ struct workload {
 	char *container_id, *claimed_id, *pod_uid, *pod_name, *pod_namespace;
 	char *container_name, *image, *container_type, *sandbox_id;
 	char *annotation_pod_uid; /* the bundle's pod uid where it disagrees with the path's */
-	char detail[192];
+	char detail[320];
 	struct fl_exec_id creator;
 	uint64_t cgroup_id, parent_id, v1_id;
 	uint64_t first_seen, last_seen; /* unix ns */
@@ -958,17 +958,19 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 	const struct oci_identity *id = &r->id;
 
 	int claim = (wl->flags & WL_PRE_EXISTING || wl->claimed_id) && !wl->container_id;
-	const char *cid = wl->claimed_id ? wl->claimed_id : base_name(wl->path);
+	const char *cid;
 
 	wl->flags &= ~WL_RESOLVING;
 	if (claim && !r->err && r->tie != 1) {
 		/* The runtime has that container, in another cgroup (or cannot say where): the
 		 * path's claim is recorded as a claim, never as the identity. */
-		set_str(&wl->claimed_id, cid);
+		if (!wl->claimed_id)
+			set_str(&wl->claimed_id, base_name(wl->path)); /* a runc id as the leaf */
+		cid = wl->claimed_id ? wl->claimed_id : "";
 		w->stats.untrusted_claims++;
 		if (r->tie == 0)
 			snprintf(wl->detail, sizeof(wl->detail),
-				 "path claims container %.16s but %.140s: not trusted", cid,
+				 "path claims container %.16s but %.240s: not trusted", cid,
 				 r->why);
 		else
 			snprintf(wl->detail, sizeof(wl->detail),
@@ -976,6 +978,7 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 				 "it runs (%s): not trusted", cid, strerror(-r->tie));
 		return;
 	}
+	cid = wl->claimed_id ? wl->claimed_id : "";
 	if (r->err) {
 		w->stats.resolve_failed++;
 		if (claim && wl->claimed_id && r->err == -ENOENT)
