@@ -51,8 +51,7 @@ runc delete -f "fl-privs-$$" >/dev/null 2>&1
 check "metrics served" 1 "$(metric firstlight_ship_connected)"
 nats_stop js
 nats_start js "$js_port" || exit 1
-check_cmd "the backlog drains after the server's restart" wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_backlog_batches\" { print \$2 }')\" = 0 ]"
+check_cmd "everything written is acked after the server's restart" wait_for 60 ship_drained
 agent_stop
 check "every process of the storm recorded" 20 \
 	"$(q --arg m "$marker" '[.[] | select(.exec.process.args[1]? == $m)] | length')"
