@@ -948,6 +948,8 @@ static void end_run(struct agent *a)
 		leave_counts(a);
 	if (a->store)
 		store__stopping(a->store);
+	/* The run's final counts on record, whatever the time since the last heartbeat. */
+	heartbeat(a);
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
 	a->state.handover = a->pins != NULL;
