@@ -411,6 +411,11 @@ struct owners *owners__parse(const char *name, const char *text, size_t len, cha
 	 * key jansson kept. */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
+		/* jansson's text quotes the file near the error: its controls (a newline in a
+		 * string cut short) must not split the one-line error. */
+		for (char *t = jerr.text; *t; t++)
+			if ((unsigned char)*t < 0x20 || *t == 0x7f)
+				*t = '?';
 		snprintf(errbuf, errlen, "%s:%d: not valid JSON: %s", name, jerr.line > 0 ? jerr.line : 1,
 			 jerr.text);
 		err = -EINVAL;
