@@ -411,11 +411,6 @@ struct owners *owners__parse(const char *name, const char *text, size_t len, cha
 	 * key jansson kept. */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		/* jansson's text quotes the file near the error: its controls (a newline in a
-		 * string cut short) must not split the one-line error. */
-		for (char *t = jerr.text; *t; t++)
-			if ((unsigned char)*t < 0x20 || *t == 0x7f)
-				*t = '?';
 		snprintf(errbuf, errlen, "%s:%d: not valid JSON: %s", name, jerr.line > 0 ? jerr.line : 1,
 			 jerr.text);
 		err = -EINVAL;
@@ -466,6 +461,11 @@ out:
 		snprintf(errbuf, errlen, "%s: %s", name, strerror(ENOMEM));
 	if (err == -EIO && errlen)
 		snprintf(errbuf, errlen, "%s: computing its SHA-256 failed", name);
+	/* The message quotes the file (keys, jansson's text near an error): its controls
+	 * must not split the one line or reach a terminal. */
+	for (size_t i = 0; err && i < errlen && errbuf[i]; i++)
+		if ((unsigned char)errbuf[i] < 0x20 || errbuf[i] == 0x7f)
+			errbuf[i] = '?';
 	json_decref(root);
 	free(c.lines.v);
 	if (err) {
