@@ -26,7 +26,8 @@ metric() {
 	curl -s "http://127.0.0.1:$port/metrics" |
 		sed -n "s/^firstlight_workload_privilege_changes_total{workload=\"$cg_key\",owner=\"\"} //p"
 }
-wait_for 60 test "$(metric)" = 4 || fail "metrics: $cg_key has $(metric) privilege changes, not 4"
+four() { [ "$(metric)" = 4 ]; } # polled: the metric is read again at each try
+wait_for 60 four || fail "metrics: $cg_key has $(metric) privilege changes, not 4"
 hb_counted() {
 	"$FIRSTLIGHT" read "$T/data" 2>/dev/null | jq -se '[.[] | .heartbeat.privilegeRecords // empty | tonumber] | max >= 4' >/dev/null
 }

@@ -511,7 +511,13 @@ static int text_workload(struct json_buf *b, const struct jt_workload *w)
 		else if (!err)
 			err = json_buf__append_str(b, w->unowned ? "NONE: no rule of the owners file matched"
 								 : "not decided (identity still unresolved)");
-		err = err ?: json_buf__appendf(b, " (owners file sha256 %.12s)", w->owners_sha256);
+		if (!err) {
+			char h[13]; /* the hash's head: enough to tell two files apart */
+
+			snprintf(h, sizeof(h), "%.12s", w->owners_sha256);
+			err = json_buf__append_str(b, " (owners file sha256 ") ?: put_text(b, h, 0, 0, 0) ?:
+			      json_buf__append_str(b, ")");
+		}
 	}
 	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "pod") ?: put_or_dash(b, w->pod_name);
 	if (!err && *w->pod_namespace)

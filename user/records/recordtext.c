@@ -167,7 +167,8 @@ static int put_node_capabilities(struct json_buf *b, const Firstlight__V1__NodeC
 static int put_privilege(struct json_buf *b, const Firstlight__V1__Privilege *p)
 {
 	const Firstlight__V1__Privilege__Creds *o = p->old_creds, *n = p->new_creds;
-	int err = json_buf__appendf(b, " privilege %s pid=%u", p->syscall ? p->syscall : "?", p->pid) ?:
+	int err = json_buf__append_str(b, " privilege ") ?: put_str(b, p->syscall ? p->syscall : "?") ?:
+		  json_buf__appendf(b, " pid=%u", p->pid) ?:
 		  put_kv(b, "exec_id", p->exec_id) ?: put_kv(b, "workload", p->workload_key) ?:
 		  json_buf__appendf(b, " result=%" PRId64, p->result) ?:
 		  (p->error && *p->error ? put_kv(b, "error", p->error) : 0);
