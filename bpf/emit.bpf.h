@@ -81,20 +81,49 @@ static __always_inline int fl_priority_event(__u16 type)
 }
 
 /*
+ * Adds n bytes to cgroup_id's count of this epoch in ring_share (made, or restarted for
+ * a new epoch, as needed); returns the count after it. The one shared line a busy
+ * workload's CPUs write: once per FL_SHARE_BATCH bytes of each CPU, not per event.
+ */
+static __always_inline __u64 fl_share_add(__u64 cgroup_id, __u64 epoch, __u64 n)
+{
+	struct fl_ring_share *s, zero = { .epoch = epoch };
+
+	s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
+	if (!s) {
+		bpf_map_update_elem(&ring_share, &cgroup_id, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
+		if (!s)
+			return n; /* no entry to count in: this CPU's view alone */
+	}
+	if (s->epoch != epoch) {
+		/* A new epoch: CPUs racing here may each reset; it only blurs one epoch. */
+		s->epoch = epoch;
+		s->bytes = 0;
+	}
+	if (!n)
+		return s->bytes; /* a read: the line stays clean */
+	return __sync_fetch_and_add(&s->bytes, n) + n;
+}
+
+/*
  * Fairness: whether an event of size bytes may be queued, given the ring's fill (avail).
  * A bulk event may not eat into the headroom; no event may take its workload past its
  * share of the ring in this drain epoch. Returns -1 (admitted) or the FL_DROP_* cause.
  * Shares are counted only while the ring is more than half a share full: below that no
  * workload can be starved, and the common case (an agent that keeps up) costs two
- * compares. Counting writes a line every CPU of a busy workload shares: measured at
- * several hundred ns per event on our 2-core VMs (scripts/bench.sh, fair), it is what
- * the fairness costs under pressure only. With both options off the verifier removes all
- * of it (read-only constants).
+ * compares. Counting is per CPU (ring_share_local, an array lookup the verifier inlines)
+ * and reaches the shared count once per FL_SHARE_BATCH bytes: writing one line from
+ * every CPU of a busy workload on each event, with an LRU lookup, cost several hundred ns
+ * per event on our 2-core VMs (docs/benchmark.md). A workload may hold half a share
+ * uncounted and a batch per CPU beyond its share. With both options off the verifier
+ * removes all of it (read-only constants).
  */
 static __always_inline int fl_fair_admit(__u16 type, __u64 cgroup_id, __u64 size, __u64 avail)
 {
-	struct fl_ring_share *s, zero = {};
-	__u64 epoch = ring_epoch;
+	struct fl_share_local *l;
+	__u32 slot;
+	__u64 epoch;
 
 	if (cfg_headroom_bytes && !fl_priority_event(type) &&
 	    avail + size + cfg_headroom_bytes > cfg_ring_bytes)
@@ -103,22 +132,29 @@ static __always_inline int fl_fair_admit(__u16 type, __u64 cgroup_id, __u64 size
 	 * than its share, and every other workload keeps what it needs. */
 	if (!cfg_share_bytes || avail < cfg_share_bytes / 2)
 		return -1;
-	s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
-	if (!s) {
-		zero.epoch = epoch;
-		bpf_map_update_elem(&ring_share, &cgroup_id, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&ring_share, &cgroup_id);
-		if (!s)
-			return -1; /* no entry to count in: admitted, the ring still bounds it */
+	slot = cgroup_id & (FL_SHARE_SLOTS - 1);
+	l = bpf_map_lookup_elem(&ring_share_local, &slot);
+	if (!l)
+		return -1;
+	epoch = ring_epoch;
+	if (l->cgroup_id != cgroup_id || l->epoch != epoch) {
+		/* The slot held another workload's bytes, or this epoch's first event here:
+		 * hand the other's pending bytes on, then start from the shared count. */
+		if (l->pending && l->epoch == epoch)
+			fl_share_add(l->cgroup_id, epoch, l->pending);
+		l->cgroup_id = cgroup_id;
+		l->epoch = epoch;
+		l->pending = 0;
+		l->shared = fl_share_add(cgroup_id, epoch, 0);
 	}
-	if (s->epoch != epoch) {
-		/* A new epoch: CPUs racing here may each reset; it only blurs one epoch. */
-		s->epoch = epoch;
-		s->bytes = 0;
-	}
-	if (s->bytes + size > cfg_share_bytes)
+	/* The shared count only grows within an epoch: a view past the share is right. */
+	if (l->shared + l->pending + size > cfg_share_bytes)
 		return FL_DROP_SHARE;
-	__sync_fetch_and_add(&s->bytes, size);
+	l->pending += size;
+	if (l->pending >= FL_SHARE_BATCH) {
+		l->shared = fl_share_add(cgroup_id, epoch, l->pending);
+		l->pending = 0;
+	}
 	return -1;
 }
 

@@ -29,11 +29,13 @@
 #define FL_EV_UNIX_PEER 13    /* struct fl_unix_peer_event: who a unix connect reached */
 #define FL_EV_PRIV 16         /* struct fl_priv_event: a credential-changing syscall returned */
 #define FL_EV_FILE 17         /* struct fl_file_event: a watched file opened, see there */
+#define FL_EV_SOCKET 18       /* struct fl_sock_event: a socket of a kind not recorded was made */
 #define FL_EV_MAX 20
 
 /* Hard limits compiled into the programs; the runtime limits are at most these. */
 #define FL_ARGS_MAX 32768        /* bytes of argv copied, power of two */
 #define FL_ARGS_DEFAULT 8192
+#define FL_ARGS_TAIL_MAX 8192    /* bytes of argv's tail, power of two (> FL_ARGS_MAX / 4) */
 #define FL_PATH_MAX 4096         /* a resolved path, with its NUL; power of two */
 #define FL_NAME_MAX 256          /* one path component, power of two */
 #define FL_PATH_DEPTH 48         /* components walked before giving up */
@@ -57,8 +59,11 @@
 #define FL_EXEC_UNTRACKED (1u << 4)
 #define FL_EXEC_BINARY_MEMFD (1u << 5)    /* the file is a memfd (memfd_create): on no disk */
 #define FL_EXEC_BINARY_UNLINKED (1u << 6) /* a file (not a memfd) with no link left */
+#define FL_EXEC_ARGS_TAIL_FAULT (1u << 7) /* argv's tail could not be read: the head alone */
 /* fl_exit_event.flags */
 #define FL_EXIT_EXECED (1u << 0) /* the process exec'd since we attached (had a map entry) */
+#define FL_EXIT_EXE_CHECKED (1u << 1)  /* its executable was looked at (the mm was still there) */
+#define FL_EXIT_EXE_UNLINKED (1u << 2) /* ... and had no link left */
 
 /*
  * A process image id, unique on this boot: the CLOCK_BOOTTIME instant the image started
@@ -144,6 +149,10 @@ struct fl_exec_event {
 	__u64 binary_ino;
 	__u32 binary_dev;    /* the kernel's dev_t: major << 20 | minor */
 	__u32 binary_mnt_id; /* the mount it was reached through (as in mountinfo) */
+	/* Beyond the limit argv keeps its head and its tail: the last args_tail_len bytes of
+	 * the args_len are argv's last bytes; args_size - args_len were cut between. */
+	__u32 args_tail_len;
+	__u32 pad;
 };
 
 struct fl_exit_event {
@@ -443,6 +452,30 @@ struct fl_file_event {
 	__s32 fd;
 	__u32 pad;
 	char path[FL_PATH_MAX];
+};
+
+/*
+ * Sockets of the kinds the sensor does not record (TCP, UDP and unix are), counted per
+ * workload as they are made: socket() returned one (bpf/socket.bpf.c).
+ */
+#define FL_SOCK_RAW 1     /* AF_INET/AF_INET6 SOCK_RAW (raw IP, raw ICMP) */
+#define FL_SOCK_ICMP 2    /* AF_INET/AF_INET6 SOCK_DGRAM IPPROTO_ICMP/ICMPV6 (ping sockets) */
+#define FL_SOCK_SCTP 3    /* AF_INET/AF_INET6 IPPROTO_SCTP, or SOCK_SEQPACKET */
+#define FL_SOCK_PACKET 4  /* AF_PACKET: link-layer frames */
+#define FL_SOCK_NETLINK 5 /* AF_NETLINK: the kernel's configuration channels */
+#define FL_SOCK_VSOCK 6   /* AF_VSOCK: host <-> guest */
+#define FL_SOCK_OTHER 7   /* any other family, or an inet protocol other than the above */
+#define FL_SOCK_KINDS 8   /* kinds 1..7; 0: a recorded kind */
+
+struct fl_sock_event {
+	struct fl_event_hdr hdr;
+	struct fl_exec_id id; /* the caller's current image */
+	__u32 pid;            /* tgid */
+	__u32 kind;           /* FL_SOCK_* */
+	__u32 family;         /* socket()'s arguments, as given */
+	__u32 type;
+	__u32 protocol;
+	__u32 pad;
 };
 
 #endif /* FIRSTLIGHT_H */

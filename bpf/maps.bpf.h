@@ -110,13 +110,36 @@ struct {
 } ring_share SEC(".maps") __weak;
 
 /*
+ * Per CPU, a workload's share bookkeeping in a slot (its cgroup id's low bits): the bytes
+ * it queued from this CPU not yet added to ring_share, and ring_share's count as last
+ * seen. A CPU adds its bytes every FL_SHARE_BATCH, so the shared line is written once per
+ * batch, not per event; a workload may thus pass its share by up to a batch per CPU.
+ * Two workloads in one slot on one CPU each flush the other's bytes: exact, slower.
+ */
+#define FL_SHARE_SLOTS 256   /* power of two */
+#define FL_SHARE_BATCH 4096  /* bytes */
+struct fl_share_local {
+	__u64 cgroup_id;
+	__u64 epoch;
+	__u64 pending; /* queued from this CPU, not yet in ring_share */
+	__u64 shared;  /* ring_share's count when this CPU last added to it or read it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FL_SHARE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fl_share_local);
+} ring_share_local SEC(".maps") __weak;
+
+/*
  * Scratch for exec events, far larger than the 512-byte BPF stack. One slot per CPU,
  * indexed by the CPU id: a PERCPU_ARRAY value is capped at 32 KiB, this is ~45 KiB.
  * BPF programs run with migration disabled, so a slot is ours for the whole handler.
  */
 struct fl_exec_scratch {
 	struct fl_exec_event ev;
-	char data[2 * FL_PATH_MAX + FL_ARGS_MAX];
+	char data[2 * FL_PATH_MAX + FL_ARGS_MAX + FL_ARGS_TAIL_MAX]; /* + the tail: for the verifier */
 	char path[FL_PATH_MAX + FL_NAME_MAX]; /* a path is assembled backwards here */
 };
 

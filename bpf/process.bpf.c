@@ -39,33 +39,47 @@ int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Copies argv of the new image: one bounded read of mm->arg_start..arg_end. */
+/*
+ * Copies argv of the new image: one bounded read of mm->arg_start..arg_end. Beyond the
+ * limit the head and the tail are kept (the last quarter of the limit is the tail):
+ * what a long command line ends with (the file a tool writes, the payload after a run
+ * of padding) is as telling as how it starts, and padding must not push it out of view.
+ */
 static __always_inline __u32 fl_copy_args(struct task_struct *task, struct fl_exec_event *ev, char *dst)
 {
 	struct mm_struct *mm = task->mm;
 	unsigned long start = mm->arg_start;
 	unsigned long end = mm->arg_end;
-	__u32 len;
+	__u32 len, tail = 0;
 
 	ev->args_size = end > start ? end - start : 0;
 	len = ev->args_size;
 	if (len > cfg_args_max) {
 		len = cfg_args_max;
 		ev->flags |= FL_EXEC_ARGS_TRUNCATED;
+		tail = len >> 2;
 	}
 	if (len > FL_ARGS_MAX - 1) { /* bound the verifier can see, whatever the config says */
 		len = FL_ARGS_MAX - 1;
 		ev->flags |= FL_EXEC_ARGS_TRUNCATED;
+		tail = len >> 2;
 	}
 	/* The new image's stack was just written by execve: its pages are present.
 	 * barrier_var keeps clang from dropping the mask the verifier needs to see. */
+	len -= tail;
 	barrier_var(len);
 	len &= FL_ARGS_MAX - 1;
 	if (bpf_probe_read_user(dst, len, (void *)start)) {
 		ev->flags |= FL_EXEC_ARGS_FAULT;
 		return 0;
 	}
-	return len;
+	barrier_var(tail);
+	tail &= FL_ARGS_TAIL_MAX - 1;
+	if (tail && !bpf_probe_read_user(dst + len, tail, (void *)(end - tail)))
+		ev->args_tail_len = tail;
+	else if (tail)
+		ev->flags |= FL_EXEC_ARGS_TAIL_FAULT; /* the head alone, said so */
+	return len + ev->args_tail_len;
 }
 
 #define FL_TMPFS_MAGIC 0x01021994     /* include/uapi/linux/magic.h */
@@ -176,6 +190,28 @@ int BPF_PROG(fl_exec_bounded, struct task_struct *task, pid_t old_pid, struct li
 	return fl_exec_common(task, bprm, 1);
 }
 
+/*
+ * Whether the file the process runs still has a link at its exit: an image whose file
+ * was linked at the exec and is not at the exit was deleted while it ran (a dropper
+ * removing itself). Kernels whose sched_process_exit passes group_dead (6.16+; 6.18
+ * here) fire it before exit_mm(), so mm->exe_file is still there; on older ones mm is
+ * gone and the check is not made (FL_EXIT_EXE_CHECKED unset).
+ */
+static __always_inline void fl_exe_at_exit(struct task_struct *task, struct fl_exit_event *ev)
+{
+	struct mm_struct *mm = task->mm;
+	struct file *exe;
+
+	if (!mm)
+		return;
+	exe = BPF_CORE_READ(mm, exe_file);
+	if (!exe)
+		return;
+	ev->flags |= FL_EXIT_EXE_CHECKED;
+	if (!BPF_CORE_READ(exe, f_inode, i_nlink))
+		ev->flags |= FL_EXIT_EXE_UNLINKED;
+}
+
 static __always_inline int fl_exit_common(struct task_struct *task)
 {
 	struct fl_exit_event ev = {};
@@ -183,6 +219,7 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 	struct fl_proc_entry *e;
 	__u32 tgid = task->tgid;
 
+	fl_exe_at_exit(task, &ev);
 	fl_current_image(task, &ev.id, &e);
 	if (e) {
 		/* Only one thread can remove the entry: the exit is reported once. */

@@ -49,13 +49,15 @@ def order: {base: 0, firstlight: 1, "firstlight+ship": 2, bpftrace: 3, auditd: 4
 # each storm round against the same round's firstlight run (alternating, same load).
 # What the ring shares add to the kernel's cost per event (ns): per round, for fork, exec
 # and exit, ns per run of the agent with the shares on minus the one without (both
-# attached during the same storm), averaged over the three.
+# attached during the same storm), averaged over the three; a round's two storms (one
+# in each attach order, which biases the difference either way) averaged.
 def fair_extra_ns:
-	[$runs[] | select(.workload == "fair") | (.progs_on | map({key: (.name | class), value: .ns_per_run}) |
+	[$runs[] | select(.workload == "fair") | {round: .round, d: ((.progs_on | map({key: (.name | class), value: .ns_per_run}) |
 		map(select(.key != null)) | from_entries) as $on |
 	 (.progs_off | map({key: (.name | class), value: .ns_per_run}) | map(select(.key != null)) | from_entries) as $off |
 	 [["fork", "exec", "exit"][] | select($on[.] != null and $off[.] != null) | $on[.] - $off[.]] |
-	 if length > 0 then add / length else empty end];
+	 if length > 0 then add / length else null end)} | select(.d != null)] |
+	group_by(.round) | map(map(.d) | add / length);
 def ship_extra_us($w):
 	[$runs[] | select(.workload == $w and .config == "firstlight+ship" and .cpu_ns != null) | . as $x |
 	 [$runs[] | select(.workload == $w and .config == "firstlight" and .round == $x.round and .cpu_ns != null)][0] as $f |

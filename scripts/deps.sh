@@ -12,7 +12,8 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross podman python3-kubernetes python3-yaml libcap2-bin)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross podman python3-kubernetes python3-yaml libcap2-bin
+	containerd)
 # The arm64 static agent of `make test-kernel` (make ARCH=arm64 static): the libraries it
 # links, for arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first).
 cross_libs=(libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libprotobuf-c-dev:arm64

@@ -205,7 +205,7 @@ check_run() {
 	check "capabilities: missing" "$missing" "$(q -c '.[1].nodeCapabilities.missing // []')"
 	check "capabilities: every missing one says why" "$(jq length <<<"$missing")" \
 		"$(q '[.[1].nodeCapabilities.missingDetail // [] | .[] | select(.reason != "" and .unobserved != "")] | length')"
-	check "capabilities: available and missing are the eleven, once" 11 \
+	check "capabilities: available and missing are the twelve, once" 12 \
 		"$(q '.[1].nodeCapabilities | (.available // []) + (.missing // []) | unique | length')"
 	check "capabilities: the exec variant" \
 		"$(version_lt "$kver" 5.17 && echo fl_exec_bounded || echo fl_exec)" \

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # argv limits: 200 small args plus one 10 KiB arg exceed the defaults (64 args, 8 KiB);
-# the record keeps what fits and says it was cut, with the original count and size.
-# With raised limits the same process is recorded whole.
+# the record keeps what fits and says it was cut, with the original count and size:
+# the head (the first 6 KiB: every small arg and the big one's start) and the tail (the
+# last 2 KiB: the big one's end), the count limit leaving the tail a quarter of its
+# entries. With raised limits the same process is recorded whole.
 . "$(dirname "$0")/../lib/e2e.sh"
 
 big=$(head -c 10240 /dev/zero | tr '\0' a)
@@ -17,9 +19,12 @@ agent_start
 run_workload
 agent_stop
 sel='.[] | select(.exec.process.pid == $p) | .exec.process'
-check "default: args kept" 64 "$(q --argjson p "$pid" "$sel | .args | length")"
+check "default: head args kept" 63 "$(q --argjson p "$pid" "$sel | .args | length")"
 check "default: first args" '["/bin/true","1","2"]' "$(q -c --argjson p "$pid" "$sel | .args[0:3]")"
-check "default: last kept arg" 63 "$(q --argjson p "$pid" "$sel | .args[63]")"
+check "default: last kept arg of the head" 62 "$(q --argjson p "$pid" "$sel | .args[62]")"
+check "default: the tail, the big arg's last 2047 bytes" "1 2047 true" \
+	"$(q -r --argjson p "$pid" "$sel | .argsTail | \"\(length) \(.[0] | length) \(.[0] | test(\"^a+$\"))\"")"
+check "default: bytes cut between" $((argsize - 8192)) "$(q --argjson p "$pid" "$sel | .argsCutBytes | tonumber")"
 check "default: truncation flagged" true "$(q --argjson p "$pid" "$sel | .argsTruncated")"
 check "default: original argc" 202 "$(q --argjson p "$pid" "$sel | .argsCount")"
 check "default: original argv bytes" "$argsize" "$(q --argjson p "$pid" "$sel | .argsSize")"
@@ -36,7 +41,9 @@ agent_start --args-max-count 300
 run_workload
 agent_stop
 check "bytes: truncation flagged" true "$(q --argjson p "$pid" "$sel | .argsTruncated")"
-check "bytes: kept argv is 8192 bytes" 8192 "$(q --argjson p "$pid" "$sel | [.args[] | length + 1] | add - 1")"
+check "bytes: the head is 6144 bytes, the tail 2048" "6144 2048" \
+	"$(q -r --argjson p "$pid" "$sel | \"\([.args[] | length + 1] | add - 1) \([.argsTail[] | length + 1] | add)\"")"
+check "bytes: every small arg in the head" 202 "$(q --argjson p "$pid" "$sel | .args | length")"
 check "bytes: original argc still known" 202 "$(q --argjson p "$pid" "$sel | .argsCount")"
 
 # Bytes that are not UTF-8, in argv and in the cwd, survive escaped and flagged; when

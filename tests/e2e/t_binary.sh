@@ -7,6 +7,8 @@
 # - a copy of sleep executed from this test's directory and deleted right after: inode,
 #   device and mount id as stat(2) and fdinfo gave them before the deletion, no flag;
 # - /bin/true: its inode and device, no flag.
+# At the exit: deletedWhileRunning for the copy deleted while it ran, and for nothing else
+# (not the memfd nor the file unlinked before its exec, not a second copy left in place).
 . "$(dirname "$0")/../lib/e2e.sh"
 
 agent_start --metrics-addr off
@@ -23,6 +25,9 @@ exec 9<"$T/fl-del-sleep"
 mnt=$(awk '$1 == "mnt_id:" {print $2}' "/proc/$$/fdinfo/9")
 exec 9<&-
 ino=$(stat -c %i "$T/fl-del-sleep") dev=$(stat -c %d "$T/fl-del-sleep")
+cp /bin/sleep "$T/fl-kept-sleep"
+"$T/fl-kept-sleep" 1000 &
+k=$!
 "$T/fl-del-sleep" 1000 &
 d=$!
 # Deleted once it runs the copy (its exe link names the file).
@@ -30,9 +35,18 @@ wait_for 10 bash -c "readlink /proc/$d/exe | grep -q fl-del-sleep"
 rm "$T/fl-del-sleep"
 kill $d
 wait $d
+wait_for 10 bash -c "readlink /proc/$k/exe | grep -q fl-kept-sleep"
+kill $k
+wait $k
 /bin/true "fl-binary-$$"
 agent_stop
+exits=$(jq -c 'select(.exit)' "$T/records.jsonl")
 jq -c 'select(.exec)' "$T/records.jsonl" >"$T/execs.jsonl" && mv "$T/execs.jsonl" "$T/records.jsonl"
+xt() { jq -rs --argjson p "$1" '[.[] | select(.exit.pid == $p)] | last | .exit | "\(.signal) \(.deletedWhileRunning // false)"' <<<"$exits"; }
+check "deleted while running: flagged at its exit" "15 true" "$(xt $d)"
+check "a copy left in place: not flagged" "15 false" "$(xt $k)"
+check "memfd: not deleted while running (never had a name)" "0 false" "$(xt $m)"
+check "unlinked before its exec: not deleted while running" "0 false" "$(xt $u)"
 
 ex() { q -r --argjson p "$1" "[.[] | select(.exec.process.pid == \$p and (.exec.snapshot | not))] | last | .exec.process | $2"; }
 check "memfd: flagged" "true false" "$(ex $m '"\(.flags.binaryMemfd // false) \(.flags.binaryUnlinked // false)"')"

@@ -27,4 +27,9 @@ check "the container is one verified workload" "CONTAINER true" "$(q -r --arg id
 check "pod uid: the path's" "$uid_path" "$(q -r --arg id "$cid" "$last.podUid")"
 check "the annotation's, flagged beside it" "$uid_ann" "$(q -r --arg id "$cid" "$last.annotationPodUid // \"\"")"
 check "pod name still from the bundle" pod-uid "$(q -r --arg id "$cid" "$last.podName")"
+# runc made the kubepods levels on its way to the container's cgroup: they are not it
+check "only the container's own cgroup holds the id" "/kubepods/besteffort/pod$uid_path/$cid" \
+	"$(q -r --arg id "$cid" '[.[] | select(.workload.containerId == $id) | .workload.cgroupPath] | unique | join(" ")')"
+check "the pod level: a slice, not a container" "SLICE " \
+	"$(q -r --arg p "/kubepods/besteffort/pod$uid_path" '[.[] | select(.workload.cgroupPath == $p)][-1].workload | "\(.kind) \(.containerId // "")"')"
 finish

@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (gapfmt__json(&out, rows[i]) || out.len < 2 || out.data[out.len - 1] != '\n')
 			abort();
 		j = json_loadb(out.data, out.len - 1, 0, NULL);
-		if (!json_is_object(j) || json_object_size(j) != 19)
+		if (!json_is_object(j) || json_object_size(j) != 20)
 			abort();
 		json_decref(j);
 	}

@@ -537,6 +537,30 @@ static void test_valid_runtime_id(void **state)
 	assert_int_equal(cgpath__valid_runtime_id(id), 0);
 }
 
+/* A runtime's cgroup is its container's only where the last component names the id. */
+static void test_names_container(void **state)
+{
+	(void)state;
+	assert_true(cgpath__names_container("/demo", "demo"));
+	assert_true(cgpath__names_container("/default/demo", "demo"));
+	assert_true(cgpath__names_container("/default/demo/", "demo"));
+	assert_false(cgpath__names_container("/default", "demo"));
+	assert_false(cgpath__names_container("/", "demo"));
+	assert_false(cgpath__names_container("/kubepods/besteffort", "demo"));
+	assert_true(cgpath__names_container("/system.slice/cri-containerd-demo.scope", "demo"));
+	assert_true(cgpath__names_container("/machine.slice/libpod-demo.scope/container", "demo"));
+	assert_true(cgpath__names_container("/runc-demo.scope", "demo"));
+	assert_false(cgpath__names_container("/cri-containerd-demo.scope/x", "demo"));
+	assert_false(cgpath__names_container("/xdemo", "demo"));
+	assert_false(cgpath__names_container("/demox", "demo"));
+	assert_false(cgpath__names_container("/x-demox.scope", "demo"));
+	assert_false(cgpath__names_container("/demo.scope", "demo"));
+	assert_false(cgpath__names_container("/container", "demo"));
+	assert_false(cgpath__names_container("container", "demo"));
+	assert_false(cgpath__names_container("/demo", ""));
+	assert_false(cgpath__names_container(NULL, "demo"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_kind_name),
 		cmocka_unit_test(test_valid_runtime_id),
+		cmocka_unit_test(test_names_container),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

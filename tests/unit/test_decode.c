@@ -942,7 +942,7 @@ static void test_image_from_raw(void **state)
 	struct fx *f = *state;
 	struct proc_image *img;
 
-	img = decoder__image(&f->d, S("/bin/x"), S("/w\xff"), S("a\0b\xff\0"), IMG_FROM_PROCFS);
+	img = decoder__image(&f->d, S("/bin/x"), S("/w\xff"), S("a\0b\xff\0"), 0, IMG_FROM_PROCFS);
 	assert_non_null(img);
 	assert_string_equal(img->binary, "/bin/x");
 	assert_string_equal(img->cwd, "/w\\xff");
@@ -953,6 +953,49 @@ static void test_image_from_raw(void **state)
 	assert_int_equal(img->args_size, 5);
 	assert_int_equal(img->flags, IMG_FROM_PROCFS | IMG_CWD_ESCAPED | IMG_ARGS_ESCAPED);
 	assert_int_equal(img->refs, 1);
+	proc_image__put(img);
+}
+
+/* argv cut between head and tail: the tail's pieces after the head's, the tail keeping a
+ * quarter of the count limit (its last pieces), the head the rest. */
+static void test_image_tail(void **state)
+{
+	struct fx *f = *state;
+	struct proc_image *img;
+
+	/* head "a\0b\0cc" (cc cut), tail "dd\0e\0" (dd the end of a cut one) */
+	img = decoder__image(&f->d, S("/bin/x"), S("/"), S("a\0b\0ccdd\0e\0"), 5, 0);
+	assert_non_null(img);
+	assert_int_equal(img->n_args, 5);
+	assert_int_equal(img->n_args_tail, 2);
+	assert_string_equal(img->args[2], "cc");
+	assert_string_equal(img->args[3], "dd");
+	assert_string_equal(img->args[4], "e");
+	assert_int_equal(img->flags, 0);
+	proc_image__put(img);
+	/* a tail longer than argv is argv's tail only */
+	img = decoder__image(&f->d, S("/bin/x"), S("/"), S("a\0"), 9, 0);
+	assert_non_null(img);
+	assert_int_equal(img->n_args_tail, 1);
+	assert_string_equal(img->args[0], "a");
+	proc_image__put(img);
+}
+
+/* With a count limit of 4, one entry is the tail's (its last piece), three the head's. */
+static void test_image_tail_count(void **state)
+{
+	struct fx *f = *state;
+	struct proc_image *img;
+
+	set_args_max(f, 4);
+	img = decoder__image(&f->d, S("/bin/x"), S("/"), S("1\0" "2\0" "3\0" "4\0" "5\0" "t1\0t2\0"), 6, 0);
+	assert_non_null(img);
+	assert_int_equal(img->n_args, 4);
+	assert_int_equal(img->n_args_tail, 1);
+	assert_string_equal(img->args[2], "3");
+	assert_string_equal(img->args[3], "t2");
+	assert_int_equal(img->args_count, 7);
+	assert_true(img->flags & IMG_ARGS_TRUNCATED);
 	proc_image__put(img);
 }
 
@@ -1127,6 +1170,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_replaces_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_args_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_args_max_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_tail_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_strings_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_inherits, setup, teardown),

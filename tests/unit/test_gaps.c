@@ -738,7 +738,7 @@ static void test_kind_names(void **state)
 	const char *want[] = { "RING_BUFFER_DROP", "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 			       "UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD", "SINK_LOSS", "SHIP_LOSS",
 			       "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK", "STATE_MISSING", "ARGV_NOT_KEPT",
-			       "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "UNOWNED_WORKLOAD", "SEQUENCE_HOLE",
+			       "SHARE_EXCEEDED", "UNTRACKED_PROCESS", "UNOWNED_WORKLOAD", "UNRECORDED_SOCKETS", "SEQUENCE_HOLE",
 			       "HEARTBEAT_MISSING", "UNCLEAN_END",
 			       "MISSING_BEGINNING" };
 	int k;
@@ -771,7 +771,8 @@ static void test_incomplete_kinds(void **state)
 						  "STATE_MISSING", "SHARE_EXCEEDED" };
 	static const char *const complete[] = { "SENSOR_DOWN", "PRE_EXISTING", "MISSING_START",
 						"UNATTRIBUTED_WORKLOAD", "BLIND_WORKLOAD",
-						"UNTRACKED_PROCESS", "UNOWNED_WORKLOAD" };
+						"UNTRACKED_PROCESS", "UNOWNED_WORKLOAD",
+						"UNRECORDED_SOCKETS" };
 	static const char *const later[] = { "SHIP_LOSS", "NODE_SILENT", "BATCH_REJECTED", "CHAIN_BREAK" };
 	size_t i, want = sizeof(incomplete) / sizeof(incomplete[0]), n = 0;
 	int k;

@@ -90,9 +90,10 @@ static void test_record(void **state)
 	assert_string_equal(r->machine, "x86_64");
 	assert_int_equal(r->n_available, KCAP_COUNT - 3);
 	assert_string_equal(r->available[0], "process-lifecycle");
-	assert_string_equal(r->available[KCAP_COUNT - 6], "unix-peers");
-	assert_string_equal(r->available[KCAP_COUNT - 5], "privilege-changes");
-	assert_string_equal(r->available[KCAP_COUNT - 4], "file-access");
+	assert_string_equal(r->available[KCAP_COUNT - 7], "unix-peers");
+	assert_string_equal(r->available[KCAP_COUNT - 6], "privilege-changes");
+	assert_string_equal(r->available[KCAP_COUNT - 5], "file-access");
+	assert_string_equal(r->available[KCAP_COUNT - 4], "socket-families");
 	assert_int_equal(r->n_missing, 3);
 	assert_string_equal(r->missing[0], "tcp-accept-owner");
 	assert_string_equal(r->missing[2], "unix-connects");

@@ -101,6 +101,7 @@ static const char golden[] =
 	"firstlight_drops_total{event_type=\"unix_peer\"} 0\n"
 	"firstlight_drops_total{event_type=\"privilege\"} 0\n"
 	"firstlight_drops_total{event_type=\"file\"} 0\n"
+	"firstlight_drops_total{event_type=\"socket\"} 0\n"
 #endif
 	"firstlight_drops_total{event_type=\"unknown\"} 7\n"
 	"# HELP firstlight_gaps_total Gap records written, by gap kind.\n"
@@ -121,6 +122,7 @@ static const char golden[] =
 	"firstlight_gaps_total{kind=\"share_exceeded\"} 0\n"
 	"firstlight_gaps_total{kind=\"untracked_process\"} 0\n"
 	"firstlight_gaps_total{kind=\"unowned_workload\"} 0\n"
+	"firstlight_gaps_total{kind=\"unrecorded_sockets\"} 0\n"
 	"# HELP firstlight_unattributed_workloads_total Workloads that ended before their "
 	"identity could be resolved.\n"
 	"# TYPE firstlight_unattributed_workloads_total counter\n"
@@ -171,6 +173,7 @@ static const char golden[] =
 	"firstlight_node_capability{capability=\"unix-peers\"} 1\n"
 	"firstlight_node_capability{capability=\"privilege-changes\"} 1\n"
 	"firstlight_node_capability{capability=\"file-access\"} 1\n"
+	"firstlight_node_capability{capability=\"socket-families\"} 1\n"
 	"# HELP firstlight_workload_privilege_changes_total Privilege records (setuid, setgroups, "
 	"capset, prctl...) of each live workload that made one, with its owner; past 64 workloads, "
 	"workload=\"other\".\n"

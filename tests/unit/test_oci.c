@@ -133,13 +133,52 @@ static void test_parse_crio(void **state)
 				    &id),
 			 0);
 	expect_identity(&id, "", "", "", "POD", "quay.io/crio/pause:3.9", "sandbox", "", "", 1);
-	/* both spellings: containerd's wins, per field */
-	assert_int_equal(parse_body("\"annotations\":{\"io.kubernetes.pod.name\":\"b\","
-				    "\"io.kubernetes.cri.sandbox-name\":\"a\","
-				    "\"io.kubernetes.pod.namespace\":\"ns\"}",
-				    &id),
-			 0);
-	expect_identity(&id, "a", "ns", "", "", "", "", "", "", 1);
+	/* both spellings in a bundle of an unknown maker: neither is taken */
+	static const char both[] = "{\"ociVersion\":\"1.0.2\",\"annotations\":{"
+				   "\"io.kubernetes.pod.name\":\"b\","
+				   "\"io.kubernetes.cri.sandbox-name\":\"a\","
+				   "\"io.kubernetes.pod.namespace\":\"ns\"}}";
+	assert_int_equal(parse(both, &id), 0);
+	expect_identity(&id, "", "", "", "", "", "", "", "", 1);
+	assert_int_equal(id.keys_mixed, 1);
+	/* a containerd bundle reads containerd's keys only, a CRI-O bundle CRI-O's only */
+	assert_int_equal(oci__parse_config_keys(both, strlen(both), OCI_KEYS_CONTAINERD, &id), 0);
+	expect_identity(&id, "a", "", "", "", "", "", "", "", 1);
+	assert_int_equal(id.keys_mixed, 0);
+	assert_int_equal(oci__parse_config_keys(both, strlen(both), OCI_KEYS_CRIO, &id), 0);
+	expect_identity(&id, "b", "ns", "", "", "", "", "", "", 1);
+	/* the full CRI-O config read as containerd's: nothing Kubernetes in it */
+	assert_int_equal(oci__parse_config_keys(crio_config, strlen(crio_config),
+						OCI_KEYS_CONTAINERD, &id), 0);
+	expect_identity(&id, "", "", "", "", "", "", "", "web-7d4b9c8f6-x2x9k", 0);
+	assert_int_equal(oci__parse_config_keys(containerd_config, strlen(containerd_config),
+						OCI_KEYS_CRIO, &id), 0);
+	expect_identity(&id, "", "", "", "", "", "", "", "web-7d4b9c8f6-x2x9k", 0);
+}
+
+/* The maker of a bundle, by where the runtime keeps it. */
+static void test_bundle_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(oci__bundle_keys("/run/containerd/io.containerd.runtime.v2.task/k8s.io/" CID),
+			 OCI_KEYS_CONTAINERD);
+	assert_int_equal(oci__bundle_keys("/tmp/st/io.containerd.runtime.v2.task/ns1/c1"),
+			 OCI_KEYS_CONTAINERD);
+	assert_int_equal(oci__bundle_keys("/run/containerd/io.containerd.runtime.v1.linux/moby/c1"),
+			 OCI_KEYS_CONTAINERD);
+	assert_int_equal(oci__bundle_keys("/run/containers/storage/overlay-containers/" CID "/userdata"),
+			 OCI_KEYS_CRIO);
+	assert_int_equal(oci__bundle_keys("/var/run/containers/storage/overlay-containers/" CID
+					  "/userdata/"),
+			 OCI_KEYS_CRIO);
+	assert_int_equal(oci__bundle_keys("/run/containers/storage/overlay-containers/" CID
+					  "/userdata/x"),
+			 OCI_KEYS_ANY);
+	assert_int_equal(oci__bundle_keys("/run/containers/storage/overlay-containers//userdata"),
+			 OCI_KEYS_ANY);
+	assert_int_equal(oci__bundle_keys("/srv/bundles/web"), OCI_KEYS_ANY);
+	assert_int_equal(oci__bundle_keys("/srv/io.containerd.runtime.v2.task"), OCI_KEYS_ANY);
+	assert_int_equal(oci__bundle_keys(NULL), OCI_KEYS_ANY);
 }
 
 static void test_parse_missing(void **state)
@@ -545,6 +584,47 @@ static void test_state_made_up(void **state)
 	assert_string_equal(bundle, "");
 	assert_int_equal(oci__bundle_from_state("crun", crun_root, "c1", bundle, 8), 0);
 
+	/* the state's cgroup and init: runc's cgroup_paths[""], crun's cgroup-path */
+	make_state(f, "runc", "c5", "state.json",
+		   "{\"init_process_pid\":4242,\"init_process_start\":\"777\","
+		   "\"cgroup_paths\":{\"memory\":\"/sys/fs/cgroup/memory/x\","
+		   "\"\":\"/sys/fs/cgroup/unified/fl-no-such/c5\"},"
+		   "\"config\":{\"labels\":[\"bundle=/srv/b\"]}}",
+		   root, sizeof(root));
+	struct oci_state st;
+	char why[160];
+
+	assert_int_equal(oci__read_state("runc", root, "c5", &st), 0);
+	assert_string_equal(st.bundle, "/srv/b");
+	assert_string_equal(st.cgroup, "/sys/fs/cgroup/unified/fl-no-such/c5");
+	assert_int_equal(st.init_pid, 4242);
+	assert_int_equal(st.init_start, 777);
+	/* a recorded directory that is not there is not this cgroup */
+	assert_int_equal(oci__state_ties(&st, 1, "/fl-no-such/c5", why, sizeof(why)), 0);
+	assert_string_equal(why, "the runtime's state puts the container in "
+				 "/sys/fs/cgroup/unified/fl-no-such/c5");
+	assert_int_equal(oci__read_state("crun", crun_root, "c1", &st), 0);
+	assert_string_equal(st.cgroup, "/c1");
+	assert_int_equal(st.init_pid, 4242);
+	assert_int_equal(oci__state_ties(&st, 1, "/c1", why, sizeof(why)), 1);
+	assert_int_equal(oci__state_ties(&st, 1, "/c1/", why, sizeof(why)), 1);
+	assert_int_equal(oci__state_ties(&st, 1, "/evil/c1", why, sizeof(why)), 0);
+	assert_string_equal(why, "the runtime's state puts the container in /c1");
+	/* no cgroup recorded: the init must still be that process (start time) */
+	make_state(f, "runc", "c6", "state.json",
+		   "{\"init_process_pid\":1,\"init_process_start\":1,"
+		   "\"config\":{\"labels\":[\"bundle=/srv/b\"]}}",
+		   root, sizeof(root));
+	assert_int_equal(oci__read_state("runc", root, "c6", &st), 0);
+	assert_string_equal(st.cgroup, "");
+	assert_int_equal(oci__state_ties(&st, 1, "/", why, sizeof(why)), -ESRCH);
+	/* a recorded cgroup that is not a clean path: a broken state */
+	make_state(f, "runc", "c7", "state.json",
+		   "{\"cgroup_paths\":{\"\":\"/sys/fs/cgroup/../etc\"},"
+		   "\"config\":{\"labels\":[\"bundle=/srv/b\"]}}",
+		   root, sizeof(root));
+	assert_int_equal(oci__read_state("runc", root, "c7", &st), -EBADMSG);
+
 	/* ids are checked before any path is built */
 	static const char *const bad_ids[] = { "../runc/c1", "..", ".", "a/b", "", ".c1" };
 	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++)
@@ -711,6 +791,18 @@ static void test_state_real(void **state)
 		assert_string_equal(bundle, real);
 		assert_int_equal(oci__read_bundle(bundle, (uid_t)-1, &id), 0);
 		expect_identity(&id, "web", "shop", "", "", "", "container", "", "runc", 1);
+		/* the state ties the container to its own cgroup, by inode, and no other */
+		struct oci_state st;
+		struct stat sb;
+		char why[160];
+
+		assert_int_equal(oci__read_state(rt[i], NULL, f->ids[i], &st), 0);
+		assert_true(st.cgroup[0] == '/' && st.init_pid > 0);
+		if (i == 0) { /* runc: the directory as mounted */
+			assert_int_equal(stat(st.cgroup, &sb), 0);
+			assert_int_equal(oci__state_ties(&st, sb.st_ino, "/x", why, sizeof(why)), 1);
+			assert_int_equal(oci__state_ties(&st, sb.st_ino + 1, "/x", why, sizeof(why)), 0);
+		}
 	}
 	/* runc must work here; crun may need the test set-up's cgroup changes (see
 	 * tests/lib/container.sh), which the e2e container tests exercise. */
@@ -725,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_parse_missing),
 		cmocka_unit_test(test_parse_values_refused),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_bundle_keys),
 		cmocka_unit_test_setup_teardown(test_read_bundle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_bundle_not_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_bundle_owner, setup, teardown),

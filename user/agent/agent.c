@@ -368,7 +368,12 @@ static void publish_metrics(struct agent *a)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
+	const struct fl_event_hdr *h = data;
 
+	/* A workload's end is its coverage's last word: the losses the kernel counted for it
+	 * (all before its removal) are taken in first, not at the next flush. */
+	if (size >= sizeof(*h) && h->type == FL_EV_CGROUP_RMDIR && a->drops)
+		drops__report(a->drops);
 	/* A malformed or unrecordable event is counted by the decoder; keep draining. */
 	decoder__handle(&a->dec, data, size);
 	return 0;
@@ -967,6 +972,8 @@ static void end_run(struct agent *a)
 		leave_counts(a);
 	if (a->store)
 		store__stopping(a->store);
+	/* The run's final counts on record, whatever the time since the last heartbeat. */
+	heartbeat(a);
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
 	a->state.handover = a->pins != NULL;

@@ -36,7 +36,7 @@
 
 /* metrics.h indexes gaps[] by the proto's Gap.Kind value: keep the two in step. */
 _Static_assert(FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP == 1, "Gap.Kind order");
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD == METRICS_GAP_KINDS - 1, "Gap.Kind count");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNRECORDED_SOCKETS == METRICS_GAP_KINDS - 1, "Gap.Kind count");
 /* publish_metrics copies gaps__by_kind() whole into the snapshot. */
 _Static_assert(METRICS_GAP_KINDS == GAPS_KINDS, "the metrics' gap kinds are the records'");
 
@@ -80,6 +80,7 @@ static const char *const gap_kind_names[METRICS_GAP_KINDS] = {
 	[FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED] = "share_exceeded",
 	[FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS] = "untracked_process",
 	[FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD] = "unowned_workload",
+	[FIRSTLIGHT__V1__GAP__KIND__UNRECORDED_SOCKETS] = "unrecorded_sockets",
 };
 
 const char *metrics_record_kind_name(enum metrics_record_kind k)

@@ -738,11 +738,10 @@ static int round_trip(struct collector *c)
 		nd->dirty = 0;
 	}
 	c->sink->flush(c->sink);
-	for (int i = 0; i < n; i++) {
-		if (ok[i] && js_msg__ack(msgs[i], why))
-			say_once(c, why);
+	if (js_conn__ack(c->js, msgs, ok, n, why))
+		say_once(c, why); /* those not acked come again: held already, they count as duplicates */
+	for (int i = 0; i < n; i++)
 		js_msg__free(msgs[i]);
-	}
 	return 0;
 }
 

@@ -532,6 +532,41 @@ const char *cgpath__kind_name(enum cgpath_kind kind)
 	return "unknown";
 }
 
+/* Whether the component s (n bytes) names id: "<id>" or "<prefix>-<id>.scope". */
+static int component_names(const char *s, size_t n, const char *id)
+{
+	size_t k = strlen(id);
+
+	if (n == k)
+		return !memcmp(s, id, k);
+	return n > k + 7 && !memcmp(s + n - 6, ".scope", 6) && !memcmp(s + n - 6 - k, id, k) &&
+	       s[n - 7 - k] == '-';
+}
+
+int cgpath__names_container(const char *path, const char *id)
+{
+	const char *leaf, *parent;
+	size_t n;
+
+	if (!path || !id || !*id)
+		return 0;
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	leaf = path + n;
+	while (leaf > path && leaf[-1] != '/')
+		leaf--;
+	if (component_names(leaf, (size_t)(path + n - leaf), id))
+		return 1;
+	if ((size_t)(path + n - leaf) != 9 || memcmp(leaf, "container", 9) || leaf == path)
+		return 0;
+	parent = leaf - 1; /* the '/' before the leaf */
+	n = (size_t)(parent - path);
+	while (parent > path && parent[-1] != '/')
+		parent--;
+	return component_names(parent, (size_t)(path + n - parent), id);
+}
+
 int cgpath__valid_runtime_id(const char *s)
 {
 	size_t n;

@@ -49,4 +49,12 @@ const char *cgpath__kind_name(enum cgpath_kind kind);
  * starting with '.' ("." and ".." excluded), so it is safe as one path component. */
 int cgpath__valid_runtime_id(const char *s);
 
+/*
+ * Whether path (from the cgroup2 root) is the cgroup of container id that a runtime made,
+ * rather than a directory it made on its way there (containerd's /default, the kubepods
+ * levels): its last component names the id ("<id>", or "<prefix>-<id>.scope" as the
+ * systemd drivers name it), or it is the "container" sub-cgroup of one that does.
+ */
+int cgpath__names_container(const char *path, const char *id);
+
 #endif

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -174,28 +176,73 @@ static void store(char *dst, size_t cap, json_t *v)
 
 #define FIELD(name) offsetof(struct oci_identity, name), sizeof(((struct oci_identity *)0)->name)
 
-/* Each field with its annotation keys in order of preference: containerd's CRI plugin,
- * then CRI-O's. The first key present decides, even when its value is refused: a
- * fallback is for a key that is absent, not for a value we did not like. */
+/* Each field with its annotation keys: containerd's CRI plugin's, and CRI-O's in order
+ * of preference. Within a spelling the first key present decides, even when its value is
+ * refused: a fallback is for a key that is absent, not for a value we did not like. */
 static const struct {
 	size_t off, cap;
-	const char *keys[3];
+	const char *containerd;
+	const char *crio[2];
 } fields[] = {
-	{ FIELD(pod_name), { "io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name" } },
-	{ FIELD(pod_namespace),
-	  { "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace" } },
-	{ FIELD(pod_uid), { "io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid" } },
-	{ FIELD(container_name),
-	  { "io.kubernetes.cri.container-name", "io.kubernetes.container.name" } },
-	{ FIELD(image),
-	  { "io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName",
-	    "io.kubernetes.cri-o.Image" } },
-	{ FIELD(container_type),
-	  { "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType" } },
-	{ FIELD(sandbox_id), { "io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID" } },
+	{ FIELD(pod_name), "io.kubernetes.cri.sandbox-name", { "io.kubernetes.pod.name" } },
+	{ FIELD(pod_namespace), "io.kubernetes.cri.sandbox-namespace",
+	  { "io.kubernetes.pod.namespace" } },
+	{ FIELD(pod_uid), "io.kubernetes.cri.sandbox-uid", { "io.kubernetes.pod.uid" } },
+	{ FIELD(container_name), "io.kubernetes.cri.container-name",
+	  { "io.kubernetes.container.name" } },
+	{ FIELD(image), "io.kubernetes.cri.image-name",
+	  { "io.kubernetes.cri-o.ImageName", "io.kubernetes.cri-o.Image" } },
+	{ FIELD(container_type), "io.kubernetes.cri.container-type",
+	  { "io.kubernetes.cri-o.ContainerType" } },
+	{ FIELD(sandbox_id), "io.kubernetes.cri.sandbox-id", { "io.kubernetes.cri-o.SandboxID" } },
 };
 
-int oci__parse_config(const char *json, size_t len, struct oci_identity *out)
+/* Whether any key of the spelling is present. */
+static int spelling_present(json_t *ann, enum oci_keys keys)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (keys == OCI_KEYS_CONTAINERD && json_object_get(ann, fields[i].containerd))
+			return 1;
+		for (size_t k = 0; keys == OCI_KEYS_CRIO && k < 2 && fields[i].crio[k]; k++)
+			if (json_object_get(ann, fields[i].crio[k]))
+				return 1;
+	}
+	return 0;
+}
+
+static void read_annotations(json_t *ann, enum oci_keys keys, struct oci_identity *out)
+{
+	if (keys == OCI_KEYS_ANY) {
+		int cd = spelling_present(ann, OCI_KEYS_CONTAINERD);
+		int crio = spelling_present(ann, OCI_KEYS_CRIO);
+
+		if (cd && crio) {
+			/* Nothing says which runtime wrote which: neither is taken. */
+			out->has_kubernetes = 1;
+			out->keys_mixed = 1;
+			return;
+		}
+		keys = cd ? OCI_KEYS_CONTAINERD : OCI_KEYS_CRIO;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *const *k = keys == OCI_KEYS_CONTAINERD ? &fields[i].containerd
+								   : fields[i].crio;
+		size_t n = keys == OCI_KEYS_CONTAINERD ? 1 : 2;
+
+		for (size_t j = 0; j < n && k[j]; j++) {
+			json_t *v = json_object_get(ann, k[j]);
+
+			if (!v)
+				continue;
+			out->has_kubernetes = 1;
+			store((char *)out + fields[i].off, fields[i].cap, v);
+			break;
+		}
+	}
+}
+
+int oci__parse_config_keys(const char *json, size_t len, enum oci_keys keys,
+			   struct oci_identity *out)
 {
 	json_t *root, *v, *ann;
 	const char *key;
@@ -225,16 +272,7 @@ int oci__parse_config(const char *json, size_t len, struct oci_identity *out)
 		json_object_foreach(ann, key, v)
 			if (!json_is_string(v))
 				goto out;
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-			for (size_t k = 0; k < 3 && fields[i].keys[k]; k++) {
-				v = json_object_get(ann, fields[i].keys[k]);
-				if (!v)
-					continue;
-				out->has_kubernetes = 1;
-				store((char *)out + fields[i].off, fields[i].cap, v);
-				break;
-			}
-		}
+		read_annotations(ann, keys, out);
 	}
 	v = json_object_get(root, "hostname");
 	if (v)
@@ -245,6 +283,36 @@ out:
 	if (err)
 		memset(out, 0, sizeof(*out));
 	return err;
+}
+
+int oci__parse_config(const char *json, size_t len, struct oci_identity *out)
+{
+	return oci__parse_config_keys(json, len, OCI_KEYS_ANY, out);
+}
+
+enum oci_keys oci__bundle_keys(const char *bundle_dir)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (!bundle_dir)
+		return OCI_KEYS_ANY;
+	if (strstr(bundle_dir, "/io.containerd.runtime.v2.task/") ||
+	    strstr(bundle_dir, "/io.containerd.runtime.v1.linux/"))
+		return OCI_KEYS_CONTAINERD;
+	/* .../overlay-containers/<id>/userdata[/] */
+	p = strstr(bundle_dir, "/overlay-containers/");
+	if (!p)
+		return OCI_KEYS_ANY;
+	p += strlen("/overlay-containers/");
+	end = strchr(p, '/');
+	if (!end || end == p)
+		return OCI_KEYS_ANY;
+	n = strlen(end);
+	while (n > 1 && end[n - 1] == '/')
+		n--;
+	return n == strlen("/userdata") && !memcmp(end, "/userdata", n) ? OCI_KEYS_CRIO
+									 : OCI_KEYS_ANY;
 }
 
 int oci__read_bundle(const char *bundle_dir, uid_t owner_uid, struct oci_identity *out)
@@ -267,7 +335,7 @@ int oci__read_bundle(const char *bundle_dir, uid_t owner_uid, struct oci_identit
 	close(dfd);
 	if (err)
 		return err;
-	err = oci__parse_config(buf, len, out);
+	err = oci__parse_config_keys(buf, len, oci__bundle_keys(bundle_dir), out);
 	free(buf);
 	return err;
 }
@@ -305,18 +373,53 @@ static json_t *runc_bundle(json_t *root)
 	return NULL;
 }
 
-int oci__bundle_from_state(const char *runtime, const char *root, const char *id,
-			   char *bundle, size_t bundle_len)
+/* A number of the state: a JSON integer >= 0, or its digits as a string (older runc
+ * wrote init_process_start so). 0 when absent or anything else. */
+static uint64_t state_number(json_t *v)
 {
-	const char *file, *s;
-	json_t *doc = NULL, *v;
+	const char *s = json_string_value(v);
+	uint64_t n = 0;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+	if (!s || !*s || strlen(s) > 19)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	return n;
+}
+
+/* Copies a path of the state (absolute, no "..", no NUL) into dst; -EBADMSG if not one,
+ * -ENAMETOOLONG if it does not fit. */
+static int state_path(json_t *v, size_t skip, char *dst, size_t cap)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+
+	if (!s || len < skip || !bundle_ok(s + skip, len - skip))
+		return -EBADMSG;
+	if (len - skip >= cap)
+		return -ENAMETOOLONG;
+	memcpy(dst, s + skip, len - skip);
+	dst[len - skip] = '\0';
+	return 0;
+}
+
+int oci__read_state(const char *runtime, const char *root, const char *id,
+		    struct oci_state *out)
+{
+	const char *file;
+	json_t *doc = NULL, *cg;
 	char *buf = NULL;
-	size_t len, skip;
+	size_t len;
 	int rfd = -1, dfd = -1, err, is_runc;
 
-	if (!bundle || bundle_len == 0)
+	if (!out)
 		return -EINVAL;
-	bundle[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	if (!runtime || !cgpath__valid_runtime_id(id))
 		return -EINVAL;
 	if (strcmp(runtime, "runc") == 0)
@@ -348,20 +451,21 @@ int oci__bundle_from_state(const char *runtime, const char *root, const char *id
 	doc = json_loadb(buf, len, 0, NULL);
 	if (!json_is_object(doc))
 		goto out;
-	v = is_runc ? runc_bundle(doc) : json_object_get(doc, "bundle");
-	s = json_string_value(v);
-	if (!s)
+	err = state_path(is_runc ? runc_bundle(doc) : json_object_get(doc, "bundle"),
+			 is_runc ? 7 : 0, out->bundle, sizeof(out->bundle));
+	if (err)
 		goto out;
-	len = json_string_length(v);
-	skip = is_runc ? 7 : 0;
-	if (!bundle_ok(s + skip, len - skip))
+	/* The cgroup is optional (a runtime may not record it); a recorded one that is not
+	 * a clean absolute path is a broken state, not a missing cgroup. */
+	cg = is_runc ? json_object_get(json_object_get(doc, "cgroup_paths"), "")
+		     : json_object_get(doc, "cgroup-path");
+	if (cg && (err = state_path(cg, 0, out->cgroup, sizeof(out->cgroup))))
 		goto out;
-	if (len - skip >= bundle_len) {
-		err = -ENAMETOOLONG;
-		goto out;
-	}
-	memcpy(bundle, s + skip, len - skip);
-	bundle[len - skip] = '\0';
+	out->init_pid = (int64_t)state_number(json_object_get(doc, is_runc ? "init_process_pid" : "pid"));
+	out->init_start = state_number(
+		json_object_get(doc, is_runc ? "init_process_start" : "process-start-time"));
+	if (out->init_pid > INT32_MAX)
+		out->init_pid = 0;
 	err = 0;
 out:
 	json_decref(doc);
@@ -370,5 +474,142 @@ out:
 		close(dfd);
 	if (rfd >= 0)
 		close(rfd);
+	if (err)
+		memset(out, 0, sizeof(*out));
 	return err;
+}
+
+int oci__bundle_from_state(const char *runtime, const char *root, const char *id,
+			   char *bundle, size_t bundle_len)
+{
+	struct oci_state *st;
+	size_t len;
+	int err;
+
+	if (!bundle || bundle_len == 0)
+		return -EINVAL;
+	bundle[0] = '\0';
+	st = malloc(sizeof(*st)); /* 8 KiB: not on a worker thread's stack */
+	if (!st)
+		return -ENOMEM;
+	err = oci__read_state(runtime, root, id, st);
+	if (!err) {
+		len = strlen(st->bundle);
+		if (len >= bundle_len)
+			err = -ENAMETOOLONG;
+		else
+			memcpy(bundle, st->bundle, len + 1);
+	}
+	free(st);
+	return err;
+}
+
+/* The start time (field 22, clock ticks since boot) of /proc/<pid>/stat; 0 if unknown. */
+static uint64_t proc_start(int64_t pid)
+{
+	char path[64], buf[1024], *p;
+	uint64_t start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: the fields start after the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/* The cgroup2 path ("0::" line) of /proc/<pid>/cgroup into out; -errno. */
+static int proc_cgroup2(int64_t pid, char *out, size_t cap)
+{
+	char path[64], buf[8192], *line, *save = NULL;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%lld/cgroup", (long long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : errno_or(-EIO);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return errno_or(-EIO);
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		if (strlen(line + 3) >= cap)
+			return -ENAMETOOLONG;
+		strcpy(out, line + 3);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Paths from the cgroup2 root, equal but for trailing slashes. */
+static int same_cgroup_path(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	while (na > 1 && a[na - 1] == '/')
+		na--;
+	while (nb > 1 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && !memcmp(a, b, na);
+}
+
+int oci__state_ties(const struct oci_state *st, uint64_t cgroup_id, const char *cgroup_path,
+		    char *why, size_t why_len)
+{
+	char init_cg[4096];
+	struct stat sb;
+	int err;
+
+	if (why && why_len)
+		why[0] = '\0';
+	if (!st || !cgroup_path)
+		return -EINVAL;
+	if (st->cgroup[0]) {
+		/* runc records the directory as mounted (absolute): the cgroup id is its inode.
+		 * crun records it from the cgroup2 root: compared as a path. */
+		if (stat(st->cgroup, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    !strncmp(st->cgroup, "/sys/fs/cgroup/", 15)) {
+			if ((uint64_t)sb.st_ino == cgroup_id)
+				return 1;
+		} else if (same_cgroup_path(st->cgroup, cgroup_path)) {
+			return 1;
+		}
+		if (why)
+			snprintf(why, why_len, "the runtime's state puts the container in %.200s",
+				 st->cgroup);
+		return 0;
+	}
+	if (st->init_pid <= 0)
+		return -ESRCH;
+	/* The init named by the state, if it is still that process (pids are reused). */
+	if (!st->init_start || proc_start(st->init_pid) != st->init_start)
+		return -ESRCH;
+	err = proc_cgroup2(st->init_pid, init_cg, sizeof(init_cg));
+	if (err)
+		return err;
+	if (same_cgroup_path(init_cg, cgroup_path))
+		return 1;
+	if (why)
+		snprintf(why, why_len, "the container's init (pid %lld) runs in %.200s",
+			 (long long)st->init_pid, init_cg);
+	return 0;
 }

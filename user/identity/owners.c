@@ -461,6 +461,11 @@ out:
 		snprintf(errbuf, errlen, "%s: %s", name, strerror(ENOMEM));
 	if (err == -EIO && errlen)
 		snprintf(errbuf, errlen, "%s: computing its SHA-256 failed", name);
+	/* The message quotes the file (keys, jansson's text near an error): its controls
+	 * must not split the one line or reach a terminal. */
+	for (size_t i = 0; err && i < errlen && errbuf[i]; i++)
+		if ((unsigned char)errbuf[i] < 0x20 || errbuf[i] == 0x7f)
+			errbuf[i] = '?';
 	json_decref(root);
 	free(c.lines.v);
 	if (err) {

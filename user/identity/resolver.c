@@ -24,32 +24,48 @@ struct resolver {
 	unsigned int pending;     /* submitted, not yet taken */
 };
 
+static const struct resolve_root default_roots[] = {
+	{ "runc", NULL }, { "crun", NULL }, { NULL, NULL },
+};
+
 static void resolve(const struct resolve_req *req, struct resolve_res *res)
 {
-	char bundle[sizeof(res->bundle)];
+	struct oci_state st;
 
 	memset(res, 0, sizeof(*res));
 	res->key = req->key;
 	if (req->bundle[0]) {
-		memcpy(bundle, req->bundle, sizeof(bundle));
+		memcpy(res->bundle, req->bundle, sizeof(res->bundle));
 		res->source = "oci-bundle";
 	} else {
-		static const char *const both[] = { "runc", "crun" };
-		const char *root = req->state_root[0] ? req->state_root : NULL;
+		const struct resolve_root *roots = req->roots ? req->roots : default_roots;
+		struct resolve_root one = { req->runtime, req->state_root[0] ? req->state_root : NULL };
 
 		res->source = "runtime-state";
 		res->err = -ENOENT;
-		for (int i = 0; i < 2 && res->err; i++) {
-			res->runtime = req->runtime ? req->runtime : both[i];
-			res->err = oci__bundle_from_state(res->runtime, root, req->id, bundle, sizeof(bundle));
-			if (req->runtime)
+		if (!req->roots && req->runtime)
+			roots = &one; /* one runtime named: only its state */
+		for (size_t i = 0; res->err && roots[i].runtime; i++) {
+			const char *dir = roots[i].dir;
+
+			if (!req->roots && !req->runtime && req->state_root[0])
+				dir = req->state_root;
+			res->runtime = roots[i].runtime;
+			res->err = oci__read_state(res->runtime, dir, req->id, &st);
+			if (roots == &one)
 				break;
 		}
 		if (res->err)
 			return;
+		memcpy(res->bundle, st.bundle, sizeof(res->bundle));
+		if (req->verify) {
+			res->tie = oci__state_ties(&st, req->key, req->cgroup_path, res->why,
+						   sizeof(res->why));
+			if (res->tie != 1)
+				return; /* not that container's cgroup: its identity is not read */
+		}
 	}
-	memcpy(res->bundle, bundle, sizeof(res->bundle));
-	res->err = oci__read_bundle(bundle, req->owner_uid, &res->id);
+	res->err = oci__read_bundle(res->bundle, req->owner_uid, &res->id);
 }
 
 static void *worker(void *arg)

@@ -13,6 +13,12 @@
 
 #include "identity/oci.h"
 
+/* A runtime's state dir: whose format, and where. */
+struct resolve_root {
+	const char *runtime;     /* "runc" or "crun"; NULL ends a list */
+	const char *dir;
+};
+
 struct resolve_req {
 	uint64_t key;            /* the workload's cgroup id */
 	char bundle[4096];       /* bundle dir to read, or "" to look the id up in state */
@@ -20,6 +26,14 @@ struct resolve_req {
 	char state_root[4096];   /* runtime --root, "" for the default */
 	char id[256];            /* container id for the state lookup (validated) */
 	uid_t owner_uid;         /* besides root, who may own the bundle ((uid_t)-1: root) */
+	/* Where to look the id up instead of runtime and state_root: a static list, ended
+	 * by a NULL runtime; the first state found decides. NULL: runtime, state_root. */
+	const struct resolve_root *roots;
+	/* A claim to check (a cgroup named like a container, seen only by the scan): the
+	 * state found must tie the container to this cgroup, whose cgroup2 inode is key and
+	 * whose path is cgroup_path; the bundle is read only if it does. */
+	int verify;
+	char cgroup_path[1024];
 };
 
 struct resolve_res {
@@ -29,6 +43,11 @@ struct resolve_res {
 	const char *runtime;     /* static: whose state named the bundle (state lookups) */
 	char bundle[4096];
 	struct oci_identity id;
+	/* verify requests: 1 the state ties the container to the cgroup, 0 it puts it in
+	 * another (why says where), -errno it could not tell; the identity is read only
+	 * when tied */
+	int tie;
+	char why[256];
 };
 
 struct resolver;

@@ -927,7 +927,9 @@ int gapscan__kind_at(size_t i)
  * before the first start), SENSOR_DOWN (a planned stop or restart; a crash shows as an
  * UNCLEAN_END), MISSING_START (a consequence of those two), and the identity kinds
  * (UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD: what the kernel cannot see, not what was lost),
- * and UNOWNED_WORKLOAD (a finding about the owners file, not about the evidence).
+ * UNOWNED_WORKLOAD (a finding about the owners file, not about the evidence), and
+ * UNRECORDED_SOCKETS (sockets of kinds the sensor never records: a known blind spot,
+ * counted, nothing that was recorded lost).
  * By name, so the kinds of shipping and the collector, which the schema does not have
  * yet (SHIP_LOSS: records removed before they were shipped; NODE_SILENT: a node that
  * stopped without a STOPPED record; BATCH_REJECTED, CHAIN_BREAK: what a node sent that

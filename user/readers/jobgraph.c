@@ -100,24 +100,31 @@ static int image_rank(enum jt_image_kind kind, unsigned int flags)
 	return kind == JT_IMAGE_SEEN ? 2 : 3;
 }
 
-static int copy_detail(struct jobgraph *g, struct jt_image *img, const Firstlight__V1__Process *p)
+static int copy_strings(struct jobgraph *g, char *const *from, size_t n, const char *const **to)
 {
-	char **args = NULL;
+	char **copy = NULL;
 
-	img->binary = arena__strdup(g->a, p->binary);
-	img->cwd = arena__strdup(g->a, p->cwd);
-	if (!img->binary || !img->cwd)
-		return -ENOMEM;
-	if (p->n_args) {
-		if (p->n_args > SIZE_MAX / sizeof(*args) ||
-		    !(args = arena__alloc(g->a, p->n_args * sizeof(*args))))
+	if (n) {
+		if (n > SIZE_MAX / sizeof(*copy) || !(copy = arena__alloc(g->a, n * sizeof(*copy))))
 			return -ENOMEM;
-		for (size_t i = 0; i < p->n_args; i++)
-			if (!(args[i] = arena__strdup(g->a, p->args[i])))
+		for (size_t i = 0; i < n; i++)
+			if (!(copy[i] = arena__strdup(g->a, from[i])))
 				return -ENOMEM;
 	}
-	img->args = (const char *const *)args;
+	*to = (const char *const *)copy;
+	return 0;
+}
+
+static int copy_detail(struct jobgraph *g, struct jt_image *img, const Firstlight__V1__Process *p)
+{
+	img->binary = arena__strdup(g->a, p->binary);
+	img->cwd = arena__strdup(g->a, p->cwd);
+	if (!img->binary || !img->cwd || copy_strings(g, p->args, p->n_args, &img->args) ||
+	    copy_strings(g, p->args_tail, p->n_args_tail, &img->args_tail))
+		return -ENOMEM;
 	img->n_args = p->n_args;
+	img->n_args_tail = p->n_args_tail;
+	img->args_cut_bytes = p->args_cut_bytes;
 	return 0;
 }
 

@@ -91,6 +91,9 @@ struct jt_image {
 				      * when jobtree__keep_records asked; else NULL */
 	const char *const *args;
 	size_t n_args;
+	const char *const *args_tail; /* argv's last arguments when its middle was cut */
+	size_t n_args_tail;
+	uint64_t args_cut_bytes;     /* bytes cut between args and args_tail */
 	uint32_t args_count;         /* argc before truncation */
 	/* Internal links (valid after build). */
 	struct jt_image *prev, *next;

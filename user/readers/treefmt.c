@@ -127,6 +127,7 @@ static int put_text(struct json_buf *b, const char *s, int escaped, unsigned int
 	return err < 0 ? -ENOMEM : 0;
 }
 
+/* [head...] or, when argv's middle was cut, [head..., <N bytes cut>, tail...] */
 static int put_argv(struct json_buf *b, const struct jt_image *img)
 {
 	int esc = !!(img->flags & JT_IMG_ARGS_ESCAPED);
@@ -134,6 +135,10 @@ static int put_argv(struct json_buf *b, const struct jt_image *img)
 
 	for (size_t i = 0; i < img->n_args && !err; i++)
 		err = (i ? json_buf__append_str(b, ",") : 0) ?: put_text(b, img->args[i], esc, TEXTESC_QUOTE, 0);
+	if (!err && img->n_args_tail)
+		err = json_buf__appendf(b, "%s<%" PRIu64 " bytes cut>", img->n_args ? "," : "", img->args_cut_bytes);
+	for (size_t i = 0; i < img->n_args_tail && !err; i++)
+		err = json_buf__append_str(b, ",") ?: put_text(b, img->args_tail[i], esc, TEXTESC_QUOTE, 0);
 	return err ?: json_buf__append_str(b, "]");
 }
 
@@ -146,14 +151,21 @@ static int put_signal(struct json_buf *b, uint32_t sig)
 	return name ? json_buf__appendf(b, "SIG%s", name) : json_buf__appendf(b, "signal %u", sig);
 }
 
-static int same_args(const struct jt_image *a, const struct jt_image *b)
+static int same_strings(const char *const *a, size_t na, const char *const *b, size_t nb)
 {
-	if (!a->binary || !b->binary || strcmp(a->binary, b->binary) || a->n_args != b->n_args)
+	if (na != nb)
 		return 0;
-	for (size_t i = 0; i < a->n_args; i++)
-		if (strcmp(a->args[i], b->args[i]))
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
 			return 0;
 	return 1;
+}
+
+static int same_args(const struct jt_image *a, const struct jt_image *b)
+{
+	return a->binary && b->binary && !strcmp(a->binary, b->binary) &&
+	       same_strings(a->args, a->n_args, b->args, b->n_args) &&
+	       same_strings(a->args_tail, a->n_args_tail, b->args_tail, b->n_args_tail);
 }
 
 static int put_cmd(struct json_buf *b, const struct jt_image *img)
@@ -161,7 +173,10 @@ static int put_cmd(struct json_buf *b, const struct jt_image *img)
 	int err = put_text(b, img->binary ? img->binary : "", !!(img->flags & JT_IMG_BINARY_ESCAPED), 0, 0);
 
 	err = err ?: json_buf__append_str(b, " ") ?: put_argv(b, img);
-	if (!err && (img->flags & JT_IMG_ARGS_TRUNCATED))
+	if (!err && (img->flags & JT_IMG_ARGS_TRUNCATED) && img->n_args_tail)
+		err = json_buf__appendf(b, " (argv cut: %" PRIu64 " bytes in the middle of %u arguments)",
+					img->args_cut_bytes, img->args_count);
+	else if (!err && (img->flags & JT_IMG_ARGS_TRUNCATED))
 		err = json_buf__appendf(b, " (argv cut: %zu of %u arguments kept)", img->n_args, img->args_count);
 	return err;
 }
@@ -531,7 +546,13 @@ static int text_workload(struct json_buf *b, const struct jt_workload *w)
 		else if (!err)
 			err = json_buf__append_str(b, w->unowned ? "NONE: no rule of the owners file matched"
 								 : "not decided (identity still unresolved)");
-		err = err ?: json_buf__appendf(b, " (owners file sha256 %.12s)", w->owners_sha256);
+		if (!err) {
+			char h[13]; /* the hash's head: enough to tell two files apart */
+
+			snprintf(h, sizeof(h), "%.12s", w->owners_sha256);
+			err = json_buf__append_str(b, " (owners file sha256 ") ?: put_text(b, h, 0, 0, 0) ?:
+			      json_buf__append_str(b, ")");
+		}
 	}
 	err = err ?: json_buf__append_str(b, "\n") ?: put_label(b, "pod") ?: put_or_dash(b, w->pod_name);
 	if (!err && *w->pod_namespace)
@@ -740,6 +761,12 @@ static int json_image(struct json_buf *b, const struct jt_job *job, const struct
 		err = err ?: json_buf__append_str(b, "]");
 	} else if (!err) {
 		err = json_buf__append_str(b, "null");
+	}
+	if (!err && img->n_args_tail) {
+		err = j_key(b, "argsTail", &f) ?: json_buf__append_str(b, "[");
+		for (size_t i = 0; i < img->n_args_tail && !err; i++)
+			err = (i ? json_buf__append_str(b, ",") : 0) ?: json__append_string(b, img->args_tail[i]);
+		err = err ?: json_buf__append_str(b, "]") ?: j_num(b, "argsCutBytes", img->args_cut_bytes, 1, &f);
 	}
 	return err ?: j_bool(b, "argsTruncated", !!(img->flags & JT_IMG_ARGS_TRUNCATED), &f) ?:
 	       j_num(b, "argsCount", img->args_count, rec, &f) ?: j_str(b, "cwd", rec ? img->cwd : NULL, &f) ?:

@@ -9,7 +9,7 @@
 #include "base/array.h"
 #include "records/wlkey.h"
 
-_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
+_Static_assert(FIRSTLIGHT__V1__GAP__KIND__UNRECORDED_SOCKETS == GAPS_KINDS - 1, "GAPS_KINDS: the largest Gap.Kind + 1");
 
 /* One pending aggregate: a kind in a workload, since the last flush. */
 struct pending {

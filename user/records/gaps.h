@@ -48,7 +48,7 @@ void gaps__flush(struct gaps *g);
 
 /* Gap records written, indexed by Gap.Kind: GAPS_KINDS entries (the largest kind + 1;
  * the metrics read as many). */
-#define GAPS_KINDS 20
+#define GAPS_KINDS 22
 const uint64_t *gaps__by_kind(const struct gaps *g);
 
 #endif

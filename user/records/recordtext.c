@@ -55,9 +55,15 @@ static int put_process(struct json_buf *b, const Firstlight__V1__Process *p, int
 		for (size_t i = 0; !err && i < p->n_args; i++)
 			err = (i ? json_buf__append_str(b, ",") : 0) ?:
 			      (textesc__append(b, p->args[i], strlen(p->args[i]), 0, TEXTESC_QUOTE) < 0 ? -ENOMEM : 0);
+		if (!err && p->n_args_tail)
+			err = json_buf__appendf(b, "%s<%" PRIu64 " bytes cut>", p->n_args ? "," : "", p->args_cut_bytes);
+		for (size_t i = 0; !err && i < p->n_args_tail; i++)
+			err = json_buf__append_str(b, ",") ?:
+			      (textesc__append(b, p->args_tail[i], strlen(p->args_tail[i]), 0, TEXTESC_QUOTE) < 0 ? -ENOMEM : 0);
 		err = err ?: json_buf__append_str(b, "]");
 		if (!err && p->args_truncated)
-			err = json_buf__appendf(b, " args-truncated=%u/%u", (unsigned)p->n_args, p->args_count);
+			err = p->n_args_tail ? json_buf__appendf(b, " args-cut-bytes=%" PRIu64 " args-count=%u", p->args_cut_bytes, p->args_count)
+					     : json_buf__appendf(b, " args-truncated=%u/%u", (unsigned)p->n_args, p->args_count);
 	}
 	if (!err && p->flags && p->flags->pre_existing)
 		err = json_buf__append_str(b, " pre-existing");
@@ -167,7 +173,8 @@ static int put_node_capabilities(struct json_buf *b, const Firstlight__V1__NodeC
 static int put_privilege(struct json_buf *b, const Firstlight__V1__Privilege *p)
 {
 	const Firstlight__V1__Privilege__Creds *o = p->old_creds, *n = p->new_creds;
-	int err = json_buf__appendf(b, " privilege %s pid=%u", p->syscall ? p->syscall : "?", p->pid) ?:
+	int err = json_buf__append_str(b, " privilege ") ?: put_str(b, p->syscall ? p->syscall : "?") ?:
+		  json_buf__appendf(b, " pid=%u", p->pid) ?:
 		  put_kv(b, "exec_id", p->exec_id) ?: put_kv(b, "workload", p->workload_key) ?:
 		  json_buf__appendf(b, " result=%" PRId64, p->result) ?:
 		  (p->error && *p->error ? put_kv(b, "error", p->error) : 0);

@@ -15,7 +15,7 @@ _Static_assert(sizeof(struct fl_creds) == 32, "ABI: fl_creds");
 _Static_assert(sizeof(struct fl_namespaces) == 32, "ABI: fl_namespaces");
 _Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
 _Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI: fl_fork_event");
-_Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 56, "ABI: fl_exec_event");
+_Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 64, "ABI: fl_exec_event");
 _Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
 _Static_assert(sizeof(struct fl_cgroup_event) == sizeof(struct fl_event_hdr) + 56, "ABI: fl_cgroup_event");
 _Static_assert(sizeof(struct fl_cgroup_drops) == 8 * FL_DROP_WHY * FL_EV_MAX + 16, "ABI: fl_cgroup_drops");
@@ -37,3 +37,4 @@ _Static_assert(sizeof(struct fl_file_key) == 16 + 24, "ABI: fl_file_key");
 _Static_assert(sizeof(struct fl_file_value) == 32, "ABI: fl_file_value");
 _Static_assert(sizeof(struct fl_file_event) == sizeof(struct fl_event_hdr) + 40 + 32 + 32 + FL_PATH_MAX,
 	       "ABI: fl_file_event");
+_Static_assert(sizeof(struct fl_sock_event) == sizeof(struct fl_event_hdr) + 16 + 24, "ABI: fl_sock_event");

@@ -122,39 +122,79 @@ static int args_need_escape(const char *args, size_t args_len)
 	return 0;
 }
 
+/* The pieces of NUL-separated argv bytes (a cut final one has no NUL but counts). */
+static uint32_t count_pieces(const char *args, size_t len)
+{
+	uint32_t n = 0;
+
+	for (size_t pos = 0; pos < len; n++)
+		pos += strnlen(args + pos, len - pos) + 1;
+	return n;
+}
+
+/* Adds the pieces of args[0..len) from the skip-th on, at most max, to d->argv from *n. */
+static int add_pieces(struct decoder *d, size_t *used, const char *args, size_t len,
+		      uint32_t skip, uint32_t max, int esc, uint32_t *n)
+{
+	uint32_t i = 0, added = 0;
+
+	for (size_t pos = 0; pos < len; i++) {
+		size_t l = strnlen(args + pos, len - pos);
+
+		if (i >= skip && added < max) {
+			d->argv[*n] = arena_str(d, used, args + pos, l, esc);
+			if (!d->argv[*n])
+				return -ENOMEM;
+			(*n)++;
+			added++;
+		}
+		pos += l + 1;
+	}
+	return 0;
+}
+
 struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
 				  const char *cwd, size_t cwd_len, const char *args,
-				  size_t args_len, uint32_t flags)
+				  size_t args_len, size_t tail_len, uint32_t flags)
 {
 	int bin_esc, cwd_esc, args_esc;
-	size_t used = 0, pos = 0;
-	uint32_t n = 0, total = 0;
+	size_t used = 0, head_len;
+	uint32_t n = 0, head_total, tail_total, tail_keep = 0, head_keep;
 	struct proc_image *img;
 	char *b, *c;
 
+	if (tail_len > args_len)
+		tail_len = args_len;
+	head_len = args_len - tail_len;
 	binary_len = str_len(binary, binary_len);
 	cwd_len = str_len(cwd, cwd_len);
 	bin_esc = !utf8__valid(binary, binary_len);
 	cwd_esc = !utf8__valid(cwd, cwd_len);
-	args_esc = args_need_escape(args, args_len);
+	args_esc = args_need_escape(args, head_len) || args_need_escape(args + head_len, tail_len);
 	b = arena_str(d, &used, binary, binary_len, bin_esc);
 	c = arena_str(d, &used, cwd, cwd_len, cwd_esc);
 	if (!b || !c)
 		return NULL;
-	/* argv is NUL-separated; a cut final argument has no NUL but is still an argument. */
-	while (pos < args_len) {
-		size_t l = strnlen(args + pos, args_len - pos);
-
-		if (n < d->args_max_count) {
-			d->argv[n] = arena_str(d, &used, args + pos, l, args_esc);
-			if (!d->argv[n])
-				return NULL;
-			n++;
-		}
-		total++;
-		pos += l + 1;
+	/*
+	 * argv is NUL-separated; a cut final argument has no NUL but is still an argument.
+	 * With a tail, the count limit leaves it a quarter of the entries (at least one):
+	 * its last pieces; the head has the rest.
+	 */
+	head_total = count_pieces(args, head_len);
+	tail_total = count_pieces(args + head_len, tail_len);
+	if (tail_total) {
+		tail_keep = d->args_max_count / 4 ? d->args_max_count / 4 : 1;
+		if (tail_keep > tail_total)
+			tail_keep = tail_total;
 	}
-	if (total > n)
+	head_keep = d->args_max_count - tail_keep;
+	if (head_keep > head_total)
+		head_keep = head_total;
+	if (add_pieces(d, &used, args, head_len, 0, head_keep, args_esc, &n) ||
+	    add_pieces(d, &used, args + head_len, tail_len, tail_total - tail_keep, tail_keep,
+		       args_esc, &n))
+		return NULL;
+	if (head_total + tail_total > n)
 		flags |= IMG_ARGS_TRUNCATED;
 	if (bin_esc)
 		flags |= IMG_BINARY_ESCAPED;
@@ -164,8 +204,9 @@ struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t 
 		flags |= IMG_ARGS_ESCAPED;
 	img = proc_image__new(b, c, d->argv, n, flags);
 	if (img) {
-		img->args_count = total;
+		img->args_count = head_total + tail_total;
 		img->args_size = (uint32_t)args_len;
+		img->n_args_tail = tail_keep;
 	}
 	return img;
 }
@@ -236,7 +277,10 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 		m->p.binary = img->binary;
 		m->p.cwd = img->cwd;
 		m->p.args = img->args;
-		m->p.n_args = img->n_args;
+		m->p.n_args = img->n_args - img->n_args_tail;
+		m->p.args_tail = img->args + m->p.n_args;
+		m->p.n_args_tail = img->n_args_tail;
+		m->p.args_cut_bytes = img->args_cut;
 		m->p.args_truncated = !!(img->flags & IMG_ARGS_TRUNCATED);
 		m->p.args_count = img->args_count;
 		m->p.args_size = img->args_size;
@@ -410,7 +454,7 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 
 	/* Each length within what the kernel can send, and all of them within the event. */
 	if (size < sizeof(*ev) || ev->binary_len > FL_PATH_MAX || ev->cwd_len > FL_PATH_MAX ||
-	    ev->args_len > FL_ARGS_MAX ||
+	    ev->args_len > FL_ARGS_MAX || ev->args_tail_len > ev->args_len ||
 	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
 		return -EINVAL;
 	task = ev->task;
@@ -436,15 +480,21 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	if (ev->flags & FL_EXEC_BINARY_UNLINKED)
 		flags |= IMG_BINARY_UNLINKED;
 	img = decoder__image(d, data, ev->binary_len, data + ev->binary_len, ev->cwd_len,
-			     data + ev->binary_len + ev->cwd_len, ev->args_len, flags);
+			     data + ev->binary_len + ev->cwd_len, ev->args_len, ev->args_tail_len,
+			     flags);
 	if (!img)
 		return -ENOMEM;
 	/* The kernel knows argc before truncation; the bytes we hold may show fewer. */
+	/* A tail may start inside the argument the head ends in: only argc counts them. */
+	if (ev->args_tail_len)
+		img->args_count = ev->argc;
 	if (ev->argc > img->args_count) {
 		img->args_count = ev->argc;
 		img->flags |= IMG_ARGS_TRUNCATED;
 	}
 	img->args_size = ev->args_size;
+	if (ev->args_tail_len && ev->args_size > ev->args_len)
+		img->args_cut = ev->args_size - ev->args_len; /* between the head and the tail */
 	img->binary_ino = ev->binary_ino;
 	/* The kernel's dev_t (major << 20 | minor) as stat(2) reports it. */
 	img->binary_dev = makedev(ev->binary_dev >> 20, ev->binary_dev & 0xfffff);
@@ -561,6 +611,12 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	body.cgroup_id = ev->cgroup_id;
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
+	/* Its file had a name at the exec we recorded (not a memfd, not already unlinked, not
+	 * read from /proc) and none at the exit. */
+	body.deleted_while_running =
+		(ev->flags & FL_EXIT_EXE_CHECKED) && (ev->flags & FL_EXIT_EXE_UNLINKED) && p &&
+		p->image && p->image->binary_ino &&
+		!(p->image->flags & (IMG_BINARY_UNLINKED | IMG_BINARY_MEMFD | IMG_FROM_PROCFS));
 	/* Alive at the handover, ended before this run's walk: the run before knew it. */
 	if (!p && d->handover_boot_ns && exec_id.start_ns < d->handover_boot_ns) {
 		uint32_t seen = seen_before(d, &exec_id, ev->start_ns);
@@ -587,6 +643,25 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	proctable__remove(d->procs, ev->pid);
 	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = exec_id;
 	return err;
+}
+
+/* A socket of a kind not recorded: counted in its workload (its process's sandbox, if
+ * any), no record of its own. */
+static int handle_socket(struct decoder *d, const struct fl_sock_event *ev, size_t size)
+{
+	struct fl_exec_id id;
+	struct proc *p;
+
+	if (size < sizeof(*ev) || ev->kind == 0 || ev->kind >= FL_SOCK_KINDS)
+		return -EINVAL;
+	id = ev->id;
+	proctable__resolve(d->procs, &id);
+	p = proctable__get(d->procs, ev->pid);
+	d->stats.unrecorded_sockets++;
+	if (d->workloads)
+		workloads__note_socket(d->workloads, ev->hdr.cgroup_id,
+				       proc_is(p, &id) ? p->sandbox : 0, ev->kind);
+	return 0;
 }
 
 static int handle_cgroup(struct decoder *d, const struct fl_cgroup_event *ev, size_t size)
@@ -629,6 +704,9 @@ int decoder__handle(struct decoder *d, const void *data, size_t size)
 	case FL_EV_UNIX_CONNECT:
 	case FL_EV_UNIX_PEER:
 		err = netdec__handle(d->net, data, size);
+		break;
+	case FL_EV_SOCKET:
+		err = handle_socket(d, data, size);
 		break;
 	case FL_EV_PRIV:
 		err = privdec__handle(d->rec, d->procs, data, size);

@@ -22,6 +22,7 @@ struct decoder_stats {
 	uint64_t malformed;         /* events rejected by size checks */
 	uint64_t nomem;             /* events not recorded for want of memory */
 	uint64_t args_truncated;
+	uint64_t unrecorded_sockets; /* sockets of kinds not recorded, counted in workloads */
 	uint64_t exits_without_start;
 	uint64_t duplicate_exits; /* second report of one process end (older kernels) */
 	uint64_t args_not_kept;   /* images kept without their argv (the budget) */
@@ -101,9 +102,10 @@ int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc
 int decoder__adopt(struct decoder *d, const struct fl_seed_event *ev, struct proc_image *img);
 
 /* Builds an image from raw bytes as the kernel sends them (binary, cwd, NUL-separated
- * argv of args_len bytes), escaping non-UTF-8. Used for exec events and /proc reads. */
+ * argv of args_len bytes, whose last tail_len bytes are argv's tail when it was cut
+ * between head and tail), escaping non-UTF-8. Used for exec events and /proc reads. */
 struct proc_image *decoder__image(struct decoder *d, const char *binary, size_t binary_len,
 				  const char *cwd, size_t cwd_len, const char *args,
-				  size_t args_len, uint32_t flags);
+				  size_t args_len, size_t tail_len, uint32_t flags);
 
 #endif

@@ -17,6 +17,7 @@ static const char *const names[FL_EV_MAX] = {
 	[FL_EV_UNIX_PEER] = "unix_peer",
 	[FL_EV_PRIV] = "privilege",
 	[FL_EV_FILE] = "file",
+	[FL_EV_SOCKET] = "socket",
 #endif
 };
 

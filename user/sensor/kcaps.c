@@ -40,6 +40,9 @@ static const struct {
 	[KCAP_PRIVILEGE_CHANGES] = { "privilege-changes",
 				     "credential changes (setuid, setgid, setgroups, capset, prctl)" },
 	[KCAP_FILE_ACCESS] = { "file-access", "opens of watched paths (secrets, credentials, keys)" },
+	[KCAP_SOCKET_FAMILIES] = { "socket-families",
+				   "sockets of kinds not recorded (raw, ICMP, SCTP, packet, netlink, "
+				   "vsock, others): not counted" },
 };
 
 const char *kcaps__name(enum kcap k)

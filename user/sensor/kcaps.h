@@ -30,6 +30,7 @@ enum kcap {
 	KCAP_UNIX_PEERS,        /* the process a unix connect reached */
 	KCAP_PRIVILEGE_CHANGES, /* setuid, setgroups, capset...: the syscalls' tracepoints */
 	KCAP_FILE_ACCESS,       /* opens of watched paths: the open syscalls' tracepoints */
+	KCAP_SOCKET_FAMILIES,   /* sockets of kinds not recorded, counted: socket()'s tracepoints */
 	KCAP_COUNT
 };
 

@@ -13,6 +13,7 @@
 #include "sensor/loader_priv.h"
 
 #define PRIV_PREFIX "fl_priv_"
+#define SOCK_PREFIX "fl_socket_" /* bpf/socket.bpf.c (not fl_sock_send, a network program) */
 
 /* Where the tracepoints are listed, in libbpf's order of preference (debugfs first). */
 const char *loader_priv__events_dir(void)
@@ -35,9 +36,13 @@ const char *loader_priv__events_dir(void)
 	return "/sys/kernel/tracing/events";
 }
 
-void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps)
+/*
+ * Loads the programs named prefix* only if each of their syscall tracepoints is listed
+ * under events; otherwise none of them, and kcaps names cap as missing.
+ */
+static void configure_group(struct firstlight_bpf *skel, struct kcaps *caps, const char *events,
+			    const char *prefix, enum kcap cap)
 {
-	const char *events = loader_priv__events_dir();
 	const char *why = events ? NULL : "tracefs (mounting it on /sys/kernel/tracing failed)";
 	struct bpf_program *prog;
 
@@ -46,7 +51,7 @@ void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps)
 		char path[256];
 		struct stat st;
 
-		if (why || strncmp(bpf_program__name(prog), PRIV_PREFIX, strlen(PRIV_PREFIX)))
+		if (why || strncmp(bpf_program__name(prog), prefix, strlen(prefix)))
 			continue;
 		/* "tp/syscalls/sys_enter_setuid" -> EVENTS/syscalls/sys_enter_setuid */
 		snprintf(path, sizeof(path), "%s/%s", events, strncmp(sec, "tp/", 3) ? sec : sec + 3);
@@ -56,7 +61,15 @@ void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps)
 	if (!why)
 		return;
 	bpf_object__for_each_program(prog, skel->obj)
-		if (!strncmp(bpf_program__name(prog), PRIV_PREFIX, strlen(PRIV_PREFIX)))
+		if (!strncmp(bpf_program__name(prog), prefix, strlen(prefix)))
 			bpf_program__set_autoload(prog, false);
-	kcaps__lack(caps, KCAP_PRIVILEGE_CHANGES, why);
+	kcaps__lack(caps, cap, why);
+}
+
+void loader_priv__configure(struct firstlight_bpf *skel, struct kcaps *caps)
+{
+	const char *events = loader_priv__events_dir();
+
+	configure_group(skel, caps, events, PRIV_PREFIX, KCAP_PRIVILEGE_CHANGES);
+	configure_group(skel, caps, events, SOCK_PREFIX, KCAP_SOCKET_FAMILIES);
 }

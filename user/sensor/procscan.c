@@ -96,7 +96,7 @@ static int seed_one(void *ctx, const struct fl_seed_event *ev)
 			flags |= IMG_ARGS_TRUNCATED;
 		}
 		img = decoder__image(sc->d, exe, (size_t)exe_len, cwd, (size_t)cwd_len, sc->args,
-				     (size_t)args_len, flags | IMG_FROM_PROCFS);
+				     (size_t)args_len, 0, flags | IMG_FROM_PROCFS);
 	}
 	if (dirfd >= 0)
 		close(dirfd);

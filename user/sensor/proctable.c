@@ -35,6 +35,8 @@ struct proc_image *proc_image__new(const char *binary, const char *cwd, char *co
 	img->args_count = n_args;
 	img->args_size = 0;
 	img->binary_mnt_id = 0;
+	img->n_args_tail = 0;
+	img->args_cut = 0;
 	img->binary_ino = 0;
 	img->binary_dev = 0;
 	img->args = (char **)(img + 1);

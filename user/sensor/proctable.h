@@ -37,6 +37,8 @@ struct proc_image {
 	uint32_t args_size;  /* argv bytes before truncation */
 	uint32_t bytes;      /* the allocation's size */
 	uint32_t binary_mnt_id; /* the executed file, as the kernel held it; 0: unknown */
+	uint32_t n_args_tail; /* the last n_args_tail of args[] are argv's tail (cut between) */
+	uint32_t args_cut;    /* argv bytes cut between head and tail */
 	uint64_t *account;   /* counts bytes while the image lives (decode.h's budget), or NULL */
 	uint64_t binary_ino;
 	uint64_t binary_dev;    /* as stat(2)'s st_dev */

@@ -41,7 +41,10 @@ static void emit_one(void *ctx, const struct proc *p)
 		proc.binary = img->binary;
 		proc.cwd = img->cwd;
 		proc.args = img->args;
-		proc.n_args = img->n_args;
+		proc.n_args = img->n_args - img->n_args_tail;
+		proc.args_tail = img->args + proc.n_args;
+		proc.n_args_tail = img->n_args_tail;
+		proc.args_cut_bytes = img->args_cut;
 		proc.args_truncated = !!(img->flags & IMG_ARGS_TRUNCATED);
 		proc.args_count = img->args_count;
 		proc.args_size = img->args_size;

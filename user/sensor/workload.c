@@ -55,7 +55,7 @@ struct workload {
 	char *container_id, *claimed_id, *pod_uid, *pod_name, *pod_namespace;
 	char *container_name, *image, *container_type, *sandbox_id;
 	char *annotation_pod_uid; /* the bundle's pod uid where it disagrees with the path's */
-	char detail[192];
+	char detail[320];
 	struct fl_exec_id creator;
 	uint64_t cgroup_id, parent_id, v1_id;
 	uint64_t first_seen, last_seen; /* unix ns */
@@ -71,6 +71,7 @@ struct workload {
 	uint32_t first_uid;
 	uint64_t privilege_changes; /* privilege records of its processes */
 	uint64_t file_accesses;     /* opens of watched paths by its processes */
+	uint64_t sockets[FL_SOCK_KINDS]; /* sockets of kinds not recorded, by FL_SOCK_* */
 };
 
 struct workloads {
@@ -193,6 +194,33 @@ static int unowned(const struct workloads *w, const struct workload *wl)
 	       !(wl->flags & WL_RESOLVING) && !owner_of(w, wl);
 }
 
+static const char *const sock_kind_names[FL_SOCK_KINDS] = {
+	[FL_SOCK_RAW] = "raw",	       [FL_SOCK_ICMP] = "icmp",   [FL_SOCK_SCTP] = "sctp",
+	[FL_SOCK_PACKET] = "packet",   [FL_SOCK_NETLINK] = "netlink",
+	[FL_SOCK_VSOCK] = "vsock",     [FL_SOCK_OTHER] = "other",
+};
+
+/* "raw 1, packet 2" of the unrecorded sockets into out; their total. */
+static uint64_t sockets_text(const struct workload *wl, char *out, size_t cap)
+{
+	uint64_t total = 0;
+	size_t used = 0;
+
+	out[0] = 0;
+	for (int k = 1; k < FL_SOCK_KINDS; k++) {
+		int n;
+
+		if (!wl->sockets[k])
+			continue;
+		total += wl->sockets[k];
+		n = snprintf(out + used, cap - used, "%s%s %" PRIu64, used ? ", " : "",
+			     sock_kind_names[k], wl->sockets[k]);
+		if (n > 0 && (size_t)n < cap - used)
+			used += (size_t)n;
+	}
+	return total;
+}
+
 /* A Workload record; a snapshot (workloads__snapshot) restates one and counts nowhere. */
 static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_t boot_ns,
 		    int snapshot)
@@ -201,7 +229,18 @@ static void emit_as(struct workloads *w, struct workload *wl, int state, uint64_
 	Firstlight__V1__Namespaces ns = FIRSTLIGHT__V1__NAMESPACES__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 	char creator[EXEC_ID_STRLEN];
+	Firstlight__V1__SocketCount socks[FL_SOCK_KINDS], *socks_p[FL_SOCK_KINDS];
 
+	for (int k = 1; k < FL_SOCK_KINDS; k++) {
+		if (!wl->sockets[k])
+			continue;
+		firstlight__v1__socket_count__init(&socks[m.n_unrecorded_sockets]);
+		socks[m.n_unrecorded_sockets].kind = (char *)sock_kind_names[k];
+		socks[m.n_unrecorded_sockets].count = wl->sockets[k];
+		socks_p[m.n_unrecorded_sockets] = &socks[m.n_unrecorded_sockets];
+		m.n_unrecorded_sockets++;
+	}
+	m.unrecorded_sockets = m.n_unrecorded_sockets ? socks_p : NULL;
 	m.state = state;
 	m.key = wl->key;
 	m.kind = wl->kind;
@@ -313,7 +352,7 @@ static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 		.end_unix_ns = end,
 		.count = 1,
 	};
-	char detail[512];
+	char detail[512], kinds[256];
 
 	if (!w->o.gaps || !(wl->flags & WL_EMITTED))
 		return;
@@ -333,6 +372,17 @@ static void end_gaps(struct workloads *w, struct workload *wl, uint64_t boot_ns)
 			 wl->path ? wl->path : wl->key, wl->detail[0] ? ": " : "", wl->detail);
 		gaps__emit(w->o.gaps, &gi);
 	}
+	/* Sockets the sensor does not record: what went through them is not in the record. */
+	gi.count = sockets_text(wl, kinds, sizeof(kinds));
+	if (gi.count) {
+		gi.kind = FIRSTLIGHT__V1__GAP__KIND__UNRECORDED_SOCKETS;
+		gi.reason = "unrecorded-sockets";
+		snprintf(detail, sizeof(detail),
+			 "workload %.200s made sockets of kinds the sensor does not record: %.250s",
+			 wl->path ? wl->path : wl->key, kinds);
+		gaps__emit(w->o.gaps, &gi);
+	}
+	gi.count = 1;
 	/* Born while we watched, not a grouping level, and not one process seen in it. */
 	if (wl->born_boot_ns && !wl->procs && wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SLICE &&
 	    wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__SANDBOX) {
@@ -467,6 +517,34 @@ static int managed_bundle(const char *runtime, const char *id, int k8s, char *ou
 	return -ENOENT;
 }
 
+/*
+ * Where each managed runtime's OCI runtime keeps its state: containerd's runc shim runs
+ * runc with --root /run/containerd/runc/<namespace> (k8s.io for the CRI plugin), dockerd
+ * with /run/docker/runtime-runc/moby, CRI-O and podman with the runtimes' defaults.
+ */
+static const struct resolve_root containerd_roots[] = {
+	{ "runc", "/run/containerd/runc/k8s.io" }, { "runc", "/run/containerd/runc/default" },
+	{ "runc", "/run/containerd/runc/moby" }, { NULL, NULL },
+};
+static const struct resolve_root docker_roots[] = {
+	{ "runc", "/run/docker/runtime-runc/moby" }, { "runc", "/run/containerd/runc/moby" },
+	{ NULL, NULL },
+};
+static const struct resolve_root oci_roots[] = {
+	{ "runc", "/run/runc" }, { "crun", "/run/crun" }, { NULL, NULL },
+};
+
+static const struct resolve_root *managed_roots(const char *runtime)
+{
+	if (!strcmp(runtime, "containerd"))
+		return containerd_roots;
+	if (!strcmp(runtime, "docker"))
+		return docker_roots;
+	if (!strcmp(runtime, "cri-o") || !strcmp(runtime, "podman"))
+		return oci_roots;
+	return NULL;
+}
+
 static void request(struct workloads *w, struct workload *wl, const struct resolve_req *req)
 {
 	if (!w->o.resolver)
@@ -498,6 +576,13 @@ static void identify(struct workloads *w, struct workload *wl, const struct acto
 	    !(img->flags & IMG_ARGS_TRUNCATED) &&
 	    !runtime_argv__parse(img->binary[0] == '/' ? img->binary : "", img->args, img->n_args,
 				 img->cwd, &cmd)) {
+		if (!cgpath__names_container(wl->path ? wl->path : "", cmd.id)) {
+			/* A directory the runtime made on its way to the container's cgroup
+			 * (containerd's /default, the kubepods levels): not the container. */
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "made by %s on its way to container %.64s's cgroup", a->base, cmd.id);
+			return;
+		}
 		/* The runtime itself made the cgroup: its command line names the container. */
 		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
 		wl->runtime = cmd.runtime;
@@ -537,14 +622,30 @@ static void identify(struct workloads *w, struct workload *wl, const struct acto
 		return;
 	}
 	if (!a) {
-		/* Pre-existing: the claim stands only if the runtime has that container. */
+		/*
+		 * Pre-existing: nobody saw who made it, so the claim stands only if the
+		 * runtime's own state ties that container to this very cgroup. A bundle for
+		 * the id proves nothing: a workload that may make cgroups can name one after
+		 * a neighbour that really runs.
+		 */
 		set_str(&wl->claimed_id, c.container_id);
-	} else {
-		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
-		wl->flags |= WL_VERIFIED;
-		wl->source = "cgroup-path";
-		set_str(&wl->container_id, c.container_id);
+		wl->runtime = c.runtime;
+		set_str(&wl->pod_uid, c.pod_uid);
+		set_str(&wl->qos, c.qos);
+		req.roots = managed_roots(c.runtime ? c.runtime : "");
+		if (!req.roots)
+			return;
+		snprintf(req.id, sizeof(req.id), "%s", c.container_id);
+		req.verify = 1;
+		snprintf(req.cgroup_path, sizeof(req.cgroup_path), "%s", wl->path ? wl->path : "");
+		req.owner_uid = 0;
+		request(w, wl, &req);
+		return;
 	}
+	wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	wl->flags |= WL_VERIFIED;
+	wl->source = "cgroup-path";
+	set_str(&wl->container_id, c.container_id);
 	wl->runtime = c.runtime;
 	set_str(&wl->pod_uid, c.pod_uid);
 	set_str(&wl->qos, c.qos);
@@ -565,8 +666,12 @@ static void identify_existing(struct workloads *w, struct workload *wl)
 	if (wl->flags & WL_RESOLVING || wl->kind != FIRSTLIGHT__V1__WORKLOAD__KIND__UNKNOWN ||
 	    !cgpath__valid_runtime_id(leaf))
 		return;
-	req.runtime = NULL; /* runc's state, then crun's */
+	req.roots = oci_roots; /* runc's state, then crun's */
 	snprintf(req.id, sizeof(req.id), "%s", leaf);
+	/* A directory named like a runc container is that container's only if runc's state
+	 * puts the container there. */
+	req.verify = 1;
+	snprintf(req.cgroup_path, sizeof(req.cgroup_path), "%s", wl->path);
 	request(w, wl, &req);
 	wl->flags |= WL_PRE_EXISTING;
 }
@@ -775,6 +880,15 @@ void workloads__on_first_exec(struct workloads *w, uint64_t cgroup_id, uint64_t 
 	wl->first_uid = uid;
 }
 
+void workloads__note_socket(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			    uint32_t kind)
+{
+	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
+
+	if (wl && kind > 0 && kind < FL_SOCK_KINDS)
+		wl->sockets[kind]++;
+}
+
 void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox)
 {
 	struct workload *wl = get(w, sandbox ? sandbox : cgroup_id);
@@ -856,10 +970,35 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 {
 	const struct oci_identity *id = &r->id;
 
+	int claim = (wl->flags & WL_PRE_EXISTING || wl->claimed_id) && !wl->container_id;
+	const char *cid;
+
 	wl->flags &= ~WL_RESOLVING;
+	if (claim && !r->err && r->tie != 1) {
+		/* The runtime has that container, in another cgroup (or cannot say where): the
+		 * path's claim is recorded as a claim, never as the identity. */
+		if (!wl->claimed_id)
+			set_str(&wl->claimed_id, base_name(wl->path)); /* a runc id as the leaf */
+		cid = wl->claimed_id ? wl->claimed_id : "";
+		w->stats.untrusted_claims++;
+		if (r->tie == 0)
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s but %.240s: not trusted", cid,
+				 r->why);
+		else
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s; the runtime's state does not say where "
+				 "it runs (%s): not trusted", cid, strerror(-r->tie));
+		return;
+	}
+	cid = wl->claimed_id ? wl->claimed_id : "";
 	if (r->err) {
 		w->stats.resolve_failed++;
-		if (!(wl->flags & WL_PRE_EXISTING) || r->err != -ENOENT)
+		if (claim && wl->claimed_id && r->err == -ENOENT)
+			snprintf(wl->detail, sizeof(wl->detail),
+				 "path claims container %.16s but the runtime has no such container: "
+				 "not trusted", cid);
+		else if (!(wl->flags & WL_PRE_EXISTING) || r->err != -ENOENT)
 			snprintf(wl->detail, sizeof(wl->detail), "identity not read from %.120s: %s",
 				 r->bundle[0] ? r->bundle : "the runtime's state", strerror(-r->err));
 		return;
@@ -872,7 +1011,7 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 		wl->runtime = r->runtime;
 	}
 	if (wl->claimed_id && !wl->container_id) {
-		/* A pre-existing claim confirmed by the runtime's bundle for that id. */
+		/* A pre-existing claim the runtime's state ties to this cgroup. */
 		wl->kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
 		wl->flags |= WL_VERIFIED;
 		set_str(&wl->container_id, wl->claimed_id);
@@ -880,6 +1019,10 @@ static void apply(struct workloads *w, struct workload *wl, const struct resolve
 	}
 	wl->source = r->source;
 	wl->detail[0] = 0;
+	if (id->keys_mixed)
+		snprintf(wl->detail, sizeof(wl->detail),
+			 "bundle %.60s of an unknown maker has both containerd's and CRI-O's "
+			 "annotation keys: neither taken", r->bundle);
 	set_str(&wl->bundle, r->bundle);
 	set_str(&wl->pod_name, id->pod_name);
 	set_str(&wl->pod_namespace, id->pod_namespace);

@@ -96,6 +96,10 @@ void workloads__set_owners(struct workloads *w, const struct owners *owners, int
 
 /* A privilege record of a process in the workload of cgroup_id (or of sandbox). */
 void workloads__note_privilege(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox);
+/* A socket of a kind the sensor does not record (FL_SOCK_*) made in the workload: counted
+ * in its coverage, an UNRECORDED_SOCKETS gap at its end. */
+void workloads__note_socket(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,
+			    uint32_t kind);
 
 /* Opens of watched paths (FileAccess records' counts) by a process in the workload. */
 void workloads__note_file_access(struct workloads *w, uint64_t cgroup_id, uint64_t sandbox,

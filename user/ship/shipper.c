@@ -381,29 +381,27 @@ static int queue_covers(const struct shipper *sh, const struct pos *p)
 	return sh->have_floor && pos_cmp(p, &sh->q_floor) >= 0;
 }
 
+/* The queue's oldest batch, out of it; NULL when empty. Under mu. */
+static struct item *pop_head(struct shipper *sh)
+{
+	struct item *it = sh->head;
+
+	if (!it)
+		return NULL;
+	sh->head = it->next;
+	if (!sh->head)
+		sh->tail = NULL;
+	sh->q_bytes -= it->len;
+	it->next = NULL;
+	return it;
+}
+
 /* Takes the batch at p from the queue (dropping older ones), under mu; NULL if not there. */
 static struct item *take_queued(struct shipper *sh, const struct pos *p)
 {
-	struct item *it = NULL;
-
-	while (sh->head && pos_cmp(&sh->head->pos, p) < 0) {
-		struct item *old = sh->head;
-
-		sh->head = old->next;
-		if (!sh->head)
-			sh->tail = NULL;
-		sh->q_bytes -= old->len;
-		free(old);
-	}
-	if (sh->head && !pos_cmp(&sh->head->pos, p)) {
-		it = sh->head;
-		sh->head = it->next;
-		if (!sh->head)
-			sh->tail = NULL;
-		sh->q_bytes -= it->len;
-		it->next = NULL;
-	}
-	return it;
+	while (sh->head && pos_cmp(&sh->head->pos, p) < 0)
+		free(pop_head(sh));
+	return sh->head && !pos_cmp(&sh->head->pos, p) ? pop_head(sh) : NULL;
 }
 
 static void bundle_add(struct shipper *sh, struct item *it)
@@ -487,15 +485,8 @@ static void load_next(struct shipper *sh)
 	p = next_pos(sh);
 	it = take_queued(sh, &p);
 	covered = queue_covers(sh, &p);
-	if (!it && covered && sh->head) {
-		/* p is past its segment's last batch: the queue's head is the next one. */
-		it = sh->head;
-		sh->head = it->next;
-		if (!sh->head)
-			sh->tail = NULL;
-		sh->q_bytes -= it->len;
-		it->next = NULL;
-	}
+	if (!it && covered) /* p is past its segment's last batch: the queue's head is next */
+		it = pop_head(sh);
 	pthread_mutex_unlock(&sh->mu);
 	/* The files only for what the queue never held: at the live end the queue is empty,
 	 * and the segment must not be read again at every turn. */

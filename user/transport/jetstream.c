@@ -86,7 +86,11 @@ int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t time
 	(void)c, (void)out, (void)max, (void)timeout_ms, (void)n;
 	return unsupported(why);
 }
-int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX]) { (void)m; return unsupported(why); }
+int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, char why[JS_ERR_MAX])
+{
+	(void)c, (void)m, (void)ok, (void)n;
+	return unsupported(why);
+}
 const char *js_msg__subject(const struct js_msg *m) { (void)m; return ""; }
 const void *js_msg__data(const struct js_msg *m, size_t *len) { (void)m; *len = 0; return ""; }
 const char *js_msg__header(struct js_msg *m, const char *key) { (void)m, (void)key; return NULL; }
@@ -505,12 +509,25 @@ int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t time
 	return 0;
 }
 
-int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX])
+int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, char why[JS_ERR_MAX])
 {
-	jsErrCode jerr = 0;
-	natsStatus s = m->msg ? natsMsg_AckSync(m->msg, NULL, &jerr) : NATS_INVALID_ARG;
+	int any = 0;
+	natsStatus s;
 
-	if (s) {
+	for (int i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (!m[i]->msg) {
+			say(why, "ack: %s", "not a fetched message");
+			return -EINVAL;
+		}
+		if ((s = natsMsg_Ack(m[i]->msg, NULL))) {
+			say(why, "ack: %s", last_error(s));
+			return errno_of(s);
+		}
+		any = 1;
+	}
+	if (any && (s = natsConnection_FlushTimeout(c->nc, c->timeout_ms))) {
 		say(why, "ack: %s", last_error(s));
 		return errno_of(s);
 	}

@@ -89,8 +89,13 @@ int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, 
 /* Up to max messages, waiting at most timeout_ms: 0 and *n (possibly 0 on a timeout). */
 int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t timeout_ms, int *n,
 		   char why[JS_ERR_MAX]);
-/* Acknowledges a fetched message and waits for the server to confirm it. */
-int js_msg__ack(struct js_msg *m, char why[JS_ERR_MAX]);
+/*
+ * Acknowledges the fetched messages m[i] whose ok[i] is set, then waits once for the
+ * server to have read them all (one round trip for the lot, not one per message: the
+ * server takes a connection's messages in order, so a ping answered after the acks
+ * means they were processed). An error leaves some unacknowledged: they come again.
+ */
+int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, char why[JS_ERR_MAX]);
 
 const char *js_msg__subject(const struct js_msg *m);
 const void *js_msg__data(const struct js_msg *m, size_t *len);
