@@ -51,4 +51,17 @@ static __always_inline int fl_map_err(long ret)
 	return (int)ret;
 }
 
+/*
+ * 6.14 keeps a dentry's short name in d_shortname ("dcache: add struct shortname_store");
+ * before, in d_iname. Flavours, so the code builds against either vmlinux.h (arm64's is
+ * from 6.1) and the field is tested on the running kernel.
+ */
+union shortname_store___614 {
+	unsigned long words[5];
+} __attribute__((preserve_access_index));
+
+struct dentry___614 {
+	union shortname_store___614 d_shortname;
+} __attribute__((preserve_access_index));
+
 #endif /* FL_CORE_FIXES_BPF_H */

@@ -103,7 +103,11 @@ static __always_inline __u64 fl_share_add(__u64 cgroup_id, __u64 epoch, __u64 n)
 	}
 	if (!n)
 		return s->bytes; /* a read: the line stays clean */
-	return __sync_fetch_and_add(&s->bytes, n) + n;
+	/* The add's result unused: a plain XADD. Its fetching form (BPF_FETCH) is 5.12+, and
+	 * 5.10 refuses the whole object ("BPF_STX uses reserved fields"). The read after it
+	 * holds this add, and maybe other CPUs': a view, as the local one is. */
+	__sync_fetch_and_add(&s->bytes, n);
+	return s->bytes;
 }
 
 /*

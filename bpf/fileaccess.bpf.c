@@ -23,6 +23,7 @@
 #include "emit.bpf.h"
 #include "path.bpf.h"
 #include "task.bpf.h"
+#include "core_fixes.bpf.h"
 
 #define FL_O_ACCMODE 03        /* include/uapi/asm-generic/fcntl.h, stable ABI */
 #define FL_O_PATH 010000000
@@ -94,14 +95,15 @@ static __always_inline int fl_watch_bit(__u64 h)
 /* The first bytes of a component's name: inline in the dentry for short names. */
 static __always_inline __u64 fl_name_head(struct dentry *d, __u32 len)
 {
+	struct dentry___614 *d614 = (void *)d;
 	const unsigned char *name = d->d_name.name;
 	__u64 word = 0;
 
-	/* Short names live in the dentry (d_shortname since 6.14, "dcache: add struct
-	 * shortname_store"): a plain load. Others, and older kernels, take a probe read. */
-	if (bpf_core_field_exists(struct dentry, d_shortname) &&
-	    (unsigned long)name == (unsigned long)&d->d_shortname)
-		word = d->d_shortname.words[0];
+	/* Short names live in the dentry (d_shortname since 6.14): a plain load. Others,
+	 * and older kernels, take a probe read. */
+	if (bpf_core_field_exists(struct dentry___614, d_shortname) &&
+	    (unsigned long)name == (unsigned long)&d614->d_shortname)
+		word = d614->d_shortname.words[0];
 	else
 		bpf_probe_read_kernel(&word, sizeof(word), name);
 	if (len < 8)

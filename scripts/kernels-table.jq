@@ -3,7 +3,8 @@
 # run's NodeCapabilities record stated it.
 def caps: ["process-lifecycle", "cgroup-workloads", "audit-loginuid", "tcp-flows",
            "tcp-accept-owner", "tcp-socket-cookie", "udp-connects", "udp-datagrams",
-           "unix-connects", "unix-peers", "privilege-changes", "file-access"];
+           "unix-connects", "unix-peers", "privilege-changes", "file-access",
+           "socket-families"];
 def cell($k; $c):
   if ($k.available | index($c)) then "yes"
   elif ($k.missing | index($c)) then "no: needs " + ([$k.missingDetail[] | select(.name == $c) | .reason][0] // "?")
