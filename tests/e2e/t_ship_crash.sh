@@ -5,6 +5,8 @@
 # the publish the kill cut, no hole). The collector killed while it takes batches, then
 # started again: its durable consumer redelivers what it had not acknowledged, and what
 # it had already stored is known as such, so its copy is the node's, batch for batch.
+# Then ship.state torn (it is rewritten in place; a crash may cut a write): its check
+# fails, the agent says so and asks the server, and the stream still holds each batch once.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/nats.sh"
 
@@ -43,4 +45,15 @@ check "the copy verifies: no hole, no duplicate, both runs" 0 $? || cat "$T/veri
 check_cmd "two agent runs in it" grep -q "2 agent runs" "$T/verify.out"
 check "no chain break on the collector's record" "" \
 	"$("$FIRSTLIGHT" read "$T/col/@collector" | jq -r 'select(.gap.kind == "CHAIN_BREAK") | .gap.detail')"
+
+grep -q '^check [0-9a-f]\{16\}$' "$T/data/ship.state"
+check "ship.state ends with its check" 0 $?
+sed -i 's/^batch \([0-9]*\)$/batch 1\1/' "$T/data/ship.state" # a digit more: torn
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0 --flush-ms 20
+check_cmd "the torn ship.state named" grep -q "ship.state is damaged: where shipping stands is asked of the server" \
+	"$T/agent.err"
+check_cmd "the third run catches up" wait_for 120 ship_drained
+agent_stop
+check "after the torn state: every batch in the stream exactly once, in order" "$(batch_hashes "$T/data")" \
+	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 finish

@@ -70,6 +70,7 @@ struct shipper {
 	char token[SUBJECTS_TOKEN_MAX];
 	char subject[JS_SUBJECT_MAX], stream[JS_STREAM_MAX];
 	int dirfd;
+	int state_fd;               /* ship.state, opened at its first write */
 
 	pthread_t thread;
 	int started;
@@ -80,6 +81,8 @@ struct shipper {
 	struct item *head, *tail;   /* batches as written, oldest first */
 	uint64_t sealed_gen;        /* batches handed over so far */
 	uint64_t seen_gen;          /* sealed_gen when the thread last looked at the queue */
+	uint64_t wake_batches;      /* the thread waits for this many new batches (0: for none) */
+	size_t wake_bytes;          /* ... or this many bytes queued (0: not for bytes) */
 	size_t q_bytes;
 	int have_floor;
 	struct pos q_floor;         /* every batch from here on is in the queue or was taken
@@ -117,9 +120,24 @@ struct shipper {
 
 /* ---- ship.state ----------------------------------------------------------------------- */
 
+/*
+ * ship.state is rewritten in place at one length, so a reader may find it torn: its last
+ * line is a check (FNV-1a of the lines before it), and padding keeps the length.
+ */
+#define SHIP_STATE_LEN 256
+
+static uint64_t state_check(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 static void save_state(struct shipper *sh)
 {
-	char buf[256], hex[CHAIN_HEX_LEN];
+	char buf[SHIP_STATE_LEN], hex[CHAIN_HEX_LEN];
 	int n, err;
 
 	pthread_mutex_lock(&sh->mu);
@@ -133,7 +151,13 @@ static void save_state(struct shipper *sh)
 		     sh->acked.number, sh->acked.index, sh->acked_stream_seq, sh->acked_last_seq,
 		     chain__hex(sh->acked_hash, CHAIN_HASH_LEN, hex));
 	pthread_mutex_unlock(&sh->mu);
-	err = store_dir__write_cache(sh->dirfd, SHIP_STATE_FILE, buf, (size_t)n);
+	/* Five numbers of at most 20 digits and a hash: the check always fits. */
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "check %016" PRIx64 "\n", state_check(buf, (size_t)n));
+	memset(buf + n, '\n', sizeof(buf) - (size_t)n);
+	if (sh->state_fd < 0 && (sh->state_fd = store_dir__open_cache(sh->dirfd, SHIP_STATE_FILE)) < 0)
+		err = sh->state_fd;
+	else
+		err = store_dir__write_cache(sh->state_fd, buf, sizeof(buf));
 	if (err)
 		log_warn("ship: %s: %s", SHIP_STATE_FILE, strerror(-err));
 	sh->dirty = 0;
@@ -155,13 +179,15 @@ static int unhex(const char *s, uint8_t out[CHAIN_HASH_LEN])
 /* Where the previous run left shipping; the server has the last word at connection. */
 static void load_state(struct shipper *sh)
 {
-	char buf[256], hex[CHAIN_HEX_LEN + 1] = "";
-	uint64_t number, index, seq, last;
+	char buf[SHIP_STATE_LEN + 1], hex[CHAIN_HEX_LEN + 1] = "", *check;
+	uint64_t number, index, seq, last, want;
 	int n = store_dir__read_small(sh->dirfd, SHIP_STATE_FILE, buf, sizeof(buf));
 
 	if (n == -ENOENT)
 		return;
-	if (n < 0 || sscanf(buf, "firstlight-ship 1\nsegment %" SCNu64 "\nbatch %" SCNu64 "\nstream-seq %" SCNu64
+	check = n > 0 ? strstr(buf, "\ncheck ") : NULL;
+	if (n < 0 || !check || sscanf(check, "\ncheck %16" SCNx64, &want) != 1 ||
+	    want != state_check(buf, (size_t)(check - buf) + 1) || sscanf(buf, "firstlight-ship 1\nsegment %" SCNu64 "\nbatch %" SCNu64 "\nstream-seq %" SCNu64
 			    "\nlast-seq %" SCNu64 "\nhash %64s\n", &number, &index, &seq, &last, hex) != 5 ||
 	    unhex(hex, sh->acked_hash)) {
 		log_warn("ship: %s/%s is damaged: where shipping stands is asked of the server", sh->data_dir,
@@ -308,7 +334,7 @@ static struct item *read_at(struct shipper *sh, struct pos *p, int same_segment)
 
 /* ---- the queue ------------------------------------------------------------------------ */
 
-static void idle(struct shipper *sh, int ms, int for_batch);
+static void idle(struct shipper *sh, int ms, uint64_t batches, size_t bytes);
 
 /* Under mu. */
 static void raise_floor(struct shipper *sh, const struct pos *p)
@@ -359,7 +385,10 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 			free(old);
 		}
 	}
-	pthread_cond_signal(&sh->cond);
+	/* Only a wait this batch ends is woken: a batch a second is a wake-up a second less. */
+	if ((sh->wake_batches && sh->sealed_gen - sh->seen_gen >= sh->wake_batches) ||
+	    (sh->wake_bytes && sh->q_bytes >= sh->wake_bytes))
+		pthread_cond_signal(&sh->cond);
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -525,7 +554,9 @@ static void linger(struct shipper *sh)
 		pthread_mutex_unlock(&sh->mu);
 		if (queued_elsewhere)
 			return; /* the queue holds what cannot join (the next segment), or we stop */
-		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS), 1);
+		/* Woken early only by batches that fill the bundle. */
+		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS), BUNDLE_MAX_BATCHES - sh->cur_n,
+		     BUNDLE_MAX_BYTES - sh->cur_bytes);
 		bundle_extend(sh);
 	}
 }
@@ -844,11 +875,11 @@ static int publish(struct shipper *sh)
 }
 
 /*
- * Sleeps up to ms, never past the stop's grace, and not at all once a stop begins. With
- * for_batch, a batch handed over since the queue was last looked at ends it (or stops it
- * from starting); without, it is a backoff and waits its time whatever is written.
+ * Sleeps up to ms, never past the stop's grace, and not at all once a stop begins. It ends
+ * early when `batches` were handed over since the queue was last looked at, or `bytes` are
+ * queued (each 0: not for that); with neither, it is a backoff and waits its time.
  */
-static void idle(struct shipper *sh, int ms, int for_batch)
+static void idle(struct shipper *sh, int ms, uint64_t batches, size_t bytes)
 {
 	struct timespec ts;
 	int stopping;
@@ -872,9 +903,14 @@ static void idle(struct shipper *sh, int ms, int for_batch)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&sh->mu);
-	while (!(for_batch && sh->sealed_gen != sh->seen_gen) && sh->stopping == stopping)
+	sh->wake_batches = batches;
+	sh->wake_bytes = bytes;
+	while (!(batches && sh->sealed_gen - sh->seen_gen >= batches) && !(bytes && sh->q_bytes >= bytes) &&
+	       sh->stopping == stopping)
 		if (pthread_cond_timedwait(&sh->cond, &sh->mu, &ts) == ETIMEDOUT)
 			break;
+	sh->wake_batches = 0;
+	sh->wake_bytes = 0;
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -901,7 +937,7 @@ static void *run(void *arg)
 		if (stop_due(sh, !sh->cur))
 			break;
 		if (!sh->js && (err = connect_now(sh))) {
-			idle(sh, sh->backoff_ms, 0);
+			idle(sh, sh->backoff_ms, 0, 0);
 			sh->backoff_ms = sh->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sh->backoff_ms * 2;
 			continue;
 		}
@@ -939,7 +975,7 @@ static void *run(void *arg)
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
 			save_state(sh);
 		if (!sh->cur || err)
-			idle(sh, err ? 200 : 1000, !err);
+			idle(sh, err ? 200 : 1000, !err, 0);
 	}
 	if (sh->dirty)
 		save_state(sh);
@@ -986,6 +1022,7 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		return NULL;
 	}
 	sh->dirfd = -1;
+	sh->state_fd = -1;
 	if (subjects__check_prefix(prefix)) {
 		log_error("--ship-subject-prefix '%s': not a NATS subject prefix (tokens of letters, digits, "
 			  "'_' and '-', joined by dots)", prefix);
@@ -1048,6 +1085,8 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 fail:
 	if (sh->dirfd >= 0)
 		close(sh->dirfd);
+	if (sh->state_fd >= 0)
+		close(sh->state_fd);
 	free(sh->urls), free(sh->shown_urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node);
 	free(sh->data_dir);
 	free(sh);
@@ -1132,6 +1171,8 @@ void shipper__stop(struct shipper *sh, int64_t grace_ms)
 		sh->head = next;
 	}
 	close(sh->dirfd);
+	if (sh->state_fd >= 0)
+		close(sh->state_fd);
 	free(sh->urls), free(sh->shown_urls), free(sh->creds), free(sh->tls_ca), free(sh->prefix), free(sh->node);
 	free(sh->data_dir);
 	free(sh);

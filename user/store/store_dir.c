@@ -139,7 +139,7 @@ int store_dir__fsync(int dirfd)
 }
 
 
-static int replace(int dirfd, const char *name, const void *data, size_t len, int durable)
+int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
 {
 	char tmp[256];
 	int fd, err;
@@ -151,7 +151,7 @@ static int replace(int dirfd, const char *name, const void *data, size_t len, in
 	if (fd < 0)
 		return -errno;
 	err = fdio__write_all(fd, data, len);
-	if (!err && durable && fdatasync(fd))
+	if (!err && fdatasync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
@@ -159,19 +159,29 @@ static int replace(int dirfd, const char *name, const void *data, size_t len, in
 		err = -errno;
 	if (err)
 		unlinkat(dirfd, tmp, 0);
-	else if (durable)
+	else
 		err = store_dir__fsync(dirfd);
 	return err;
 }
 
-int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
+
+int store_dir__open_cache(int dirfd, const char *name)
 {
-	return replace(dirfd, name, data, len, 1);
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	return fd < 0 ? -errno : fd;
 }
 
-int store_dir__write_cache(int dirfd, const char *name, const void *data, size_t len)
+int store_dir__write_cache(int fd, const void *data, size_t len)
 {
-	return replace(dirfd, name, data, len, 0);
+	ssize_t w;
+
+	do
+		w = pwrite(fd, data, len, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	return (size_t)w == len ? 0 : -EIO;
 }
 
 int store_dir__read_small(int dirfd, const char *name, char *buf, size_t cap)

@@ -49,9 +49,15 @@ int store_dir__fsync(int dirfd);
  * the directory synced. Never through a symlink.
  */
 int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len);
-/* The same without waiting for the disk, for a file that only saves work: after a crash
- * it may hold the old content, or nothing, so its reader checks it. */
-int store_dir__write_cache(int dirfd, const char *name, const void *data, size_t len);
+/*
+ * A file that only saves work, rewritten in place: one pwrite at offset 0, no new inode
+ * (a rename per write costs an inode allocation, the most of what writing it cost), no
+ * wait for the disk. A reader may find it torn, old, or empty: its content must carry
+ * its own check, and writes of one file should keep one length. open_cache gives the
+ * fd (or -errno) once; never through a symlink.
+ */
+int store_dir__open_cache(int dirfd, const char *name);
+int store_dir__write_cache(int fd, const void *data, size_t len);
 /* Reads at most cap - 1 bytes of name (NUL-terminated); the length or -errno. */
 int store_dir__read_small(int dirfd, const char *name, char *buf, size_t cap);
 
