@@ -372,7 +372,7 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 		else
 			sh->head = it;
 		sh->tail = it;
-		sh->q_bytes += b->len;
+		sh->q_bytes += it->len; /* what it holds: the deflated bytes when compressed */
 		/* Past the bound the oldest go: the files still hold them. */
 		while (sh->q_bytes > sh->queue_bytes && sh->head) {
 			struct item *old = sh->head;
