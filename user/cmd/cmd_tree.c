@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/cliopt.h"
@@ -379,7 +378,7 @@ static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pas
 static void report_no_match(const struct tree_opts *o, const struct jobtree *t, int err)
 {
 	const struct jobtree_query *q = &o->q;
-	struct json_buf b = {}, b2 = {}, msg = {};
+	struct json_buf b = {}, b2 = {}, msg = {}, when = {};
 	size_t wl = jobtree__workloads_seen(t);
 
 	if (err == -ENOTUNIQ) {
@@ -399,16 +398,13 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 				  q->by == JOBTREE_BY_POD ? "pods" : "workloads", hint);
 		for (size_t i = 0; i < n; i++) {
 			const struct jt_candidate *c = jobtree__candidate(t, i);
-			char when[64] = "?";
-			time_t s = (time_t)(c->first_ns / 1000000000u);
-			struct tm tm;
-
-			if (c->first_ns && gmtime_r(&s, &tm))
-				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			json_buf__reset(&when);
+			if (c->first_ns)
+				timefmt__rfc3339(&when, c->first_ns, 0);
 			fprintf(stderr, "  %s  %s", shown(&b, c->key), shown(&b2, c->what));
 			if (*c->detail)
 				fprintf(stderr, "  (%s)", shown(&b, c->detail));
-			fprintf(stderr, "  first seen %s\n", when);
+			fprintf(stderr, "  first seen %s\n", when.len ? when.data : "?");
 		}
 		goto out;
 	}
@@ -476,6 +472,7 @@ out:
 	json_buf__free(&b);
 	json_buf__free(&b2);
 	json_buf__free(&msg);
+	json_buf__free(&when);
 }
 
 int cmd_tree__main(int argc, char **argv)
