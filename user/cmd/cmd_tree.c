@@ -29,6 +29,7 @@
 #include "store/segment_reader.h"
 #include "base/textesc.h"
 #include "readers/treefmt.h"
+#include "records/wlkey.h"
 
 #define ARG_SHOWN_MAX 128 /* characters of a user's argument repeated in a message */
 
@@ -380,6 +381,7 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 	const struct jobtree_query *q = &o->q;
 	struct json_buf b = {}, b2 = {}, msg = {}, when = {};
 	size_t wl = jobtree__workloads_seen(t);
+	const char *id;
 
 	if (err == -ENOTUNIQ) {
 		size_t n = jobtree__candidates(t);
@@ -426,8 +428,8 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 	case JOBTREE_BY_WORKLOAD:
 		json_buf__appendf(&msg, "no workload '%s' in the input", shown(&b, q->value));
 		/* A bare cgroup id: its key is what was meant. */
-		if (jobtree__suggestions(t) == 1 && !strncmp(jobtree__suggestion(t, 0)->key, "cgroup:", 7) &&
-		    !strcmp(jobtree__suggestion(t, 0)->key + 7, q->value)) {
+		if (jobtree__suggestions(t) == 1 && (id = wlkey__cgroup_text(jobtree__suggestion(t, 0)->key)) &&
+		    !strcmp(id, q->value)) {
 			json_buf__appendf(&msg, ": the workload key of cgroup %s is %s: write --workload %s",
 					  shown(&b, q->value), shown(&b2, jobtree__suggestion(t, 0)->key),
 					  jobtree__suggestion(t, 0)->key);
