@@ -1,6 +1,7 @@
-/* Unit tests for user/gapscan.c (hole detection on events built here, fed one at a time)
- * and for the pure parts of user/cmd_gaps.c: time parsing, terminal escaping, and the
- * exact text and JSON renderings. */
+/* Unit tests for user/readers/gapscan.c (hole detection on events built here, fed one at
+ * a time) and for what `firstlight gaps` prints with: time parsing (user/base/timefmt.c),
+ * terminal escaping (user/base/textesc.c), and the exact text and JSON renderings
+ * (user/readers/gapfmt.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
