@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "base/cliopt.h"
 #include "base/timefmt.h"
+#include "base/units.h"
 #include "readers/htmlfmt.h"
 #include "readers/inputs.h"
 #include "readers/jobhtml.h"
@@ -143,21 +143,6 @@ struct tree_opts {
 	const char *at_arg;
 };
 
-static int parse_u32(const char *s, uint32_t *v)
-{
-	char *end;
-	unsigned long n;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || *end || n > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)n;
-	return 0;
-}
-
 /*
  * A selection's value that is a path: the value was forgotten and the input taken for
  * it ("tree --container /var/lib/firstlight"). No id, key, pod name or exec id holds a
@@ -233,7 +218,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		case O_PID:
 			o->selectors++;
 			o->q.by = JOBTREE_BY_PID;
-			if (parse_u32(optarg, &o->q.pid) || !o->q.pid) {
+			if (units__parse_u32("--pid", optarg, UNITS_COUNT, 1, UINT32_MAX, UNITS_QUIET, &o->q.pid)) {
 				log_error("tree: --pid: invalid pid '%s'", shown(&b, optarg));
 				err = -EINVAL;
 			}
