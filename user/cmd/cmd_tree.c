@@ -1,19 +1,15 @@
 /*
  * `firstlight tree SELECTION [--json|--text] [FILE|DIR|-]...`: reads the inputs twice
  * (jobtree.h says why): once to find what SELECTION names, once to keep the job's
- * records. stdin is copied to an anonymous file first so that it can be read twice.
+ * records; stdin is kept to be read twice (inputs__keep_stdin).
  * A damaged input is reported like `read` does (file and byte offset), what was read of
  * it still counts, and the exit status is 1.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/cliopt.h"
 #include "base/timefmt.h"
@@ -23,10 +19,8 @@
 #include "readers/jobhtml.h"
 #include "store/store_dir.h"
 #include "cmd/cmd_tree.h"
-#include "base/fdio.h"
 #include "readers/jobtree.h"
 #include "base/log.h"
-#include "store/segment_reader.h"
 #include "base/textesc.h"
 #include "readers/treefmt.h"
 #include "records/wlkey.h"
@@ -279,85 +273,14 @@ out:
 	return err;
 }
 
-/* stdin copied to an anonymous file, rewound for each pass; -1 on failure (logged). */
-static int spool_stdin(void)
+static int scan(void *t, const Firstlight__V1__Event *ev)
 {
-	char buf[65536];
-	int fd = memfd_create("firstlight-tree-stdin", MFD_CLOEXEC), err;
-
-	if (fd < 0) {
-		log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_error("stdin: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			return fd;
-		err = fdio__write_all(fd, buf, (size_t)n);
-		if (err) {
-			log_error("stdin: cannot copy it to read it twice: %s", strerror(-err));
-			break;
-		}
-	}
-	close(fd);
-	return -1;
+	return jobtree__scan(t, ev);
 }
 
-struct input {
-	const char *path;
-	int stdin_fd;  /* >= 0: this input is stdin, copied there */
-	int failed;    /* pass 1 reported an error for it: pass 2 says nothing more */
-};
-
-typedef int (*feed_fn)(struct jobtree *t, const Firstlight__V1__Event *ev);
-
-/* One pass over one input. 0, 1 when the input is damaged (logged once), or -ENOMEM. */
-static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pass)
+static int add(void *t, const Firstlight__V1__Event *ev)
 {
-	struct segment_reader *r;
-	Firstlight__V1__Batch *b;
-	int rc, err = 0;
-
-	if (in->stdin_fd >= 0) {
-		lseek(in->stdin_fd, 0, SEEK_SET);
-		r = segment_reader__fdopen(dup(in->stdin_fd));
-	} else {
-		r = segment_reader__open(in->path);
-	}
-	if (!r) {
-		int e = errno;
-
-		if (!in->failed)
-			log_error("%s: %s", in->path, strerror(e));
-		in->failed = 1;
-		return e == ENOMEM ? -ENOMEM : 1;
-	}
-	while ((rc = segment_reader__next(r, &b)) > 0) {
-		for (size_t i = 0; i < b->n_events && !err; i++)
-			err = feed(t, b->events[i]);
-		firstlight__v1__batch__free_unpacked(b, NULL);
-		if (err) {
-			segment_reader__close(r);
-			return err;
-		}
-	}
-	if (rc < 0) {
-		if (!in->failed)
-			log_error("%s: %s", in->path, segment_reader__error(r));
-		in->failed = 1;
-	} else if (pass == 1 && segment_reader__unclean_end(r)) {
-		log_warn("%s: ends without a gzip trailer: its writer did not stop cleanly (or is "
-			 "still writing it)", in->path);
-	}
-	segment_reader__close(r);
-	return rc < 0 || in->failed;
+	return jobtree__add(t, ev);
 }
 
 /* Why the selection found nothing, or which candidates it could mean. */
@@ -465,39 +388,23 @@ out:
 int cmd_tree__main(int argc, char **argv)
 {
 	struct tree_opts o = {};
-	struct inputs paths = {};
-	struct input *ins = NULL;
+	struct inputs in = {};
 	struct jobtree *t = NULL;
 	struct json_buf out = {}, o_msg = {};
-	int err, status = 0, stdin_fd = -1;
+	int err, status = 0;
 
 	err = parse_opts(&o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
-	if (inputs__collect(&paths, argc - optind, argv + optind, STORE_DEFAULT_DIR))
+	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
-	ins = calloc((size_t)paths.n + 1, sizeof(*ins));
 	t = jobtree__new(&o.q);
-	if (!ins || !t || (o.html && jobtree__keep_records(t)))
+	if (!t || (o.html && jobtree__keep_records(t)))
 		goto nomem;
-	for (int i = 0; i < paths.n; i++) {
-		ins[i].path = paths.paths[i];
-		ins[i].stdin_fd = -1;
-		if (strcmp(paths.paths[i], "-"))
-			continue;
-		/* "-" twice is one stdin: the second reads the same copy. */
-		if (stdin_fd < 0 && (stdin_fd = spool_stdin()) < 0) {
-			status = 1;
-			ins[i].failed = 1;
-			continue;
-		}
-		ins[i].path = "stdin";
-		ins[i].stdin_fd = stdin_fd;
-	}
-	for (int i = 0; i < paths.n; i++) {
-		if (ins[i].failed)
-			continue;
-		err = read_input(t, &ins[i], jobtree__scan, 1);
+	/* Two passes (jobtree.h): stdin is kept to be read twice. */
+	status = inputs__keep_stdin(&in);
+	for (int i = 0; i < in.n; i++) {
+		err = inputs__read(&in, i, scan, t, INPUTS_WARN_UNCLEAN);
 		if (err < 0)
 			goto nomem;
 		status |= err;
@@ -511,10 +418,8 @@ int cmd_tree__main(int argc, char **argv)
 		status = status ? 1 : 2;
 		goto cleanup;
 	}
-	for (int i = 0; i < paths.n; i++) {
-		if (ins[i].failed && ins[i].stdin_fd < 0 && !strcmp(ins[i].path, "-"))
-			continue;
-		err = read_input(t, &ins[i], jobtree__add, 2);
+	for (int i = 0; i < in.n; i++) {
+		err = inputs__read(&in, i, add, t, 0);
 		if (err < 0)
 			goto nomem;
 		status |= err;
@@ -539,12 +444,9 @@ nomem:
 	log_error("tree: out of memory");
 	status = 1;
 cleanup:
-	if (stdin_fd >= 0)
-		close(stdin_fd);
 	json_buf__free(&out);
 	json_buf__free(&o_msg);
 	jobtree__free(t);
-	free(ins);
-	inputs__free(&paths);
+	inputs__free(&in);
 	return status;
 }
