@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for user/oci.c: the input is a config.json as a bundle's owner may
+ * libFuzzer target for user/identity/oci.c: the input is a config.json as a bundle's owner may
  * write it. Besides ASan/UBSan, every result is checked against oci.h's contract: 0,
  * -EBADMSG or -EFBIG; on error an all-empty identity; on success every field
  * NUL-terminated within its buffer, valid UTF-8 without control characters.

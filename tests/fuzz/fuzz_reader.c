@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for user/segment_reader.c: the input is a segment file (gzip or raw
+ * libFuzzer target for user/store/segment_reader.c: the input is a segment file (gzip or raw
  * stream of length-delimited Batch messages), read to its end or first error.
  * The reader opens a path, so the input goes to a memfd named by /proc/self/fd/N; no
  * change to user code and no file left behind.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for user/verify.c: the input becomes one or more segment files that
+ * libFuzzer target for user/readers/verify.c: the input becomes one or more segment files that
  * are verified as a store, to their end or first failure; a failure must say why, and
  * nothing may crash or leak.
  *

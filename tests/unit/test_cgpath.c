@@ -1,4 +1,4 @@
-/* Unit tests for user/cgpath.c: the cgroup paths that Kubernetes (cgroupfs and systemd
+/* Unit tests for user/identity/cgpath.c: the cgroup paths that Kubernetes (cgroupfs and systemd
  * drivers), containerd, CRI-O, Docker, Podman and systemd really make; ids that almost
  * validate; and hostile names that must neither crash nor leak into the ids. */
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* Unit tests for user/decode.c and user/record.c: hand-built kernel events (the layouts of
- * bpf/firstlight.h) go through decoder__handle, and every record that reaches the sink is
- * unpacked from its protobuf bytes and checked field by field. */
+/* Unit tests for user/sensor/decode.c and user/records/record.c: hand-built kernel events
+ * (the layouts of bpf/firstlight.h) go through decoder__handle, and every record that
+ * reaches the sink is unpacked from its protobuf bytes and checked field by field. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>

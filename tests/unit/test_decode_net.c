@@ -1,4 +1,4 @@
-/* Unit tests for user/decode_net.c: hand-built network events (bpf/firstlight.h) go
+/* Unit tests for user/sensor/decode_net.c: hand-built network events (bpf/firstlight.h) go
  * through decoder__handle and the UDP drain entry points; every record that reaches the
  * sink is unpacked from its protobuf bytes and checked field by field. */
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* Unit tests for user/exec_id.c: the "<boot tag>:<start ns>:<tgid>" form, its parser and
+/* Unit tests for user/records/exec_id.c: the "<boot tag>:<start ns>:<tgid>" form, its parser and
  * the boot tag read from the running kernel. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* Unit tests for user/flowagg.c: UDP contributions summed per (generation, process,
+/* Unit tests for user/sensor/flowagg.c: UDP contributions summed per (generation, process,
  * peer), flushed by generation, what the agent knew of the sender kept from the first
  * contribution that knew it, padding never splitting a key. */
 #include <errno.h>

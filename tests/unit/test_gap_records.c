@@ -1,5 +1,5 @@
-/* Unit tests for user/gaps.c (gap records and their per-workload aggregation) and
- * user/runstate.c (the run state file behind SENSOR_DOWN gaps). */
+/* Unit tests for user/records/gaps.c (gap records and their per-workload aggregation) and
+ * user/agent/runstate.c (the run state file behind SENSOR_DOWN gaps). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

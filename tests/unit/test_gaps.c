@@ -1,6 +1,7 @@
-/* Unit tests for user/gapscan.c (hole detection on events built here, fed one at a time)
- * and for the pure parts of user/cmd_gaps.c: time parsing, terminal escaping, and the
- * exact text and JSON renderings. */
+/* Unit tests for user/readers/gapscan.c (hole detection on events built here, fed one at
+ * a time) and for what `firstlight gaps` prints with: time parsing (user/base/timefmt.c),
+ * terminal escaping (user/base/textesc.c), and the exact text and JSON renderings
+ * (user/readers/gapfmt.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -847,6 +848,28 @@ static void test_parse_time(void **state)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+static void expect_time(uint64_t ns, int decimals, const char *want)
+{
+	struct json_buf b = {};
+
+	assert_int_equal(decimals < 0 ? timefmt__clock(&b, ns) : timefmt__rfc3339(&b, ns, decimals), 0);
+	assert_string_equal(b.data, want);
+	json_buf__free(&b);
+}
+
+/* The one printer: whole seconds (tree's candidates), ms (tables), ns (JSON, tree). */
+static void test_print_time(void **state)
+{
+	const uint64_t t = T0 + 123456789;
+
+	(void)state;
+	expect_time(t, 0, "2023-11-14T22:13:20Z");
+	expect_time(t, 3, "2023-11-14T22:13:20.123Z");
+	expect_time(t, 9, "2023-11-14T22:13:20.123456789Z");
+	expect_time(t, -1, "22:13:20.123");
+	expect_time(0, 9, "1970-01-01T00:00:00.000000000Z");
+}
+
 /* ---- textesc and gapfmt: escaping and rendering---------------------------------------------- */
 
 static void expect_escape(const char *in, size_t max, const char *want)
@@ -1115,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_of_scanner),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_print_time),
 		cmocka_unit_test(test_escape_text),
 		cmocka_unit_test(test_escape_html),
 		cmocka_unit_test(test_row_meets),

@@ -1,4 +1,4 @@
-/* Unit tests for user/kvtable.c: the bound, growth, removal by backward shift, and
+/* Unit tests for user/base/kvtable.c: the bound, growth, removal by backward shift, and
  * remove_if visiting every entry exactly once, checked against a plain array model. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for user/metrics.c: the exact exposition text for a fixed snapshot, label
+/* Unit tests for user/agent/metrics.c: the exact exposition text for a fixed snapshot, label
  * escaping, -ENOSPC at every short length, and the HTTP endpoint scraped over a real
  * loopback socket (status, content type, body, 404/405/503, bad addresses, port in use,
  * a stalled client, signal mask of the HTTP thread, and nothing left behind by stop). */

@@ -1,4 +1,4 @@
-/* Unit tests for user/netaddr.c: one spelling per peer (v4-mapped IPv6 shown as IPv4),
+/* Unit tests for user/sensor/netaddr.c: one spelling per peer (v4-mapped IPv6 shown as IPv4),
  * and unix socket paths as connect() gave them, abstract names and bad bytes included. */
 #include <arpa/inet.h>
 #include <setjmp.h>

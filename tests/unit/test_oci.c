@@ -1,4 +1,4 @@
-/* Unit tests for user/oci.c: CRI annotations in containerd's and CRI-O's spelling, values
+/* Unit tests for user/identity/oci.c: CRI annotations in containerd's and CRI-O's spelling, values
  * refused without truncation, hostile JSON; reading a bundle with its ownership, symlink,
  * type and size checks; and the bundle recorded by runc's and crun's state, both in
  * made-up state dirs and in the state of a container really created by runc and crun. */

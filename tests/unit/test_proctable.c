@@ -1,4 +1,4 @@
-/* Unit tests for user/proctable.c: the open-addressing table (upsert, get, remove with
+/* Unit tests for user/sensor/proctable.c: the open-addressing table (upsert, get, remove with
  * backward-shift deletion, growth), reference-counted images and the sweep of processes
  * whose exit was missed. */
 #include <errno.h>

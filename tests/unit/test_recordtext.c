@@ -1,5 +1,5 @@
 /*
- * Unit tests for user/recordtext.c: the one line per record of `read --text` and of the
+ * Unit tests for user/records/recordtext.c: the one line per record of `read --text` and of the
  * live view, for every record kind, and hostile strings made harmless.
  */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for user/runtime_argv.c: runc, crun, runsc and youki command lines as
+/* Unit tests for user/identity/runtime_argv.c: runc, crun, runsc and youki command lines as
  * containerd, CRI-O, podman and people write them; commands that do not create a
  * container; and malformed or hostile lines, which must be refused, never misread. */
 #include <errno.h>

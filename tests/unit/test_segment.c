@@ -1,6 +1,7 @@
-/* Unit tests for user/sink_segment.c and user/segment_reader.c: records written through the
- * real segment sink come back in order from the reader; cut, oversized, raw, concatenated
- * and garbage streams are read or rejected with an error naming the byte. */
+/* Unit tests for user/store/sink_segment.c and user/store/segment_reader.c: records
+ * written through the real segment sink come back in order from the reader; cut,
+ * oversized, raw, concatenated and garbage streams are read or rejected with an error
+ * naming the byte. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

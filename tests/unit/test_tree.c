@@ -1,6 +1,7 @@
 /*
- * Unit tests for user/jobtree.c (rebuilding a job from hand-built records, fed through
- * both passes as `firstlight tree` does) and user/treefmt.c (the text and JSON output).
+ * Unit tests for user/readers/jobtree.c (rebuilding a job from hand-built records, fed
+ * through both passes as `firstlight tree` does) and user/readers/treefmt.c (the text
+ * and JSON output).
  * Times: the job's records are at T0 + some ms of wall time and B0 + the same ms of
  * CLOCK_BOOTTIME, so process starts convert exactly.
  */

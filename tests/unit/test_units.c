@@ -47,6 +47,9 @@ static void test_units(void **state)
 	bad("-1", UNITS_COUNT, 0, UINT64_MAX, 0);
 	bad("+1", UNITS_COUNT, 0, UINT64_MAX, 0);
 	bad(" 1", UNITS_COUNT, 0, UINT64_MAX, 0);
+	bad("\t1", UNITS_COUNT, 0, UINT64_MAX, 0);
+	bad("\n1", UNITS_COUNT, 0, UINT64_MAX, 0);
+	bad("x", UNITS_COUNT, 0, UINT64_MAX, UNITS_QUIET);
 	bad("", UNITS_COUNT, 0, UINT64_MAX, 0);
 	bad("K", UNITS_BYTES, 0, UINT64_MAX, 0);
 	bad("18446744073709551616", UNITS_COUNT, 0, UINT64_MAX, 0); /* 2^64 */
@@ -63,6 +66,12 @@ static void test_u32(void **state)
 	assert_int_equal(v, 7);
 	assert_int_equal(units__parse_u32("--x", "1G", UNITS_BYTES, 1, UINT64_MAX, 0, &v), 0);
 	assert_int_equal(v, 1u << 30);
+	assert_int_equal(units__parse_u32("--x", "0", UNITS_COUNT, 1, UINT64_MAX, UNITS_QUIET, &v), -EINVAL);
+	assert_int_equal(units__parse_u32("--x", "4294967296", UNITS_COUNT, 1, UINT64_MAX, UNITS_QUIET, &v),
+			 -EINVAL);
+	assert_int_equal(v, 1u << 30);
+	assert_int_equal(units__parse_u32("--x", "4294967295", UNITS_COUNT, 1, UINT64_MAX, UNITS_QUIET, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
 }
 
 static void test_full_long_options(void **state)

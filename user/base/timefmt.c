@@ -17,6 +17,8 @@ int timefmt__rfc3339(struct json_buf *out, uint64_t unix_ns, int decimals)
 
 	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
 		return json_buf__append_str(out, "?");
+	if (decimals == 0)
+		return json_buf__appendf(out, "%sZ", s);
 	if (decimals == 3)
 		return json_buf__appendf(out, "%s.%03" PRIu64 "Z", s, frac / 1000000u);
 	return json_buf__appendf(out, "%s.%09" PRIu64 "Z", s, frac);

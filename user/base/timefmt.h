@@ -9,7 +9,8 @@
 
 #include "base/json.h"
 
-/* "2026-12-05T06:25:03.123456789Z" (decimals 9) or "...03.123Z" (decimals 3). */
+/* "2026-12-05T06:25:03.123456789Z" (decimals 9), "...03.123Z" (decimals 3) or "...03Z"
+ * (decimals 0: whole seconds, for lists of candidates). */
 int timefmt__rfc3339(struct json_buf *out, uint64_t unix_ns, int decimals);
 /* "06:25:03.123" (UTC), for windows whose date is said elsewhere. */
 int timefmt__clock(struct json_buf *out, uint64_t unix_ns);

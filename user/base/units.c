@@ -21,9 +21,11 @@ static int scaled(const char *s, enum units u, uint64_t *out)
 	uint64_t m = u == UNITS_NS ? NS_PER_S : 1; /* a bare duration is seconds */
 	char *end;
 
+	if (s[0] < '0' || s[0] > '9') /* strtoull would take a sign and any white space */
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (end == s || errno || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+	if (errno)
 		return -EINVAL;
 	if (*end) {
 		if (!*suffixes[u] || !(p = strchr(suffixes[u], *end)) || end[1])
@@ -64,6 +66,8 @@ int units__parse(const char *opt, const char *s, enum units u, uint64_t min, uin
 		*out = v;
 		return 0;
 	}
+	if (flags & UNITS_QUIET)
+		return -EINVAL;
 	bound_text(lo, sizeof(lo), u, min);
 	bound_text(hi, sizeof(hi), u, max);
 	log_error("%s: invalid value '%s' (expected %s..%s%s%s)", opt, s, lo, hi, unit_help[u],

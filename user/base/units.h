@@ -16,10 +16,12 @@ enum units {
 };
 
 #define UNITS_ZERO_OK 1u /* 0 is allowed besides min..max (it means "off") */
+#define UNITS_QUIET 2u   /* a bad value is not logged: the caller says what it is for */
 
 /*
- * Parses s, checks min <= value <= max (in the unit of *out: bytes, ns), sets *out.
- * 0, or -EINVAL with the error logged as "OPT: invalid value 'S' (expected ...)".
+ * Parses s (digits first: no sign, no space), checks min <= value <= max (in the unit
+ * of *out: bytes, ns), sets *out. 0, or -EINVAL with the error logged as
+ * "OPT: invalid value 'S' (expected ...)" unless flags has UNITS_QUIET.
  */
 int units__parse(const char *opt, const char *s, enum units u, uint64_t min, uint64_t max,
 		 unsigned int flags, uint64_t *out);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/cliopt.h"
 #include "base/log.h"
 #include "base/timefmt.h"
@@ -30,7 +31,7 @@ struct gaps_opts {
 	int fail_any;
 	int fail_incomplete;
 	int *fail_kinds;
-	size_t n_fail;
+	size_t n_fail, cap_fail;
 	uint64_t since, until; /* 0: no bound */
 };
 
@@ -122,7 +123,7 @@ static int add_fail_kinds(struct gaps_opts *o, const char *list)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
 	size_t len = strlen(list), n = 1;
-	int err = 0, *k;
+	int err = 0;
 
 	if (!copy)
 		return -ENOMEM;
@@ -134,12 +135,10 @@ static int add_fail_kinds(struct gaps_opts *o, const char *list)
 		err = -EINVAL;
 		goto cleanup;
 	}
-	k = realloc(o->fail_kinds, (o->n_fail + n) * sizeof(*k));
-	if (!k) {
+	if (ARRAY_GROW(o->fail_kinds, o->cap_fail, o->n_fail + n)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	o->fail_kinds = k;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcasecmp(tok, "any")) {
 			o->fail_any = 1;

@@ -1,35 +1,29 @@
 /*
  * `firstlight tree SELECTION [--json|--text] [FILE|DIR|-]...`: reads the inputs twice
  * (jobtree.h says why): once to find what SELECTION names, once to keep the job's
- * records. stdin is copied to an anonymous file first so that it can be read twice.
+ * records; stdin is kept to be read twice (inputs__keep_stdin).
  * A damaged input is reported like `read` does (file and byte offset), what was read of
  * it still counts, and the exit status is 1.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "base/cliopt.h"
 #include "base/timefmt.h"
+#include "base/units.h"
 #include "readers/htmlfmt.h"
 #include "readers/inputs.h"
 #include "readers/jobhtml.h"
 #include "store/store_dir.h"
 #include "cmd/cmd_tree.h"
-#include "base/fdio.h"
 #include "readers/jobtree.h"
 #include "base/log.h"
-#include "store/segment_reader.h"
 #include "base/textesc.h"
 #include "readers/treefmt.h"
+#include "records/wlkey.h"
 
 #define ARG_SHOWN_MAX 128 /* characters of a user's argument repeated in a message */
 
@@ -143,21 +137,6 @@ struct tree_opts {
 	const char *at_arg;
 };
 
-static int parse_u32(const char *s, uint32_t *v)
-{
-	char *end;
-	unsigned long n;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || *end || n > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)n;
-	return 0;
-}
-
 /*
  * A selection's value that is a path: the value was forgotten and the input taken for
  * it ("tree --container /var/lib/firstlight"). No id, key, pod name or exec id holds a
@@ -233,7 +212,7 @@ static int parse_opts(struct tree_opts *o, int argc, char **argv)
 		case O_PID:
 			o->selectors++;
 			o->q.by = JOBTREE_BY_PID;
-			if (parse_u32(optarg, &o->q.pid) || !o->q.pid) {
+			if (units__parse_u32("--pid", optarg, UNITS_COUNT, 1, UINT32_MAX, UNITS_QUIET, &o->q.pid)) {
 				log_error("tree: --pid: invalid pid '%s'", shown(&b, optarg));
 				err = -EINVAL;
 			}
@@ -294,93 +273,23 @@ out:
 	return err;
 }
 
-/* stdin copied to an anonymous file, rewound for each pass; -1 on failure (logged). */
-static int spool_stdin(void)
+static int scan(void *t, const Firstlight__V1__Event *ev)
 {
-	char buf[65536];
-	int fd = memfd_create("firstlight-tree-stdin", MFD_CLOEXEC), err;
-
-	if (fd < 0) {
-		log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_error("stdin: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			return fd;
-		err = fdio__write_all(fd, buf, (size_t)n);
-		if (err) {
-			log_error("stdin: cannot copy it to read it twice: %s", strerror(-err));
-			break;
-		}
-	}
-	close(fd);
-	return -1;
+	return jobtree__scan(t, ev);
 }
 
-struct input {
-	const char *path;
-	int stdin_fd;  /* >= 0: this input is stdin, copied there */
-	int failed;    /* pass 1 reported an error for it: pass 2 says nothing more */
-};
-
-typedef int (*feed_fn)(struct jobtree *t, const Firstlight__V1__Event *ev);
-
-/* One pass over one input. 0, 1 when the input is damaged (logged once), or -ENOMEM. */
-static int read_input(struct jobtree *t, struct input *in, feed_fn feed, int pass)
+static int add(void *t, const Firstlight__V1__Event *ev)
 {
-	struct segment_reader *r;
-	Firstlight__V1__Batch *b;
-	int rc, err = 0;
-
-	if (in->stdin_fd >= 0) {
-		lseek(in->stdin_fd, 0, SEEK_SET);
-		r = segment_reader__fdopen(dup(in->stdin_fd));
-	} else {
-		r = segment_reader__open(in->path);
-	}
-	if (!r) {
-		int e = errno;
-
-		if (!in->failed)
-			log_error("%s: %s", in->path, strerror(e));
-		in->failed = 1;
-		return e == ENOMEM ? -ENOMEM : 1;
-	}
-	while ((rc = segment_reader__next(r, &b)) > 0) {
-		for (size_t i = 0; i < b->n_events && !err; i++)
-			err = feed(t, b->events[i]);
-		firstlight__v1__batch__free_unpacked(b, NULL);
-		if (err) {
-			segment_reader__close(r);
-			return err;
-		}
-	}
-	if (rc < 0) {
-		if (!in->failed)
-			log_error("%s: %s", in->path, segment_reader__error(r));
-		in->failed = 1;
-	} else if (pass == 1 && segment_reader__unclean_end(r)) {
-		log_warn("%s: ends without a gzip trailer: its writer did not stop cleanly (or is "
-			 "still writing it)", in->path);
-	}
-	segment_reader__close(r);
-	return rc < 0 || in->failed;
+	return jobtree__add(t, ev);
 }
 
 /* Why the selection found nothing, or which candidates it could mean. */
 static void report_no_match(const struct tree_opts *o, const struct jobtree *t, int err)
 {
 	const struct jobtree_query *q = &o->q;
-	struct json_buf b = {}, b2 = {}, msg = {};
+	struct json_buf b = {}, b2 = {}, msg = {}, when = {};
 	size_t wl = jobtree__workloads_seen(t);
+	const char *id;
 
 	if (err == -ENOTUNIQ) {
 		size_t n = jobtree__candidates(t);
@@ -399,16 +308,13 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 				  q->by == JOBTREE_BY_POD ? "pods" : "workloads", hint);
 		for (size_t i = 0; i < n; i++) {
 			const struct jt_candidate *c = jobtree__candidate(t, i);
-			char when[64] = "?";
-			time_t s = (time_t)(c->first_ns / 1000000000u);
-			struct tm tm;
-
-			if (c->first_ns && gmtime_r(&s, &tm))
-				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			json_buf__reset(&when);
+			if (c->first_ns)
+				timefmt__rfc3339(&when, c->first_ns, 0);
 			fprintf(stderr, "  %s  %s", shown(&b, c->key), shown(&b2, c->what));
 			if (*c->detail)
 				fprintf(stderr, "  (%s)", shown(&b, c->detail));
-			fprintf(stderr, "  first seen %s\n", when);
+			fprintf(stderr, "  first seen %s\n", when.len ? when.data : "?");
 		}
 		goto out;
 	}
@@ -430,8 +336,8 @@ static void report_no_match(const struct tree_opts *o, const struct jobtree *t, 
 	case JOBTREE_BY_WORKLOAD:
 		json_buf__appendf(&msg, "no workload '%s' in the input", shown(&b, q->value));
 		/* A bare cgroup id: its key is what was meant. */
-		if (jobtree__suggestions(t) == 1 && !strncmp(jobtree__suggestion(t, 0)->key, "cgroup:", 7) &&
-		    !strcmp(jobtree__suggestion(t, 0)->key + 7, q->value)) {
+		if (jobtree__suggestions(t) == 1 && (id = wlkey__cgroup_text(jobtree__suggestion(t, 0)->key)) &&
+		    !strcmp(id, q->value)) {
 			json_buf__appendf(&msg, ": the workload key of cgroup %s is %s: write --workload %s",
 					  shown(&b, q->value), shown(&b2, jobtree__suggestion(t, 0)->key),
 					  jobtree__suggestion(t, 0)->key);
@@ -476,44 +382,29 @@ out:
 	json_buf__free(&b);
 	json_buf__free(&b2);
 	json_buf__free(&msg);
+	json_buf__free(&when);
 }
 
 int cmd_tree__main(int argc, char **argv)
 {
 	struct tree_opts o = {};
-	struct inputs paths = {};
-	struct input *ins = NULL;
+	struct inputs in = {};
 	struct jobtree *t = NULL;
 	struct json_buf out = {}, o_msg = {};
-	int err, status = 0, stdin_fd = -1;
+	int err, status = 0;
 
 	err = parse_opts(&o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
-	if (inputs__collect(&paths, argc - optind, argv + optind, STORE_DEFAULT_DIR))
+	if (inputs__collect(&in, argc - optind, argv + optind, STORE_DEFAULT_DIR))
 		return 1;
-	ins = calloc((size_t)paths.n + 1, sizeof(*ins));
 	t = jobtree__new(&o.q);
-	if (!ins || !t || (o.html && jobtree__keep_records(t)))
+	if (!t || (o.html && jobtree__keep_records(t)))
 		goto nomem;
-	for (int i = 0; i < paths.n; i++) {
-		ins[i].path = paths.paths[i];
-		ins[i].stdin_fd = -1;
-		if (strcmp(paths.paths[i], "-"))
-			continue;
-		/* "-" twice is one stdin: the second reads the same copy. */
-		if (stdin_fd < 0 && (stdin_fd = spool_stdin()) < 0) {
-			status = 1;
-			ins[i].failed = 1;
-			continue;
-		}
-		ins[i].path = "stdin";
-		ins[i].stdin_fd = stdin_fd;
-	}
-	for (int i = 0; i < paths.n; i++) {
-		if (ins[i].failed)
-			continue;
-		err = read_input(t, &ins[i], jobtree__scan, 1);
+	/* Two passes (jobtree.h): stdin is kept to be read twice. */
+	status = inputs__keep_stdin(&in);
+	for (int i = 0; i < in.n; i++) {
+		err = inputs__read(&in, i, scan, t, INPUTS_WARN_UNCLEAN);
 		if (err < 0)
 			goto nomem;
 		status |= err;
@@ -527,10 +418,8 @@ int cmd_tree__main(int argc, char **argv)
 		status = status ? 1 : 2;
 		goto cleanup;
 	}
-	for (int i = 0; i < paths.n; i++) {
-		if (ins[i].failed && ins[i].stdin_fd < 0 && !strcmp(ins[i].path, "-"))
-			continue;
-		err = read_input(t, &ins[i], jobtree__add, 2);
+	for (int i = 0; i < in.n; i++) {
+		err = inputs__read(&in, i, add, t, 0);
 		if (err < 0)
 			goto nomem;
 		status |= err;
@@ -555,12 +444,9 @@ nomem:
 	log_error("tree: out of memory");
 	status = 1;
 cleanup:
-	if (stdin_fd >= 0)
-		close(stdin_fd);
 	json_buf__free(&out);
 	json_buf__free(&o_msg);
 	jobtree__free(t);
-	free(ins);
-	inputs__free(&paths);
+	inputs__free(&in);
 	return status;
 }

@@ -18,7 +18,6 @@
 #include "readers/inputs.h"
 #include "readers/wlfmt.h"
 #include "readers/wllist.h"
-#include "store/segment_reader.h"
 #include "store/store_dir.h"
 
 static void usage(FILE *f)
@@ -86,26 +85,9 @@ static int parse_kinds(const char *list, uint64_t *mask)
 	}
 }
 
-/* Feeds one input. 0, 1 when it is damaged (logged), or -ENOMEM. */
-static int read_input(struct wllist *l, const char *path)
+static int add(void *l, const Firstlight__V1__Event *ev)
 {
-	struct segment_reader *r = segment_reader__open(path);
-	Firstlight__V1__Batch *b;
-	int rc, err = 0;
-
-	if (!r) {
-		log_error("%s: %s", path, strerror(errno));
-		return errno == ENOMEM ? -ENOMEM : 1;
-	}
-	while (!err && (rc = segment_reader__next(r, &b)) > 0) {
-		for (size_t i = 0; i < b->n_events && !err; i++)
-			err = wllist__add(l, b->events[i]);
-		firstlight__v1__batch__free_unpacked(b, NULL);
-	}
-	if (!err && rc < 0)
-		log_error("%s: %s", path, segment_reader__error(r));
-	segment_reader__close(r);
-	return err ? err : rc < 0;
+	return wllist__add(l, ev);
 }
 
 int cmd_workloads__main(int argc, char **argv)
@@ -153,7 +135,7 @@ int cmd_workloads__main(int argc, char **argv)
 	if (!l)
 		goto nomem;
 	for (int i = 0; i < in.n; i++) {
-		err = read_input(l, in.paths[i]);
+		err = inputs__read(&in, i, add, l, 0);
 		if (err < 0)
 			goto nomem;
 		status |= err;

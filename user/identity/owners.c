@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "base/array.h"
 #include "identity/owners.h"
 
 #define PATH_MAX_LEN 256 /* a path in the file ("rules[12].match.cgroupPath") */
@@ -68,15 +69,8 @@ struct lines {
 
 static int lines_add(struct lines *l, const char *path, int line)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct pathline *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (ARRAY_GROW(l->v, l->cap, l->n + 1))
+		return -ENOMEM;
 	snprintf(l->v[l->n].path, PATH_MAX_LEN, "%s", path);
 	l->v[l->n++].line = line;
 	return 0;

@@ -61,8 +61,7 @@ struct gapscan {
 	struct run *runs;
 	size_t *run_order;  /* after finish: run indexes in listing order */
 	size_t n_runs, cap_runs;
-	size_t *hash;       /* open addressing: run index + 1, 0 = empty */
-	size_t hash_cap;    /* power of two, at least twice n_runs */
+	struct strmap *run_ids; /* run id (the run's own copy) -> run index + 1 */
 	size_t cur_run;     /* the last run looked up: records come in long runs */
 	int has_cur;
 	char **files;
@@ -98,7 +97,8 @@ struct gapscan *gapscan__new(void)
 	s->cur_file = SIZE_MAX;
 	s->a = arena__new();
 	s->owners = strmap__new();
-	if (!s->a || !s->owners) {
+	s->run_ids = strmap__new();
+	if (!s->a || !s->owners || !s->run_ids) {
 		gapscan__free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -131,7 +131,7 @@ void gapscan__free(struct gapscan *s)
 	}
 	free(s->runs);
 	free(s->run_order);
-	free(s->hash);
+	strmap__free(s->run_ids);
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -192,70 +192,34 @@ static const char *file_name(const struct gapscan *s, size_t i)
 	return i < s->n_files ? s->files[i] : "";
 }
 
-/* FNV-1a: run ids are short, and any spread will do for a table this size. */
-static size_t hash_str(const char *p)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return (size_t)h;
-}
-
-static int rehash(struct gapscan *s, size_t cap)
-{
-	size_t *h = calloc(cap, sizeof(*h));
-
-	if (!h)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_runs; i++) {
-		size_t j = hash_str(s->runs[i].id) & (cap - 1);
-
-		while (h[j])
-			j = (j + 1) & (cap - 1);
-		h[j] = i + 1;
-	}
-	free(s->hash);
-	s->hash = h;
-	s->hash_cap = cap;
-	return 0;
-}
-
 /* The run named id, created on first sight. NULL on -ENOMEM. */
 static struct run *run_get(struct gapscan *s, const char *id)
 {
+	uintptr_t found;
 	struct run *r;
-	size_t j;
 
 	if (s->has_cur && !strcmp(s->runs[s->cur_run].id, id))
 		return &s->runs[s->cur_run];
-	if (s->hash_cap) {
-		for (j = hash_str(id) & (s->hash_cap - 1); s->hash[j]; j = (j + 1) & (s->hash_cap - 1))
-			if (!strcmp(s->runs[s->hash[j] - 1].id, id)) {
-				s->cur_run = s->hash[j] - 1;
-				s->has_cur = 1;
-				return &s->runs[s->cur_run];
-			}
+	/* An index, not a pointer: the runs array moves as it grows. */
+	found = (uintptr_t)strmap__get(s->run_ids, id);
+	if (found) {
+		s->cur_run = found - 1;
+		s->has_cur = 1;
+		return &s->runs[s->cur_run];
 	}
-	if ((s->n_runs + 1) * 2 > s->hash_cap &&
-	    (s->hash_cap > SIZE_MAX / 4 || rehash(s, s->hash_cap ? s->hash_cap * 2 : 16)))
-		return NULL;
 	if (ARRAY_GROW(s->runs, s->cap_runs, s->n_runs + 1))
 		return NULL;
 	r = &s->runs[s->n_runs];
 	memset(r, 0, sizeof(*r));
 	r->id = strdup(id);
 	r->node = strdup("");
-	if (!r->id || !r->node) {
+	if (!r->id || !r->node || strmap__put(s->run_ids, r->id, (void *)(uintptr_t)(s->n_runs + 1))) {
 		free(r->id);
 		free(r->node);
 		return NULL;
 	}
 	r->order = s->n_runs;
-	for (j = hash_str(id) & (s->hash_cap - 1); s->hash[j]; j = (j + 1) & (s->hash_cap - 1))
-		;
-	s->hash[j] = ++s->n_runs;
-	s->cur_run = s->n_runs - 1;
+	s->cur_run = s->n_runs++;
 	s->has_cur = 1;
 	return r;
 }

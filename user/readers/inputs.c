@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/log.h"
 #include "base/array.h"
+#include "base/fdio.h"
+#include "base/log.h"
 #include "readers/inputs.h"
+#include "store/segment_reader.h"
 
 static int is_segment_name(const char *name)
 {
@@ -43,10 +46,12 @@ static int store_of(struct inputs *in, const char *dir)
 static int push(struct inputs *in, char *path, int store)
 {
 	if (!path || store < 0 || ARRAY_GROW(in->paths, in->cap, (size_t)in->n + 1) ||
-	    ARRAY_GROW(in->store, in->cap_store, (size_t)in->n + 1)) {
+	    ARRAY_GROW(in->store, in->cap_store, (size_t)in->n + 1) ||
+	    ARRAY_GROW(in->failed, in->cap_failed, (size_t)in->n + 1)) {
 		free(path);
 		return -ENOMEM;
 	}
+	in->failed[in->n] = 0;
 	in->store[in->n] = store;
 	in->paths[in->n++] = path;
 	return 0;
@@ -180,8 +185,106 @@ void inputs__free(struct inputs *in)
 		free(in->paths[i]);
 	for (int i = 0; i < in->n_stores; i++)
 		free(in->stores[i]);
+	if (in->have_stdin)
+		close(in->stdin_fd);
 	free(in->paths);
 	free(in->store);
 	free(in->stores);
+	free(in->failed);
 	memset(in, 0, sizeof(*in));
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+/* stdin copied to an anonymous file; -1 on failure (logged). */
+static int copy_stdin(void)
+{
+	char buf[65536];
+	int fd = memfd_create("firstlight-stdin", MFD_CLOEXEC), err;
+
+	if (fd < 0) {
+		log_error("stdin: cannot copy it to read it twice: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error("stdin: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			return fd;
+		err = fdio__write_all(fd, buf, (size_t)n);
+		if (err) {
+			log_error("stdin: cannot copy it to read it twice: %s", strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+int inputs__keep_stdin(struct inputs *in)
+{
+	int status = 0;
+
+	for (int i = 0; i < in->n; i++) {
+		if (strcmp(in->paths[i], "-") || in->have_stdin)
+			continue; /* "-" twice is one stdin: the second reads the same copy */
+		in->stdin_fd = copy_stdin();
+		if (in->stdin_fd < 0) {
+			in->failed[i] = INPUT_NO_STDIN;
+			status = 1;
+			continue;
+		}
+		in->have_stdin = 1;
+	}
+	return status;
+}
+
+int inputs__read(struct inputs *in, int i, inputs_feed_fn feed, void *ctx, unsigned int flags)
+{
+	int is_stdin = !strcmp(in->paths[i], "-"), rc, err = 0;
+	const char *name = is_stdin && in->have_stdin ? "stdin" : in->paths[i];
+	struct segment_reader *r;
+	Firstlight__V1__Batch *b;
+
+	if (in->failed[i] == INPUT_NO_STDIN)
+		return 1;
+	if (is_stdin && in->have_stdin) {
+		lseek(in->stdin_fd, 0, SEEK_SET);
+		r = segment_reader__fdopen(dup(in->stdin_fd));
+	} else {
+		r = segment_reader__open(in->paths[i]);
+	}
+	if (!r) {
+		int e = errno;
+
+		if (!in->failed[i])
+			log_error("%s: %s", name, strerror(e));
+		in->failed[i] = INPUT_FAILED;
+		return e == ENOMEM ? -ENOMEM : 1;
+	}
+	while ((rc = segment_reader__next(r, &b)) > 0) {
+		for (size_t j = 0; j < b->n_events && !err; j++)
+			err = feed(ctx, b->events[j]);
+		firstlight__v1__batch__free_unpacked(b, NULL);
+		if (err) {
+			segment_reader__close(r);
+			return err;
+		}
+	}
+	if (rc < 0) {
+		if (!in->failed[i])
+			log_error("%s: %s", name, segment_reader__error(r));
+		in->failed[i] = INPUT_FAILED;
+	} else if ((flags & INPUTS_WARN_UNCLEAN) && segment_reader__unclean_end(r)) {
+		log_warn("%s: ends without a gzip trailer: its writer did not stop cleanly (or is "
+			 "still writing it)", name);
+	}
+	segment_reader__close(r);
+	return rc < 0 || in->failed[i];
 }

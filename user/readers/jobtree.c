@@ -302,7 +302,7 @@ static int suggest_workloads(struct jobtree *t)
 		/* A bare number is most likely a cgroup id: "cgroup:<id>" is its key. */
 		char key[WLKEY_MAX];
 
-		snprintf(key, sizeof(key), "cgroup:%.20s", v);
+		wlkey__format_text(key, v);
 		for (size_t i = 0; i < t->workloads.n; i++) /* keys are per node: any node's */
 			if (!strcmp(ws[i]->key, key))
 				return add_suggestion(t, ws[i]->key, ws[i]->key, "", ws[i]->first_seen_ns);

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/textesc.h"
 #include "base/array.h"
 #include "base/plural.h"
+#include "base/timefmt.h"
 #include "readers/treefmt.h"
 #include "base/utf8.h"
 #include "records/wlkey.h"
@@ -17,11 +17,6 @@
 /* Deeper processes are drawn at this depth: lines stay bounded whatever the records say. */
 #define DRAW_DEPTH_MAX 100
 #define DETAIL_MAX 300 /* characters of a gap's detail in the text */
-
-/* ---- buffer helpers ------------------------------------------------------------------- */
-
-
-
 
 /* ---- times ---------------------------------------------------------------------------- */
 
@@ -56,29 +51,6 @@ static int64_t diff_ns(uint64_t b, uint64_t a)
 	if (b >= a)
 		return b - a > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(b - a);
 	return a - b > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(a - b);
-}
-
-static int put_rfc3339(struct json_buf *b, uint64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000u);
-	struct tm tm;
-	char s[32];
-
-	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
-		return json_buf__append_str(b, "?");
-	return json_buf__appendf(b, "%s.%09" PRIu64 "Z", s, ns % 1000000000u);
-}
-
-/* "12:00:01.002" (UTC), for gap windows: the header carries the date. */
-static int put_clock(struct json_buf *b, uint64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000u);
-	struct tm tm;
-	char s[16];
-
-	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%H:%M:%S", &tm))
-		return json_buf__append_str(b, "?");
-	return json_buf__appendf(b, "%s.%03" PRIu64, s, ns / 1000000u % 1000u);
 }
 
 struct ctx {
@@ -381,8 +353,8 @@ static int put_window(struct json_buf *b, const struct jt_gap *g)
 	if (!lo)
 		return json_buf__append_str(b, "at an unknown time");
 	if (!hi || hi / 1000000u == lo / 1000000u)
-		return json_buf__append_str(b, "at ") ?: put_clock(b, lo);
-	return json_buf__append_str(b, "between ") ?: put_clock(b, lo) ?: json_buf__append_str(b, " and ") ?: put_clock(b, hi);
+		return json_buf__append_str(b, "at ") ?: timefmt__clock(b, lo);
+	return json_buf__append_str(b, "between ") ?: timefmt__clock(b, lo) ?: json_buf__append_str(b, " and ") ?: timefmt__clock(b, hi);
 }
 
 /* Where a gap's workload is, said from the job's side. */
@@ -564,8 +536,8 @@ static int text_workload(struct json_buf *b, const struct jt_workload *w)
 	      put_or_dash(b, w->cgroup_path) ?: json_buf__append_str(b, "\n") ?: put_label(b, "seen");
 	if (err)
 		return err;
-	err = w->first_seen_ns ? put_rfc3339(b, w->first_seen_ns) : json_buf__append_str(b, "?");
-	err = err ?: json_buf__append_str(b, " to ") ?: (w->last_seen_ns ? put_rfc3339(b, w->last_seen_ns) : json_buf__append_str(b, "?"));
+	err = w->first_seen_ns ? timefmt__rfc3339(b, w->first_seen_ns, 9) : json_buf__append_str(b, "?");
+	err = err ?: json_buf__append_str(b, " to ") ?: (w->last_seen_ns ? timefmt__rfc3339(b, w->last_seen_ns, 9) : json_buf__append_str(b, "?"));
 	return err ?: json_buf__append_str(b, w->ended ? ", ended\n" : w->end_lost ? ", ended (its end record was dropped)\n" :
 					", not ended in the records\n");
 }
@@ -583,7 +555,7 @@ static int text_header(struct ctx *c)
 	if (err)
 		return err;
 	if (job->start_ns)
-		err = json_buf__append_str(b, "start ") ?: put_rfc3339(b, job->start_ns) ?: json_buf__append_str(b, " (+0), ");
+		err = json_buf__append_str(b, "start ") ?: timefmt__rfc3339(b, job->start_ns, 9) ?: json_buf__append_str(b, " (+0), ");
 	if (!err && job->end_ns && job->start_ns)
 		err = json_buf__append_str(b, "end ") ?: put_off(c, job->end_ns);
 	else if (!err)
@@ -699,7 +671,7 @@ static int j_time(struct json_buf *b, const char *key, const char *key_ns, uint6
 	int err = j_key(b, key, first);
 
 	if (!err)
-		err = ns ? json_buf__append_str(b, "\"") ?: put_rfc3339(b, ns) ?: json_buf__append_str(b, "\"") : json_buf__append_str(b, "null");
+		err = ns ? json_buf__append_str(b, "\"") ?: timefmt__rfc3339(b, ns, 9) ?: json_buf__append_str(b, "\"") : json_buf__append_str(b, "null");
 	return err ?: j_u64(b, key_ns, ns, ns != 0, first);
 }
 

@@ -1,6 +1,7 @@
 /* Workload keys; see wlkey.h. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "records/wlkey.h"
 
@@ -12,6 +13,16 @@ void wlkey__format(char key[WLKEY_MAX], uint64_t cgroup_id, uint64_t sandbox)
 		snprintf(key, WLKEY_MAX, "sandbox:mntns:%" PRIu64, sandbox & WLKEY_INODE_MASK);
 	else
 		snprintf(key, WLKEY_MAX, "cgroup:%" PRIu64, cgroup_id);
+}
+
+void wlkey__format_text(char key[WLKEY_MAX], const char *id)
+{
+	snprintf(key, WLKEY_MAX, "cgroup:%.20s", id);
+}
+
+const char *wlkey__cgroup_text(const char *key)
+{
+	return strncmp(key, "cgroup:", 7) ? NULL : key + 7;
 }
 
 const char *wlkey__of_record(char buf[WLKEY_MAX], const char *key, uint64_t cgroup_id)

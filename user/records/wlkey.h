@@ -18,6 +18,11 @@
 
 /* The key of a process in cgroup_id, or of the sandbox it is in when sandbox is not 0. */
 void wlkey__format(char key[WLKEY_MAX], uint64_t cgroup_id, uint64_t sandbox);
+/* The key of the cgroup whose id is the text id (a number someone typed, not parsed):
+ * "cgroup:" and id's first 20 characters, as many digits as a uint64_t has. */
+void wlkey__format_text(char key[WLKEY_MAX], const char *id);
+/* The id text of a cgroup's key ("cgroup:<id>"), or NULL when key is not a cgroup's. */
+const char *wlkey__cgroup_text(const char *key);
 /* The key a record names: its own key string when it has one, else "cgroup:<cgroup_id>"
  * written into buf (a record may carry only the id); NULL when it has neither. */
 const char *wlkey__of_record(char buf[WLKEY_MAX], const char *key, uint64_t cgroup_id);

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/kvtable.h"
 #include "sensor/drops.h"
 #include "firstlight.pb-c.h"
 #include "sensor/evtypes.h"
 
 /* What we reported for one workload: the kernel's counts at that time. */
 struct cg_state {
-	uint64_t cgroup_id; /* 0: free slot */
 	uint64_t count[FL_DROP_WHY][FL_EV_MAX];
 	uint64_t last_ns;
 	int seen;           /* present in the kernel map at the last walk */
@@ -21,8 +21,7 @@ struct drops {
 	struct loader *loader;
 	struct gaps *gaps;
 	const struct wallclock *clock;
-	struct cg_state *tab;
-	size_t cap, n;
+	struct kvtable *tab; /* cgroup id -> struct cg_state; pruned at each walk */
 	uint64_t global_reported[FL_DROP_WHY][FL_EV_MAX]; /* per cause and type, all workloads */
 	uint64_t vanished[FL_DROP_WHY][FL_EV_MAX];        /* reported for entries the kernel evicted */
 	uint64_t kernel_sum[FL_DROP_WHY][FL_EV_MAX];      /* this walk: entries' counts */
@@ -43,8 +42,8 @@ struct drops *drops__new(struct loader *l, struct gaps *g, const struct wallcloc
 	d->loader = l;
 	d->gaps = g;
 	d->clock = clock;
-	d->cap = 256;
-	d->tab = calloc(d->cap, sizeof(*d->tab));
+	/* As many workloads as the kernel's map holds: it is bounded, this follows it. */
+	d->tab = kvtable__new(sizeof(uint64_t), sizeof(struct cg_state), SIZE_MAX / 2);
 	if (!d->tab) {
 		free(d);
 		errno = ENOMEM;
@@ -57,7 +56,7 @@ void drops__free(struct drops *d)
 {
 	if (!d)
 		return;
-	free(d->tab);
+	kvtable__free(d->tab);
 	free(d);
 }
 
@@ -76,66 +75,40 @@ uint64_t drops__share(const struct drops *d)
 	return d->by_why[FL_DROP_SHARE];
 }
 
-static struct cg_state *slot(struct drops *d, uint64_t id, int create)
+/* The state of cgroup id, created (zeroed) if new. NULL: out of memory. */
+static struct cg_state *state_of(struct drops *d, uint64_t id)
 {
-	size_t mask = d->cap - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ull >> 17) & mask;
+	int created;
 
-	for (;; i = (i + 1) & mask) {
-		if (d->tab[i].cgroup_id == id)
-			return &d->tab[i];
-		if (!d->tab[i].cgroup_id)
-			break;
-	}
-	if (!create)
-		return NULL;
-	if ((d->n + 1) * 2 > d->cap) {
-		struct cg_state *old = d->tab;
-		size_t old_cap = d->cap;
+	return kvtable__put(d->tab, &id, &created);
+}
 
-		d->tab = calloc(old_cap * 2, sizeof(*d->tab));
-		if (!d->tab) {
-			d->tab = old;
-			return NULL;
-		}
-		d->cap = old_cap * 2;
-		d->n = 0;
-		for (size_t j = 0; j < old_cap; j++)
-			if (old[j].cgroup_id)
-				*slot(d, old[j].cgroup_id, 1) = old[j];
-		free(old);
-		return slot(d, id, 1);
-	}
-	d->n++;
-	d->tab[i].cgroup_id = id;
-	return &d->tab[i];
+static int unmark(void *ctx, const void *key, void *value)
+{
+	struct cg_state *s = value;
+
+	(void)ctx;
+	(void)key;
+	s->seen = 0;
+	return 0;
 }
 
 /*
- * Forgets workloads the kernel no longer holds (evicted, or ended and aged out): what
- * we reported for them moves to `vanished`, so the totals still add up.
+ * Forgets a workload the kernel no longer holds (evicted, or ended and aged out): what
+ * we reported for it moves to `vanished`, so the totals still add up.
  */
-static void prune(struct drops *d)
+static int forget_unseen(void *ctx, const void *key, void *value)
 {
-	struct cg_state *old = d->tab;
-	size_t cap = d->cap;
-	struct cg_state *tab = calloc(cap, sizeof(*tab));
+	struct drops *d = ctx;
+	const struct cg_state *s = value;
 
-	if (!tab)
-		return; /* keep them: only memory, never counts, is at stake */
-	d->tab = tab;
-	d->n = 0;
-	for (size_t i = 0; i < cap; i++) {
-		if (!old[i].cgroup_id)
-			continue;
-		if (old[i].seen) {
-			*slot(d, old[i].cgroup_id, 1) = old[i];
-			continue;
-		}
-		for (unsigned int w = 0; w < FL_DROP_WHY; w++)
-			for (unsigned int t = 0; t < FL_EV_MAX; t++)
-				d->vanished[w][t] += old[i].count[w][t];
-	}
-	free(old);
+	(void)key;
+	if (s->seen)
+		return 0;
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			d->vanished[w][t] += s->count[w][t];
+	return 1;
 }
 
 /* Per cause (FL_DROP_*): the gap kind, its reason and what the detail says happened. */
@@ -177,7 +150,7 @@ static void gap(struct drops *d, unsigned int why, uint64_t cgroup_id, unsigned 
 static void on_entry(void *ctx, uint64_t cgroup_id, const struct fl_cgroup_drops *k)
 {
 	struct drops *d = ctx;
-	struct cg_state *s = slot(d, cgroup_id, 1);
+	struct cg_state *s = state_of(d, cgroup_id);
 
 	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
 		for (unsigned int t = 0; t < FL_EV_MAX; t++)
@@ -219,10 +192,9 @@ uint64_t drops__report(struct drops *d)
 
 	d->new_in_walk = 0;
 	memset(d->kernel_sum, 0, sizeof(d->kernel_sum));
-	for (size_t i = 0; i < d->cap; i++)
-		d->tab[i].seen = 0;
+	kvtable__remove_if(d->tab, unmark, NULL);
 	loader__for_each_cgroup_drops(d->loader, on_entry, d);
-	prune(d);
+	kvtable__remove_if(d->tab, forget_unseen, d);
 	/* What the kernel counted but no workload entry accounts for. */
 	for (unsigned int w = 0; w < FL_DROP_WHY; w++) {
 		for (unsigned int t = 0; t < FL_EV_MAX; t++) {
@@ -242,6 +214,21 @@ uint64_t drops__report(struct drops *d)
 	return d->new_in_walk;
 }
 
+static int save_cgroup(void *ctx, const void *key, void *value)
+{
+	FILE *f = ctx;
+	const struct cg_state *c = value;
+	uint64_t id;
+
+	memcpy(&id, key, sizeof(id));
+	fprintf(f, "drops.cgroup %" PRIu64 " %" PRIu64, id, c->last_ns);
+	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
+		for (unsigned int t = 0; t < FL_EV_MAX; t++)
+			fprintf(f, " %" PRIu64, c->count[w][t]);
+	fputc('\n', f);
+	return 0;
+}
+
 int drops__save(const struct drops *d, FILE *f)
 {
 	for (unsigned int w = 0; w < FL_DROP_WHY; w++)
@@ -250,17 +237,7 @@ int drops__save(const struct drops *d, FILE *f)
 				fprintf(f, "drops.type %u %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", w, t,
 					d->global_reported[w][t], d->vanished[w][t],
 					d->unknown_reported[w][t]);
-	for (size_t i = 0; i < d->cap; i++) {
-		const struct cg_state *c = &d->tab[i];
-
-		if (!c->cgroup_id)
-			continue;
-		fprintf(f, "drops.cgroup %" PRIu64 " %" PRIu64, c->cgroup_id, c->last_ns);
-		for (unsigned int w = 0; w < FL_DROP_WHY; w++)
-			for (unsigned int t = 0; t < FL_EV_MAX; t++)
-				fprintf(f, " %" PRIu64, c->count[w][t]);
-		fputc('\n', f);
-	}
+	kvtable__remove_if(d->tab, save_cgroup, f); /* removes none: a walk over the entries */
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -303,7 +280,7 @@ int drops__restore(struct drops *d, const char *line)
 		n = parse_u64s(line + 13, v, 2 + FL_DROP_WHY * FL_EV_MAX);
 		if (n != 2 + FL_DROP_WHY * FL_EV_MAX || !v[0])
 			return -EBADMSG;
-		c = slot(d, v[0], 1);
+		c = state_of(d, v[0]);
 		if (!c)
 			return -ENOMEM;
 		c->last_ns = v[1];
