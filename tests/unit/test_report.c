@@ -308,10 +308,10 @@ static json_t *node0(json_t *j)
 	return json_array_get(json_object_get(j, "nodes"), 0);
 }
 
-/* The reasons' kinds, space-separated. */
-static void expect_kinds(json_t *node, const char *want)
+/* The kinds of a node's reasons (or notes), space-separated. */
+static void expect_list(json_t *node, const char *list, const char *want)
 {
-	json_t *rs = json_object_get(node, "reasons");
+	json_t *rs = json_object_get(node, list);
 	char got[512] = "";
 
 	for (size_t i = 0; i < json_array_size(rs); i++) {
@@ -322,9 +322,15 @@ static void expect_kinds(json_t *node, const char *want)
 	assert_string_equal(got, want);
 }
 
-/* One store, one window: the verdict of the node and of the whole report, exactly. */
-static void expect_verdict(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
-			   const char *kinds)
+static void expect_kinds(json_t *node, const char *want)
+{
+	expect_list(node, "reasons", want);
+}
+
+/* One store, one window: the verdict of the node and of the whole report, exactly, and
+ * the kinds of its reasons and of its notes. */
+static void expect_verdict_noted(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
+				 const char *kinds, const char *notes)
 {
 	struct store *st = store_new("n1");
 	struct report *r;
@@ -338,10 +344,22 @@ static void expect_verdict(void (*extra)(struct store *), const struct run_opts 
 	assert_string_equal(jstr(j, "verdict"), verdict);
 	assert_int_equal(json_is_true(json_object_get(j, "complete")), !strncmp(verdict, "complete", 8));
 	expect_kinds(node0(j), kinds);
+	expect_list(node0(j), "notes", notes);
+	/* A complete window has no time in a gap: only gaps that lose evidence shade it. */
+	if (json_is_true(json_object_get(j, "complete")))
+		assert_string_equal(jstr(json_object_get(node0(j), "coverage"), "gapNano"), "0");
 	json_decref(j);
 	report__free(r);
 	store_free(st);
 }
+
+static void expect_verdict(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
+			   const char *kinds)
+{
+	expect_verdict_noted(extra, ro, verdict, kinds, "");
+}
+
+#define COMPLETE_1 "complete: 1 agent run covers the window, every batch verifies with a pinned key, "
 
 static const struct run_opts window = { .since = 120, .until = 180, .pinned = 1 };
 
@@ -465,8 +483,7 @@ static void test_ring_buffer_drop(void **state)
 	report__free(r);
 	store_free(st);
 	/* A window that ends before it: complete. */
-	expect_verdict(with_drops, &(struct run_opts){ .since = 120, .until = 148, .pinned = 1 },
-		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+	expect_verdict(with_drops, &(struct run_opts){ .since = 120, .until = 148, .pinned = 1 }, COMPLETE_1 "no gap", "");
 }
 
 static void with_missing_start(struct store *st)
@@ -508,22 +525,145 @@ static void with_sink_loss(struct store *st)
 	put(st, &ev, 156);
 }
 
-static void test_recorded_kinds(void **state)
+static void with_argv_not_kept(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT, 77, 4, 148, 150);
+}
+
+static void with_untracked(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS, 77, 6, 147, 150);
+}
+
+static void with_unowned(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD, 77, 1, 146, 150);
+}
+
+/*
+ * Kinds outside the set `gaps --fail-on incomplete` fails on (gapscan__kind_incomplete):
+ * they lose nothing that was recorded, so the window is complete, and each is noted.
+ */
+static void test_noted_kinds(void **state)
 {
 	(void)state;
-	expect_verdict(with_missing_start, &window,
-		       "incomplete: MISSING_START: 1 gap, 2 processes without a recorded start", "MISSING_START");
-	expect_verdict(with_unattributed, &window,
-		       "incomplete: UNATTRIBUTED_WORKLOAD: 1 workload without a trusted identity",
-		       "UNATTRIBUTED_WORKLOAD");
-	expect_verdict(with_blind, &window, "incomplete: BLIND_WORKLOAD: 1 blind workload", "BLIND_WORKLOAD");
-	/* Processes older than the sensor: their history before it is a gap of any window that
-	 * reaches back to then, with the time no agent ran. */
-	expect_verdict(with_pre_existing, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 },
-		       "incomplete: PRE_EXISTING: 1 gap, 3 processes started before the sensor; sensor down: no agent run's "
-		       "records cover 10.000s of the window", "PRE_EXISTING DOWN");
-	expect_verdict(with_pre_existing, &window,
-		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+	expect_verdict_noted(with_missing_start, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: MISSING_START: 1 gap, 2 processes without a "
+			     "recorded start", "", "MISSING_START");
+	expect_verdict_noted(with_unattributed, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNATTRIBUTED_WORKLOAD: 1 workload without a "
+			     "trusted identity", "", "UNATTRIBUTED_WORKLOAD");
+	expect_verdict_noted(with_blind, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: BLIND_WORKLOAD: 1 blind workload", "",
+			     "BLIND_WORKLOAD");
+	expect_verdict_noted(with_argv_not_kept, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: ARGV_NOT_KEPT: 1 gap, 4 processes whose argv "
+			     "was not kept", "", "ARGV_NOT_KEPT");
+	expect_verdict_noted(with_untracked, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNTRACKED_PROCESS: 1 gap, 6 execs the "
+			     "live-process map had no room for", "", "UNTRACKED_PROCESS");
+	expect_verdict_noted(with_unowned, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNOWNED_WORKLOAD: 1 workload no owner rule "
+			     "matched", "", "UNOWNED_WORKLOAD");
+	/* Processes older than the sensor: noted in any window that reaches back to then,
+	 * which is incomplete for the time no agent ran. */
+	expect_verdict_noted(with_pre_existing, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 },
+			     "incomplete: sensor down: no agent run's records cover 10.000s of the window; noted: "
+			     "PRE_EXISTING: 1 gap, 3 processes started before the sensor", "DOWN", "PRE_EXISTING");
+	expect_verdict(with_pre_existing, &window, COMPLETE_1 "no gap", "");
+}
+
+static void with_ship_loss(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__SHIP_LOSS;
+	g.first_seq = 2;
+	g.last_seq = 5;
+	g.count = 4;
+	g.run_id = "run-1";
+	g.reason = "retention";
+	g.start_time_unix_nano = AT(140);
+	g.end_time_unix_nano = AT(150);
+	g.detail = "removed by --retain-bytes before it was shipped";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 150);
+}
+
+/* The collector's findings about a node, as its own store holds them. */
+static void collector_gap(struct store *st, double t, int kind, const char *reason)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = kind;
+	g.count = 1;
+	g.node = "node-x";
+	g.reason = (char *)reason;
+	g.start_time_unix_nano = AT(t - 2);
+	g.end_time_unix_nano = AT(t);
+	g.detail = "made by the test";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, t);
+}
+
+static void with_node_silent(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, "no-batches");
+}
+
+static void with_batch_rejected(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-signature");
+	collector_gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-hash");
+}
+
+static void with_chain_break(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "chain-break");
+}
+
+static void with_state_missing(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING;
+	g.count = 1;
+	g.reason = "chain-state-missing";
+	g.end_time_unix_nano = AT(150);
+	g.detail = "chain.state is missing while segments remain";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 150);
+}
+
+static void with_share_exceeded(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, 77, 9, 149, 150);
+}
+
+/* Kinds of the incomplete set not covered above: each is a reason, exactly. */
+static void test_incomplete_kinds(void **state)
+{
+	(void)state;
+	expect_verdict(with_ship_loss, &window,
+		       "incomplete: SHIP_LOSS: 1 gap, 4 records removed before they were shipped", "SHIP_LOSS");
+	expect_verdict(with_node_silent, &window,
+		       "incomplete: NODE_SILENT: 1 gap (the node went silent without a STOPPED record)", "NODE_SILENT");
+	expect_verdict(with_batch_rejected, &window,
+		       "incomplete: BATCH_REJECTED: 2 batches refused by the collector", "BATCH_REJECTED");
+	expect_verdict(with_chain_break, &window,
+		       "incomplete: CHAIN_BREAK: 1 batch that does not follow the one before it", "CHAIN_BREAK");
+	expect_verdict(with_state_missing, &window,
+		       "incomplete: STATE_MISSING: 1 gap (the data dir's state files and segments disagreed at a "
+		       "start)", "STATE_MISSING");
+	expect_verdict(with_share_exceeded, &window,
+		       "incomplete: SHARE_EXCEEDED: 1 gap, 9 events dropped beyond their workload's share",
+		       "SHARE_EXCEEDED");
 }
 
 /* Records the store lost and said so: the chain verifies (the SINK_LOSS record accounts
@@ -674,10 +814,12 @@ static void test_unclean_end_and_sensor_down(void **state)
 	run_end(st);
 	j = report_json(&st, 1, &window, &r, &rc);
 	n = node0(j);
-	assert_string_equal(jstr(n, "verdict"), "incomplete: SENSOR_DOWN: 1 gap (no agent ran between two runs); "
-						"UNCLEAN_END: 1 run ended without its STOPPED record; sensor down: no agent "
-						"run's records cover 19.000s of the window");
-	expect_kinds(n, "SENSOR_DOWN UNCLEAN_END DOWN");
+	/* SENSOR_DOWN loses nothing recorded (the crash is the UNCLEAN_END): noted. */
+	assert_string_equal(jstr(n, "verdict"), "incomplete: UNCLEAN_END: 1 run ended without its STOPPED record; "
+						"sensor down: no agent run's records cover 19.000s of the window; noted: "
+						"SENSOR_DOWN: 1 gap (no agent ran between two runs)");
+	expect_kinds(n, "UNCLEAN_END DOWN");
+	expect_list(n, "notes", "SENSOR_DOWN");
 	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
 	assert_int_equal(json_array_size(json_object_get(n, "runs")), 2);
 	/* covered 120-140, a gap 140-141 (the down gap over the first run's last second),
@@ -927,7 +1069,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_ring_buffer_drop),
-		cmocka_unit_test(test_recorded_kinds),
+		cmocka_unit_test(test_noted_kinds),
+		cmocka_unit_test(test_incomplete_kinds),
 		cmocka_unit_test(test_sink_loss),
 		cmocka_unit_test(test_sequence_hole),
 		cmocka_unit_test(test_missing_beginning),

@@ -22,6 +22,12 @@ struct rwl {
 	uint64_t record_ns; /* the record its fields come from */
 };
 
+/* A list of reasons (or of notes) as the verdict states them. */
+struct reasons {
+	struct report_reason *v;
+	size_t n, cap;
+};
+
 /* A gap kind met in the window: how many gaps, and what they count. */
 struct kind_sum {
 	int kind;
@@ -42,8 +48,7 @@ struct rnode {
 	struct ptrvec gaps;
 	struct report_span *strip;
 	size_t n_strip, cap_strip;
-	struct report_reason *reasons;
-	size_t n_reasons, cap_reasons;
+	struct reasons reasons, notes;
 	struct ptrvec shown_wls;
 };
 
@@ -106,7 +111,8 @@ static void node_free(struct rnode *n)
 	free(n->runs);
 	ptrvec__free(&n->gaps);
 	free(n->strip);
-	free(n->reasons);
+	free(n->reasons.v);
+	free(n->notes.v);
 	ptrvec__free(&n->shown_wls);
 	free(n);
 }
@@ -339,6 +345,26 @@ static uint64_t clip(const struct report *r, uint64_t t)
 	return t < r->o.since_ns ? r->o.since_ns : t > r->o.until_ns ? r->o.until_ns : t;
 }
 
+/*
+ * Does a gap of this kind lose evidence? The one set, `gaps --fail-on incomplete`'s. The
+ * others (what every healthy store has, what the kernel cannot see, findings about the
+ * owners file) are noted, not reasons.
+ */
+static int loses_evidence(int kind)
+{
+	return gapscan__kind_incomplete(kind);
+}
+
+/*
+ * Does it make its time a gap on the strip? What loses evidence, and a SENSOR_DOWN: where
+ * its window meets a run's records (from a killed run's last heartbeat) what that run had
+ * not written yet was lost (the UNCLEAN_END says so); elsewhere no run covers it anyway.
+ */
+static int shades_strip(int kind)
+{
+	return loses_evidence(kind) || kind == FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN;
+}
+
 /* A gap's window as gapscan__row_meets reads it. */
 static void row_window(const struct gap_row *g, uint64_t *lo, uint64_t *hi)
 {
@@ -392,9 +418,12 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		}
 	}
 	for (size_t i = 0; i < n->gaps.n; i++) {
+		const struct gap_row *g = n->gaps.v[i];
 		uint64_t lo, hi;
 
-		row_window(n->gaps.v[i], &lo, &hi);
+		if (!shades_strip(g->kind))
+			continue;
+		row_window(g, &lo, &hi);
 		if (lo && lo < hi) {
 			POINT(lo);
 			POINT(hi);
@@ -418,6 +447,8 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		for (size_t k = 0; k < n->gaps.n && st == REPORT_COVERED; k++) {
 			uint64_t lo, hi;
 
+			if (!shades_strip(((const struct gap_row *)n->gaps.v[k])->kind))
+				continue;
 			row_window(n->gaps.v[k], &lo, &hi);
 			if (lo && lo < hi && lo <= a && b <= hi)
 				st = REPORT_GAP;
@@ -430,9 +461,9 @@ out:
 	return err;
 }
 
-static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+static int reason(struct report *r, struct reasons *to, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+static int reason(struct report *r, struct reasons *to, const char *kind, const char *fmt, ...)
 {
 	char *text = NULL;
 	va_list ap;
@@ -443,22 +474,23 @@ static int reason(struct report *r, struct rnode *n, const char *kind, const cha
 	va_end(ap);
 	if (len < 0)
 		return -ENOMEM;
-	if (ARRAY_GROW(n->reasons, n->cap_reasons, n->n_reasons + 1)) {
+	if (ARRAY_GROW(to->v, to->cap, to->n + 1)) {
 		free(text);
 		return -ENOMEM;
 	}
-	n->reasons[n->n_reasons].kind = arena__strdup(r->a, kind);
-	n->reasons[n->n_reasons].text = arena__strdup(r->a, text);
+	to->v[to->n].kind = arena__strdup(r->a, kind);
+	to->v[to->n].text = arena__strdup(r->a, text);
 	free(text);
-	if (!n->reasons[n->n_reasons].kind || !n->reasons[n->n_reasons].text)
+	if (!to->v[to->n].kind || !to->v[to->n].text)
 		return -ENOMEM;
-	n->n_reasons++;
+	to->n++;
 	return 0;
 }
 
-/* What the verdict says of the gaps of one kind. */
+/* What the verdict says of the gaps of one kind: a reason, or a note. */
 static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *k)
 {
+	struct reasons *to = loses_evidence(k->kind) ? &n->reasons : &n->notes;
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *name = gapscan__kind_name(k->kind, buf);
 	const char *unit = NULL, *one = "gap", *many = "gaps";
@@ -466,6 +498,10 @@ static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *
 	switch (k->kind) {
 	case FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP: unit = "events lost"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS: unit = "records lost"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__SHIP_LOSS: unit = "records removed before they were shipped"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED: unit = "events dropped beyond their workload's share"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT: unit = "processes whose argv was not kept"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS: unit = "execs the live-process map had no room for"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING: unit = "processes started before the sensor"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__MISSING_START: unit = "processes without a recorded start"; break;
 	case GAPSCAN_SEQUENCE_HOLE:
@@ -487,13 +523,33 @@ static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *
 		one = "gap (no agent ran between two runs)";
 		many = "gaps (no agent ran between two runs)";
 		break;
+	case FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT:
+		one = "gap (the node went silent without a STOPPED record)";
+		many = "gaps (the node went silent without a STOPPED record)";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED:
+		one = "batch refused by the collector";
+		many = "batches refused by the collector";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK:
+		one = "batch that does not follow the one before it";
+		many = "batches that do not follow the one before them";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING:
+		one = "gap (the data dir's state files and segments disagreed at a start)";
+		many = "gaps (the data dir's state files and segments disagreed at a start)";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD:
+		one = "workload no owner rule matched";
+		many = "workloads no owner rule matched";
+		break;
 	default:
 		break;
 	}
 	if (unit)
-		return reason(r, n, name, "%s: %zu %s, %" PRIu64 " %s", name, k->gaps, k->gaps == 1 ? one : many,
+		return reason(r, to, name, "%s: %zu %s, %" PRIu64 " %s", name, k->gaps, k->gaps == 1 ? one : many,
 			      k->count, unit);
-	return reason(r, n, name, "%s: %zu %s", name, k->gaps, k->gaps == 1 ? one : many);
+	return reason(r, to, name, "%s: %zu %s", name, k->gaps, k->gaps == 1 ? one : many);
 }
 
 static int cmp_kind(const void *a, const void *b)
@@ -650,40 +706,46 @@ static int judge(struct report *r, struct rnode *n)
 	err = window_workloads(r, n);
 	/* The reasons, in the order an auditor checks them. */
 	if (!err && p->damage)
-		err = reason(r, n, "INPUT", "an input was not read in full: %s", p->damage);
+		err = reason(r, &n->reasons, "INPUT", "an input was not read in full: %s", p->damage);
 	if (!err && vr->failed)
-		err = reason(r, n, "CHAIN", "the chain does not verify: %s", vr->failure);
+		err = reason(r, &n->reasons, "CHAIN", "the chain does not verify: %s", vr->failure);
 	else if (!err && !vr->key_trusted)
-		err = reason(r, n, "KEY_NOT_PINNED", "signatures checked only against the key the store "
-			     "names, not a pinned one (--pubkey)");
+		err = reason(r, &n->reasons, "KEY_NOT_PINNED", "signatures checked only against the key the "
+			     "store names, not a pinned one (--pubkey)");
 	err = err ?: gap_reasons(r, n);
 	if (!err && p->state_ns[REPORT_DOWN]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_DOWN]);
-		err = reason(r, n, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
+		err = reason(r, &n->reasons, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
 	}
 	if (!err && p->state_ns[REPORT_NOT_SHIPPED]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_NOT_SHIPPED]);
-		err = reason(r, n, "NOT_SHIPPED", "no records yet for the last %s of the window: its "
+		err = reason(r, &n->reasons, "NOT_SHIPPED", "no records yet for the last %s of the window: its "
 			     "agent still runs (not written or shipped yet)", d);
 	}
 	if (err)
 		return err;
-	p->complete = !n->n_reasons;
+	p->complete = !n->reasons.n;
 	json_buf__reset(&r->tmp);
 	if (p->complete) {
 		err = json_buf__appendf(&r->tmp, "complete: %zu agent run%s cover%s the window, every batch "
-					"verifies with a pinned key, no gap", n->n_runs, n->n_runs == 1 ? "" : "s",
-					n->n_runs == 1 ? "s" : "");
+					"verifies with a pinned key, no gap%s", n->n_runs, n->n_runs == 1 ? "" : "s",
+					n->n_runs == 1 ? "s" : "", n->notes.n ? " loses evidence" : "");
 	} else {
 		err = json_buf__append_str(&r->tmp, "incomplete: ");
-		for (size_t i = 0; i < n->n_reasons && !err; i++)
+		for (size_t i = 0; i < n->reasons.n && !err; i++)
 			err = (i ? json_buf__append_str(&r->tmp, "; ") : 0) ?:
-			      json_buf__append_str(&r->tmp, n->reasons[i].text);
+			      json_buf__append_str(&r->tmp, n->reasons.v[i].text);
 	}
+	/* Then what was noted, so that the line still tells every gap's kind. */
+	for (size_t i = 0; i < n->notes.n && !err; i++)
+		err = json_buf__append_str(&r->tmp, i ? "; " : "; noted: ") ?:
+		      json_buf__append_str(&r->tmp, n->notes.v[i].text);
 	if (err || !(p->verdict = arena__strdup(r->a, r->tmp.data)))
 		return -ENOMEM;
-	p->reasons = n->reasons;
-	p->n_reasons = n->n_reasons;
+	p->reasons = n->reasons.v;
+	p->n_reasons = n->reasons.n;
+	p->notes = n->notes.v;
+	p->n_notes = n->notes.n;
 	p->runs = n->runs;
 	p->gaps = (const struct gap_row *const *)n->gaps.v;
 	p->strip = n->strip;

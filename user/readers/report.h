@@ -20,8 +20,12 @@
  *   not shipped  after the node's last record while its agent still runs: its records of
  *                that time are not written yet (on a collector: not shipped yet).
  * The node's window is complete when the chain verifies with a pinned key, every input
- * was read in full, no gap meets the window and every span is covered. Otherwise each
- * reason is stated, and the verdict is one line made of them.
+ * was read in full, no gap that loses evidence meets the window and every span is
+ * covered. Which gap kinds lose evidence is one set, gapscan__kind_incomplete's (the one
+ * `gaps --fail-on incomplete` fails on); a gap of another kind (PRE_EXISTING,
+ * SENSOR_DOWN, MISSING_START, UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD, ARGV_NOT_KEPT,
+ * UNTRACKED_PROCESS, UNOWNED_WORKLOAD) is noted, not a reason. Each reason is stated,
+ * then each note, and the verdict is one line made of them.
  *
  * Memory: the gap scanner's (runs, holes, gaps), and each workload recorded up to
  * --until (a line of fields). Input is untrusted: any record gives a report, no crash.
@@ -91,7 +95,8 @@ struct report_workload {
 };
 
 /* Why a window is not complete. kind: a gap kind's name (gapscan__kind_name), or
- * "INPUT", "CHAIN", "KEY_NOT_PINNED", "DOWN", "NOT_SHIPPED". */
+ * "INPUT", "CHAIN", "KEY_NOT_PINNED", "DOWN", "NOT_SHIPPED". A note has the same shape:
+ * the gaps of one kind that lose no evidence. */
 struct report_reason {
 	const char *kind;
 	const char *text;   /* one line, what the verdict says */
@@ -103,6 +108,8 @@ struct report_node {
 	const char *verdict;                  /* "complete: ..." or "incomplete: ..." */
 	const struct report_reason *reasons;
 	size_t n_reasons;
+	const struct report_reason *notes;    /* gaps of kinds that lose no evidence */
+	size_t n_notes;
 	const struct verify_result *chain;
 	const char *damage;                   /* the first input of it not read in full, and
 					       * why; NULL when all were */

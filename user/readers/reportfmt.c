@@ -229,6 +229,12 @@ static int json_node(struct json_buf *b, const struct report_node *n)
 		err = json_buf__append_str(b, i ? ",{" : "{") ?: jstr(b, "kind", n->reasons[i].kind, &g) ?:
 		      jstr(b, "text", n->reasons[i].text, &g) ?: json_buf__append_str(b, "}");
 	}
+	err = err ?: json_buf__append_str(b, "]") ?: key(b, "notes", &f) ?: json_buf__append_str(b, "[");
+	for (size_t i = 0; i < n->n_notes && !err; i++) {
+		g = 1;
+		err = json_buf__append_str(b, i ? ",{" : "{") ?: jstr(b, "kind", n->notes[i].kind, &g) ?:
+		      jstr(b, "text", n->notes[i].text, &g) ?: json_buf__append_str(b, "}");
+	}
 	err = err ?: json_buf__append_str(b, "]") ?: json_chain(b, n, &f);
 	g = 1;
 	err = err ?: key(b, "input", &f) ?: json_buf__append_str(b, "{") ?: jnum(b, "files", n->files, &g) ?:

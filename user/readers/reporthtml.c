@@ -24,7 +24,7 @@ static const char css[] =
 	".verdict.complete{background:#e3f4e3;color:#1b5e20;border:1px solid #2e7d32}"
 	".verdict.incomplete{background:#fdecea;color:#8e1c14;border:1px solid #c62828}"
 	"section.node{border-top:2px solid #ddd;margin-top:1.5em;padding-top:.5em}"
-	"ul.reasons{margin:.4em 0}"
+	"ul.reasons,ul.notes{margin:.4em 0}ul.notes{color:#555}"
 	"svg text{font-family:monospace;font-size:11px;fill:#444}"
 	"svg .axis line{stroke:#bbb}"
 	"svg .span.covered{fill:#43a047}svg .span.gap{fill:#fb8c00}"
@@ -271,6 +271,15 @@ static int put_node(struct ctx *c, const struct report_node *n)
 		      json_buf__append_str(o, "\">") ?: htmlfmt__text(o, n->reasons[i].text, 0) ?:
 		      json_buf__append_str(o, "</li>\n");
 	if (!err && n->n_reasons)
+		err = json_buf__append_str(o, "</ul>\n");
+	/* Gaps of kinds that lose no evidence: said, not held against the window. */
+	if (!err && n->n_notes)
+		err = json_buf__append_str(o, "<ul class=\"notes\">\n");
+	for (size_t i = 0; i < n->n_notes && !err; i++)
+		err = json_buf__append_str(o, "<li data-kind=\"") ?: htmlfmt__text(o, n->notes[i].kind, 0) ?:
+		      json_buf__append_str(o, "\">noted: ") ?: htmlfmt__text(o, n->notes[i].text, 0) ?:
+		      json_buf__append_str(o, "</li>\n");
+	if (!err && n->n_notes)
 		err = json_buf__append_str(o, "</ul>\n");
 	return err ?: put_strip(c, n) ?: json_buf__append_str(o, legend) ?: put_facts(c, n) ?: put_gaps(c, n) ?:
 	       put_workloads(c, n) ?: json_buf__append_str(o, "</section>\n");
