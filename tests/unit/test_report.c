@@ -219,6 +219,86 @@ static void gap(struct store *st, double t, int kind, uint64_t cg, uint64_t coun
 	put(st, &ev, t);
 }
 
+/* A Workload record with what the coverage cases need. */
+struct wl {
+	uint64_t cg;
+	int state;
+	double born;
+	uint64_t parent;          /* 0: the sensor did not see its cgroup's mkdir */
+	uint64_t latency_ns, drops;
+	const char *const *unobserved;
+	size_t n_unobserved;
+};
+
+static void workload_as(struct store *st, double t, const struct wl *o)
+{
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32], cid[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)o->cg);
+	snprintf(cid, sizeof(cid), "c%llu", (unsigned long long)o->cg);
+	w.key = key;
+	w.cgroup_id = o->cg;
+	w.parent_cgroup_id = o->parent;
+	w.container_id = cid;
+	w.runtime = "runc";
+	w.kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	w.state = o->state;
+	w.identity_verified = 1;
+	w.first_seen_unix_nano = AT(o->born);
+	w.last_seen_unix_nano = AT(t);
+	w.first_event_latency_nano = o->latency_ns;
+	w.drops = o->drops;
+	w.unobserved = (char **)o->unobserved;
+	w.n_unobserved = o->n_unobserved;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+	ev.workload = &w;
+	put(st, &ev, t);
+}
+
+/* What kcaps.c writes for these capabilities. */
+static const Firstlight__V1__NodeCapabilities__Missing miss_accept_owner = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "tcp-accept-owner",
+	.reason = "needs socket storage in tracing programs (5.11+), which accepted sockets inherit",
+	.unobserved = "the process behind an accepted TCP connection",
+};
+static const Firstlight__V1__NodeCapabilities__Missing miss_udp_datagrams = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "udp-datagrams",
+	.reason = "needs the sock_send_length tracepoint (6.4+)",
+	.unobserved = "UDP datagrams and bytes per peer",
+};
+static const Firstlight__V1__NodeCapabilities__Missing miss_unix_connects = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "unix-connects",
+	.reason = "needs cgroup/connect_unix (6.7+)",
+	.unobserved = "unix socket connects",
+};
+
+/* A NodeCapabilities record: the kernel release and what it lacks (n of them). */
+static void capabilities(struct store *st, double t, const char *release,
+			 const Firstlight__V1__NodeCapabilities__Missing *const *missing, size_t n)
+{
+	Firstlight__V1__NodeCapabilities c = FIRSTLIGHT__V1__NODE_CAPABILITIES__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char *names[8];
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		names[i] = missing[i]->name;
+	c.kernel_release = (char *)release;
+	c.machine = "x86_64";
+	c.missing = names;
+	c.n_missing = n;
+	c.missing_detail = (Firstlight__V1__NodeCapabilities__Missing **)missing;
+	c.n_missing_detail = n;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES;
+	ev.node_capabilities = &c;
+	put(st, &ev, t);
+}
+
 /* The usual run: started at 100, heartbeats every 10 s, records in between, stopped at
  * 195. extra() adds the case's records, at times from 145 to 160. */
 static void clean_run(struct store *st, const char *run, void (*extra)(struct store *st))
@@ -301,6 +381,15 @@ static const char *jstr(json_t *j, const char *path)
 	json_t *v = json_object_get(j, path);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
 }
 
 static json_t *node0(json_t *j)
@@ -456,6 +545,9 @@ static void test_ring_buffer_drop(void **state)
 	assert_int_equal(json_integer_value(json_object_get(w, "processes")), 3);
 	assert_string_equal(jstr(w, "firstEventLatencyNano"), "2000000");
 	assert_string_equal(jstr(w, "drops"), "5");
+	/* Its ENDED record lists nothing, and its agent wrote no NodeCapabilities: unknown. */
+	assert_true(json_is_null(json_object_get(w, "unobserved")));
+	assert_true(json_is_null(json_object_get(n, "capabilities")));
 	assert_string_equal(jstr(w, "droppedInWindow"), "5");
 	assert_int_equal(json_integer_value(json_object_get(w, "gaps")), 1);
 	/* covered, the drop's 2 s, covered. */
@@ -864,6 +956,158 @@ static void test_not_shipped(void **state)
 	store_free(st);
 }
 
+/* ---- what the node's kernel could not observe ------------------------------------------------ */
+
+static const Firstlight__V1__NodeCapabilities__Missing *const lacks_6_1[] = { &miss_udp_datagrams,
+									       &miss_unix_connects };
+static const Firstlight__V1__NodeCapabilities__Missing *const lacks_5_10[] = { &miss_accept_owner,
+										&miss_udp_datagrams,
+										&miss_unix_connects };
+static const char *const unobserved_6_1[] = { "udp-datagrams", "unix-connects" };
+
+/* A 6.1 kernel: its capabilities written at the start (before the window), an ENDED
+ * workload naming what it could not observe, one still running. */
+static void run_on_6_1(struct store *st, const char *run, double t0)
+{
+	run_begin(st, run);
+	agent(st, t0, STARTED);
+	capabilities(st, t0 + 0.5, "6.1.0-50-cloud-amd64", lacks_6_1, 2);
+	beats(st, t0 + 10, t0 + 40);
+	workload_as(st, t0 + 46, &(struct wl){ .cg = 81, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					      .born = t0 + 46, .parent = 5 });
+	workload_as(st, t0 + 47, &(struct wl){ .cg = 82, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					      .born = t0 + 47, .parent = 5 });
+	workload_as(st, t0 + 50, &(struct wl){ .cg = 82, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED,
+					      .born = t0 + 47, .parent = 5, .latency_ns = 1000000,
+					      .unobserved = unobserved_6_1, .n_unobserved = 2 });
+	beats(st, t0 + 60, t0 + 90);
+	agent(st, t0 + 95, STOPPED);
+	run_end(st);
+}
+
+static json_t *missing_entry(json_t *caps, size_t i)
+{
+	return json_array_get(json_object_get(caps, "missing"), i);
+}
+
+static void test_capabilities(void **state)
+{
+	struct store *st = store_new("n1");
+	struct json_buf b = {};
+	struct report *r;
+	json_t *j, *n, *c, *w;
+	int rc;
+
+	(void)state;
+	run_on_6_1(st, "run-1", 100);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	/* A known limit of the node, not a reason. */
+	assert_string_equal(jstr(n, "verdict"), COMPLETE_1 "no gap");
+	c = json_object_get(n, "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.1.0-50-cloud-amd64");
+	assert_string_equal(jstr(c, "machine"), "x86_64");
+	assert_int_equal(json_array_size(json_object_get(c, "kernels")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 0)), "6.1.0-50-cloud-amd64");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 2);
+	assert_string_equal(jstr(missing_entry(c, 0), "name"), "udp-datagrams");
+	assert_string_equal(jstr(missing_entry(c, 0), "reason"), "needs the sock_send_length tracepoint (6.4+)");
+	assert_string_equal(jstr(missing_entry(c, 0), "unobserved"), "UDP datagrams and bytes per peer");
+	assert_string_equal(jstr(missing_entry(c, 1), "name"), "unix-connects");
+	assert_string_equal(jstr(missing_entry(c, 1), "reason"), "needs cgroup/connect_unix (6.7+)");
+	assert_string_equal(jstr(missing_entry(c, 1), "unobserved"), "unix socket connects");
+	assert_false(json_is_true(json_object_get(c, "truncated")));
+	/* The ENDED one names what its record names; the running one what the node lacks. */
+	w = json_array_get(json_object_get(n, "workloads"), 0);
+	assert_string_equal(jstr(w, "key"), "cgroup:81");
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 0)), "udp-datagrams");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
+	w = json_array_get(json_object_get(n, "workloads"), 1);
+	assert_string_equal(jstr(w, "key"), "cgroup:82");
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
+	/* The text: one line for the node's kernel, a column per workload. */
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.1.0-50-cloud-amd64 (x86_64), capabilities: missing udp-datagrams "
+				       "(needs the sock_send_length tracepoint (6.4+)), unix-connects (needs "
+				       "cgroup/connect_unix (6.7+))\n"));
+	assert_non_null(strstr(b.data, "\n             cgroup:82 CONTAINER 0 1.000ms 0(0) 0 udp-datagrams,unix-connects c82\n"));
+	json_buf__reset(&b);
+	/* The page: a row, a line per capability missing, a cell per workload. */
+	assert_int_equal(reporthtml__page(&b, r), 0);
+	assert_int_equal(count_str(b.data, "<tr class=\"capabilities\">"), 1);
+	assert_non_null(strstr(b.data, "<li data-capability=\"udp-datagrams\"><b>udp-datagrams</b>: needs the "
+				       "sock_send_length tracepoint (6.4+); not recorded: UDP datagrams and bytes per peer</li>"));
+	assert_int_equal(count_str(b.data, "<li data-capability="), 2);
+	assert_int_equal(count_str(b.data, "<td class=\"unobserved\">udp-datagrams, unix-connects</td>"), 2);
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+
+	/* Rebooted into 6.18, which lacks nothing: a window over both runs names both kernels
+	 * and what either lacked; a workload running at its end, what the newest lacks. */
+	run_begin(st, "run-2");
+	agent(st, 200, STARTED);
+	capabilities(st, 200.5, "6.18.44", NULL, 0);
+	beats(st, 210, 240);
+	workload_as(st, 246, &(struct wl){ .cg = 83, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 246,
+					   .parent = 5 });
+	beats(st, 250, 290);
+	run_end(st);
+	/* A kernel written after the window says nothing of it. */
+	run_begin(st, "run-3");
+	agent(st, 300, STARTED);
+	capabilities(st, 300.5, "5.10.0-32-cloud-amd64", lacks_5_10, 3);
+	agent(st, 301, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 120, .until = 280, .pinned = 1 }, &r, &rc);
+	n = node0(j);
+	c = json_object_get(n, "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "kernels")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 0)), "6.1.0-50-cloud-amd64");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 1)), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 2);
+	assert_string_equal(jstr(missing_entry(c, 0), "name"), "udp-datagrams");
+	assert_string_equal(jstr(missing_entry(c, 1), "name"), "unix-connects");
+	w = json_array_get(json_object_get(n, "workloads"), 2);
+	assert_string_equal(jstr(w, "key"), "cgroup:83");
+	assert_true(json_is_array(json_object_get(w, "unobserved")));
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 0);
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.1.0-50-cloud-amd64, 6.18.44 (x86_64), capabilities: missing "
+				       "udp-datagrams (needs the sock_send_length tracepoint (6.4+)), unix-connects "
+				       "(needs cgroup/connect_unix (6.7+))\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	/* Only the newest: all. */
+	j = report_json(&st, 1, &(struct run_opts){ .since = 220, .until = 280, .pinned = 1 }, &r, &rc);
+	c = json_object_get(node0(j), "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 0);
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.18.44 (x86_64), capabilities: all\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+
+	/* No NodeCapabilities record (an older agent): unknown, said so. */
+	st = store_new("n1");
+	clean_run(st, "run-1", NULL);
+	j = report_json(&st, 1, &window, &r, &rc);
+	assert_true(json_is_null(json_object_get(node0(j), "capabilities")));
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     unknown (no NodeCapabilities record by the window's end), "
+				       "capabilities: unknown\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
 /* A segment cut short (a copy gone wrong): what was read counts, the input is named. */
 static void test_damaged_input(void **state)
 {
@@ -984,18 +1228,18 @@ static void test_node_keys(void **state)
 	store_free(sts[1]);
 }
 
-static size_t count_str(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
-
 static void hostile_workload(struct store *st)
 {
+	static const Firstlight__V1__NodeCapabilities__Missing evil = {
+		.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+		.name = "udp-datagrams\"><script>",
+		.reason = "</td><script>alert(2)</script>",
+		.unobserved = "<b>\xe2\x80\xae",
+	};
+	static const Firstlight__V1__NodeCapabilities__Missing *const lacks[] = { &evil };
+
 	workload(st, 146, 77, "</script><script>alert(1)</script>\xe2\x80\xae", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	capabilities(st, 147, "6.1</code><script>", lacks, 1);
 	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 77, 5, 149, 151);
 }
 
@@ -1025,6 +1269,11 @@ static void test_html_page(void **state)
 	assert_int_equal(count_str(b.data, "<script"), 0);
 	assert_null(strstr(b.data, "\xe2\x80\xae"));
 	assert_non_null(strstr(b.data, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\u202e"));
+	/* A capability's strings as text too. */
+	assert_non_null(strstr(b.data, "<code>6.1&lt;/code&gt;&lt;script&gt;</code> (x86_64); capabilities: missing"
+				       "<ul class=\"missing\"><li data-capability=\"udp-datagrams&quot;&gt;&lt;script&gt;\">"
+				       "<b>udp-datagrams&quot;&gt;&lt;script&gt;</b>: &lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;; "
+				       "not recorded: &lt;b&gt;\\u202e</li></ul>"));
 	json_buf__free(&b);
 	json_decref(j);
 	report__free(r);
@@ -1080,6 +1329,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_input),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_keys),
+		cmocka_unit_test(test_capabilities),
 		cmocka_unit_test(test_html_page),
 		cmocka_unit_test(test_bad_calls),
 	};

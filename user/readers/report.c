@@ -16,10 +16,22 @@
 #include "store/segment_reader.h"
 
 typedef Firstlight__V1__Event Event;
+typedef Firstlight__V1__NodeCapabilities NodeCaps;
 
 struct rwl {
 	struct report_workload pub;
 	uint64_t record_ns; /* the record its fields come from */
+	const char **end_unobserved; /* its ENDED record's list */
+	size_t n_end_unobserved;
+};
+
+/* One distinct NodeCapabilities record of a node's window (or the one in force at its
+ * start): its records' times and what they say. */
+struct capstate {
+	uint64_t first_ns, last_ns;
+	const char *release, *machine;
+	struct report_missing *missing;
+	size_t n_missing;
 };
 
 /* A list of reasons (or of notes) as the verdict states them. */
@@ -50,6 +62,12 @@ struct rnode {
 	size_t n_strip, cap_strip;
 	struct reasons reasons, notes;
 	struct ptrvec shown_wls;
+	struct capstate cap_before;   /* the latest at or before the window's start */
+	int has_cap_before;
+	struct capstate *caps;        /* distinct ones within the window, as read */
+	size_t n_caps, cap_caps;
+	const char **latest_missing;  /* the names the one in force at the window's end lacks */
+	size_t n_latest_missing;
 };
 
 struct report {
@@ -114,6 +132,7 @@ static void node_free(struct rnode *n)
 	free(n->reasons.v);
 	free(n->notes.v);
 	ptrvec__free(&n->shown_wls);
+	free(n->caps);
 	free(n);
 }
 
@@ -236,6 +255,15 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 		p->has_coverage = 1;
 		p->first_event_latency_ns = w->first_event_latency_nano;
 		p->drops = w->drops;
+		x->n_end_unobserved = 0;
+		if (w->n_unobserved && !(x->end_unobserved = arena__alloc(r->a, w->n_unobserved * sizeof(char *))))
+			return -ENOMEM;
+		for (size_t i = 0; i < w->n_unobserved; i++) {
+			if (!w->unobserved[i] || !*w->unobserved[i])
+				continue;
+			if (!(x->end_unobserved[x->n_end_unobserved++] = arena__strdup(r->a, w->unobserved[i])))
+				return -ENOMEM;
+		}
 	}
 	p->unattributed |= w->unattributed;
 	if (ev->time_unix_nano < x->record_ns)
@@ -259,6 +287,113 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 	return 0;
 }
 
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* What a NodeCapabilities record lacks, in out (pointing into it): its missing_detail,
+ * then the names of missing without one; each name once, at most max (*cut then set). */
+static size_t caps_missing_of(const NodeCaps *m, struct report_missing *out, size_t max, int *cut)
+{
+	size_t n = 0, total = m->n_missing_detail + m->n_missing;
+
+	for (size_t i = 0; i < total; i++) {
+		const Firstlight__V1__NodeCapabilities__Missing *d =
+			i < m->n_missing_detail ? m->missing_detail[i] : NULL;
+		const char *name = i < m->n_missing_detail ? (d ? nz(d->name) : "") : nz(m->missing[i - m->n_missing_detail]);
+		size_t k;
+
+		if (!*name)
+			continue;
+		for (k = 0; k < n && strcmp(out[k].name, name); k++)
+			;
+		if (k < n)
+			continue;
+		if (n == max) {
+			*cut = 1;
+			break;
+		}
+		out[n++] = (struct report_missing){ name, d ? nz(d->reason) : "", d ? nz(d->unobserved) : "" };
+	}
+	return n;
+}
+
+static int caps_same(const struct capstate *c, const NodeCaps *m, const struct report_missing *miss, size_t n)
+{
+	if (strcmp(c->release, nz(m->kernel_release)) || strcmp(c->machine, nz(m->machine)) || c->n_missing != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c->missing[i].name, miss[i].name) || strcmp(c->missing[i].reason, miss[i].reason) ||
+		    strcmp(c->missing[i].unobserved, miss[i].unobserved))
+			return 0;
+	return 1;
+}
+
+static int caps_set(struct report *r, struct capstate *c, const NodeCaps *m, const struct report_missing *miss,
+		    size_t n, uint64_t t)
+{
+	*c = (struct capstate){ .first_ns = t, .last_ns = t, .n_missing = n };
+	c->release = arena__strdup(r->a, nz(m->kernel_release));
+	c->machine = arena__strdup(r->a, nz(m->machine));
+	c->missing = n ? arena__alloc(r->a, n * sizeof(*c->missing)) : NULL;
+	if (!c->release || !c->machine || (n && !c->missing))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c->missing[i].name = arena__strdup(r->a, miss[i].name);
+		c->missing[i].reason = arena__strdup(r->a, miss[i].reason);
+		c->missing[i].unobserved = arena__strdup(r->a, miss[i].unobserved);
+		if (!c->missing[i].name || !c->missing[i].reason || !c->missing[i].unobserved)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A NodeCapabilities record (the agent writes one at every start and restates it at every
+ * segment's start): the latest at or before the window's start is in force at its start;
+ * each distinct one within it is kept; later ones say nothing of the window. */
+static int add_caps(struct report *r, struct rnode *n, const Event *ev)
+{
+	const NodeCaps *m = ev->node_capabilities;
+	struct report_missing miss[REPORT_CAPS_MAX];
+	uint64_t t = ev->time_unix_nano;
+	size_t nm;
+	int cut = 0, err;
+
+	if (t > r->o.until_ns)
+		return 0;
+	nm = caps_missing_of(m, miss, REPORT_CAPS_MAX, &cut);
+	n->pub.caps.truncated |= cut;
+	if (t <= r->o.since_ns) {
+		if (n->has_cap_before && t < n->cap_before.last_ns)
+			return 0;
+		if (n->has_cap_before && caps_same(&n->cap_before, m, miss, nm)) {
+			n->cap_before.last_ns = t;
+			return 0;
+		}
+		err = caps_set(r, &n->cap_before, m, miss, nm, t);
+		n->has_cap_before = !err;
+		return err;
+	}
+	for (size_t i = 0; i < n->n_caps; i++)
+		if (caps_same(&n->caps[i], m, miss, nm)) {
+			if (t < n->caps[i].first_ns)
+				n->caps[i].first_ns = t;
+			if (t > n->caps[i].last_ns)
+				n->caps[i].last_ns = t;
+			return 0;
+		}
+	if (n->n_caps == REPORT_CAPS_MAX) {
+		n->pub.caps.truncated = 1;
+		return 0;
+	}
+	if (ARRAY_GROW(n->caps, n->cap_caps, n->n_caps + 1))
+		return -ENOMEM;
+	err = caps_set(r, &n->caps[n->n_caps], m, miss, nm, t);
+	n->n_caps += !err;
+	return err;
+}
+
 static int add_event(struct report *r, const Event *ev, const char *path)
 {
 	struct rnode *n = node_get(r, ev->node);
@@ -274,9 +409,16 @@ static int add_event(struct report *r, const Event *ev, const char *path)
 		n->has_file = 1;
 	}
 	err = gapscan__add(n->gs, ev);
-	if (!err && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
-		err = add_workload(r, n, ev);
-	return err;
+	if (err)
+		return err;
+	switch (ev->body_case) {
+	case FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD:
+		return ev->workload ? add_workload(r, n, ev) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES:
+		return ev->node_capabilities ? add_caps(r, n, ev) : 0;
+	default:
+		return 0;
+	}
 }
 
 static void damaged(struct report *r, struct rnode *n, const char *path, const char *why)
@@ -625,6 +767,88 @@ static void gaps_to_workloads(struct rnode *n)
 	}
 }
 
+static int cmp_caps(const void *a, const void *b)
+{
+	const struct capstate *x = a, *y = b;
+
+	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+/* The node's capabilities in the window, from the records add_caps kept: the one in force
+ * at its start, then the others in the order they were first written. */
+static int caps_finish(struct report *r, struct rnode *n)
+{
+	struct report_caps *c = &n->pub.caps;
+	const struct capstate *latest = n->has_cap_before ? &n->cap_before : NULL;
+	size_t total = n->n_caps + !!n->has_cap_before, nk = 0, nm = 0;
+	const char **kernels;
+	struct report_missing *missing;
+
+	if (n->n_caps > 1)
+		qsort(n->caps, n->n_caps, sizeof(*n->caps), cmp_caps);
+	for (size_t i = 0; i < n->n_caps; i++)
+		if (!latest || n->caps[i].last_ns >= latest->last_ns)
+			latest = &n->caps[i];
+	if (!latest)
+		return 0;
+	kernels = arena__alloc(r->a, total * sizeof(*kernels));
+	missing = arena__alloc(r->a, REPORT_CAPS_MAX * sizeof(*missing));
+	n->latest_missing = arena__alloc(r->a, (latest->n_missing + 1) * sizeof(char *));
+	if (!kernels || !missing || !n->latest_missing)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		const struct capstate *s = !n->has_cap_before ? &n->caps[i] : i ? &n->caps[i - 1] : &n->cap_before;
+		size_t k;
+
+		for (k = 0; k < nk && strcmp(kernels[k], s->release); k++)
+			;
+		if (k == nk && *s->release)
+			kernels[nk++] = s->release;
+		for (size_t j = 0; j < s->n_missing; j++) {
+			for (k = 0; k < nm && strcmp(missing[k].name, s->missing[j].name); k++)
+				;
+			if (k < nm)
+				continue;
+			if (nm == REPORT_CAPS_MAX) {
+				c->truncated = 1;
+				break;
+			}
+			missing[nm++] = s->missing[j];
+		}
+	}
+	for (size_t j = 0; j < latest->n_missing; j++)
+		n->latest_missing[n->n_latest_missing++] = latest->missing[j].name;
+	c->known = 1;
+	c->kernel = latest->release;
+	c->machine = latest->machine;
+	c->kernels = kernels;
+	c->n_kernels = nk;
+	c->missing = missing;
+	c->n_missing = nm;
+	return 0;
+}
+
+/* What each workload's node could not observe: its ENDED record's list, or for one still
+ * running what the node's capabilities in force at the window's end lack (report.h). */
+static void unobserved(struct rnode *n)
+{
+	for (size_t i = 0; i < n->wls.n; i++) {
+		struct rwl *x = n->wls.v[i];
+		struct report_workload *p = &x->pub;
+
+		if (p->ended) {
+			/* An agent that wrote its capabilities wrote the list: empty is none. */
+			p->has_unobserved = x->n_end_unobserved || n->pub.caps.known;
+			p->unobserved = (const char *const *)x->end_unobserved;
+			p->n_unobserved = x->n_end_unobserved;
+			continue;
+		}
+		p->has_unobserved = n->pub.caps.known;
+		p->unobserved = n->latest_missing;
+		p->n_unobserved = n->n_latest_missing;
+	}
+}
+
 static int cmp_wl(const void *pa, const void *pb)
 {
 	const struct report_workload *a = *(const struct report_workload *const *)pa;
@@ -702,8 +926,10 @@ static int judge(struct report *r, struct rnode *n)
 	free(all);
 	if (err)
 		return err;
+	err = caps_finish(r, n);
 	gaps_to_workloads(n);
-	err = window_workloads(r, n);
+	unobserved(n);
+	err = err ?: window_workloads(r, n);
 	/* The reasons, in the order an auditor checks them. */
 	if (!err && p->damage)
 		err = reason(r, &n->reasons, "INPUT", "an input was not read in full: %s", p->damage);

@@ -27,8 +27,13 @@
  * UNTRACKED_PROCESS, UNOWNED_WORKLOAD) is noted, not a reason. Each reason is stated,
  * then each note, and the verdict is one line made of them.
  *
- * Memory: the gap scanner's (runs, holes, gaps), and each workload recorded up to
- * --until (a line of fields). Input is untrusted: any record gives a report, no crash.
+ * What the node's kernel could not observe (its NodeCapabilities records: the latest at
+ * or before the window's start and every one within it) is stated per node, and per
+ * workload as its `unobserved`: a known limit of the node, never by itself a reason.
+ *
+ * Memory: the gap scanner's (runs, holes, gaps), each workload recorded up to --until
+ * (a line of fields), and each distinct NodeCapabilities record of the window (at most
+ * REPORT_CAPS_MAX). Input is untrusted: any record gives a report, no crash.
  * Errors: int functions return 0 or -errno; report__new returns NULL with errno set;
  * report__free(NULL) is a no-op. Every pointer handed out is valid until report__free.
  */
@@ -92,6 +97,32 @@ struct report_workload {
 	uint64_t drops;          /* its events lost, as its ENDED record counts them */
 	uint64_t dropped_in_window; /* RING_BUFFER_DROP counts of the window's gaps naming it */
 	size_t gaps;             /* gaps of the window naming it */
+	/* The capabilities its node lacked: its ENDED record's list; for a workload still
+	 * running, what the node's NodeCapabilities record in force at the window's end lacks.
+	 * Unknown (has_unobserved 0) when neither says (an ENDED record of an agent that wrote
+	 * no NodeCapabilities record, whose empty list means nothing). */
+	int has_unobserved;
+	const char *const *unobserved;
+	size_t n_unobserved;
+};
+
+/* A capability the node's kernel lacked (NodeCapabilities.missing_detail). Never NULL. */
+struct report_missing {
+	const char *name, *reason, *unobserved;
+};
+
+#define REPORT_CAPS_MAX 32 /* distinct NodeCapabilities records of a node's window kept, and
+			    * missing capabilities in each: a real node has one or two, of 11 */
+
+/* What the node's kernel let the sensor observe in the window. */
+struct report_caps {
+	int known;                          /* a NodeCapabilities record at or before the window's end */
+	const char *kernel, *machine;       /* the latest one's: in force at the window's end */
+	const char *const *kernels;         /* every kernel release of them, in time order */
+	size_t n_kernels;
+	const struct report_missing *missing; /* what any of them lacked, by first appearance */
+	size_t n_missing;
+	int truncated;                      /* more than REPORT_CAPS_MAX of either (crafted): cut */
 };
 
 /* Why a window is not complete. kind: a gap kind's name (gapscan__kind_name), or
@@ -110,6 +141,7 @@ struct report_node {
 	size_t n_reasons;
 	const struct report_reason *notes;    /* gaps of kinds that lose no evidence */
 	size_t n_notes;
+	struct report_caps caps;
 	const struct verify_result *chain;
 	const char *damage;                   /* the first input of it not read in full, and
 					       * why; NULL when all were */
