@@ -214,7 +214,7 @@ check "report: the node's kernel, as its NodeCapabilities record says" \
 	"$(r '.nodes[0].capabilities | "\(.kernel) \([.missing[].name] | join(","))"')"
 check "report: job A's workload, what its node could not observe" \
 	"$(q -c --arg id "$id_a" '[.[] | select(.workload.containerId == $id and .workload.state == "ENDED")][0].workload.unobserved // []')" \
-	"$(r -c --arg id "$id_a" '.nodes[0].workloads[] | select(.containerId == $id) | .unobserved')"
+	"$(r -c --arg id "$id_a" '.nodes[0].workloads[] | select(.containerId == $id) | "\(.coverageFrom) \(.unobserved)"' | sed 's/^ended //')"
 check "report: job B's drops, each gap record with its count" \
 	"$(q -r --arg cg "$cg_b" '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.cgroupId == $cg) | "\(.gap.eventType) \(.gap.count)"] | sort | .[]')" \
 	"$(r --arg k "cgroup:$cg_b" '[.nodes[0].gaps[] | select(.kind == "RING_BUFFER_DROP" and .workload == $k) | "\(.eventType) \(.count)"] | sort | .[]')"

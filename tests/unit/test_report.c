@@ -257,6 +257,26 @@ static void workload_as(struct store *st, double t, const struct wl *o)
 	put(st, &ev, t);
 }
 
+/* An exec in cgroup cg. */
+static void exec_in(struct store *st, double t, uint64_t cg)
+{
+	Firstlight__V1__ProcessExec x = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Firstlight__V1__Process p = FIRSTLIGHT__V1__PROCESS__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)cg);
+	p.exec_id = "b:1:99";
+	p.pid = 99;
+	p.binary = "/bin/true";
+	p.cgroup_id = cg;
+	p.workload_key = key;
+	x.process = &p;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	ev.exec = &x;
+	put(st, &ev, t);
+}
+
 /* What kcaps.c writes for these capabilities. */
 static const Firstlight__V1__NodeCapabilities__Missing miss_accept_owner = {
 	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
@@ -543,6 +563,7 @@ static void test_ring_buffer_drop(void **state)
 	assert_string_equal(jstr(w, "containerId"), "c0ffee");
 	assert_true(json_is_true(json_object_get(w, "ended")));
 	assert_int_equal(json_integer_value(json_object_get(w, "processes")), 3);
+	assert_string_equal(jstr(w, "coverageFrom"), "ended");
 	assert_string_equal(jstr(w, "firstEventLatencyNano"), "2000000");
 	assert_string_equal(jstr(w, "drops"), "5");
 	/* Its ENDED record lists nothing, and its agent wrote no NodeCapabilities: unknown. */
@@ -569,7 +590,10 @@ static void test_ring_buffer_drop(void **state)
 	assert_true(json_is_true(json_object_get(w, "ended")));
 	assert_false(json_is_true(json_object_get(w, "endRecorded")));
 	assert_string_equal(jstr(w, "lastSeenUnixNano"), "1700000151000000000");
-	assert_true(json_is_null(json_object_get(w, "drops")));
+	/* No ENDED record: its coverage is what its records say, the dropped rmdir a drop. */
+	assert_string_equal(jstr(w, "coverageFrom"), "records");
+	assert_string_equal(jstr(w, "drops"), "1");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
 	assert_string_equal(jstr(w, "droppedInWindow"), "1");
 	json_decref(j);
 	report__free(r);
@@ -1025,6 +1049,7 @@ static void test_capabilities(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
 	w = json_array_get(json_object_get(n, "workloads"), 1);
 	assert_string_equal(jstr(w, "key"), "cgroup:82");
+	assert_string_equal(jstr(w, "coverageFrom"), "ended");
 	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
 	/* The text: one line for the node's kernel, a column per workload. */
@@ -1102,6 +1127,81 @@ static void test_capabilities(void **state)
 	assert_int_equal(reportfmt__text(&b, r), 0);
 	assert_non_null(strstr(b.data, "\n  kernel     unknown (no NodeCapabilities record by the window's end), "
 				       "capabilities: unknown\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* ---- coverage of workloads still running ------------------------------------------------------- */
+
+/* Four workloads running at the window's end, each with what its records allow. */
+static void with_running(struct store *st)
+{
+	/* Born while the sensor watched (its parent given), its first exec 250 ms later,
+	 * drops in the window and after it. */
+	workload_as(st, 146, &(struct wl){ .cg = 90, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 146,
+					   .parent = 5 });
+	exec_in(st, 146.25, 90);
+	exec_in(st, 146.5, 90);
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 90, 4, 149, 150);
+	gap(st, 151, FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, 90, 3, 150.5, 151);
+	gap(st, 158, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 90, 10, 157, 158);
+	/* Existed before the sensor (no parent): no birth to count from. */
+	workload_as(st, 147, &(struct wl){ .cg = 91, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 147 });
+	exec_in(st, 147.5, 91);
+	/* Its RESOLVED record carries the agent's own latency and drops. */
+	workload_as(st, 148, &(struct wl){ .cg = 92, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED, .born = 147,
+					   .parent = 5, .latency_ns = 3000000, .drops = 2 });
+	/* Born, no process yet. */
+	workload_as(st, 148.5, &(struct wl){ .cg = 93, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					     .born = 148.5, .parent = 5 });
+}
+
+static json_t *workload_of(json_t *node, const char *key)
+{
+	json_t *ws = json_object_get(node, "workloads");
+
+	for (size_t i = 0; i < json_array_size(ws); i++)
+		if (!strcmp(jstr(json_array_get(ws, i), "key"), key))
+			return json_array_get(ws, i);
+	fail_msg("no workload %s", key);
+	return NULL;
+}
+
+static void test_running_coverage(void **state)
+{
+	struct store *st = store_new("n1");
+	struct json_buf b = {};
+	struct report *r;
+	json_t *j, *n, *w;
+	int rc;
+
+	(void)state;
+	clean_run(st, "run-1", with_running);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 120, .until = 155, .pinned = 1 }, &r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(n, "verdict"), "incomplete: RING_BUFFER_DROP: 1 gap, 4 events lost; SHARE_EXCEEDED: "
+						"1 gap, 3 events dropped beyond their workload's share");
+	assert_int_equal(json_array_size(json_object_get(n, "workloads")), 4);
+	w = workload_of(n, "cgroup:90");
+	assert_false(json_is_true(json_object_get(w, "ended")));
+	assert_string_equal(jstr(w, "coverageFrom"), "records");
+	assert_string_equal(jstr(w, "firstEventLatencyNano"), "250000000");
+	assert_string_equal(jstr(w, "drops"), "17");          /* every drop recorded of it */
+	assert_string_equal(jstr(w, "droppedInWindow"), "7"); /* those of the window */
+	assert_true(json_is_null(json_object_get(w, "unobserved"))); /* no NodeCapabilities record */
+	w = workload_of(n, "cgroup:91");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
+	assert_string_equal(jstr(w, "drops"), "0");
+	w = workload_of(n, "cgroup:92");
+	assert_string_equal(jstr(w, "firstEventLatencyNano"), "3000000");
+	assert_string_equal(jstr(w, "drops"), "2");
+	w = workload_of(n, "cgroup:93");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n             cgroup:90 CONTAINER 0 250.000ms 17(7) 2 - [running] c90\n"));
+	assert_non_null(strstr(b.data, "\n             cgroup:91 CONTAINER 0 - 0(0) 0 - [running] c91\n"));
 	json_buf__free(&b);
 	json_decref(j);
 	report__free(r);
@@ -1330,6 +1430,7 @@ int main(void)
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_keys),
 		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_running_coverage),
 		cmocka_unit_test(test_html_page),
 		cmocka_unit_test(test_bad_calls),
 	};

@@ -20,9 +20,16 @@ typedef Firstlight__V1__NodeCapabilities NodeCaps;
 
 struct rwl {
 	struct report_workload pub;
-	uint64_t record_ns; /* the record its fields come from */
-	const char **end_unobserved; /* its ENDED record's list */
+	uint64_t record_ns;      /* the record its fields come from */
+	/* What its records say of its coverage (report.h tells how each is used). */
+	uint64_t rec_latency_ns; /* the largest first-event latency of its records */
+	uint64_t rec_drops;      /* the largest drops of its records */
+	uint64_t end_latency_ns, end_drops; /* its ENDED record's */
+	const char **end_unobserved;        /* its ENDED record's list */
 	size_t n_end_unobserved;
+	int born_seen;           /* a record of it gives its parent: the sensor saw its mkdir */
+	uint64_t first_proc_ns;  /* the earliest exec or fork record in its cgroup; 0: none */
+	uint64_t gap_drops;      /* RING_BUFFER_DROP and SHARE_EXCEEDED of every gap naming it */
 };
 
 /* One distinct NodeCapabilities record of a node's window (or the one in force at its
@@ -250,11 +257,17 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 		p->first_seen_ns = w->first_seen_unix_nano;
 	if (w->last_seen_unix_nano > p->last_seen_ns)
 		p->last_seen_ns = w->last_seen_unix_nano;
+	/* Every Workload record carries the coverage known when it was written. */
+	if (w->first_event_latency_nano > x->rec_latency_ns)
+		x->rec_latency_ns = w->first_event_latency_nano;
+	if (w->drops > x->rec_drops)
+		x->rec_drops = w->drops;
+	/* Only the mkdir the sensor saw gives a workload its parent (sensor/workload.c). */
+	x->born_seen |= w->parent_cgroup_id != 0;
 	if (w->state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED) {
 		p->ended = 1;
-		p->has_coverage = 1;
-		p->first_event_latency_ns = w->first_event_latency_nano;
-		p->drops = w->drops;
+		x->end_latency_ns = w->first_event_latency_nano;
+		x->end_drops = w->drops;
 		x->n_end_unobserved = 0;
 		if (w->n_unobserved && !(x->end_unobserved = arena__alloc(r->a, w->n_unobserved * sizeof(char *))))
 			return -ENOMEM;
@@ -284,6 +297,22 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 	if (!p->kind || !p->runtime || !p->container_id || !p->container_name || !p->pod_name ||
 	    !p->pod_namespace || !p->image || !p->cgroup_path || !p->identity_source)
 		return -ENOMEM;
+	return 0;
+}
+
+/* An exec or fork: the first one in a workload's cgroup is its first process event (a
+ * restatement of an older process at a segment's start is not). */
+static int add_process(struct rnode *n, const Event *ev, const Firstlight__V1__Process *proc)
+{
+	char key[WLKEY_MAX];
+	struct rwl *x;
+
+	if (!proc || !proc->cgroup_id || ev->snapshot || !ev->time_unix_nano)
+		return 0;
+	wlkey__format(key, proc->cgroup_id, 0);
+	x = strmap__get(n->wl, key);
+	if (x && (!x->first_proc_ns || ev->time_unix_nano < x->first_proc_ns))
+		x->first_proc_ns = ev->time_unix_nano;
 	return 0;
 }
 
@@ -414,6 +443,10 @@ static int add_event(struct report *r, const Event *ev, const char *path)
 	switch (ev->body_case) {
 	case FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD:
 		return ev->workload ? add_workload(r, n, ev) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_EXEC:
+		return ev->exec ? add_process(n, ev, ev->exec->process) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_FORK:
+		return ev->fork ? add_process(n, ev, ev->fork->process) : 0;
 	case FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES:
 		return ev->node_capabilities ? add_caps(r, n, ev) : 0;
 	default:
@@ -739,6 +772,12 @@ static int gap_reasons(struct report *r, struct rnode *n)
 	return err;
 }
 
+/* Events of a workload the kernel did not deliver, as the agent counts its drops. */
+static int is_drop(int kind)
+{
+	return kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP || kind == FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED;
+}
+
 /* What the window's gaps say of each workload. */
 static void gaps_to_workloads(struct rnode *n)
 {
@@ -751,7 +790,7 @@ static void gaps_to_workloads(struct rnode *n)
 		if (!x)
 			continue;
 		x->pub.gaps++;
-		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+		if (is_drop(g->kind))
 			x->pub.dropped_in_window += g->count;
 		/* As the tree reads it: a dropped cgroup_rmdir still says the workload ended. */
 		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP && !x->pub.ended &&
@@ -828,21 +867,46 @@ static int caps_finish(struct report *r, struct rnode *n)
 	return 0;
 }
 
-/* What each workload's node could not observe: its ENDED record's list, or for one still
- * running what the node's capabilities in force at the window's end lack (report.h). */
-static void unobserved(struct rnode *n)
+/* Each workload's coverage: its ENDED record's, or what its records say (report.h). */
+static void coverage(struct rnode *n)
 {
+	/* Every drop gap naming it, in or out of the window: its drops so far. */
+	for (size_t i = 0; i < gapscan__count(n->gs); i++) {
+		const struct gap_row *g = gapscan__row(n->gs, i);
+		char buf[WLKEY_MAX];
+		const char *key;
+		struct rwl *x;
+
+		if (!is_drop(g->kind) || !g->has_count)
+			continue;
+		key = wlkey__of_record(buf, g->workload, g->cgroup_id);
+		if (key && (x = strmap__get(n->wl, key)))
+			x->gap_drops += g->count;
+	}
 	for (size_t i = 0; i < n->wls.n; i++) {
 		struct rwl *x = n->wls.v[i];
 		struct report_workload *p = &x->pub;
 
 		if (p->ended) {
+			p->coverage_from = "ended";
+			p->has_latency = x->end_latency_ns != 0;
+			p->first_event_latency_ns = x->end_latency_ns;
+			p->drops = x->end_drops;
 			/* An agent that wrote its capabilities wrote the list: empty is none. */
 			p->has_unobserved = x->n_end_unobserved || n->pub.caps.known;
 			p->unobserved = (const char *const *)x->end_unobserved;
 			p->n_unobserved = x->n_end_unobserved;
 			continue;
 		}
+		p->coverage_from = "records";
+		if (x->rec_latency_ns) {
+			p->has_latency = 1;
+			p->first_event_latency_ns = x->rec_latency_ns;
+		} else if (x->born_seen && p->first_seen_ns && x->first_proc_ns > p->first_seen_ns) {
+			p->has_latency = 1;
+			p->first_event_latency_ns = x->first_proc_ns - p->first_seen_ns;
+		}
+		p->drops = x->rec_drops > x->gap_drops ? x->rec_drops : x->gap_drops;
 		p->has_unobserved = n->pub.caps.known;
 		p->unobserved = n->latest_missing;
 		p->n_unobserved = n->n_latest_missing;
@@ -928,7 +992,7 @@ static int judge(struct report *r, struct rnode *n)
 		return err;
 	err = caps_finish(r, n);
 	gaps_to_workloads(n);
-	unobserved(n);
+	coverage(n);
 	err = err ?: window_workloads(r, n);
 	/* The reasons, in the order an auditor checks them. */
 	if (!err && p->damage)

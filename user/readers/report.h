@@ -78,8 +78,22 @@ struct report_span {
 	enum report_state state;
 };
 
-/* A workload recorded in the window: the fields of its latest Workload record, its
- * coverage when its ENDED record says it, and what the gaps of the window say of it. */
+/*
+ * A workload recorded in the window: the fields of its latest Workload record, its
+ * coverage, and what the gaps of the window say of it.
+ * Coverage comes from its ENDED record when there is one (coverage_from "ended"). For a
+ * workload still running (or whose end was dropped) it comes from its records
+ * (coverage_from "records"): the first-event latency its own records carry (the agent
+ * writes it in every Workload record once known), else the time from its cgroup's birth
+ * (its first_seen, when a record of it gives its parent cgroup: only the STARTED of a
+ * mkdir the sensor saw does) to the first exec or fork record in its cgroup; drops as the
+ * largest its records carry or the sum of every RING_BUFFER_DROP and SHARE_EXCEEDED gap
+ * record naming it, whichever is more (the agent counts the same gaps).
+ * The latency is unknown (has_latency 0) when the sensor did not see the cgroup's birth
+ * (it existed at the agent's start, or is a sandbox: no birth to count from), when no
+ * process event of it was read, and when an ENDED record says 0 (what the agent writes
+ * in those cases).
+ */
 struct report_workload {
 	const char *key, *kind, *runtime, *container_id, *container_name, *pod_name,
 		*pod_namespace, *image, *cgroup_path, *identity_source; /* never NULL */
@@ -91,11 +105,13 @@ struct report_workload {
 				  * removed), unrecorded; last_seen_ns is then the drop's end */
 	int unattributed;        /* its record says so, or an UNATTRIBUTED_WORKLOAD gap names it */
 	int blind;               /* a BLIND_WORKLOAD gap names it */
-	int has_coverage;        /* an ENDED record carried the next three */
+	const char *coverage_from; /* "ended" or "records", as above */
 	uint32_t processes;      /* processes seen in it (the latest record's count) */
+	int has_latency;         /* first_event_latency_ns is known */
 	uint64_t first_event_latency_ns;
-	uint64_t drops;          /* its events lost, as its ENDED record counts them */
-	uint64_t dropped_in_window; /* RING_BUFFER_DROP counts of the window's gaps naming it */
+	uint64_t drops;          /* its events lost, as above */
+	uint64_t dropped_in_window; /* RING_BUFFER_DROP and SHARE_EXCEEDED counts of the window's
+				     * gaps naming it */
 	size_t gaps;             /* gaps of the window naming it */
 	/* The capabilities its node lacked: its ENDED record's list; for a workload still
 	 * running, what the node's NodeCapabilities record in force at the window's end lacks.

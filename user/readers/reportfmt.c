@@ -92,11 +92,9 @@ static int text_workloads(struct json_buf *b, const struct report_node *n)
 
 		err = json_buf__append_str(b, "             ") ?: esc(b, w->key, CELL_MAX) ?:
 		      json_buf__appendf(b, " %s %u ", w->kind, w->processes);
-		if (!err && w->has_coverage)
-			err = put_dur(b, w->first_event_latency_ns) ?: json_buf__appendf(b, " %" PRIu64, w->drops);
-		else if (!err)
-			err = json_buf__append_str(b, "- -");
-		err = err ?: json_buf__appendf(b, "(%" PRIu64 ") %zu ", w->dropped_in_window, w->gaps) ?:
+		if (!err)
+			err = w->has_latency ? put_dur(b, w->first_event_latency_ns) : json_buf__append_str(b, "-");
+		err = err ?: json_buf__appendf(b, " %" PRIu64 "(%" PRIu64 ") %zu ", w->drops, w->dropped_in_window, w->gaps) ?:
 		      text_unobserved(b, w);
 		if (!err && (w->unattributed || w->blind || !w->ended)) {
 			char flags[64];
@@ -287,9 +285,9 @@ static int json_workload(struct json_buf *b, const struct report_workload *w)
 	       jtime(b, "firstSeen", "firstSeenUnixNano", w->first_seen_ns, &f) ?:
 	       jtime(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?:
 	       jbool(b, "ended", w->ended || w->end_lost, &f) ?: jbool(b, "endRecorded", w->ended, &f) ?:
-	       jnum(b, "processes", w->processes, &f) ?:
-	       ju64(b, "firstEventLatencyNano", w->first_event_latency_ns, w->has_coverage, &f) ?:
-	       ju64(b, "drops", w->drops, w->has_coverage, &f) ?:
+	       jnum(b, "processes", w->processes, &f) ?: jstr(b, "coverageFrom", w->coverage_from, &f) ?:
+	       ju64(b, "firstEventLatencyNano", w->first_event_latency_ns, w->has_latency, &f) ?:
+	       ju64(b, "drops", w->drops, 1, &f) ?:
 	       ju64(b, "droppedInWindow", w->dropped_in_window, 1, &f) ?: jnum(b, "gaps", w->gaps, &f) ?:
 	       jstrs(b, "unobserved", w->unobserved, w->n_unobserved, w->has_unobserved, &f) ?:
 	       jbool(b, "unattributed", w->unattributed, &f) ?: jbool(b, "blind", w->blind, &f) ?:

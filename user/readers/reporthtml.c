@@ -278,12 +278,9 @@ static int put_workloads(struct ctx *c, const struct report_node *n)
 				     json_buf__append_str(o, "<td>running</td>")) ?:
 		      htmlfmt__f(o, "<td class=\"num\">%u</td><td class=\"num\">", w->processes);
 		if (!err)
-			err = w->has_coverage ? put_dur(o, w->first_event_latency_ns) : json_buf__append_str(o, "-");
-		err = err ?: json_buf__append_str(o, "</td><td class=\"num\">");
-		if (!err)
-			err = w->has_coverage ? htmlfmt__f(o, "%" PRIu64, w->drops) : json_buf__append_str(o, "-");
-		err = err ?: htmlfmt__f(o, " (%" PRIu64 ")</td><td class=\"num\">%zu</td><td class=\"unobserved\">",
-					w->dropped_in_window, w->gaps);
+			err = w->has_latency ? put_dur(o, w->first_event_latency_ns) : json_buf__append_str(o, "-");
+		err = err ?: htmlfmt__f(o, "</td><td class=\"num\">%" PRIu64 " (%" PRIu64 ")</td><td class=\"num\">%zu</td>"
+					"<td class=\"unobserved\">", w->drops, w->dropped_in_window, w->gaps);
 		if (!err && !w->has_unobserved)
 			err = json_buf__append_str(o, "unknown");
 		else if (!err && !w->n_unobserved)
