@@ -13,8 +13,11 @@
 #   Then the agent is killed with SIGKILL and started again: the report over a window from
 #   before job A to after the restart is incomplete, and says why: the drops (with job B's
 #   workload and counts as recorded), the run without STOPPED (the first run), the time no
-#   agent ran (SENSOR_DOWN, and the down span of the strip); the chain verifies with the
-#   pinned key. Its page shows the strip and the verdict the JSON gives.
+#   agent ran (the down span of the strip; its SENSOR_DOWN gap is noted, not a reason, as
+#   `gaps --fail-on incomplete` passes it); the chain verifies with the pinned key; the
+#   node's kernel and what it lacked are the agent's NodeCapabilities record's, and job
+#   A's workload names what its ENDED record says could not be observed. Its page shows
+#   the strip, the verdict the JSON gives and the kernel's row.
 # Processes, workloads and drops are the test's own, found by container id and cgroup;
 # what other tests on the machine do may add gaps to the node's window, never remove ours.
 . "$(dirname "$0")/../lib/e2e.sh"
@@ -201,10 +204,17 @@ check "report: not complete" "false false" "$(r '"\(.complete) \(.nodes[0].compl
 check "report: the verdict is the node's" "$(r '.nodes[0].verdict')" "$(r '.verdict')"
 check "report: the chain verifies with the pinned key" "true true" \
 	"$(r '.nodes[0].chain | "\(.verified) \(.keyPinned)"')"
-check "report: the reasons the test made" "RING_BUFFER_DROP SENSOR_DOWN UNCLEAN_END DOWN" \
+check "report: the reasons the test made" "RING_BUFFER_DROP UNCLEAN_END DOWN" \
 	"$(r '[.nodes[0].reasons[].kind | select(. == "RING_BUFFER_DROP" or . == "SENSOR_DOWN" or . == "UNCLEAN_END" or . == "DOWN")] | join(" ")')"
+check "report: the restart's SENSOR_DOWN noted" 1 "$(r '[.nodes[0].notes[].kind | select(. == "SENSOR_DOWN")] | length')"
 check_cmd "report: the verdict says each" \
-	jq -e '.nodes[0].verdict | startswith("incomplete: ") and contains("UNCLEAN_END: ") and contains("RING_BUFFER_DROP: ") and contains("sensor down: ")' "$T/report.json" >/dev/null
+	jq -e '.nodes[0].verdict | startswith("incomplete: ") and contains("UNCLEAN_END: ") and contains("RING_BUFFER_DROP: ") and contains("sensor down: ") and contains("; noted: ") and contains("SENSOR_DOWN: ")' "$T/report.json" >/dev/null
+check "report: the node's kernel, as its NodeCapabilities record says" \
+	"$(q -r '[.[] | select(.nodeCapabilities)][-1].nodeCapabilities | "\(.kernelRelease) \(.missing // [] | join(","))"')" \
+	"$(r '.nodes[0].capabilities | "\(.kernel) \([.missing[].name] | join(","))"')"
+check "report: job A's workload, what its node could not observe" \
+	"$(q -c --arg id "$id_a" '[.[] | select(.workload.containerId == $id and .workload.state == "ENDED")][0].workload.unobserved // []')" \
+	"$(r -c --arg id "$id_a" '.nodes[0].workloads[] | select(.containerId == $id) | "\(.coverageFrom) \(.unobserved)"' | sed 's/^ended //')"
 check "report: job B's drops, each gap record with its count" \
 	"$(q -r --arg cg "$cg_b" '[.[] | select(.gap.kind == "RING_BUFFER_DROP" and .gap.cgroupId == $cg) | "\(.gap.eventType) \(.gap.count)"] | sort | .[]')" \
 	"$(r --arg k "cgroup:$cg_b" '[.nodes[0].gaps[] | select(.kind == "RING_BUFFER_DROP" and .workload == $k) | "\(.eventType) \(.count)"] | sort | .[]')"
@@ -224,6 +234,7 @@ check "report: the strip has the time no agent ran" true \
 check "report: the strip spans the window" "$(r '.sinceUnixNano') $(r '.untilUnixNano')" \
 	"$(r '.nodes[0].strip | "\(.[0].startUnixNano) \(.[-1].endUnixNano)"')"
 check_cmd "report (text): the same verdict" grep -qxF "verdict    $(r '.verdict')" "$T/report.txt"
+check_cmd "report (text): the kernel's line" grep -q "^  kernel     $(r '.nodes[0].capabilities.kernel') .*, capabilities: " "$T/report.txt"
 # The node's key pinned by its name (--keys DIR/<node>.pub, as for a collected store).
 node=$(r -r '.nodes[0].node')
 mkdir -p "$T/keys" && cp "$T/node.pub" "$T/keys/$node.pub"
@@ -240,6 +251,8 @@ check "report page: a span per span of the strip" "$(r '.nodes[0].strip | length
 check "report page: down spans" "$(r '[.nodes[0].strip[] | select(.state == "down")] | length')" \
 	"$(grep -c '<rect class="span down"' "$dom")"
 check "report page: a tick per gap" "$(r '.nodes[0].gaps | length')" "$(grep -o '<rect class="gaptick"' "$dom" | wc -l)"
+check "report page: the kernel's row, a line per capability missing" "1 $(r '.nodes[0].capabilities.missing | length')" \
+	"$(grep -c '<tr class="capabilities">' "$dom") $(grep -o '<li data-capability=' "$dom" | wc -l)"
 
 # ---- bad input -----------------------------------------------------------------------------
 "$FIRSTLIGHT" report --since "$since" "$T/data" >/dev/null 2>"$T/bad.err"

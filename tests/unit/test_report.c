@@ -219,6 +219,106 @@ static void gap(struct store *st, double t, int kind, uint64_t cg, uint64_t coun
 	put(st, &ev, t);
 }
 
+/* A Workload record with what the coverage cases need. */
+struct wl {
+	uint64_t cg;
+	int state;
+	double born;
+	uint64_t parent;          /* 0: the sensor did not see its cgroup's mkdir */
+	uint64_t latency_ns, drops;
+	const char *const *unobserved;
+	size_t n_unobserved;
+};
+
+static void workload_as(struct store *st, double t, const struct wl *o)
+{
+	Firstlight__V1__Workload w = FIRSTLIGHT__V1__WORKLOAD__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32], cid[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)o->cg);
+	snprintf(cid, sizeof(cid), "c%llu", (unsigned long long)o->cg);
+	w.key = key;
+	w.cgroup_id = o->cg;
+	w.parent_cgroup_id = o->parent;
+	w.container_id = cid;
+	w.runtime = "runc";
+	w.kind = FIRSTLIGHT__V1__WORKLOAD__KIND__CONTAINER;
+	w.state = o->state;
+	w.identity_verified = 1;
+	w.first_seen_unix_nano = AT(o->born);
+	w.last_seen_unix_nano = AT(t);
+	w.first_event_latency_nano = o->latency_ns;
+	w.drops = o->drops;
+	w.unobserved = (char **)o->unobserved;
+	w.n_unobserved = o->n_unobserved;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD;
+	ev.workload = &w;
+	put(st, &ev, t);
+}
+
+/* An exec in cgroup cg. */
+static void exec_in(struct store *st, double t, uint64_t cg)
+{
+	Firstlight__V1__ProcessExec x = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Firstlight__V1__Process p = FIRSTLIGHT__V1__PROCESS__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char key[32];
+
+	snprintf(key, sizeof(key), "cgroup:%llu", (unsigned long long)cg);
+	p.exec_id = "b:1:99";
+	p.pid = 99;
+	p.binary = "/bin/true";
+	p.cgroup_id = cg;
+	p.workload_key = key;
+	x.process = &p;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	ev.exec = &x;
+	put(st, &ev, t);
+}
+
+/* What kcaps.c writes for these capabilities. */
+static const Firstlight__V1__NodeCapabilities__Missing miss_accept_owner = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "tcp-accept-owner",
+	.reason = "needs socket storage in tracing programs (5.11+), which accepted sockets inherit",
+	.unobserved = "the process behind an accepted TCP connection",
+};
+static const Firstlight__V1__NodeCapabilities__Missing miss_udp_datagrams = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "udp-datagrams",
+	.reason = "needs the sock_send_length tracepoint (6.4+)",
+	.unobserved = "UDP datagrams and bytes per peer",
+};
+static const Firstlight__V1__NodeCapabilities__Missing miss_unix_connects = {
+	.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+	.name = "unix-connects",
+	.reason = "needs cgroup/connect_unix (6.7+)",
+	.unobserved = "unix socket connects",
+};
+
+/* A NodeCapabilities record: the kernel release and what it lacks (n of them). */
+static void capabilities(struct store *st, double t, const char *release,
+			 const Firstlight__V1__NodeCapabilities__Missing *const *missing, size_t n)
+{
+	Firstlight__V1__NodeCapabilities c = FIRSTLIGHT__V1__NODE_CAPABILITIES__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	char *names[8];
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		names[i] = missing[i]->name;
+	c.kernel_release = (char *)release;
+	c.machine = "x86_64";
+	c.missing = names;
+	c.n_missing = n;
+	c.missing_detail = (Firstlight__V1__NodeCapabilities__Missing **)missing;
+	c.n_missing_detail = n;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES;
+	ev.node_capabilities = &c;
+	put(st, &ev, t);
+}
+
 /* The usual run: started at 100, heartbeats every 10 s, records in between, stopped at
  * 195. extra() adds the case's records, at times from 145 to 160. */
 static void clean_run(struct store *st, const char *run, void (*extra)(struct store *st))
@@ -303,15 +403,24 @@ static const char *jstr(json_t *j, const char *path)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
 static json_t *node0(json_t *j)
 {
 	return json_array_get(json_object_get(j, "nodes"), 0);
 }
 
-/* The reasons' kinds, space-separated. */
-static void expect_kinds(json_t *node, const char *want)
+/* The kinds of a node's reasons (or notes), space-separated. */
+static void expect_list(json_t *node, const char *list, const char *want)
 {
-	json_t *rs = json_object_get(node, "reasons");
+	json_t *rs = json_object_get(node, list);
 	char got[512] = "";
 
 	for (size_t i = 0; i < json_array_size(rs); i++) {
@@ -322,9 +431,15 @@ static void expect_kinds(json_t *node, const char *want)
 	assert_string_equal(got, want);
 }
 
-/* One store, one window: the verdict of the node and of the whole report, exactly. */
-static void expect_verdict(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
-			   const char *kinds)
+static void expect_kinds(json_t *node, const char *want)
+{
+	expect_list(node, "reasons", want);
+}
+
+/* One store, one window: the verdict of the node and of the whole report, exactly, and
+ * the kinds of its reasons and of its notes. */
+static void expect_verdict_noted(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
+				 const char *kinds, const char *notes)
 {
 	struct store *st = store_new("n1");
 	struct report *r;
@@ -338,10 +453,22 @@ static void expect_verdict(void (*extra)(struct store *), const struct run_opts 
 	assert_string_equal(jstr(j, "verdict"), verdict);
 	assert_int_equal(json_is_true(json_object_get(j, "complete")), !strncmp(verdict, "complete", 8));
 	expect_kinds(node0(j), kinds);
+	expect_list(node0(j), "notes", notes);
+	/* A complete window has no time in a gap: only gaps that lose evidence shade it. */
+	if (json_is_true(json_object_get(j, "complete")))
+		assert_string_equal(jstr(json_object_get(node0(j), "coverage"), "gapNano"), "0");
 	json_decref(j);
 	report__free(r);
 	store_free(st);
 }
+
+static void expect_verdict(void (*extra)(struct store *), const struct run_opts *ro, const char *verdict,
+			   const char *kinds)
+{
+	expect_verdict_noted(extra, ro, verdict, kinds, "");
+}
+
+#define COMPLETE_1 "complete: 1 agent run covers the window, every batch verifies with a pinned key, "
 
 static const struct run_opts window = { .since = 120, .until = 180, .pinned = 1 };
 
@@ -436,8 +563,12 @@ static void test_ring_buffer_drop(void **state)
 	assert_string_equal(jstr(w, "containerId"), "c0ffee");
 	assert_true(json_is_true(json_object_get(w, "ended")));
 	assert_int_equal(json_integer_value(json_object_get(w, "processes")), 3);
+	assert_string_equal(jstr(w, "coverageFrom"), "ended");
 	assert_string_equal(jstr(w, "firstEventLatencyNano"), "2000000");
 	assert_string_equal(jstr(w, "drops"), "5");
+	/* Its ENDED record lists nothing, and its agent wrote no NodeCapabilities: unknown. */
+	assert_true(json_is_null(json_object_get(w, "unobserved")));
+	assert_true(json_is_null(json_object_get(n, "capabilities")));
 	assert_string_equal(jstr(w, "droppedInWindow"), "5");
 	assert_int_equal(json_integer_value(json_object_get(w, "gaps")), 1);
 	/* covered, the drop's 2 s, covered. */
@@ -459,14 +590,16 @@ static void test_ring_buffer_drop(void **state)
 	assert_true(json_is_true(json_object_get(w, "ended")));
 	assert_false(json_is_true(json_object_get(w, "endRecorded")));
 	assert_string_equal(jstr(w, "lastSeenUnixNano"), "1700000151000000000");
-	assert_true(json_is_null(json_object_get(w, "drops")));
+	/* No ENDED record: its coverage is what its records say, the dropped rmdir a drop. */
+	assert_string_equal(jstr(w, "coverageFrom"), "records");
+	assert_string_equal(jstr(w, "drops"), "1");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
 	assert_string_equal(jstr(w, "droppedInWindow"), "1");
 	json_decref(j);
 	report__free(r);
 	store_free(st);
 	/* A window that ends before it: complete. */
-	expect_verdict(with_drops, &(struct run_opts){ .since = 120, .until = 148, .pinned = 1 },
-		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+	expect_verdict(with_drops, &(struct run_opts){ .since = 120, .until = 148, .pinned = 1 }, COMPLETE_1 "no gap", "");
 }
 
 static void with_missing_start(struct store *st)
@@ -508,22 +641,145 @@ static void with_sink_loss(struct store *st)
 	put(st, &ev, 156);
 }
 
-static void test_recorded_kinds(void **state)
+static void with_argv_not_kept(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT, 77, 4, 148, 150);
+}
+
+static void with_untracked(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS, 77, 6, 147, 150);
+}
+
+static void with_unowned(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD, 77, 1, 146, 150);
+}
+
+/*
+ * Kinds outside the set `gaps --fail-on incomplete` fails on (gapscan__kind_incomplete):
+ * they lose nothing that was recorded, so the window is complete, and each is noted.
+ */
+static void test_noted_kinds(void **state)
 {
 	(void)state;
-	expect_verdict(with_missing_start, &window,
-		       "incomplete: MISSING_START: 1 gap, 2 processes without a recorded start", "MISSING_START");
-	expect_verdict(with_unattributed, &window,
-		       "incomplete: UNATTRIBUTED_WORKLOAD: 1 workload without a trusted identity",
-		       "UNATTRIBUTED_WORKLOAD");
-	expect_verdict(with_blind, &window, "incomplete: BLIND_WORKLOAD: 1 blind workload", "BLIND_WORKLOAD");
-	/* Processes older than the sensor: their history before it is a gap of any window that
-	 * reaches back to then, with the time no agent ran. */
-	expect_verdict(with_pre_existing, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 },
-		       "incomplete: PRE_EXISTING: 1 gap, 3 processes started before the sensor; sensor down: no agent run's "
-		       "records cover 10.000s of the window", "PRE_EXISTING DOWN");
-	expect_verdict(with_pre_existing, &window,
-		       "complete: 1 agent run covers the window, every batch verifies with a pinned key, no gap", "");
+	expect_verdict_noted(with_missing_start, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: MISSING_START: 1 gap, 2 processes without a "
+			     "recorded start", "", "MISSING_START");
+	expect_verdict_noted(with_unattributed, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNATTRIBUTED_WORKLOAD: 1 workload without a "
+			     "trusted identity", "", "UNATTRIBUTED_WORKLOAD");
+	expect_verdict_noted(with_blind, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: BLIND_WORKLOAD: 1 blind workload", "",
+			     "BLIND_WORKLOAD");
+	expect_verdict_noted(with_argv_not_kept, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: ARGV_NOT_KEPT: 1 gap, 4 processes whose argv "
+			     "was not kept", "", "ARGV_NOT_KEPT");
+	expect_verdict_noted(with_untracked, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNTRACKED_PROCESS: 1 gap, 6 execs the "
+			     "live-process map had no room for", "", "UNTRACKED_PROCESS");
+	expect_verdict_noted(with_unowned, &window,
+			     COMPLETE_1 "no gap loses evidence; noted: UNOWNED_WORKLOAD: 1 workload no owner rule "
+			     "matched", "", "UNOWNED_WORKLOAD");
+	/* Processes older than the sensor: noted in any window that reaches back to then,
+	 * which is incomplete for the time no agent ran. */
+	expect_verdict_noted(with_pre_existing, &(struct run_opts){ .since = 90, .until = 180, .pinned = 1 },
+			     "incomplete: sensor down: no agent run's records cover 10.000s of the window; noted: "
+			     "PRE_EXISTING: 1 gap, 3 processes started before the sensor", "DOWN", "PRE_EXISTING");
+	expect_verdict(with_pre_existing, &window, COMPLETE_1 "no gap", "");
+}
+
+static void with_ship_loss(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__SHIP_LOSS;
+	g.first_seq = 2;
+	g.last_seq = 5;
+	g.count = 4;
+	g.run_id = "run-1";
+	g.reason = "retention";
+	g.start_time_unix_nano = AT(140);
+	g.end_time_unix_nano = AT(150);
+	g.detail = "removed by --retain-bytes before it was shipped";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 150);
+}
+
+/* The collector's findings about a node, as its own store holds them. */
+static void collector_gap(struct store *st, double t, int kind, const char *reason)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = kind;
+	g.count = 1;
+	g.node = "node-x";
+	g.reason = (char *)reason;
+	g.start_time_unix_nano = AT(t - 2);
+	g.end_time_unix_nano = AT(t);
+	g.detail = "made by the test";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, t);
+}
+
+static void with_node_silent(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, "no-batches");
+}
+
+static void with_batch_rejected(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-signature");
+	collector_gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-hash");
+}
+
+static void with_chain_break(struct store *st)
+{
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "chain-break");
+}
+
+static void with_state_missing(struct store *st)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING;
+	g.count = 1;
+	g.reason = "chain-state-missing";
+	g.end_time_unix_nano = AT(150);
+	g.detail = "chain.state is missing while segments remain";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, 150);
+}
+
+static void with_share_exceeded(struct store *st)
+{
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, 77, 9, 149, 150);
+}
+
+/* Kinds of the incomplete set not covered above: each is a reason, exactly. */
+static void test_incomplete_kinds(void **state)
+{
+	(void)state;
+	expect_verdict(with_ship_loss, &window,
+		       "incomplete: SHIP_LOSS: 1 gap, 4 records removed before they were shipped", "SHIP_LOSS");
+	expect_verdict(with_node_silent, &window,
+		       "incomplete: NODE_SILENT: 1 gap (the node went silent without a STOPPED record)", "NODE_SILENT");
+	expect_verdict(with_batch_rejected, &window,
+		       "incomplete: BATCH_REJECTED: 2 batches refused by the collector", "BATCH_REJECTED");
+	expect_verdict(with_chain_break, &window,
+		       "incomplete: CHAIN_BREAK: 1 batch that does not follow the one before it", "CHAIN_BREAK");
+	expect_verdict(with_state_missing, &window,
+		       "incomplete: STATE_MISSING: 1 gap (the data dir's state files and segments disagreed at a "
+		       "start)", "STATE_MISSING");
+	expect_verdict(with_share_exceeded, &window,
+		       "incomplete: SHARE_EXCEEDED: 1 gap, 9 events dropped beyond their workload's share",
+		       "SHARE_EXCEEDED");
 }
 
 /* Records the store lost and said so: the chain verifies (the SINK_LOSS record accounts
@@ -556,7 +812,8 @@ static void test_sink_loss(void **state)
 static void test_sequence_hole(void **state)
 {
 	struct store *st = store_new("n1");
-	const char *v;
+	char want[1024], *argv[1];
+	struct inputs in;
 	struct report *r;
 	json_t *j, *n;
 	int rc;
@@ -573,10 +830,15 @@ static void test_sequence_hole(void **state)
 	j = report_json(&st, 1, &window, &r, &rc);
 	n = node0(j);
 	expect_kinds(n, "CHAIN SEQUENCE_HOLE");
-	v = jstr(n, "verdict");
-	assert_true(!strncmp(v, "incomplete: the chain does not verify: ", 39));
-	assert_non_null(strstr(v, "records seq 7-8 of run run-1 are missing before it, and no SINK_LOSS "
-				  "record accounts for them: removed; SEQUENCE_HOLE: 1 gap, 2 records missing"));
+	/* The verifier names the batch after the hole in the store's one segment. */
+	argv[0] = st->dir;
+	assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
+	assert_int_equal(in.n, 1);
+	snprintf(want, sizeof(want), "incomplete: the chain does not verify: %s: batch 6 at byte 1075 (seq 9): "
+		 "records seq 7-8 of run run-1 are missing before it, and no SINK_LOSS record accounts for "
+		 "them: removed; SEQUENCE_HOLE: 1 gap, 2 records missing", in.paths[0]);
+	inputs__free(&in);
+	assert_string_equal(jstr(n, "verdict"), want);
 	assert_false(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
 	assert_false(json_is_true(json_object_get(json_object_get(n, "sequence"), "continuous")));
 	assert_string_equal(jstr(json_object_get(n, "sequence"), "missingRecords"), "2");
@@ -668,10 +930,12 @@ static void test_unclean_end_and_sensor_down(void **state)
 	run_end(st);
 	j = report_json(&st, 1, &window, &r, &rc);
 	n = node0(j);
-	assert_string_equal(jstr(n, "verdict"), "incomplete: SENSOR_DOWN: 1 gap (no agent ran between two runs); "
-						"UNCLEAN_END: 1 run ended without its STOPPED record; sensor down: no agent "
-						"run's records cover 19.000s of the window");
-	expect_kinds(n, "SENSOR_DOWN UNCLEAN_END DOWN");
+	/* SENSOR_DOWN loses nothing recorded (the crash is the UNCLEAN_END): noted. */
+	assert_string_equal(jstr(n, "verdict"), "incomplete: UNCLEAN_END: 1 run ended without its STOPPED record; "
+						"sensor down: no agent run's records cover 19.000s of the window; noted: "
+						"SENSOR_DOWN: 1 gap (no agent ran between two runs)");
+	expect_kinds(n, "UNCLEAN_END DOWN");
+	expect_list(n, "notes", "SENSOR_DOWN");
 	assert_true(json_is_true(json_object_get(json_object_get(n, "chain"), "verified")));
 	assert_int_equal(json_array_size(json_object_get(n, "runs")), 2);
 	/* covered 120-140, a gap 140-141 (the down gap over the first run's last second),
@@ -711,6 +975,234 @@ static void test_not_shipped(void **state)
 	strip = json_object_get(n, "strip");
 	assert_string_equal(jstr(json_array_get(strip, 1), "state"), "notShipped");
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(n, "runs"), 0), "live")));
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* ---- what the node's kernel could not observe ------------------------------------------------ */
+
+static const Firstlight__V1__NodeCapabilities__Missing *const lacks_6_1[] = { &miss_udp_datagrams,
+									       &miss_unix_connects };
+static const Firstlight__V1__NodeCapabilities__Missing *const lacks_5_10[] = { &miss_accept_owner,
+										&miss_udp_datagrams,
+										&miss_unix_connects };
+static const char *const unobserved_6_1[] = { "udp-datagrams", "unix-connects" };
+
+/* A 6.1 kernel: its capabilities written at the start (before the window), an ENDED
+ * workload naming what it could not observe, one still running. */
+static void run_on_6_1(struct store *st, const char *run, double t0)
+{
+	run_begin(st, run);
+	agent(st, t0, STARTED);
+	capabilities(st, t0 + 0.5, "6.1.0-50-cloud-amd64", lacks_6_1, 2);
+	beats(st, t0 + 10, t0 + 40);
+	workload_as(st, t0 + 46, &(struct wl){ .cg = 81, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					      .born = t0 + 46, .parent = 5 });
+	workload_as(st, t0 + 47, &(struct wl){ .cg = 82, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					      .born = t0 + 47, .parent = 5 });
+	workload_as(st, t0 + 50, &(struct wl){ .cg = 82, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED,
+					      .born = t0 + 47, .parent = 5, .latency_ns = 1000000,
+					      .unobserved = unobserved_6_1, .n_unobserved = 2 });
+	beats(st, t0 + 60, t0 + 90);
+	agent(st, t0 + 95, STOPPED);
+	run_end(st);
+}
+
+static json_t *missing_entry(json_t *caps, size_t i)
+{
+	return json_array_get(json_object_get(caps, "missing"), i);
+}
+
+static void test_capabilities(void **state)
+{
+	struct store *st = store_new("n1");
+	struct json_buf b = {};
+	struct report *r;
+	json_t *j, *n, *c, *w;
+	int rc;
+
+	(void)state;
+	run_on_6_1(st, "run-1", 100);
+	j = report_json(&st, 1, &window, &r, &rc);
+	n = node0(j);
+	/* A known limit of the node, not a reason. */
+	assert_string_equal(jstr(n, "verdict"), COMPLETE_1 "no gap");
+	c = json_object_get(n, "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.1.0-50-cloud-amd64");
+	assert_string_equal(jstr(c, "machine"), "x86_64");
+	assert_int_equal(json_array_size(json_object_get(c, "kernels")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 0)), "6.1.0-50-cloud-amd64");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 2);
+	assert_string_equal(jstr(missing_entry(c, 0), "name"), "udp-datagrams");
+	assert_string_equal(jstr(missing_entry(c, 0), "reason"), "needs the sock_send_length tracepoint (6.4+)");
+	assert_string_equal(jstr(missing_entry(c, 0), "unobserved"), "UDP datagrams and bytes per peer");
+	assert_string_equal(jstr(missing_entry(c, 1), "name"), "unix-connects");
+	assert_string_equal(jstr(missing_entry(c, 1), "reason"), "needs cgroup/connect_unix (6.7+)");
+	assert_string_equal(jstr(missing_entry(c, 1), "unobserved"), "unix socket connects");
+	assert_false(json_is_true(json_object_get(c, "truncated")));
+	/* The ENDED one names what its record names; the running one what the node lacks. */
+	w = json_array_get(json_object_get(n, "workloads"), 0);
+	assert_string_equal(jstr(w, "key"), "cgroup:81");
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 0)), "udp-datagrams");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
+	w = json_array_get(json_object_get(n, "workloads"), 1);
+	assert_string_equal(jstr(w, "key"), "cgroup:82");
+	assert_string_equal(jstr(w, "coverageFrom"), "ended");
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(w, "unobserved"), 1)), "unix-connects");
+	/* The text: one line for the node's kernel, a column per workload. */
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.1.0-50-cloud-amd64 (x86_64), capabilities: missing udp-datagrams "
+				       "(needs the sock_send_length tracepoint (6.4+)), unix-connects (needs "
+				       "cgroup/connect_unix (6.7+))\n"));
+	assert_non_null(strstr(b.data, "\n             cgroup:82 CONTAINER 0 1.000ms 0(0) 0 udp-datagrams,unix-connects c82\n"));
+	json_buf__reset(&b);
+	/* The page: a row, a line per capability missing, a cell per workload. */
+	assert_int_equal(reporthtml__page(&b, r), 0);
+	assert_int_equal(count_str(b.data, "<tr class=\"capabilities\">"), 1);
+	assert_non_null(strstr(b.data, "<li data-capability=\"udp-datagrams\"><b>udp-datagrams</b>: needs the "
+				       "sock_send_length tracepoint (6.4+); not recorded: UDP datagrams and bytes per peer</li>"));
+	assert_int_equal(count_str(b.data, "<li data-capability="), 2);
+	assert_int_equal(count_str(b.data, "<td class=\"unobserved\">udp-datagrams, unix-connects</td>"), 2);
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+
+	/* Rebooted into 6.18, which lacks nothing: a window over both runs names both kernels
+	 * and what either lacked; a workload running at its end, what the newest lacks. */
+	run_begin(st, "run-2");
+	agent(st, 200, STARTED);
+	capabilities(st, 200.5, "6.18.44", NULL, 0);
+	beats(st, 210, 240);
+	workload_as(st, 246, &(struct wl){ .cg = 83, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 246,
+					   .parent = 5 });
+	beats(st, 250, 290);
+	run_end(st);
+	/* A kernel written after the window says nothing of it. */
+	run_begin(st, "run-3");
+	agent(st, 300, STARTED);
+	capabilities(st, 300.5, "5.10.0-32-cloud-amd64", lacks_5_10, 3);
+	agent(st, 301, STOPPED);
+	run_end(st);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 120, .until = 280, .pinned = 1 }, &r, &rc);
+	n = node0(j);
+	c = json_object_get(n, "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "kernels")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 0)), "6.1.0-50-cloud-amd64");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "kernels"), 1)), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 2);
+	assert_string_equal(jstr(missing_entry(c, 0), "name"), "udp-datagrams");
+	assert_string_equal(jstr(missing_entry(c, 1), "name"), "unix-connects");
+	w = json_array_get(json_object_get(n, "workloads"), 2);
+	assert_string_equal(jstr(w, "key"), "cgroup:83");
+	assert_true(json_is_array(json_object_get(w, "unobserved")));
+	assert_int_equal(json_array_size(json_object_get(w, "unobserved")), 0);
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.1.0-50-cloud-amd64, 6.18.44 (x86_64), capabilities: missing "
+				       "udp-datagrams (needs the sock_send_length tracepoint (6.4+)), unix-connects "
+				       "(needs cgroup/connect_unix (6.7+))\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	/* Only the newest: all. */
+	j = report_json(&st, 1, &(struct run_opts){ .since = 220, .until = 280, .pinned = 1 }, &r, &rc);
+	c = json_object_get(node0(j), "capabilities");
+	assert_string_equal(jstr(c, "kernel"), "6.18.44");
+	assert_int_equal(json_array_size(json_object_get(c, "missing")), 0);
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     6.18.44 (x86_64), capabilities: all\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+
+	/* No NodeCapabilities record (an older agent): unknown, said so. */
+	st = store_new("n1");
+	clean_run(st, "run-1", NULL);
+	j = report_json(&st, 1, &window, &r, &rc);
+	assert_true(json_is_null(json_object_get(node0(j), "capabilities")));
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n  kernel     unknown (no NodeCapabilities record by the window's end), "
+				       "capabilities: unknown\n"));
+	json_buf__free(&b);
+	json_decref(j);
+	report__free(r);
+	store_free(st);
+}
+
+/* ---- coverage of workloads still running ------------------------------------------------------- */
+
+/* Four workloads running at the window's end, each with what its records allow. */
+static void with_running(struct store *st)
+{
+	/* Born while the sensor watched (its parent given), its first exec 250 ms later,
+	 * drops in the window and after it. */
+	workload_as(st, 146, &(struct wl){ .cg = 90, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 146,
+					   .parent = 5 });
+	exec_in(st, 146.25, 90);
+	exec_in(st, 146.5, 90);
+	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 90, 4, 149, 150);
+	gap(st, 151, FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED, 90, 3, 150.5, 151);
+	gap(st, 158, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 90, 10, 157, 158);
+	/* Existed before the sensor (no parent): no birth to count from. */
+	workload_as(st, 147, &(struct wl){ .cg = 91, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, .born = 147 });
+	exec_in(st, 147.5, 91);
+	/* Its RESOLVED record carries the agent's own latency and drops. */
+	workload_as(st, 148, &(struct wl){ .cg = 92, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__RESOLVED, .born = 147,
+					   .parent = 5, .latency_ns = 3000000, .drops = 2 });
+	/* Born, no process yet. */
+	workload_as(st, 148.5, &(struct wl){ .cg = 93, .state = FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED,
+					     .born = 148.5, .parent = 5 });
+}
+
+static json_t *workload_of(json_t *node, const char *key)
+{
+	json_t *ws = json_object_get(node, "workloads");
+
+	for (size_t i = 0; i < json_array_size(ws); i++)
+		if (!strcmp(jstr(json_array_get(ws, i), "key"), key))
+			return json_array_get(ws, i);
+	fail_msg("no workload %s", key);
+	return NULL;
+}
+
+static void test_running_coverage(void **state)
+{
+	struct store *st = store_new("n1");
+	struct json_buf b = {};
+	struct report *r;
+	json_t *j, *n, *w;
+	int rc;
+
+	(void)state;
+	clean_run(st, "run-1", with_running);
+	j = report_json(&st, 1, &(struct run_opts){ .since = 120, .until = 155, .pinned = 1 }, &r, &rc);
+	n = node0(j);
+	assert_string_equal(jstr(n, "verdict"), "incomplete: RING_BUFFER_DROP: 1 gap, 4 events lost; SHARE_EXCEEDED: "
+						"1 gap, 3 events dropped beyond their workload's share");
+	assert_int_equal(json_array_size(json_object_get(n, "workloads")), 4);
+	w = workload_of(n, "cgroup:90");
+	assert_false(json_is_true(json_object_get(w, "ended")));
+	assert_string_equal(jstr(w, "coverageFrom"), "records");
+	assert_string_equal(jstr(w, "firstEventLatencyNano"), "250000000");
+	assert_string_equal(jstr(w, "drops"), "17");          /* every drop recorded of it */
+	assert_string_equal(jstr(w, "droppedInWindow"), "7"); /* those of the window */
+	assert_true(json_is_null(json_object_get(w, "unobserved"))); /* no NodeCapabilities record */
+	w = workload_of(n, "cgroup:91");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
+	assert_string_equal(jstr(w, "drops"), "0");
+	w = workload_of(n, "cgroup:92");
+	assert_string_equal(jstr(w, "firstEventLatencyNano"), "3000000");
+	assert_string_equal(jstr(w, "drops"), "2");
+	w = workload_of(n, "cgroup:93");
+	assert_true(json_is_null(json_object_get(w, "firstEventLatencyNano")));
+	assert_int_equal(reportfmt__text(&b, r), 0);
+	assert_non_null(strstr(b.data, "\n             cgroup:90 CONTAINER 0 250.000ms 17(7) 2 - [running] c90\n"));
+	assert_non_null(strstr(b.data, "\n             cgroup:91 CONTAINER 0 - 0(0) 0 - [running] c91\n"));
+	json_buf__free(&b);
 	json_decref(j);
 	report__free(r);
 	store_free(st);
@@ -836,18 +1328,18 @@ static void test_node_keys(void **state)
 	store_free(sts[1]);
 }
 
-static size_t count_str(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
-
 static void hostile_workload(struct store *st)
 {
+	static const Firstlight__V1__NodeCapabilities__Missing evil = {
+		.base = PROTOBUF_C_MESSAGE_INIT(&firstlight__v1__node_capabilities__missing__descriptor),
+		.name = "udp-datagrams\"><script>",
+		.reason = "</td><script>alert(2)</script>",
+		.unobserved = "<b>\xe2\x80\xae",
+	};
+	static const Firstlight__V1__NodeCapabilities__Missing *const lacks[] = { &evil };
+
 	workload(st, 146, 77, "</script><script>alert(1)</script>\xe2\x80\xae", FIRSTLIGHT__V1__WORKLOAD__STATE__STARTED, 146);
+	capabilities(st, 147, "6.1</code><script>", lacks, 1);
 	gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, 77, 5, 149, 151);
 }
 
@@ -877,6 +1369,11 @@ static void test_html_page(void **state)
 	assert_int_equal(count_str(b.data, "<script"), 0);
 	assert_null(strstr(b.data, "\xe2\x80\xae"));
 	assert_non_null(strstr(b.data, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\u202e"));
+	/* A capability's strings as text too. */
+	assert_non_null(strstr(b.data, "<code>6.1&lt;/code&gt;&lt;script&gt;</code> (x86_64); capabilities: missing"
+				       "<ul class=\"missing\"><li data-capability=\"udp-datagrams&quot;&gt;&lt;script&gt;\">"
+				       "<b>udp-datagrams&quot;&gt;&lt;script&gt;</b>: &lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;; "
+				       "not recorded: &lt;b&gt;\\u202e</li></ul>"));
 	json_buf__free(&b);
 	json_decref(j);
 	report__free(r);
@@ -921,7 +1418,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_ring_buffer_drop),
-		cmocka_unit_test(test_recorded_kinds),
+		cmocka_unit_test(test_noted_kinds),
+		cmocka_unit_test(test_incomplete_kinds),
 		cmocka_unit_test(test_sink_loss),
 		cmocka_unit_test(test_sequence_hole),
 		cmocka_unit_test(test_missing_beginning),
@@ -931,6 +1429,8 @@ int main(void)
 		cmocka_unit_test(test_damaged_input),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_keys),
+		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_running_coverage),
 		cmocka_unit_test(test_html_page),
 		cmocka_unit_test(test_bad_calls),
 	};

@@ -16,10 +16,35 @@
 #include "store/segment_reader.h"
 
 typedef Firstlight__V1__Event Event;
+typedef Firstlight__V1__NodeCapabilities NodeCaps;
 
 struct rwl {
 	struct report_workload pub;
-	uint64_t record_ns; /* the record its fields come from */
+	uint64_t record_ns;      /* the record its fields come from */
+	/* What its records say of its coverage (report.h tells how each is used). */
+	uint64_t rec_latency_ns; /* the largest first-event latency of its records */
+	uint64_t rec_drops;      /* the largest drops of its records */
+	uint64_t end_latency_ns, end_drops; /* its ENDED record's */
+	const char **end_unobserved;        /* its ENDED record's list */
+	size_t n_end_unobserved;
+	int born_seen;           /* a record of it gives its parent: the sensor saw its mkdir */
+	uint64_t first_proc_ns;  /* the earliest exec or fork record in its cgroup; 0: none */
+	uint64_t gap_drops;      /* RING_BUFFER_DROP and SHARE_EXCEEDED of every gap naming it */
+};
+
+/* One distinct NodeCapabilities record of a node's window (or the one in force at its
+ * start): its records' times and what they say. */
+struct capstate {
+	uint64_t first_ns, last_ns;
+	const char *release, *machine;
+	struct report_missing *missing;
+	size_t n_missing;
+};
+
+/* A list of reasons (or of notes) as the verdict states them. */
+struct reasons {
+	struct report_reason *v;
+	size_t n, cap;
 };
 
 /* A gap kind met in the window: how many gaps, and what they count. */
@@ -42,9 +67,14 @@ struct rnode {
 	struct ptrvec gaps;
 	struct report_span *strip;
 	size_t n_strip, cap_strip;
-	struct report_reason *reasons;
-	size_t n_reasons, cap_reasons;
+	struct reasons reasons, notes;
 	struct ptrvec shown_wls;
+	struct capstate cap_before;   /* the latest at or before the window's start */
+	int has_cap_before;
+	struct capstate *caps;        /* distinct ones within the window, as read */
+	size_t n_caps, cap_caps;
+	const char **latest_missing;  /* the names the one in force at the window's end lacks */
+	size_t n_latest_missing;
 };
 
 struct report {
@@ -106,8 +136,10 @@ static void node_free(struct rnode *n)
 	free(n->runs);
 	ptrvec__free(&n->gaps);
 	free(n->strip);
-	free(n->reasons);
+	free(n->reasons.v);
+	free(n->notes.v);
 	ptrvec__free(&n->shown_wls);
+	free(n->caps);
 	free(n);
 }
 
@@ -225,11 +257,26 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 		p->first_seen_ns = w->first_seen_unix_nano;
 	if (w->last_seen_unix_nano > p->last_seen_ns)
 		p->last_seen_ns = w->last_seen_unix_nano;
+	/* Every Workload record carries the coverage known when it was written. */
+	if (w->first_event_latency_nano > x->rec_latency_ns)
+		x->rec_latency_ns = w->first_event_latency_nano;
+	if (w->drops > x->rec_drops)
+		x->rec_drops = w->drops;
+	/* Only the mkdir the sensor saw gives a workload its parent (sensor/workload.c). */
+	x->born_seen |= w->parent_cgroup_id != 0;
 	if (w->state == FIRSTLIGHT__V1__WORKLOAD__STATE__ENDED) {
 		p->ended = 1;
-		p->has_coverage = 1;
-		p->first_event_latency_ns = w->first_event_latency_nano;
-		p->drops = w->drops;
+		x->end_latency_ns = w->first_event_latency_nano;
+		x->end_drops = w->drops;
+		x->n_end_unobserved = 0;
+		if (w->n_unobserved && !(x->end_unobserved = arena__alloc(r->a, w->n_unobserved * sizeof(char *))))
+			return -ENOMEM;
+		for (size_t i = 0; i < w->n_unobserved; i++) {
+			if (!w->unobserved[i] || !*w->unobserved[i])
+				continue;
+			if (!(x->end_unobserved[x->n_end_unobserved++] = arena__strdup(r->a, w->unobserved[i])))
+				return -ENOMEM;
+		}
 	}
 	p->unattributed |= w->unattributed;
 	if (ev->time_unix_nano < x->record_ns)
@@ -253,6 +300,129 @@ static int add_workload(struct report *r, struct rnode *n, const Event *ev)
 	return 0;
 }
 
+/* An exec or fork: the first one in a workload's cgroup is its first process event (a
+ * restatement of an older process at a segment's start is not). */
+static int add_process(struct rnode *n, const Event *ev, const Firstlight__V1__Process *proc)
+{
+	char key[WLKEY_MAX];
+	struct rwl *x;
+
+	if (!proc || !proc->cgroup_id || ev->snapshot || !ev->time_unix_nano)
+		return 0;
+	wlkey__format(key, proc->cgroup_id, 0);
+	x = strmap__get(n->wl, key);
+	if (x && (!x->first_proc_ns || ev->time_unix_nano < x->first_proc_ns))
+		x->first_proc_ns = ev->time_unix_nano;
+	return 0;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* What a NodeCapabilities record lacks, in out (pointing into it): its missing_detail,
+ * then the names of missing without one; each name once, at most max (*cut then set). */
+static size_t caps_missing_of(const NodeCaps *m, struct report_missing *out, size_t max, int *cut)
+{
+	size_t n = 0, total = m->n_missing_detail + m->n_missing;
+
+	for (size_t i = 0; i < total; i++) {
+		const Firstlight__V1__NodeCapabilities__Missing *d =
+			i < m->n_missing_detail ? m->missing_detail[i] : NULL;
+		const char *name = i < m->n_missing_detail ? (d ? nz(d->name) : "") : nz(m->missing[i - m->n_missing_detail]);
+		size_t k;
+
+		if (!*name)
+			continue;
+		for (k = 0; k < n && strcmp(out[k].name, name); k++)
+			;
+		if (k < n)
+			continue;
+		if (n == max) {
+			*cut = 1;
+			break;
+		}
+		out[n++] = (struct report_missing){ name, d ? nz(d->reason) : "", d ? nz(d->unobserved) : "" };
+	}
+	return n;
+}
+
+static int caps_same(const struct capstate *c, const NodeCaps *m, const struct report_missing *miss, size_t n)
+{
+	if (strcmp(c->release, nz(m->kernel_release)) || strcmp(c->machine, nz(m->machine)) || c->n_missing != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c->missing[i].name, miss[i].name) || strcmp(c->missing[i].reason, miss[i].reason) ||
+		    strcmp(c->missing[i].unobserved, miss[i].unobserved))
+			return 0;
+	return 1;
+}
+
+static int caps_set(struct report *r, struct capstate *c, const NodeCaps *m, const struct report_missing *miss,
+		    size_t n, uint64_t t)
+{
+	*c = (struct capstate){ .first_ns = t, .last_ns = t, .n_missing = n };
+	c->release = arena__strdup(r->a, nz(m->kernel_release));
+	c->machine = arena__strdup(r->a, nz(m->machine));
+	c->missing = n ? arena__alloc(r->a, n * sizeof(*c->missing)) : NULL;
+	if (!c->release || !c->machine || (n && !c->missing))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c->missing[i].name = arena__strdup(r->a, miss[i].name);
+		c->missing[i].reason = arena__strdup(r->a, miss[i].reason);
+		c->missing[i].unobserved = arena__strdup(r->a, miss[i].unobserved);
+		if (!c->missing[i].name || !c->missing[i].reason || !c->missing[i].unobserved)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A NodeCapabilities record (the agent writes one at every start and restates it at every
+ * segment's start): the latest at or before the window's start is in force at its start;
+ * each distinct one within it is kept; later ones say nothing of the window. */
+static int add_caps(struct report *r, struct rnode *n, const Event *ev)
+{
+	const NodeCaps *m = ev->node_capabilities;
+	struct report_missing miss[REPORT_CAPS_MAX];
+	uint64_t t = ev->time_unix_nano;
+	size_t nm;
+	int cut = 0, err;
+
+	if (t > r->o.until_ns)
+		return 0;
+	nm = caps_missing_of(m, miss, REPORT_CAPS_MAX, &cut);
+	n->pub.caps.truncated |= cut;
+	if (t <= r->o.since_ns) {
+		if (n->has_cap_before && t < n->cap_before.last_ns)
+			return 0;
+		if (n->has_cap_before && caps_same(&n->cap_before, m, miss, nm)) {
+			n->cap_before.last_ns = t;
+			return 0;
+		}
+		err = caps_set(r, &n->cap_before, m, miss, nm, t);
+		n->has_cap_before = !err;
+		return err;
+	}
+	for (size_t i = 0; i < n->n_caps; i++)
+		if (caps_same(&n->caps[i], m, miss, nm)) {
+			if (t < n->caps[i].first_ns)
+				n->caps[i].first_ns = t;
+			if (t > n->caps[i].last_ns)
+				n->caps[i].last_ns = t;
+			return 0;
+		}
+	if (n->n_caps == REPORT_CAPS_MAX) {
+		n->pub.caps.truncated = 1;
+		return 0;
+	}
+	if (ARRAY_GROW(n->caps, n->cap_caps, n->n_caps + 1))
+		return -ENOMEM;
+	err = caps_set(r, &n->caps[n->n_caps], m, miss, nm, t);
+	n->n_caps += !err;
+	return err;
+}
+
 static int add_event(struct report *r, const Event *ev, const char *path)
 {
 	struct rnode *n = node_get(r, ev->node);
@@ -268,9 +438,20 @@ static int add_event(struct report *r, const Event *ev, const char *path)
 		n->has_file = 1;
 	}
 	err = gapscan__add(n->gs, ev);
-	if (!err && ev->body_case == FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD && ev->workload)
-		err = add_workload(r, n, ev);
-	return err;
+	if (err)
+		return err;
+	switch (ev->body_case) {
+	case FIRSTLIGHT__V1__EVENT__BODY_WORKLOAD:
+		return ev->workload ? add_workload(r, n, ev) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_EXEC:
+		return ev->exec ? add_process(n, ev, ev->exec->process) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_FORK:
+		return ev->fork ? add_process(n, ev, ev->fork->process) : 0;
+	case FIRSTLIGHT__V1__EVENT__BODY_NODE_CAPABILITIES:
+		return ev->node_capabilities ? add_caps(r, n, ev) : 0;
+	default:
+		return 0;
+	}
 }
 
 static void damaged(struct report *r, struct rnode *n, const char *path, const char *why)
@@ -339,6 +520,26 @@ static uint64_t clip(const struct report *r, uint64_t t)
 	return t < r->o.since_ns ? r->o.since_ns : t > r->o.until_ns ? r->o.until_ns : t;
 }
 
+/*
+ * Does a gap of this kind lose evidence? The one set, `gaps --fail-on incomplete`'s. The
+ * others (what every healthy store has, what the kernel cannot see, findings about the
+ * owners file) are noted, not reasons.
+ */
+static int loses_evidence(int kind)
+{
+	return gapscan__kind_incomplete(kind);
+}
+
+/*
+ * Does it make its time a gap on the strip? What loses evidence, and a SENSOR_DOWN: where
+ * its window meets a run's records (from a killed run's last heartbeat) what that run had
+ * not written yet was lost (the UNCLEAN_END says so); elsewhere no run covers it anyway.
+ */
+static int shades_strip(int kind)
+{
+	return loses_evidence(kind) || kind == FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN;
+}
+
 /* A gap's window as gapscan__row_meets reads it. */
 static void row_window(const struct gap_row *g, uint64_t *lo, uint64_t *hi)
 {
@@ -392,9 +593,12 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		}
 	}
 	for (size_t i = 0; i < n->gaps.n; i++) {
+		const struct gap_row *g = n->gaps.v[i];
 		uint64_t lo, hi;
 
-		row_window(n->gaps.v[i], &lo, &hi);
+		if (!shades_strip(g->kind))
+			continue;
+		row_window(g, &lo, &hi);
 		if (lo && lo < hi) {
 			POINT(lo);
 			POINT(hi);
@@ -418,6 +622,8 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		for (size_t k = 0; k < n->gaps.n && st == REPORT_COVERED; k++) {
 			uint64_t lo, hi;
 
+			if (!shades_strip(((const struct gap_row *)n->gaps.v[k])->kind))
+				continue;
 			row_window(n->gaps.v[k], &lo, &hi);
 			if (lo && lo < hi && lo <= a && b <= hi)
 				st = REPORT_GAP;
@@ -430,9 +636,9 @@ out:
 	return err;
 }
 
-static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+static int reason(struct report *r, struct reasons *to, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int reason(struct report *r, struct rnode *n, const char *kind, const char *fmt, ...)
+static int reason(struct report *r, struct reasons *to, const char *kind, const char *fmt, ...)
 {
 	char *text = NULL;
 	va_list ap;
@@ -443,22 +649,23 @@ static int reason(struct report *r, struct rnode *n, const char *kind, const cha
 	va_end(ap);
 	if (len < 0)
 		return -ENOMEM;
-	if (ARRAY_GROW(n->reasons, n->cap_reasons, n->n_reasons + 1)) {
+	if (ARRAY_GROW(to->v, to->cap, to->n + 1)) {
 		free(text);
 		return -ENOMEM;
 	}
-	n->reasons[n->n_reasons].kind = arena__strdup(r->a, kind);
-	n->reasons[n->n_reasons].text = arena__strdup(r->a, text);
+	to->v[to->n].kind = arena__strdup(r->a, kind);
+	to->v[to->n].text = arena__strdup(r->a, text);
 	free(text);
-	if (!n->reasons[n->n_reasons].kind || !n->reasons[n->n_reasons].text)
+	if (!to->v[to->n].kind || !to->v[to->n].text)
 		return -ENOMEM;
-	n->n_reasons++;
+	to->n++;
 	return 0;
 }
 
-/* What the verdict says of the gaps of one kind. */
+/* What the verdict says of the gaps of one kind: a reason, or a note. */
 static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *k)
 {
+	struct reasons *to = loses_evidence(k->kind) ? &n->reasons : &n->notes;
 	char buf[GAPSCAN_KIND_NAME_MAX];
 	const char *name = gapscan__kind_name(k->kind, buf);
 	const char *unit = NULL, *one = "gap", *many = "gaps";
@@ -466,6 +673,10 @@ static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *
 	switch (k->kind) {
 	case FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP: unit = "events lost"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__SINK_LOSS: unit = "records lost"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__SHIP_LOSS: unit = "records removed before they were shipped"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED: unit = "events dropped beyond their workload's share"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__ARGV_NOT_KEPT: unit = "processes whose argv was not kept"; break;
+	case FIRSTLIGHT__V1__GAP__KIND__UNTRACKED_PROCESS: unit = "execs the live-process map had no room for"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__PRE_EXISTING: unit = "processes started before the sensor"; break;
 	case FIRSTLIGHT__V1__GAP__KIND__MISSING_START: unit = "processes without a recorded start"; break;
 	case GAPSCAN_SEQUENCE_HOLE:
@@ -487,13 +698,33 @@ static int gap_reason(struct report *r, struct rnode *n, const struct kind_sum *
 		one = "gap (no agent ran between two runs)";
 		many = "gaps (no agent ran between two runs)";
 		break;
+	case FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT:
+		one = "gap (the node went silent without a STOPPED record)";
+		many = "gaps (the node went silent without a STOPPED record)";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED:
+		one = "batch refused by the collector";
+		many = "batches refused by the collector";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK:
+		one = "batch that does not follow the one before it";
+		many = "batches that do not follow the one before them";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__STATE_MISSING:
+		one = "gap (the data dir's state files and segments disagreed at a start)";
+		many = "gaps (the data dir's state files and segments disagreed at a start)";
+		break;
+	case FIRSTLIGHT__V1__GAP__KIND__UNOWNED_WORKLOAD:
+		one = "workload no owner rule matched";
+		many = "workloads no owner rule matched";
+		break;
 	default:
 		break;
 	}
 	if (unit)
-		return reason(r, n, name, "%s: %zu %s, %" PRIu64 " %s", name, k->gaps, k->gaps == 1 ? one : many,
+		return reason(r, to, name, "%s: %zu %s, %" PRIu64 " %s", name, k->gaps, k->gaps == 1 ? one : many,
 			      k->count, unit);
-	return reason(r, n, name, "%s: %zu %s", name, k->gaps, k->gaps == 1 ? one : many);
+	return reason(r, to, name, "%s: %zu %s", name, k->gaps, k->gaps == 1 ? one : many);
 }
 
 static int cmp_kind(const void *a, const void *b)
@@ -541,6 +772,12 @@ static int gap_reasons(struct report *r, struct rnode *n)
 	return err;
 }
 
+/* Events of a workload the kernel did not deliver, as the agent counts its drops. */
+static int is_drop(int kind)
+{
+	return kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP || kind == FIRSTLIGHT__V1__GAP__KIND__SHARE_EXCEEDED;
+}
+
 /* What the window's gaps say of each workload. */
 static void gaps_to_workloads(struct rnode *n)
 {
@@ -553,7 +790,7 @@ static void gaps_to_workloads(struct rnode *n)
 		if (!x)
 			continue;
 		x->pub.gaps++;
-		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP)
+		if (is_drop(g->kind))
 			x->pub.dropped_in_window += g->count;
 		/* As the tree reads it: a dropped cgroup_rmdir still says the workload ended. */
 		if (g->kind == FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP && !x->pub.ended &&
@@ -566,6 +803,113 @@ static void gaps_to_workloads(struct rnode *n)
 			x->pub.blind = 1;
 		else if (g->kind == FIRSTLIGHT__V1__GAP__KIND__UNATTRIBUTED_WORKLOAD)
 			x->pub.unattributed = 1;
+	}
+}
+
+static int cmp_caps(const void *a, const void *b)
+{
+	const struct capstate *x = a, *y = b;
+
+	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+/* The node's capabilities in the window, from the records add_caps kept: the one in force
+ * at its start, then the others in the order they were first written. */
+static int caps_finish(struct report *r, struct rnode *n)
+{
+	struct report_caps *c = &n->pub.caps;
+	const struct capstate *latest = n->has_cap_before ? &n->cap_before : NULL;
+	size_t total = n->n_caps + !!n->has_cap_before, nk = 0, nm = 0;
+	const char **kernels;
+	struct report_missing *missing;
+
+	if (n->n_caps > 1)
+		qsort(n->caps, n->n_caps, sizeof(*n->caps), cmp_caps);
+	for (size_t i = 0; i < n->n_caps; i++)
+		if (!latest || n->caps[i].last_ns >= latest->last_ns)
+			latest = &n->caps[i];
+	if (!latest)
+		return 0;
+	kernels = arena__alloc(r->a, total * sizeof(*kernels));
+	missing = arena__alloc(r->a, REPORT_CAPS_MAX * sizeof(*missing));
+	n->latest_missing = arena__alloc(r->a, (latest->n_missing + 1) * sizeof(char *));
+	if (!kernels || !missing || !n->latest_missing)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		const struct capstate *s = !n->has_cap_before ? &n->caps[i] : i ? &n->caps[i - 1] : &n->cap_before;
+		size_t k;
+
+		for (k = 0; k < nk && strcmp(kernels[k], s->release); k++)
+			;
+		if (k == nk && *s->release)
+			kernels[nk++] = s->release;
+		for (size_t j = 0; j < s->n_missing; j++) {
+			for (k = 0; k < nm && strcmp(missing[k].name, s->missing[j].name); k++)
+				;
+			if (k < nm)
+				continue;
+			if (nm == REPORT_CAPS_MAX) {
+				c->truncated = 1;
+				break;
+			}
+			missing[nm++] = s->missing[j];
+		}
+	}
+	for (size_t j = 0; j < latest->n_missing; j++)
+		n->latest_missing[n->n_latest_missing++] = latest->missing[j].name;
+	c->known = 1;
+	c->kernel = latest->release;
+	c->machine = latest->machine;
+	c->kernels = kernels;
+	c->n_kernels = nk;
+	c->missing = missing;
+	c->n_missing = nm;
+	return 0;
+}
+
+/* Each workload's coverage: its ENDED record's, or what its records say (report.h). */
+static void coverage(struct rnode *n)
+{
+	/* Every drop gap naming it, in or out of the window: its drops so far. */
+	for (size_t i = 0; i < gapscan__count(n->gs); i++) {
+		const struct gap_row *g = gapscan__row(n->gs, i);
+		char buf[WLKEY_MAX];
+		const char *key;
+		struct rwl *x;
+
+		if (!is_drop(g->kind) || !g->has_count)
+			continue;
+		key = wlkey__of_record(buf, g->workload, g->cgroup_id);
+		if (key && (x = strmap__get(n->wl, key)))
+			x->gap_drops += g->count;
+	}
+	for (size_t i = 0; i < n->wls.n; i++) {
+		struct rwl *x = n->wls.v[i];
+		struct report_workload *p = &x->pub;
+
+		if (p->ended) {
+			p->coverage_from = "ended";
+			p->has_latency = x->end_latency_ns != 0;
+			p->first_event_latency_ns = x->end_latency_ns;
+			p->drops = x->end_drops;
+			/* An agent that wrote its capabilities wrote the list: empty is none. */
+			p->has_unobserved = x->n_end_unobserved || n->pub.caps.known;
+			p->unobserved = (const char *const *)x->end_unobserved;
+			p->n_unobserved = x->n_end_unobserved;
+			continue;
+		}
+		p->coverage_from = "records";
+		if (x->rec_latency_ns) {
+			p->has_latency = 1;
+			p->first_event_latency_ns = x->rec_latency_ns;
+		} else if (x->born_seen && p->first_seen_ns && x->first_proc_ns > p->first_seen_ns) {
+			p->has_latency = 1;
+			p->first_event_latency_ns = x->first_proc_ns - p->first_seen_ns;
+		}
+		p->drops = x->rec_drops > x->gap_drops ? x->rec_drops : x->gap_drops;
+		p->has_unobserved = n->pub.caps.known;
+		p->unobserved = n->latest_missing;
+		p->n_unobserved = n->n_latest_missing;
 	}
 }
 
@@ -646,44 +990,52 @@ static int judge(struct report *r, struct rnode *n)
 	free(all);
 	if (err)
 		return err;
+	err = caps_finish(r, n);
 	gaps_to_workloads(n);
-	err = window_workloads(r, n);
+	coverage(n);
+	err = err ?: window_workloads(r, n);
 	/* The reasons, in the order an auditor checks them. */
 	if (!err && p->damage)
-		err = reason(r, n, "INPUT", "an input was not read in full: %s", p->damage);
+		err = reason(r, &n->reasons, "INPUT", "an input was not read in full: %s", p->damage);
 	if (!err && vr->failed)
-		err = reason(r, n, "CHAIN", "the chain does not verify: %s", vr->failure);
+		err = reason(r, &n->reasons, "CHAIN", "the chain does not verify: %s", vr->failure);
 	else if (!err && !vr->key_trusted)
-		err = reason(r, n, "KEY_NOT_PINNED", "signatures checked only against the key the store "
-			     "names, not a pinned one (--pubkey)");
+		err = reason(r, &n->reasons, "KEY_NOT_PINNED", "signatures checked only against the key the "
+			     "store names, not a pinned one (--pubkey)");
 	err = err ?: gap_reasons(r, n);
 	if (!err && p->state_ns[REPORT_DOWN]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_DOWN]);
-		err = reason(r, n, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
+		err = reason(r, &n->reasons, "DOWN", "sensor down: no agent run's records cover %s of the window", d);
 	}
 	if (!err && p->state_ns[REPORT_NOT_SHIPPED]) {
 		treefmt__duration(d, sizeof(d), p->state_ns[REPORT_NOT_SHIPPED]);
-		err = reason(r, n, "NOT_SHIPPED", "no records yet for the last %s of the window: its "
+		err = reason(r, &n->reasons, "NOT_SHIPPED", "no records yet for the last %s of the window: its "
 			     "agent still runs (not written or shipped yet)", d);
 	}
 	if (err)
 		return err;
-	p->complete = !n->n_reasons;
+	p->complete = !n->reasons.n;
 	json_buf__reset(&r->tmp);
 	if (p->complete) {
 		err = json_buf__appendf(&r->tmp, "complete: %zu agent run%s cover%s the window, every batch "
-					"verifies with a pinned key, no gap", n->n_runs, n->n_runs == 1 ? "" : "s",
-					n->n_runs == 1 ? "s" : "");
+					"verifies with a pinned key, no gap%s", n->n_runs, n->n_runs == 1 ? "" : "s",
+					n->n_runs == 1 ? "s" : "", n->notes.n ? " loses evidence" : "");
 	} else {
 		err = json_buf__append_str(&r->tmp, "incomplete: ");
-		for (size_t i = 0; i < n->n_reasons && !err; i++)
+		for (size_t i = 0; i < n->reasons.n && !err; i++)
 			err = (i ? json_buf__append_str(&r->tmp, "; ") : 0) ?:
-			      json_buf__append_str(&r->tmp, n->reasons[i].text);
+			      json_buf__append_str(&r->tmp, n->reasons.v[i].text);
 	}
+	/* Then what was noted, so that the line still tells every gap's kind. */
+	for (size_t i = 0; i < n->notes.n && !err; i++)
+		err = json_buf__append_str(&r->tmp, i ? "; " : "; noted: ") ?:
+		      json_buf__append_str(&r->tmp, n->notes.v[i].text);
 	if (err || !(p->verdict = arena__strdup(r->a, r->tmp.data)))
 		return -ENOMEM;
-	p->reasons = n->reasons;
-	p->n_reasons = n->n_reasons;
+	p->reasons = n->reasons.v;
+	p->n_reasons = n->reasons.n;
+	p->notes = n->notes.v;
+	p->n_notes = n->notes.n;
 	p->runs = n->runs;
 	p->gaps = (const struct gap_row *const *)n->gaps.v;
 	p->strip = n->strip;

@@ -20,11 +20,20 @@
  *   not shipped  after the node's last record while its agent still runs: its records of
  *                that time are not written yet (on a collector: not shipped yet).
  * The node's window is complete when the chain verifies with a pinned key, every input
- * was read in full, no gap meets the window and every span is covered. Otherwise each
- * reason is stated, and the verdict is one line made of them.
+ * was read in full, no gap that loses evidence meets the window and every span is
+ * covered. Which gap kinds lose evidence is one set, gapscan__kind_incomplete's (the one
+ * `gaps --fail-on incomplete` fails on); a gap of another kind (PRE_EXISTING,
+ * SENSOR_DOWN, MISSING_START, UNATTRIBUTED_WORKLOAD, BLIND_WORKLOAD, ARGV_NOT_KEPT,
+ * UNTRACKED_PROCESS, UNOWNED_WORKLOAD) is noted, not a reason. Each reason is stated,
+ * then each note, and the verdict is one line made of them.
  *
- * Memory: the gap scanner's (runs, holes, gaps), and each workload recorded up to
- * --until (a line of fields). Input is untrusted: any record gives a report, no crash.
+ * What the node's kernel could not observe (its NodeCapabilities records: the latest at
+ * or before the window's start and every one within it) is stated per node, and per
+ * workload as its `unobserved`: a known limit of the node, never by itself a reason.
+ *
+ * Memory: the gap scanner's (runs, holes, gaps), each workload recorded up to --until
+ * (a line of fields), and each distinct NodeCapabilities record of the window (at most
+ * REPORT_CAPS_MAX). Input is untrusted: any record gives a report, no crash.
  * Errors: int functions return 0 or -errno; report__new returns NULL with errno set;
  * report__free(NULL) is a no-op. Every pointer handed out is valid until report__free.
  */
@@ -69,8 +78,22 @@ struct report_span {
 	enum report_state state;
 };
 
-/* A workload recorded in the window: the fields of its latest Workload record, its
- * coverage when its ENDED record says it, and what the gaps of the window say of it. */
+/*
+ * A workload recorded in the window: the fields of its latest Workload record, its
+ * coverage, and what the gaps of the window say of it.
+ * Coverage comes from its ENDED record when there is one (coverage_from "ended"). For a
+ * workload still running (or whose end was dropped) it comes from its records
+ * (coverage_from "records"): the first-event latency its own records carry (the agent
+ * writes it in every Workload record once known), else the time from its cgroup's birth
+ * (its first_seen, when a record of it gives its parent cgroup: only the STARTED of a
+ * mkdir the sensor saw does) to the first exec or fork record in its cgroup; drops as the
+ * largest its records carry or the sum of every RING_BUFFER_DROP and SHARE_EXCEEDED gap
+ * record naming it, whichever is more (the agent counts the same gaps).
+ * The latency is unknown (has_latency 0) when the sensor did not see the cgroup's birth
+ * (it existed at the agent's start, or is a sandbox: no birth to count from), when no
+ * process event of it was read, and when an ENDED record says 0 (what the agent writes
+ * in those cases).
+ */
 struct report_workload {
 	const char *key, *kind, *runtime, *container_id, *container_name, *pod_name,
 		*pod_namespace, *image, *cgroup_path, *identity_source; /* never NULL */
@@ -82,16 +105,45 @@ struct report_workload {
 				  * removed), unrecorded; last_seen_ns is then the drop's end */
 	int unattributed;        /* its record says so, or an UNATTRIBUTED_WORKLOAD gap names it */
 	int blind;               /* a BLIND_WORKLOAD gap names it */
-	int has_coverage;        /* an ENDED record carried the next three */
+	const char *coverage_from; /* "ended" or "records", as above */
 	uint32_t processes;      /* processes seen in it (the latest record's count) */
+	int has_latency;         /* first_event_latency_ns is known */
 	uint64_t first_event_latency_ns;
-	uint64_t drops;          /* its events lost, as its ENDED record counts them */
-	uint64_t dropped_in_window; /* RING_BUFFER_DROP counts of the window's gaps naming it */
+	uint64_t drops;          /* its events lost, as above */
+	uint64_t dropped_in_window; /* RING_BUFFER_DROP and SHARE_EXCEEDED counts of the window's
+				     * gaps naming it */
 	size_t gaps;             /* gaps of the window naming it */
+	/* The capabilities its node lacked: its ENDED record's list; for a workload still
+	 * running, what the node's NodeCapabilities record in force at the window's end lacks.
+	 * Unknown (has_unobserved 0) when neither says (an ENDED record of an agent that wrote
+	 * no NodeCapabilities record, whose empty list means nothing). */
+	int has_unobserved;
+	const char *const *unobserved;
+	size_t n_unobserved;
+};
+
+/* A capability the node's kernel lacked (NodeCapabilities.missing_detail). Never NULL. */
+struct report_missing {
+	const char *name, *reason, *unobserved;
+};
+
+#define REPORT_CAPS_MAX 32 /* distinct NodeCapabilities records of a node's window kept, and
+			    * missing capabilities in each: a real node has one or two, of 11 */
+
+/* What the node's kernel let the sensor observe in the window. */
+struct report_caps {
+	int known;                          /* a NodeCapabilities record at or before the window's end */
+	const char *kernel, *machine;       /* the latest one's: in force at the window's end */
+	const char *const *kernels;         /* every kernel release of them, in time order */
+	size_t n_kernels;
+	const struct report_missing *missing; /* what any of them lacked, by first appearance */
+	size_t n_missing;
+	int truncated;                      /* more than REPORT_CAPS_MAX of either (crafted): cut */
 };
 
 /* Why a window is not complete. kind: a gap kind's name (gapscan__kind_name), or
- * "INPUT", "CHAIN", "KEY_NOT_PINNED", "DOWN", "NOT_SHIPPED". */
+ * "INPUT", "CHAIN", "KEY_NOT_PINNED", "DOWN", "NOT_SHIPPED". A note has the same shape:
+ * the gaps of one kind that lose no evidence. */
 struct report_reason {
 	const char *kind;
 	const char *text;   /* one line, what the verdict says */
@@ -103,6 +155,9 @@ struct report_node {
 	const char *verdict;                  /* "complete: ..." or "incomplete: ..." */
 	const struct report_reason *reasons;
 	size_t n_reasons;
+	const struct report_reason *notes;    /* gaps of kinds that lose no evidence */
+	size_t n_notes;
+	struct report_caps caps;
 	const struct verify_result *chain;
 	const char *damage;                   /* the first input of it not read in full, and
 					       * why; NULL when all were */

@@ -66,10 +66,24 @@ static int text_runs(struct json_buf *b, const struct report_node *n)
 	return err;
 }
 
+/* "-" unknown, "none", or the names, comma-separated. */
+static int text_unobserved(struct json_buf *b, const struct report_workload *w)
+{
+	int err = 0;
+
+	if (!w->has_unobserved)
+		return json_buf__append_str(b, "-");
+	if (!w->n_unobserved)
+		return json_buf__append_str(b, "none");
+	for (size_t i = 0; i < w->n_unobserved && !err; i++)
+		err = (i ? json_buf__append_str(b, ",") : 0) ?: esc(b, w->unobserved[i], CELL_MAX);
+	return err;
+}
+
 static int text_workloads(struct json_buf *b, const struct report_node *n)
 {
 	int err = json_buf__appendf(b, "  workloads  %zu in the window: KEY KIND PROCESSES LATENCY DROPS(WINDOW) GAPS "
-				    "[FLAGS] NAME\n", n->n_workloads);
+				    "UNOBSERVED [FLAGS] NAME\n", n->n_workloads);
 
 	for (size_t i = 0; i < n->n_workloads && !err; i++) {
 		const struct report_workload *w = n->workloads[i];
@@ -78,11 +92,10 @@ static int text_workloads(struct json_buf *b, const struct report_node *n)
 
 		err = json_buf__append_str(b, "             ") ?: esc(b, w->key, CELL_MAX) ?:
 		      json_buf__appendf(b, " %s %u ", w->kind, w->processes);
-		if (!err && w->has_coverage)
-			err = put_dur(b, w->first_event_latency_ns) ?: json_buf__appendf(b, " %" PRIu64, w->drops);
-		else if (!err)
-			err = json_buf__append_str(b, "- -");
-		err = err ?: json_buf__appendf(b, "(%" PRIu64 ") %zu", w->dropped_in_window, w->gaps);
+		if (!err)
+			err = w->has_latency ? put_dur(b, w->first_event_latency_ns) : json_buf__append_str(b, "-");
+		err = err ?: json_buf__appendf(b, " %" PRIu64 "(%" PRIu64 ") %zu ", w->drops, w->dropped_in_window, w->gaps) ?:
+		      text_unobserved(b, w);
 		if (!err && (w->unattributed || w->blind || !w->ended)) {
 			char flags[64];
 
@@ -95,6 +108,33 @@ static int text_workloads(struct json_buf *b, const struct report_node *n)
 	return err;
 }
 
+/* "kernel 6.1.0 (x86_64), capabilities: all", or what it lacked and why. */
+static int text_caps(struct json_buf *b, const struct report_node *n)
+{
+	const struct report_caps *c = &n->caps;
+	int err;
+
+	if (!c->known)
+		return json_buf__append_str(b, "  kernel     unknown (no NodeCapabilities record by the window's end), "
+					    "capabilities: unknown\n");
+	err = json_buf__append_str(b, "  kernel     ");
+	for (size_t i = 0; i < c->n_kernels && !err; i++)
+		err = (i ? json_buf__append_str(b, ", ") : 0) ?: esc(b, c->kernels[i], CELL_MAX);
+	if (!err && !c->n_kernels)
+		err = json_buf__append_str(b, "-");
+	if (!err && *c->machine)
+		err = json_buf__append_str(b, " (") ?: esc(b, c->machine, CELL_MAX) ?: json_buf__append_str(b, ")");
+	err = err ?: json_buf__append_str(b, c->n_missing ? ", capabilities: missing " : ", capabilities: all");
+	for (size_t i = 0; i < c->n_missing && !err; i++) {
+		err = (i ? json_buf__append_str(b, ", ") : 0) ?: esc(b, c->missing[i].name, CELL_MAX);
+		if (!err && *c->missing[i].reason)
+			err = json_buf__append_str(b, " (") ?: esc(b, c->missing[i].reason, 0) ?: json_buf__append_str(b, ")");
+	}
+	if (!err && c->truncated)
+		err = json_buf__append_str(b, " (cut: more records or capabilities than a report keeps)");
+	return err ?: json_buf__append_str(b, "\n");
+}
+
 static int text_node(struct json_buf *b, const struct report_node *n)
 {
 	const uint64_t *s = n->state_ns;
@@ -104,7 +144,7 @@ static int text_node(struct json_buf *b, const struct report_node *n)
 
 	if (!err && n->damage)
 		err = json_buf__append_str(b, "  input      ") ?: esc(b, n->damage, 0) ?: json_buf__append_str(b, "\n");
-	err = err ?: json_buf__append_str(b, "  sequence   ");
+	err = err ?: text_caps(b, n) ?: json_buf__append_str(b, "  sequence   ");
 	if (!err)
 		err = n->seq_holes ? json_buf__appendf(b, "%zu holes, %" PRIu64 " records missing\n", n->seq_holes, n->seq_missing) :
 				     json_buf__append_str(b, "continuous\n");
@@ -194,6 +234,43 @@ static int json_chain(struct json_buf *b, const struct report_node *n, int *f)
 	return err ?: json_buf__append_str(b, "]}");
 }
 
+/* A list of strings, or null when unknown. */
+static int jstrs(struct json_buf *b, const char *k, const char *const *v, size_t n, int known, int *f)
+{
+	int err = key(b, k, f);
+
+	if (!known)
+		return err ?: json_buf__append_str(b, "null");
+	err = err ?: json_buf__append_str(b, "[");
+	for (size_t i = 0; i < n && !err; i++)
+		err = (i ? json_buf__append_str(b, ",") : 0) ?: json__append_string_lossless(b, v[i]);
+	return err ?: json_buf__append_str(b, "]");
+}
+
+/* "capabilities": null, or {kernel, machine, kernels[], missing[{name, reason,
+ * unobserved}], truncated}. */
+static int json_caps(struct json_buf *b, const struct report_node *n, int *f)
+{
+	const struct report_caps *c = &n->caps;
+	int g = 1;
+	int err = key(b, "capabilities", f);
+
+	if (!c->known)
+		return err ?: json_buf__append_str(b, "null");
+	err = err ?: json_buf__append_str(b, "{") ?: jstr(b, "kernel", c->kernel, &g) ?:
+	      jstr(b, "machine", c->machine, &g) ?: jstrs(b, "kernels", c->kernels, c->n_kernels, 1, &g) ?:
+	      key(b, "missing", &g) ?: json_buf__append_str(b, "[");
+	for (size_t i = 0; i < c->n_missing && !err; i++) {
+		int h = 1;
+
+		err = json_buf__append_str(b, i ? ",{" : "{") ?: jstr(b, "name", c->missing[i].name, &h) ?:
+		      jstr(b, "reason", c->missing[i].reason, &h) ?: jstr(b, "unobserved", c->missing[i].unobserved, &h) ?:
+		      json_buf__append_str(b, "}");
+	}
+	return err ?: json_buf__append_str(b, "]") ?: jbool(b, "truncated", c->truncated, &g) ?:
+	       json_buf__append_str(b, "}");
+}
+
 static int json_workload(struct json_buf *b, const struct report_workload *w)
 {
 	int f = 1;
@@ -208,10 +285,11 @@ static int json_workload(struct json_buf *b, const struct report_workload *w)
 	       jtime(b, "firstSeen", "firstSeenUnixNano", w->first_seen_ns, &f) ?:
 	       jtime(b, "lastSeen", "lastSeenUnixNano", w->last_seen_ns, &f) ?:
 	       jbool(b, "ended", w->ended || w->end_lost, &f) ?: jbool(b, "endRecorded", w->ended, &f) ?:
-	       jnum(b, "processes", w->processes, &f) ?:
-	       ju64(b, "firstEventLatencyNano", w->first_event_latency_ns, w->has_coverage, &f) ?:
-	       ju64(b, "drops", w->drops, w->has_coverage, &f) ?:
+	       jnum(b, "processes", w->processes, &f) ?: jstr(b, "coverageFrom", w->coverage_from, &f) ?:
+	       ju64(b, "firstEventLatencyNano", w->first_event_latency_ns, w->has_latency, &f) ?:
+	       ju64(b, "drops", w->drops, 1, &f) ?:
 	       ju64(b, "droppedInWindow", w->dropped_in_window, 1, &f) ?: jnum(b, "gaps", w->gaps, &f) ?:
+	       jstrs(b, "unobserved", w->unobserved, w->n_unobserved, w->has_unobserved, &f) ?:
 	       jbool(b, "unattributed", w->unattributed, &f) ?: jbool(b, "blind", w->blind, &f) ?:
 	       json_buf__append_str(b, "}");
 }
@@ -229,7 +307,13 @@ static int json_node(struct json_buf *b, const struct report_node *n)
 		err = json_buf__append_str(b, i ? ",{" : "{") ?: jstr(b, "kind", n->reasons[i].kind, &g) ?:
 		      jstr(b, "text", n->reasons[i].text, &g) ?: json_buf__append_str(b, "}");
 	}
-	err = err ?: json_buf__append_str(b, "]") ?: json_chain(b, n, &f);
+	err = err ?: json_buf__append_str(b, "]") ?: key(b, "notes", &f) ?: json_buf__append_str(b, "[");
+	for (size_t i = 0; i < n->n_notes && !err; i++) {
+		g = 1;
+		err = json_buf__append_str(b, i ? ",{" : "{") ?: jstr(b, "kind", n->notes[i].kind, &g) ?:
+		      jstr(b, "text", n->notes[i].text, &g) ?: json_buf__append_str(b, "}");
+	}
+	err = err ?: json_buf__append_str(b, "]") ?: json_chain(b, n, &f) ?: json_caps(b, n, &f);
 	g = 1;
 	err = err ?: key(b, "input", &f) ?: json_buf__append_str(b, "{") ?: jnum(b, "files", n->files, &g) ?:
 	      jstr(b, "damage", n->damage, &g) ?: json_buf__append_str(b, "}");

@@ -24,7 +24,7 @@ static const char css[] =
 	".verdict.complete{background:#e3f4e3;color:#1b5e20;border:1px solid #2e7d32}"
 	".verdict.incomplete{background:#fdecea;color:#8e1c14;border:1px solid #c62828}"
 	"section.node{border-top:2px solid #ddd;margin-top:1.5em;padding-top:.5em}"
-	"ul.reasons{margin:.4em 0}"
+	"ul.reasons,ul.notes{margin:.4em 0}ul.notes{color:#555}ul.missing{margin:0;padding-left:1.2em}"
 	"svg text{font-family:monospace;font-size:11px;fill:#444}"
 	"svg .axis line{stroke:#bbb}"
 	"svg .span.covered{fill:#43a047}svg .span.gap{fill:#fb8c00}"
@@ -140,6 +140,41 @@ static int td_time(struct json_buf *o, uint64_t ns)
 	       json_buf__append_str(o, "</td>");
 }
 
+/* The node's kernel and what it could not observe: a row of the facts. */
+static int put_caps(struct json_buf *o, const struct report_node *n)
+{
+	const struct report_caps *c = &n->caps;
+	int err = json_buf__append_str(o, "<tr class=\"capabilities\"><th>kernel</th><td>");
+
+	if (!c->known)
+		return err ?: json_buf__append_str(o, "unknown (no NodeCapabilities record by the window&#39;s end); "
+					  "capabilities: unknown</td></tr>\n");
+	for (size_t i = 0; i < c->n_kernels && !err; i++)
+		err = (i ? json_buf__append_str(o, ", ") : 0) ?: json_buf__append_str(o, "<code>") ?:
+		      htmlfmt__text(o, c->kernels[i], CELL_MAX) ?: json_buf__append_str(o, "</code>");
+	if (!err && *c->machine)
+		err = json_buf__append_str(o, " (") ?: htmlfmt__text(o, c->machine, CELL_MAX) ?: json_buf__append_str(o, ")");
+	err = err ?: json_buf__append_str(o, c->n_missing ? "; capabilities: missing" : "; capabilities: all");
+	if (!err && c->n_missing)
+		err = json_buf__append_str(o, "<ul class=\"missing\">");
+	for (size_t i = 0; i < c->n_missing && !err; i++) {
+		const struct report_missing *m = &c->missing[i];
+
+		err = json_buf__append_str(o, "<li data-capability=\"") ?: htmlfmt__text(o, m->name, 0) ?:
+		      json_buf__append_str(o, "\"><b>") ?: htmlfmt__text(o, m->name, CELL_MAX) ?: json_buf__append_str(o, "</b>");
+		if (!err && *m->reason)
+			err = json_buf__append_str(o, ": ") ?: htmlfmt__text(o, m->reason, 300);
+		if (!err && *m->unobserved)
+			err = json_buf__append_str(o, "; not recorded: ") ?: htmlfmt__text(o, m->unobserved, 300);
+		err = err ?: json_buf__append_str(o, "</li>");
+	}
+	if (!err && c->n_missing)
+		err = json_buf__append_str(o, "</ul>");
+	if (!err && c->truncated)
+		err = json_buf__append_str(o, " (cut: more records or capabilities than a report keeps)");
+	return err ?: json_buf__append_str(o, "</td></tr>\n");
+}
+
 static int put_facts(struct ctx *c, const struct report_node *n)
 {
 	const struct verify_result *v = n->chain;
@@ -158,7 +193,7 @@ static int put_facts(struct ctx *c, const struct report_node *n)
 	if (!err && n->damage)
 		err = json_buf__append_str(o, "<tr><th>input</th><td>") ?: htmlfmt__text(o, n->damage, 0) ?:
 		      json_buf__append_str(o, "</td></tr>\n");
-	err = err ?: json_buf__append_str(o, "<tr><th>sequence</th><td>");
+	err = err ?: put_caps(o, n) ?: json_buf__append_str(o, "<tr><th>sequence</th><td>");
 	if (!err)
 		err = n->seq_holes ? htmlfmt__f(o, "%zu holes, %" PRIu64 " records missing", n->seq_holes, n->seq_missing) :
 				     json_buf__append_str(o, "continuous");
@@ -223,7 +258,7 @@ static int put_workloads(struct ctx *c, const struct report_node *n)
 		err = json_buf__append_str(o, "<table class=\"workloads\"><tr><th>workload</th><th>kind</th>"
 					   "<th>container / pod</th><th>image</th><th>first seen</th><th>last seen</th>"
 					   "<th>processes</th><th>first-event latency</th><th>drops (in the window)</th>"
-					   "<th>gaps</th><th>identity</th></tr>\n");
+					   "<th>gaps</th><th>not observable (node)</th><th>identity</th></tr>\n");
 	for (size_t i = 0; i < n->n_workloads && !err; i++) {
 		const struct report_workload *w = n->workloads[i];
 
@@ -243,12 +278,16 @@ static int put_workloads(struct ctx *c, const struct report_node *n)
 				     json_buf__append_str(o, "<td>running</td>")) ?:
 		      htmlfmt__f(o, "<td class=\"num\">%u</td><td class=\"num\">", w->processes);
 		if (!err)
-			err = w->has_coverage ? put_dur(o, w->first_event_latency_ns) : json_buf__append_str(o, "-");
-		err = err ?: json_buf__append_str(o, "</td><td class=\"num\">");
-		if (!err)
-			err = w->has_coverage ? htmlfmt__f(o, "%" PRIu64, w->drops) : json_buf__append_str(o, "-");
-		err = err ?: htmlfmt__f(o, " (%" PRIu64 ")</td><td class=\"num\">%zu</td><td>%s%s%s</td></tr>\n",
-					w->dropped_in_window, w->gaps, w->identity_verified ? "verified" : "not verified",
+			err = w->has_latency ? put_dur(o, w->first_event_latency_ns) : json_buf__append_str(o, "-");
+		err = err ?: htmlfmt__f(o, "</td><td class=\"num\">%" PRIu64 " (%" PRIu64 ")</td><td class=\"num\">%zu</td>"
+					"<td class=\"unobserved\">", w->drops, w->dropped_in_window, w->gaps);
+		if (!err && !w->has_unobserved)
+			err = json_buf__append_str(o, "unknown");
+		else if (!err && !w->n_unobserved)
+			err = json_buf__append_str(o, "none");
+		for (size_t k = 0; k < w->n_unobserved && !err; k++)
+			err = (k ? json_buf__append_str(o, ", ") : 0) ?: htmlfmt__text(o, w->unobserved[k], CELL_MAX);
+		err = err ?: htmlfmt__f(o, "</td><td>%s%s%s</td></tr>\n", w->identity_verified ? "verified" : "not verified",
 					w->unattributed ? ", unattributed" : "", w->blind ? ", blind" : "");
 	}
 	if (!err && n->n_workloads)
@@ -271,6 +310,15 @@ static int put_node(struct ctx *c, const struct report_node *n)
 		      json_buf__append_str(o, "\">") ?: htmlfmt__text(o, n->reasons[i].text, 0) ?:
 		      json_buf__append_str(o, "</li>\n");
 	if (!err && n->n_reasons)
+		err = json_buf__append_str(o, "</ul>\n");
+	/* Gaps of kinds that lose no evidence: said, not held against the window. */
+	if (!err && n->n_notes)
+		err = json_buf__append_str(o, "<ul class=\"notes\">\n");
+	for (size_t i = 0; i < n->n_notes && !err; i++)
+		err = json_buf__append_str(o, "<li data-kind=\"") ?: htmlfmt__text(o, n->notes[i].kind, 0) ?:
+		      json_buf__append_str(o, "\">noted: ") ?: htmlfmt__text(o, n->notes[i].text, 0) ?:
+		      json_buf__append_str(o, "</li>\n");
+	if (!err && n->n_notes)
 		err = json_buf__append_str(o, "</ul>\n");
 	return err ?: put_strip(c, n) ?: json_buf__append_str(o, legend) ?: put_facts(c, n) ?: put_gaps(c, n) ?:
 	       put_workloads(c, n) ?: json_buf__append_str(o, "</section>\n");
