@@ -35,6 +35,6 @@ check "read --text: head, bytes cut, tail" 1 "$(grep -F "exec_id=$eid " "$T/read
 check "tree: head, bytes cut, tail, of 5 arguments" 1 "$(grep -F "$cut_text" "$T/tree.txt" | grep -cF "(argv cut: 1014 bytes in the middle of 5 arguments)")"
 "$FIRSTLIGHT" tree --exec-id "$eid" --json "$T/data" > "$T/tree.json" 2>&1
 check "tree --json: argsTail, argsCutBytes" \
-	"$(jq -cn --arg t "${big:1755}" '[[$t, "end1", "end2"], 1014]')" \
+	"$(jq -cn --arg t "${big:1755}" '[[$t, "end1", "end2"], "1014"]')" \
 	"$(jq -c --arg e "$eid" '[.. | objects | select(.execId? == $e and .kind? == "exec")][0] | [.argsTail, .argsCutBytes]' "$T/tree.json")"
 finish

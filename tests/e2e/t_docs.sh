@@ -132,8 +132,9 @@ jq -r '
 	def tree: ., (.children[] | tree);
 	def procs: .processes[] | tree;
 	k("document"), (.query | k("query")), (.workloads[] | k("workload")), (.summary | k("summary")),
-	(.gaps[] | k("gap")), (.flows[] | k("flow")),
-	([procs] | .[] | k("process"), (.flags | k("flags")), (.images[] | k("image")), (.flows[] | k("flow")))
+	(.gaps[] | k("gap")), (.flows[] | k("flow")), (.fileAccess[] | k("file")),
+	([procs] | .[] | k("process"), (.flags | k("flags")), (.images[] | k("image")), (.flows[] | k("flow")),
+		(.fileAccess[] | k("file")))
 ' "$T/tree.json" | sort -u >"$T/tree.printed"
 "$FIRSTLIGHT" tree --help | awk '
 	/^JSON:/ { on = 1; next }
@@ -142,7 +143,7 @@ jq -r '
 	on && /^ / { n = split(line, f, /, */); for (i = 1; i <= n; i++) if (f[i] != "") print obj, f[i]; next }
 	on && !/^ / && obj != "" { on = 0 }
 ' | sort -u >"$T/tree.help"
-check "tree --json printed every kind of object" "document flags flow gap image process query summary workload" \
+check "tree --json printed every kind of object" "document file flags flow gap image process query summary workload" \
 	"$(cut -d' ' -f1 "$T/tree.printed" | sort -u | paste -sd' ')"
 check "tree --help lists exactly the fields tree --json prints" "" \
 	"$(diff "$T/tree.help" "$T/tree.printed" | grep '^[<>]' | tr '\n' ' ')"

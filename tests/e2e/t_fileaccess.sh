@@ -144,6 +144,10 @@ check "tree: exit status" 0 $?
 check_cmd "tree: the read under the container's process" grep -qE \
 	"─ \+[^ ]+ file READ \"/var/run/secrets/kubernetes.io/serviceaccount/$dated/token\" \(watched /var/run/secrets/\): 1 open$" "$T/tree" ||
 	sed 's/^/    tree: /' "$T/tree" >&2
+"$FIRSTLIGHT" tree --container "$cid" --json "$T/data" >"$T/tree.json" 2>&1
+check "tree --json: the read in its process's fileAccess" \
+	"$(jq -cn --arg p "/var/run/secrets/kubernetes.io/serviceaccount/$dated/token" --arg e "$cexec" '[[$p, "READ", "/var/run/secrets/", "1", $e]]')" \
+	"$(jq -c '[.. | objects | .fileAccess? // empty | .[] | [.path, .mode, .watch, .count, .execId]]' "$T/tree.json")"
 
 # 10,000 opens of a watched file: one window long enough for the loop (the record is
 # written at the window's end, here at stop), one record, count 10000.

@@ -734,12 +734,16 @@ static int json_image(struct json_buf *b, const struct jt_job *job, const struct
 	} else if (!err) {
 		err = json_buf__append_str(b, "null");
 	}
-	if (!err && img->n_args_tail) {
-		err = j_key(b, "argsTail", &f) ?: json_buf__append_str(b, "[");
+	err = err ?: j_key(b, "argsTail", &f);
+	if (!err && rec && img->n_args_tail) {
+		err = json_buf__append_str(b, "[");
 		for (size_t i = 0; i < img->n_args_tail && !err; i++)
 			err = (i ? json_buf__append_str(b, ",") : 0) ?: json__append_string(b, img->args_tail[i]);
-		err = err ?: json_buf__append_str(b, "]") ?: j_num(b, "argsCutBytes", img->args_cut_bytes, 1, &f);
+		err = err ?: json_buf__append_str(b, "]");
+	} else if (!err) {
+		err = json_buf__append_str(b, "null"); /* argv was kept whole, or is unknown */
 	}
+	err = err ?: j_u64(b, "argsCutBytes", img->args_cut_bytes, rec && img->n_args_tail, &f);
 	return err ?: j_bool(b, "argsTruncated", !!(img->flags & JT_IMG_ARGS_TRUNCATED), &f) ?:
 	       j_num(b, "argsCount", img->args_count, rec, &f) ?: j_str(b, "cwd", rec ? img->cwd : NULL, &f) ?:
 	       j_time(b, "start", "startUnixNano", img->t_ns, &f) ?: j_offset(b, job, img->t_ns, &f) ?:
@@ -795,6 +799,19 @@ static int json_flow(struct json_buf *b, const struct jt_job *job, const struct 
 	       j_bool(b, "preExisting", fl->pre_existing, &f) ?:
 	       j_bool(b, "ownerUnknown", fl->owner_unknown, &f) ?:
 	       j_u64(b, "records", fl->records, 1, &f) ?: json_buf__append_str(b, "}");
+}
+
+static int json_file(struct json_buf *b, const struct jt_job *job, const struct jt_file *fa)
+{
+	int f = 1;
+
+	return json_buf__append_str(b, "{") ?: j_str(b, "path", *fa->path ? fa->path : NULL, &f) ?:
+	       j_str(b, "mode", fa->mode, &f) ?: j_str(b, "watch", fa->watch, &f) ?:
+	       j_u64(b, "count", fa->count, 1, &f) ?: j_num(b, "pid", fa->pid, 1, &f) ?:
+	       j_str(b, "execId", fa->exec_id, &f) ?: j_str(b, "workload", fa->workload_key, &f) ?:
+	       j_time(b, "start", "startUnixNano", fa->start_ns, &f) ?:
+	       j_time(b, "end", "endUnixNano", fa->end_ns, &f) ?: j_offset(b, job, fa->start_ns, &f) ?:
+	       j_bool(b, "pathEscaped", fa->path_escaped, &f) ?: json_buf__append_str(b, "}");
 }
 
 static const char *state_name(enum jt_state s)
@@ -856,6 +873,11 @@ static int json_proc_open(struct json_buf *b, const struct jt_job *job, const st
 	for (size_t i = 0; i < p->n_items && !err; i++)
 		if (p->items[i].kind == JT_ITEM_FLOW)
 			err = (n++ ? json_buf__append_str(b, ",") : 0) ?: json_flow(b, job, p->items[i].flow);
+	err = err ?: json_buf__append_str(b, "],\"fileAccess\":[");
+	n = 0;
+	for (size_t i = 0; i < p->n_items && !err; i++)
+		if (p->items[i].kind == JT_ITEM_FILE)
+			err = (n++ ? json_buf__append_str(b, ",") : 0) ?: json_file(b, job, p->items[i].file);
 	return err ?: json_buf__append_str(b, "],\"children\":[");
 }
 
@@ -963,6 +985,12 @@ int treefmt__json(struct json_buf *out, const struct jt_job *job)
 	for (size_t i = 0; i < job->n_top && !err; i++)
 		if (job->top[i].kind == JT_ITEM_FLOW)
 			err = (n++ ? json_buf__append_str(out, ",") : 0) ?: json_flow(out, job, job->top[i].flow);
+	/* fileAccess records whose opener is not in the tree (its exec not in the records) */
+	err = err ?: json_buf__append_str(out, "],\"fileAccess\":[");
+	n = 0;
+	for (size_t i = 0; i < job->n_top && !err; i++)
+		if (job->top[i].kind == JT_ITEM_FILE)
+			err = (n++ ? json_buf__append_str(out, ",") : 0) ?: json_file(out, job, job->top[i].file);
 	err = err ?: json_buf__append_str(out, "],\"gaps\":[");
 	for (size_t i = 0; i < job->n_gaps && !err; i++)
 		err = (i ? json_buf__append_str(out, ",") : 0) ?: json_gap(out, job, job->gaps[i], &tmp);
