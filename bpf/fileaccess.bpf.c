@@ -290,9 +290,10 @@ static __always_inline int fl_file_opened(long ret)
 	struct fl_file_event *e;
 	struct fl_current cur;
 	struct fl_hash_walk hw;
-	__u32 zero = 0, len, mode, flags;
+	struct mount *mnt;
+	__u32 zero = 0, len, fs_len, mode, flags;
 	char *scratch;
-	int unresolved = 0;
+	int unresolved = 0, fs_unresolved = 0;
 
 	if (ret < 0)
 		return 0;
@@ -330,6 +331,16 @@ static __always_inline int fl_file_opened(long ret)
 	e->value.watch = fl_watch_match(e->path, len - 1);
 	if (e->value.watch >= FL_WATCH_MAX)
 		return 0;
+	/* Watched (and only then): the mount it came through and its path in its
+	 * filesystem, mounts ignored, after the path; the agent finds its host path with
+	 * them (user/sensor/hostmounts.h). */
+	mnt = bpf_rdonly_cast((void *)p.mnt - bpf_core_field_offset(struct mount, mnt),
+			      bpf_core_type_id_kernel(struct mount));
+	e->mnt_id = mnt ? mnt->mnt_id : 0;
+	len &= FL_PATH_MAX - 1; /* proves the fs path's writes stay in e->path */
+	fs_len = fl_dentry_path_copy(p.dentry, scratch, &e->path[len], &fs_unresolved);
+	if (fs_unresolved)
+		fs_len = 0;
 	hw.path = e->path;
 	hw.len = len - 1;
 	hw.h = FL_FNV_OFFSET;
@@ -350,14 +361,15 @@ static __always_inline int fl_file_opened(long ret)
 	e->ino = f->f_inode->i_ino;
 	e->dev = f->f_inode->i_sb->s_dev;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->flags = unresolved ? FL_FILE_UNRESOLVED : 0;
+	e->flags = (unresolved ? FL_FILE_UNRESOLVED : 0) | (fs_len ? 0 : FL_FILE_FS_UNRESOLVED);
 	e->path_len = len;
 	e->fd = (__s32)ret;
+	e->fs_path_len = fs_len;
 	e->pad = 0;
 	fl_hdr(&e->hdr, FL_EV_FILE, 0, e->value.first_ns, cur.cgroup_id);
-	len &= FL_PATH_MAX - 1;
-	e->hdr.size = offsetof(struct fl_file_event, path) + len;
-	fl_file_count(e, offsetof(struct fl_file_event, path) + len);
+	fs_len &= FL_PATH_MAX - 1;
+	e->hdr.size = offsetof(struct fl_file_event, path) + len + fs_len;
+	fl_file_count(e, offsetof(struct fl_file_event, path) + len + fs_len);
 	return 0;
 }
 

@@ -412,6 +412,8 @@ struct fl_priv_event {
 #define FL_FILE_PATH 3 /* O_PATH: a handle that reads nothing itself */
 
 #define FL_FILE_UNRESOLVED (1u << 0) /* the path walk did not reach the root */
+/* the walk up to the filesystem's root did not reach it: no fs path (fs_path_len 0) */
+#define FL_FILE_FS_UNRESOLVED (1u << 1)
 
 struct fl_watch_key {
 	__u32 len;  /* bytes hashed; a home pattern's "~" counts one */
@@ -438,20 +440,26 @@ struct fl_file_value {
 /*
  * The first open of a key in a generation (the map gets an empty aggregate for the
  * rest), or one the map had no room for. Sent at its real size: path_len bytes of path,
- * its NUL included.
+ * its NUL included, then fs_path_len bytes of the file's path in its filesystem.
+ * mnt_id, dev and that fs path are what the agent needs to find the file's host path
+ * (user/sensor/hostmounts.h): the mount table's own terms (mountinfo's first, third and
+ * fourth fields).
  */
 struct fl_file_event {
 	struct fl_event_hdr hdr;
 	struct fl_file_key key;
 	struct fl_file_value value;
 	__u64 ino;
-	__u32 dev;      /* the file's superblock s_dev (MKDEV of the kernel) */
+	__u32 dev;         /* the file's superblock s_dev (MKDEV of the kernel) */
 	__u32 tid;
-	__u32 flags;    /* FL_FILE_UNRESOLVED */
+	__u32 flags;       /* FL_FILE_UNRESOLVED, FL_FILE_FS_UNRESOLVED */
 	__u32 path_len;
 	__s32 fd;
+	__u32 mnt_id;      /* the mount it was opened through: struct mount's mnt_id */
+	__u32 fs_path_len; /* bytes after path's: its path from the superblock's root
+			    * (mounts ignored), NUL included; 0 when not read */
 	__u32 pad;
-	char path[FL_PATH_MAX];
+	char path[2 * FL_PATH_MAX]; /* path_len bytes, then fs_path_len bytes */
 };
 
 /*

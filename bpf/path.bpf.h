@@ -98,12 +98,41 @@ static __noinline long fl_path_step(__u32 i, struct fl_path_walk *w)
 }
 
 /*
- * Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes) and copies it, NUL
- * included, to dst (room for FL_PATH_MAX bytes). Returns the bytes copied, 0 when
- * nothing could be read; sets *unresolved when the walk did not reach the root.
+ * Runs the walk w (set up by the callers below) and copies the path, NUL included, to
+ * dst (room for FL_PATH_MAX bytes). Returns the bytes copied, 0 when nothing could be
+ * read; sets *unresolved when the walk did not reach the root.
  * bounded: walk with a bounded loop (kernels before 5.17), not bpf_loop; a constant,
  * so each program variant holds one of the two.
  */
+static __always_inline __u32 fl_path_walk_copy(struct fl_path_walk *w, char *scratch, char *dst,
+					       int *unresolved, const int bounded)
+{
+	__u32 len;
+
+	scratch[FL_PATH_MAX - 1] = 0;
+	if (bounded) {
+		for (__u32 i = 0; i < FL_PATH_DEPTH; i++)
+			if (fl_path_step(i, w))
+				break;
+	} else {
+		bpf_loop(FL_PATH_DEPTH, fl_path_step, w, 0);
+	}
+	*unresolved = !w->resolved;
+	if (w->resolved && w->off == FL_PATH_MAX - 1) {
+		w->off--; /* the root itself */
+		scratch[FL_PATH_MAX - 2] = '/';
+	}
+	len = FL_PATH_MAX - w->off;
+	if (len <= 1)
+		return 0;
+	barrier_var(len);
+	len &= FL_PATH_MAX - 1;
+	if (bpf_probe_read_kernel(dst, len, &scratch[w->off & (FL_PATH_MAX - 1)]))
+		return 0;
+	return len;
+}
+
+/* Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes): see fl_path_walk_copy. */
 static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch, char *dst,
 					  int *unresolved, const int bounded)
 {
@@ -112,30 +141,26 @@ static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch
 		.buf = scratch,
 		.off = FL_PATH_MAX - 1,
 	};
-	__u32 len;
 
 	w.mnt = container_of(BPF_CORE_READ(path, mnt), struct mount, mnt);
 	w.mnt_root = BPF_CORE_READ(path, mnt, mnt_root);
-	scratch[FL_PATH_MAX - 1] = 0;
-	if (bounded) {
-		for (__u32 i = 0; i < FL_PATH_DEPTH; i++)
-			if (fl_path_step(i, &w))
-				break;
-	} else {
-		bpf_loop(FL_PATH_DEPTH, fl_path_step, &w, 0);
-	}
-	*unresolved = !w.resolved;
-	if (w.resolved && w.off == FL_PATH_MAX - 1) {
-		w.off--; /* the root itself */
-		scratch[FL_PATH_MAX - 2] = '/';
-	}
-	len = FL_PATH_MAX - w.off;
-	if (len <= 1)
-		return 0;
-	barrier_var(len);
-	len &= FL_PATH_MAX - 1;
-	if (bpf_probe_read_kernel(dst, len, &scratch[w.off & (FL_PATH_MAX - 1)]))
-		return 0;
+	return fl_path_walk_copy(&w, scratch, dst, unresolved, bounded);
+}
+
+/*
+ * The path of dentry from its superblock's root, mounts ignored (with no mount the walk
+ * never crosses one: mnt_root NULL is no dentry): the terms of mountinfo's root field,
+ * the kernel's dentry_path. A walk that ends at a root other than the superblock's (a
+ * disconnected dentry, as of a file opened by handle) is unresolved.
+ */
+static __always_inline __u32 fl_dentry_path_copy(struct dentry *dentry, char *scratch, char *dst,
+						 int *unresolved)
+{
+	struct fl_path_walk w = { .dentry = dentry, .buf = scratch, .off = FL_PATH_MAX - 1 };
+	__u32 len = fl_path_walk_copy(&w, scratch, dst, unresolved, 0);
+
+	if (w.dentry != BPF_CORE_READ(dentry, d_sb, s_root))
+		*unresolved = 1;
 	return len;
 }
 

@@ -2,8 +2,10 @@
 # quick
 # fileAccess records (bpf/fileaccess.bpf.c): a runc container reading a fake
 # service-account token mounted at the real path (a projected volume's layout: token ->
-# ..data/token, ..data -> a dated directory) is recorded with the container's workload
-# and exec id and the resolved path; the same token opened on the host through a
+# ..data/token, ..data -> a dated directory), bind-mounted from a kubelet-like host
+# directory, is recorded with the container's workload and exec id, the resolved path
+# and its host path; a file on a tmpfs mounted only in a container has no host path;
+# the same token opened on the host through a
 # symlink, a relative path from its directory, '..', /proc/self/root and openat2 is
 # recorded each time with the resolved path; a non-watched open is not recorded; modes;
 # the workload's metric; 10,000 opens in one window are one record with count 10000;
@@ -31,12 +33,21 @@ tokdir() { # tokdir DIR: a projected volume's layout, token "fake-token-$$"
 tokdir "$T/sa"
 mkdir -p "$T/plain" "$T/watched" && echo x >"$T/plain/file" && echo y >"$T/watched/secret"
 ln -s "$RT/sa/token" "$T/link-to-token"
+# The container's token: a pod volume's directory on the host, as the kubelet has it.
+kdir="kubelet/pods/0c3a1f9e-$$/volumes/kubernetes.io~projected/kube-api-access-x"
+tokdir "$T/$kdir"
 
 containers_setup || { echo "cannot prepare cgroups" >&2; exit 1; }
 bundle_make "$T/b" '["cat","/var/run/secrets/kubernetes.io/serviceaccount/token"]'
-jq --arg src "$RT/sa" '.mounts += [{"destination": "/var/run/secrets/kubernetes.io/serviceaccount",
+jq --arg src "$RT/$kdir" '.mounts += [{"destination": "/var/run/secrets/kubernetes.io/serviceaccount",
 	"type": "bind", "source": $src, "options": ["rbind", "ro"]}]' "$T/b/config.json" >"$T/b/c.json" &&
 	mv "$T/b/c.json" "$T/b/config.json"
+# A second container writes and reads a secret on a tmpfs of its own (under the default
+# /run/secrets/): mounted in its namespace only, no host path shows it.
+bundle_make "$T/b2" '["sh","-c","echo s >/run/secrets/app/key && cat /run/secrets/app/key"]'
+jq '.mounts += [{"destination": "/run/secrets/app", "type": "tmpfs", "source": "tmpfs",
+	"options": ["nosuid", "nodev", "mode=700"]}]' "$T/b2/config.json" >"$T/b2/c.json" &&
+	mv "$T/b2/c.json" "$T/b2/config.json"
 
 # The metric's workload: a cgroup of the test's own.
 root=/sys/fs/cgroup/unified
@@ -56,6 +67,11 @@ out=$(cd "$T/b" && runc run "$cid" </dev/null)
 check "container: exit status and the token read" "0 fake-token-$$" "$? $out"
 runc delete -f "$cid" >/dev/null 2>&1
 wait_for 30 container_recorded "$cid" || fail "the container's identity was not recorded"
+cid2="fl-file2-$$"
+out=$(cd "$T/b2" && runc run "$cid2" </dev/null)
+check "tmpfs container: exit status and its secret read" "0 s" "$? $out"
+runc delete -f "$cid2" >/dev/null 2>&1
+wait_for 30 container_recorded "$cid2" || fail "the tmpfs container's identity was not recorded"
 
 m="fl-file-$$"
 F="$HELPERS/fl-open"
@@ -108,6 +124,12 @@ check_cmd "container: its exec was recorded" test -n "$cexec"
 check "container: one record, its workload, the resolved path, READ, once" \
 	"[[\"$ckey\",\"/var/run/secrets/kubernetes.io/serviceaccount/$dated/token\",\"READ\",\"1\",\"/var/run/secrets/\"]]" \
 	"$(file_of "$cexec" '[.workloadKey, .path, .mode, .count, .watch]')"
+check "container: the host path, in the kubelet's directory" "[\"$RT/$kdir/$dated/token\"]" \
+	"$(file_of "$cexec" '.hostPath')"
+# The tmpfs container: its write and its read, each recorded, neither with a host path.
+ckey2=$(q -r --arg id "$cid2" '[.[] | select(.workload.containerId == $id) | .workload.key] | first')
+check "tmpfs container: its records, no host path" '[["/run/secrets/app/key","READ",""],["/run/secrets/app/key","WRITE",""]]' \
+	"$(q -c --arg k "$ckey2" '[.[] | .fileAccess // empty | select(.workloadKey == $k) | [.path, .mode, .hostPath // ""]] | sort')"
 check "container: the record's pid is the exec's" \
 	"$(q -c --arg id "$cexec" '[.[] | select(.exec.process.execId == $id) | .exec.process.pid]')" \
 	"$(file_of "$cexec" '.pid')"
@@ -123,8 +145,8 @@ for how in symlink relative dotdot procroot openat2; do
 	esac
 	id=$(exec_of "$args")
 	check_cmd "$how: the exec was recorded" test -n "$id"
-	check "$how: one record of the resolved path" "[[\"$token\",\"1\",\"READ\",\"$RT/sa/\"]]" \
-		"$(file_of "$id" '[.path, .count, .mode, .watch]')"
+	check "$how: one record of the resolved path, the host's own" "[[\"$token\",\"1\",\"READ\",\"$RT/sa/\",\"$token\"]]" \
+		"$(file_of "$id" '[.path, .count, .mode, .watch, .hostPath]')"
 done
 check "open(2) twice: one record, count 2" "[[\"$token\",\"2\"]]" \
 	"$(file_of "$(exec_of "[\"$F\",\"$T/sa/token\",\"2\",\"open\",\"r\",\"$m-open\"]")" '[.path, .count]')"
@@ -138,11 +160,13 @@ check "non-watched: no record of its path at all" 0 \
 check "the cgroup's seven opens: one record of its workload" "[[\"$cg_key\",\"7\"]]" \
 	"$(file_of "$(exec_of "[\"$F\",\"$T/watched/secret\",\"7\",\"openat\",\"r\",\"$m-cg\"]")" '[.workloadKey, .count]')"
 "$FIRSTLIGHT" read --text "$T/data" >"$T/text" 2>&1
-check_cmd "read --text: the container's read" grep -qE " file-access READ pid=[0-9]+ exec_id=$cexec workload=$ckey path=/var/run/secrets/kubernetes.io/serviceaccount/$dated/token watch=/var/run/secrets/ count=1 " "$T/text"
+# (quoted: "~" is not among the bytes printed bare)
+check_cmd "read --text: the container's read" grep -qF " exec_id=$cexec workload=$ckey path=/var/run/secrets/kubernetes.io/serviceaccount/$dated/token host_path=\"$RT/$kdir/$dated/token\" watch=/var/run/secrets/ count=1 " "$T/text"
+check_cmd "read --text: the container's read, its mode and pid" grep -qE " file-access READ pid=[0-9]+ exec_id=$cexec " "$T/text"
 "$FIRSTLIGHT" tree --container "$cid" "$T/data" >"$T/tree" 2>&1
 check "tree: exit status" 0 $?
-check_cmd "tree: the read under the container's process" grep -qE \
-	"─ \+[^ ]+ file READ \"/var/run/secrets/kubernetes.io/serviceaccount/$dated/token\" \(watched /var/run/secrets/\): 1 open$" "$T/tree" ||
+check_cmd "tree: the read under the container's process, with its host path" grep -qE \
+	"─ \+[^ ]+ file READ \"/var/run/secrets/kubernetes.io/serviceaccount/$dated/token\" on the host \"$RT/$kdir/$dated/token\" \(watched /var/run/secrets/\): 1 open$" "$T/tree" ||
 	sed 's/^/    tree: /' "$T/tree" >&2
 "$FIRSTLIGHT" tree --container "$cid" --json "$T/data" >"$T/tree.json" 2>&1
 check "tree --json: the read in its process's fileAccess" \

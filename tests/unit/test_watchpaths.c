@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/log.h"
 #include "records/record.h"
 #include "records/sink.h"
 #include "sensor/decode_file.h"
+#include "sensor/hostmounts.h"
 #include "sensor/proctable.h"
 #include "sensor/watchpaths.h"
 
@@ -170,7 +172,7 @@ static void test_decode(void **state)
 	capture_init(&cap);
 	assert_int_equal(recorder__init(&rec, &cap.base), 0);
 	watchpaths__init(&w);
-	fd = filedec__new(&rec, procs, &w, NULL);
+	fd = filedec__new(&rec, procs, &w, NULL, NULL);
 	assert_non_null(fd);
 	assert_int_equal(filedec__handle(fd, a, a->hdr.size), 0);
 	assert_int_equal(filedec__handle(fd, b, b->hdr.size), 0); /* the same key: summed */
@@ -213,6 +215,84 @@ static void test_decode(void **state)
 	sink__free(&cap.base);
 }
 
+/* With its fs path after the path, as the kernel sends it (bpf/fileaccess.bpf.c). */
+static void set_fs_path(struct fl_file_event *e, uint32_t mnt_id, uint32_t dev, const char *fs_path)
+{
+	e->mnt_id = mnt_id;
+	e->dev = dev;
+	e->fs_path_len = (uint32_t)strlen(fs_path) + 1;
+	memcpy(e->path + e->path_len, fs_path, e->fs_path_len);
+	e->hdr.size += e->fs_path_len;
+}
+
+/* Host paths: a kubelet tmpfs bind-mounted into a container, a tmpfs of the container's
+ * own (none), an fs path not in the event (refused). */
+static void test_decode_host_path(void **state)
+{
+	static const char table[] =
+		"26 1 254:0 / / rw - ext4 /dev/vda rw\n"
+		"50 26 0:55 / /var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/x rw - tmpfs tmpfs rw\n";
+	char tpath[] = "/tmp/fl-test-mountinfo-XXXXXX";
+	int tfd = mkstemp(tpath);
+	struct capture cap;
+	struct recorder rec;
+	struct proctable *procs = proctable__new(0);
+	struct watchpaths w;
+	struct hostmounts *hm;
+	struct filedec *fd;
+	struct fl_file_event *a = mkev("/var/run/secrets/kubernetes.io/serviceaccount/..d/token", FL_FILE_READ, 1000);
+	struct fl_file_event *b = mkev("/run/secrets/app/key", FL_FILE_READ, 2000);
+	struct fl_file_event *c = mkev("/etc/shadow", FL_FILE_READ, 3000);
+	uint32_t gen = 0;
+
+	(void)state;
+	assert_true(tfd >= 0);
+	assert_int_equal(write(tfd, table, sizeof(table) - 1), (ssize_t)sizeof(table) - 1);
+	close(tfd);
+	hm = hostmounts__new(tpath);
+	assert_non_null(hm);
+	set_fs_path(a, 1234, 0 << 20 | 55, "/..d/token");
+	set_fs_path(b, 1235, 0 << 20 | 56, "/key");
+	set_fs_path(c, 26, 254 << 20 | 0, "/etc/shadow");
+	capture_init(&cap);
+	assert_int_equal(recorder__init(&rec, &cap.base), 0);
+	watchpaths__init(&w);
+	fd = filedec__new(&rec, procs, &w, NULL, hm);
+	assert_non_null(fd);
+	/* fs_path_len past the event's end, or without its NUL: malformed. */
+	assert_int_equal(filedec__handle(fd, a, a->hdr.size - 1), -EINVAL);
+	a->path[a->path_len + a->fs_path_len - 1] = 'x';
+	assert_int_equal(filedec__handle(fd, a, a->hdr.size), -EINVAL);
+	a->path[a->path_len + a->fs_path_len - 1] = 0;
+	assert_int_equal(filedec__handle(fd, a, a->hdr.size), 0);
+	assert_int_equal(filedec__handle(fd, b, b->hdr.size), 0);
+	assert_int_equal(filedec__handle(fd, c, c->hdr.size), 0);
+	assert_int_equal(filedec__window(fd, -1, &gen, 1), 0);
+	assert_int_equal(cap.n, 3);
+	for (size_t i = 0; i < cap.n; i++) {
+		const Firstlight__V1__FileAccess *r = cap.recs[i]->file_access;
+
+		if (!strcmp(r->path, "/etc/shadow"))
+			assert_string_equal(r->host_path, "/etc/shadow");
+		else if (!strcmp(r->path, "/run/secrets/app/key"))
+			assert_string_equal(r->host_path, "");
+		else
+			assert_string_equal(r->host_path,
+					    "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/x/..d/token");
+		assert_false(r->host_path_escaped);
+	}
+	assert_int_equal(filedec__stats(fd)->no_host_path, 1);
+	filedec__free(fd);
+	hostmounts__free(hm);
+	unlink(tpath);
+	free(a);
+	free(b);
+	free(c);
+	proctable__free(procs);
+	recorder__fini(&rec);
+	sink__free(&cap.base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_add),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_decode_host_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

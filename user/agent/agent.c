@@ -33,6 +33,7 @@
 #include "sensor/decode_file.h"
 #include "sensor/decode_net.h"
 #include "sensor/drops.h"
+#include "sensor/hostmounts.h"
 #include "records/gaps.h"
 #include "sensor/loader.h"
 #include "sensor/filedrain.h"
@@ -72,6 +73,7 @@ struct agent {
 	struct decoder dec;
 	struct resolver *resolver;
 	struct workloads *workloads;
+	struct hostmounts *mounts; /* the host's mount table: fileAccess host paths; may be NULL */
 	struct gaps *gaps;
 	struct drops *drops;
 	struct metrics *metrics;
@@ -599,6 +601,7 @@ static void agent_free(struct agent *a)
 	resolver__free(a->resolver); /* joins the worker before what it reads goes */
 	filedec__free(a->dec.file);
 	a->dec.file = NULL;
+	hostmounts__free(a->mounts);
 	workloads__free(a->workloads);
 	drops__free(a->drops);
 	gaps__free(a->gaps);
@@ -848,7 +851,12 @@ static int start_sensor(struct agent *a)
 	err = start_workloads(a);
 	if (err)
 		return err;
-	a->dec.file = filedec__new(&a->rec, a->procs, &a->opts.watch, a->workloads);
+	/* Opened now, before privileges are dropped; without it records have no host path. */
+	a->mounts = hostmounts__new(HOSTMOUNTS_PATH);
+	if (!a->mounts)
+		log_warn("%s: %s: fileAccess records will have no host path", HOSTMOUNTS_PATH,
+			 strerror(errno));
+	a->dec.file = filedec__new(&a->rec, a->procs, &a->opts.watch, a->workloads, a->mounts);
 	if (!a->dec.file)
 		return -ENOMEM;
 	if (a->store) {

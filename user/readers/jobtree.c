@@ -786,11 +786,13 @@ static int add_file(struct jobtree *t, const Event *ev, const char *record)
 	f->workload_key = str_or_empty(t, r->workload_key);
 	f->path = str_or_empty(t, r->path);
 	f->watch = str_or_empty(t, r->watch);
+	f->host_path = str_or_empty(t, r->host_path);
 	f->mode = str_or_empty(t, mode ? mode->name : "?");
-	if (!f->exec_id || !f->workload_key || !f->path || !f->watch || !f->mode)
+	if (!f->exec_id || !f->workload_key || !f->path || !f->watch || !f->host_path || !f->mode)
 		return -ENOMEM;
 	f->pid = r->pid;
 	f->path_escaped = r->path_escaped;
+	f->host_path_escaped = r->host_path_escaped;
 	f->count = r->count;
 	f->start_ns = jobgraph__wall_of(ev, r->start_boot_nano);
 	f->end_ns = f->start_ns ? f->start_ns + r->duration_nano : 0;

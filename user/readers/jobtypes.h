@@ -150,8 +150,9 @@ struct jt_flow {
 /* A fileAccess record: the opens of one watched path by one image in one window. */
 struct jt_file {
 	const char *exec_id, *workload_key, *path, *watch, *mode;
+	const char *host_path;       /* "" when unknown */
 	uint32_t pid;
-	int path_escaped;
+	int path_escaped, host_path_escaped;
 	uint64_t count;
 	uint64_t start_ns, end_ns;   /* unix ns, 0 unknown */
 	struct jt_proc *proc;        /* the opener in the tree; NULL: its image is unknown */

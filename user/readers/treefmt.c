@@ -421,14 +421,21 @@ static int text_gap(struct ctx *c, const struct jt_gap *g)
 	       gap_sentence(c->out, c->job, g);
 }
 
-/* "+1.2ms file READ /var/run/secrets/.../token (watched /var/run/secrets/): 3 opens over 0.1ms" */
+/*
+ * "+1.2ms file READ "/var/run/secrets/.../token" on the host "/var/lib/kubelet/.../token"
+ * (watched /var/run/secrets/): 3 opens over 0.1ms"; the host path only when it is known
+ * and says something the path does not.
+ */
 static int text_file(struct ctx *c, const struct jt_file *f)
 {
 	struct json_buf *b = c->out;
+	int host = *f->host_path && (strcmp(f->host_path, f->path) || f->host_path_escaped != f->path_escaped);
 	int err = put_off(c, f->start_ns) ?: json_buf__append_str(b, " file ") ?:
 		  put_text(b, f->mode, 0, 0, 16) ?: json_buf__append_str(b, " ") ?:
 		  (*f->path ? put_text(b, f->path, f->path_escaped, TEXTESC_QUOTE, 0) :
 			      json_buf__append_str(b, "(path lost)")) ?:
+		  (host ? json_buf__append_str(b, " on the host ") ?:
+			  put_text(b, f->host_path, f->host_path_escaped, TEXTESC_QUOTE, 0) : 0) ?:
 		  json_buf__append_str(b, " (watched ") ?: put_text(b, f->watch, 0, 0, 0) ?:
 		  json_buf__appendf(b, "): %" PRIu64 " %s", f->count, plural__word(f->count, "open", "opens"));
 

@@ -193,7 +193,9 @@ static int put_file_access(struct json_buf *b, const Firstlight__V1__FileAccess 
 	return json_buf__appendf(b, " file-access %s pid=%u",
 				 enum_name(&firstlight__v1__file_access__mode__descriptor, f->mode), f->pid) ?:
 	       put_kv(b, "exec_id", f->exec_id) ?: put_kv(b, "workload", f->workload_key) ?:
-	       put_kv(b, "path", f->path) ?: put_kv(b, "watch", f->watch) ?:
+	       put_kv(b, "path", f->path) ?:
+	       put_kv(b, "host_path", f->host_path) ?:
+	       put_kv(b, "watch", f->watch) ?:
 	       json_buf__appendf(b, " count=%" PRIu64 " over=%.3fms%s", f->count, f->duration_nano / 1e6,
 				 f->path_unresolved ? " unresolved" : "");
 }

@@ -35,6 +35,6 @@ _Static_assert(sizeof(struct fl_priv_event) == sizeof(struct fl_event_hdr) + 16 
 _Static_assert(sizeof(struct fl_watch_key) == 16, "ABI: fl_watch_key");
 _Static_assert(sizeof(struct fl_file_key) == 16 + 24, "ABI: fl_file_key");
 _Static_assert(sizeof(struct fl_file_value) == 32, "ABI: fl_file_value");
-_Static_assert(sizeof(struct fl_file_event) == sizeof(struct fl_event_hdr) + 40 + 32 + 32 + FL_PATH_MAX,
+_Static_assert(sizeof(struct fl_file_event) == sizeof(struct fl_event_hdr) + 40 + 32 + 40 + 2 * FL_PATH_MAX,
 	       "ABI: fl_file_event");
 _Static_assert(sizeof(struct fl_sock_event) == sizeof(struct fl_event_hdr) + 16 + 24, "ABI: fl_sock_event");

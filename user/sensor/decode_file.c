@@ -19,6 +19,7 @@ typedef Firstlight__V1__FileAccess FileAccess;
 struct file_agg {
 	struct fl_file_value sum;  /* count summed, first_ns the earliest, last_ns the latest */
 	char *path;                /* owned; NULL when the ring's event was lost */
+	char *host_path;           /* owned; NULL when unknown (no host mount shows it) */
 	uint64_t ino;
 	uint64_t sandbox;          /* the opener's sandbox when the event came, 0 if none */
 	uint32_t dev;
@@ -30,12 +31,14 @@ struct filedec {
 	struct proctable *procs;
 	const struct watchpaths *watch;
 	struct workloads *workloads;
+	struct hostmounts *mounts; /* not owned; NULL: no host paths */
 	struct kvtable *aggs; /* struct fl_file_key -> struct file_agg */
 	struct filedec_stats stats;
 };
 
 struct filedec *filedec__new(struct recorder *rec, struct proctable *procs,
-			     const struct watchpaths *watch, struct workloads *workloads)
+			     const struct watchpaths *watch, struct workloads *workloads,
+			     struct hostmounts *mounts)
 {
 	struct filedec *f = calloc(1, sizeof(*f));
 
@@ -45,6 +48,7 @@ struct filedec *filedec__new(struct recorder *rec, struct proctable *procs,
 	f->procs = procs;
 	f->watch = watch;
 	f->workloads = workloads;
+	f->mounts = mounts;
 	f->aggs = kvtable__new(sizeof(struct fl_file_key), sizeof(struct file_agg), FILEDEC_MAX);
 	if (!f->aggs) {
 		free(f);
@@ -59,6 +63,7 @@ static int free_one(void *ctx, const void *key, void *value)
 	(void)ctx;
 	(void)key;
 	free(((struct file_agg *)value)->path);
+	free(((struct file_agg *)value)->host_path);
 	return 1;
 }
 
@@ -83,12 +88,30 @@ static uint64_t sandbox_of(struct filedec *f, const struct fl_exec_id *id)
 	return p && p->id.start_ns == id->start_ns ? p->sandbox : 0;
 }
 
+/* s as a proto string: itself when UTF-8, else escaped into *escaped (caller frees). */
+static int text_field(const char *s, char **field, protobuf_c_boolean *was_escaped, char **escaped)
+{
+	size_t len = strlen(s), cap = 4 * len + 1;
+
+	if (utf8__valid(s, len)) {
+		*field = (char *)s;
+		return 0;
+	}
+	*escaped = malloc(cap);
+	if (!*escaped)
+		return -ENOMEM;
+	utf8__escape(s, len, *escaped, cap);
+	*field = *escaped;
+	*was_escaped = 1;
+	return 0;
+}
+
 static int emit(struct filedec *f, const struct fl_file_key *k, const struct file_agg *a)
 {
 	FileAccess m = FIRSTLIGHT__V1__FILE_ACCESS__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 	char exec_id[EXEC_ID_STRLEN], key[WLKEY_MAX];
-	char *escaped = NULL;
+	char *escaped = NULL, *host_escaped = NULL;
 	int idx = -1, err;
 
 	m.exec_id = exec_id__format(exec_id, f->rec->boot_tag, &k->id);
@@ -104,21 +127,14 @@ static int emit(struct filedec *f, const struct fl_file_key *k, const struct fil
 	m.device = a->dev;
 	m.path_unresolved = !!(a->flags & FL_FILE_UNRESOLVED);
 	m.path = (char *)"";
+	m.host_path = (char *)"";
+	if (a->host_path && text_field(a->host_path, &m.host_path, &m.host_path_escaped, &host_escaped))
+		return -ENOMEM;
 	if (a->path) {
-		size_t len = strlen(a->path);
-
 		idx = watchpaths__match(f->watch, a->path);
-		if (!utf8__valid(a->path, len)) {
-			size_t cap = 4 * len + 1;
-
-			escaped = malloc(cap);
-			if (!escaped)
-				return -ENOMEM;
-			utf8__escape(a->path, len, escaped, cap);
-			m.path = escaped;
-			m.path_escaped = 1;
-		} else {
-			m.path = a->path;
+		if (text_field(a->path, &m.path, &m.path_escaped, &escaped)) {
+			free(host_escaped);
+			return -ENOMEM;
 		}
 	} else if (a->sum.watch < f->watch->n) {
 		idx = (int)a->sum.watch; /* the kernel's word: the path's event was lost */
@@ -128,6 +144,7 @@ static int emit(struct filedec *f, const struct fl_file_key *k, const struct fil
 	ev.file_access = &m;
 	err = recorder__emit(f->rec, &ev, a->sum.first_ns);
 	free(escaped);
+	free(host_escaped);
 	if (!err) {
 		f->stats.records++;
 		f->stats.opens += a->sum.count;
@@ -151,6 +168,26 @@ static void sum_into(struct fl_file_value *s, const struct fl_file_value *v, int
 	s->count += v->count;
 }
 
+/*
+ * The host path of ev's file (hostmounts.h), at its arrival: the mounts may be gone by
+ * the window's end. NULL when unknown: no table, no fs path, no host mount shows it.
+ */
+static char *host_path_of(struct filedec *f, const struct fl_file_event *ev)
+{
+	char out[FL_PATH_MAX];
+	int err;
+
+	if (!f->mounts || !ev->fs_path_len)
+		return NULL;
+	err = hostmounts__lookup(f->mounts, ev->mnt_id, ev->dev, ev->path + ev->path_len, out,
+				 sizeof(out));
+	if (err) {
+		f->stats.no_host_path++;
+		return NULL;
+	}
+	return strdup(out);
+}
+
 /* A contribution: from the ring (path set) or drained from the map (path NULL). */
 static int add(struct filedec *f, const struct fl_file_key *k, const struct fl_file_value *v,
 	       const struct fl_file_event *ev)
@@ -162,15 +199,20 @@ static int add(struct filedec *f, const struct fl_file_key *k, const struct fl_f
 		/* No room to aggregate: record this contribution alone rather than lose it. */
 		struct file_agg alone = { .sum = *v };
 
+		int err;
+
 		f->stats.alone++;
 		if (ev) {
 			alone.path = (char *)ev->path;
+			alone.host_path = host_path_of(f, ev);
 			alone.ino = ev->ino;
 			alone.dev = ev->dev;
 			alone.flags = ev->flags;
 		}
 		alone.sandbox = sandbox_of(f, &k->id);
-		return emit(f, k, &alone);
+		err = emit(f, k, &alone);
+		free(alone.host_path);
+		return err;
 	}
 	if (created)
 		a->sandbox = sandbox_of(f, &k->id);
@@ -179,6 +221,7 @@ static int add(struct filedec *f, const struct fl_file_key *k, const struct fl_f
 		a->path = strndup(ev->path, ev->path_len);
 		if (!a->path)
 			return -ENOMEM;
+		a->host_path = host_path_of(f, ev);
 		a->ino = ev->ino;
 		a->dev = ev->dev;
 		a->flags = ev->flags;
@@ -194,6 +237,12 @@ int filedec__handle(struct filedec *f, const void *data, size_t size)
 	if (size < offsetof(struct fl_file_event, path) || ev->path_len < 2 ||
 	    ev->path_len > FL_PATH_MAX || size < offsetof(struct fl_file_event, path) + ev->path_len ||
 	    ev->path[ev->path_len - 1] || ev->key.mode > FL_FILE_PATH)
+		return -EINVAL;
+	/* The fs path after it: absent, or NUL-terminated within the event. */
+	if (ev->fs_path_len &&
+	    (ev->fs_path_len < 2 || ev->fs_path_len > FL_PATH_MAX ||
+	     size < offsetof(struct fl_file_event, path) + ev->path_len + ev->fs_path_len ||
+	     ev->path[ev->path_len + ev->fs_path_len - 1]))
 		return -EINVAL;
 	if (watchpaths__match(f->watch, ev->path) < 0) {
 		f->stats.unmatched++; /* the kernel's hash said yes, the string says no */
@@ -222,6 +271,7 @@ static int flush_one(void *ctx, const void *key, void *value)
 	if (err && !c->err)
 		c->err = err;
 	free(a->path);
+	free(a->host_path);
 	return 1;
 }
 
