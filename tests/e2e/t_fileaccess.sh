@@ -170,8 +170,9 @@ check_cmd "tree: the read under the container's process, with its host path" gre
 	sed 's/^/    tree: /' "$T/tree" >&2
 "$FIRSTLIGHT" tree --container "$cid" --json "$T/data" >"$T/tree.json" 2>&1
 check "tree --json: the read in its process's fileAccess" \
-	"$(jq -cn --arg p "/var/run/secrets/kubernetes.io/serviceaccount/$dated/token" --arg e "$cexec" '[[$p, "READ", "/var/run/secrets/", "1", $e]]')" \
-	"$(jq -c '[.. | objects | .fileAccess? // empty | .[] | [.path, .mode, .watch, .count, .execId]]' "$T/tree.json")"
+	"$(jq -cn --arg p "/var/run/secrets/kubernetes.io/serviceaccount/$dated/token" --arg e "$cexec" \
+		--arg h "$RT/$kdir/$dated/token" '[[$p, $h, "READ", "/var/run/secrets/", "1", $e]]')" \
+	"$(jq -c '[.. | objects | .fileAccess? // empty | .[] | [.path, .hostPath, .mode, .watch, .count, .execId]]' "$T/tree.json")"
 
 # 10,000 opens of a watched file: one window long enough for the loop (the record is
 # written at the window's end, here at stop), one record, count 10000.

@@ -813,12 +813,13 @@ static int json_file(struct json_buf *b, const struct jt_job *job, const struct 
 	int f = 1;
 
 	return json_buf__append_str(b, "{") ?: j_str(b, "path", *fa->path ? fa->path : NULL, &f) ?:
-	       j_str(b, "mode", fa->mode, &f) ?: j_str(b, "watch", fa->watch, &f) ?:
+	       j_str(b, "hostPath", *fa->host_path ? fa->host_path : NULL, &f) ?: j_str(b, "mode", fa->mode, &f) ?: j_str(b, "watch", fa->watch, &f) ?:
 	       j_u64(b, "count", fa->count, 1, &f) ?: j_num(b, "pid", fa->pid, 1, &f) ?:
 	       j_str(b, "execId", fa->exec_id, &f) ?: j_str(b, "workload", fa->workload_key, &f) ?:
 	       j_time(b, "start", "startUnixNano", fa->start_ns, &f) ?:
 	       j_time(b, "end", "endUnixNano", fa->end_ns, &f) ?: j_offset(b, job, fa->start_ns, &f) ?:
-	       j_bool(b, "pathEscaped", fa->path_escaped, &f) ?: json_buf__append_str(b, "}");
+	       j_bool(b, "pathEscaped", fa->path_escaped, &f) ?:
+	       j_bool(b, "hostPathEscaped", fa->host_path_escaped, &f) ?: json_buf__append_str(b, "}");
 }
 
 static const char *state_name(enum jt_state s)
