@@ -12,10 +12,10 @@ BUILD := build
 HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 ARCH ?= $(HOST_ARCH)
 VMLINUX_DIR := bpf/vmlinux/$(ARCH)
-# A cross build (make ARCH=arm64 static): Debian 12's cross toolchain and its multiarch
-# libraries (scripts/deps.sh installs both), everything in build/<arch>/. Only the static
-# agent and the static helpers are built for another architecture: they are what the
-# kernel test's guest runs.
+# A cross build (make ARCH=arm64): Debian 12's cross toolchain and its multiarch
+# libraries (scripts/deps.sh installs both), everything in build/<arch>/: the agent with
+# every feature (build/arm64/firstlight, linked against the arm64 libnats, libmicrohttpd,
+# ...), and the static agent and helpers the kernel test's guest runs.
 CROSS_TRIPLE_x86 := x86_64-linux-gnu
 CROSS_TRIPLE_arm64 := aarch64-linux-gnu
 ifneq ($(ARCH),$(HOST_ARCH))
@@ -40,11 +40,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean deps helpers image run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
-ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
-else
-all: static
-endif
 
 # ---- toolchain checks, with a message that says what to do ------------------------------
 TOOLS_OK := $(BUILD)/.tools-ok
@@ -54,7 +50,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
 	$(Q)command -v $(CC) >/dev/null || { echo "error: $(CC) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson $(if $(CROSS),,libmicrohttpd 'libnats >= 3.4') || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson$(if $(CROSS),, libmicrohttpd or libnats >= 3.4) missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson, libmicrohttpd or libnats >= 3.4 missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
