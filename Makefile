@@ -115,8 +115,9 @@ GEN_SRCS := $(BUILD)/proto/firstlight.pb-c.c
 # Objects of a build variant: $(call objs,VARIANT,SOURCES)
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/%,%,$(2)))
 
-# A build variant, defined once: $(call variant,NAME,COMPILER,CFLAGS,LIBRARY SOURCES).
-# It compiles user and generated sources into build/NAME/ and archives its library.
+# A build variant, defined once: $(call variant,NAME,COMPILER,CFLAGS,LIBRARY SOURCES[,OBJECTS]).
+# It compiles user and generated sources into build/NAME/ and archives its library, with
+# OBJECTS: another variant's, taken as they are.
 define variant
 $(BUILD)/$(1)/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
 	$$(call msg,CC-$(1),$$@)
@@ -128,15 +129,17 @@ $(BUILD)/$(1)/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$(2) $$(call GEN_CFLAGS,$(3)) -c $$< -o $$@
 
-$(BUILD)/$(1)/libfirstlight.a: $(call objs,$(1),$(4) $(GEN_SRCS))
+$(BUILD)/$(1)/libfirstlight.a: $(call objs,$(1),$(4) $(GEN_SRCS)) $(5)
 	$$(call msg,AR,$$@)
 	$$(Q)rm -f $$@ && $(AR) rcs $$@ $$^
 endef
 
 # normal: the agent and CLI; asan: the same under ASan + UBSan; static: one
 # self-contained binary for machines with nothing installed (the kernel test's initramfs;
-# the BPF object is in the skeleton); fuzz: libFuzzer targets (clang), over the folders
-# that read untrusted files, not the sensor's.
+# the BPF object is in the skeleton): the normal objects but the two sources its defines
+# change (NOSHIP_SRCS), so that an architecture's agent and static agent (make test
+# builds both, for x86 and arm64) compile the sources once; fuzz: libFuzzer targets
+# (clang), over the folders that read untrusted files, not the sensor's.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(filter-out -O2 -Werror,$(USER_CFLAGS)) -O1
@@ -144,7 +147,9 @@ FUZZ_DIRS := base records identity store readers
 FUZZ_LIB_SRCS := $(filter $(addprefix user/,$(addsuffix /%,$(FUZZ_DIRS))),$(LIB_SRCS))
 $(eval $(call variant,o,$(CC),$(USER_CFLAGS),$(LIB_SRCS)))
 $(eval $(call variant,asan,$(CC),$(USER_CFLAGS) $(SAN_FLAGS) -O1,$(LIB_SRCS)))
-$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_NO_HTTP -DFL_NO_NATS,$(LIB_SRCS)))
+NOSHIP_SRCS := user/base/httpd.c user/transport/jetstream.c
+$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_NO_HTTP -DFL_NO_NATS,$(NOSHIP_SRCS),\
+	$(call objs,o,$(filter-out $(NOSHIP_SRCS),$(LIB_SRCS)))))
 $(eval $(call variant,fuzz,$(CLANG),$(FUZZ_CFLAGS) -Werror $(FUZZ_SAN),$(FUZZ_LIB_SRCS)))
 
 LIB := $(BUILD)/o/libfirstlight.a
@@ -163,7 +168,7 @@ image: $(BUILD)/firstlight
 	$(Q)scripts/deps.sh image
 	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
 
-$(BUILD)/firstlight-static: $(call objs,static,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
+$(BUILD)/firstlight-static: $(call objs,o,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
 
