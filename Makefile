@@ -161,11 +161,13 @@ $(BUILD)/firstlight: $(call objs,o,$(CMD_SRCS)) $(LIB)
 
 static: $(BUILD)/firstlight-static
 
-# The agent's OCI image (scripts/image.sh): the dynamic binary and exactly the shared
-# libraries ldd names, from their Debian packages; built offline with podman, tagged
-# localhost/firstlight:<version>, saved to build/image/firstlight-image.tar.
+# The agent's OCI image for ARCH (scripts/image.sh): the dynamic binary and exactly the
+# shared libraries it needs (found with readelf, never by running it), from their Debian
+# packages; built offline with podman, tagged localhost/firstlight:<version> for the
+# host's architecture, localhost/firstlight:<version>-arm64 for make image ARCH=arm64;
+# saved to build/image/ (build/arm64/image/) firstlight-image.tar.
 image: $(BUILD)/firstlight
-	$(Q)scripts/deps.sh image
+	$(Q)scripts/deps.sh image $(if $(CROSS),cross)
 	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
 
 $(BUILD)/firstlight-static: $(call objs,o,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
