@@ -115,7 +115,9 @@ CMD ["run"]
 EOC
 
 # No RUN step: an image for another architecture needs no emulator, only its platform.
-podman build --network=none --pull=never --platform "linux/$arch" -q -f "$out/Containerfile" -t "$ref" "$out" >/dev/null
+# No cache: podman 4.3's layer cache ignores --platform (measured: an arm64 rootfs built
+# once without it came out as amd64 again with it, from the cache).
+podman build --network=none --pull=never --no-cache --platform "linux/$arch" -q -f "$out/Containerfile" -t "$ref" "$out" >/dev/null
 rm -f "$out/firstlight-image.tar"
 podman save -q --format oci-archive -o "$out/firstlight-image.tar" "$ref" >/dev/null
 echo "$ref" >"$out/image.ref"
