@@ -116,8 +116,13 @@ EOC
 
 # No RUN step: an image for another architecture needs no emulator, only its platform.
 # No cache: podman 4.3's layer cache ignores --platform (measured: an arm64 rootfs built
-# once without it came out as amd64 again with it, from the cache).
-podman build --network=none --pull=never --no-cache --platform "linux/$arch" -q -f "$out/Containerfile" -t "$ref" "$out" >/dev/null
+# once without it came out as amd64 again with it, from the cache); and no intermediate
+# image per instruction (--layers=false): a build leaves one image.
+old=$(podman image inspect -f '{{.Id}}' "$ref" 2>/dev/null) || old=
+podman build --network=none --pull=never --no-cache --layers=false --platform "linux/$arch" -q -f "$out/Containerfile" -t "$ref" "$out" >/dev/null
+# The image this one replaces, now untagged (make test builds each image once a run), unless
+# it is still used: another tag or a container keeps it.
+[ -z "$old" ] || [ "$old" = "$(podman image inspect -f '{{.Id}}' "$ref")" ] || podman image rm "$old" >/dev/null 2>&1 || true
 rm -f "$out/firstlight-image.tar"
 podman save -q --format oci-archive -o "$out/firstlight-image.tar" "$ref" >/dev/null
 echo "$ref" >"$out/image.ref"
