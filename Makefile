@@ -16,6 +16,9 @@ VMLINUX_DIR := bpf/vmlinux/$(ARCH)
 # libraries (scripts/deps.sh installs both), everything in build/<arch>/: the agent with
 # every feature (build/arm64/firstlight, linked against the arm64 libnats, libmicrohttpd,
 # ...), and the static agent and helpers the kernel test's guest runs.
+# Each architecture's build dir, whichever the host (for targets that build both).
+X86_BUILD := $(if $(filter x86,$(HOST_ARCH)),build,build/x86)
+ARM64_BUILD := $(if $(filter arm64,$(HOST_ARCH)),build,build/arm64)
 CROSS_TRIPLE_x86 := x86_64-linux-gnu
 CROSS_TRIPLE_arm64 := aarch64-linux-gnu
 ifneq ($(ARCH),$(HOST_ARCH))
@@ -38,7 +41,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps helpers image run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers image images run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
 all: $(BUILD)/firstlight
 
@@ -170,6 +173,15 @@ image: $(BUILD)/firstlight
 	$(Q)scripts/deps.sh image $(if $(CROSS),cross)
 	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
 
+# Both architectures' images, and one OCI archive holding both under one image index
+# (scripts/image-multiarch.sh): build/multiarch/firstlight-image.tar, for a registry push
+# that serves x86-64 and arm64 nodes under one name.
+MULTIARCH_TAR := build/multiarch/firstlight-image.tar
+images:
+	$(Q)$(MAKE) --no-print-directory ARCH=x86 image
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 image
+	$(Q)scripts/image-multiarch.sh $(MULTIARCH_TAR) $(X86_BUILD)/image $(ARM64_BUILD)/image
+
 $(BUILD)/firstlight-static: $(call objs,o,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
@@ -293,8 +305,6 @@ test-rules:
 # static agent and helpers cross-built for it), and the host's kernel. Kernels are cached
 # in build/kernel; KERNELS="debian11-5.10-x86 host" runs some. Writes build/kernel/kernels.md.
 KT_STATIC := firstlight-static helpers-static/fl-threads helpers-static/fl-net
-X86_BUILD := $(if $(filter x86,$(HOST_ARCH)),build,build/x86)
-ARM64_BUILD := $(if $(filter arm64,$(HOST_ARCH)),build,build/arm64)
 test-kernel: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)$(MAKE) --no-print-directory ARCH=x86 $(addprefix $(X86_BUILD)/,$(KT_STATIC))
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 $(addprefix $(ARM64_BUILD)/,$(KT_STATIC))
