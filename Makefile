@@ -252,9 +252,11 @@ test:
 
 # The Kubernetes manifest (deploy/kubernetes/) against the API's models and the project's
 # policy (no privileged, capabilities named, read-only root...), and broken copies of it
-# refused (tests/deploy/test-manifest.sh).
-test-deploy:
+# refused (tests/deploy/test-manifest.sh); then the DaemonSet's images, x86-64 and arm64
+# (make images), checked from their files (tests/deploy/test-image.sh).
+test-deploy: images
 	$(Q)tests/deploy/test-manifest.sh
+	$(Q)tests/deploy/test-image.sh --multiarch $(MULTIARCH_TAR) $(X86_BUILD)/image $(ARM64_BUILD)/image
 
 # The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
 test-layers:

@@ -12,7 +12,9 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
-	podman python3-kubernetes python3-yaml libcap2-bin)
+	podman python3-kubernetes python3-yaml libcap2-bin qemu-user)
+# qemu-user: the image test runs the arm64 image's agent (tests/deploy/test-image.sh); it
+# registers no binfmt handler (qemu-user-binfmt is only recommended).
 # The arm64 build (make ARCH=arm64: the agent of the arm64 image, and the static agent of
 # `make test-kernel`): Debian 12's cross toolchain and the libraries the agent links, for
 # arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first). Every one has
