@@ -12,10 +12,13 @@ BUILD := build
 HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 ARCH ?= $(HOST_ARCH)
 VMLINUX_DIR := bpf/vmlinux/$(ARCH)
-# A cross build (make ARCH=arm64 static): Debian 12's cross toolchain and its multiarch
-# libraries (scripts/deps.sh installs both), everything in build/<arch>/. Only the static
-# agent and the static helpers are built for another architecture: they are what the
-# kernel test's guest runs.
+# A cross build (make ARCH=arm64): Debian 12's cross toolchain and its multiarch
+# libraries (scripts/deps.sh installs both), everything in build/<arch>/: the agent with
+# every feature (build/arm64/firstlight, linked against the arm64 libnats, libmicrohttpd,
+# ...), and the static agent and helpers the kernel test's guest runs.
+# Each architecture's build dir, whichever the host (for targets that build both).
+X86_BUILD := $(if $(filter x86,$(HOST_ARCH)),build,build/x86)
+ARM64_BUILD := $(if $(filter arm64,$(HOST_ARCH)),build,build/arm64)
 CROSS_TRIPLE_x86 := x86_64-linux-gnu
 CROSS_TRIPLE_arm64 := aarch64-linux-gnu
 ifneq ($(ARCH),$(HOST_ARCH))
@@ -38,13 +41,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps helpers image run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
+.PHONY: all clean deps helpers image images run static test test-deploy test-caps test-layers test-unit test-e2e test-stress test-asan test-fuzz test-rules test-kernel check-tools bench test-bench
 
-ifeq ($(CROSS),)
 all: $(BUILD)/firstlight
-else
-all: static
-endif
 
 # ---- toolchain checks, with a message that says what to do ------------------------------
 TOOLS_OK := $(BUILD)/.tools-ok
@@ -54,7 +53,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
 	$(Q)command -v $(CC) >/dev/null || { echo "error: $(CC) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson $(if $(CROSS),,libmicrohttpd 'libnats >= 3.4') || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson$(if $(CROSS),, libmicrohttpd or libnats >= 3.4) missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson, libmicrohttpd or libnats >= 3.4 missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
@@ -119,8 +118,9 @@ GEN_SRCS := $(BUILD)/proto/firstlight.pb-c.c
 # Objects of a build variant: $(call objs,VARIANT,SOURCES)
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/%,%,$(2)))
 
-# A build variant, defined once: $(call variant,NAME,COMPILER,CFLAGS,LIBRARY SOURCES).
-# It compiles user and generated sources into build/NAME/ and archives its library.
+# A build variant, defined once: $(call variant,NAME,COMPILER,CFLAGS,LIBRARY SOURCES[,OBJECTS]).
+# It compiles user and generated sources into build/NAME/ and archives its library, with
+# OBJECTS: another variant's, taken as they are.
 define variant
 $(BUILD)/$(1)/user/%.o: user/%.c $(BUILD)/firstlight.skel.h $(BUILD)/proto/firstlight.pb-c.h
 	$$(call msg,CC-$(1),$$@)
@@ -132,15 +132,17 @@ $(BUILD)/$(1)/proto/%.o: $(BUILD)/proto/%.c $(BUILD)/proto/firstlight.pb-c.h
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$(2) $$(call GEN_CFLAGS,$(3)) -c $$< -o $$@
 
-$(BUILD)/$(1)/libfirstlight.a: $(call objs,$(1),$(4) $(GEN_SRCS))
+$(BUILD)/$(1)/libfirstlight.a: $(call objs,$(1),$(4) $(GEN_SRCS)) $(5)
 	$$(call msg,AR,$$@)
 	$$(Q)rm -f $$@ && $(AR) rcs $$@ $$^
 endef
 
 # normal: the agent and CLI; asan: the same under ASan + UBSan; static: one
 # self-contained binary for machines with nothing installed (the kernel test's initramfs;
-# the BPF object is in the skeleton); fuzz: libFuzzer targets (clang), over the folders
-# that read untrusted files, not the sensor's.
+# the BPF object is in the skeleton): the normal objects but the two sources its defines
+# change (NOSHIP_SRCS), so that an architecture's agent and static agent (make test
+# builds both, for x86 and arm64) compile the sources once; fuzz: libFuzzer targets
+# (clang), over the folders that read untrusted files, not the sensor's.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(filter-out -O2 -Werror,$(USER_CFLAGS)) -O1
@@ -148,7 +150,9 @@ FUZZ_DIRS := base records identity store readers
 FUZZ_LIB_SRCS := $(filter $(addprefix user/,$(addsuffix /%,$(FUZZ_DIRS))),$(LIB_SRCS))
 $(eval $(call variant,o,$(CC),$(USER_CFLAGS),$(LIB_SRCS)))
 $(eval $(call variant,asan,$(CC),$(USER_CFLAGS) $(SAN_FLAGS) -O1,$(LIB_SRCS)))
-$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_NO_HTTP -DFL_NO_NATS,$(LIB_SRCS)))
+NOSHIP_SRCS := user/base/httpd.c user/transport/jetstream.c
+$(eval $(call variant,static,$(CC),$(USER_CFLAGS) -DFL_NO_HTTP -DFL_NO_NATS,$(NOSHIP_SRCS),\
+	$(call objs,o,$(filter-out $(NOSHIP_SRCS),$(LIB_SRCS)))))
 $(eval $(call variant,fuzz,$(CLANG),$(FUZZ_CFLAGS) -Werror $(FUZZ_SAN),$(FUZZ_LIB_SRCS)))
 
 LIB := $(BUILD)/o/libfirstlight.a
@@ -160,14 +164,25 @@ $(BUILD)/firstlight: $(call objs,o,$(CMD_SRCS)) $(LIB)
 
 static: $(BUILD)/firstlight-static
 
-# The agent's OCI image (scripts/image.sh): the dynamic binary and exactly the shared
-# libraries ldd names, from their Debian packages; built offline with podman, tagged
-# localhost/firstlight:<version>, saved to build/image/firstlight-image.tar.
+# The agent's OCI image for ARCH (scripts/image.sh): the dynamic binary and exactly the
+# shared libraries it needs (found with readelf, never by running it), from their Debian
+# packages; built offline with podman, tagged localhost/firstlight:<version> for the
+# host's architecture, localhost/firstlight:<version>-arm64 for make image ARCH=arm64;
+# saved to build/image/ (build/arm64/image/) firstlight-image.tar.
 image: $(BUILD)/firstlight
-	$(Q)scripts/deps.sh image
+	$(Q)scripts/deps.sh image $(if $(CROSS),cross)
 	$(Q)scripts/image.sh $(BUILD)/firstlight $(BUILD)/image
 
-$(BUILD)/firstlight-static: $(call objs,static,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
+# Both architectures' images, and one OCI archive holding both under one image index
+# (scripts/image-multiarch.sh): build/multiarch/firstlight-image.tar, for a registry push
+# that serves x86-64 and arm64 nodes under one name.
+MULTIARCH_TAR := build/multiarch/firstlight-image.tar
+images:
+	$(Q)$(MAKE) --no-print-directory ARCH=x86 image
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 image
+	$(Q)scripts/image-multiarch.sh $(MULTIARCH_TAR) $(X86_BUILD)/image $(ARM64_BUILD)/image
+
+$(BUILD)/firstlight-static: $(call objs,o,$(CMD_SRCS)) $(BUILD)/static/libfirstlight.a
 	$(call msg,LD-STAT,$@)
 	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS)
 
@@ -237,9 +252,11 @@ test:
 
 # The Kubernetes manifest (deploy/kubernetes/) against the API's models and the project's
 # policy (no privileged, capabilities named, read-only root...), and broken copies of it
-# refused (tests/deploy/test-manifest.sh).
-test-deploy:
+# refused (tests/deploy/test-manifest.sh); then the DaemonSet's images, x86-64 and arm64
+# (make images), checked from their files (tests/deploy/test-image.sh).
+test-deploy: images
 	$(Q)tests/deploy/test-manifest.sh
+	$(Q)tests/deploy/test-image.sh --multiarch $(MULTIARCH_TAR) $(X86_BUILD)/image $(ARM64_BUILD)/image
 
 # The folders of user/ as layers: no upward include, no include cycle (scripts/check-layers.sh).
 test-layers:
@@ -290,8 +307,6 @@ test-rules:
 # static agent and helpers cross-built for it), and the host's kernel. Kernels are cached
 # in build/kernel; KERNELS="debian11-5.10-x86 host" runs some. Writes build/kernel/kernels.md.
 KT_STATIC := firstlight-static helpers-static/fl-threads helpers-static/fl-net
-X86_BUILD := $(if $(filter x86,$(HOST_ARCH)),build,build/x86)
-ARM64_BUILD := $(if $(filter arm64,$(HOST_ARCH)),build,build/arm64)
 test-kernel: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)$(MAKE) --no-print-directory ARCH=x86 $(addprefix $(X86_BUILD)/,$(KT_STATIC))
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 $(addprefix $(ARM64_BUILD)/,$(KT_STATIC))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages firstlight needs to build, run and test.
 # Idempotent: installs only what is missing, so `make run` can call it every time.
-# Usage: scripts/deps.sh [build|test|bench|image|all]   (default: all)
+# Usage: scripts/deps.sh [SET...]   (sets: build, test, cross, bench, image, all; default: all)
 # bench: the peers scripts/bench.sh measures firstlight against (bpftrace, auditd,
 # forkstat) and what its workloads use; installing auditd starts no daemon here (the
 # bench starts and stops its own). chromium renders the HTML pages of `tree --html` and
@@ -12,25 +12,35 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross podman python3-kubernetes python3-yaml libcap2-bin
+	podman python3-kubernetes python3-yaml libcap2-bin qemu-user
 	containerd)
-# The arm64 static agent of `make test-kernel` (make ARCH=arm64 static): the libraries it
-# links, for arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first).
-cross_libs=(libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libprotobuf-c-dev:arm64
-	libjansson-dev:arm64 libssl-dev:arm64)
+# qemu-user: the image test runs the arm64 image's agent (tests/deploy/test-image.sh); it
+# registers no binfmt handler (qemu-user-binfmt is only recommended).
+# The arm64 build (make ARCH=arm64: the agent of the arm64 image, and the static agent of
+# `make test-kernel`): Debian 12's cross toolchain and the libraries the agent links, for
+# arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first). Every one has
+# an arm64 multiarch -dev package (libmicrohttpd-dev:arm64 brings GnuTLS's along).
+cross_pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64
+	zlib1g-dev:arm64 libprotobuf-c-dev:arm64 libjansson-dev:arm64 libssl-dev:arm64
+	libmicrohttpd-dev:arm64 libnats-dev:arm64)
 # `make image` builds with podman; the DaemonSet test runs the image with it and checks the
 # manifest against the Kubernetes API models of python3-kubernetes (and python3-yaml).
 image_pkgs=(podman)
 bench_pkgs=(jq bc runc busybox-static file bpftrace auditd forkstat nats-server curl)
 
-case "${1:-all}" in
-build) want=("${build_pkgs[@]}") ;;
-test) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_libs[@]}") ;;
-bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-image) want=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
-all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_libs[@]}" "${bench_pkgs[@]}" "${image_pkgs[@]}") ;;
-*) echo "deps.sh: unknown set '$1' (expected build, test, bench, image or all)" >&2; exit 2 ;;
-esac
+want=()
+for set in "${@:-all}"; do
+	case "$set" in
+	build) want+=("${build_pkgs[@]}") ;;
+	test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_pkgs[@]}") ;;
+	cross) want+=("${build_pkgs[@]}" "${cross_pkgs[@]}") ;;
+	bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+	image) want+=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
+	all) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${cross_pkgs[@]}" "${bench_pkgs[@]}" "${image_pkgs[@]}") ;;
+	*) echo "deps.sh: unknown set '$set' (expected build, test, cross, bench, image or all)" >&2; exit 2 ;;
+	esac
+done
+mapfile -t want < <(printf '%s\n' "${want[@]}" | sort -u)
 
 missing=()
 for p in "${want[@]}"; do
