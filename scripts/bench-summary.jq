@@ -7,7 +7,11 @@ def median: map(select(. != null)) | sort |
 	if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
 	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 def r(n): if . == null then null else (. * pow(10; n) | round) / pow(10; n) end;
-def class: if test("exec") then "exec" elif test("exit") then "exit" elif test("fork") then "fork" else null end;
+# A program's event class: the lifecycle programs only (fl_fork, fl_exec, fl_exec_bounded,
+# fl_exit, fl_exit_legacy; bare-ring's bare_*; bpftrace's bt_*), never a program that
+# merely has "exit" in its name (fl_file_exit_openat, fl_priv_exit_*, fl_socket_exit run
+# once per syscall and would dilute the exit figure).
+def class: (capture("^(fl|bare|bt)_(?<c>fork|exec|exit)(_|$)") | .c) // null;
 # ns per run of a run's programs, by event class
 def kernel_ns: [.progs[] | {c: (.name | class), ns, cnt} | select(.c != null)] |
 	group_by(.c) | map({key: .[0].c, value: (([.[].ns] | add) / ([.[].cnt] | add))}) | from_entries;
