@@ -228,6 +228,19 @@ $(BUILD)/helpers/fl-jsinfo: tests/helpers/fl-jsinfo.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lnats -lz
 
+# fl-bare-ring loads the bench's reference programs (bpf/bench/, not the sensor's
+# object): their own object and skeleton, libbpf.
+$(BUILD)/bench/bare_ring.skel.h: $(BUILD)/bpf/bench/bare_ring.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name bare_ring_bpf > $@
+
+$(BUILD)/helpers/fl-bare-ring: tests/helpers/fl-bare-ring.c $(BUILD)/bench/bare_ring.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I $(BUILD)/bench -o $@ $< \
+		$(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
 $(BUILD)/helpers-static/%: tests/helpers/%.c
 	$(call msg,CC-STAT,$@)
 	$(Q)mkdir -p $(@D)

@@ -1,13 +1,17 @@
 # scripts/bench.sh's results (one JSON object per measured run, slurped) to the JSON
 # file: the runs as measured, medians per workload and configuration, and each target of
-# issue 7 judged PASS or MISS (or "not judged" on a smoke run or too few rounds).
+# issues 7 and 20 judged PASS or MISS (or "not judged" on a smoke run or too few rounds).
 # Inputs: $machine $date $cmd $cmds $smoke $params.
 
 def median: map(select(. != null)) | sort |
 	if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
 	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 def r(n): if . == null then null else (. * pow(10; n) | round) / pow(10; n) end;
-def class: if test("exec") then "exec" elif test("exit") then "exit" elif test("fork") then "fork" else null end;
+# A program's event class: the lifecycle programs only (fl_fork, fl_exec, fl_exec_bounded,
+# fl_exit, fl_exit_legacy; bare-ring's bare_*; bpftrace's bt_*), never a program that
+# merely has "exit" in its name (fl_file_exit_openat, fl_priv_exit_*, fl_socket_exit run
+# once per syscall and would dilute the exit figure).
+def class: (capture("^(fl|bare|bt)_(?<c>fork|exec|exit)(_|$)") | .c) // null;
 # ns per run of a run's programs, by event class
 def kernel_ns: [.progs[] | {c: (.name | class), ns, cnt} | select(.c != null)] |
 	group_by(.c) | map({key: .[0].c, value: (([.[].ns] | add) / ([.[].cnt] | add))}) | from_entries;
@@ -44,7 +48,7 @@ def per_config($w):
 		lat_p99_ms: ([$rs[].lat_p99_ms] | median | r(1)),
 		ship_lag_p99_s: ([$rs[].ship_lag_p99_s] | median)
 	} + (if $w == "connect" then {flows: ([$rs[] | select(.flows) | .flows] | min_by(.connect + .accept + .close))} else {} end));
-def order: {base: 0, firstlight: 1, "firstlight+ship": 2, bpftrace: 3, auditd: 4, forkstat: 5}[.config] // 9;
+def order: {base: 0, "bare-ring": 1, firstlight: 2, "firstlight+ship": 3, bpftrace: 4, auditd: 5, forkstat: 6}[.config] // 9;
 # What shipping adds to the agent's CPU per process (us): firstlight+ship minus firstlight,
 # each storm round against the same round's firstlight run (alternating, same load).
 # What the ring shares add to the kernel's cost per event (ns): per round, for fork, exec
@@ -58,6 +62,21 @@ def fair_extra_ns:
 	 [["fork", "exec", "exit"][] | select($on[.] != null and $off[.] != null) | $on[.] - $off[.]] |
 	 if length > 0 then add / length else null end)} | select(.d != null)] |
 	group_by(.round) | map(map(.d) | add / length);
+# firstlight's kernel cost per fork, exec and exit event against the bare-ring
+# reference's same event in the same storm round (alternating, so the machine's speed at
+# that moment cancels): each round's ratio, and the median of the rounds' ratios.
+def reference_ratios:
+	[$runs[] | select(.workload == "storm" and .config == "firstlight") | . as $f |
+	 [$runs[] | select(.workload == "storm" and .config == "bare-ring" and .round == $f.round)][0] as $b |
+	 select($b != null) | {round: $f.round, fl: ($f | kernel_ns), bare: ($b | kernel_ns)}] as $pairs |
+	["fork", "exec", "exit"] | map(. as $c |
+		[$pairs[] | select(.fl[$c] != null and .bare[$c] != null and .bare[$c] > 0)] as $p |
+		{event: $c,
+		 firstlight_ns: ([$p[].fl[$c]] | median | r(0)),
+		 bare_ns: ([$p[].bare[$c]] | median | r(0)),
+		 ratios: [$p[] | .fl[$c] / .bare[$c] | r(2)],
+		 ratio: ([$p[] | .fl[$c] / .bare[$c]] | median | r(2)),
+		 limit: (if $c == "exec" then 3 else 1.25 end)});
 def ship_extra_us($w):
 	[$runs[] | select(.workload == $w and .config == "firstlight+ship" and .cpu_ns != null) | . as $x |
 	 [$runs[] | select(.workload == $w and .config == "firstlight" and .round == $x.round and .cpu_ns != null)][0] as $f |
@@ -83,6 +102,7 @@ def ship_extra_us($w):
 	ship_thread_us_per_batch: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null and (.ship_acked // 0) > 0) |
 		.ship_cpu_ns / .ship_acked / 1e3 | r(0)]),
 	fair_extra_ns_pairs: (fair_extra_ns | map(r(0))),
+	reference: reference_ratios,
 	collect: ([$runs[] | select(.workload == "collect") | {records: .generated, messages, wall_s: (.wall_s | r(3)),
 		records_per_s: (.records_per_s | r(0)), cpu_ms: (.cpu_ns / 1e6 | r(0))}][0]),
 	containers: (per_config("containers") | sort_by(order)),
@@ -104,9 +124,11 @@ def ship_extra_us($w):
 
 def fl($list): [$list[]? | select(.config == "firstlight")][0];
 def sweep($rate; $c): [$s.sweep[] | select(.rate == $rate and .config == $c)][0];
+def ref($c): [$s.reference[] | select(.event == $c)][0];
 def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
 
-(fl($s.storm)) as $fs | ($s.fair_extra_ns_pairs | median | r(0)) as $fx | (sweep(1600; "firstlight+ship")) as $sw | ($s.ship_extra_us_pairs | median | r(2)) as $sx | ($s.ship_thread_us | median | r(2)) as $st | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
+(fl($s.storm)) as $fs | ref("fork") as $rf | ref("exec") as $re | ref("exit") as $rx |
+def refmeasured($x): "\($x.event) \($x.ratio)x (\($x.firstlight_ns) / \($x.bare_ns) ns; rounds: \($x.ratios | map(tostring) | join(", ")))"; ($s.fair_extra_ns_pairs | median | r(0)) as $fx | (sweep(1600; "firstlight+ship")) as $sw | ($s.ship_extra_us_pairs | median | r(2)) as $sx | ($s.ship_thread_us | median | r(2)) as $st | (sweep(1600; "firstlight")) as $fw | (sweep(1600; "auditd")) as $aw | (sweep(1600; "bpftrace")) as $bw |
 {
 	date: $date, machine: $machine, command: $cmd, commands: ($cmds | split("\n") | map(select(length > 0))),
 	params: $params, smoke: ($smoke == 1),
@@ -129,6 +151,15 @@ def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond
 		 measured: (if $fs then "fork \($fs.kernel_ns.fork) ns, exit \($fs.kernel_ns.exit) ns" else null end),
 		 result: judged($fs.kernel_ns.fork != null and $fs.kernel_ns.exit != null;
 			$fs.kernel_ns.fork <= 750 and $fs.kernel_ns.exit <= 750)},
+		{target: "kernel cost per fork and per exit event <= 1.25x the bare-ring reference's same event in the same run (median of the rounds' ratios)",
+		 measured: (if $rf.ratio != null and $rx.ratio != null then "\(refmeasured($rf)); \(refmeasured($rx))" else null end),
+		 result: judged($rf.ratio != null and $rx.ratio != null; $rf.ratio <= 1.25 and $rx.ratio <= 1.25)},
+		{target: "kernel cost per exec event <= 3x the bare-ring reference's exec in the same run (median of the rounds' ratios)",
+		 measured: (if $re.ratio != null then refmeasured($re) else null end),
+		 result: judged($re.ratio != null; $re.ratio <= 3)},
+		{target: "agent CPU <= 5 us per process lifecycle (issue 20)",
+		 measured: (if $fs.cpu_ms_per_1k != null then "\($fs.cpu_ms_per_1k) us per process (sensor CPU in the exec storm per process generated)" else null end),
+		 result: judged($fs.cpu_ms_per_1k != null; $fs.cpu_ms_per_1k <= 5)},
 		{target: "agent CPU <= 10 us per process lifecycle (10 ms per 1,000 processes)",
 		 measured: (if $fs then "\($fs.cpu_ms_per_1k) ms per 1,000 processes" else null end),
 		 result: judged($fs.cpu_ms_per_1k != null; $fs.cpu_ms_per_1k <= 10)},

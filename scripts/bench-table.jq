@@ -4,13 +4,26 @@ def ratio($n): if . == null then "—" else "\(.)/\($n)" end;
 def kns: if . == null or . == {} then "—" else to_entries | map("\(.key) \(.value)") | join(", ") end;
 def row: "| " + (map(v) | join(" | ")) + " |";
 
-.summary as $s | .params as $p |
+.summary as $s | .params as $p | .smoke as $smoke_run |
 "## firstlight benchmark, \(.date)\(if .smoke then " (smoke run: numbers not meaningful)" else "" end)",
 "",
 "machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory_mib) MiB, kernel \(.machine.kernel), \(.machine.os); load average \(.machine.loadavg_at_start) at start, \(.machine.loadavg_at_end) at the end",
 "versions: \(.machine.versions | to_entries | map("\(.key) \(.value)") | join("; "))",
 "command: `\(.command)`",
 "",
+(([.targets[] | select(.target | startswith("agent CPU <= 5 us"))][0].result) as $agent |
+ ([$s.storm[] | select(.config == "firstlight")][0]) as $f | ([$s.storm[] | select(.config == "bare-ring")][0]) as $b |
+ if ($s.reference // [] | map(select(.ratio != null)) | length) > 0 then
+"### Per-event cost (issue 20): firstlight against the bare-ring reference, in the same exec storm rounds",
+"",
+"| event | firstlight kernel ns | bare-ring kernel ns | ratio (median of rounds) | rounds' ratios | target | result |",
+"|---|---|---|---|---|---|---|",
+($s.reference[] | . as $x | [.event, .firstlight_ns, .bare_ns, (if .ratio == null then null else "\(.ratio)x" end),
+	(.ratios | map(tostring) | join(", ")), "<= \(.limit)x",
+	(if .ratio == null then "not judged" elif $smoke_run then "not judged (smoke run)" elif .ratio <= .limit then "PASS" else "MISS" end)] | row),
+"",
+"agent CPU per process lifecycle (fork, exec, exit written, sealed, signed, synced per batch): \($f.cpu_ms_per_1k // "—") us per process generated (target <= 5 us: \($agent)); \($f.cpu_ms_per_1k_recorded // "—") us per lifecycle recorded (the agent also records the machine's other processes); the bare-ring consumer's: \($b.cpu_ms_per_1k // "—") us per process generated",
+"" else empty end),
 (if ($s.storm | length) > 0 then
 "### Exec storm: \($p.processes) x fork+exec+wait of /bin/true, \($p.workers) workers, \($p.rounds) alternating rounds (medians)",
 "",
@@ -81,7 +94,7 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 "",
 "peak in the first half \($s.churn.rss_first_half_max_kib) KiB, in the second half \($s.churn.rss_second_half_max_kib) KiB (growth \($s.churn.growth_kib) KiB)",
 "" else empty end),
-"### Targets (issue 7)",
+"### Targets (issues 7 and 20)",
 "",
 "| target | measured | result |",
 "|---|---|---|",

@@ -10,7 +10,10 @@
 #   -k K        container churn: runc containers per round, default 100
 #   -l L        live processes held for the RSS figure, default 10000
 #   -d SECONDS  long churn with RSS sampled, default 600
-#   -c CONFIGS  comma list, default base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
+#   -c CONFIGS  comma list, default base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat
+#               (bare-ring: the reference, fl-bare-ring's programs on the sensor's fork,
+#               exec and exit tracepoints that only reserve, fill and submit a header;
+#               exec storm only: firstlight's kernel cost per event as a ratio to it)
 #               (firstlight+ship: firstlight with --ship to a JetStream server the bench
 #               starts on loopback; after the runs, the collector ingests what was shipped)
 #   -w LOADS    comma list, default storm,fair,sweep,containers,connect,files,hold,churn
@@ -41,11 +44,11 @@ ROOT=$PWD
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
 OPENS=${FL_BENCH_OPENS:-200000}
-CONFIGS=base,firstlight,firstlight+ship,bpftrace,auditd,forkstat
+CONFIGS=base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat
 LOADS=storm,fair,sweep,containers,connect,files,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
-usage() { sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	case $o in
 	n) N=$OPTARG ;; p) P=$OPTARG ;; r) ROUNDS=$OPTARG ;; R) SWEEP_ROUNDS=$OPTARG ;;
@@ -71,8 +74,8 @@ positive -t "$SWEEP_SECS"; positive -k "$CONTAINERS"; positive -l "$LIVE"; posit
 positive -x $RATES
 [ -n "${RATES// /}" ] || { echo "bench.sh: -x: no rate given" >&2; exit 2; }
 for c in ${CONFIGS//,/ }; do
-	has base,firstlight,firstlight+ship,bpftrace,auditd,forkstat "$c" ||
-		{ echo "bench.sh: -c: unknown configuration '$c' (base,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
+	has base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat "$c" ||
+		{ echo "bench.sh: -c: unknown configuration '$c' (base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
 	has storm,fair,sweep,containers,connect,files,hold,churn "$l" ||
@@ -82,10 +85,11 @@ done
 scripts/deps.sh bench
 FL=$ROOT/build/firstlight
 H=$ROOT/build/helpers
-for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open"; do
+for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open" "$H/fl-bare-ring"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make bench' (or make all and the helpers)" >&2; exit 1; }
 done
-SENSORS=$(echo "${CONFIGS//,/ }" | tr ' ' '\n' | grep -v '^base$' | tr '\n' ' ')
+# The sweep's configurations: the sensors (base and the bare-ring reference run the storm only).
+SENSORS=$(echo "${CONFIGS//,/ }" | tr ' ' '\n' | grep -Ev '^(base|bare-ring)$' | tr '\n' ' ')
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 [ -n "$JSON" ] || JSON=$ROOT/build/bench/bench-$STAMP.json
 mkdir -p "$(dirname "$JSON")"
@@ -241,6 +245,14 @@ start_sensor() {
 	mkdir -p "$d/out"
 	SPID='' SCPU='' SOUT=''
 	[ "$cfg" = base ] && return 0
+	if [ "$cfg" = bare-ring ]; then
+		# No output to watch: its records are drained and counted, nothing written.
+		"$H/fl-bare-ring" "$d/ready" >"$d/bare.out" 2>"$d/err" &
+		SPID=$! SCPU=$!
+		note_cmd "bare-ring: fl-bare-ring READY (bpf/bench/bare_ring.bpf.c on sched_process_fork, exec and exit: reserve, fill and submit a 24-byte header with BPF_RB_NO_WAKEUP; 8 MiB ring drained every 50 ms)"
+		wait_for 60 test -e "$d/ready" || { cat "$d/err" >&2; exit 1; }
+		return 0
+	fi
 	"$H/fl-benchtool" watch "$d/wlog" "$d/out" >"$d/watch.out" &
 	WPID=$!
 	wait_for 10 grep -qs ready "$d/watch.out" || { log "watcher did not start"; exit 1; }
@@ -361,6 +373,7 @@ count() {
 	: >"$d/lat"
 	case $cfg in
 	base) echo "- - -" ;;
+	bare-ring) awk '$1 == "records" {n = 1; printf "- - %d\n", $4} END {if (!n) print "- - -"}' "$d/bare.out" ;; # failed reservations
 	firstlight | firstlight+ship)
 		"$FL" read "$d/out" >"$d/recs.json"
 		# Each batch's write time: the first size the watcher saw that holds the batch.
@@ -433,7 +446,7 @@ measure() {
 	t0=$(now_ns)
 	"$@" >"$d/gen.out" 2>"$d/gen.err" || { cat "$d/gen.err" >&2; log "$load generator failed under $cfg"; exit 1; }
 	t1=$(now_ns)
-	[ "$cfg" = base ] || end_probe "$cfg" "$d"
+	case $cfg in base | bare-ring) ;; *) end_probe "$cfg" "$d" ;; esac
 	[ "$cfg" = firstlight+ship ] && ship_drained "$d"
 	c1=$(cpu_ns $SCPU)
 	w1=$(now_ns)
@@ -467,7 +480,7 @@ measure() {
 
 # A fresh copy of /bin/true (or of PROGRAM) named by its role: every sensor can tell this
 # run's processes from the machine's by their comm (at most 15 characters) and path.
-letter() { case $1 in base) echo 0 ;; firstlight) echo f ;; firstlight+ship) echo j ;; bpftrace) echo t ;; auditd) echo a ;; forkstat) echo k ;; esac; }
+letter() { case $1 in base) echo 0 ;; bare-ring) echo r ;; firstlight) echo f ;; firstlight+ship) echo j ;; bpftrace) echo t ;; auditd) echo a ;; forkstat) echo k ;; esac; }
 mark() { # LETTERS [PROGRAM]: sets MARK
 	MARK=$W/bin/flb$TAG$1
 	cp "${2:-/bin/true}" "$MARK"
@@ -607,6 +620,7 @@ if has "$LOADS" containers; then
 	container_bundle
 	for round in $(seq "$ROUNDS"); do
 		for cfg in ${CONFIGS//,/ }; do
+			[ "$cfg" = bare-ring ] && continue # a reference for the storm's events only
 			mark "c$(letter "$cfg")$round" "$W/noop"
 			container_setup
 			note_cmd "container churn: $CONTAINERS x (runc run --bundle B ID; runc delete -f ID), busybox rootfs (scripts/rootfs.sh), process a static no-op"
