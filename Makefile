@@ -286,7 +286,7 @@ test-e2e: $(BUILD)/firstlight $(HELPER_BINS) image
 
 # The end-to-end suite on a busy machine: an exec storm and a CPU hog beside it
 # (tests/e2e/stress.sh). Not part of `make test`.
-test-stress: $(BUILD)/firstlight $(HELPER_BINS)
+test-stress: $(BUILD)/firstlight $(HELPER_BINS) image
 	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/stress.sh
 
 # The quick end-to-end suite with the agent under exactly the DaemonSet's capabilities
