@@ -132,6 +132,12 @@ static __always_inline int fl_fair_admit(__u16 type, __u64 cgroup_id, __u64 size
 	if (cfg_headroom_bytes && !fl_priority_event(type) &&
 	    avail + size + cfg_headroom_bytes > cfg_ring_bytes)
 		return FL_DROP_RING;
+	/* A cgroup's removal is charged to the cgroup removed: a flooder that used its share
+	 * until its last instant would lose its own end, and with it the ENDED record that
+	 * carries its coverage. Exempt, it costs nothing a hostile workload can repeat: each
+	 * removal is of a cgroup made before, and a new cgroup starts with a fresh share. */
+	if (type == FL_EV_CGROUP_RMDIR)
+		return -1;
 	/* Uncounted below half a share: a workload thus holds at most half a share more
 	 * than its share, and every other workload keeps what it needs. */
 	if (!cfg_share_bytes || avail < cfg_share_bytes / 2)
