@@ -14,17 +14,11 @@
 n=4000
 marker=fl-argv-$$
 junk=$(head -c 8000 /dev/zero | tr '\0' '\377')
-root=/sys/fs/cgroup/unified
-[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
-cg="$root/fl-argv-$$"
-mkdir "$cg" || exit 1
-on_cleanup "rmdir '$cg'"
-cg_id=$(stat -c %i "$cg")
+own_cgroup "fl-argv-$$"
 agent_start --table-memory 4M --metrics-addr 127.0.0.1:0
 live0=$(metric firstlight_live_processes)
-sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
-	"$HELPERS/fl-benchtool" hold "$n" "$T/held" "$HELPERS/fl-benchtool" pause "$marker" "$junk" 2>"$T/hold.err" &
-hold=$!
+in_cg_bg "$HELPERS/fl-benchtool" hold "$n" "$T/held" "$HELPERS/fl-benchtool" pause "$marker" "$junk" 2>"$T/hold.err"
+hold=$BG
 on_cleanup "kill -TERM $hold 2>/dev/null; wait $hold 2>/dev/null"
 check_cmd "the $n processes started" wait_for 300 test -e "$T/held" || cat "$T/hold.err" >&2
 # Every one of them is in the agent's table (others' processes come and go meanwhile).
@@ -36,7 +30,7 @@ kill -TERM "$hold"
 wait "$hold"
 agent_stop
 
-"$FIRSTLIGHT" read "$T/data" | jq -c --arg m "$marker" --arg cg "$cg_id" '
+"$FIRSTLIGHT" read "$T/data" | jq -c --arg m "$marker" --arg cg "$CG_ID" '
 	if .exec.process.args[2]? == $m then
 		{e: 1, full: ((.exec.process.args[3] | length) == 32000 and (.exec.process.argsTruncated // false | not))}
 	elif .gap.kind? == "ARGV_NOT_KEPT" and .gap.cgroupId == $cg then {g: .gap.count}

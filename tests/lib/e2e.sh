@@ -62,6 +62,30 @@ wait_for() {
 	done
 }
 
+# own_cgroup NAME: a cgroup2 directory of the test's own, removed at cleanup; sets CG (its
+# path) and CG_ID (its id, the records' cgroupId), so that its events and losses are
+# charged to it alone on a shared machine.
+own_cgroup() {
+	local root=/sys/fs/cgroup/unified
+	[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+	CG="$root/$1"
+	mkdir "$CG" || { echo "cannot make the cgroup $CG" >&2; exit 1; }
+	on_cleanup "rmdir '$CG' 2>/dev/null"
+	CG_ID=$(stat -c %i "$CG")
+}
+
+# in_cg PROGRAM [ARGS...]: runs PROGRAM in the test's cgroup (moved there before exec).
+in_cg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@"
+}
+
+# in_cg_bg PROGRAM [ARGS...]: the same in the background; BG is its pid, which becomes
+# PROGRAM's (a shell function sent to the background would be a subshell of its own).
+in_cg_bg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@" &
+	BG=$!
+}
+
 # agent_start [ARGS...]: starts the agent on $T/data (node key $T/node.key, made on
 # first use) and waits for its ready file.
 agent_start() {

@@ -5,28 +5,11 @@
 
 # handover_setup: sets PIN (the pin dir) and CG (a cgroup2 dir, CG_ID its id).
 handover_setup() {
-	local root=/sys/fs/cgroup/unified
-	[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
 	mkdir "$T/bpffs" && mount -t bpf bpf "$T/bpffs" || { echo "cannot mount a bpffs at $T/bpffs" >&2; exit 1; }
 	# Programs left pinned by a failed check detach with their pins; then the mount goes.
 	on_cleanup "'$FIRSTLIGHT' unpin --pin-dir '$T/bpffs/fl' >/dev/null; umount '$T/bpffs'"
 	PIN=$T/bpffs/fl
-	CG="$root/fl-handover-$$"
-	mkdir "$CG" || exit 1
-	on_cleanup "rmdir '$CG'"
-	CG_ID=$(stat -c %i "$CG")
-}
-
-# in_cg PROGRAM [ARGS...]: runs PROGRAM in the test's cgroup (moved there before exec).
-in_cg() {
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@"
-}
-
-# in_cg_bg PROGRAM [ARGS...]: the same in the background; BG is its pid, which becomes
-# PROGRAM's (a shell function sent to the background would be a subshell of its own).
-in_cg_bg() {
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG" "$@" &
-	BG=$!
+	own_cgroup "fl-handover-$$"
 }
 
 # run_ids: the STARTED records' run ids, in order.
