@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,40 @@ const char *metrics_gap_kind_name(unsigned int kind)
 }
 
 /* ---- rendering -------------------------------------------------------------------------- */
+
+/*
+ * A per-workload counter family: its header always, then each workload whose count (the
+ * uint64_t at `field` of struct metrics_workload) is not 0, with its owner, and the
+ * workloads past the listed ones as workload="other".
+ */
+static void workload_family(struct promtext *o, const struct metrics_snapshot *s, const char *name,
+			    const char *help, size_t field, uint64_t other)
+{
+	char num[32];
+
+	promtext__header(o, name, "counter", help);
+	for (size_t i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
+		const struct metrics_workload *w = &s->workloads[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)w + field, sizeof(v));
+		if (!v)
+			continue; /* listed for another family's count */
+		promtext__str(o, name);
+		promtext__str(o, "{workload=\"");
+		promtext__label_value(o, w->key, sizeof(w->key));
+		promtext__str(o, "\",owner=\"");
+		promtext__label_value(o, w->owner, sizeof(w->owner));
+		snprintf(num, sizeof(num), "\"} %" PRIu64 "\n", v);
+		promtext__str(o, num);
+	}
+	if (other) {
+		promtext__str(o, name);
+		promtext__str(o, "{workload=\"other\",owner=\"\"} ");
+		snprintf(num, sizeof(num), "%" PRIu64 "\n", other);
+		promtext__str(o, num);
+	}
+}
 
 int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 {
@@ -194,59 +229,15 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 	}
 
 	/* Always the header: an alert on a workload's first change needs the family known. */
-	promtext__header(&o, "firstlight_workload_privilege_changes_total", "counter",
-			 "Privilege records (setuid, setgroups, capset, prctl...) of each live workload "
-			 "that made one, with its owner; past 64 workloads, workload=\"other\".");
-	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
-		const struct metrics_workload *w = &s->workloads[i];
-
-		if (!w->privilege_changes)
-			continue; /* listed for its watched-path opens */
-		promtext__str(&o, "firstlight_workload_privilege_changes_total{workload=\"");
-		promtext__label_value(&o, w->key, sizeof(w->key));
-		promtext__str(&o, "\",owner=\"");
-		promtext__label_value(&o, w->owner, sizeof(w->owner));
-		promtext__str(&o, "\"} ");
-		{
-			char num[24];
-
-			snprintf(num, sizeof(num), "%" PRIu64 "\n", w->privilege_changes);
-			promtext__str(&o, num);
-		}
-	}
-	if (s->other_privilege_changes) {
-		char num[96];
-
-		snprintf(num, sizeof(num), "firstlight_workload_privilege_changes_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
-			 s->other_privilege_changes);
-		promtext__str(&o, num);
-	}
-
-	promtext__header(&o, "firstlight_workload_file_accesses_total", "counter",
-			 "Opens of watched paths (secrets, credentials, keys: FileAccess records' counts) "
-			 "by each live workload that made one, with its owner; past 64 workloads, "
-			 "workload=\"other\".");
-	for (i = 0; i < s->n_workloads && i < METRICS_WORKLOADS_MAX; i++) {
-		const struct metrics_workload *w = &s->workloads[i];
-		char num[24];
-
-		if (!w->file_accesses)
-			continue;
-		promtext__str(&o, "firstlight_workload_file_accesses_total{workload=\"");
-		promtext__label_value(&o, w->key, sizeof(w->key));
-		promtext__str(&o, "\",owner=\"");
-		promtext__label_value(&o, w->owner, sizeof(w->owner));
-		promtext__str(&o, "\"} ");
-		snprintf(num, sizeof(num), "%" PRIu64 "\n", w->file_accesses);
-		promtext__str(&o, num);
-	}
-	if (s->other_file_accesses) {
-		char num[96];
-
-		snprintf(num, sizeof(num), "firstlight_workload_file_accesses_total{workload=\"other\",owner=\"\"} %" PRIu64 "\n",
-			 s->other_file_accesses);
-		promtext__str(&o, num);
-	}
+	workload_family(&o, s, "firstlight_workload_privilege_changes_total",
+			"Privilege records (setuid, setgroups, capset, prctl...) of each live workload "
+			"that made one, with its owner; past 64 workloads, workload=\"other\".",
+			offsetof(struct metrics_workload, privilege_changes), s->other_privilege_changes);
+	workload_family(&o, s, "firstlight_workload_file_accesses_total",
+			"Opens of watched paths (secrets, credentials, keys: FileAccess records' counts) "
+			"by each live workload that made one, with its owner; past 64 workloads, "
+			"workload=\"other\".",
+			offsetof(struct metrics_workload, file_accesses), s->other_file_accesses);
 
 	promtext__header(&o, "firstlight_build_info", "gauge",
 		   "Agent version, node name and run id; always 1.");
