@@ -1,5 +1,6 @@
 /* NATS JetStream for firstlight; see jetstream.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,9 @@ struct js_conn {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *sub; /* the collector's pull consumer */
+	natsSubscription *acks; /* publish acks: ack_prefix and a counter */
+	char ack_prefix[JS_SUBJECT_MAX];
+	uint64_t ack_n;
 	int64_t timeout_ms;
 };
 
@@ -234,6 +238,7 @@ void js_conn__close(struct js_conn *c)
 	if (!c)
 		return;
 	natsSubscription_Destroy(c->sub);
+	natsSubscription_Destroy(c->acks);
 	jsCtx_Destroy(c->js);
 	natsConnection_Destroy(c->nc);
 	natsOptions_Destroy(c->opts);
@@ -318,46 +323,119 @@ int js_conn__ensure_stream(struct js_conn *c, const struct js_stream *s, char wh
 	return err;
 }
 
+/*
+ * Publishing waits for JetStream's ack on a synchronous subscription of our own: the
+ * client's reader thread hands the ack straight to the waiting publisher. The client's
+ * own request path (js_PublishMsg) goes through its reply multiplexer, an asynchronous
+ * subscription with a delivery thread of its own: a thread hand-over more per message,
+ * and hand-overs are most of what a message costs. Each publish has a reply subject of its
+ * own (the inbox and a counter), so a late ack of an earlier publish that timed out is
+ * never taken for this one's.
+ */
+static int ack_inbox(struct js_conn *c, char why[JS_ERR_MAX])
+{
+	natsInbox *inbox = NULL;
+	char pattern[JS_SUBJECT_MAX];
+	natsStatus s;
+
+	if (c->acks)
+		return 0;
+	s = natsInbox_Create(&inbox);
+	if (!s) {
+		snprintf(c->ack_prefix, sizeof(c->ack_prefix), "%s.", (const char *)inbox);
+		snprintf(pattern, sizeof(pattern), "%s.*", (const char *)inbox);
+		s = natsConnection_SubscribeSync(&c->acks, c->nc, pattern);
+	}
+	natsInbox_Destroy(inbox);
+	if (s) {
+		say(why, "subscribing to acks: %s", last_error(s));
+		return errno_of(s);
+	}
+	return 0;
+}
+
+/* JetStream's answer to a publish: {"stream":..,"seq":N[,"duplicate":true]} or
+ * {"error":{"code":..,"err_code":..,"description":..}}. */
+static int read_ack(natsMsg *r, uint64_t *seq, int *duplicate, char why[JS_ERR_MAX])
+{
+	json_error_t jerr;
+	json_t *doc, *error, *sq;
+	int err = 0;
+
+	if (natsMsg_IsNoResponders(r)) {
+		say(why, "no stream takes this subject (no responders)");
+		return -ENOTCONN;
+	}
+	doc = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, &jerr);
+	if (!doc) {
+		say(why, "the server's ack is not JSON");
+		return -EPROTO;
+	}
+	error = json_object_get(doc, "error");
+	sq = json_object_get(doc, "seq");
+	if (error) {
+		json_int_t code = json_integer_value(json_object_get(error, "err_code"));
+
+		say(why, "%s", json_string_value(json_object_get(error, "description")) ?: "refused");
+		err = code == JS_ERR_WRONG_LAST_SEQUENCE ? -ESTALE : -EPROTO;
+	} else if (!json_is_integer(sq) || json_integer_value(sq) <= 0) {
+		say(why, "the server's ack names no sequence");
+		err = -EPROTO;
+	} else {
+		*seq = (uint64_t)json_integer_value(sq);
+		*duplicate = json_is_true(json_object_get(doc, "duplicate"));
+	}
+	json_decref(doc);
+	return err;
+}
+
 int js_conn__publish(struct js_conn *c, const struct js_publish *p, uint64_t *seq, int *duplicate,
 		     char why[JS_ERR_MAX])
 {
-	jsPubOptions po;
-	jsPubAck *ack = NULL;
-	natsMsg *m = NULL;
-	jsErrCode jerr = 0;
+	char reply[sizeof(c->ack_prefix) + 24], expect[24];
+	int64_t deadline, left;
+	natsMsg *m = NULL, *r = NULL;
 	natsStatus s;
+	int err;
 
 	if (p->len > (size_t)INT32_MAX) {
 		say(why, "batch of %zu bytes", p->len);
 		return -EMSGSIZE;
 	}
-	s = natsMsg_Create(&m, p->subject, NULL, p->data, (int)p->len);
+	if ((err = ack_inbox(c, why)))
+		return err;
+	snprintf(reply, sizeof(reply), "%s%" PRIu64, c->ack_prefix, ++c->ack_n);
+	s = natsMsg_Create(&m, p->subject, reply, p->data, (int)p->len);
 	for (int i = 0; !s && i < p->n_hdr; i++)
 		s = natsMsgHeader_Set(m, p->hdr[i].key, p->hdr[i].value);
-	if (s) {
-		natsMsg_Destroy(m);
-		say(why, "%s", last_error(s));
-		return errno_of(s);
+	if (!s && p->msg_id)
+		s = natsMsgHeader_Set(m, "Nats-Msg-Id", p->msg_id);
+	if (!s && p->expect_last_subject_seq) {
+		snprintf(expect, sizeof(expect), "%" PRIu64, p->expect_last_subject_seq);
+		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", expect);
 	}
-	jsPubOptions_Init(&po);
-	po.MsgId = p->msg_id;
-	po.ExpectLastSubjectSeq = p->expect_last_subject_seq;
-	po.MaxWait = c->timeout_ms;
-	s = js_PublishMsg(&ack, c->js, m, &po, &jerr);
+	if (!s)
+		s = natsConnection_PublishMsg(c->nc, m);
 	natsMsg_Destroy(m);
 	if (s) {
 		say(why, "%s", last_error(s));
-		jsPubAck_Destroy(ack);
-		if (jerr == JS_ERR_WRONG_LAST_SEQUENCE)
-			return -ESTALE;
-		if (jerr)
-			return -EPROTO;
-		return s == NATS_NO_RESPONDERS ? -ENOTCONN : errno_of(s);
+		return errno_of(s);
 	}
-	*seq = ack->Sequence;
-	*duplicate = ack->Duplicate;
-	jsPubAck_Destroy(ack);
-	return 0;
+	deadline = nats_Now() + c->timeout_ms;
+	for (;;) {
+		left = deadline - nats_Now();
+		s = natsSubscription_NextMsg(&r, c->acks, left > 0 ? left : 1);
+		if (s) {
+			say(why, "%s", s == NATS_TIMEOUT ? "no ack within the timeout" : last_error(s));
+			return errno_of(s);
+		}
+		if (!strcmp(natsMsg_GetSubject(r), reply))
+			break;
+		natsMsg_Destroy(r); /* the late ack of a publish that timed out */
+	}
+	err = read_ack(r, seq, duplicate, why);
+	natsMsg_Destroy(r);
+	return err;
 }
 
 /* Base64 as the JetStream API writes it. NULL on bad input. */
