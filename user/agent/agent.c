@@ -637,7 +637,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.metrics_addr = "127.0.0.1:9464",
 		.pin_dir = PINS_DEFAULT_DIR,
 		.net_window_ms = 1000,
-		.ship_linger_ms = 250,
+		.ship_linger_ms = 500,
 	};
 	store_opts__defaults(&o->store);
 	watchpaths__init(&o->watch);

@@ -21,7 +21,7 @@
 
 /* Order of the Gap.Kind enum (1..19, with holes), index 0 unused. */
 #define METRICS_GAP_KINDS 22 /* Gap.Kind 1..21; a number without a kind (12, 15, 18, 20) has no series */
-#define METRICS_LAG_BUCKETS 12
+#define METRICS_LAG_BUCKETS 13
 /* Order of the Event body cases we count: see metrics_record_kind_name(). */
 enum metrics_record_kind {
 	MR_EXEC, MR_FORK, MR_EXIT, MR_FLOW, MR_WORKLOAD, MR_GAP, MR_HEARTBEAT, MR_AGENT,

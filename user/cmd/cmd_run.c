@@ -80,7 +80,7 @@ static void usage(FILE *f)
 		"  --ship-subject-prefix P  subjects P.batches.<node>, stream P upper-cased (default %s)\n"
 		"  --ship-replicas N     replicas of the stream when the agent creates it (1 or 3; default 1)\n"
 		"  --ship-linger-ms N    under a steady flow, at most one message per N ms, carrying the\n"
-		"                        batches written meanwhile (default 250; 0: each batch at once)\n"
+		"                        batches written meanwhile (default 500; 0: each batch at once)\n"
 		"Long options are written in full.\n",
 		STORE_DEFAULT_DIR, FL_ARGS_DEFAULT, FL_ARGS_MAX - 1, PINS_DEFAULT_DIR, STORE_DEFAULT_KEY,
 		SUBJECTS_DEFAULT_PREFIX);

@@ -31,7 +31,7 @@
 #define BUNDLE_MAX_BATCHES 64
 #define BUNDLE_MAX_BYTES (512u * 1024)
 
-const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60 };
+const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 60 };
 
 /* A batch's place in the store: its segment's number and its index there. */
 struct pos {

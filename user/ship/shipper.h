@@ -37,7 +37,7 @@ struct shipper_opts {
 };
 
 /* Upper bounds (seconds) of the shipping-lag histogram's buckets; the last is +Inf. */
-#define SHIP_LAG_BUCKETS 12
+#define SHIP_LAG_BUCKETS 13
 extern const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1];
 
 struct ship_stats {
