@@ -340,7 +340,7 @@ kernels-doc:
 
 # A short fuzzing run of every decoder of untrusted input; `make fuzz` runs longer.
 test-fuzz:
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=6
 
 # firstlight against its peers (scripts/bench.sh; ~30 min with the 10-minute churn).
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="-d 60 -w storm,sweep".

@@ -101,6 +101,15 @@ def ship_extra_us($w):
 	ship_thread_us: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null) | .ship_cpu_ns / .generated / 1e3 | r(2)]),
 	ship_thread_us_per_batch: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null and (.ship_acked // 0) > 0) |
 		.ship_cpu_ns / .ship_acked / 1e3 | r(0)]),
+	# a message's cost, and how many the storm took a second: the cost per process is
+	# their product over the rate, so it falls as the rate rises
+	ship_thread_us_per_message: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null and (.ship_messages // 0) > 0) |
+		.ship_cpu_ns / .ship_messages / 1e3 | r(0)]),
+	ship_messages_per_s: ([$runs[] | select(.workload == "storm" and (.ship_messages // 0) > 0 and .wall_s > 0) |
+		.ship_messages / .wall_s | r(1)]),
+	# the shipping threads' CPU per process at each fixed rate of the sweep (us)
+	ship_sweep_us: ([$runs[] | select(.workload == "sweep" and .ship_cpu_ns != null and .generated > 0)] | group_by(.rate) |
+		map({rate: .[0].rate, achieved: ([.[] | .generated / .wall_s] | median | r(0)), us: ([.[] | .ship_cpu_ns / .generated / 1e3] | median | r(2))})),
 	fair_extra_ns_pairs: (fair_extra_ns | map(r(0))),
 	reference: reference_ratios,
 	collect: ([$runs[] | select(.workload == "collect") | {records: .generated, messages, wall_s: (.wall_s | r(3)),

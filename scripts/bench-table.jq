@@ -74,13 +74,15 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 (if $s.collect or ($s.ship_extra_us_pairs | length) > 0 then
 "### Shipping (firstlight+ship: the same agent with --ship to nats-server -js on loopback)",
 "",
-"shipping threads' CPU per process in the exec storm, per round: \($s.ship_thread_us | map("\(.) us") | join(", ")) (per batch acked: \($s.ship_thread_us_per_batch | map("\(.) us") | join(", ")))",
+"shipping threads' CPU per process in the exec storm, per round: \($s.ship_thread_us | map("\(.) us") | join(", ")) (per batch acked: \($s.ship_thread_us_per_batch | map("\(.) us") | join(", ")); per message: \($s.ship_thread_us_per_message | map("\(.) us") | join(", ")); messages a second: \($s.ship_messages_per_s | map(tostring) | join(", ")))",
+"",
+"shipping threads' CPU per process at the sweep's fixed rates: \($s.ship_sweep_us | map("\(.rate)/s (reached \(.achieved)/s): \(.us) us") | join(", "))",
 "",
 "whole agent, firstlight+ship minus firstlight in the same round (noisier): \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
 "",
 "shipping lag p99 (batch written -> acked; a histogram bucket's bound): \([$s.sweep[] | select(.config == "firstlight+ship") | "\(.rate)/s <= \(.ship_lag_p99_s) s"] | join(", "))",
 "",
-(if $s.collect then "collector: \($s.collect.records) records in \($s.collect.batches) batches in \($s.collect.wall_s) s: \($s.collect.records_per_s) records/s (CPU \($s.collect.cpu_ms) ms)" else empty end),
+(if $s.collect then "collector: \($s.collect.records) records in \($s.collect.messages) messages in \($s.collect.wall_s) s: \($s.collect.records_per_s) records/s (CPU \($s.collect.cpu_ms) ms)" else empty end),
 "" else empty end),
 (if $s.hold then
 "### Live processes: agent memory with \($s.hold.live) sleeping processes tracked",

@@ -358,10 +358,11 @@ ship_lag() { # DIR
 		/^firstlight_ship_lag_seconds_bucket/ {match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); n++; b[n] = le; c[n] = $2}
 		/^firstlight_ship_lag_seconds_count/ {total = $2}
 		/^firstlight_ship_acked_batches_total/ {acked = $2}
+		/^firstlight_ship_messages_total/ {msgs = $2}
 		END {p50 = "null"; p99 = "null"
 			for (i = 1; i <= n; i++) {if (p50 == "null" && c[i] >= 0.5 * total && total) p50 = b[i]; if (p99 == "null" && c[i] >= 0.99 * total && total) p99 = b[i]}
 			if (p50 == "+Inf") p50 = "1e9"; if (p99 == "+Inf") p99 = "1e9"
-			printf "{\"ship_lag_p50_s\": %s, \"ship_lag_p99_s\": %s, \"ship_acked\": %d}\n", p50, p99, acked}'
+			printf "{\"ship_lag_p50_s\": %s, \"ship_lag_p99_s\": %s, \"ship_acked\": %d, \"ship_messages\": %d}\n", p50, p99, acked, msgs}'
 }
 
 # ---- what each sensor recorded ----------------------------------------------------------
