@@ -8,7 +8,10 @@
 
 marker="fl-full-$$"
 mkdir -p "$T/data"
-mount -t tmpfs -o size=1m,mode=0700 tmpfs "$T/data" || { fail "cannot mount a tmpfs"; finish; }
+# Big enough for the segments of a start and of a resume, each restating every live
+# process (a busy machine has thousands, a compiler's argv is long): 1 MiB and 4 KiB a process now.
+procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+mount -t tmpfs -o size=$((1024 + 4 * procs))k,mode=0700 tmpfs "$T/data" || { fail "cannot mount a tmpfs"; finish; }
 on_cleanup "umount '$T/data'"
 agent_start
 # Everything the tmpfs has left goes to a filler file (dd stops at ENOSPC).
