@@ -166,15 +166,16 @@ struct fl_exec_event {
 	__u32 cgroup_v1_name_len; /* at most FL_CGROUP_NAME_MAX */
 };
 
+/*
+ * A process's end: its pid is id.tgid, its cgroup2 id hdr.cgroup_id (nothing sent twice:
+ * with the ring's own 8-byte header the record fills one cache line).
+ */
 struct fl_exit_event {
 	struct fl_event_hdr hdr;
 	struct fl_exec_id id;
-	__u32 pid;
-	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
 	__u64 start_ns;  /* process start, for the lifetime */
-	__u64 cgroup_id;
+	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
 	__u32 flags;     /* FL_EXIT_* */
-	__u32 pad;
 };
 
 /* fl_cgroup_event.flags */

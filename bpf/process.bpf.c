@@ -221,11 +221,12 @@ static __always_inline void fl_exe_at_exit(struct task_struct *task, struct fl_e
 
 	if (!mm)
 		return;
-	exe = BPF_CORE_READ(mm, exe_file);
+	/* Plain loads from the typed task (fault-safe, see task.bpf.h), no helper calls. */
+	exe = mm->exe_file;
 	if (!exe)
 		return;
 	ev->flags |= FL_EXIT_EXE_CHECKED;
-	if (!BPF_CORE_READ(exe, f_inode, i_nlink))
+	if (!exe->f_inode->i_nlink)
 		ev->flags |= FL_EXIT_EXE_UNLINKED;
 }
 
@@ -244,9 +245,8 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 			return 0;
 		ev.flags |= FL_EXIT_EXECED;
 	}
-	ev.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns(), ev.cgroup_id);
-	ev.pid = tgid;
+	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns(),
+	       task->cgroups->dfl_cgrp->kn->id);
 	/* What wait() will report: the group exit code, or the leader's own. */
 	if (sig->flags & FL_SIGNAL_GROUP_EXIT)
 		ev.status = sig->group_exit_code;

@@ -185,11 +185,10 @@ static struct fl_exit_event mk_exit(uint32_t pid, uint64_t image_start, uint64_t
 	ev.hdr.type = FL_EV_EXIT;
 	ev.hdr.size = sizeof(ev);
 	ev.hdr.boot_ns = now;
+	ev.hdr.cgroup_id = 5000 + pid;
 	ev.id = mkid(image_start, pid);
-	ev.pid = pid;
 	ev.status = status;
 	ev.start_ns = proc_start;
-	ev.cgroup_id = 5000 + pid;
 	return ev;
 }
 

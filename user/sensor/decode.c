@@ -598,7 +598,7 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		return -EINVAL;
 	exec_id = ev->id;
 	proctable__resolve(d->procs, &exec_id);
-	p = proctable__get(d->procs, ev->pid);
+	p = proctable__get(d->procs, ev->id.tgid);
 	if (!proc_is(p, &exec_id))
 		p = NULL; /* an entry of an older image: not this one's start */
 	if (!p && recently_exited(d, &exec_id)) {
@@ -606,13 +606,13 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		return 0; /* two threads reported the same end (kernels without group_dead) */
 	}
 	body.exec_id = exec_id__format(id, d->rec->boot_tag, &exec_id);
-	body.pid = ev->pid;
+	body.pid = ev->id.tgid;
 	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
 	body.signal = ev->status & 0x7f;
 	body.exit_code = body.signal ? 0 : (int32_t)((ev->status >> 8) & 0xff);
 	body.core_dumped = !!(ev->status & 0x80);
 	body.duration_nano = ev->hdr.boot_ns > ev->start_ns ? ev->hdr.boot_ns - ev->start_ns : 0;
-	body.cgroup_id = ev->cgroup_id;
+	body.cgroup_id = ev->hdr.cgroup_id;
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
 	/* Its file had a name at the exec we recorded (not a memfd, not already unlinked, not
@@ -633,8 +633,8 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		if (d->gaps) {
 			char key[WLKEY_MAX];
 
-			wlkey__format(key, ev->cgroup_id, 0);
-			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->cgroup_id,
+			wlkey__format(key, ev->hdr.cgroup_id, 0);
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->hdr.cgroup_id,
 				    key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
 		}
 	}
@@ -642,9 +642,9 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	rec.exit = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
 	if (d->workloads)
-		workloads__on_exit(d->workloads, ev->cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
+		workloads__on_exit(d->workloads, ev->hdr.cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
 	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
-	proctable__remove(d->procs, ev->pid);
+	proctable__remove(d->procs, ev->id.tgid);
 	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = exec_id;
 	return err;
 }
