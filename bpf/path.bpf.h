@@ -132,18 +132,22 @@ static __always_inline __u32 fl_path_walk_copy(struct fl_path_walk *w, char *scr
 	return len;
 }
 
-/* Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes): see fl_path_walk_copy. */
+/*
+ * Resolves path into scratch (FL_PATH_MAX + FL_NAME_MAX bytes): see fl_path_walk_copy.
+ * path is a typed (BTF) pointer: its fields are plain loads, not probe-read calls.
+ */
 static __always_inline __u32 fl_path_copy(const struct path *path, char *scratch, char *dst,
 					  int *unresolved, const int bounded)
 {
+	struct vfsmount *vm = path->mnt;
 	struct fl_path_walk w = {
-		.dentry = BPF_CORE_READ(path, dentry),
+		.dentry = path->dentry,
 		.buf = scratch,
 		.off = FL_PATH_MAX - 1,
 	};
 
-	w.mnt = container_of(BPF_CORE_READ(path, mnt), struct mount, mnt);
-	w.mnt_root = BPF_CORE_READ(path, mnt, mnt_root);
+	w.mnt = container_of(vm, struct mount, mnt);
+	w.mnt_root = vm->mnt_root;
 	return fl_path_walk_copy(&w, scratch, dst, unresolved, bounded);
 }
 

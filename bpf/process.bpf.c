@@ -103,7 +103,7 @@ static __always_inline void fl_binary_file(struct linux_binprm *bprm, struct fl_
 	struct inode *inode = file->f_inode;
 	struct super_block *sb = inode->i_sb;
 	unsigned long magic = sb->s_magic;
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct vfsmount *vm = file->f_path.mnt;
 	struct mount *mnt = container_of(vm, struct mount, mnt);
 	char name[6] = {};
 

@@ -86,24 +86,32 @@ static __always_inline void fl_current_image_of(const struct fl_current *c, stru
 	id->pad = 0;
 }
 
-static __always_inline __u32 fl_ns_pid(struct task_struct *task)
+/*
+ * The leader's pid as the process's own pid namespace numbers it (its tgid there), and
+ * that namespace: the task's own, not nsproxy->pid_ns_for_children. numbers[] is a
+ * flexible array indexed by the pid's namespace depth: a variable index only a probe read
+ * may take. Depth 0 (the initial namespace, every process outside a container) is a fixed
+ * offset: plain loads, two probe-read calls fewer per event.
+ */
+static __always_inline void fl_own_pid(struct task_struct *task, __u32 *nr, __u32 *ns_inum)
 {
-	/* The leader's pid: tgid as the process's own namespace numbers it. */
 	struct pid *pid = task->group_leader->thread_pid;
 	unsigned int level = pid->level;
 
-	/* numbers[] is a flexible array indexed by the pid's namespace depth. */
-	return BPF_CORE_READ(pid, numbers[level].nr);
+	if (level == 0) {
+		*nr = pid->numbers[0].nr;
+		*ns_inum = pid->numbers[0].ns->ns.inum;
+		return;
+	}
+	*nr = BPF_CORE_READ(pid, numbers[level].nr);
+	*ns_inum = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
 }
 
+/* Every namespace but the pid one, which fl_own_pid reads. */
 static __always_inline void fl_read_namespaces(struct task_struct *task, struct fl_namespaces *ns)
 {
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
 	struct nsproxy *nsp = task->nsproxy;
 
-	/* The task's own pid namespace, not nsproxy->pid_ns_for_children. */
-	ns->pid = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
 	ns->mnt = nsp->mnt_ns->ns.inum;
 	ns->net = nsp->net_ns->ns.inum;
 	ns->uts = nsp->uts_ns->ns.inum;
@@ -121,8 +129,7 @@ static __always_inline void fl_read_creds(struct task_struct *task, struct fl_cr
 	c->gid = cred->gid.val;
 	c->euid = cred->euid.val;
 	c->egid = cred->egid.val;
-	/* kernel_cap_t is { u64 val } since 6.3 and { u32 cap[2] } before: same 8 bytes. */
-	bpf_probe_read_kernel(&c->cap_effective, sizeof(c->cap_effective), &cred->cap_effective);
+	c->cap_effective = fl_cap_effective(cred);
 	if (bpf_core_field_exists(task->loginuid)) {
 		c->auid = task->loginuid.val;
 		c->sessionid = task->sessionid;
@@ -167,7 +174,7 @@ static __always_inline __u32 fl_fill_task(struct task_struct *task, struct fl_ta
 {
 	t->pid = task->tgid;
 	t->ppid = task->real_parent->tgid;
-	t->ns_pid = fl_ns_pid(task);
+	fl_own_pid(task, &t->ns_pid, &t->ns.pid);
 	t->pad = 0;
 	t->start_ns = fl_task_start_ns(task);
 	fl_read_creds(task, &t->creds);
