@@ -64,4 +64,34 @@ struct dentry___614 {
 	union shortname_store___614 d_shortname;
 } __attribute__((preserve_access_index));
 
+/*
+ * kernel_cap_t is { u64 val } since 6.3 (kernel commit f122a08b197d, "capability: just
+ * use a 'u64' instead of a 'u32[2]' array") and { u32 cap[2] } before: the same 8 bytes, read with plain loads
+ * from the typed cred (a probe-read call per event before).
+ */
+struct kernel_cap___63 {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+struct cred___63 {
+	struct kernel_cap___63 cap_effective;
+} __attribute__((preserve_access_index));
+
+struct kernel_cap___pre63 {
+	__u32 cap[2];
+} __attribute__((preserve_access_index));
+
+struct cred___pre63 {
+	struct kernel_cap___pre63 cap_effective;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 fl_cap_effective(const struct cred *cred)
+{
+	const struct cred___pre63 *old = (const void *)cred;
+
+	if (bpf_core_field_exists(((struct cred___63 *)cred)->cap_effective.val))
+		return ((const struct cred___63 *)cred)->cap_effective.val;
+	return old->cap_effective.cap[0] | (__u64)old->cap_effective.cap[1] << 32;
+}
+
 #endif /* FL_CORE_FIXES_BPF_H */

@@ -118,21 +118,32 @@ struct fl_task {
 	__u64 cgroup_v1_id; /* inode of the v1 memory cgroup directory, 0 if none */
 	struct fl_creds creds;
 	struct fl_namespaces ns;
-	char cgroup_v1_name[FL_CGROUP_NAME_MAX];
 };
 
+/*
+ * A fork: the child, then the name of its v1 memory cgroup (with its NUL). The ring gets
+ * only the name's bytes: hdr.size is FL_FORK_EVENT_MIN plus those, nothing more on a
+ * cgroup2-only host, where there is no v1 name. Every byte of a record is a store into
+ * ring memory that the agent reads from another CPU: the kernel's cost per event grows
+ * with the record (docs/benchmark.md, issue 20).
+ */
 struct fl_fork_event {
 	struct fl_event_hdr hdr;
 	struct fl_task task;
+	char cgroup_v1_name[FL_CGROUP_NAME_MAX];
 };
+#define FL_FORK_EVENT_MIN (sizeof(struct fl_event_hdr) + sizeof(struct fl_task))
 
-/* FL_EV_SEED has the layout of a fork event: the agent reads argv, exe and cwd from /proc. */
+/* FL_EV_SEED has the layout of a fork event, always whole (the iterator writes it to a
+ * seq file, not the ring): the agent reads argv, exe and cwd from /proc. */
 #define fl_seed_event fl_fork_event
 
 /*
  * An exec, followed directly by its data (no flexible member, so the kernel can embed
  * the struct in its scratch area): binary path (binary_len bytes with its NUL), cwd (cwd_len
- * bytes with its NUL), then args_len bytes of argv as the kernel holds it (NUL-separated).
+ * bytes with its NUL), args_len bytes of argv as the kernel holds it (NUL-separated), then
+ * the v1 memory cgroup's name (cgroup_v1_name_len bytes with its NUL; none on a
+ * cgroup2-only host).
  */
 struct fl_exec_event {
 	struct fl_event_hdr hdr;
@@ -152,18 +163,19 @@ struct fl_exec_event {
 	/* Beyond the limit argv keeps its head and its tail: the last args_tail_len bytes of
 	 * the args_len are argv's last bytes; args_size - args_len were cut between. */
 	__u32 args_tail_len;
-	__u32 pad;
+	__u32 cgroup_v1_name_len; /* at most FL_CGROUP_NAME_MAX */
 };
 
+/*
+ * A process's end: its pid is id.tgid, its cgroup2 id hdr.cgroup_id (nothing sent twice:
+ * with the ring's own 8-byte header the record fills one cache line).
+ */
 struct fl_exit_event {
 	struct fl_event_hdr hdr;
 	struct fl_exec_id id;
-	__u32 pid;
-	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
 	__u64 start_ns;  /* process start, for the lifetime */
-	__u64 cgroup_id;
+	__u32 status;    /* wait status: exit code << 8 | core 0x80 | signal */
 	__u32 flags;     /* FL_EXIT_* */
-	__u32 pad;
 };
 
 /* fl_cgroup_event.flags */

@@ -141,6 +141,7 @@ struct fl_exec_scratch {
 	struct fl_exec_event ev;
 	char data[2 * FL_PATH_MAX + FL_ARGS_MAX + FL_ARGS_TAIL_MAX]; /* + the tail: for the verifier */
 	char path[FL_PATH_MAX + FL_NAME_MAX]; /* a path is assembled backwards here */
+	char cgroup_v1_name[FL_CGROUP_NAME_MAX]; /* read with the task, sent after argv */
 };
 
 struct {

@@ -25,17 +25,24 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct fl_fork_event ev = {};
+	__u64 size;
 
 	if (child->pid != child->tgid || (child->flags & FL_PF_KTHREAD))
 		return 0;
-	fl_fill_task(child, &ev.task);
+	/* Only the name's bytes go to the ring (see struct fl_fork_event). The bound is
+	 * checked on the register the emit uses (barrier_var): 5.10's verifier loses it
+	 * through a 32-bit copy. */
+	size = FL_FORK_EVENT_MIN + fl_fill_task(child, &ev.task, ev.cgroup_v1_name);
+	barrier_var(size);
+	if (size > sizeof(ev))
+		return 0; /* cannot happen: the name is at most FL_CGROUP_NAME_MAX */
 	/* The child's start is the fork instant: no clock read needed. */
-	fl_hdr(&ev.hdr, FL_EV_FORK, sizeof(ev), ev.task.start_ns, ev.task.cgroup_id);
+	fl_hdr(&ev.hdr, FL_EV_FORK, size, ev.task.start_ns, ev.task.cgroup_id);
 	ev.task.id.start_ns = ev.task.start_ns;
 	ev.task.id.tgid = ev.task.pid;
 	/* The creator is the lineage parent, also under CLONE_PARENT where ppid differs. */
 	fl_current_image(parent, &ev.task.parent_id, NULL);
-	fl_emit(&ev, sizeof(ev));
+	fl_emit(&ev, size);
 	return 0;
 }
 
@@ -96,7 +103,7 @@ static __always_inline void fl_binary_file(struct linux_binprm *bprm, struct fl_
 	struct inode *inode = file->f_inode;
 	struct super_block *sb = inode->i_sb;
 	unsigned long magic = sb->s_magic;
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct vfsmount *vm = file->f_path.mnt;
 	struct mount *mnt = container_of(vm, struct mount, mnt);
 	char name[6] = {};
 
@@ -124,6 +131,7 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 	struct fl_proc_entry *old;
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u32 cpu = bpf_get_smp_processor_id(), off, size;
+	__u64 name_len;
 	int unresolved;
 
 	s = bpf_map_lookup_elem(&exec_scratch, &cpu);
@@ -132,7 +140,7 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 	ev = &s->ev;
 	/* Scratch is reused: clear the fixed part so no byte of a previous exec leaks. */
 	__builtin_memset(ev, 0, sizeof(*ev));
-	fl_fill_task(task, &ev->task);
+	name_len = fl_fill_task(task, &ev->task, s->cgroup_v1_name);
 
 	fl_current_image(task, &ev->replaced, &old);
 	if (old)
@@ -162,8 +170,17 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 		ev->flags |= FL_EXEC_CWD_UNRESOLVED;
 	off = (off + ev->cwd_len) & (2 * FL_PATH_MAX - 1);
 	ev->args_len = fl_copy_args(task, ev, &s->data[off]);
+	off += ev->args_len;
+	/* The v1 name last, where a cgroup2-only host (no name) pays nothing for it. Its bound
+	 * on the register the read uses (barrier_var), as 5.10's verifier needs. */
+	barrier_var(name_len);
+	if (name_len > FL_CGROUP_NAME_MAX || off > sizeof(s->data) - FL_CGROUP_NAME_MAX)
+		return 0; /* cannot happen: the bounds above hold */
+	if (name_len && !bpf_probe_read_kernel(&s->data[off], name_len, s->cgroup_v1_name))
+		ev->cgroup_v1_name_len = name_len;
+	off += ev->cgroup_v1_name_len;
 
-	size = sizeof(*ev) + off + ev->args_len;
+	size = sizeof(*ev) + off;
 	if (size > sizeof(*ev) + sizeof(s->data))
 		return 0; /* cannot happen: the bounds above hold */
 	fl_hdr(&ev->hdr, FL_EV_EXEC, size, now, ev->task.cgroup_id);
@@ -204,11 +221,12 @@ static __always_inline void fl_exe_at_exit(struct task_struct *task, struct fl_e
 
 	if (!mm)
 		return;
-	exe = BPF_CORE_READ(mm, exe_file);
+	/* Plain loads from the typed task (fault-safe, see task.bpf.h), no helper calls. */
+	exe = mm->exe_file;
 	if (!exe)
 		return;
 	ev->flags |= FL_EXIT_EXE_CHECKED;
-	if (!BPF_CORE_READ(exe, f_inode, i_nlink))
+	if (!exe->f_inode->i_nlink)
 		ev->flags |= FL_EXIT_EXE_UNLINKED;
 }
 
@@ -227,9 +245,8 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 			return 0;
 		ev.flags |= FL_EXIT_EXECED;
 	}
-	ev.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns(), ev.cgroup_id);
-	ev.pid = tgid;
+	fl_hdr(&ev.hdr, FL_EV_EXIT, sizeof(ev), bpf_ktime_get_boot_ns(),
+	       task->cgroups->dfl_cgrp->kn->id);
 	/* What wait() will report: the group exit code, or the leader's own. */
 	if (sig->flags & FL_SIGNAL_GROUP_EXIT)
 		ev.status = sig->group_exit_code;
@@ -305,7 +322,7 @@ int fl_seed(struct bpf_iter__task *ctx)
 	fl_current_image(task, &ev.task.id, &e);
 	if (e && !seed_all)
 		return 0;
-	fl_fill_task(task, &ev.task);
+	fl_fill_task(task, &ev.task, ev.cgroup_v1_name);
 	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns(), ev.task.cgroup_id);
 	fl_current_image(task->real_parent, &ev.task.parent_id, NULL);
 	bpf_seq_write(seq, &ev, sizeof(ev));

@@ -86,24 +86,32 @@ static __always_inline void fl_current_image_of(const struct fl_current *c, stru
 	id->pad = 0;
 }
 
-static __always_inline __u32 fl_ns_pid(struct task_struct *task)
+/*
+ * The leader's pid as the process's own pid namespace numbers it (its tgid there), and
+ * that namespace: the task's own, not nsproxy->pid_ns_for_children. numbers[] is a
+ * flexible array indexed by the pid's namespace depth: a variable index only a probe read
+ * may take. Depth 0 (the initial namespace, every process outside a container) is a fixed
+ * offset: plain loads, two probe-read calls fewer per event.
+ */
+static __always_inline void fl_own_pid(struct task_struct *task, __u32 *nr, __u32 *ns_inum)
 {
-	/* The leader's pid: tgid as the process's own namespace numbers it. */
 	struct pid *pid = task->group_leader->thread_pid;
 	unsigned int level = pid->level;
 
-	/* numbers[] is a flexible array indexed by the pid's namespace depth. */
-	return BPF_CORE_READ(pid, numbers[level].nr);
+	if (level == 0) {
+		*nr = pid->numbers[0].nr;
+		*ns_inum = pid->numbers[0].ns->ns.inum;
+		return;
+	}
+	*nr = BPF_CORE_READ(pid, numbers[level].nr);
+	*ns_inum = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
 }
 
+/* Every namespace but the pid one, which fl_own_pid reads. */
 static __always_inline void fl_read_namespaces(struct task_struct *task, struct fl_namespaces *ns)
 {
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
 	struct nsproxy *nsp = task->nsproxy;
 
-	/* The task's own pid namespace, not nsproxy->pid_ns_for_children. */
-	ns->pid = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
 	ns->mnt = nsp->mnt_ns->ns.inum;
 	ns->net = nsp->net_ns->ns.inum;
 	ns->uts = nsp->uts_ns->ns.inum;
@@ -121,8 +129,7 @@ static __always_inline void fl_read_creds(struct task_struct *task, struct fl_cr
 	c->gid = cred->gid.val;
 	c->euid = cred->euid.val;
 	c->egid = cred->egid.val;
-	/* kernel_cap_t is { u64 val } since 6.3 and { u32 cap[2] } before: same 8 bytes. */
-	bpf_probe_read_kernel(&c->cap_effective, sizeof(c->cap_effective), &cred->cap_effective);
+	c->cap_effective = fl_cap_effective(cred);
 	if (bpf_core_field_exists(task->loginuid)) {
 		c->auid = task->loginuid.val;
 		c->sessionid = task->sessionid;
@@ -133,40 +140,46 @@ static __always_inline void fl_read_creds(struct task_struct *task, struct fl_cr
 }
 
 /*
- * cgroup2 id (the workload key) and, on hybrid hosts, the v1 memory cgroup. The task's
- * own css_set is read rather than the current task's, so a fork child placed with
- * CLONE_INTO_CGROUP is attributed to its own cgroup.
+ * cgroup2 id (the workload key) and, on hybrid hosts, the v1 memory cgroup, whose name
+ * goes to name (FL_CGROUP_NAME_MAX bytes). Returns the bytes of the name with its NUL, 0
+ * when there is none (name then untouched). The task's own css_set is read rather than
+ * the current task's, so a fork child placed with CLONE_INTO_CGROUP is attributed to its
+ * own cgroup.
  */
-static __always_inline void fl_read_cgroups(struct task_struct *task, struct fl_task *t)
+static __always_inline __u32 fl_read_cgroups(struct task_struct *task, struct fl_task *t, char *name)
 {
 	struct css_set *cset = task->cgroups;
 	struct cgroup *v1 = NULL;
+	long n;
 
 	t->cgroup_id = cset->dfl_cgrp->kn->id;
 	t->cgroup_v1_id = 0;
-	t->cgroup_v1_name[0] = 0;
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
 		int idx = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
 		v1 = cset->subsys[idx]->cgroup;
 	}
 	/* The memory controller may live on cgroup2 (pure v2 host): then it names nothing new. */
-	if (v1 && v1->root->hierarchy_id != 0 && v1->kn->id != t->cgroup_id) {
-		t->cgroup_v1_id = v1->kn->id;
-		bpf_probe_read_kernel_str(t->cgroup_v1_name, sizeof(t->cgroup_v1_name), v1->kn->name);
-	}
+	if (!v1 || v1->root->hierarchy_id == 0 || v1->kn->id == t->cgroup_id)
+		return 0;
+	t->cgroup_v1_id = v1->kn->id;
+	n = bpf_probe_read_kernel_str(name, FL_CGROUP_NAME_MAX, v1->kn->name);
+	/* A fault leaves name zeroed: one empty string, as a name that could not be read. */
+	return n > 0 ? n : 1;
 }
 
-/* Everything but the image ids, which the caller decides. */
-static __always_inline void fl_fill_task(struct task_struct *task, struct fl_task *t)
+/* Everything but the image ids, which the caller decides; the v1 cgroup's name to name
+ * (FL_CGROUP_NAME_MAX bytes), its length returned as fl_read_cgroups says. */
+static __always_inline __u32 fl_fill_task(struct task_struct *task, struct fl_task *t, char *name)
 {
 	t->pid = task->tgid;
 	t->ppid = task->real_parent->tgid;
-	t->ns_pid = fl_ns_pid(task);
+	fl_own_pid(task, &t->ns_pid, &t->ns.pid);
+	t->pad = 0;
 	t->start_ns = fl_task_start_ns(task);
 	fl_read_creds(task, &t->creds);
 	fl_read_namespaces(task, &t->ns);
-	fl_read_cgroups(task, t);
+	return fl_read_cgroups(task, t, name);
 }
 
 #endif /* FL_TASK_BPF_H */

@@ -118,15 +118,15 @@ static void fill_task(struct fl_task *t, uint32_t pid, uint64_t image_start, uin
 	t->ns.ipc = 4026531839u;
 	t->ns.user = 4026531837u;
 	t->ns.cgroup = 4026531835u;
-	strcpy(t->cgroup_v1_name, "init.scope");
 }
 
-/* An exec event followed by its data; free() it. */
-static struct fl_exec_event *mk_exec(uint32_t pid, uint64_t image_start, const char *bin,
-				     size_t bin_len, const char *cwd, size_t cwd_len,
-				     const char *args, size_t args_len, size_t *size)
+/* An exec event followed by its data, its v1 cgroup named cg (cg_len bytes); free() it. */
+static struct fl_exec_event *mk_exec_cg(uint32_t pid, uint64_t image_start, const char *bin,
+					size_t bin_len, const char *cwd, size_t cwd_len,
+					const char *args, size_t args_len, const char *cg,
+					size_t cg_len, size_t *size)
 {
-	size_t total = sizeof(struct fl_exec_event) + bin_len + cwd_len + args_len;
+	size_t total = sizeof(struct fl_exec_event) + bin_len + cwd_len + args_len + cg_len;
 	struct fl_exec_event *ev = calloc(1, total);
 	char *data = (char *)(ev + 1);
 
@@ -146,8 +146,19 @@ static struct fl_exec_event *mk_exec(uint32_t pid, uint64_t image_start, const c
 	memcpy(data, bin, bin_len);
 	memcpy(data + bin_len, cwd, cwd_len);
 	memcpy(data + bin_len + cwd_len, args, args_len);
+	memcpy(data + bin_len + cwd_len + args_len, cg, cg_len);
+	ev->cgroup_v1_name_len = (uint32_t)cg_len;
 	*size = total;
 	return ev;
+}
+
+/* mk_exec_cg in the v1 cgroup "init.scope". */
+static struct fl_exec_event *mk_exec(uint32_t pid, uint64_t image_start, const char *bin,
+				     size_t bin_len, const char *cwd, size_t cwd_len,
+				     const char *args, size_t args_len, size_t *size)
+{
+	return mk_exec_cg(pid, image_start, bin, bin_len, cwd, cwd_len, args, args_len,
+			  "init.scope", sizeof("init.scope"), size);
 }
 
 static struct fl_fork_event mk_fork(uint32_t pid, uint64_t fork_ns, uint32_t ppid,
@@ -161,6 +172,7 @@ static struct fl_fork_event mk_fork(uint32_t pid, uint64_t fork_ns, uint32_t ppi
 	ev.hdr.boot_ns = fork_ns;
 	fill_task(&ev.task, pid, fork_ns, ppid, parent_image_start);
 	ev.task.start_ns = fork_ns;
+	strcpy(ev.cgroup_v1_name, "init.scope");
 	return ev;
 }
 
@@ -173,11 +185,10 @@ static struct fl_exit_event mk_exit(uint32_t pid, uint64_t image_start, uint64_t
 	ev.hdr.type = FL_EV_EXIT;
 	ev.hdr.size = sizeof(ev);
 	ev.hdr.boot_ns = now;
+	ev.hdr.cgroup_id = 5000 + pid;
 	ev.id = mkid(image_start, pid);
-	ev.pid = pid;
 	ev.status = status;
 	ev.start_ns = proc_start;
-	ev.cgroup_id = 5000 + pid;
 	return ev;
 }
 
@@ -497,9 +508,7 @@ static void test_exec_escaping(void **state)
 	assert_false(p->flags->args_escaped);
 
 	/* binary, cwd and cgroup name each with their own flag */
-	ev = mk_exec(32, PROC_START, Z("/tmp/\xfe" "bin"), Z("/home/\xc3"), Z("x"), &size);
-	memset(ev->task.cgroup_v1_name, 0, sizeof(ev->task.cgroup_v1_name));
-	strcpy(ev->task.cgroup_v1_name, "cg\x80");
+	ev = mk_exec_cg(32, PROC_START, Z("/tmp/\xfe" "bin"), Z("/home/\xc3"), Z("x"), Z("cg\x80"), &size);
 	assert_int_equal(decoder__handle(&f->d, ev, size), 0);
 	free(ev);
 	p = last_exec(f);
@@ -542,8 +551,10 @@ static void test_exec_strings_and_flags(void **state)
 	assert_false(p->args_truncated);
 
 	/* a cgroup name filling its array, with no NUL */
-	ev = mk_exec(42, PROC_START, Z("/bin/sh"), Z("/"), Z("sh"), &size);
-	memset(ev->task.cgroup_v1_name, 'c', sizeof(ev->task.cgroup_v1_name));
+	char full[FL_CGROUP_NAME_MAX];
+
+	memset(full, 'c', sizeof(full));
+	ev = mk_exec_cg(42, PROC_START, Z("/bin/sh"), Z("/"), Z("sh"), full, sizeof(full), &size);
 	assert_int_equal(decoder__handle(&f->d, ev, size), 0);
 	free(ev);
 	p = last_exec(f);
@@ -554,6 +565,7 @@ static void test_exec_strings_and_flags(void **state)
 	/* bytes after hdr.size are not part of the event */
 	ev = mk_exec(43, PROC_START, Z("/bin/sh"), Z("/"), Z("sh\0extra"), &size);
 	ev->args_len = 3;
+	ev->cgroup_v1_name_len = 0;
 	ev->hdr.size = (uint32_t)(sizeof(*ev) + 8 + 2 + 3);
 	ev->args_size = 3;
 	ev->argc = 1;
@@ -640,6 +652,47 @@ static void test_fork_inherits(void **state)
 	assert_int_equal(proctable__get(f->procs, 103)->image->refs, 2);
 	assert_int_equal(proctable__get(f->procs, 101)->image->refs, 1);
 	assert_string_equal(proctable__get(f->procs, 101)->image->args[0], "ls");
+}
+
+/* The kernel sends a fork without its v1 cgroup name's unused bytes (struct fl_fork_event). */
+static void test_fork_sized_to_name(void **state)
+{
+	struct fx *f = *state;
+	const Firstlight__V1__Process *p;
+	struct fl_fork_event fk;
+
+	/* the name and its NUL only */
+	fk = mk_fork(120, PROC_START + 200, 1, PARENT_START);
+	fk.hdr.size = FL_FORK_EVENT_MIN + sizeof("init.scope");
+	memset(fk.cgroup_v1_name + sizeof("init.scope"), 'x', /* beyond hdr.size: not read */
+	       sizeof(fk.cgroup_v1_name) - sizeof("init.scope"));
+	assert_int_equal(decoder__handle(&f->d, &fk, fk.hdr.size), 0);
+	p = last(f)->fork->process;
+	assert_int_equal(p->pid, 120);
+	assert_int_equal(p->cgroup_v1_id, 7120);
+	assert_string_equal(p->cgroup_v1_name, "init.scope");
+
+	/* a name cut by the size, without its NUL */
+	fk = mk_fork(121, PROC_START + 201, 1, PARENT_START);
+	fk.hdr.size = FL_FORK_EVENT_MIN + 4;
+	assert_int_equal(decoder__handle(&f->d, &fk, fk.hdr.size), 0);
+	assert_string_equal(last(f)->fork->process->cgroup_v1_name, "init");
+
+	/* no name at all (a cgroup2-only host): every other field as sent */
+	fk = mk_fork(122, PROC_START + 202, 1, PARENT_START);
+	fk.task.cgroup_v1_id = 0;
+	fk.hdr.size = FL_FORK_EVENT_MIN;
+	assert_int_equal(decoder__handle(&f->d, &fk, fk.hdr.size), 0);
+	p = last(f)->fork->process;
+	assert_int_equal(p->pid, 122);
+	assert_int_equal(p->ns_pid, 123);
+	assert_int_equal(p->cgroup_id, 5122);
+	assert_int_equal(p->cgroup_v1_id, 0);
+	assert_string_equal(p->cgroup_v1_name, "");
+	assert_int_equal(p->namespaces->cgroup, 4026531835u);
+	assert_int_equal(p->cap_effective, 0x1ffffffffffull);
+	assert_int_equal(f->d.stats.events[FL_EV_FORK], 3);
+	assert_int_equal(f->d.stats.malformed, 0);
 }
 
 static void test_fork_missing_parent(void **state)
@@ -1055,6 +1108,8 @@ static void test_malformed(void **state)
 	expect_malformed(f, &fk, sizeof(fk) - 1);
 	fk.hdr.size = sizeof(*hdr);
 	expect_malformed(f, &fk, sizeof(fk));
+	fk.hdr.size = FL_FORK_EVENT_MIN - 1; /* the task cut */
+	expect_malformed(f, &fk, sizeof(fk));
 
 	ev = mk_exec(802, PROC_START, Z("/bin/sh"), Z("/"), Z("sh"), &size);
 	expect_malformed(f, ev, size - 1);                    /* buffer cut */
@@ -1073,6 +1128,11 @@ static void test_malformed(void **state)
 	ev->args_len = UINT32_MAX;
 	expect_malformed(f, ev, size);
 	ev->args_len = 3;
+	ev->cgroup_v1_name_len += 1; /* the cgroup name beyond the event */
+	expect_malformed(f, ev, size);
+	ev->cgroup_v1_name_len = FL_CGROUP_NAME_MAX + 1;
+	expect_malformed(f, ev, size);
+	ev->cgroup_v1_name_len = sizeof("init.scope");
 	/* lengths whose 32-bit sum wraps around to a small number */
 	ev->binary_len = UINT32_MAX;
 	ev->cwd_len = 2;
@@ -1089,7 +1149,7 @@ static void test_malformed(void **state)
 	assert_int_equal(decoder__handle(&f->d, ev, size), 0);
 	free(ev);
 
-	assert_int_equal(f->d.stats.malformed, 20);
+	assert_int_equal(f->d.stats.malformed, 23);
 	assert_int_equal(f->d.stats.events[FL_EV_EXEC], 1);
 	assert_int_equal(f->d.stats.events[FL_EV_FORK], 0);
 	assert_int_equal(f->d.stats.events[FL_EV_EXIT], 0);
@@ -1175,6 +1235,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_strings_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_inherits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_sized_to_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_missing_parent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_lineage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_after_seed, setup, teardown),

@@ -111,7 +111,6 @@ static void exited(struct fx *f, uint32_t pid)
 	ev.hdr.size = sizeof(ev);
 	ev.hdr.boot_ns = START + pid + 1000;
 	ev.id = mkid(START + pid, pid);
-	ev.pid = pid;
 	ev.start_ns = START + pid;
 	assert_int_equal(decoder__handle(&f->d, &ev, sizeof(ev)), 0);
 }

@@ -13,10 +13,12 @@ _Static_assert(sizeof(struct fl_proc_entry) == 40, "ABI: fl_proc_entry");
 _Static_assert(sizeof(struct fl_event_hdr) == 24, "ABI: fl_event_hdr");
 _Static_assert(sizeof(struct fl_creds) == 32, "ABI: fl_creds");
 _Static_assert(sizeof(struct fl_namespaces) == 32, "ABI: fl_namespaces");
-_Static_assert(sizeof(struct fl_task) == 136 + FL_CGROUP_NAME_MAX, "ABI: fl_task");
-_Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task), "ABI: fl_fork_event");
+_Static_assert(sizeof(struct fl_task) == 136, "ABI: fl_task");
+_Static_assert(sizeof(struct fl_fork_event) == 24 + sizeof(struct fl_task) + FL_CGROUP_NAME_MAX,
+	       "ABI: fl_fork_event");
+_Static_assert(FL_FORK_EVENT_MIN == 160, "ABI: a fork event without its v1 cgroup name");
 _Static_assert(sizeof(struct fl_exec_event) == 24 + sizeof(struct fl_task) + 64, "ABI: fl_exec_event");
-_Static_assert(sizeof(struct fl_exit_event) == 72, "ABI: fl_exit_event");
+_Static_assert(sizeof(struct fl_exit_event) == 56, "ABI: fl_exit_event");
 _Static_assert(sizeof(struct fl_cgroup_event) == sizeof(struct fl_event_hdr) + 56, "ABI: fl_cgroup_event");
 _Static_assert(sizeof(struct fl_cgroup_drops) == 8 * FL_DROP_WHY * FL_EV_MAX + 16, "ABI: fl_cgroup_drops");
 _Static_assert(sizeof(struct fl_ring_share) == 16, "ABI: fl_ring_share");

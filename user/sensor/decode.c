@@ -228,8 +228,9 @@ struct process_msg {
 	char workload_key[WLKEY_MAX];
 };
 
+/* name: the v1 cgroup's name as the kernel sent it, name_len bytes (maybe NUL-ended). */
 static void fill_process(struct decoder *d, struct process_msg *m, const struct fl_task *t,
-			 const struct proc_image *img)
+			 const char *name, size_t name_len, const struct proc_image *img)
 {
 	uint32_t tag = d->rec->boot_tag;
 
@@ -252,12 +253,11 @@ static void fill_process(struct decoder *d, struct process_msg *m, const struct 
 	m->p.cgroup_id = t->cgroup_id;
 	m->p.cgroup_v1_id = t->cgroup_v1_id;
 	/* A cgroup name is chosen by whoever made the cgroup: treat it like argv. */
-	size_t name_len = strnlen(t->cgroup_v1_name, FL_CGROUP_NAME_MAX);
-
-	memcpy(m->cgroup_v1_name, t->cgroup_v1_name, name_len);
+	name_len = strnlen(name, name_len < FL_CGROUP_NAME_MAX ? name_len : FL_CGROUP_NAME_MAX);
+	memcpy(m->cgroup_v1_name, name, name_len);
 	m->cgroup_v1_name[name_len] = 0;
 	if (!utf8__valid(m->cgroup_v1_name, name_len)) {
-		utf8__escape(t->cgroup_v1_name, name_len, m->cgroup_v1_name, sizeof(m->cgroup_v1_name));
+		utf8__escape(name, name_len, m->cgroup_v1_name, sizeof(m->cgroup_v1_name));
 		m->flags.cgroup_v1_name_escaped = 1;
 	}
 	m->p.cgroup_v1_name = m->cgroup_v1_name;
@@ -455,7 +455,9 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	/* Each length within what the kernel can send, and all of them within the event. */
 	if (size < sizeof(*ev) || ev->binary_len > FL_PATH_MAX || ev->cwd_len > FL_PATH_MAX ||
 	    ev->args_len > FL_ARGS_MAX || ev->args_tail_len > ev->args_len ||
-	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len > size - sizeof(*ev))
+	    ev->cgroup_v1_name_len > FL_CGROUP_NAME_MAX ||
+	    (uint64_t)ev->binary_len + ev->cwd_len + ev->args_len + ev->cgroup_v1_name_len >
+		    size - sizeof(*ev))
 		return -EINVAL;
 	task = ev->task;
 	replaced_id = ev->replaced;
@@ -502,7 +504,8 @@ static int handle_exec(struct decoder *d, const struct fl_exec_event *ev, size_t
 	if (img->flags & IMG_ARGS_TRUNCATED)
 		d->stats.args_truncated++;
 
-	fill_process(d, &m, &task, img);
+	fill_process(d, &m, &task, data + ev->binary_len + ev->cwd_len + ev->args_len,
+		     ev->cgroup_v1_name_len, img);
 	if (ev->flags & FL_EXEC_UNTRACKED) {
 		/* Its later events will carry its pre-exec id: proctable__resolve maps them. */
 		m.flags.untracked = 1;
@@ -542,7 +545,8 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	struct fl_task task;
 	int err;
 
-	if (size < sizeof(*ev))
+	/* Sent without the name's unused bytes (see struct fl_fork_event). */
+	if (size < FL_FORK_EVENT_MIN || size > sizeof(*ev))
 		return -EINVAL;
 	task = ev->task;
 	proctable__resolve(d->procs, &task.parent_id);
@@ -559,7 +563,7 @@ static int handle_fork(struct decoder *d, const struct fl_fork_event *ev, size_t
 	parent = proctable__get(d->procs, task.parent_id.tgid);
 	if (proc_is(parent, &task.parent_id))
 		img = proc_image__get(parent->image);
-	fill_process(d, &m, &task, img);
+	fill_process(d, &m, &task, ev->cgroup_v1_name, size - FL_FORK_EVENT_MIN, img);
 	uint64_t sandbox = attribute(d, &m, &task, 0, img, ev->hdr.boot_ns);
 	body.process = &m.p;
 	body.parent_exec_id = m.p.parent_exec_id;
@@ -594,7 +598,7 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		return -EINVAL;
 	exec_id = ev->id;
 	proctable__resolve(d->procs, &exec_id);
-	p = proctable__get(d->procs, ev->pid);
+	p = proctable__get(d->procs, ev->id.tgid);
 	if (!proc_is(p, &exec_id))
 		p = NULL; /* an entry of an older image: not this one's start */
 	if (!p && recently_exited(d, &exec_id)) {
@@ -602,13 +606,13 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		return 0; /* two threads reported the same end (kernels without group_dead) */
 	}
 	body.exec_id = exec_id__format(id, d->rec->boot_tag, &exec_id);
-	body.pid = ev->pid;
+	body.pid = ev->id.tgid;
 	/* Decode the wait status as WEXITSTATUS / WTERMSIG / WCOREDUMP would. */
 	body.signal = ev->status & 0x7f;
 	body.exit_code = body.signal ? 0 : (int32_t)((ev->status >> 8) & 0xff);
 	body.core_dumped = !!(ev->status & 0x80);
 	body.duration_nano = ev->hdr.boot_ns > ev->start_ns ? ev->hdr.boot_ns - ev->start_ns : 0;
-	body.cgroup_id = ev->cgroup_id;
+	body.cgroup_id = ev->hdr.cgroup_id;
 	body.start_seen = p && (p->flags & PROC_START_SEEN);
 	body.pre_existing = p && (p->flags & PROC_PRE_EXISTING);
 	/* Its file had a name at the exec we recorded (not a memfd, not already unlinked, not
@@ -629,8 +633,8 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 		if (d->gaps) {
 			char key[WLKEY_MAX];
 
-			wlkey__format(key, ev->cgroup_id, 0);
-			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->cgroup_id,
+			wlkey__format(key, ev->hdr.cgroup_id, 0);
+			gaps__count(d->gaps, FIRSTLIGHT__V1__GAP__KIND__MISSING_START, ev->hdr.cgroup_id,
 				    key, wallclock__unix_ns(&d->rec->clock, ev->hdr.boot_ns));
 		}
 	}
@@ -638,9 +642,9 @@ static int handle_exit(struct decoder *d, const struct fl_exit_event *ev, size_t
 	rec.exit = &body;
 	err = recorder__emit(d->rec, &rec, ev->hdr.boot_ns);
 	if (d->workloads)
-		workloads__on_exit(d->workloads, ev->cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
+		workloads__on_exit(d->workloads, ev->hdr.cgroup_id, p ? p->sandbox : 0, ev->hdr.boot_ns);
 	/* The process is gone whichever image we knew: a stale entry must not outlive it. */
-	proctable__remove(d->procs, ev->pid);
+	proctable__remove(d->procs, ev->id.tgid);
 	d->recent_exits[d->recent_next++ % DECODER_RECENT_EXITS] = exec_id;
 	return err;
 }
@@ -745,7 +749,7 @@ int decoder__adopt(struct decoder *d, const struct fl_seed_event *ev, struct pro
 		proc_image__put(img);
 		return 0;
 	}
-	fill_process(d, &m, &ev->task, img);
+	fill_process(d, &m, &ev->task, ev->cgroup_v1_name, sizeof(ev->cgroup_v1_name), img);
 	/* Counted in its workload as any process alive at a start, but no record: the run
 	 * before wrote its start (or its pre-existing exec). */
 	uint64_t sandbox = attribute(d, &m, &ev->task, 0, NULL, ev->hdr.boot_ns);
@@ -761,7 +765,7 @@ int decoder__seed(struct decoder *d, const struct fl_seed_event *ev, struct proc
 	struct process_msg m;
 	int err;
 
-	fill_process(d, &m, &ev->task, img);
+	fill_process(d, &m, &ev->task, ev->cgroup_v1_name, sizeof(ev->cgroup_v1_name), img);
 	m.flags.pre_existing = 1;
 	uint64_t start_unix = wallclock__unix_ns(&d->rec->clock, ev->task.start_ns);
 
