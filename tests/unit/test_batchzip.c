@@ -1,7 +1,8 @@
 /* Unit tests for batchzip.c: a member of chunks (small, empty-prefixed, over a piece,
  * incompressible) reads back with zlib as one gzip member, each chunk's bytes inflate on
  * their own as raw deflate and side by side (what shipping sends and the collector
- * inflates), and a member's trailer checks. */
+ * inflates), and a member's trailer checks; so does a stream of which part went through
+ * the zlib fallback. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,7 +74,7 @@ static void test_member(void **state)
 {
 	/* sizes: a tiny one, typical batches, one over a piece (several pieces), random */
 	static const size_t sizes[] = { 1, 3000, 17000, 200000, 70000, 5 };
-	struct batchzip *z = batchzip__new();
+	struct batchzip *z = batchzip__new(0);
 	struct chunk c[MAX_CHUNKS];
 	size_t n = sizeof(sizes) / sizeof(sizes[0]), total = 0, file_len = 0, got, out_len;
 	uint8_t *file = NULL, *back;
@@ -171,7 +172,7 @@ static void test_member(void **state)
 /* A member with no chunk is still a gzip member: header, final block, trailer. */
 static void test_empty_member(void **state)
 {
-	struct batchzip *z = batchzip__new();
+	struct batchzip *z = batchzip__new(0);
 	const uint8_t *out;
 	size_t out_len, got;
 	uint8_t *back;
@@ -188,11 +189,56 @@ static void test_empty_member(void **state)
 	batchzip__free(z);
 }
 
+/*
+ * Pieces larger than libdeflate keeps in one block: its output cannot be made non-final,
+ * so zlib's full flush compresses them; the stream reads back the same, and the pieces
+ * libdeflate can take still go through it.
+ */
+static void test_fallback(void **state)
+{
+	size_t big = 1u << 20, small = 2000, out_len, got, total;
+	struct batchzip *z = batchzip__new(big);
+	uint8_t *in = malloc(big + small), *file, *back;
+	const uint8_t *out;
+	int ended;
+
+	(void)state;
+	assert_non_null(z);
+	assert_non_null(in);
+	fill_text(in, big + small, 7);
+	assert_int_equal(batchzip__chunk(z, NULL, 0, in, big), 0);
+	assert_int_equal(batchzip__fallbacks(z), 1);
+	out = batchzip__output(z, &out_len);
+	file = malloc(out_len);
+	memcpy(file, out, out_len);
+	total = out_len;
+	assert_int_equal(batchzip__chunk(z, NULL, 0, in + big, small), 0);
+	assert_int_equal(batchzip__fallbacks(z), 1);
+	out = batchzip__output(z, &out_len);
+	file = realloc(file, total + out_len);
+	memcpy(file + total, out, out_len);
+	total += out_len;
+	assert_int_equal(batchzip__finish(z), 0);
+	out = batchzip__output(z, &out_len);
+	file = realloc(file, total + out_len);
+	memcpy(file + total, out, out_len);
+	total += out_len;
+	back = inflate_all(file, total, 16 + MAX_WBITS, big + small + 16, &got, &ended);
+	assert_true(ended);
+	assert_int_equal(got, big + small);
+	assert_memory_equal(back, in, got);
+	free(back);
+	free(file);
+	free(in);
+	batchzip__free(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_member),
 		cmocka_unit_test(test_empty_member),
+		cmocka_unit_test(test_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@ static const uint8_t gzip_header[BATCHZIP_HEADER_LEN] = { 0x1f, 0x8b, 8, 0, 0, 0
 
 struct batchzip {
 	struct libdeflate_compressor *ld;
+	size_t piece_max;
 	z_stream inf;          /* raw inflate: where a libdeflate block ends, and the check */
 	int inf_ready;
 	z_stream def;          /* raw deflate, level 1, full flushes only: the fallback */
@@ -85,12 +86,13 @@ void batchzip__free(struct batchzip *z)
 	free(z);
 }
 
-struct batchzip *batchzip__new(void)
+struct batchzip *batchzip__new(size_t piece_max)
 {
 	struct batchzip *z = calloc(1, sizeof(*z));
 
 	if (!z)
 		return NULL;
+	z->piece_max = piece_max ? piece_max : PIECE_MAX;
 	z->ld = libdeflate_alloc_compressor(LEVEL);
 	if (!z->ld || inflateInit2(&z->inf, -MAX_WBITS) != Z_OK)
 		goto fail;
@@ -209,8 +211,8 @@ int batchzip__chunk(struct batchzip *z, const uint8_t *a, size_t alen, const uin
 		in = z->join;
 		n = alen + blen;
 	}
-	for (size_t off = 0; off < n && !err; off += PIECE_MAX)
-		err = piece(z, in + off, n - off < PIECE_MAX ? n - off : PIECE_MAX);
+	for (size_t off = 0; off < n && !err; off += z->piece_max)
+		err = piece(z, in + off, n - off < z->piece_max ? n - off : z->piece_max);
 	if (err)
 		return err;
 	z->crc = libdeflate_crc32(z->crc, in, n);

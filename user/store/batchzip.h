@@ -26,7 +26,9 @@
 
 struct batchzip;
 
-struct batchzip *batchzip__new(void);
+/* piece_max: the most input compressed as one standalone piece (0: the default, what
+ * libdeflate keeps in one block; tests give more to reach the fallback). */
+struct batchzip *batchzip__new(size_t piece_max);
 void batchzip__free(struct batchzip *z);
 
 /* Starts a gzip member (a segment): the next output begins with its header. */

@@ -537,7 +537,7 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 		ss->pos.end = FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__GENESIS;
 	}
 	ss->carry = ss->pos;
-	ss->zip = batchzip__new();
+	ss->zip = batchzip__new(0);
 	if (!ss->zip) {
 		*err = -errno;
 		ss->dirfd = -1;
