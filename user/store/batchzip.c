@@ -27,9 +27,8 @@ static const uint8_t gzip_header[BATCHZIP_HEADER_LEN] = { 0x1f, 0x8b, 8, 0, 0, 0
 
 struct batchzip {
 	struct libdeflate_compressor *ld;
+	struct libdeflate_decompressor *dec; /* where a libdeflate block ends, and the check */
 	size_t piece_max;
-	z_stream inf;          /* raw inflate: where a libdeflate block ends, and the check */
-	int inf_ready;
 	z_stream def;          /* raw deflate, level 1, full flushes only: the fallback */
 	int def_ready;
 	uint8_t *out;          /* the last call's output */
@@ -76,8 +75,7 @@ void batchzip__free(struct batchzip *z)
 	if (!z)
 		return;
 	libdeflate_free_compressor(z->ld);
-	if (z->inf_ready)
-		inflateEnd(&z->inf);
+	libdeflate_free_decompressor(z->dec);
 	if (z->def_ready)
 		deflateEnd(&z->def);
 	free(z->out);
@@ -94,9 +92,9 @@ struct batchzip *batchzip__new(size_t piece_max)
 		return NULL;
 	z->piece_max = piece_max ? piece_max : PIECE_MAX;
 	z->ld = libdeflate_alloc_compressor(LEVEL);
-	if (!z->ld || inflateInit2(&z->inf, -MAX_WBITS) != Z_OK)
+	z->dec = libdeflate_alloc_decompressor();
+	if (!z->ld || !z->dec)
 		goto fail;
-	z->inf_ready = 1;
 	batchzip__start(z);
 	return z;
 fail:
@@ -139,28 +137,33 @@ static int zlib_piece(struct batchzip *z, const uint8_t *in, size_t n)
 }
 
 /*
- * How many bits of blk's last byte are unused once its only block, made non-final, ends;
- * -EBADMSG unless the block ends within that byte and inflates to exactly in[0..n).
+ * Ends blk (len bytes, its one block made non-final) with the marker, where the block
+ * ends: after its end-of-block code the last byte has 0 to 7 spare (zero) bits; with 3 or
+ * more they hold the stored block's header and the marker is 00 00 ff ff, with fewer the
+ * header takes a zero byte of its own first. Exactly one of the two reads as a stream
+ * (with the other, LEN and NLEN disagree), so each is tried with an empty final block
+ * after it, by libdeflate's decompressor, which also checks that the block inflates to
+ * exactly in[0..n). Returns the marker's length; -EBADMSG when neither reads so.
  */
-static int spare_bits(struct batchzip *z, const uint8_t *blk, size_t len, const uint8_t *in,
-		      size_t n)
+static int end_block(struct batchzip *z, uint8_t *blk, size_t len, const uint8_t *in, size_t n)
 {
 	int err = reserve(&z->check, &z->check_cap, n + 1);
 
 	if (err)
 		return err;
-	if (inflateReset(&z->inf) != Z_OK)
-		return -EIO;
-	z->inf.next_in = (Bytef *)blk;
-	z->inf.avail_in = (uInt)len;
-	z->inf.next_out = z->check;
-	z->inf.avail_out = (uInt)(n + 1);
-	/* Z_BLOCK: stop at the block's end; data_type then says 128 (just after an
-	 * end-of-block) plus the bits of the last byte taken that are not used. */
-	if (inflate(&z->inf, Z_BLOCK) != Z_OK || !(z->inf.data_type & 128) || z->inf.avail_in ||
-	    z->inf.total_out != n || memcmp(z->check, in, n))
-		return -EBADMSG;
-	return z->inf.data_type & 7;
+	/* The likelier first: 5 of the 8 possible spare bit counts. */
+	for (size_t zero = 0; zero <= 1; zero++) {
+		size_t mlen = zero + sizeof(sync_marker), used = 0, got = 0;
+
+		blk[len] = 0;
+		memcpy(blk + len + zero, sync_marker, sizeof(sync_marker));
+		memcpy(blk + len + mlen, final_block, sizeof(final_block));
+		if (libdeflate_deflate_decompress_ex(z->dec, blk, len + mlen + sizeof(final_block),
+						     z->check, n + 1, &used, &got) == LIBDEFLATE_SUCCESS &&
+		    used == len + mlen + sizeof(final_block) && got == n && !memcmp(z->check, in, n))
+			return (int)mlen;
+	}
+	return -EBADMSG;
 }
 
 /* One piece, standalone and byte-aligned, appended to the output. */
@@ -168,9 +171,11 @@ static int piece(struct batchzip *z, const uint8_t *in, size_t n)
 {
 	size_t bound = libdeflate_deflate_compress_bound(z->ld, n), start = z->out_len, len;
 	uint8_t *blk;
-	int err, spare;
+	int err, mlen;
 
-	if ((err = reserve(&z->out, &z->out_cap, start + bound + 1 + sizeof(sync_marker))))
+	/* Room for the block, the longer marker and the final block that checks it. */
+	if ((err = reserve(&z->out, &z->out_cap, start + bound + 1 + sizeof(sync_marker) +
+						 sizeof(final_block))))
 		return err;
 	blk = z->out + start;
 	len = libdeflate_deflate_compress(z->ld, in, n, blk, bound);
@@ -178,17 +183,12 @@ static int piece(struct batchzip *z, const uint8_t *in, size_t n)
 	if (!len || !(blk[0] & 1))
 		return zlib_piece(z, in, n);
 	blk[0] &= (uint8_t)~1u;
-	spare = spare_bits(z, blk, len, in, n);
-	if (spare < 0 && spare != -EBADMSG)
-		return spare;
-	if (spare < 0)
+	mlen = end_block(z, blk, len, in, n);
+	if (mlen < 0 && mlen != -EBADMSG)
+		return mlen;
+	if (mlen < 0)
 		return zlib_piece(z, in, n); /* the output up to start is untouched */
-	z->out_len = start + len;
-	/* Fewer than 3 spare bits: the stored block's header takes a (zero) byte of its own. */
-	if (spare < 3)
-		z->out[z->out_len++] = 0;
-	memcpy(z->out + z->out_len, sync_marker, sizeof(sync_marker));
-	z->out_len += sizeof(sync_marker);
+	z->out_len = start + len + (size_t)mlen;
 	return 0;
 }
 

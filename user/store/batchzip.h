@@ -8,10 +8,10 @@
  *
  * The compressor is libdeflate (whole-buffer, about three times zlib level 1's speed on
  * this stream at the same size). Its output is a single final block; the block is made
- * non-final and the marker appended where it ends, which zlib's inflate tells (one pass
- * that also checks the block inflates to exactly the input). An input libdeflate would
- * split into several blocks, or whose check fails, is compressed by zlib level 1 with a
- * full flush instead: same stream, slower.
+ * non-final and the marker appended where it ends, which only decoding it tells:
+ * libdeflate's decompressor, which also checks that the block inflates to exactly the
+ * input. An input libdeflate would split into several blocks, or whose check fails, is
+ * compressed by zlib level 1 with a full flush instead: same stream, slower.
  *
  * Errors: 0 or -errno; batchzip__new returns NULL with errno set; batchzip__free(NULL) is
  * a no-op.
