@@ -40,6 +40,15 @@
 #define TAG_PREV_HASH 0x12 /* Batch.prev_hash: field 2 */
 #define TAG_HEADER 0x22    /* Batch.header: field 4 */
 #define LOSS_RUNS 16
+/*
+ * Blocks are reserved for the open segment this far ahead of what it holds
+ * (fallocate, KEEP_SIZE: the file's size and content are as before). Without it each
+ * batch's write allocates blocks, and the fdatasync after it writes the allocator's
+ * metadata too: on ext4 that was a fifth of the fdatasync's CPU here (a third of the
+ * agent's). What is reserved past the end is given back when the segment closes or is
+ * cut back; a killed agent leaves at most this much reserved past its last segment's end.
+ */
+#define PREALLOC_STEP (1u << 20)
 
 struct sink_segment {
 	struct sink base;
@@ -63,6 +72,8 @@ struct sink_segment {
 	uint64_t seg_raw;     /* the same, decompressed */
 	uint64_t seg_batches;
 	uint64_t opened_mono_ns;
+	uint64_t prealloc_end; /* blocks reserved up to here; 0: none */
+	int prealloc_off;     /* the file system cannot (EOPNOTSUPP): not again */
 	int dirty;            /* written since the last fdatasync */
 	uint64_t last_sync_mono_ns;
 	int failing;          /* in a streak of failures: log once */
@@ -148,8 +159,10 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 		log_error("segment %s: %s: %s; records are counted as lost until a segment "
 			  "can be written again", ss->name, what, strerror(-err));
 	ss->failing = 1;
+	/* Cut back to seg_bytes, which also gives back the blocks reserved past it. */
 	if (ss->fd >= 0 && ftruncate(ss->fd, (off_t)ss->seg_bytes))
 		log_warn("segment %s: cannot cut back a partial batch: %s", ss->name, strerror(errno));
+	ss->prealloc_end = 0;
 	close_fd(ss);
 	if (!ss->seg_batches) {
 		unlinkat(ss->dirfd, ss->name, 0);
@@ -162,6 +175,31 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 			 (unsigned long long)ss->seg_batches, strerror(-err));
 	}
 	ss->err = err;
+}
+
+/* Reserves blocks for the next len bytes and well beyond, when not done yet. Best
+ * effort: a failure only means the write allocates them itself (or fails itself). */
+static void prealloc(struct sink_segment *ss, size_t len)
+{
+	uint64_t want = ss->seg_bytes + len;
+
+	if (ss->prealloc_off || want <= ss->prealloc_end)
+		return;
+	want += PREALLOC_STEP;
+	if (fallocate(ss->fd, FALLOC_FL_KEEP_SIZE, (off_t)ss->seg_bytes,
+		      (off_t)(want - ss->seg_bytes)) == 0)
+		ss->prealloc_end = want;
+	else if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM)
+		ss->prealloc_off = 1;
+}
+
+/* Gives back what was reserved past the segment's end (before it is closed or left). */
+static void prealloc_trim(struct sink_segment *ss)
+{
+	if (ss->prealloc_end > ss->seg_bytes && ftruncate(ss->fd, (off_t)ss->seg_bytes))
+		log_debug("segment %s: cannot give back its reserved blocks: %s", ss->name,
+			  strerror(errno));
+	ss->prealloc_end = 0;
 }
 
 static int sync_now(struct sink_segment *ss)
@@ -250,8 +288,10 @@ static int write_batch(struct sink_segment *ss)
 	first = ss->seg_batches == 0;
 	err = batchzip__chunk(ss->zip, prefix, plen, ss->batch, ss->batch_len);
 	out = batchzip__output(ss->zip, &out_len);
-	if (!err)
+	if (!err) {
+		prealloc(ss, out_len);
 		err = fdio__write_all(ss->fd, out, out_len);
+	}
 	if (err)
 		goto fail;
 
@@ -371,6 +411,7 @@ static int close_segment(struct sink_segment *ss)
 		return err;
 	}
 	ss->seg_bytes += out_len;
+	prealloc_trim(ss);
 	ss->dirty = 1;
 	err = sync_now(ss);
 	if (err)
@@ -409,6 +450,7 @@ static int open_segment(struct sink_segment *ss)
 	if (err)
 		goto fail;
 	ss->seg_bytes = ss->seg_raw = ss->seg_batches = 0;
+	ss->prealloc_end = 0;
 	ss->opened_mono_ns = ss->last_sync_mono_ns = clock__mono_ns();
 	ss->dirty = 0;
 	ss->header_pending = 1;
