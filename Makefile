@@ -53,7 +53,7 @@ $(TOOLS_OK): scripts/deps.sh
 	$(Q)command -v $(PROTOC_C) >/dev/null || { echo "error: $(PROTOC_C) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)v=$$($(CLANG) -dumpversion | cut -d. -f1); [ "$$v" -ge 14 ] || { echo "error: clang >= 14 needed, found $$v" >&2; exit 1; }
 	$(Q)command -v $(CC) >/dev/null || { echo "error: $(CC) not found; run scripts/deps.sh (as root)" >&2; exit 1; }
-	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, jansson, libmicrohttpd or libnats >= 3.4 missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
+	$(Q)$(PKG_CONFIG) --exists 'libbpf >= 1.1' libprotobuf-c zlib libdeflate jansson libmicrohttpd 'libnats >= 3.4' || { echo "error: libbpf >= 1.1, libprotobuf-c, zlib, libdeflate, jansson, libmicrohttpd or libnats >= 3.4 missing$(if $(CROSS), for $(ARCH)); run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)$(PKG_CONFIG) --exists 'libcrypto >= 3.0' || { echo "error: libcrypto >= 3.0 (OpenSSL, Ed25519 signatures) missing; run scripts/deps.sh (as root)" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD) && touch $@
 
@@ -94,8 +94,8 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-protot
 	-I user -I bpf -I $(BUILD) -I $(BUILD)/proto -MMD -MP $(EXTRA_CFLAGS)
 # The generated protobuf code is not ours to warn about.
 GEN_CFLAGS = $(filter-out -Werror -Wextra -Wmissing-prototypes,$(1))
-PKGS := libbpf libprotobuf-c zlib jansson libmicrohttpd libnats
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lprotobuf-c -ljansson -lmicrohttpd -lnats) -lelf -lz -lm -lpthread
+PKGS := libbpf libprotobuf-c zlib libdeflate jansson libmicrohttpd libnats
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -ldeflate -lprotobuf-c -ljansson -lmicrohttpd -lnats) -lelf -lz -lm -lpthread
 # The static build: the same libraries as archives, with their private dependencies.
 # Except libmicrohttpd: Debian 12 builds it with GnuTLS, which needs p11-kit, and Debian
 # ships no static p11-kit (libp11-kit-dev has only the .so). So the static agent has no
@@ -104,7 +104,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz
 # static build ships nothing (FL_NO_NATS: --ship and collect say so and exit).
 STATIC_PKGS := $(filter-out libmicrohttpd libnats,$(PKGS))
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null || \
-	echo -lbpf -lelf -lz -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
+	echo -lbpf -lelf -lz -ldeflate -lprotobuf-c -ljansson) -lelf -lz -lm -lpthread
 # The segment store's hash chain and signatures (SHA-256, Ed25519), in both builds.
 CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 LIBS += $(CRYPTO_LIBS)
@@ -393,8 +393,8 @@ clean:
 # tests/fuzz/corpus_owners/, crashes to build/fuzz/owners-crash-*.
 FUZZ_SECONDS ?= 30
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
-FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib jansson 2>/dev/null || \
-	echo -lprotobuf-c -lz -ljansson) $(CRYPTO_LIBS)
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib libdeflate jansson 2>/dev/null || \
+	echo -lprotobuf-c -lz -ldeflate -ljansson) $(CRYPTO_LIBS)
 
 .PHONY: fuzz fuzz-seeds
 fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \

@@ -8,7 +8,7 @@
 # `report --html` in the tests (headless, no network).
 set -euo pipefail
 
-build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdeflate-dev
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
 test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
@@ -21,7 +21,7 @@ test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bu
 # arm64, beside the host's (Debian multiarch; arm64 is added to dpkg first). Every one has
 # an arm64 multiarch -dev package (libmicrohttpd-dev:arm64 brings GnuTLS's along).
 cross_pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64
-	zlib1g-dev:arm64 libprotobuf-c-dev:arm64 libjansson-dev:arm64 libssl-dev:arm64
+	zlib1g-dev:arm64 libdeflate-dev:arm64 libprotobuf-c-dev:arm64 libjansson-dev:arm64 libssl-dev:arm64
 	libmicrohttpd-dev:arm64 libnats-dev:arm64)
 # `make image` builds with podman; the DaemonSet test runs the image with it and checks the
 # manifest against the Kubernetes API models of python3-kubernetes (and python3-yaml).

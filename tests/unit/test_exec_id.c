@@ -1,5 +1,6 @@
 /* Unit tests for user/records/exec_id.c: the "<boot tag>:<start ns>:<tgid>" form, its parser and
- * the boot tag read from the running kernel. */
+ * the boot tag read from the running kernel; and the workload keys (records/wlkey.c), the
+ * other id written for every process record. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "records/exec_id.h"
+#include "records/wlkey.h"
 
 static struct fl_exec_id mkid(uint64_t start_ns, uint32_t tgid)
 {
@@ -221,6 +223,27 @@ static void test_boot_tag(void **state)
 	assert_int_equal(strncmp(boot_id, raw, 8), 0);
 }
 
+/* Golden keys, the largest values included: the form every reader parses. */
+static void test_wlkey_format(void **state)
+{
+	char key[WLKEY_MAX];
+
+	(void)state;
+	wlkey__format(key, 0, 0);
+	assert_string_equal(key, "cgroup:0");
+	wlkey__format(key, 4026531835ull, 0);
+	assert_string_equal(key, "cgroup:4026531835");
+	wlkey__format(key, UINT64_MAX, 0);
+	assert_string_equal(key, "cgroup:18446744073709551615");
+	wlkey__format(key, 7, WLKEY_SANDBOX_PID | 4026532201ull);
+	assert_string_equal(key, "sandbox:pidns:4026532201");
+	wlkey__format(key, 7, WLKEY_SANDBOX_MNT | WLKEY_INODE_MASK);
+	assert_string_equal(key, "sandbox:mntns:4294967295");
+	/* Both tags: the pid namespace's, as before. */
+	wlkey__format(key, 7, WLKEY_SANDBOX_PID | WLKEY_SANDBOX_MNT | 12);
+	assert_string_equal(key, "sandbox:pidns:12");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ignores_stale_errno),
 		cmocka_unit_test(test_parse_rejects_noncanonical_tag),
 		cmocka_unit_test(test_boot_tag),
+		cmocka_unit_test(test_wlkey_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

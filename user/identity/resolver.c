@@ -21,6 +21,7 @@ struct resolver {
 	unsigned int req_head, req_count;
 	struct resolve_res *res;  /* ring of RESOLVER_QUEUE */
 	unsigned int res_head, res_count;
+	int signalled; /* efd written since take last reset it: under lock */
 	unsigned int pending;     /* submitted, not yet taken */
 };
 
@@ -96,6 +97,7 @@ static void *worker(void *arg)
 			if (write(r->efd, &one, sizeof(one)) < 0) {
 				/* eventfd counter overflow cannot happen below 2^64 - 1 writes */
 			}
+			r->signalled = 1;
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -186,11 +188,14 @@ int resolver__take(struct resolver *r, struct resolve_res *out)
 		r->pending--;
 		got = 1;
 		pthread_cond_signal(&r->cond); /* room for the worker again */
-	} else {
-		/* Drained: reset the eventfd so epoll reports only new results. */
+	} else if (r->signalled) {
+		/* Drained: reset the eventfd so epoll reports only new results. Only when it
+		 * was written: the agent polls on every tick, and a read that finds nothing
+		 * is a system call per tick for nothing. */
 		if (read(r->efd, &n, sizeof(n)) < 0) {
-			/* EAGAIN: nothing was signalled */
+			/* EAGAIN: already reset */
 		}
+		r->signalled = 0;
 	}
 	pthread_mutex_unlock(&r->lock);
 	return got;

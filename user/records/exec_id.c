@@ -5,23 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/decimal.h"
 #include "records/exec_id.h"
-
-/* Decimal digits of v at p; returns the end. (Two of these per record: snprintf's
- * format parsing showed up in the agent's profile.) */
-static char *put_dec(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
 
 char *exec_id__format(char *buf, uint32_t boot_tag, const struct fl_exec_id *id)
 {
@@ -35,9 +20,9 @@ char *exec_id__format(char *buf, uint32_t boot_tag, const struct fl_exec_id *id)
 	for (int shift = 28; shift >= 0; shift -= 4)
 		*p++ = hex[(boot_tag >> shift) & 0xf];
 	*p++ = ':';
-	p = put_dec(p, id->start_ns);
+	p = decimal__put(p, id->start_ns);
 	*p++ = ':';
-	p = put_dec(p, id->tgid);
+	p = decimal__put(p, id->tgid);
 	*p = 0; /* at most 8 + 1 + 20 + 1 + 10 + 1 = 41 <= EXEC_ID_STRLEN */
 	return buf;
 }

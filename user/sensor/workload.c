@@ -78,6 +78,7 @@ struct workloads {
 	struct workloads_opts o;
 	struct kvtable *table;  /* id -> struct workload * (owned) */
 	struct ptrvec due;      /* reused by workloads__tick */
+	size_t ends_pending;    /* workloads with WL_END_PENDING: the tick scans only then */
 	struct workload_stats stats;
 	const struct owners *owners; /* not owned; NULL: no owners file */
 	int fail_unowned;
@@ -123,6 +124,8 @@ static void wl_free(struct workload *wl)
 
 static void del(struct workloads *w, struct workload *victim)
 {
+	if (victim->flags & WL_END_PENDING)
+		w->ends_pending--;
 	kvtable__remove(w->table, &victim->id);
 	wl_free(victim);
 }
@@ -755,6 +758,8 @@ void workloads__on_cgroup(struct workloads *w, const struct fl_cgroup_event *ev,
 		}
 		if (wl->flags & WL_RESOLVING) {
 			/* Its identity is still being read: end it once that is done. */
+			if (!(wl->flags & WL_END_PENDING))
+				w->ends_pending++;
 			wl->flags |= WL_END_PENDING;
 			wl->end_boot_ns = ev->hdr.boot_ns;
 			wl->end_deadline = clock__mono_ns() + WL_END_GRACE_NS;
@@ -1066,6 +1071,10 @@ void workloads__tick(struct workloads *w)
 	struct collect c = { .out = &w->due, .now_mono_ns = now };
 
 	workloads__poll_resolver(w);
+	/* A scan of every workload on every tick is for the few whose end waits on their
+	 * identity: none, no scan. */
+	if (!w->ends_pending)
+		return;
 	/* Collected first: finishing a workload removes it from the table. */
 	w->due.n = 0;
 	kvtable__remove_if(w->table, collect_due, &c);

@@ -3,9 +3,9 @@
  * of length-delimited firstlight.v1.Batch messages. Records are collected into a batch;
  * the batch is closed on every flush tick or at flush_bytes, chained (the previous
  * batch's hash), sealed (its own hash and the node key's signature, see chain.h),
- * compressed with Z_FULL_FLUSH into memory and written with one write(), then made
- * durable per the policy: fdatasync after every batch by default, or at most every
- * fsync interval. What was written is readable even if the agent is killed before it
+ * compressed into memory as zlib's Z_FULL_FLUSH would (batchzip.h) and written with one
+ * write(), then made durable per the policy: fdatasync after every batch by default, or
+ * at most every fsync interval. What was written is readable even if the agent is killed before it
  * closes the gzip stream. The full flush makes each batch's compressed bytes stand alone
  * (raw deflate, no reference to the batches before): shipping sends them as they are.
  *
@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "base/fdio.h"
+#include "store/batchzip.h"
 #include "store/chain.h"
 #include "store/chain_state.h"
 #include "base/clock.h"
@@ -40,8 +40,15 @@
 #define TAG_PREV_HASH 0x12 /* Batch.prev_hash: field 2 */
 #define TAG_HEADER 0x22    /* Batch.header: field 4 */
 #define LOSS_RUNS 16
-#define OUT_CHUNK (64 * 1024)
-#define GZIP_HEADER_LEN 10
+/*
+ * Blocks are reserved for the open segment this far ahead of what it holds
+ * (fallocate, KEEP_SIZE: the file's size and content are as before). Without it each
+ * batch's write allocates blocks, and the fdatasync after it writes the allocator's
+ * metadata too: on ext4 that was a fifth of the fdatasync's CPU here (a third of the
+ * agent's). What is reserved past the end is given back when the segment closes or is
+ * cut back; a killed agent leaves at most this much reserved past its last segment's end.
+ */
+#define PREALLOC_STEP (1u << 20)
 
 struct sink_segment {
 	struct sink base;
@@ -60,12 +67,13 @@ struct sink_segment {
 	int err;
 	char name[SEGMENT_NAME_MAX];
 	uint64_t number, next_number;
-	z_stream z;
-	int z_ready;
+	struct batchzip *zip; /* the open segment's gzip stream */
 	uint64_t seg_bytes;   /* compressed bytes in the file: all complete batches */
 	uint64_t seg_raw;     /* the same, decompressed */
 	uint64_t seg_batches;
 	uint64_t opened_mono_ns;
+	uint64_t prealloc_end; /* blocks reserved up to here; 0: none */
+	int prealloc_off;     /* the file system cannot (EOPNOTSUPP): not again */
 	int dirty;            /* written since the last fdatasync */
 	uint64_t last_sync_mono_ns;
 	int failing;          /* in a streak of failures: log once */
@@ -82,8 +90,6 @@ struct sink_segment {
 	size_t batch_len, batch_cap;
 	uint32_t batch_events;
 	uint64_t batch_first_seq, batch_last_seq, batch_first_ns, batch_last_ns;
-	uint8_t *out; /* the batch compressed */
-	size_t out_len, out_cap;
 
 	struct sink_loss losses[LOSS_RUNS]; /* not yet taken */
 	size_t n_losses;
@@ -137,9 +143,6 @@ static void reset_batch(struct sink_segment *ss)
 
 static void close_fd(struct sink_segment *ss)
 {
-	if (ss->z_ready)
-		deflateEnd(&ss->z);
-	ss->z_ready = 0;
 	if (ss->fd >= 0)
 		close(ss->fd);
 	ss->fd = -1;
@@ -156,8 +159,10 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 		log_error("segment %s: %s: %s; records are counted as lost until a segment "
 			  "can be written again", ss->name, what, strerror(-err));
 	ss->failing = 1;
+	/* Cut back to seg_bytes, which also gives back the blocks reserved past it. */
 	if (ss->fd >= 0 && ftruncate(ss->fd, (off_t)ss->seg_bytes))
 		log_warn("segment %s: cannot cut back a partial batch: %s", ss->name, strerror(errno));
+	ss->prealloc_end = 0;
 	close_fd(ss);
 	if (!ss->seg_batches) {
 		unlinkat(ss->dirfd, ss->name, 0);
@@ -172,21 +177,29 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 	ss->err = err;
 }
 
-/* Compresses in[0..n) with mode, appending to ss->out. */
-static int deflate_to(struct sink_segment *ss, const uint8_t *in, size_t n, int mode)
+/* Reserves blocks for the next len bytes and well beyond, when not done yet. Best
+ * effort: a failure only means the write allocates them itself (or fails itself). */
+static void prealloc(struct sink_segment *ss, size_t len)
 {
-	ss->z.next_in = (Bytef *)in;
-	ss->z.avail_in = (uInt)n;
-	do {
-		if (reserve(&ss->out, &ss->out_cap, ss->out_len + OUT_CHUNK))
-			return -ENOMEM;
-		ss->z.next_out = ss->out + ss->out_len;
-		ss->z.avail_out = OUT_CHUNK;
-		if (deflate(&ss->z, mode) == Z_STREAM_ERROR)
-			return -EIO;
-		ss->out_len += OUT_CHUNK - ss->z.avail_out;
-	} while (ss->z.avail_out == 0 || ss->z.avail_in);
-	return 0;
+	uint64_t want = ss->seg_bytes + len;
+
+	if (ss->prealloc_off || want <= ss->prealloc_end)
+		return;
+	want += PREALLOC_STEP;
+	if (fallocate(ss->fd, FALLOC_FL_KEEP_SIZE, (off_t)ss->seg_bytes,
+		      (off_t)(want - ss->seg_bytes)) == 0)
+		ss->prealloc_end = want;
+	else if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM)
+		ss->prealloc_off = 1;
+}
+
+/* Gives back what was reserved past the segment's end (before it is closed or left). */
+static void prealloc_trim(struct sink_segment *ss)
+{
+	if (ss->prealloc_end > ss->seg_bytes && ftruncate(ss->fd, (off_t)ss->seg_bytes))
+		log_debug("segment %s: cannot give back its reserved blocks: %s", ss->name,
+			  strerror(errno));
+	ss->prealloc_end = 0;
 }
 
 static int sync_now(struct sink_segment *ss)
@@ -249,7 +262,8 @@ static int append_header(struct sink_segment *ss)
 static int write_batch(struct sink_segment *ss)
 {
 	uint8_t prefix[VARINT_MAX], hash[CHAIN_HASH_LEN];
-	size_t plen, core_len;
+	const uint8_t *out;
+	size_t plen, core_len, out_len;
 	int err, first;
 
 	err = reserve(&ss->batch, &ss->batch_cap, ss->batch_len + 2 + CHAIN_HASH_LEN + CHAIN_TRAILER_LEN);
@@ -272,16 +286,16 @@ static int write_batch(struct sink_segment *ss)
 	ss->batch_len += CHAIN_TRAILER_LEN;
 	plen = varint__put(prefix, ss->batch_len);
 	first = ss->seg_batches == 0;
-	ss->out_len = 0;
-	err = deflate_to(ss, prefix, plen, Z_NO_FLUSH);
-	if (!err)
-		err = deflate_to(ss, ss->batch, ss->batch_len, Z_FULL_FLUSH);
-	if (!err)
-		err = fdio__write_all(ss->fd, ss->out, ss->out_len);
+	err = batchzip__chunk(ss->zip, prefix, plen, ss->batch, ss->batch_len);
+	out = batchzip__output(ss->zip, &out_len);
+	if (!err) {
+		prealloc(ss, out_len);
+		err = fdio__write_all(ss->fd, out, out_len);
+	}
 	if (err)
 		goto fail;
 
-	ss->seg_bytes += ss->out_len;
+	ss->seg_bytes += out_len;
 	ss->seg_raw += plen + ss->batch_len;
 	ss->seg_batches++;
 	ss->header_pending = 0;
@@ -296,7 +310,7 @@ static int write_batch(struct sink_segment *ss)
 	ss->pos.offset = ss->seg_raw;
 	if (ss->sealed) {
 		/* The segment's first output starts with the gzip header (10 bytes: no name). */
-		size_t skip = first ? GZIP_HEADER_LEN : 0;
+		size_t skip = first ? BATCHZIP_HEADER_LEN : 0;
 		struct sealed_batch sb = {
 			.segment = ss->name,
 			.number = ss->number,
@@ -309,9 +323,9 @@ static int write_batch(struct sink_segment *ss)
 			.unix_ns = clock__unix_ns(),
 		};
 
-		if (ss->out_len > skip && (!first || (ss->out[0] == 0x1f && ss->out[1] == 0x8b))) {
-			sb.deflated = ss->out + skip;
-			sb.deflated_len = ss->out_len - skip;
+		if (out_len > skip && (!first || (out[0] == 0x1f && out[1] == 0x8b))) {
+			sb.deflated = out + skip;
+			sb.deflated_len = out_len - skip;
 		}
 
 		ss->sealed(ss->sealed_ctx, &sb);
@@ -383,18 +397,21 @@ static int segment_write(struct sink *s, const Event *ev, const uint8_t *packed,
 static int close_segment(struct sink_segment *ss)
 {
 	int err = segment_flush(&ss->base);
+	const uint8_t *out;
+	size_t out_len;
 
 	if (ss->fd < 0)
 		return err;
-	ss->out_len = 0;
-	err = deflate_to(ss, NULL, 0, Z_FINISH);
+	err = batchzip__finish(ss->zip);
+	out = batchzip__output(ss->zip, &out_len);
 	if (!err)
-		err = fdio__write_all(ss->fd, ss->out, ss->out_len);
+		err = fdio__write_all(ss->fd, out, out_len);
 	if (err) {
 		abandon(ss, err, "gzip trailer");
 		return err;
 	}
-	ss->seg_bytes += ss->out_len;
+	ss->seg_bytes += out_len;
+	prealloc_trim(ss);
 	ss->dirty = 1;
 	err = sync_now(ss);
 	if (err)
@@ -420,24 +437,20 @@ static int open_segment(struct sink_segment *ss)
 		err = -errno;
 		goto fail;
 	}
-	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. */
 	/*
-	 * Level 1: the agent profile showed zlib at level 6 as over half of its CPU; level 1
-	 * costs a fraction of that for records that are mostly repeated field tags and ids
-	 * (make bench-store: 6.7 -> 4.7 ms CPU per 1,000 records in batches of 100, 4.4 -> 2.4
-	 * in batches of 1,000; 28-30 -> 30-33 bytes per record on disk).
+	 * Level 1 (batchzip.c): the agent profile showed zlib at level 6 as over half of its
+	 * CPU; level 1 costs a fraction of that for records that are mostly repeated field
+	 * tags and ids (make bench-store: 6.7 -> 4.7 ms CPU per 1,000 records in batches of
+	 * 100, 4.4 -> 2.4 in batches of 1,000; 28-30 -> 30-33 bytes per record on disk), and
+	 * libdeflate's level 1 a third of zlib's at the same size.
 	 */
-	if (deflateInit2(&ss->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	ss->z_ready = 1;
+	batchzip__start(ss->zip);
 	/* The name must survive a power loss as much as the batches will. */
 	err = store_dir__fsync(ss->dirfd);
 	if (err)
 		goto fail;
 	ss->seg_bytes = ss->seg_raw = ss->seg_batches = 0;
+	ss->prealloc_end = 0;
 	ss->opened_mono_ns = ss->last_sync_mono_ns = clock__mono_ns();
 	ss->dirty = 0;
 	ss->header_pending = 1;
@@ -532,8 +545,8 @@ static void segment_free(struct sink *s)
 	close_fd(ss);
 	if (ss->dirfd >= 0)
 		close(ss->dirfd);
+	batchzip__free(ss->zip);
 	free(ss->batch);
-	free(ss->out);
 	free(ss);
 }
 
@@ -566,6 +579,12 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 		ss->pos.end = FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__GENESIS;
 	}
 	ss->carry = ss->pos;
+	ss->zip = batchzip__new(0);
+	if (!ss->zip) {
+		*err = -errno;
+		ss->dirfd = -1;
+		goto fail;
+	}
 	ss->dirfd = store_dir__open(opts->dir);
 	if (ss->dirfd < 0) {
 		*err = ss->dirfd;
