@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,8 +48,11 @@
  * metadata too: on ext4 that was a fifth of the fdatasync's CPU here (a third of the
  * agent's). What is reserved past the end is given back when the segment closes or is
  * cut back; a killed agent leaves at most this much reserved past its last segment's end.
+ * On a nearly full file system nothing is reserved: the agent's writes meet the disk's
+ * end as they did, and take no space ahead of need from whoever else writes there.
  */
 #define PREALLOC_STEP (1u << 20)
+#define PREALLOC_MIN_FREE (64ull << 20) /* free space below which nothing is reserved */
 
 struct sink_segment {
 	struct sink base;
@@ -178,12 +182,16 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 }
 
 /* Reserves blocks for the next len bytes and well beyond, when not done yet. Best
- * effort: a failure only means the write allocates them itself (or fails itself). */
+ * effort: a failure only means the write allocates them itself (or fails itself). Not on
+ * a nearly full file system: the last megabytes are not ours to take ahead of need. */
 static void prealloc(struct sink_segment *ss, size_t len)
 {
 	uint64_t want = ss->seg_bytes + len;
+	struct statvfs fs;
 
 	if (ss->prealloc_off || want <= ss->prealloc_end)
+		return;
+	if (fstatvfs(ss->fd, &fs) || (uint64_t)fs.f_bavail * fs.f_frsize < PREALLOC_MIN_FREE)
 		return;
 	want += PREALLOC_STEP;
 	if (fallocate(ss->fd, FALLOC_FL_KEEP_SIZE, (off_t)ss->seg_bytes,
