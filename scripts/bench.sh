@@ -83,7 +83,9 @@ for l in ${LOADS//,/ }; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
-FL=$ROOT/build/firstlight
+# FL_BENCH_AGENT: another build of the agent (a before/after pair in one session: the
+# binary holds its BPF programs, the helpers stay this tree's)
+FL=${FL_BENCH_AGENT:-$ROOT/build/firstlight}
 H=$ROOT/build/helpers
 for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open" "$H/fl-bare-ring"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make bench' (or make all and the helpers)" >&2; exit 1; }
