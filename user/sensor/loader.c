@@ -1,5 +1,6 @@
 /* Open, configure, load, attach: the fixed libbpf lifecycle, with causes named. */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -404,8 +405,65 @@ int loader__skipped(struct loader *l, uint64_t *skipped)
 	return loader_net__skipped(fds, skipped);
 }
 
+/*
+ * Detaching a tracepoint program waits for an RCU grace period (tens of milliseconds),
+ * and the skeleton detaches its links one after another: a second and more to stop. From
+ * several threads at once the waits overlap. A link pinned for a handover stays attached
+ * either way (its pin holds it); what cannot get a thread is detached here, in turn.
+ */
+#define DETACH_THREADS 8
+
+struct detach_share {
+	struct bpf_link **links;
+	size_t n, from, step;
+};
+
+static void *detach_some(void *arg)
+{
+	struct detach_share *d = arg;
+
+	for (size_t i = d->from; i < d->n; i += d->step)
+		bpf_link__destroy(d->links[i]);
+	return NULL;
+}
+
+static void detach_all(struct firstlight_bpf *skel)
+{
+	struct bpf_object_skeleton *s = skel->skeleton;
+	struct detach_share share[DETACH_THREADS];
+	pthread_t th[DETACH_THREADS];
+	int started[DETACH_THREADS] = { 0 };
+	struct bpf_link **links;
+	size_t n = 0;
+
+	links = calloc((size_t)s->prog_cnt, sizeof(*links));
+	if (!links)
+		return; /* the skeleton detaches them itself */
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_link **link = s->progs[i].link;
+
+		if (link && *link) {
+			links[n++] = *link;
+			*link = NULL;
+		}
+	}
+	for (size_t t = 0; t < DETACH_THREADS; t++) {
+		share[t] = (struct detach_share){ links, n, t, DETACH_THREADS };
+		started[t] = t < n && !pthread_create(&th[t], NULL, detach_some, &share[t]);
+	}
+	for (size_t t = 0; t < DETACH_THREADS; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			detach_some(&share[t]);
+	}
+	free(links);
+}
+
 void loader__stop(struct loader *l)
 {
+	if (l->skel)
+		detach_all(l->skel);
 	firstlight_bpf__destroy(l->skel);
 	for (int i = 0; i < 2; i++)
 		if (l->adopted && l->net_fds[i] >= 0)
