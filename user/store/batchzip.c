@@ -6,6 +6,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 
+#include "base/array.h"
 #include "store/batchzip.h"
 
 /*
@@ -42,26 +43,9 @@ struct batchzip {
 	uint64_t fallbacks;
 };
 
-static int reserve(uint8_t **buf, size_t *cap, size_t need)
-{
-	size_t c = *cap ? *cap : 4096;
-	uint8_t *b;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	b = realloc(*buf, c);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	*cap = c;
-	return 0;
-}
-
 static int append(struct batchzip *z, const uint8_t *p, size_t n)
 {
-	int err = reserve(&z->out, &z->out_cap, z->out_len + n);
+	int err = ARRAY_GROW(z->out, z->out_cap, z->out_len + n);
 
 	if (err)
 		return err;
@@ -125,7 +109,7 @@ static int zlib_piece(struct batchzip *z, const uint8_t *in, size_t n)
 	z->def.next_in = (Bytef *)in;
 	z->def.avail_in = (uInt)n;
 	do {
-		if ((err = reserve(&z->out, &z->out_cap, z->out_len + 64 * 1024)))
+		if ((err = ARRAY_GROW(z->out, z->out_cap, z->out_len + 64 * 1024)))
 			return err;
 		z->def.next_out = z->out + z->out_len;
 		z->def.avail_out = 64 * 1024;
@@ -147,7 +131,7 @@ static int zlib_piece(struct batchzip *z, const uint8_t *in, size_t n)
  */
 static int end_block(struct batchzip *z, uint8_t *blk, size_t len, const uint8_t *in, size_t n)
 {
-	int err = reserve(&z->check, &z->check_cap, n + 1);
+	int err = ARRAY_GROW(z->check, z->check_cap, n + 1);
 
 	if (err)
 		return err;
@@ -174,7 +158,7 @@ static int piece(struct batchzip *z, const uint8_t *in, size_t n)
 	int err, mlen;
 
 	/* Room for the block, the longer marker and the final block that checks it. */
-	if ((err = reserve(&z->out, &z->out_cap, start + bound + 1 + sizeof(sync_marker) +
+	if ((err = ARRAY_GROW(z->out, z->out_cap, start + bound + 1 + sizeof(sync_marker) +
 						 sizeof(final_block))))
 		return err;
 	blk = z->out + start;
@@ -204,7 +188,7 @@ int batchzip__chunk(struct batchzip *z, const uint8_t *a, size_t alen, const uin
 		return err;
 	if (alen) {
 		/* libdeflate takes one buffer; a is a length prefix, b the batch. */
-		if ((err = reserve(&z->join, &z->join_cap, alen + blen)))
+		if ((err = ARRAY_GROW(z->join, z->join_cap, alen + blen)))
 			return err;
 		memcpy(z->join, a, alen);
 		memcpy(z->join + alen, b, blen);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/fdio.h"
 #include "store/batchzip.h"
 #include "store/chain.h"
@@ -104,23 +105,6 @@ static struct sink_segment *of(struct sink *s)
 	return (struct sink_segment *)s;
 }
 
-
-static int reserve(uint8_t **buf, size_t *cap, size_t need)
-{
-	size_t c = *cap ? *cap : 4096;
-	uint8_t *b;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	b = realloc(*buf, c);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	*cap = c;
-	return 0;
-}
 
 /* Counts n records first..last (times t0..t1) as lost, extending the current run. */
 static void count_loss(struct sink_segment *ss, uint64_t first, uint64_t last, uint64_t n,
@@ -258,7 +242,7 @@ static int append_header(struct sink_segment *ss)
 	h.prev_detail = ss->carry.detail;
 	h.prev_offset = ss->carry.offset;
 	len = firstlight__v1__segment_header__get_packed_size(&h);
-	if (reserve(&ss->batch, &ss->batch_cap, ss->batch_len + 1 + VARINT_MAX + len))
+	if (ARRAY_GROW(ss->batch, ss->batch_cap, ss->batch_len + 1 + VARINT_MAX + len))
 		return -ENOMEM;
 	ss->batch[ss->batch_len++] = TAG_HEADER;
 	ss->batch_len += varint__put(ss->batch + ss->batch_len, len);
@@ -274,7 +258,7 @@ static int write_batch(struct sink_segment *ss)
 	size_t plen, core_len, out_len;
 	int err, first;
 
-	err = reserve(&ss->batch, &ss->batch_cap, ss->batch_len + 2 + CHAIN_HASH_LEN + CHAIN_TRAILER_LEN);
+	err = ARRAY_GROW(ss->batch, ss->batch_cap, ss->batch_len + 2 + CHAIN_HASH_LEN + CHAIN_TRAILER_LEN);
 	if (err)
 		goto fail;
 	if (ss->pos.has_hash) {
@@ -286,7 +270,7 @@ static int write_batch(struct sink_segment *ss)
 	if (ss->header_pending && (err = append_header(ss)))
 		goto fail;
 	core_len = ss->batch_len;
-	err = reserve(&ss->batch, &ss->batch_cap, core_len + CHAIN_TRAILER_LEN);
+	err = ARRAY_GROW(ss->batch, ss->batch_cap, core_len + CHAIN_TRAILER_LEN);
 	if (!err)
 		err = chain__seal(ss->key, ss->batch, core_len, ss->batch + core_len, hash);
 	if (err)
@@ -383,7 +367,7 @@ static int segment_write(struct sink *s, const Event *ev, const uint8_t *packed,
 		count_loss(ss, ev->seq, ev->seq, 1, ev->time_unix_nano, ev->time_unix_nano, ss->err);
 		return ss->err;
 	}
-	if (reserve(&ss->batch, &ss->batch_cap, ss->batch_len + 1 + VARINT_MAX + len)) {
+	if (ARRAY_GROW(ss->batch, ss->batch_cap, ss->batch_len + 1 + VARINT_MAX + len)) {
 		count_loss(ss, ev->seq, ev->seq, 1, ev->time_unix_nano, ev->time_unix_nano, -ENOMEM);
 		return -ENOMEM;
 	}
