@@ -251,7 +251,7 @@ start_sensor() {
 		# No output to watch: its records are drained and counted, nothing written.
 		"$H/fl-bare-ring" "$d/ready" >"$d/bare.out" 2>"$d/err" &
 		SPID=$! SCPU=$!
-		note_cmd "bare-ring: fl-bare-ring READY (bpf/bench/bare_ring.bpf.c on sched_process_fork, exec and exit: reserve, fill and submit a 24-byte header with BPF_RB_NO_WAKEUP; 8 MiB ring drained every 50 ms)"
+		note_cmd "bare-ring: fl-bare-ring READY (bpf/bench/bare_ring.bpf.c on sched_process_fork, exec and exit: reserve, fill and submit a 24-byte header with BPF_RB_NO_WAKEUP; 8 MiB ring drained every 100 ms)"
 		wait_for 60 test -e "$d/ready" || { cat "$d/err" >&2; exit 1; }
 		return 0
 	fi

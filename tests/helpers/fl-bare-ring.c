@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct btf *kbtf;
 	uint64_t records = 0;
-	long drain_ms = argc > 2 ? strtol(argv[2], NULL, 10) : 50;
+	long drain_ms = argc > 2 ? strtol(argv[2], NULL, 10) : 100;
 	struct timespec tick;
 	sigset_t set;
 	int err, group_dead, fd, rc = 1;

@@ -631,7 +631,7 @@ void agent_opts__defaults(struct agent_opts *o)
 		.args_max_count = 64,
 		.max_procs = 65536,
 		.table_memory = 64u << 20,
-		.drain_ms = 50,
+		.drain_ms = 100,
 		.flush_ms = 100,
 		.heartbeat_s = 10,
 		.metrics_addr = "127.0.0.1:9464",

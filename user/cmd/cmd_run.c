@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"  --table-memory SIZE   argv, binaries and cwds held for live processes (default\n"
 		"                        64M): past it a process's argv is not kept after its exec\n"
 		"                        record (an ARGV_NOT_KEPT gap)\n"
-		"  --drain-ms N          ring drain interval (default 50; at most --flush-ms)\n"
+		"  --drain-ms N          ring drain interval (default 100; at most --flush-ms)\n"
 		"  --flush-ms N          sink flush interval (default 100)\n"
 		"  --heartbeat-interval S  heartbeat record every S seconds (default 10)\n"
 		"  --net-window-ms N     UDP aggregation window; a unix connect waits as long for\n"
