@@ -9,6 +9,7 @@
 
 #include "records/exec_id.h"
 #include "base/log.h"
+#include "records/pbpack.h"
 #include "records/record.h"
 
 /* A node name is an identifier from the environment: keep it printable and bounded. */
@@ -89,24 +90,26 @@ int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 	ev->time_unix_nano = wallclock__unix_ns(&r->clock, boot_ns);
 	ev->node = r->node;
 	ev->agent_run_id = r->run_id;
-	len = firstlight__v1__event__get_packed_size(ev);
-	if (len > r->cap) {
-		size_t cap = r->cap;
+	/* Packed with room checked as it goes (pbpack.h): no size pass first. The buffer
+	 * keeps its size, so a record that needs more than it has is rare. */
+	for (;;) {
+		ssize_t n = pbpack__pack(&ev->base, r->buf, r->cap);
 		uint8_t *buf;
 
-		while (cap < len)
-			cap *= 2;
-		buf = realloc(r->buf, cap);
+		if (n >= 0) {
+			len = (size_t)n;
+			break;
+		}
+		buf = n == -ENOSPC ? realloc(r->buf, r->cap * 2) : NULL;
 		if (!buf) {
 			r->sink_errors++;
 			r->unrecorded++;
-			return -ENOMEM;
+			return n == -ENOSPC ? -ENOMEM : (int)n;
 		}
 		r->buf = buf;
-		r->cap = cap;
+		r->cap *= 2;
 	}
 	r->seq++;
-	firstlight__v1__event__pack(ev, r->buf);
 	if ((unsigned)ev->body_case < sizeof(r->by_kind) / sizeof(r->by_kind[0]))
 		r->by_kind[ev->body_case]++;
 	err = r->sink->write(r->sink, ev, r->buf, len);
