@@ -96,9 +96,16 @@ agent_stop
 total=$(wc -l <"$T/records.jsonl")
 check_cmd "segment has records" test "$total" -gt 60
 
-# Truncated in the middle of what came after readiness (a crashed writer, a cut copy).
-size=$(stat -c %s "$seg")
-head -c $((ready_size + (size - ready_size) / 2)) "$seg" >"$T/half.seg.gz"
+# Truncated in the middle of a batch written after readiness (a crashed writer, a cut
+# copy): halfway through the largest one's compressed bytes. Not at a fixed fraction of
+# the file: a cut among a batch's first compressed bytes (its block's code tables) yields
+# no byte of it, and the reader rightly sees a clean end after the batch before.
+cut=$("$HELPERS/fl-segtool" batches "$seg" | awk -v ready="$ready_size" '
+	$5 > ready && $5 - prev > span { span = $5 - prev; cut = prev + int(span / 2) }
+	{ prev = $5 }
+	END { print cut + 0 }')
+check_cmd "a batch written after readiness to cut" test "$cut" -gt "$ready_size"
+head -c "$cut" "$seg" >"$T/half.seg.gz"
 "$FIRSTLIGHT" read "$T/half.seg.gz" >"$T/half.jsonl" 2>"$T/half.err"
 check "read truncated: exit status" 1 $?
 check_cmd "read truncated: error names the offset" grep -q "half.seg.gz: .*byte [0-9]" "$T/half.err"
@@ -109,7 +116,7 @@ check "read truncated: they are the first records" "$(head -n "$got" "$T/records
 # A flipped byte in the middle: corrupt data is an error, never a crash.
 cp "$seg" "$T/flip.seg.gz"
 # Flip every bit of the middle byte (writing a fixed value could leave it unchanged).
-mid=$((size / 2))
+mid=$(($(stat -c %s "$seg") / 2))
 byte=$(od -An -tu1 -j "$mid" -N1 "$T/flip.seg.gz" | tr -d ' ')
 printf "\\$(printf '%03o' $((255 - byte)))" | dd of="$T/flip.seg.gz" bs=1 seek="$mid" conv=notrunc status=none
 check_cmd "the byte changed" test "$(cmp -l "$seg" "$T/flip.seg.gz" | wc -l)" -eq 1
