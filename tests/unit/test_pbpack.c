@@ -3,7 +3,7 @@
  * protobuf-c's own protobuf_c_message_pack(), for records as the agent makes them and for
  * random messages of every type the schema has (filled through the descriptors, so a
  * field added to the schema is covered without a change here), and never a byte past the
- * room it was given.
+ * room it was given; the recorder grows its buffer for a record larger than it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +16,8 @@
 
 #include "records/pbpack.h"
 #include "records/record.h"
+#include "records/sink.h"
+#include "capture_sink.h"
 
 #define CANARY 0xa5
 #define SLACK 32
@@ -253,12 +255,47 @@ static void test_empty_and_deep(void **state)
 	check_same(&ev.base);
 }
 
+/* The recorder's buffer starts at 64 KiB: a larger record grows it and packs again. */
+static void test_recorder_grows(void **state)
+{
+	Firstlight__V1__ProcessExec body = FIRSTLIGHT__V1__PROCESS_EXEC__INIT;
+	Firstlight__V1__Process p = FIRSTLIGHT__V1__PROCESS__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+	struct capture cap;
+	struct recorder r;
+	size_t big = 300 * 1024;
+	char *cwd = malloc(big + 1);
+
+	(void)state;
+	assert_non_null(cwd);
+	memset(cwd, 'd', big);
+	cwd[big] = 0;
+	capture_init(&cap);
+	assert_int_equal(recorder__init(&r, &cap.base), 0);
+	p.pid = 77;
+	p.cwd = cwd;
+	body.process = &p;
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_EXEC;
+	ev.exec = &body;
+	assert_int_equal(recorder__emit(&r, &ev, 0), 0);
+	assert_int_equal(recorder__emit(&r, &ev, 0), 0); /* the grown buffer, again */
+	assert_int_equal(cap.n, 2);
+	assert_string_equal(cap.recs[0]->exec->process->cwd, cwd);
+	assert_int_equal(cap.recs[1]->seq, 2);
+	assert_int_equal(r.unrecorded, 0);
+	assert_true(r.cap >= big);
+	recorder__fini(&r);
+	capture_free(&cap.base);
+	free(cwd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_events),
 		cmocka_unit_test(test_exec_record),
 		cmocka_unit_test(test_empty_and_deep),
+		cmocka_unit_test(test_recorder_grows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

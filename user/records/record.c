@@ -73,6 +73,21 @@ void recorder__fini(struct recorder *r)
 	r->buf = NULL;
 }
 
+/* The packing buffer at least want bytes. 0 or -ENOMEM (the buffer as it was). */
+static int grow(struct recorder *r, size_t want)
+{
+	uint8_t *buf;
+
+	if (want <= r->cap)
+		return 0;
+	buf = realloc(r->buf, want);
+	if (!buf)
+		return -ENOMEM;
+	r->buf = buf;
+	r->cap = want;
+	return 0;
+}
+
 int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 {
 	size_t len;
@@ -94,20 +109,21 @@ int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 	 * keeps its size, so a record that needs more than it has is rare. */
 	for (;;) {
 		ssize_t n = pbpack__pack(&ev->base, r->buf, r->cap);
-		uint8_t *buf;
 
 		if (n >= 0) {
 			len = (size_t)n;
 			break;
 		}
-		buf = n == -ENOSPC ? realloc(r->buf, r->cap * 2) : NULL;
-		if (!buf) {
-			r->sink_errors++;
-			r->unrecorded++;
-			return n == -ENOSPC ? -ENOMEM : (int)n;
+		if (n != -ENOSPC) {
+			/* What pbpack refuses (nesting past its limit): protobuf-c's own way. */
+			len = firstlight__v1__event__get_packed_size(ev);
+			if (grow(r, len))
+				goto nomem;
+			firstlight__v1__event__pack(ev, r->buf);
+			break;
 		}
-		r->buf = buf;
-		r->cap *= 2;
+		if (grow(r, r->cap ? r->cap * 2 : 4096))
+			goto nomem;
 	}
 	r->seq++;
 	if ((unsigned)ev->body_case < sizeof(r->by_kind) / sizeof(r->by_kind[0]))
@@ -116,4 +132,8 @@ int recorder__emit(struct recorder *r, Event *ev, uint64_t boot_ns)
 	if (err)
 		r->sink_errors++;
 	return err;
+nomem:
+	r->sink_errors++;
+	r->unrecorded++;
+	return -ENOMEM;
 }
