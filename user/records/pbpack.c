@@ -108,6 +108,26 @@ static int put_message(struct cursor *c, uint32_t id, const ProtobufCMessage *su
 	return 0;
 }
 
+/* The varint a value of a varint type is written as (a packed element's too). */
+static uint64_t varint_value(ProtobufCType type, const void *e)
+{
+	switch (type) {
+	case PROTOBUF_C_TYPE_SINT32:
+		return zigzag32(*(const int32_t *)e);
+	case PROTOBUF_C_TYPE_ENUM:
+	case PROTOBUF_C_TYPE_INT32: /* negative: ten bytes, sign-extended to 64 bits */
+		return (uint64_t)(int64_t)*(const int32_t *)e;
+	case PROTOBUF_C_TYPE_UINT32:
+		return *(const uint32_t *)e;
+	case PROTOBUF_C_TYPE_SINT64:
+		return zigzag64(*(const int64_t *)e);
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)e ? 1 : 0;
+	default: /* INT64, UINT64 */
+		return *(const uint64_t *)e;
+	}
+}
+
 /* One value with its tag, whatever its label (protobuf-c's required_field_pack). */
 static int pack_value(struct cursor *c, const ProtobufCFieldDescriptor *f, const void *member,
 		      int depth)
@@ -134,26 +154,15 @@ static int pack_value(struct cursor *c, const ProtobufCFieldDescriptor *f, const
 	start = p = room >= SCALAR_ROOM ? c->p : tmp;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_SINT32:
-		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		p += varint__put(p, zigzag32(*(const int32_t *)member));
-		break;
 	case PROTOBUF_C_TYPE_ENUM:
-	case PROTOBUF_C_TYPE_INT32: /* negative: ten bytes, sign-extended to 64 bits */
-		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		p += varint__put(p, (uint64_t)(int64_t)*(const int32_t *)member);
-		break;
+	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_UINT32:
-		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		p += varint__put(p, *(const uint32_t *)member);
-		break;
 	case PROTOBUF_C_TYPE_SINT64:
-		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		p += varint__put(p, zigzag64(*(const int64_t *)member));
-		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_BOOL:
 		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		p += varint__put(p, *(const uint64_t *)member);
+		p += varint__put(p, varint_value(f->type, member));
 		break;
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_FIXED32:
@@ -166,10 +175,6 @@ static int pack_value(struct cursor *c, const ProtobufCFieldDescriptor *f, const
 	case PROTOBUF_C_TYPE_DOUBLE:
 		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_64BIT);
 		p = put_le(p, *(const uint64_t *)member, 8);
-		break;
-	case PROTOBUF_C_TYPE_BOOL:
-		p = put_tag(p, f->id, PROTOBUF_C_WIRE_TYPE_VARINT);
-		*p++ = *(const protobuf_c_boolean *)member ? 1 : 0;
 		break;
 	default:
 		return -EINVAL;
@@ -243,26 +248,6 @@ static size_t element_size(ProtobufCType type)
 	}
 }
 
-/* The varint of a packed repeated element, as pack_value writes it without the tag. */
-static uint64_t packed_varint(ProtobufCType type, const void *e)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_SINT32:
-		return zigzag32(*(const int32_t *)e);
-	case PROTOBUF_C_TYPE_ENUM:
-	case PROTOBUF_C_TYPE_INT32:
-		return (uint64_t)(int64_t)*(const int32_t *)e;
-	case PROTOBUF_C_TYPE_UINT32:
-		return *(const uint32_t *)e;
-	case PROTOBUF_C_TYPE_SINT64:
-		return zigzag64(*(const int64_t *)e);
-	case PROTOBUF_C_TYPE_BOOL:
-		return *(const protobuf_c_boolean *)e ? 1 : 0;
-	default: /* INT64, UINT64 */
-		return *(const uint64_t *)e;
-	}
-}
-
 /* A packed repeated scalar: one tag, the payload's length, the values. */
 static int pack_packed(struct cursor *c, const ProtobufCFieldDescriptor *f, size_t count,
 		       const char *array)
@@ -286,7 +271,7 @@ static int pack_packed(struct cursor *c, const ProtobufCFieldDescriptor *f, size
 		return -EINVAL; /* never packed */
 	default:
 		for (size_t i = 0; i < count; i++)
-			payload += varint_len(packed_varint(f->type, array + i * esz));
+			payload += varint_len(varint_value(f->type, array + i * esz));
 	}
 	if (!room_for(c, f->id, payload))
 		return -ENOSPC;
@@ -300,7 +285,7 @@ static int pack_packed(struct cursor *c, const ProtobufCFieldDescriptor *f, size
 		else if (fixed == 8)
 			p = put_le(p, *(const uint64_t *)e, 8);
 		else
-			p += varint__put(p, packed_varint(f->type, e));
+			p += varint__put(p, varint_value(f->type, e));
 	}
 	c->p = p;
 	return 0;

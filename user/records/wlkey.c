@@ -1,5 +1,4 @@
 /* Workload keys; see wlkey.h. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
