@@ -41,7 +41,7 @@ int BPF_PROG(fl_fork, struct task_struct *parent, struct task_struct *child)
 	ev.task.id.start_ns = ev.task.start_ns;
 	ev.task.id.tgid = ev.task.pid;
 	/* The creator is the lineage parent, also under CLONE_PARENT where ppid differs. */
-	fl_current_image(parent, &ev.task.parent_id, NULL);
+	fl_current_image(parent, &ev.task.parent_id, NULL, NULL);
 	fl_emit(&ev, size);
 	return 0;
 }
@@ -129,6 +129,7 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 	struct fl_exec_scratch *s;
 	struct fl_exec_event *ev;
 	struct fl_proc_entry *old;
+	struct fl_live_slot *old_slot;
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u32 cpu = bpf_get_smp_processor_id(), off, size;
 	__u64 name_len;
@@ -142,20 +143,21 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 	__builtin_memset(ev, 0, sizeof(*ev));
 	name_len = fl_fill_task(task, &ev->task, s->cgroup_v1_name);
 
-	fl_current_image(task, &ev->replaced, &old);
+	fl_current_image(task, &ev->replaced, &old, &old_slot);
 	if (old)
 		ev->task.parent_id = old->parent; /* the lineage parent, kept across execs */
 	else
-		fl_current_image(task->real_parent, &ev->task.parent_id, NULL);
+		fl_current_image(task->real_parent, &ev->task.parent_id, NULL, NULL);
 	ev->task.id.start_ns = now;
 	ev->task.id.tgid = ev->task.pid;
 	{
 		struct fl_proc_entry e = { .id = ev->task.id, .parent = ev->task.parent_id,
 					   .cgroup_id = ev->task.cgroup_id };
 
-		/* Fails only when the map is full of other processes (an update of our own
-		 * entry, at a second exec, cannot): say so, never silently. */
-		if (bpf_map_update_elem(&live_procs, &ev->task.pid, &e, BPF_ANY))
+		/* Fails only when --max-procs other processes are tracked (an update of our
+		 * own entry, at a second exec, cannot): say so, never silently. Only the
+		 * variant for kernels with bpf_loop (5.17+) may claim a slot (5.12+). */
+		if (fl_live_set(ev->task.pid, &e, old, old_slot, !bounded))
 			ev->flags |= FL_EXEC_UNTRACKED;
 	}
 
@@ -235,13 +237,13 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 	struct fl_exit_event ev = {};
 	struct signal_struct *sig = task->signal;
 	struct fl_proc_entry *e;
-	__u32 tgid = task->tgid;
+	struct fl_live_slot *slot;
 
 	fl_exe_at_exit(task, &ev);
-	fl_current_image(task, &ev.id, &e);
+	fl_current_image(task, &ev.id, &e, &slot);
 	if (e) {
 		/* Only one thread can remove the entry: the exit is reported once. */
-		if (bpf_map_delete_elem(&live_procs, &tgid))
+		if (fl_live_remove(task->tgid, e, slot))
 			return 0;
 		ev.flags |= FL_EXIT_EXECED;
 	}
@@ -319,12 +321,12 @@ int fl_seed(struct bpf_iter__task *ctx)
 		return 0;
 	if (!seed_all && fl_task_start_ns(task) >= seed_before_ns)
 		return 0;
-	fl_current_image(task, &ev.task.id, &e);
+	fl_current_image(task, &ev.task.id, &e, NULL);
 	if (e && !seed_all)
 		return 0;
 	fl_fill_task(task, &ev.task, ev.cgroup_v1_name);
 	fl_hdr(&ev.hdr, FL_EV_SEED, sizeof(ev), bpf_ktime_get_boot_ns(), ev.task.cgroup_id);
-	fl_current_image(task->real_parent, &ev.task.parent_id, NULL);
+	fl_current_image(task->real_parent, &ev.task.parent_id, NULL, NULL);
 	bpf_seq_write(seq, &ev, sizeof(ev));
 	return 0;
 }

@@ -14,6 +14,7 @@
 #define FL_TASK_BPF_H
 
 #include "maps.bpf.h"
+#include "live.bpf.h"
 #include "core_fixes.bpf.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
@@ -27,15 +28,16 @@ static __always_inline __u64 fl_task_start_ns(struct task_struct *task)
 }
 
 /*
- * The current image id of a process: its exec'd image from the live map, or, when it
+ * The current image id of a process: its exec'd image from the live tables, or, when it
  * has not exec'd since we attached, the id derived from its start (see firstlight.h).
- * With entry non-NULL, the map entry (or NULL) is returned there.
+ * With entry non-NULL, the live entry (or NULL) is returned there, and with slot
+ * non-NULL the slot holding it (NULL: in the hash, or none).
  */
 static __always_inline void fl_current_image(struct task_struct *task, struct fl_exec_id *id,
-					     struct fl_proc_entry **entry)
+					     struct fl_proc_entry **entry, struct fl_live_slot **slot)
 {
 	__u32 tgid = task->tgid;
-	struct fl_proc_entry *e = bpf_map_lookup_elem(&live_procs, &tgid);
+	struct fl_proc_entry *e = fl_live_lookup(tgid, slot);
 
 	if (entry)
 		*entry = e;
@@ -74,15 +76,14 @@ static __always_inline void fl_current(struct fl_current *c)
 /* fl_current_image() for the current process, from what fl_current() read. */
 static __always_inline void fl_current_image_of(const struct fl_current *c, struct fl_exec_id *id)
 {
-	__u32 tgid = c->tgid;
-	struct fl_proc_entry *e = bpf_map_lookup_elem(&live_procs, &tgid);
+	struct fl_proc_entry *e = fl_live_lookup(c->tgid, NULL);
 
 	if (e) {
 		*id = e->id;
 		return;
 	}
 	id->start_ns = c->start_ns;
-	id->tgid = tgid;
+	id->tgid = c->tgid;
 	id->pad = 0;
 }
 

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # More live exec'd processes than the kernel's live-process map holds (--max-procs 1024,
-# 1,100 held here, beside whatever the machine runs): the map is a hash that never evicts,
+# 1,100 held here, beside whatever the machine runs): its tables never evict,
 # so no other process loses its entry; the execs it has no room for are flagged
 # `untracked` and counted as UNTRACKED_PROCESS gaps of their workload, and their later
 # events, which the kernel can only give their pre-exec id, carry the right one: every
 # exit, fork and exec of the test's processes names an image that was recorded.
 # Each held process is `sh -c '/bin/true; exec sleep ...'`: a fork and a second exec.
+# The kernel keeps 1,024 slots indexed by pid and a hash for the pids whose slot is taken:
+# the held processes' pids span more than 1,024, so both tables are filled and emptied.
+# Then a storm of 1,500 short processes, more than --max-procs, after the held ones are
+# gone: every one tracked, so each removal gave its room back, in either table.
 . "$(dirname "$0")/../lib/e2e.sh"
 
 N=1100
 root=/sys/fs/cgroup/unified
 [ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
 cg="$root/fl-untracked-$$"
-mkdir "$cg" || exit 1
-on_cleanup "rmdir '$cg'"
+mkdir "$cg" "$cg-after" || exit 1
+on_cleanup "rmdir '$cg' '$cg-after'"
 on_cleanup "[ -n \"\${holder:-}\" ] && kill \$holder"
 
 agent_start --max-procs 1024 --metrics-addr off --heartbeat-interval 1
@@ -27,11 +31,17 @@ kill -TERM $holder
 wait $holder
 check "holder exit status" 0 $?
 holder=
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -n 1500 -p 2 -- /bin/true fl-untracked-after' sh "$cg-after" "$HELPERS/fl-storm" >/dev/null
+check "storm exit status" 0 $?
 id=$(stat -c %i "$cg")
+after=$(stat -c %i "$cg-after")
 agent_stop
 
 check "heartbeats count untracked execs" true "$(q '[.[] | select(.heartbeat) | .heartbeat.untrackedProcesses // "0" | tonumber] | max >= 1')"
-# Only the test's cgroup, read once.
+storm() { jq -s --arg cg "$after" "[.[] | select(.exec.process.cgroupId == \$cg)] | $1" "$T/records.jsonl"; }
+check "the storm after: 1500 execs" 1500 "$(storm '[.[] | select(.exec.process.args[1] == "fl-untracked-after")] | length')"
+check "the storm after: none untracked" 0 "$(storm '[.[] | select(.exec.process.flags.untracked)] | length')"
+# Only the held processes' cgroup, read once.
 jq -c --arg cg "$id" 'select(.exec.process.cgroupId == $cg or .fork.process.cgroupId == $cg or .exit.cgroupId == $cg or .gap.cgroupId == $cg)' \
 	"$T/records.jsonl" >"$T/mine.jsonl" && mv "$T/mine.jsonl" "$T/records.jsonl"
 untracked=$(q '[.[] | select(.exec.process.flags.untracked)] | length')

@@ -147,6 +147,25 @@ static void choose_variants(struct firstlight_bpf *skel, const struct kcaps *c)
 	skel->rodata->cfg_kfeat = c->kfeat;
 }
 
+/*
+ * The live tables (bpf/maps.bpf.h): the hash holds max_procs, the slots the largest power
+ * of two not above it. Only fl_exec claims slots (it needs bpf_loop, 5.17+); where
+ * fl_exec_bounded runs, the slots get one entry that nobody claims. At most max_procs are
+ * tracked either way (cfg_max_procs).
+ */
+static int size_live_tables(struct firstlight_bpf *skel, uint32_t max_procs, bool claim)
+{
+	uint32_t slots = 1;
+	int err;
+
+	while (claim && slots <= max_procs / 2)
+		slots *= 2;
+	skel->rodata->cfg_max_procs = max_procs;
+	skel->rodata->cfg_live_slot_mask = slots - 1;
+	err = bpf_map__set_max_entries(skel->maps.live_slots, slots);
+	return err ? err : bpf_map__set_max_entries(skel->maps.live_procs, max_procs);
+}
+
 /* Opens the skeleton and configures it as opts say, variants chosen: what loading
  * afresh and adopting share, so that both decide alike on one kernel. */
 static int open_configured(struct loader *l, const struct loader_opts *opts)
@@ -182,7 +201,7 @@ static int open_configured(struct loader *l, const struct loader_opts *opts)
 	skel->rodata->cfg_headroom_bytes = opts->headroom_bytes;
 	err = bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.live_procs, opts->max_procs);
+		err = size_live_tables(skel, opts->max_procs, l->caps.loop);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.exec_scratch, (uint32_t)ncpus);
 	/* Socket state lives in socket storage where tracing programs may use it (5.11+). */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live tables (live_slots and live_procs, see maps.bpf.h): which image each process
+ * that exec'd since we attached runs now. Lookups from every program; the exec program
+ * makes and updates entries, the exit programs remove them.
+ */
+#ifndef FL_LIVE_BPF_H
+#define FL_LIVE_BPF_H
+
+#include "maps.bpf.h"
+
+/*
+ * The live entry of a process (see live_procs in maps.bpf.h), or NULL; *slot (if slot is
+ * non-NULL) is set to the slot that holds it, or NULL when it is in the hash or absent.
+ * The slot's owner is compared first: the entry is complete once owner is the bare tgid.
+ */
+static __always_inline struct fl_proc_entry *fl_live_lookup(__u32 tgid, struct fl_live_slot **slot)
+{
+	__u32 k = tgid & cfg_live_slot_mask, zero = 0;
+	struct fl_live_slot *s = bpf_map_lookup_elem(&live_slots, &k);
+	struct fl_live_counts *c;
+
+	if (slot)
+		*slot = NULL;
+	if (s && s->owner == tgid && s->e.id.tgid == tgid) {
+		if (slot)
+			*slot = s;
+		return &s->e;
+	}
+	c = bpf_map_lookup_elem(&live_counts, &zero);
+	if (c && !c->overflow)
+		return NULL;
+	return bpf_map_lookup_elem(&live_procs, &tgid);
+}
+
+/*
+ * Records a process's new image (n): in place where it has an entry (old, in old_slot or
+ * in the hash), else in its slot when that is free and claim is set (fl_exec only: the
+ * claim's compare-and-exchange is 5.12+), else in the hash. Returns 0, or -1 when the
+ * process is not tracked (cfg_max_procs tracked already, or the hash full).
+ */
+static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n,
+				       struct fl_proc_entry *old, struct fl_live_slot *old_slot,
+				       const int claim)
+{
+	__u32 k = tgid & cfg_live_slot_mask, zero = 0;
+	struct fl_live_counts *c = bpf_map_lookup_elem(&live_counts, &zero);
+	struct fl_live_slot *s;
+
+	if (old_slot) {
+		/* A second exec. Only the process itself writes its entry (its other threads
+		 * are gone); a reader sees the old image's start or the new one's, each one
+		 * 8-byte store. The tgid and the lineage parent stay. */
+		old_slot->e.id.start_ns = n->id.start_ns;
+		old_slot->e.cgroup_id = n->cgroup_id;
+		return 0;
+	}
+	if (old)
+		return bpf_map_update_elem(&live_procs, &tgid, n, BPF_EXIST) ? -1 : 0;
+	if (!c)
+		return -1;
+	/* Signed: a count driven below zero (see fl_live_remove) must not stop tracking. */
+	if ((__s64)c->tracked >= (__s64)cfg_max_procs)
+		return -1;
+	if (claim) {
+		s = bpf_map_lookup_elem(&live_slots, &k);
+		if (s && !s->owner &&
+		    !__sync_val_compare_and_swap(&s->owner, 0, tgid | FL_LIVE_CLAIMING)) {
+			s->e = *n;
+			/* Fully ordered: the entry is visible before the bare tgid is. */
+			__sync_val_compare_and_swap(&s->owner, tgid | FL_LIVE_CLAIMING, tgid);
+			__sync_fetch_and_add(&c->tracked, 1);
+			return 0;
+		}
+	}
+	/* Counted before the insert: a reader that misses the slot must not skip the hash
+	 * while it holds an entry. */
+	__sync_fetch_and_add(&c->overflow, 1);
+	if (bpf_map_update_elem(&live_procs, &tgid, n, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&c->overflow, -1);
+		return -1;
+	}
+	__sync_fetch_and_add(&c->tracked, 1);
+	return 0;
+}
+
+/*
+ * Removes the entry fl_live_lookup found (e, in slot or in the hash) at the process's
+ * end. Returns -1 when another thread removed it first. One thread per process gets here:
+ * the one whose exit ends the process, or on kernels without group_dead the one that
+ * claimed the exit in exit_claims; only when that insert failed for memory may a second
+ * thread get here too (and count the removal twice, which fl_live_set tolerates).
+ */
+static __always_inline int fl_live_remove(__u32 tgid, struct fl_proc_entry *e,
+					  struct fl_live_slot *slot)
+{
+	__u32 zero = 0;
+	struct fl_live_counts *c = bpf_map_lookup_elem(&live_counts, &zero);
+
+	if (slot) {
+		/* The caller copied the entry. The store that frees the slot depends on loads
+		 * of it (the branch), so no CPU makes it visible before them: a new owner
+		 * cannot overwrite what we are still reading. */
+		if (slot->owner != tgid || e->id.tgid != tgid)
+			return -1;
+		slot->owner = 0;
+	} else {
+		if (bpf_map_delete_elem(&live_procs, &tgid))
+			return -1;
+		if (c)
+			__sync_fetch_and_add(&c->overflow, -1);
+	}
+	if (c)
+		__sync_fetch_and_add(&c->tracked, -1);
+	return 0;
+}
+
+#endif /* FL_LIVE_BPF_H */
