@@ -18,7 +18,7 @@ static __always_inline struct fl_proc_entry *fl_live_lookup(__u32 tgid, struct f
 {
 	__u32 k = tgid & cfg_live_slot_mask, zero = 0;
 	struct fl_live_slot *s = bpf_map_lookup_elem(&live_slots, &k);
-	struct fl_live_counts *c;
+	__u64 *overflow;
 
 	if (slot)
 		*slot = NULL;
@@ -27,8 +27,8 @@ static __always_inline struct fl_proc_entry *fl_live_lookup(__u32 tgid, struct f
 			*slot = s;
 		return &s->e;
 	}
-	c = bpf_map_lookup_elem(&live_counts, &zero);
-	if (c && !c->overflow)
+	overflow = bpf_map_lookup_elem(&live_overflow, &zero);
+	if (overflow && !*overflow)
 		return NULL;
 	return bpf_map_lookup_elem(&live_procs, &tgid);
 }
@@ -37,14 +37,14 @@ static __always_inline struct fl_proc_entry *fl_live_lookup(__u32 tgid, struct f
  * Records a process's new image (n): in place where it has an entry (old, in old_slot or
  * in the hash), else in its slot when that is free and claim is set (fl_exec only: the
  * claim's compare-and-exchange is 5.12+), else in the hash. Returns 0, or -1 when the
- * process is not tracked (cfg_max_procs tracked already, or the hash full).
+ * process is not tracked (its slot taken and the hash full).
  */
 static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n,
 				       struct fl_proc_entry *old, struct fl_live_slot *old_slot,
 				       const int claim)
 {
 	__u32 k = tgid & cfg_live_slot_mask, zero = 0;
-	struct fl_live_counts *c = bpf_map_lookup_elem(&live_counts, &zero);
+	__u64 *overflow = bpf_map_lookup_elem(&live_overflow, &zero);
 	struct fl_live_slot *s;
 
 	if (old_slot) {
@@ -57,11 +57,6 @@ static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n
 	}
 	if (old)
 		return bpf_map_update_elem(&live_procs, &tgid, n, BPF_EXIST) ? -1 : 0;
-	if (!c)
-		return -1;
-	/* Signed: a count driven below zero (see fl_live_remove) must not stop tracking. */
-	if ((__s64)c->tracked >= (__s64)cfg_max_procs)
-		return -1;
 	if (claim) {
 		s = bpf_map_lookup_elem(&live_slots, &k);
 		if (s && !s->owner &&
@@ -69,18 +64,18 @@ static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n
 			s->e = *n;
 			/* Fully ordered: the entry is visible before the bare tgid is. */
 			__sync_val_compare_and_swap(&s->owner, tgid | FL_LIVE_CLAIMING, tgid);
-			__sync_fetch_and_add(&c->tracked, 1);
 			return 0;
 		}
 	}
+	if (!overflow)
+		return -1;
 	/* Counted before the insert: a reader that misses the slot must not skip the hash
 	 * while it holds an entry. */
-	__sync_fetch_and_add(&c->overflow, 1);
+	__sync_fetch_and_add(overflow, 1);
 	if (bpf_map_update_elem(&live_procs, &tgid, n, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&c->overflow, -1);
+		__sync_fetch_and_add(overflow, -1);
 		return -1;
 	}
-	__sync_fetch_and_add(&c->tracked, 1);
 	return 0;
 }
 
@@ -89,13 +84,13 @@ static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n
  * end. Returns -1 when another thread removed it first. One thread per process gets here:
  * the one whose exit ends the process, or on kernels without group_dead the one that
  * claimed the exit in exit_claims; only when that insert failed for memory may a second
- * thread get here too (and count the removal twice, which fl_live_set tolerates).
+ * one come, and then the owner or the hash tells it the entry is gone.
  */
 static __always_inline int fl_live_remove(__u32 tgid, struct fl_proc_entry *e,
 					  struct fl_live_slot *slot)
 {
 	__u32 zero = 0;
-	struct fl_live_counts *c = bpf_map_lookup_elem(&live_counts, &zero);
+	__u64 *overflow;
 
 	if (slot) {
 		/* The caller copied the entry. The store that frees the slot depends on loads
@@ -104,14 +99,13 @@ static __always_inline int fl_live_remove(__u32 tgid, struct fl_proc_entry *e,
 		if (slot->owner != tgid || e->id.tgid != tgid)
 			return -1;
 		slot->owner = 0;
-	} else {
-		if (bpf_map_delete_elem(&live_procs, &tgid))
-			return -1;
-		if (c)
-			__sync_fetch_and_add(&c->overflow, -1);
+		return 0;
 	}
-	if (c)
-		__sync_fetch_and_add(&c->tracked, -1);
+	if (bpf_map_delete_elem(&live_procs, &tgid))
+		return -1;
+	overflow = bpf_map_lookup_elem(&live_overflow, &zero);
+	if (overflow)
+		__sync_fetch_and_add(overflow, -1);
 	return 0;
 }
 

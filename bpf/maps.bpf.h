@@ -50,17 +50,18 @@ struct {
  * entry, the exit of the last thread removes it. Other processes need no entry: their id
  * derives from the task (see firstlight.h). Never evicted: an eviction would silently give
  * a process's later events (its exit, forks, flows) its pre-exec id. An entry is only made
- * after we attached, and every exit after that runs the exit program, so none leaks. When
- * --max-procs processes are tracked the exec is flagged FL_EXEC_UNTRACKED: the agent maps
- * the pre-exec id back to the exec's and records an UNTRACKED_PROCESS gap.
+ * after we attached, and every exit after that runs the exit program, so none leaks.
  *
- * Two tables (task.bpf.h reads both): live_slots, an array indexed by the tgid's low bits,
+ * Two tables (live.bpf.h owns them): live_slots, an array indexed by the tgid's low bits,
  * where a lookup is a load the verifier inlines and an update or removal a few stores;
  * and live_procs, a hash for the tgids whose slot another live process holds. A hash
  * update or delete takes a bucket lock with interrupts off, which cost the exec and exit
- * events a fifth to a third of their time (docs/benchmark.md). A slot is claimed with a
+ * events a tenth to a fifth of their time (docs/benchmark.md). A slot is claimed with a
  * compare-and-exchange (5.12+), so only fl_exec (5.17+) claims; fl_exec_bounded (older
  * kernels) uses the hash alone, and the loader then gives live_slots one unused entry.
+ * Together they hold --max-procs entries at most (the loader splits them); an exec that
+ * finds its slot taken and the hash full is flagged FL_EXEC_UNTRACKED: the agent maps the
+ * pre-exec id back to the exec's and records an UNTRACKED_PROCESS gap.
  */
 struct fl_live_slot {
 	/* The tgid holding the slot, with FL_LIVE_CLAIMING while its first exec fills it in;
@@ -71,15 +72,6 @@ struct fl_live_slot {
 
 #define FL_LIVE_CLAIMING (1ULL << 32)
 
-/* What the two tables hold, the counts 64 bytes apart: every exec and exit writes the
- * first, every lookup that misses its slot reads the second. */
-struct fl_live_counts {
-	__u64 tracked; /* entries in both: an exec makes none past cfg_max_procs */
-	__u64 pad[7];
-	__u64 overflow; /* entries in live_procs: a missed slot looks there only if any */
-};
-
-const volatile __u32 cfg_max_procs __weak = 65536;
 const volatile __u32 cfg_live_slot_mask __weak = 65535; /* live_slots' size - 1, a power of 2 */
 
 struct {
@@ -89,12 +81,14 @@ struct {
 	__type(value, struct fl_live_slot);
 } live_slots SEC(".maps") __weak;
 
+/* Entries in live_procs: a lookup that misses its slot looks there only if any. A map of
+ * its own, away from the lines every event writes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct fl_live_counts);
-} live_counts SEC(".maps") __weak;
+	__type(value, __u64);
+} live_overflow SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -154,9 +154,9 @@ static __always_inline int fl_exec_common(struct task_struct *task, struct linux
 		struct fl_proc_entry e = { .id = ev->task.id, .parent = ev->task.parent_id,
 					   .cgroup_id = ev->task.cgroup_id };
 
-		/* Fails only when --max-procs other processes are tracked (an update of our
-		 * own entry, at a second exec, cannot): say so, never silently. Only the
-		 * variant for kernels with bpf_loop (5.17+) may claim a slot (5.12+). */
+		/* Fails only when other processes hold our slot and fill the hash (an update
+		 * of our own entry, at a second exec, cannot): say so, never silently. Only
+		 * the variant for kernels with bpf_loop (5.17+) may claim a slot (5.12+). */
 		if (fl_live_set(ev->task.pid, &e, old, old_slot, !bounded))
 			ev->flags |= FL_EXEC_UNTRACKED;
 	}

@@ -6,10 +6,13 @@
 # events, which the kernel can only give their pre-exec id, carry the right one: every
 # exit, fork and exec of the test's processes names an image that was recorded.
 # Each held process is `sh -c '/bin/true; exec sleep ...'`: a fork and a second exec.
-# The kernel keeps 1,024 slots indexed by pid and a hash for the pids whose slot is taken:
-# the held processes' pids span more than 1,024, so both tables are filled and emptied.
-# Then a storm of 1,500 short processes, more than --max-procs, after the held ones are
-# gone: every one tracked, so each removal gave its room back, in either table.
+# The kernel splits the 1,024 entries between 512 slots indexed by pid and a hash for the
+# pids whose slot is taken: the held processes' pids span far more than 512, so both
+# tables are filled and emptied.
+# The tables themselves are read too (bpftool, the maps the agent holds open): every
+# tracked sleep has its entry while held, and none of the test's images keeps one after
+# its process ended. Then a storm of 1,500 short processes, more than --max-procs: every
+# one tracked, so each removal gave its room back, in either table.
 . "$(dirname "$0")/../lib/e2e.sh"
 
 N=1100
@@ -20,6 +23,18 @@ mkdir "$cg" "$cg-after" || exit 1
 on_cleanup "rmdir '$cg' '$cg-after'"
 on_cleanup "[ -n \"\${holder:-}\" ] && kill \$holder"
 
+# The entries of the agent's live tables, one "start_ns:tgid" line each.
+live_entries() {
+	local id
+	for id in $(grep -h '^map_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u); do
+		case "$(bpftool map show id "$id" -j | jq -r .name)" in
+		live_slots) bpftool map dump id "$id" -j |
+			jq -r '.[].formatted.value | select(.owner != 0 and .owner == .e.id.tgid) | "\(.e.id.start_ns):\(.e.id.tgid)"' ;;
+		live_procs) bpftool map dump id "$id" -j | jq -r '.[].formatted.value | "\(.id.start_ns):\(.id.tgid)"' ;;
+		esac
+	done
+}
+
 agent_start --max-procs 1024 --metrics-addr off --heartbeat-interval 1
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" hold "$3" "$4" /bin/sh -c "/bin/true fl-untracked; exec /bin/sleep 100000"' \
 	sh "$cg" "$HELPERS/fl-benchtool" "$N" "$T/held" &
@@ -27,17 +42,26 @@ holder=$!
 wait_for 120 test -e "$T/held" || fail "the holder did not start $N processes"
 sleeping() { [ "$(sed 's|.*|/proc/&/comm|' "$cg/cgroup.procs" | xargs cat 2>/dev/null | grep -c '^sleep$')" -eq "$N" ]; }
 wait_for 120 sleeping || fail "not every held process reached its sleep"
+live_entries >"$T/live-held"
 kill -TERM $holder
 wait $holder
 check "holder exit status" 0 $?
 holder=
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -n 1500 -p 2 -- /bin/true fl-untracked-after' sh "$cg-after" "$HELPERS/fl-storm" >/dev/null
 check "storm exit status" 0 $?
+live_entries >"$T/live-after"
 id=$(stat -c %i "$cg")
 after=$(stat -c %i "$cg-after")
 agent_stop
 
 check "heartbeats count untracked execs" true "$(q '[.[] | select(.heartbeat) | .heartbeat.untrackedProcesses // "0" | tonumber] | max >= 1')"
+# An image's "start_ns:tgid", as the live tables hold it, from its execId (boot:start:tgid).
+entry='(.exec.process.execId | split(":") | .[1:] | join(":"))'
+check "the live tables held every tracked sleep" \
+	"$(q '[.[] | select(.exec.process.args[0] == "/bin/sleep" and (.exec.process.flags.untracked | not))] | length')" \
+	"$(jq -rs --rawfile live "$T/live-held" "(\$live | split(\"\\n\")) as \$l | [.[] | select(.exec.process.args[0] == \"/bin/sleep\") | $entry | select(. as \$e | \$l | index(\$e))] | length" "$T/records.jsonl")"
+check "no image of the test outlived its process in the live tables" 0 \
+	"$(jq -rs --rawfile live "$T/live-after" --arg a "$id" --arg b "$after" "(\$live | split(\"\\n\")) as \$l | [.[] | select(.exec.process.cgroupId == \$a or .exec.process.cgroupId == \$b) | $entry | select(. as \$e | \$l | index(\$e))] | length" "$T/records.jsonl")"
 storm() { jq -s --arg cg "$after" "[.[] | select(.exec.process.cgroupId == \$cg)] | $1" "$T/records.jsonl"; }
 check "the storm after: 1500 execs" 1500 "$(storm '[.[] | select(.exec.process.args[1] == "fl-untracked-after")] | length')"
 check "the storm after: none untracked" 0 "$(storm '[.[] | select(.exec.process.flags.untracked)] | length')"

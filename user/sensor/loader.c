@@ -148,22 +148,22 @@ static void choose_variants(struct firstlight_bpf *skel, const struct kcaps *c)
 }
 
 /*
- * The live tables (bpf/maps.bpf.h): the hash holds max_procs, the slots the largest power
- * of two not above it. Only fl_exec claims slots (it needs bpf_loop, 5.17+); where
- * fl_exec_bounded runs, the slots get one entry that nobody claims. At most max_procs are
- * tracked either way (cfg_max_procs).
+ * The live tables (bpf/maps.bpf.h) hold max_procs entries between them: the slots the
+ * largest power of two not above half of it, the hash the rest, so that pids sharing a
+ * slot have room. Only fl_exec claims slots (it needs bpf_loop, 5.17+); where
+ * fl_exec_bounded runs, the hash holds them all and the slots get one unused entry.
  */
 static int size_live_tables(struct firstlight_bpf *skel, uint32_t max_procs, bool claim)
 {
 	uint32_t slots = 1;
 	int err;
 
-	while (claim && slots <= max_procs / 2)
+	while (claim && slots <= max_procs / 4)
 		slots *= 2;
-	skel->rodata->cfg_max_procs = max_procs;
 	skel->rodata->cfg_live_slot_mask = slots - 1;
 	err = bpf_map__set_max_entries(skel->maps.live_slots, slots);
-	return err ? err : bpf_map__set_max_entries(skel->maps.live_procs, max_procs);
+	return err ? err : bpf_map__set_max_entries(skel->maps.live_procs,
+						     max_procs - (claim ? slots : 0));
 }
 
 /* Opens the skeleton and configures it as opts say, variants chosen: what loading
