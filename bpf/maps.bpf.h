@@ -56,7 +56,7 @@ struct {
  * where a lookup is a load the verifier inlines and an update or removal a few stores;
  * and live_procs, a hash for the tgids whose slot another live process holds. A hash
  * update or delete takes a bucket lock with interrupts off, which cost the exec and exit
- * events a tenth to a fifth of their time (docs/benchmark.md). A slot is claimed with a
+ * events a tenth to a quarter of their time (docs/benchmark.md). A slot is claimed with a
  * compare-and-exchange (5.12+), so only fl_exec (5.17+) claims; fl_exec_bounded (older
  * kernels) uses the hash alone, and the loader then gives live_slots one unused entry.
  * Together they hold --max-procs entries at most (the loader splits them); an exec that
