@@ -515,7 +515,8 @@ machine=$(jq -nc --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 
 	--arg kernel "$(uname -r)" --argjson cores "$(nproc)" --arg os "$(. /etc/os-release && echo "$PRETTY_NAME")" \
 	--argjson mem "$(awk '$1 == "MemTotal:" {print int($2 / 1024)}' /proc/meminfo)" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-	--arg fl "$("$FL" version 2>&1 | head -1) $(git rev-parse --short HEAD 2>/dev/null || true)" \
+	--arg fl "$("$FL" version 2>&1 | head -1) $(if [ -n "${FL_BENCH_AGENT:-}" ]; then echo "($FL_BENCH_AGENT)"
+		else git rev-parse --short HEAD 2>/dev/null || true; fi)" \
 	--arg bt "$(bpftrace --version 2>&1 | head -1)" --arg au "$(auditctl -v 2>&1 | head -1)" \
 	--arg fk "$(forkstat -h 2>&1 | grep -m1 version)" --arg runc "$(runc --version | head -1)" \
 	'{cpu: $cpu, cores: $cores, kernel: $kernel, os: $os, memory_mib: $mem, loadavg_at_start: $load,

@@ -11,7 +11,7 @@
 # tables are filled and emptied.
 # The tables themselves are read too (bpftool, the maps the agent holds open): every
 # tracked sleep has its entry while held, and none of the test's images keeps one after
-# its process ended. Then a storm of 1,500 short processes, more than --max-procs: every
+# its process ended. Then a storm of 1,100 short processes, more than --max-procs: every
 # one tracked, so each removal gave its room back, in either table.
 . "$(dirname "$0")/../lib/e2e.sh"
 
@@ -47,7 +47,7 @@ kill -TERM $holder
 wait $holder
 check "holder exit status" 0 $?
 holder=
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -n 1500 -p 2 -- /bin/true fl-untracked-after' sh "$cg-after" "$HELPERS/fl-storm" >/dev/null
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -n 1100 -p 2 -- /bin/true fl-untracked-after' sh "$cg-after" "$HELPERS/fl-storm" >/dev/null
 check "storm exit status" 0 $?
 live_entries >"$T/live-after"
 id=$(stat -c %i "$cg")
@@ -63,7 +63,7 @@ check "the live tables held every tracked sleep" \
 check "no image of the test outlived its process in the live tables" 0 \
 	"$(jq -rs --rawfile live "$T/live-after" --arg a "$id" --arg b "$after" "(\$live | split(\"\\n\")) as \$l | [.[] | select(.exec.process.cgroupId == \$a or .exec.process.cgroupId == \$b) | $entry | select(. as \$e | \$l | index(\$e))] | length" "$T/records.jsonl")"
 storm() { jq -s --arg cg "$after" "[.[] | select(.exec.process.cgroupId == \$cg)] | $1" "$T/records.jsonl"; }
-check "the storm after: 1500 execs" 1500 "$(storm '[.[] | select(.exec.process.args[1] == "fl-untracked-after")] | length')"
+check "the storm after: 1100 execs" 1100 "$(storm '[.[] | select(.exec.process.args[1] == "fl-untracked-after")] | length')"
 check "the storm after: none untracked" 0 "$(storm '[.[] | select(.exec.process.flags.untracked)] | length')"
 # Only the held processes' cgroup, read once.
 jq -c --arg cg "$id" 'select(.exec.process.cgroupId == $cg or .fork.process.cgroupId == $cg or .exit.cgroupId == $cg or .gap.cgroupId == $cg)' \
