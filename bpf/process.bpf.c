@@ -232,7 +232,9 @@ static __always_inline void fl_exe_at_exit(struct task_struct *task, struct fl_e
 		ev->flags |= FL_EXIT_EXE_UNLINKED;
 }
 
-static __always_inline int fl_exit_common(struct task_struct *task)
+/* exclusive: free a slot with compare-and-exchange (5.12+), where two threads of a
+ * process may both get here (see fl_live_remove). */
+static __always_inline int fl_exit_common(struct task_struct *task, const int exclusive)
 {
 	struct fl_exit_event ev = {};
 	struct signal_struct *sig = task->signal;
@@ -243,7 +245,7 @@ static __always_inline int fl_exit_common(struct task_struct *task)
 	fl_current_image(task, &ev.id, &e, &slot);
 	if (e) {
 		/* Only one thread can remove the entry: the exit is reported once. */
-		if (fl_live_remove(task->tgid, e, slot))
+		if (fl_live_remove(task->tgid, e, slot, exclusive))
 			return 0;
 		ev.flags |= FL_EXIT_EXECED;
 	}
@@ -270,7 +272,8 @@ int BPF_PROG(fl_exit, struct task_struct *task, bool group_dead)
 {
 	if (!group_dead || (task->flags & FL_PF_KTHREAD))
 		return 0;
-	return fl_exit_common(task);
+	/* One thread per process has group_dead: freeing a slot needs no exclusion. */
+	return fl_exit_common(task, 0);
 }
 
 /*
@@ -283,8 +286,7 @@ int BPF_PROG(fl_exit, struct task_struct *task, bool group_dead)
  * which the agent took for another image. The first thread to claim the process in
  * exit_claims reports; the others return.
  */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(fl_exit_legacy, struct task_struct *task)
+static __always_inline int fl_exit_legacy_common(struct task_struct *task, const int exclusive)
 {
 	struct fl_exec_id proc = {};
 	__u32 one = 1;
@@ -297,7 +299,24 @@ int BPF_PROG(fl_exit_legacy, struct task_struct *task)
 	 * must not lose the exit, at worst the agent sees it twice. */
 	if (fl_map_err(bpf_map_update_elem(&exit_claims, &proc, &one, BPF_NOEXIST)) == -FL_EEXIST)
 		return 0;
-	return fl_exit_common(task);
+	return fl_exit_common(task, exclusive);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(fl_exit_legacy, struct task_struct *task)
+{
+	return fl_exit_legacy_common(task, 0);
+}
+
+/*
+ * The same where fl_exec claims slots (bpf_loop, 5.17+): when two threads both report
+ * (exit_claims out of memory), the slot is freed by one of them only, never after a new
+ * process claimed it. fl_exit_legacy, loaded on 5.10 too, cannot hold the instruction.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(fl_exit_legacy_slots, struct task_struct *task)
+{
+	return fl_exit_legacy_common(task, 1);
 }
 
 /*

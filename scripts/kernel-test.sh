@@ -165,6 +165,9 @@ check_run() {
 	sed -n 's/^FL-KT-LOG //p' "$log" >"$out/agent.err"
 	sed -n '/^FL-KT-RECORDS-BEGIN$/,/^FL-KT-RECORDS-END$/p' "$log" | sed '1d;$d' >"$out/records.jsonl"
 	kver=$(v kernel)
+	# Without group_dead the legacy exit; its _slots form where fl_exec claims live slots
+	# (bpf_loop, 5.17+), as the loader chooses.
+	[ "$exit_variant" = fl_exit_legacy ] && ! version_lt "$kver" 5.17 && exit_variant=fl_exit_legacy_slots
 	sed -n "s/^FL-KT-WARN /  [$name] warning: /p" "$log" >&2
 	if ! grep -q '^FL-KT-DONE$' "$log"; then
 		fail "the workloads did not finish; the log ($log) ends with:"

@@ -38,7 +38,7 @@ struct kcaps {
 	char release[65];  /* uname -r */
 	char machine[65];  /* uname -m */
 	uint32_t kfeat;    /* FL_KFEAT_* (bpf/firstlight.h), for cfg_kfeat */
-	int exit_group_dead;  /* sched_process_exit passes group_dead: fl_exit, else fl_exit_legacy */
+	int exit_group_dead;  /* sched_process_exit passes group_dead: fl_exit, else fl_exit_legacy(_slots) */
 	int loop;             /* bpf_loop in tracing programs: fl_exec, else fl_exec_bounded */
 	int sock_send_length; /* the sock_send_length tracepoint (6.4+) */
 	long long unix_connect_type; /* BPF_CGROUP_UNIX_CONNECT, -1 where unix hooks are absent */

@@ -127,19 +127,22 @@ int loader__check_host(const char *btf_path)
 }
 
 /*
- * Program variants, chosen from what the kernel has (kcaps): exactly one of each pair is
+ * Program variants, chosen from what the kernel has (kcaps): exactly one of each set is
  * loaded. sched_process_exit: fl_exit uses group_dead (recent kernels; 6.18 has it, 6.1
- * does not), fl_exit_legacy reads signal->live. sched_process_exec: fl_exec walks paths
- * with bpf_loop (5.17+), fl_exec_bounded with a bounded loop.
+ * does not), fl_exit_legacy and fl_exit_legacy_slots read signal->live, the second where
+ * fl_exec claims live slots (it frees them with compare-and-exchange, which 5.10 refuses).
+ * sched_process_exec: fl_exec walks paths with bpf_loop (5.17+), fl_exec_bounded with a
+ * bounded loop.
  */
 static void choose_variants(struct firstlight_bpf *skel, const struct kcaps *c)
 {
 	bpf_program__set_autoload(skel->progs.fl_exit, c->exit_group_dead);
-	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !c->exit_group_dead);
+	bpf_program__set_autoload(skel->progs.fl_exit_legacy, !c->exit_group_dead && !c->loop);
+	bpf_program__set_autoload(skel->progs.fl_exit_legacy_slots, !c->exit_group_dead && c->loop);
 	/* Only the legacy variant deduplicates its threads' reports through exit_claims. */
 	bpf_map__set_autocreate(skel->maps.exit_claims, !c->exit_group_dead);
 	log_debug("sched_process_exit %s group_dead: loading %s", c->exit_group_dead ? "has" : "lacks",
-		  c->exit_group_dead ? "fl_exit" : "fl_exit_legacy");
+		  c->exit_group_dead ? "fl_exit" : c->loop ? "fl_exit_legacy_slots" : "fl_exit_legacy");
 	bpf_program__set_autoload(skel->progs.fl_exec, c->loop);
 	bpf_program__set_autoload(skel->progs.fl_exec_bounded, !c->loop);
 	log_debug("bpf_loop %s: loading %s", c->loop ? "present" : "absent",
