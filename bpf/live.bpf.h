@@ -44,8 +44,8 @@ static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n
 				       const int claim)
 {
 	__u32 k = tgid & cfg_live_slot_mask, zero = 0;
-	__u64 *overflow = bpf_map_lookup_elem(&live_overflow, &zero);
 	struct fl_live_slot *s;
+	__u64 *overflow;
 
 	if (old_slot) {
 		/* A second exec. Only the process itself writes its entry (its other threads
@@ -67,6 +67,7 @@ static __always_inline int fl_live_set(__u32 tgid, const struct fl_proc_entry *n
 			return 0;
 		}
 	}
+	overflow = bpf_map_lookup_elem(&live_overflow, &zero);
 	if (!overflow)
 		return -1;
 	/* Counted before the insert: a reader that misses the slot must not skip the hash
