@@ -256,10 +256,15 @@ run:
 TEST_TIERS := test-layers test-deploy test-unit test-e2e test-asan test-fuzz test-rules test-bench test-kernel
 
 # Each tier in turn, its time said as it ends: the 20-minute budget is watched per tier.
+# A tier builds what it needs with a job per core (TEST_JOBS) unless make was given -j:
+# the tiers' own steps stay one after another (the recipes are sequential), only builds
+# and the fuzzers (two at once, each single-threaded) share the cores.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+TEST_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
 test:
 	$(Q)scripts/deps.sh
 	$(Q)t0=$$(date +%s); for t in $(TEST_TIERS); do s=$$(date +%s); \
-		$(MAKE) --no-print-directory $$t || exit 1; \
+		$(MAKE) --no-print-directory $(TEST_J) $$t || exit 1; \
 		echo "test: $$t passed in $$(( $$(date +%s) - s )) s"; done; \
 		echo "test: all tiers passed in $$(( $$(date +%s) - t0 )) s"
 
@@ -376,56 +381,43 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- fuzzing (added with tests/fuzz): libFuzzer + ASan/UBSan on untrusted-input decoders --
-# `make fuzz` builds and runs each target for FUZZ_SECONDS: fuzz_reader (segment reader)
-# from the seeds in tests/fuzz/corpus/, new inputs to build/fuzz/corpus/, crashes to
-# build/fuzz/crash-*; fuzz_oci (OCI config.json) from tests/fuzz/corpus_oci/, new inputs
-# to build/fuzz/corpus_oci/, crashes to build/fuzz/oci-crash-*; fuzz_gaps (records through
-# `firstlight gaps`' scanner and renderers) from tests/fuzz/corpus_gaps/, new inputs to
-# build/fuzz/corpus_gaps/, crashes to build/fuzz/gaps-crash-*; fuzz_verify (verify.c)
-# from tests/fuzz/corpus-verify/, crashes to build/fuzz/verify-crash-*; fuzz_tree (records
-# through `firstlight tree`'s assembly and renderers) from tests/fuzz/corpus_tree/, new
-# inputs to build/fuzz/corpus_tree/, crashes to build/fuzz/tree-crash-*; fuzz_report (a
-# store through `firstlight report` and its renderers) from tests/fuzz/corpus_gaps/, new
-# inputs to build/fuzz/corpus_report/, crashes to build/fuzz/report-crash-*; fuzz_batchwire
-# (a batch's wire scan and bounded unpack against protobuf-c) from
-# tests/fuzz/corpus_batchwire/, new inputs to build/fuzz/corpus_batchwire/, crashes to
-# build/fuzz/batchwire-crash-*; fuzz_owners (an owners file, identity/owners) from
-# tests/fuzz/corpus_owners/, crashes to build/fuzz/owners-crash-*.
+# `make fuzz` builds and runs each target for FUZZ_SECONDS, as many at once as make's -j
+# allows (each is single-threaded; `make test` runs two): fuzz_NAME starts from its seeds
+# in tests/fuzz/, keeps new inputs in build/fuzz/, writes crashes to
+# build/fuzz/NAME-crash-* and its output to build/fuzz/NAME.log (printed when it fails).
+#   reader     the segment reader              seeds corpus/          new inputs corpus/
+#   oci        an OCI config.json              corpus_oci/            corpus_oci/
+#   gaps       records through `gaps`          corpus_gaps/           corpus_gaps/
+#   verify     verify.c                        corpus-verify/         corpus-verify/
+#   tree       records through `tree`          corpus_tree/           corpus_tree/
+#   report     a store through `report`        corpus_gaps/           corpus_report/
+#   batchwire  a batch's wire scan and unpack  corpus_batchwire/      corpus_batchwire/
+#   owners     an owners file                  corpus_owners/         corpus_owners/
 FUZZ_SECONDS ?= 30
 FUZZ_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libprotobuf-c zlib libdeflate jansson 2>/dev/null || \
 	echo -lprotobuf-c -lz -ldeflate -ljansson) $(CRYPTO_LIBS)
+FUZZ_NAMES := reader oci gaps verify tree report batchwire owners
+FUZZ_CORPUS_reader := corpus
+FUZZ_CORPUS_verify := corpus-verify
+FUZZ_SEEDS_report := corpus_gaps
+fuzz_corpus = $(or $(FUZZ_CORPUS_$(1)),corpus_$(1))
+fuzz_seeds = $(or $(FUZZ_SEEDS_$(1)),$(call fuzz_corpus,$(1)))
+FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZ_NAMES))
 
-.PHONY: fuzz fuzz-seeds
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_oci $(BUILD)/fuzz/fuzz_gaps $(BUILD)/fuzz/fuzz_verify \
-		$(BUILD)/fuzz/fuzz_tree $(BUILD)/fuzz/fuzz_report $(BUILD)/fuzz/fuzz_batchwire \
-		$(BUILD)/fuzz/fuzz_owners
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_oci $(BUILD)/fuzz/corpus_gaps \
-		$(BUILD)/fuzz/corpus-verify $(BUILD)/fuzz/corpus_tree $(BUILD)/fuzz/corpus_report \
-		$(BUILD)/fuzz/corpus_batchwire $(BUILD)/fuzz/corpus_owners
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_oci -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/oci- $(BUILD)/fuzz/corpus_oci \
-		tests/fuzz/corpus_oci
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_gaps -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/gaps- $(BUILD)/fuzz/corpus_gaps \
-		tests/fuzz/corpus_gaps
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_verify -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/verify- $(BUILD)/fuzz/corpus-verify \
-		tests/fuzz/corpus-verify
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_tree -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/tree- $(BUILD)/fuzz/corpus_tree \
-		tests/fuzz/corpus_tree
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_report -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/report- $(BUILD)/fuzz/corpus_report \
-		tests/fuzz/corpus_gaps
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_batchwire -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/batchwire- $(BUILD)/fuzz/corpus_batchwire \
-		tests/fuzz/corpus_batchwire
-	$(Q)UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $(BUILD)/fuzz/fuzz_owners -max_total_time=$(FUZZ_SECONDS) \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/owners- $(BUILD)/fuzz/corpus_owners \
-		tests/fuzz/corpus_owners
+.PHONY: fuzz fuzz-seeds $(FUZZ_RUNS)
+fuzz: $(FUZZ_RUNS)
+
+# One fuzzer, its output kept aside so that two at once do not interleave; its final
+# stats printed after it, the whole output when it fails.
+$(FUZZ_RUNS): fuzz-run-%: $(BUILD)/fuzz/fuzz_%
+	$(Q)mkdir -p $(BUILD)/fuzz/$(call fuzz_corpus,$*)
+	$(Q)log=$(BUILD)/fuzz/$*.log; \
+	if UBSAN_OPTIONS=$(FUZZ_UBSAN_OPTIONS) $< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/$*- $(BUILD)/fuzz/$(call fuzz_corpus,$*) \
+		tests/fuzz/$(call fuzz_seeds,$*) >$$log 2>&1; then \
+		echo "fuzz_$*: $$(grep -h '^stat::number_of_executed_units' $$log | sed 's/.*: *//') inputs in $(FUZZ_SECONDS) s, no failure ($$log)"; \
+	else cat $$log >&2; echo "fuzz_$*: FAILED (its output above, kept in $$log)" >&2; exit 1; fi
 
 # The store's seeds (tests/fuzz/make_seeds.c): segments written by the real sink.
 fuzz-seeds: $(BUILD)/fuzz/make_seeds
