@@ -48,7 +48,8 @@
  * batch's write allocates blocks, and the fdatasync after it writes the allocator's
  * metadata too: on ext4 that was a fifth of the fdatasync's CPU here (a third of the
  * agent's). What is reserved past the end is given back when the segment closes or is
- * cut back; a killed agent leaves at most this much reserved past its last segment's end.
+ * cut back; a killed agent leaves at most this much reserved past its last segment's end,
+ * which the next run gives back as it opens the store (store.c).
  * On a nearly full file system nothing is reserved: the agent's writes meet the disk's
  * end as they did, and take no space ahead of need from whoever else writes there.
  */

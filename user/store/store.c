@@ -59,6 +59,31 @@ static void log_resume(const struct chain_pos *pos)
 			 pos->detail[0] ? ": " : "", pos->detail);
 }
 
+/*
+ * A run killed mid-segment left the blocks its newest segment had reserved ahead of its
+ * writes (sink_segment's prealloc) allocated past the file's end: given back here, or
+ * every crash of a crash-looping agent would keep disk space that retention, which counts
+ * the files' sizes, never sees. Older segments were closed, and trimmed, by their run.
+ */
+static void trim_newest(int dirfd)
+{
+	struct seg_entry *segs = NULL;
+	size_t n = 0;
+	int64_t freed;
+
+	if (store_dir__list(dirfd, &segs, &n) || !n)
+		goto out;
+	freed = store_dir__trim_reserved(dirfd, segs[n - 1].name);
+	if (freed > 0)
+		log_info("store: gave back %" PRId64 " KiB reserved past the end of %s by a run "
+			 "that did not stop cleanly", freed / 1024, segs[n - 1].name);
+	else if (freed < 0)
+		log_warn("store: %s: cannot give back the blocks reserved past its end: %s",
+			 segs[n - 1].name, strerror((int)-freed));
+out:
+	free(segs);
+}
+
 /* The segment sink's hook, forwarded while someone listens. */
 static void on_sealed(void *ctx, const struct sealed_batch *b)
 {
@@ -142,6 +167,8 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 	}
 	log_resume(&pos);
 	st->resumed = pos;
+	if (pos.end != FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED)
+		trim_newest(st->dirfd);
 	so = (struct segment_opts){
 		.dir = dir,
 		.run_id = id->run_id,

@@ -138,6 +138,40 @@ int store_dir__fsync(int dirfd)
 	return fsync(dirfd) ? -errno : 0;
 }
 
+int64_t store_dir__trim_reserved(int dirfd, const char *name)
+{
+	struct stat before, after;
+	uint64_t used;
+	int fd, err = 0;
+
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &before)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(before.st_mode)) {
+		err = -EINVAL;
+		goto out;
+	}
+	/* What the content needs: its size in whole blocks of the file system. */
+	used = ((uint64_t)before.st_size + (uint64_t)before.st_blksize - 1) /
+	       (uint64_t)before.st_blksize * (uint64_t)before.st_blksize;
+	if ((uint64_t)before.st_blocks * 512 <= used)
+		goto out;
+	/* A truncate to the size it has frees what lies past it (the sink's own way). */
+	if (ftruncate(fd, before.st_size) || fstat(fd, &after)) {
+		err = -errno;
+		goto out;
+	}
+	close(fd);
+	return before.st_blocks > after.st_blocks ? (int64_t)(before.st_blocks - after.st_blocks) * 512 : 0;
+out:
+	close(fd);
+	return err;
+}
+
 
 int store_dir__write_atomic(int dirfd, const char *name, const void *data, size_t len)
 {

@@ -45,6 +45,13 @@ int store_dir__list(int dirfd, struct seg_entry **out, size_t *n);
 int store_dir__fsync(int dirfd);
 
 /*
+ * Gives back the blocks allocated past the end of segment name (what its writer reserved
+ * ahead and, killed, never gave back itself): its content and size stay as they are.
+ * Returns the bytes given back (0 when none were held) or -errno.
+ */
+int64_t store_dir__trim_reserved(int dirfd, const char *name);
+
+/*
  * Replaces name in dirfd with data, atomically: written to name.tmp, synced, renamed,
  * the directory synced. Never through a symlink.
  */
