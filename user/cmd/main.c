@@ -15,6 +15,7 @@
 #include "cmd/cmd_workloads.h"
 #include "base/log.h"
 #include "records/version.h"
+#include "sensor/linkhold.h"
 
 static const struct {
 	const char *name;
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], LINKHOLD_COMMAND))
+		return linkhold__main();
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("firstlight %s\n", FIRSTLIGHT_VERSION);
 		return 0;

@@ -17,6 +17,7 @@
 
 #include "firstlight.skel.h"
 #include "base/clock.h"
+#include "sensor/linkhold.h"
 #include "sensor/loader.h"
 #include "sensor/loader_net.h"
 #include "sensor/loader_priv.h"
@@ -228,6 +229,46 @@ static int open_configured(struct loader *l, const struct loader_opts *opts)
 	return 0;
 }
 
+/*
+ * A link on a syscall's tracepoint (a perf event link, or a bare perf event where the
+ * kernel has no such link) is slow to release (sensor/linkhold.h). Not when pinned: then
+ * the pin, not our descriptor, holds it.
+ */
+static int releases_slowly(struct bpf_link *link)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	if (bpf_link__pin_path(link))
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len))
+		return 1;
+	return info.type == BPF_LINK_TYPE_PERF_EVENT;
+}
+
+/* After attach, before privileges go: the second holder of the slow links. */
+static void start_link_holder(struct loader *l)
+{
+	struct bpf_object_skeleton *s = l->skel->skeleton;
+	int fds[LOADER_MAX_PROGS];
+	size_t n = 0;
+
+	for (int i = 0; i < s->prog_cnt && n < LOADER_MAX_PROGS; i++) {
+		struct bpf_link **link = s->progs[i].link;
+
+		if (link && *link && releases_slowly(*link))
+			fds[n++] = bpf_link__fd(*link);
+	}
+	if (!n)
+		return;
+	l->hold_fd = linkhold__start(fds, n);
+	l->holder = l->hold_fd >= 0;
+	if (!l->holder)
+		log_debug("no second holder of the %zu syscall tracepoint links (%s): stopping "
+			  "waits for their release", n, strerror(-l->hold_fd));
+}
+
 int loader__start(struct loader *l, const struct loader_opts *opts)
 {
 	struct firstlight_bpf *skel;
@@ -262,6 +303,7 @@ int loader__start(struct loader *l, const struct loader_opts *opts)
 	if (err)
 		goto fail;
 	kcaps__log(&l->caps);
+	start_link_holder(l);
 	/* From here on every new process has a fork event: the iterator skips those. */
 	skel->bss->seed_before_ns = clock__boot_ns();
 	return 0;
@@ -428,10 +470,10 @@ int loader__skipped(struct loader *l, uint64_t *skipped)
 }
 
 /*
- * Detaching a tracepoint program waits for an RCU grace period (tens of milliseconds),
- * and the skeleton detaches its links one after another: a second and more to stop. From
- * several threads at once the waits overlap. A link pinned for a handover stays attached
- * either way (its pin holds it); what cannot get a thread is detached here, in turn.
+ * Without the second holder, a slow link's release is ours to wait for: from several
+ * threads at once the waits overlap as far as the kernel lets them. A link pinned for a
+ * handover stays attached either way (its pin holds it); what cannot get a thread is
+ * detached here, in turn.
  */
 #define DETACH_THREADS 8
 
@@ -449,9 +491,9 @@ static void *detach_some(void *arg)
 	return NULL;
 }
 
-static void detach_all(struct firstlight_bpf *skel)
+static void detach_all(struct loader *l)
 {
-	struct bpf_object_skeleton *s = skel->skeleton;
+	struct bpf_object_skeleton *s = l->skel->skeleton;
 	struct detach_share share[DETACH_THREADS];
 	pthread_t th[DETACH_THREADS];
 	int started[DETACH_THREADS] = { 0 };
@@ -469,6 +511,13 @@ static void detach_all(struct firstlight_bpf *skel)
 			*link = NULL;
 		}
 	}
+	if (l->holder) {
+		/* Each close here is quick: the holder keeps the slow ones until it may go. */
+		for (size_t i = 0; i < n; i++)
+			bpf_link__destroy(links[i]);
+		free(links);
+		return;
+	}
 	for (size_t t = 0; t < DETACH_THREADS; t++) {
 		share[t] = (struct detach_share){ links, n, t, DETACH_THREADS };
 		started[t] = t < n && !pthread_create(&th[t], NULL, detach_some, &share[t]);
@@ -485,7 +534,10 @@ static void detach_all(struct firstlight_bpf *skel)
 void loader__stop(struct loader *l)
 {
 	if (l->skel)
-		detach_all(l->skel);
+		detach_all(l);
+	if (l->holder)
+		close(l->hold_fd); /* after our copies: the holder's closes are the last */
+	l->holder = 0;
 	firstlight_bpf__destroy(l->skel);
 	for (int i = 0; i < 2; i++)
 		if (l->adopted && l->net_fds[i] >= 0)

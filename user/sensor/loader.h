@@ -36,6 +36,8 @@ struct loader {
 	const char *progs[LOADER_MAX_PROGS]; /* names of the programs loaded (static) */
 	size_t n_progs;
 	int net_fds[2];    /* adopted: fl_tcp_state, fl_sock_send (owned, -1 if absent) */
+	int holder;        /* a second holder of the slow links runs (sensor/linkhold.h) */
+	int hold_fd;       /* with holder: its close lets the holder release them */
 };
 
 /*
