@@ -30,12 +30,14 @@ killed_seg=$(basename "$(ls "$T"/data/*.seg.gz | tail -1)")
 allocated() { echo $(($(stat -c '%b * %B' "$T/data/$killed_seg"))); }
 killed_size=$(stat -c %s "$T/data/$killed_seg")
 killed_sum=$(sha256sum <"$T/data/$killed_seg")
+killed_mtime=$(stat -c %Y.%y "$T/data/$killed_seg")
 check_cmd "the killed run's segment holds blocks reserved past its end" \
 	test "$(allocated)" -gt $((killed_size + 512 * 1024))
 agent_start
 check_cmd "the next run gave them back" test "$(allocated)" -le $(((killed_size + 4095) / 4096 * 4096))
 check_cmd "the next run said so" grep -q "store: gave back [0-9]* KiB reserved past the end of $killed_seg by a run that did not stop cleanly" "$T/agent.err"
 check "the killed run's segment unchanged" "$killed_sum" "$(sha256sum <"$T/data/$killed_seg")"
+check "its time of last write too (retention by age reads it)" "$killed_mtime" "$(stat -c %Y.%y "$T/data/$killed_seg")"
 /bin/true "$marker-3"
 agent_stop
 check_cmd "run 3 found run 2 killed" grep -q "store: the hash chain goes on from $killed_seg (run [0-9a-f]*, seq [0-9]*; KILLED)" "$T/agent.err"

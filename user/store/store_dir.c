@@ -160,8 +160,10 @@ int64_t store_dir__trim_reserved(int dirfd, const char *name)
 	       (uint64_t)before.st_blksize * (uint64_t)before.st_blksize;
 	if ((uint64_t)before.st_blocks * 512 <= used)
 		goto out;
-	/* A truncate to the size it has frees what lies past it (the sink's own way). */
-	if (ftruncate(fd, before.st_size) || fstat(fd, &after)) {
+	/* A truncate to the size it has frees what lies past it (the sink's own way). Its
+	 * time of last write is put back: retention by age reads it. */
+	if (ftruncate(fd, before.st_size) || fstat(fd, &after) ||
+	    futimens(fd, (struct timespec[2]){ { .tv_nsec = UTIME_OMIT }, before.st_mtim })) {
 		err = -errno;
 		goto out;
 	}

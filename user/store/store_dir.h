@@ -46,7 +46,8 @@ int store_dir__fsync(int dirfd);
 
 /*
  * Gives back the blocks allocated past the end of segment name (what its writer reserved
- * ahead and, killed, never gave back itself): its content and size stay as they are.
+ * ahead and, killed, never gave back itself): its content, size and time of last write
+ * stay as they are.
  * Returns the bytes given back (0 when none were held) or -errno.
  */
 int64_t store_dir__trim_reserved(int dirfd, const char *name);
