@@ -35,8 +35,6 @@ static void exec_holder(const int *fds, size_t n, int pipe_rd, int status, char 
 	/* dup2 onto itself would keep the close-on-exec mark. */
 	if (pipe_rd == PIPE_FD ? fcntl(PIPE_FD, F_SETFD, 0) < 0 : dup2(pipe_rd, PIPE_FD) < 0)
 		goto fail;
-	if (status == PIPE_FD)
-		goto fail; /* cannot be: the pipe's read end was made first */
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nul >= 0)
 		for (int fd = 0; fd <= 2; fd++)
