@@ -3,8 +3,8 @@
 # The second holder of the slow links (sensor/linkhold.h): while the agent runs, one
 # "fl-linkhold" process holds exactly the agent's links on syscall tracepoints (perf event
 # links) and nothing else: /dev/null as 0 to 2, the pipe's end as 3, no capability,
-# no-new-privs. Once the agent stops, or is killed, the links are released. The helper's
-# command, typed by hand, says what it is and exits 2.
+# no-new-privs, no blocked signal. Once the agent stops, or is killed, the links are
+# released. The helper's command, typed by hand, says what it is and exits 2.
 . "$(dirname "$0")/../lib/e2e.sh"
 
 # link_ids PID: the ids of the bpf links PID holds, sorted (their fdinfo names them).
@@ -51,6 +51,7 @@ check "the holder holds nothing else" "" "$others"
 check "the holder has no capability" 0000000000000000 "$(awk '/^CapEff:/ {print $2}' /proc/"$h"/status)"
 check "the holder has no permitted capability" 0000000000000000 "$(awk '/^CapPrm:/ {print $2}' /proc/"$h"/status)"
 check "the holder has no-new-privs" 1 "$(awk '/^NoNewPrivs:/ {print $2}' /proc/"$h"/status)"
+check "the holder blocks no signal (a plain kill of it works)" 0000000000000000 "$(awk '/^SigBlk:/ {print $2}' /proc/"$h"/status)"
 agent_stop
 # shellcheck disable=SC2086 # one id per word
 check_cmd "after the agent's stop, its links are released" wait_for 60 none_alive $held

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -108,6 +109,7 @@ int linkhold__main(void)
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[2];
 	struct stat st;
+	sigset_t all;
 	char c;
 
 	if (fstat(PIPE_FD, &st) || !S_ISFIFO(st.st_mode)) {
@@ -116,6 +118,10 @@ int linkhold__main(void)
 		return 2;
 	}
 	prctl(PR_SET_NAME, "fl-linkhold", 0, 0, 0);
+	/* The agent's mask came through the exec (it takes SIGINT, SIGTERM and SIGHUP from a
+	 * signalfd): unblocked, so that a plain kill of the holder works. */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	/* Closing a descriptor needs no privilege: keep none. */
 	memset(none, 0, sizeof(none));
 	syscall(SYS_capset, &hdr, none);
