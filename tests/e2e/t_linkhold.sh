@@ -16,7 +16,8 @@ perf_links() {
 	bpftool -j link show | jq -r --argjson ids "[$(link_ids "$1" | paste -sd,)]" \
 		'.[] | select(.type == "perf_event" and (.id as $i | $ids | index($i))) | .id' | sort -n
 }
-# holder_of PID: the fl-linkhold processes whose links are all PID's.
+# holder_of PID: the fl-linkhold processes whose links are all PID's. The holder takes
+# its name after it dropped its privileges: one that shows it is ready to be judged.
 holder_of() {
 	local h ours theirs
 	ours=$(link_ids "$1")
@@ -31,8 +32,11 @@ none_alive() {
 		'[.[] | select(.id as $i | $ids | index($i))] | length')" = 0 ]
 }
 
+# found_holder: sets holders to the agent's holders; true once there is one.
+found_holder() { holders=$(holder_of "$AGENT_PID"); [ -n "$holders" ]; }
+
 agent_start
-holders=$(holder_of "$AGENT_PID")
+wait_for 30 found_holder
 check "one holder of the agent's links" 1 "$(echo "$holders" | grep -c .)"
 h=$(echo "$holders" | head -1)
 [ -n "$h" ] || fail "no holder"
@@ -59,7 +63,8 @@ check "records written as ever: the stop is recorded" 1 "$(q '[.[] | select(.age
 
 # Killed: the pipe ends with the agent, and the holder lets the links go just the same.
 agent_start
-h=$(holder_of "$AGENT_PID" | head -1)
+wait_for 30 found_holder
+h=$(echo "$holders" | head -1)
 held=$(link_ids "$h")
 check_cmd "second run: a holder with links" test -n "$held"
 { kill -KILL "$AGENT_PID" && wait "$AGENT_PID"; } 2>/dev/null

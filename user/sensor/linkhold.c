@@ -117,7 +117,6 @@ int linkhold__main(void)
 				"not a command\n");
 		return 2;
 	}
-	prctl(PR_SET_NAME, "fl-linkhold", 0, 0, 0);
 	/* The agent's mask came through the exec (it takes SIGINT, SIGTERM and SIGHUP from a
 	 * signalfd): unblocked, so that a plain kill of the holder works. */
 	sigemptyset(&all);
@@ -126,6 +125,8 @@ int linkhold__main(void)
 	memset(none, 0, sizeof(none));
 	syscall(SYS_capset, &hdr, none);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Named last: a process that shows the name has given up all of the above. */
+	prctl(PR_SET_NAME, "fl-linkhold", 0, 0, 0);
 	/* End of file: the agent has closed its copies, or is gone. */
 	while (read(PIPE_FD, &c, 1) < 0 && errno == EINTR)
 		;

@@ -513,8 +513,7 @@ static void detach_all(struct loader *l)
 	}
 	if (l->holder) {
 		/* Each close here is quick: the holder keeps the slow ones until it may go. */
-		for (size_t i = 0; i < n; i++)
-			bpf_link__destroy(links[i]);
+		detach_some(&(struct detach_share){ links, n, 0, 1 });
 		free(links);
 		return;
 	}

@@ -141,10 +141,12 @@ int store_dir__fsync(int dirfd)
 int64_t store_dir__trim_reserved(int dirfd, const char *name)
 {
 	struct stat before, after;
+	int64_t freed = 0;
 	uint64_t used;
 	int fd, err = 0;
 
-	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Non-blocking: a FIFO put in the segment's place must not hang the start. */
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &before)) {
@@ -163,15 +165,13 @@ int64_t store_dir__trim_reserved(int dirfd, const char *name)
 	/* A truncate to the size it has frees what lies past it (the sink's own way). Its
 	 * time of last write is put back: retention by age reads it. */
 	if (ftruncate(fd, before.st_size) || fstat(fd, &after) ||
-	    futimens(fd, (struct timespec[2]){ { .tv_nsec = UTIME_OMIT }, before.st_mtim })) {
+	    futimens(fd, (struct timespec[2]){ { .tv_nsec = UTIME_OMIT }, before.st_mtim }))
 		err = -errno;
-		goto out;
-	}
-	close(fd);
-	return before.st_blocks > after.st_blocks ? (int64_t)(before.st_blocks - after.st_blocks) * 512 : 0;
+	else if (before.st_blocks > after.st_blocks)
+		freed = (int64_t)(before.st_blocks - after.st_blocks) * 512;
 out:
 	close(fd);
-	return err;
+	return err ? err : freed;
 }
 
 
