@@ -93,4 +93,21 @@ check "the node's folder is still unchanged" "$(batch_hashes "$T/data")" "$(batc
 "$FIRSTLIGHT" read "$T/col/@collector" >"$T/findings.jsonl"
 check "on record: BATCH_REJECTED, undecodable" "$node undecodable" \
 	"$(jq -r 'select(.gap.kind == "BATCH_REJECTED" and .gap.reason != "bad-signature") | "\(.gap.node) \(.gap.reason)"' "$T/findings.jsonl")"
+
+# The collected store read whole by report. The collector ran with this test's NODE_NAME,
+# so its own records name the node: they are @collector's all the same (its folder), its
+# chain signed by its own key; its findings about the node count in the node's verdict.
+mkdir "$T/keys" && cp "$T/node.pub" "$T/keys/$node.pub" &&
+	"$FIRSTLIGHT" key export --key "$T/col.key" >"$T/keys/@collector.pub" || exit 1
+"$FIRSTLIGHT" report --since 2020-01-01 --until 2030-01-01 --keys "$T/keys" --json "$T/col" >"$T/report.json"
+check "report of the collected store: not complete (the window is longer than the runs)" 3 $?
+check "report: the node and @collector, each apart" "@collector $node" "$(jq -r '[.nodes[].node] | join(" ")' "$T/report.json")"
+check "report: both chains verify with the pinned keys" "true true true true" \
+	"$(jq -r '[.nodes[].chain | .verified, .keyPinned] | map(tostring) | join(" ")' "$T/report.json")"
+check "report: the node's verdict counts the 2 refused batches" "BATCH_REJECTED: 2 batches refused by the collector" \
+	"$(jq -r --arg n "$node" '.nodes[] | select(.node == $n) | .reasons[] | select(.kind == "BATCH_REJECTED") | .text' "$T/report.json")"
+check "report: listed among the node's gaps, naming it" "$node $node" \
+	"$(jq -r --arg n "$node" '[.nodes[] | select(.node == $n) | .gaps[] | select(.kind == "BATCH_REJECTED") | .aboutNode] | join(" ")' "$T/report.json")"
+check "report: the collector's own verdict notes them, not as its own loss" "FINDINGS: 2 about the nodes they name, in their verdicts" \
+	"$(jq -r '.nodes[] | select(.node == "@collector") | ([.reasons[].kind | select(. == "BATCH_REJECTED")] | length | tostring) + (.notes[] | select(.kind == "FINDINGS") | .text)' "$T/report.json" | sed 's/^0//')"
 finish

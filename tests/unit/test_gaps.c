@@ -993,7 +993,7 @@ static struct gap_row hole_row(void)
 		.kind = GAPSCAN_SEQUENCE_HOLE, .detected = 1, .run_id = "run-a", .node = "n1",
 		.workload = "", .start_ns = T0 + 123456789, .end_ns = T0 + 2 * SEC,
 		.count = 3, .has_count = 1, .first_seq = 5, .last_seq = 7,
-		.event_type = "", .reason = "", .previous_run_id = "", .detail = "seq 5-7 missing",
+		.event_type = "", .reason = "", .previous_run_id = "", .about = "", .detail = "seq 5-7 missing",
 		.file = "d/seg-2.seg.gz",
 	};
 }
@@ -1004,7 +1004,7 @@ static struct gap_row drop_row(void)
 		.kind = FIRSTLIGHT__V1__GAP__KIND__RING_BUFFER_DROP, .run_id = "run-a", .node = "n1",
 		.workload = "", .cgroup_id = 4021, .start_ns = T0, .end_ns = T0,
 		.count = 1200, .has_count = 1, .seq = 9, .event_type = "exec", .reason = "ring-full",
-		.previous_run_id = "", .detail = "evil\x1b[31m \xff", .file = "d/seg-1.seg.gz",
+		.previous_run_id = "", .about = "", .detail = "evil\x1b[31m \xff", .file = "d/seg-1.seg.gz",
 	};
 }
 
@@ -1013,7 +1013,7 @@ static struct gap_row end_row(void)
 	return (struct gap_row){
 		.kind = GAPSCAN_UNCLEAN_END, .detected = 1, .run_id = "run-a", .node = "n1",
 		.workload = "", .start_ns = T0 + 3 * SEC, .event_type = "", .reason = "",
-		.previous_run_id = "", .detail = "", .file = "",
+		.previous_run_id = "", .about = "", .detail = "", .file = "",
 	};
 }
 
@@ -1065,6 +1065,7 @@ static void test_render_json(void **state)
 	(void)state;
 	a.workload = "cgroup:4021";
 	a.previous_run_id = "run-0";
+	a.about = "n2"; /* as a collector's finding about another node */
 	a.first_seq = 41; /* as SENSOR_DOWN: the previous run's last seq, no range */
 	assert_int_equal(gapfmt__json(&out, &a), 0);
 	assert_int_equal(gapfmt__json(&out, &b), 0);
@@ -1075,20 +1076,20 @@ static void test_render_json(void **state)
 		"\"owner\":null,\"start\":\"2023-11-14T22:13:20.000000000Z\",\"end\":\"2023-11-14T22:13:20.000000000Z\","
 		"\"startUnixNano\":\"1700000000000000000\",\"endUnixNano\":\"1700000000000000000\","
 		"\"count\":\"1200\",\"firstSeq\":\"41\",\"lastSeq\":null,\"eventType\":\"exec\","
-		"\"reason\":\"ring-full\",\"previousRunId\":\"run-0\","
+		"\"reason\":\"ring-full\",\"previousRunId\":\"run-0\",\"aboutNode\":\"n2\","
 		"\"detail\":\"evil\\u001b[31m \\\\xff\",\"file\":\"d/seg-1.seg.gz\"}\n"
 		"{\"source\":\"detected\",\"kind\":\"SEQUENCE_HOLE\",\"node\":\"n1\",\"runId\":\"run-a\","
 		"\"seq\":null,\"workload\":null,\"cgroupId\":null,\"owner\":null,"
 		"\"start\":\"2023-11-14T22:13:20.123456789Z\",\"end\":\"2023-11-14T22:13:22.000000000Z\","
 		"\"startUnixNano\":\"1700000000123456789\",\"endUnixNano\":\"1700000002000000000\","
 		"\"count\":\"3\",\"firstSeq\":\"5\",\"lastSeq\":\"7\",\"eventType\":null,\"reason\":null,"
-		"\"previousRunId\":null,\"detail\":\"seq 5-7 missing\",\"file\":\"d/seg-2.seg.gz\"}\n"
+		"\"previousRunId\":null,\"aboutNode\":null,\"detail\":\"seq 5-7 missing\",\"file\":\"d/seg-2.seg.gz\"}\n"
 		"{\"source\":\"detected\",\"kind\":\"UNCLEAN_END\",\"node\":\"n1\",\"runId\":\"run-a\","
 		"\"seq\":null,\"workload\":null,\"cgroupId\":null,\"owner\":null,"
 		"\"start\":\"2023-11-14T22:13:23.000000000Z\",\"end\":null,"
 		"\"startUnixNano\":\"1700000003000000000\",\"endUnixNano\":null,\"count\":null,"
 		"\"firstSeq\":null,\"lastSeq\":null,\"eventType\":null,\"reason\":null,"
-		"\"previousRunId\":null,\"detail\":\"\",\"file\":null}\n");
+		"\"previousRunId\":null,\"aboutNode\":null,\"detail\":\"\",\"file\":null}\n");
 	json_buf__free(&out);
 }
 

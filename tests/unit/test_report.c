@@ -353,6 +353,7 @@ struct run_opts {
 	int pinned;
 	int live;
 	double now;
+	const char *whole; /* read this directory (a collected store) instead of each store's */
 };
 
 /* The report over every store's files, as the command reads them; its JSON parsed. */
@@ -377,13 +378,13 @@ static json_t *report_json(struct store *const *sts, size_t n, const struct run_
 	r = report__new(&o);
 	assert_non_null(r);
 	*file_rc = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < (ro->whole ? 1 : n); i++) {
 		struct inputs in;
-		char *argv[] = { sts[i]->dir };
+		char *argv[] = { ro->whole ? (char *)ro->whole : sts[i]->dir };
 
 		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
 		for (int k = 0; k < in.n; k++)
-			*file_rc |= report__file(r, in.paths[k]);
+			*file_rc |= report__file(r, in.paths[k], inputs__group(&in, k));
 		inputs__free(&in);
 	}
 	assert_int_equal(report__finish(r), 0);
@@ -1270,6 +1271,81 @@ static void test_two_nodes(void **state)
 	store_free(sts[1]);
 }
 
+/* What a collector records of a node: a gap naming it. */
+static void finding(struct store *st, double t, int kind, const char *about)
+{
+	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
+	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
+
+	g.kind = kind;
+	g.count = 1;
+	g.node = (char *)about;
+	g.reason = "bad-signature";
+	g.start_time_unix_nano = AT(t - 1);
+	g.end_time_unix_nano = AT(t);
+	g.detail = "made by the test";
+	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
+	ev.gap = &g;
+	put(st, &ev, t);
+}
+
+static void with_findings(struct store *st)
+{
+	finding(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "n1");
+	finding(st, 152, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "ghost"); /* not in the inputs */
+}
+
+/*
+ * A collected store: the node's folder and the collector's own (@collector), whose records
+ * name the collector's host, here the node's own name. The collector's records are its
+ * own node, its findings count where they belong: about n1 in n1's verdict (the node's
+ * chain still verifies, the finding shades none of its time), about a node the inputs do
+ * not hold in the collector's.
+ */
+static void test_collected_store(void **state)
+{
+	struct store *sts[2] = { store_new("n1"), store_new("n1") };
+	char whole[sizeof(sts[0]->root) + 8];
+	struct run_opts ro = window;
+	struct report *r;
+	json_t *j, *n1, *gaps;
+	int rc;
+
+	(void)state;
+	snprintf(whole, sizeof(whole), "%.255s/store", sts[0]->root);
+	assert_int_equal(mkdir(whole, 0700), 0);
+	snprintf(sts[0]->dir, sizeof(sts[0]->dir), "%.263s/n1", whole);
+	snprintf(sts[1]->dir, sizeof(sts[1]->dir), "%.263s/@collector", whole);
+	assert_int_equal(mkdir(sts[0]->dir, 0700), 0);
+	assert_int_equal(mkdir(sts[1]->dir, 0700), 0);
+	clean_run(sts[0], "run-n", NULL);
+	clean_run(sts[1], "run-c", with_findings);
+	ro.whole = whole;
+	j = report_json(sts, 2, &ro, &r, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 2);
+	assert_string_equal(jstr(node0(j), "node"), "@collector");
+	assert_string_equal(jstr(node0(j), "verdict"), "incomplete: CHAIN_BREAK: 1 batch that does not follow the "
+			    "one before it; noted: FINDINGS: 1 about the nodes they name, in their verdicts");
+	n1 = json_array_get(json_object_get(j, "nodes"), 1);
+	assert_string_equal(jstr(n1, "node"), "n1");
+	assert_string_equal(jstr(n1, "verdict"), "incomplete: BATCH_REJECTED: 1 batch refused by the collector");
+	gaps = json_object_get(n1, "gaps");
+	assert_int_equal(json_array_size(gaps), 1);
+	assert_string_equal(jstr(json_array_get(gaps, 0), "aboutNode"), "n1");
+	assert_string_equal(jstr(json_array_get(gaps, 0), "runId"), "run-c");
+	assert_string_equal(jstr(json_object_get(n1, "coverage"), "gapNano"), "0");
+	json_decref(j);
+	report__free(r);
+	/* Each folder named alone: records by the node they name, as before (both "n1"). */
+	j = report_json(sts, 2, &window, &r, &rc);
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 1);
+	json_decref(j);
+	report__free(r);
+	store_free(sts[0]);
+	store_free(sts[1]);
+}
+
 /* Each node's key by its name, as --keys DIR pins them. */
 static int key_of_node(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN])
 {
@@ -1299,7 +1375,7 @@ static void test_node_keys(void **state)
 
 		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
 		for (int k = 0; k < in.n; k++)
-			assert_int_equal(report__file(r, in.paths[k]), 0);
+			assert_int_equal(report__file(r, in.paths[k], NULL), 0);
 		inputs__free(&in);
 	}
 	assert_int_equal(report__finish(r), 0);
@@ -1316,7 +1392,7 @@ static void test_node_keys(void **state)
 
 		assert_int_equal(inputs__collect(&in, 1, argv, NULL), 0);
 		for (int k = 0; k < in.n; k++)
-			report__file(r, in.paths[k]);
+			report__file(r, in.paths[k], NULL);
 		inputs__free(&in);
 	}
 	assert_int_equal(report__finish(r), 0);
@@ -1395,11 +1471,11 @@ static void test_bad_calls(void **state)
 	assert_non_null(r);
 	assert_int_equal(report__nodes(r), 0);
 	assert_null(report__verdict(r));
-	assert_int_equal(report__file(r, "/nonexistent/seg.seg.gz"), 1);
+	assert_int_equal(report__file(r, "/nonexistent/seg.seg.gz", NULL), 1);
 	assert_non_null(strstr(report__error(r), "/nonexistent/seg.seg.gz: No such file"));
 	assert_int_equal(report__finish(r), 0);
 	assert_int_equal(report__finish(r), -EINVAL);
-	assert_int_equal(report__file(r, "x"), -EINVAL);
+	assert_int_equal(report__file(r, "x", NULL), -EINVAL);
 	/* The unreadable input is a node of its own, unnamed, and not complete. */
 	assert_int_equal(report__nodes(r), 1);
 	assert_string_equal(report__node(r, 0)->node, "");
@@ -1429,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_input),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_keys),
+		cmocka_unit_test(test_collected_store),
 		cmocka_unit_test(test_capabilities),
 		cmocka_unit_test(test_running_coverage),
 		cmocka_unit_test(test_html_page),

@@ -36,8 +36,8 @@ static void usage(FILE *f)
 		"usage: firstlight report --since TIME --until TIME [--json | --text | --html FILE]\n"
 		"                         [--pubkey FILE]... [--keys DIR] [FILE | DIR]...\n"
 		"For each node in the inputs (default: every segment in %s; a collected store:\n"
-		"give each node's directory), whether its records of the window are complete and\n"
-		"unmodified, and if not, what exactly is missing:\n"
+		"each node's folder, and @collector), whether its records of the window are complete\n"
+		"and unmodified, and if not, what exactly is missing:\n"
 		"  chain      every batch's hash, link and signature, with the pinned keys (--pubkey),\n"
 		"             and sequence numbers per run (as `firstlight verify`)\n"
 		"  kernel     the node's kernel and the capabilities it lacked, from its NodeCapabilities\n"
@@ -56,7 +56,9 @@ static void usage(FILE *f)
 		"and the records cover all of it; gaps of the other kinds are noted. The verdict is one\n"
 		"line: \"complete: ...\" or \"incomplete: \" and every reason, then \"noted: \" and every\n"
 		"note, \"; \" between them.\n"
-		"Records are grouped by their node; segment files by their header's node.\n"
+		"Records are grouped by their node; segment files by their header's node; a collected\n"
+		"store's @collector folder is a node of its own, and the collector's findings about a\n"
+		"node (BATCH_REJECTED, CHAIN_BREAK, NODE_SILENT) count in that node's verdict.\n"
 		"\n"
 		"  --since TIME, --until TIME  the window (both needed); TIME: RFC 3339\n"
 		"                       (2024-05-01T10:00:00Z), a date (UTC), or unix seconds (1714557600.5)\n"
@@ -65,7 +67,8 @@ static void usage(FILE *f)
 		"                       consistency, not who signed\n"
 		"  --keys DIR           the keys of many nodes: DIR/<node>.pub pins the key of the node\n"
 		"                       its records name <node> (names of letters, digits, '.', '_' and\n"
-		"                       '-' only; a node without a file there is pinned by --pubkey alone)\n"
+		"                       '-' only; a node without a file there is pinned by --pubkey alone;\n"
+		"                       DIR/@collector.pub pins a collected store's collector)\n"
 		"  --json               one JSON document instead of the text (--text)\n"
 		"  --html FILE          one self-contained HTML page in FILE (\"-\": stdout): the verdicts, a\n"
 		"                       coverage strip per node over the window, the tables. No script.\n"
@@ -196,7 +199,8 @@ static int parse_args(struct report_args *a, int argc, char **argv)
 
 /*
  * A node's name comes from its records: it names a file only when it is a plain file name
- * (no '/', no leading '.', nothing a shell or a terminal would read twice).
+ * (no '/', no leading '.', nothing a shell or a terminal would read twice). A leading '@'
+ * is a collected store's own folder (@collector): DIR/@collector.pub pins the collector.
  */
 static int file_safe(const char *s)
 {
@@ -206,7 +210,7 @@ static int file_safe(const char *s)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
+		      s[i] == '.' || s[i] == '_' || s[i] == '-' || (s[i] == '@' && !i && n > 1)))
 			return 0;
 	return 1;
 }
@@ -263,7 +267,7 @@ int cmd_report__main(int argc, char **argv)
 	if (!r)
 		goto nomem;
 	for (int i = 0; i < in.n; i++) {
-		err = report__file(r, in.paths[i]);
+		err = report__file(r, in.paths[i], inputs__group(&in, i));
 		if (err < 0)
 			goto nomem;
 		if (err) {

@@ -136,6 +136,7 @@ int gapfmt__json(struct json_buf *out, const struct gap_row *g)
 	err = err ?: put_opt_str(out, "eventType", g->event_type);
 	err = err ?: put_opt_str(out, "reason", g->reason);
 	err = err ?: put_opt_str(out, "previousRunId", g->previous_run_id);
+	err = err ?: put_opt_str(out, "aboutNode", g->about);
 	err = err ?: put_key(out, "detail", 0) ?: json__append_string_lossless(out, g->detail);
 	err = err ?: put_opt_str(out, "file", g->file ? g->file : "");
 	err = err ?: json_buf__append_str(out, "}\n");

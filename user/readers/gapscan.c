@@ -112,6 +112,7 @@ static void free_row(struct row *r)
 	free((char *)r->pub.event_type);
 	free((char *)r->pub.reason);
 	free((char *)r->pub.previous_run_id);
+	free((char *)r->pub.about);
 	free((char *)r->pub.detail);
 }
 
@@ -301,7 +302,8 @@ static struct row *row_new(struct gapscan *s, int kind, int detected, size_t run
 
 /* Fills the owned strings of a new row: NULLs become "". 0 or -ENOMEM (row dropped). */
 static int row_commit(struct gapscan *s, struct row *w, const char *workload,
-		      const char *event_type, const char *reason, const char *prev, char *detail)
+		      const char *event_type, const char *reason, const char *prev, const char *about,
+		      char *detail)
 {
 	struct gap_row *g = &w->pub;
 
@@ -309,8 +311,9 @@ static int row_commit(struct gapscan *s, struct row *w, const char *workload,
 	g->event_type = dup_str(event_type);
 	g->reason = dup_str(reason);
 	g->previous_run_id = dup_str(prev);
+	g->about = dup_str(about);
 	g->detail = detail;
-	if (!g->workload || !g->event_type || !g->reason || !g->previous_run_id || !g->detail) {
+	if (!g->workload || !g->event_type || !g->reason || !g->previous_run_id || !g->about || !g->detail) {
 		free_row(w);
 		return -ENOMEM;
 	}
@@ -348,7 +351,7 @@ static int add_recorded(struct gapscan *s, size_t run, const Firstlight__V1__Eve
 	w->pub.file = file_name(s, s->cur_file);
 	w->pub.record_ns = ev->time_unix_nano;
 	return row_commit(s, w, gap->workload_key, gap->event_type, gap->reason,
-			  gap->previous_run_id, dup_str(gap->detail));
+			  gap->previous_run_id, gap->node, dup_str(gap->detail));
 }
 
 int gapscan__add(struct gapscan *s, const Firstlight__V1__Event *ev)
@@ -472,7 +475,7 @@ static int add_detected(struct gapscan *s, int kind, size_t run, uint64_t start,
 	w->pub.start_ns = start;
 	w->pub.end_ns = end;
 	w->pub.file = file_name(s, file);
-	return row_commit(s, w, NULL, NULL, NULL, NULL, detail);
+	return row_commit(s, w, NULL, NULL, NULL, NULL, NULL, detail);
 }
 
 /* Missing seq a..b of a run: one row, its seq range and count set. */

@@ -57,6 +57,9 @@ struct gap_row {
 	const char *event_type;
 	const char *reason;
 	const char *previous_run_id;
+	/* The node a collector's finding is about (Gap.node: NODE_SILENT, BATCH_REJECTED,
+	 * CHAIN_BREAK), "" for every other gap: the node that wrote it is `node`. */
+	const char *about;
 	const char *detail;    /* untrusted for recorded gaps: escape before display */
 	const char *file;      /* the input holding the record the gap was found at */
 	/* Its workload's owner, by the latest Workload record written under an owners file

@@ -35,11 +35,13 @@ static int store_of(struct inputs *in, const char *dir)
 		if (!strcmp(in->stores[i], dir))
 			return i;
 	copy = strdup(dir);
-	if (!copy || ARRAY_GROW(in->stores, in->cap_stores, (size_t)in->n_stores + 1)) {
+	if (!copy || ARRAY_GROW(in->stores, in->cap_stores, (size_t)in->n_stores + 1) ||
+	    ARRAY_GROW(in->own_folder, in->cap_own, (size_t)in->n_stores + 1)) {
 		free(copy);
 		return -ENOMEM;
 	}
 	in->stores[in->n_stores] = copy;
+	in->own_folder[in->n_stores] = 0;
 	return in->n_stores++;
 }
 
@@ -111,6 +113,14 @@ static int add_dir(struct inputs *in, const char *dir)
 			    S_ISDIR(st.st_mode)) {
 				err = add_segments(in, sub, &got);
 				found += got;
+				if (!err && got && names[i]->d_name[0] == '@') {
+					int st_i = store_of(in, sub);
+
+					if (st_i < 0)
+						err = st_i;
+					else
+						in->own_folder[st_i] = 1;
+				}
 			}
 			free(sub);
 			free(names[i]);
@@ -179,6 +189,17 @@ int inputs__collect(struct inputs *in, int argc, char **argv, const char *defaul
 	return err;
 }
 
+const char *inputs__group(const struct inputs *in, int i)
+{
+	const char *dir, *slash;
+
+	if (i < 0 || i >= in->n || !in->own_folder[in->store[i]])
+		return NULL;
+	dir = in->stores[in->store[i]];
+	slash = strrchr(dir, '/');
+	return slash ? slash + 1 : dir;
+}
+
 void inputs__free(struct inputs *in)
 {
 	for (int i = 0; i < in->n; i++)
@@ -190,6 +211,7 @@ void inputs__free(struct inputs *in)
 	free(in->paths);
 	free(in->store);
 	free(in->stores);
+	free(in->own_folder);
 	free(in->failed);
 	memset(in, 0, sizeof(*in));
 }

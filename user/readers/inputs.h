@@ -30,6 +30,8 @@ struct inputs {
 	char **stores;     /* each store's directory ("" for files named alone) */
 	int n_stores;
 	size_t cap_stores;
+	int *own_folder;   /* stores[i] is a collected store's folder of the collector's own */
+	size_t cap_own;
 	int *failed;       /* INPUT_* of paths[i]: what reading it found so far */
 	size_t cap_failed;
 	int stdin_fd;      /* stdin's copy (inputs__keep_stdin), when have_stdin */
@@ -39,6 +41,14 @@ struct inputs {
 #define INPUT_NO_STDIN 2 /* "-" whose copy could not be made: never read */
 
 int inputs__collect(struct inputs *in, int argc, char **argv, const char *default_dir);
+
+/*
+ * Whose records input i holds when its records' node does not say it: a collected store's
+ * folder whose name starts with '@' (no node's name can: `@collector`, the collector's own
+ * records) names itself, whatever host the collector ran on. NULL: the node its records
+ * name.
+ */
+const char *inputs__group(const struct inputs *in, int i);
 void inputs__free(struct inputs *in);
 
 /*

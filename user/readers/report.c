@@ -75,6 +75,8 @@ struct rnode {
 	size_t n_caps, cap_caps;
 	const char **latest_missing;  /* the names the one in force at the window's end lacks */
 	size_t n_latest_missing;
+	int own;                      /* a collector's own records (inputs__group) */
+	struct ptrvec found;          /* a collector's findings about this node (gap rows) */
 };
 
 struct report {
@@ -83,6 +85,7 @@ struct report {
 	struct arena *a;
 	struct strmap *by_name;
 	struct ptrvec nodes;     /* struct rnode *, sorted by name at finish */
+	const char *group;       /* the file being read: whose records it holds, NULL: its node */
 	size_t files;
 	char err[600];
 	int finished, complete;
@@ -135,6 +138,7 @@ static void node_free(struct rnode *n)
 	ptrvec__free(&n->wls);
 	free(n->runs);
 	ptrvec__free(&n->gaps);
+	ptrvec__free(&n->found);
 	free(n->strip);
 	free(n->reasons.v);
 	free(n->notes.v);
@@ -425,7 +429,7 @@ static int add_caps(struct report *r, struct rnode *n, const Event *ev)
 
 static int add_event(struct report *r, const Event *ev, const char *path)
 {
-	struct rnode *n = node_get(r, ev->node);
+	struct rnode *n = node_get(r, r->group ? r->group : ev->node);
 	int err;
 
 	if (!n)
@@ -461,7 +465,7 @@ static void damaged(struct report *r, struct rnode *n, const char *path, const c
 		n->pub.damage = arena__strdup(r->a, r->err);
 }
 
-int report__file(struct report *r, const char *path)
+static int read_file(struct report *r, const char *path, const char *group)
 {
 	struct segment_reader *sr;
 	Firstlight__V1__Batch *b;
@@ -477,7 +481,7 @@ int report__file(struct report *r, const char *path)
 	if (!sr) {
 		if (errno == ENOMEM)
 			return -ENOMEM;
-		n = node_get(r, "");
+		n = node_get(r, group ? group : "");
 		damaged(r, n, path, strerror(errno));
 		return n ? 1 : -ENOMEM;
 	}
@@ -499,11 +503,12 @@ int report__file(struct report *r, const char *path)
 		segment_reader__close(sr);
 		return err;
 	}
-	n = node_get(r, file_node ? file_node : "");
+	n = node_get(r, group ? group : file_node ? file_node : "");
 	if (!n) {
 		segment_reader__close(sr);
 		return -ENOMEM;
 	}
+	n->own |= group != NULL;
 	if (rc < 0)
 		damaged(r, n, path, segment_reader__error(sr));
 	segment_reader__close(sr);
@@ -511,6 +516,16 @@ int report__file(struct report *r, const char *path)
 	/* The verifier reads it again, as stored: hashes are of the stored bytes. */
 	verifier__file(n->v, path);
 	return rc < 0;
+}
+
+int report__file(struct report *r, const char *path, const char *group)
+{
+	int rc;
+
+	r->group = group; /* for add_event */
+	rc = read_file(r, path, group);
+	r->group = NULL;
+	return rc;
 }
 
 /* ---- judging a node ---------------------------------------------------------------------- */
@@ -535,9 +550,28 @@ static int loses_evidence(int kind)
  * its window meets a run's records (from a killed run's last heartbeat) what that run had
  * not written yet was lost (the UNCLEAN_END says so); elsewhere no run covers it anyway.
  */
-static int shades_strip(int kind)
+static int shades_strip(const struct gap_row *g)
 {
-	return loses_evidence(kind) || kind == FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN;
+	/* A collector's finding tells what it could not keep, not when the node's sensor
+	 * saw nothing: the node's own records show that. */
+	if (g->about[0])
+		return 0;
+	return loses_evidence(g->kind) || g->kind == FIRSTLIGHT__V1__GAP__KIND__SENSOR_DOWN;
+}
+
+/*
+ * The node of the report a collector's finding (a gap row of its own records, own) is
+ * about, where it counts: NULL for every other row, and for a finding about a node the
+ * inputs do not hold (it stays the collector's).
+ */
+static struct rnode *found_about(const struct report *r, const struct rnode *own, const struct gap_row *g)
+{
+	struct rnode *x;
+
+	if (!own->own || !g->about[0] || !strcmp(g->about, own->pub.node))
+		return NULL;
+	x = strmap__get(r->by_name, g->about);
+	return x && !x->own ? x : NULL;
 }
 
 /* A gap's window as gapscan__row_meets reads it. */
@@ -596,7 +630,7 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		const struct gap_row *g = n->gaps.v[i];
 		uint64_t lo, hi;
 
-		if (!shades_strip(g->kind))
+		if (!shades_strip(g))
 			continue;
 		row_window(g, &lo, &hi);
 		if (lo && lo < hi) {
@@ -622,7 +656,7 @@ static int make_strip(struct report *r, struct rnode *n, const struct gapscan_ru
 		for (size_t k = 0; k < n->gaps.n && st == REPORT_COVERED; k++) {
 			uint64_t lo, hi;
 
-			if (!shades_strip(((const struct gap_row *)n->gaps.v[k])->kind))
+			if (!shades_strip(n->gaps.v[k]))
 				continue;
 			row_window(n->gaps.v[k], &lo, &hi);
 			if (lo && lo < hi && lo <= a && b <= hi)
@@ -739,13 +773,17 @@ static int cmp_kind(const void *a, const void *b)
 static int gap_reasons(struct report *r, struct rnode *n)
 {
 	struct kind_sum *sums = NULL;
-	size_t ns = 0, cap = 0;
+	size_t ns = 0, cap = 0, handed = 0;
 	int err = 0, k;
 
 	for (size_t i = 0; i < n->gaps.n && !err; i++) {
 		const struct gap_row *g = n->gaps.v[i];
 		size_t j;
 
+		if (found_about(r, n, g)) {
+			handed++; /* the node's it is about: counted there */
+			continue;
+		}
 		for (j = 0; j < ns && sums[j].kind != g->kind; j++)
 			;
 		if (j == ns) {
@@ -769,6 +807,9 @@ static int gap_reasons(struct report *r, struct rnode *n)
 		if (sums[j].gaps)
 			err = gap_reason(r, n, &sums[j]);
 	free(sums);
+	if (!err && handed)
+		err = reason(r, &n->notes, "FINDINGS", "FINDINGS: %zu about the nodes they name, in their verdicts",
+			     handed);
 	return err;
 }
 
@@ -940,24 +981,50 @@ static int window_workloads(struct report *r, struct rnode *n)
 	return err;
 }
 
+/* A node's inputs read to their end: its gaps found, its chain checked. */
+static int settle(struct report *r, struct rnode *n)
+{
+	struct gapscan_env env = { .now_ns = r->o.now_ns, .run_is_live = r->o.run_is_live, .ctx = r->o.ctx };
+	int err = gapscan__finish(n->gs, &env);
+
+	if (!err)
+		verifier__finish(n->v);
+	return err;
+}
+
+/* Collectors' findings about the nodes of the report: each counts there (found). */
+static int hand_findings(struct report *r)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < r->nodes.n && !err; i++) {
+		struct rnode *n = r->nodes.v[i];
+
+		for (size_t k = 0; n->own && k < gapscan__count(n->gs) && !err; k++) {
+			const struct gap_row *g = gapscan__row(n->gs, k);
+			struct rnode *x = found_about(r, n, g);
+
+			if (x && gapscan__row_meets(g, r->o.since_ns, r->o.until_ns))
+				err = ptrvec__push(&x->found, (void *)g);
+		}
+	}
+	return err;
+}
+
 static int judge(struct report *r, struct rnode *n)
 {
 	const struct verify_result *vr;
-	struct gapscan_env env = { .now_ns = r->o.now_ns, .run_is_live = r->o.run_is_live, .ctx = r->o.ctx };
 	struct report_node *p = &n->pub;
 	struct gapscan_run *all = NULL;
 	size_t n_all = 0;
 	char d[48];
-	int err;
+	int err = 0;
 
-	err = gapscan__finish(n->gs, &env);
-	if (err)
-		return err;
-	verifier__finish(n->v);
 	vr = verifier__result(n->v);
 	p->chain = vr;
-	for (size_t i = 0; i < gapscan__count(n->gs) && !err; i++) {
-		const struct gap_row *g = gapscan__row(n->gs, i);
+	for (size_t i = 0; i < gapscan__count(n->gs) + n->found.n && !err; i++) {
+		const struct gap_row *g = i < gapscan__count(n->gs) ? gapscan__row(n->gs, i) :
+				   n->found.v[i - gapscan__count(n->gs)];
 
 		if (!gapscan__row_meets(g, r->o.since_ns, r->o.until_ns))
 			continue;
@@ -1061,6 +1128,9 @@ int report__finish(struct report *r)
 	r->finished = 1;
 	if (r->nodes.n > 1)
 		qsort(r->nodes.v, r->nodes.n, sizeof(void *), cmp_node);
+	for (size_t i = 0; i < r->nodes.n && !err; i++)
+		err = settle(r, r->nodes.v[i]);
+	err = err ?: hand_findings(r);
 	for (size_t i = 0; i < r->nodes.n && !err; i++) {
 		struct rnode *n = r->nodes.v[i];
 

@@ -184,11 +184,17 @@ struct report *report__new(const struct report_opts *o);
 void report__free(struct report *r);
 
 /*
- * Reads one input file, in chain order among its node's files. 0; 1 when it could not be
- * read in full (report__error says why; what was read still counts, and its node's
- * verdict says so); -ENOMEM.
+ * Reads one input file, in chain order among its node's files. group: whose records they
+ * are (inputs__group: a collector's own, "@collector"), NULL: the node they name. 0; 1
+ * when it could not be read in full (report__error says why; what was read still counts,
+ * and its node's verdict says so); -ENOMEM.
+ *
+ * A collector's findings about a node (the NODE_SILENT, BATCH_REJECTED and CHAIN_BREAK
+ * gaps naming it) count in that node's verdict and gaps when the inputs hold the node,
+ * and are a note of the collector's; about a node they do not hold, they stay the
+ * collector's.
  */
-int report__file(struct report *r, const char *path);
+int report__file(struct report *r, const char *path, const char *group);
 const char *report__error(const struct report *r);
 /* After every file: the verdicts. Once. 0, -EINVAL (twice), -ENOMEM. */
 int report__finish(struct report *r);
