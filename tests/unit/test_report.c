@@ -1342,6 +1342,30 @@ static void test_collected_store(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 1);
 	json_decref(j);
 	report__free(r);
+	/* Two collected stores: their collectors are not one, each known by its folder. */
+	{
+		struct store *other = store_new("n1");
+		char whole2[sizeof(other->root) + 8];
+		struct inputs in;
+		char *argv[] = { whole, whole2 };
+		const char *g;
+
+		snprintf(whole2, sizeof(whole2), "%.255s/store", other->root);
+		assert_int_equal(mkdir(whole2, 0700), 0);
+		snprintf(other->dir, sizeof(other->dir), "%.263s/@collector", whole2);
+		assert_int_equal(mkdir(other->dir, 0700), 0);
+		clean_run(other, "run-c2", NULL);
+		assert_int_equal(inputs__collect(&in, 2, argv, NULL), 0);
+		for (int k = 0; k < in.n; k++) {
+			g = inputs__group(&in, k);
+			if (strstr(in.paths[k], "/@collector/"))
+				assert_string_equal(g, !strncmp(in.paths[k], whole2, strlen(whole2)) ? other->dir : sts[1]->dir);
+			else
+				assert_null(g);
+		}
+		inputs__free(&in);
+		store_free(other);
+	}
 	store_free(sts[0]);
 	store_free(sts[1]);
 }

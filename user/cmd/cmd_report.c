@@ -218,10 +218,12 @@ static int file_safe(const char *s)
 /* report_opts.node_key for --keys DIR: DIR/<node>.pub. */
 static int node_key(void *ctx, const char *node, uint8_t key[KEYS_PUB_LEN])
 {
-	const char *dir = ctx;
+	const char *dir = ctx, *slash = strrchr(node, '/');
 	struct json_buf b = {};
 	char path[PATH_MAX];
 
+	if (slash && slash[1] == '@')
+		node = slash + 1; /* a collector known by its store's path (inputs__group) */
 	if (!file_safe(node)) {
 		log_warn("report: node '%s': not a plain file name, no key looked up in %s", shown(&b, node), dir);
 		json_buf__free(&b);

@@ -193,9 +193,15 @@ const char *inputs__group(const struct inputs *in, int i)
 {
 	const char *dir, *slash;
 
+	int folders = 0;
+
 	if (i < 0 || i >= in->n || !in->own_folder[in->store[i]])
 		return NULL;
 	dir = in->stores[in->store[i]];
+	for (int s = 0; s < in->n_stores; s++)
+		folders += in->own_folder[s];
+	if (folders > 1)
+		return dir; /* the collectors of several stores: each by its path */
 	slash = strrchr(dir, '/');
 	return slash ? slash + 1 : dir;
 }
