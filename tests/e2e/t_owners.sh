@@ -154,7 +154,7 @@ check "no UNOWNED_WORKLOAD gap for the owned ones" 0 \
 "$FIRSTLIGHT" gaps "$T/data" >"$T/gaps.txt" 2>&1
 check_cmd "gaps shows the unowned workload" grep -qE "^recorded +UNOWNED_WORKLOAD +[^ ]+ +$shop_key \(unowned\) " "$T/gaps.txt"
 "$FIRSTLIGHT" gaps --json "$T/data" >"$T/gaps.jsonl" 2>&1
-check "gaps --json: an owner field on every line" 20 "$(jq -r 'keys | length' "$T/gaps.jsonl" | sort -u)"
+check "gaps --json: an owner field on every line" 21 "$(jq -r 'keys | length' "$T/gaps.jsonl" | sort -u)"
 
 # tree and workloads show the owner.
 "$FIRSTLIGHT" tree --container "$pay" "$T/data" >"$T/tree.txt" 2>&1
