@@ -45,6 +45,29 @@ check_cmd "conflicting stream: recording goes on" wait_for 30 recorded "$marker-
 check_cmd "conflicting stream: said" wait_for 30 grep -q "ship: stream: stream FIRSTLIGHT keeps messages in memory" "$T/agent.err"
 agent_stop
 
+# The collector with that URL: it says so once and keeps trying, is healthy all the same
+# (its loop turns: restarting it would not bring the engine back; the metric says it is not
+# connected), and stops at once when told to, with its STOPPED record.
+"$FIRSTLIGHT" collect --from "nats://127.0.0.1:$port" --store "$T/col" --key "$T/col.key" \
+	--metrics-addr 127.0.0.1:0 >/dev/null 2>"$T/col.err" &
+cpid=$!
+on_cleanup "kill -9 $cpid 2>/dev/null"
+check_cmd "collector, unreachable: said" wait_for 30 grep -q "collect: nats://127.0.0.1:$port: .*; trying again" "$T/col.err"
+mport=$(sed -n 's/.*collect: metrics on http:.*(port \([0-9]*\)).*/\1/p' "$T/col.err")
+check "collector, unreachable: healthy, not connected" "200 ok: not connected to JetStream, retrying" \
+	"$(curl -s -o "$T/hz" -w '%{http_code}' "http://127.0.0.1:$mport/healthz") $(cat "$T/hz")"
+check "collector, unreachable: the metric says so" "firstlight_collector_connected 0" \
+	"$(curl -s "http://127.0.0.1:$mport/metrics" | grep '^firstlight_collector_connected ')"
+sleep 1.5 # into a reconnection's backoff (not a wait for a condition): a stop must end it
+check "collector, unreachable: said once" 1 "$(grep -c "collect: nats://127.0.0.1:$port:" "$T/col.err")"
+kill -TERM "$cpid"
+check_cmd "collector, unreachable: stops when told" wait_for 10 sh -c "! kill -0 $cpid 2>/dev/null" ||
+	kill -9 "$cpid"
+wait "$cpid"
+check "collector, unreachable: exit status" 0 $?
+check "collector, unreachable: its run ends STOPPED" STOPPED \
+	"$("$FIRSTLIGHT" read "$T/col/@collector" | jq -r 'select(.agent) | .agent.state' | tail -n1)"
+
 # Usage errors: one line, status 2, nothing started.
 expect_usage() {
 	local name=$1 pattern=$2

@@ -65,7 +65,7 @@ static void judge(uint64_t since, uint64_t until)
 	struct report *r = report__new(&o);
 	json_t *j;
 
-	if (!r || report__file(r, input_path) < 0 || report__finish(r))
+	if (!r || report__file(r, input_path, NULL) < 0 || report__finish(r))
 		abort();
 	if (!report__verdict(r) || report__nodes(r) < 1)
 		abort(); /* the file is a node, even one that says nothing */

@@ -37,6 +37,7 @@
 #define FETCH_MAX 64
 #define FETCH_WAIT_MS 1000
 #define BACKOFF_MAX_MS 30000
+#define HEALTH_STALL_S 60 /* see answer_health */
 #define DUPLICATE_WINDOW_NS (10 * 60 * NS_PER_S)
 /* A bundle inflated: up to 64 batches of the largest size (each checked on its own). */
 #define BUNDLE_INFLATED_MAX (64u * BATCH_MAX_BYTES)
@@ -87,6 +88,8 @@ struct collector {
 	struct js_conn *js;
 	char *shown_urls;            /* the URLs without passwords, for messages */
 	int connected;
+	uint64_t turned_mono_ns;     /* the loop's last turn, for /healthz (under lock) */
+	int stopping;                /* see stop_requested */
 	struct httpd *http;
 	int sigfd;
 	char said[JS_ERR_MAX];
@@ -641,11 +644,47 @@ static int render(struct collector *c, char *buf, size_t cap)
 	return promtext__end(&o);
 }
 
+/*
+ * /healthz: 200 while the loop turns, connected or not (a collector waiting out an engine
+ * outage is healthy: restarting it would not bring the engine back, and
+ * firstlight_collector_connected says the rest); 503 once it has not turned for
+ * HEALTH_STALL_S, longer than any wait of one turn (a fetch, a connection attempt, a
+ * backoff's step), so that a liveness probe restarts a collector that is stuck.
+ */
+static int answer_health(struct collector *c, char **body, size_t *len, const char **type)
+{
+	uint64_t now = clock__mono_ns(), turned;
+	int connected, status;
+
+	pthread_mutex_lock(&c->lock);
+	turned = c->turned_mono_ns;
+	connected = c->connected;
+	pthread_mutex_unlock(&c->lock);
+	if (turned && now - turned < HEALTH_STALL_S * NS_PER_S) {
+		status = 200;
+		*body = strdup(connected ? "ok: consuming\n" : "ok: not connected to JetStream, retrying\n");
+	} else if (!turned) {
+		status = 503;
+		*body = strdup("starting\n");
+	} else {
+		status = 503;
+		if (asprintf(body, "stuck: the collector's loop has not turned for %" PRIu64 " s\n",
+			     (uint64_t)((now - turned) / NS_PER_S)) < 0)
+			*body = NULL;
+	}
+	if (!*body)
+		return -ENOMEM;
+	*len = strlen(*body);
+	*type = "text/plain; charset=utf-8";
+	return status;
+}
+
 static int answer(void *ctx, const char *path, char **body, size_t *len, const char **type)
 {
 	size_t cap = 16384;
 
-	(void)path;
+	if (!strcmp(path, "/healthz"))
+		return answer_health(ctx, body, len, type);
 	for (;;) {
 		char *buf = malloc(cap);
 		int n;
@@ -668,11 +707,25 @@ static int answer(void *ctx, const char *path, char **body, size_t *len, const c
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
+/* The loop is alive (answer_health). */
+static void turned(struct collector *c)
+{
+	uint64_t now = clock__mono_ns();
+
+	pthread_mutex_lock(&c->lock);
+	c->turned_mono_ns = now;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A SIGINT or SIGTERM since the start: read once, then remembered (a wait that saw it
+ * ends, and the loop must see it too). */
 static int stop_requested(struct collector *c)
 {
 	struct signalfd_siginfo si;
 
-	return read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si);
+	if (!c->stopping)
+		c->stopping = read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si);
+	return c->stopping;
 }
 
 static void say_once(struct collector *c, const char *why)
@@ -833,7 +886,7 @@ int collector__run(const struct collector_opts *o)
 	if ((err = open_self(&c)))
 		goto out;
 	if (o->metrics_addr) {
-		static const char *const paths[] = { "/metrics", NULL };
+		static const char *const paths[] = { "/metrics", "/healthz", NULL };
 		int e;
 
 		c.http = httpd__start(o->metrics_addr, paths, answer, &c, &e);
@@ -853,9 +906,12 @@ int collector__run(const struct collector_opts *o)
 	while (!stop_requested(&c)) {
 		uint64_t now = clock__mono_ns();
 
+		turned(&c);
 		if (!c.js && connect_now(&c)) {
-			for (int slept = 0; slept < backoff_ms && !stop_requested(&c); slept += 100)
+			for (int slept = 0; slept < backoff_ms && !stop_requested(&c); slept += 100) {
 				usleep(100000);
+				turned(&c);
+			}
 			backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
 			continue;
 		}
