@@ -8,8 +8,11 @@ API type, generated from the API's OpenAPI spec: every field's JSON name (attrib
 its type (openapi_types) and which are required (its constructor refuses None for them).
 This walks each document through those models strictly: an unknown field, a wrong type or
 a missing required field is an error naming its path. Then the policy this project holds
-the DaemonSet to: no privileged container, no privilege escalation, every capability
-dropped and only named ones added, a read-only root filesystem, no service account token.
+the workloads (DaemonSet, StatefulSet) to: no privileged container, no privilege
+escalation, every capability dropped and only named ones added, a read-only root
+filesystem, no service account token, probes and resources; and, for a workload whose
+namespace (in the same files) enforces the "restricted" Pod Security Standard, that
+standard's rules, so that its own namespace would admit it.
 
 Usage: check-manifest.py FILE...   Exit 0 when all pass; else one line per problem, exit 1.
 """
@@ -24,6 +27,7 @@ KINDS = {
     ("v1", "Namespace"): "V1Namespace",
     ("v1", "ServiceAccount"): "V1ServiceAccount",
     ("apps/v1", "DaemonSet"): "V1DaemonSet",
+    ("apps/v1", "StatefulSet"): "V1StatefulSet",
     ("v1", "ConfigMap"): "V1ConfigMap",
     ("v1", "Service"): "V1Service",
 }
@@ -123,12 +127,44 @@ def check_policy(doc, path):
                 problem(f"{p}.volumeMounts.{m.get('name')}", "Bidirectional propagation needs a privileged container")
 
 
+# What the restricted Pod Security Standard lets a container add.
+RESTRICTED_ADD = {"NET_BIND_SERVICE"}
+
+
+def check_restricted(doc, path):
+    """The restricted standard's rules (Kubernetes 1.25+), as its admission checks them."""
+    spec = doc["spec"]["template"]["spec"]
+    psc = spec.get("securityContext") or {}
+    p = f"{path}.spec.template.spec"
+    for host in ("hostPID", "hostIPC", "hostNetwork"):
+        if spec.get(host):
+            problem(f"{p}.{host}", "the restricted standard admits no host namespace")
+    for v in spec.get("volumes", []):
+        if "hostPath" in v:
+            problem(f"{p}.volumes.{v.get('name')}", "the restricted standard admits no hostPath volume")
+    for i, c in enumerate(spec.get("initContainers", []) + spec.get("containers", [])):
+        cp = f"{p}.containers[{i}]"
+        sc = c.get("securityContext") or {}
+        if sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
+            problem(f"{cp}.securityContext.runAsNonRoot", "must be true (restricted)")
+        if sc.get("runAsUser", psc.get("runAsUser")) == 0:
+            problem(f"{cp}.securityContext.runAsUser", "must not be 0 (restricted)")
+        seccomp = (sc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problem(f"{cp}.securityContext.seccompProfile", "must be RuntimeDefault or Localhost (restricted)")
+        added = set((sc.get("capabilities") or {}).get("add") or []) - RESTRICTED_ADD
+        if added:
+            problem(f"{cp}.securityContext.capabilities.add", f"{sorted(added)}: the restricted standard adds none")
+
+
 def main(files):
     if not files:
         print("usage: check-manifest.py FILE...", file=sys.stderr)
         return 2
     k8s.Configuration.set_default(k8s.Configuration())  # client_side_validation on
     n = 0
+    restricted = set()  # namespaces that enforce the restricted standard
+    workloads = []
     for f in files:
         try:
             docs = [d for d in yaml.safe_load_all(open(f)) if d is not None]
@@ -146,12 +182,22 @@ def main(files):
                 continue
             path += f" ({doc['kind']} {doc.get('metadata', {}).get('name', '?')})"
             check(doc, model, path)
-            if doc["kind"] == "DaemonSet" and isinstance(doc.get("spec"), dict):
+            labels = (doc.get("metadata") or {}).get("labels") or {}
+            if doc["kind"] == "Namespace" and labels.get("pod-security.kubernetes.io/enforce") == "restricted":
+                restricted.add(doc["metadata"].get("name"))
+            if doc["kind"] in ("DaemonSet", "StatefulSet") and isinstance(doc.get("spec"), dict):
                 try:
                     check_policy(doc, path)
                 except (KeyError, TypeError, AttributeError) as e:
                     problem(path, f"policy check: missing {e}")
+                workloads.append((doc, path))
             n += 1
+    for doc, path in workloads:
+        if (doc.get("metadata") or {}).get("namespace") in restricted:
+            try:
+                check_restricted(doc, path)
+            except (KeyError, TypeError, AttributeError) as e:
+                problem(path, f"restricted check: missing {e}")
     for p in problems:
         print(f"check-manifest: {p}", file=sys.stderr)
     if problems:

@@ -4,12 +4,13 @@
 # Also: the agent's metrics port, and the collector.
 
 # nats_start NAME [PORT]: a JetStream server; sets NAME_port and NAME_url (NAME_pid).
-# PORT given: that one (a restart keeps its clients' URL).
+# PORT given: that one (a restart keeps its clients' URL). NATS_ADDR: the address it
+# listens on (default 127.0.0.1; a test's own namespace's veth for a pod to reach it).
 nats_start() {
-	local name=$1 port=${2:--1} dir=$T/nats-$1 log
+	local name=$1 port=${2:--1} dir=$T/nats-$1 log addr=${NATS_ADDR:-127.0.0.1}
 	mkdir -p "$dir"
 	log=$dir/log.$(date +%s%N)
-	nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/js" -n "fl-$name" -l "$log" &
+	nats-server -a "$addr" -p "$port" -js -sd "$dir/js" -n "fl-$name" -l "$log" &
 	eval "${name}_pid=$!"
 	on_cleanup "kill -TERM $! 2>/dev/null; wait $! 2>/dev/null"
 	if ! wait_for 20 grep -qs "Server is ready" "$log"; then
@@ -17,8 +18,8 @@ nats_start() {
 		cat "$log" >&2
 		return 1
 	fi
-	port=$(sed -n 's/.*Listening for client connections on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | tail -n1)
-	eval "${name}_port=$port ${name}_url=nats://127.0.0.1:$port"
+	port=$(sed -n "s/.*Listening for client connections on $addr:\\([0-9]*\\).*/\\1/p" "$log" | tail -n1)
+	eval "${name}_port=$port ${name}_url=nats://$addr:$port"
 }
 
 # nats_stop NAME: a clean stop (its store stays).
@@ -124,10 +125,11 @@ batch_hashes() {
 	for f in "$1"/*.seg.gz; do "$HELPERS/fl-segtool" hashes "$f"; done
 }
 
-# collected_all LOCAL: the collector's folder of the node holds as many batches as LOCAL.
+# collected_all LOCAL NODE [STORE]: the collector's folder of NODE (in STORE, default $T/col)
+# holds as many batches as LOCAL.
 collected_all() {
 	local node want got
 	want=$(batch_hashes "$1" | wc -l)
-	got=$(batch_hashes "$T/col/$2" 2>/dev/null | wc -l)
+	got=$(batch_hashes "${3:-$T/col}/$2" 2>/dev/null | wc -l)
 	[ "$got" -ge "$want" ]
 }
