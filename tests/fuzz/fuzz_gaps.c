@@ -118,14 +118,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		rows[i] = gapscan__row(s, i);
 		if (!rows[i] || !rows[i]->run_id || !rows[i]->node || !rows[i]->detail ||
-		    !rows[i]->workload || !rows[i]->file)
+		    !rows[i]->workload || !rows[i]->file || !rows[i]->about)
 			abort();
 		/* Every line is one valid JSON object (jansson also insists on UTF-8). */
 		json_buf__reset(&out);
 		if (gapfmt__json(&out, rows[i]) || out.len < 2 || out.data[out.len - 1] != '\n')
 			abort();
 		j = json_loadb(out.data, out.len - 1, 0, NULL);
-		if (!json_is_object(j) || json_object_size(j) != 20)
+		if (!json_is_object(j) || json_object_size(j) != 21)
 			abort();
 		json_decref(j);
 	}
