@@ -192,7 +192,6 @@ int inputs__collect(struct inputs *in, int argc, char **argv, const char *defaul
 const char *inputs__group(const struct inputs *in, int i)
 {
 	const char *dir, *slash;
-
 	int folders = 0;
 
 	if (i < 0 || i >= in->n || !in->own_folder[in->store[i]])

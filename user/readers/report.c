@@ -184,18 +184,23 @@ static struct verifier *node_verifier(struct report *r, const char *node)
 	return v;
 }
 
+/* The node named name, made at its first mention; while a collector's own folder is read
+ * (r->group), that is its name and the node is the collector's (own). */
 static struct rnode *node_get(struct report *r, const char *name)
 {
 	struct rnode *n = strmap__get(r->by_name, name ? name : "");
 	char *key;
 
-	if (n)
+	if (n) {
+		n->own |= r->group != NULL;
 		return n;
+	}
 	n = calloc(1, sizeof(*n));
 	key = arena__strdup(r->a, name);
 	if (!n || !key)
 		goto nomem;
 	n->pub.node = key;
+	n->own = r->group != NULL;
 	n->v = node_verifier(r, key);
 	n->gs = gapscan__new();
 	n->wl = strmap__new();
@@ -508,7 +513,6 @@ static int read_file(struct report *r, const char *path, const char *group)
 		segment_reader__close(sr);
 		return -ENOMEM;
 	}
-	n->own |= group != NULL;
 	if (rc < 0)
 		damaged(r, n, path, segment_reader__error(sr));
 	segment_reader__close(sr);
