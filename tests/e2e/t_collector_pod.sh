@@ -8,16 +8,12 @@
 # pod becomes healthy, stores the node's batches, which verify with the node's key, made
 # its key and store on its volume as its own user, and stops cleanly within the grace period.
 . "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/image.sh"
 . "$(dirname "$0")/../lib/nats.sh"
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 manifest=$here/deploy/kubernetes/collector.yaml
-ref_file=$here/build/image/image.ref
-[ -s "$ref_file" ] || { echo "no image: run make image first ($ref_file missing)" >&2; exit 1; }
-image=$(cat "$ref_file")
-# podman's default nofile limit is above this machine's hard limit (docs/deployment.md).
-printf '[containers]\ndefault_ulimits = []\n' >"$T/containers.conf"
-export CONTAINERS_CONF=$T/containers.conf
+image_setup || exit 1
 
 # The pod's network: a namespace of the test's, the host at 10.253.0.1 over a veth pair.
 ns=flcol$$ veth=flc$$

@@ -11,16 +11,12 @@
 # SENSOR_DOWN between them. The image's version label, the binary's --version and the
 # STARTED record agree.
 . "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/image.sh"
 . "$(dirname "$0")/../lib/container.sh"
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 manifest=$here/deploy/kubernetes/firstlight.yaml
-ref_file=$here/build/image/image.ref
-[ -s "$ref_file" ] || { echo "no image: run make image first ($ref_file missing)" >&2; exit 1; }
-image=$(cat "$ref_file")
-# podman's default nofile limit is above this machine's hard limit (docs/deployment.md).
-printf '[containers]\ndefault_ulimits = []\n' >"$T/containers.conf"
-export CONTAINERS_CONF=$T/containers.conf
+image_setup || exit 1
 containers_setup || { echo "container set-up failed" >&2; exit 1; }
 
 # Cleanup runs in order: the pods go first (their agents hold the pin dir), then the pins.

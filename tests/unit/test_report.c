@@ -709,15 +709,15 @@ static void with_ship_loss(struct store *st)
 	put(st, &ev, 150);
 }
 
-/* The collector's findings about a node, as its own store holds them. */
-static void collector_gap(struct store *st, double t, int kind, const char *reason)
+/* The collector's findings about a node (about), as its own store holds them. */
+static void collector_gap(struct store *st, double t, int kind, const char *reason, const char *about)
 {
 	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
 	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
 
 	g.kind = kind;
 	g.count = 1;
-	g.node = "node-x";
+	g.node = (char *)about;
 	g.reason = (char *)reason;
 	g.start_time_unix_nano = AT(t - 2);
 	g.end_time_unix_nano = AT(t);
@@ -729,18 +729,18 @@ static void collector_gap(struct store *st, double t, int kind, const char *reas
 
 static void with_node_silent(struct store *st)
 {
-	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, "no-batches");
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__NODE_SILENT, "no-batches", "node-x");
 }
 
 static void with_batch_rejected(struct store *st)
 {
-	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-signature");
-	collector_gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-hash");
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-signature", "node-x");
+	collector_gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-hash", "node-x");
 }
 
 static void with_chain_break(struct store *st)
 {
-	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "chain-break");
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "chain-break", "node-x");
 }
 
 static void with_state_missing(struct store *st)
@@ -1271,28 +1271,10 @@ static void test_two_nodes(void **state)
 	store_free(sts[1]);
 }
 
-/* What a collector records of a node: a gap naming it. */
-static void finding(struct store *st, double t, int kind, const char *about)
-{
-	Firstlight__V1__Gap g = FIRSTLIGHT__V1__GAP__INIT;
-	Event ev = FIRSTLIGHT__V1__EVENT__INIT;
-
-	g.kind = kind;
-	g.count = 1;
-	g.node = (char *)about;
-	g.reason = "bad-signature";
-	g.start_time_unix_nano = AT(t - 1);
-	g.end_time_unix_nano = AT(t);
-	g.detail = "made by the test";
-	ev.body_case = FIRSTLIGHT__V1__EVENT__BODY_GAP;
-	ev.gap = &g;
-	put(st, &ev, t);
-}
-
 static void with_findings(struct store *st)
 {
-	finding(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "n1");
-	finding(st, 152, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "ghost"); /* not in the inputs */
+	collector_gap(st, 150, FIRSTLIGHT__V1__GAP__KIND__BATCH_REJECTED, "bad-signature", "n1");
+	collector_gap(st, 152, FIRSTLIGHT__V1__GAP__KIND__CHAIN_BREAK, "chain-break", "ghost"); /* not in the inputs */
 }
 
 /*
