@@ -108,7 +108,8 @@ COPY rootfs/ /
 LABEL org.opencontainers.image.title="firstlight" \\
       org.opencontainers.image.version="$version" \\
       org.opencontainers.image.description="firstlight agent: eBPF sensor for short-lived workloads" \\
-      io.firstlight.debian-packages="$(paste -sd, "$out/rootfs/usr/share/doc/firstlight/packages.txt")"
+      io.firstlight.debian-packages="$(paste -sd, "$out/rootfs/usr/share/doc/firstlight/packages.txt")" \\
+      io.firstlight.binary-sha256="$(sha256sum "$bin" | cut -d' ' -f1)"
 USER 0:0
 ENTRYPOINT ["/usr/bin/firstlight"]
 CMD ["run"]
