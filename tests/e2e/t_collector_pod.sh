@@ -15,16 +15,19 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 manifest=$here/deploy/kubernetes/collector.yaml
 image_setup || exit 1
 
-# The pod's network: a namespace of the test's, the host at 10.253.0.1 over a veth pair.
-ns=flcol$$ veth=flc$$
+# The pod's network: a namespace of the test's, joined to the host by a veth pair in a
+# /30 of 10.253.0.0/16 picked by the test's pid (two runs at once rarely meet in one).
+ns=flcol$$ veth=flc$$ net=10.253.$((($$ >> 6) % 256)).$((($$ % 64) * 4))
+host_ip=${net%.*}.$((${net##*.} + 1)) pod_ip=${net%.*}.$((${net##*.} + 2))
+on_cleanup "podman rm -f -t 0 fl-col-$$ >/dev/null 2>&1"
 ip netns add "$ns" || { echo "cannot create netns" >&2; exit 1; }
 on_cleanup "ip netns del $ns"
 ip link add "${veth}h" type veth peer name "${veth}p" netns "$ns" || exit 1
 on_cleanup "ip link del ${veth}h 2>/dev/null"
-ip addr add 10.253.0.1/30 dev "${veth}h" && ip link set "${veth}h" up &&
-	ip -n "$ns" addr add 10.253.0.2/30 dev "${veth}p" && ip -n "$ns" link set "${veth}p" up &&
+ip addr add "$host_ip/30" dev "${veth}h" && ip link set "${veth}h" up &&
+	ip -n "$ns" addr add "$pod_ip/30" dev "${veth}p" && ip -n "$ns" link set "${veth}p" up &&
 	ip -n "$ns" link set lo up || exit 1
-NATS_ADDR=10.253.0.1 nats_start js || exit 1
+NATS_ADDR=$host_ip nats_start js || exit 1
 
 node=col-pod-node-$$
 export NODE_NAME=$node
@@ -32,7 +35,6 @@ agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0
 "$HELPERS/fl-storm" -n 100 -p 2 -- /bin/true "fl-colpod-$$"
 check_cmd "everything written is acked" wait_for 60 ship_drained
 
-on_cleanup "podman rm -f -t 0 fl-col-$$ >/dev/null 2>&1"
 mapfile -t pod_args < <("$here/scripts/podman-args.py" "$manifest" --network "ns:/run/netns/$ns" \
 	--map "pvc:evidence=$T/pvc" --set-env "NATS_URL=$js_url" --image "$image")
 check_cmd "flags derived from the manifest" test "${#pod_args[@]}" -gt 10
