@@ -44,10 +44,10 @@ int inputs__collect(struct inputs *in, int argc, char **argv, const char *defaul
 
 /*
  * Whose records input i holds, where that is not the node its records name: a collected
- * store's folder whose name starts with '@' (no node's name can: `@collector`, the
- * collector's own records) names itself, whatever host the collector ran on; by its path
- * when the inputs hold several stores' (their collectors are not one). NULL: the node its
- * records name.
+ * store's folder whose name starts with '@' (`@collector`, the collector's own records; no
+ * node's folder can, its name is the node's subject token, of [A-Za-z0-9_-] and %XX)
+ * names itself, whatever host the collector ran on; by its path when the inputs hold
+ * several stores' (their collectors are not one). NULL: the node its records name.
  */
 const char *inputs__group(const struct inputs *in, int i);
 void inputs__free(struct inputs *in);
