@@ -653,13 +653,17 @@ static int render(struct collector *c, char *buf, size_t cap)
  */
 static int answer_health(struct collector *c, char **body, size_t *len, const char **type)
 {
-	uint64_t now = clock__mono_ns(), turned;
+	uint64_t now, turned;
 	int connected, status;
 
 	pthread_mutex_lock(&c->lock);
 	turned = c->turned_mono_ns;
 	connected = c->connected;
 	pthread_mutex_unlock(&c->lock);
+	/* Read after the turn it is compared with (turned() reads the clock before it locks):
+	 * read before, a turn landing in between would be later than now, and the difference
+	 * would wrap into "stuck". */
+	now = clock__mono_ns();
 	if (turned && now - turned < HEALTH_STALL_S * NS_PER_S) {
 		status = 200;
 		*body = strdup(connected ? "ok: consuming\n" : "ok: not connected to JetStream, retrying\n");
