@@ -14,6 +14,7 @@
 
 #include "agent/storelink.h"
 #include "base/clock.h"
+#include "base/fdio.h"
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/promtext.h"
@@ -42,6 +43,15 @@
 /* A bundle inflated: up to 64 batches of the largest size (each checked on its own). */
 #define BUNDLE_INFLATED_MAX (64u * BATCH_MAX_BYTES)
 #define COLLECT_BUNDLE_MAX 4096 /* batches in one message: the agent sends at most 64 */
+/* A message not taken comes again after RETRY_MS, doubled at each delivery up to RETRY_MAX_MS;
+ * those waiting behind it RETRY_AFTER_MS after its next try. */
+#define RETRY_MS 500
+#define RETRY_MAX_MS 10000
+#define RETRY_AFTER_MS 200
+#define ASK_EVERY_NS (5 * NS_PER_S) /* how often a node's wait asks whether its message is gone */
+/* The consumer's ack wait twice, and some: every message delivered before has come again. */
+#define OUTSTANDING_WAIT_NS (130 * NS_PER_S)
+#define EARLY_RETRY_MS 1000
 
 /* Why a batch was refused: the reason strings of BATCH_REJECTED gaps and metrics. */
 enum reject {
@@ -69,6 +79,17 @@ struct node {
 	int stopped;             /* its last run wrote STOPPED */
 	int silent;              /* a NODE_SILENT gap is written, not yet answered */
 	int dirty;               /* appended since the last sync */
+	/*
+	 * The stream sequences of its messages handed back, not taken (a write failed: disk
+	 * full, a key not pinned), ascending. Its later messages wait behind the first, handed
+	 * back untouched, until they come again in order: judged or stored before it, they
+	 * would be refused for want of its key, or stored out of order with a false chain
+	 * break, and the refused ones acknowledged for good.
+	 */
+	uint64_t *back;
+	size_t n_back, cap_back;
+	uint64_t waiting_since_mono_ns, asked_mono_ns; /* asked: whether the stream still holds back[0] */
+	uint64_t retry_at_mono_ns;                     /* when back[0] comes again */
 };
 
 struct collector {
@@ -93,6 +114,15 @@ struct collector {
 	struct httpd *http;
 	int sigfd;
 	char said[JS_ERR_MAX];
+	/*
+	 * Messages delivered before this connection (to a collector killed, or cut off) and
+	 * not acknowledged: up to stream sequence outstanding_to, 0 when none. They come again
+	 * only after their ack wait, after later ones: until the consumer's ack floor passes
+	 * them, a batch that would be refused for want of its node's key, or break its node's
+	 * chain, may only have come early, and waits (see early).
+	 */
+	uint64_t outstanding_to, ack_floor;
+	uint64_t outstanding_until_mono_ns, floor_asked_mono_ns;
 };
 
 void collector_opts__defaults(struct collector_opts *o)
@@ -149,6 +179,32 @@ static void load_key(struct collector *c, struct node *n)
 	}
 }
 
+/* A write to the store failed: said once for what (a path), until another fails. */
+static void store_failed(struct collector *c, const char *what, int err)
+{
+	if (!strncmp(what, c->said, sizeof(c->said) - 1)) /* said holds what, cut to its size */
+		return;
+	log_error("collect: %s: %s; the node's batches stay in the stream", what, strerror(-err));
+	snprintf(c->said, sizeof(c->said), "%s", what);
+}
+
+/* The node's folder, opened on first need (and again after a failure: the disk may be back). */
+static int node_store(struct collector *c, struct node *n)
+{
+	char what[JS_ERR_MAX];
+	int err = 0;
+
+	if (n->store)
+		return 0;
+	n->store = nodestore__open(c->dirfd, n->token, &err);
+	if (n->store)
+		return 0;
+	snprintf(what, sizeof(what), "%.200s/%.40s", c->o.store_dir, n->token);
+	store_failed(c, what, err);
+	return err;
+}
+
+/* The node of a subject's token, known from now on even when its folder cannot be opened yet. */
 static struct node *node_get(struct collector *c, const char *token, const char *name, int *err)
 {
 	struct node *n = strmap__get(c->by_token, token);
@@ -162,17 +218,10 @@ static struct node *node_get(struct collector *c, const char *token, const char 
 	}
 	snprintf(n->token, sizeof(n->token), "%s", token);
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->store = nodestore__open(c->dirfd, token, err);
-	if (!n->store) {
-		log_error("collect: %s/%s: %s", c->o.store_dir, token, strerror(-*err));
-		free(n);
-		return NULL;
-	}
 	load_key(c, n);
 	pthread_mutex_lock(&c->lock);
 	if (strmap__put(c->by_token, n->token, n) || ptrvec__push(&c->nodes, n)) {
 		pthread_mutex_unlock(&c->lock);
-		nodestore__free(n->store);
 		free(n);
 		*err = -ENOMEM;
 		return NULL;
@@ -248,10 +297,17 @@ static void keep_rejected(struct collector *c, const char *token, const char *id
 		return;
 	fd = openat(dfd, id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		if (write(fd, data, len) != (ssize_t)len)
-			log_warn("collect: keeping a rejected batch in %s: short write", dir);
-		fsync(fd);
+		int err = fdio__write_all(fd, data, len);
+
+		if (!err && fsync(fd))
+			err = -errno;
 		close(fd);
+		if (err) {
+			/* A cut copy would mislead whoever investigates: the finding stands alone. */
+			unlinkat(dfd, id, 0);
+			log_warn("collect: keeping a rejected batch in %s: %s (its finding is recorded)", dir,
+				 strerror(-err));
+		}
 	}
 	close(dfd);
 }
@@ -276,6 +332,8 @@ static int reject(struct collector *c, struct node *n, const char *token, enum r
 }
 
 /* ---- one batch ------------------------------------------------------------------------ */
+
+static int early(struct collector *c, uint64_t seq);
 
 /* The node a batch's records say they come from: its segment header's, or its first record's. */
 static const char *stated_node(const Firstlight__V1__Batch *b)
@@ -340,8 +398,15 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 		goto done;
 	}
 	if (!n->have_key && b->header && b->header->public_key.len == KEYS_PUB_LEN &&
-	    (err = pin_key(c, n, b->header->public_key.data, seg)))
+	    (err = pin_key(c, n, b->header->public_key.data, seg))) {
+		snprintf(what, sizeof(what), "%.200s/%s/%.64s.pub", c->o.store_dir, COLLECTOR_KEYS_DIR, n->token);
+		store_failed(c, what, err);
 		goto done; /* not acked: tried again */
+	}
+	if (!n->have_key && early(c, seq)) {
+		err = -EINPROGRESS; /* its segment's first batch may be among those outstanding */
+		goto done;
+	}
 	if (n->have_key != 1) {
 		err = reject(c, n, token, REJ_NO_KEY, seq, hex, data, len, n->have_key < 0 ?
 			     "its pinned key file is unreadable" :
@@ -375,6 +440,11 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	if (prev && (b->prev_hash.len != CHAIN_HASH_LEN || memcmp(b->prev_hash.data, prev, CHAIN_HASH_LEN))) {
 		char want[CHAIN_HEX_LEN], got[CHAIN_HEX_LEN];
 
+		if (early(c, seq)) {
+			err = -EINPROGRESS; /* the batches between may be among those outstanding */
+			goto done;
+		}
+
 		snprintf(what, sizeof(what), "node %.120s: batch %s of %.64s does not follow the last one held (it names "
 			 "%s before it, the last held is %s): batches between are missing or were replaced",
 			 n->name, hex, seg, b->prev_hash.len ? chain__hex(b->prev_hash.data, b->prev_hash.len, got) :
@@ -387,10 +457,7 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	err = nodestore__append(n->store, seg, data, len, hash);
 	if (err) {
 		snprintf(what, sizeof(what), "%.200s/%.300s/%.64s", c->o.store_dir, n->token, seg);
-		if (strcmp(what, c->said)) {
-			log_error("collect: %s: %s; the batch stays in the stream", what, strerror(-err));
-			snprintf(c->said, sizeof(c->said), "%.200s", what);
-		}
+		store_failed(c, what, err);
 		goto done;
 	}
 	n->dirty = 1;
@@ -498,8 +565,97 @@ static int take_framed(struct collector *c, struct node *n, const char *token, c
 	return 0;
 }
 
-/* 0: done with it (stored, a duplicate, or rejected on record): ack. -errno: not now. */
-static int take(struct collector *c, struct js_msg *m)
+/* Under c->lock: seq among n's messages handed back (0), or not (-ENOMEM: not enough memory). */
+static int back_add(struct node *n, uint64_t seq)
+{
+	size_t i = 0;
+
+	while (i < n->n_back && n->back[i] < seq)
+		i++;
+	if (i < n->n_back && n->back[i] == seq)
+		return 0;
+	if (n->n_back == n->cap_back) {
+		size_t cap = n->cap_back ? 2 * n->cap_back : 16;
+		uint64_t *b = realloc(n->back, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		n->back = b;
+		n->cap_back = cap;
+	}
+	memmove(n->back + i + 1, n->back + i, (n->n_back - i) * sizeof(*n->back));
+	n->back[i] = seq;
+	if (!n->n_back++)
+		n->waiting_since_mono_ns = clock__mono_ns();
+	return 0;
+}
+
+/* Under c->lock: seq no longer among them. */
+static void back_remove(struct node *n, uint64_t seq)
+{
+	for (size_t i = 0; i < n->n_back; i++) {
+		if (n->back[i] != seq)
+			continue;
+		memmove(n->back + i, n->back + i + 1, (n->n_back - i - 1) * sizeof(*n->back));
+		n->n_back--;
+		return;
+	}
+}
+
+/*
+ * Whether n's message seq waits behind one of its earlier ones handed back: yes, unless
+ * the stream no longer holds that one (its limits discarded it while it waited, or it was
+ * deleted); then the batches after it go on, and the chain check names what is missing.
+ * The stream is asked at most every ASK_EVERY_NS.
+ */
+static int waits(struct collector *c, struct node *n, uint64_t seq)
+{
+	char why[JS_ERR_MAX];
+
+	while (n->n_back && seq > n->back[0]) {
+		uint64_t now = clock__mono_ns(), gone = n->back[0];
+
+		if (now - n->asked_mono_ns < ASK_EVERY_NS)
+			return 1;
+		n->asked_mono_ns = now;
+		if (js_conn__holds(c->js, c->stream, gone, why) != -ENOENT)
+			return 1;
+		log_warn("collect: node %s: stream message %" PRIu64 ", which its later batches waited behind, is no "
+			 "longer in stream %s (its limits discarded it, or it was deleted): going on without it",
+			 n->name, gone, c->stream);
+		pthread_mutex_lock(&c->lock);
+		back_remove(n, gone);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return 0;
+}
+
+/* After take: a message of n not taken is handed back, and the later ones wait behind it; taken, it leaves. */
+static void note_taken(struct collector *c, struct node *n, uint64_t seq, int err)
+{
+	pthread_mutex_lock(&c->lock);
+	if (err) {
+		if (!n->n_back) {
+			n->asked_mono_ns = clock__mono_ns();
+			log_warn("collect: node %s: stream message %" PRIu64 " is not stored yet; its later batches wait "
+				 "behind it, in the stream", n->name, seq);
+		}
+		if (back_add(n, seq))
+			log_error("collect: node %s: out of memory: its batches may be stored out of order", n->name);
+	} else if (n->n_back) {
+		back_remove(n, seq);
+		if (!n->n_back)
+			log_info("collect: node %s: its batches are stored again, in order, after %.1f s", n->name,
+				 (double)(clock__mono_ns() - n->waiting_since_mono_ns) / 1e9);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * 0: done with it (stored, a duplicate, or rejected on record): ack. -EAGAIN: it waits
+ * behind an earlier message of its node. Other -errno: not now. *np: its node, when known.
+ */
+static int take(struct collector *c, struct js_msg *m, struct node **np)
 {
 	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *count_hdr, *enc;
 	char name[256];
@@ -510,6 +666,7 @@ static int take(struct collector *c, struct js_msg *m)
 	size_t len;
 	int err, end = 0;
 
+	*np = NULL;
 	data = js_msg__data(m, &len);
 	if (strncmp(subject, c->head, strlen(c->head)))
 		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "not a batches subject");
@@ -518,6 +675,11 @@ static int take(struct collector *c, struct js_msg *m)
 		return reject(c, NULL, NULL, REJ_SUBJECT, seq, NULL, data, len, "the subject names no node");
 	n = node_get(c, token, name, &err);
 	if (!n)
+		return err;
+	*np = n;
+	if (waits(c, n, seq))
+		return -EAGAIN;
+	if ((err = node_store(c, n)))
 		return err;
 	if (len > BATCH_MAX_BYTES)
 		return reject(c, n, token, REJ_SIZE, seq, NULL, data, 0, "larger than any batch");
@@ -577,6 +739,7 @@ static void check_silent(struct collector *c)
 static int render(struct collector *c, char *buf, size_t cap)
 {
 	struct promtext o;
+	uint64_t now = clock__mono_ns();
 
 	promtext__init(&o, buf, cap);
 	pthread_mutex_lock(&c->lock);
@@ -632,6 +795,15 @@ static int render(struct collector *c, char *buf, size_t cap)
 
 		promtext__labelled_double(&o, "firstlight_collector_node_last_batch_timestamp_seconds", "node",
 					  n->name, n->last_wall);
+	}
+	promtext__header(&o, "firstlight_collector_node_waiting_seconds", "gauge",
+			 "How long a node's batches have waited in the stream behind one that could not be stored "
+			 "(disk full, a write error); 0 when none wait.");
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *n = c->nodes.v[i];
+
+		promtext__labelled_double(&o, "firstlight_collector_node_waiting_seconds", "node", n->name,
+					  n->n_back ? (double)(now - n->waiting_since_mono_ns) / 1e9 : 0);
 	}
 	promtext__header(&o, "firstlight_collector_node_silent", "gauge",
 			 "1 for a node that stopped sending without a STOPPED record.");
@@ -746,6 +918,7 @@ static int connect_now(struct collector *c)
 			      .name = "firstlight-collector" };
 	struct js_stream st = { .name = c->stream, .subjects = c->filter, .replicas = c->o.replicas,
 				.duplicate_window_ns = DUPLICATE_WINDOW_NS };
+	struct js_consumer_state cs;
 	char why[JS_ERR_MAX];
 	int err;
 
@@ -765,7 +938,83 @@ static int connect_now(struct collector *c)
 	}
 	c->said[0] = '\0';
 	log_info("collect: consuming %s from stream %s as %s", c->filter, c->stream, c->o.durable);
+	if (!js_conn__consumer_state(c->js, c->stream, c->o.durable, &cs, why) && cs.pending) {
+		c->ack_floor = cs.ack_floor;
+		c->outstanding_to = cs.stream_last;
+		c->outstanding_until_mono_ns = clock__mono_ns() + OUTSTANDING_WAIT_NS;
+		log_info("collect: %" PRIu64 " messages delivered before were not acknowledged: until they come again "
+			 "(at most %d s), a batch after them that would break its node's chain or lacks its key waits",
+			 cs.pending, (int)(OUTSTANDING_WAIT_NS / NS_PER_S));
+	}
 	return 0;
+}
+
+/*
+ * Whether the message seq, which would be refused for want of its node's key or break its
+ * node's chain, may only have come before earlier ones that are outstanding (see
+ * outstanding_to): then it waits. Not past OUTSTANDING_WAIT_NS: a message the stream
+ * dropped meanwhile must not stall the collector; the finding is made then.
+ */
+static int early(struct collector *c, uint64_t seq)
+{
+	uint64_t now = clock__mono_ns();
+	struct js_consumer_state cs;
+	char why[JS_ERR_MAX];
+
+	if (!c->outstanding_to)
+		return 0;
+	if (now - c->floor_asked_mono_ns >= NS_PER_S) {
+		c->floor_asked_mono_ns = now;
+		if (!js_conn__consumer_state(c->js, c->stream, c->o.durable, &cs, why))
+			c->ack_floor = cs.ack_floor;
+	}
+	if (c->ack_floor >= c->outstanding_to) {
+		log_info("collect: the messages delivered before are all in");
+		c->outstanding_to = 0;
+		return 0;
+	}
+	if (now >= c->outstanding_until_mono_ns) {
+		log_warn("collect: messages delivered before (up to stream message %" PRIu64 ") did not all come again "
+			 "within %d s: judging the batches after them as they are", c->outstanding_to,
+			 (int)(OUTSTANDING_WAIT_NS / NS_PER_S));
+		c->outstanding_to = 0;
+		return 0;
+	}
+	return c->ack_floor + 1 < seq;
+}
+
+/* Why a message was not taken, for when it comes again. */
+enum hand_back { BACK_FAILED, BACK_BEHIND, BACK_EARLY };
+
+/*
+ * When a message not taken comes again. One that failed: soon at first, then backing off
+ * (the disk may stay full for long). One that may have come early: in a second. Either,
+ * its node's first handed back, sets the node's retry_at. One waiting behind an earlier
+ * one of its node: just after that one's next try, the later ones later, so that they come
+ * back in order once it is taken (one that comes early only waits again).
+ */
+static int64_t hand_back_ms(struct collector *c, struct node *n, struct js_msg *m, enum hand_back why)
+{
+	uint64_t now = clock__mono_ns(), seq = js_msg__seq(m), delivered = js_msg__delivered(m);
+	int64_t ms = why == BACK_EARLY ? EARLY_RETRY_MS : RETRY_MS;
+	size_t rank = 0;
+
+	if (!n)
+		return ms;
+	if (why != BACK_BEHIND) {
+		for (uint64_t i = 1; why == BACK_FAILED && i < delivered && ms < RETRY_MAX_MS; i++)
+			ms *= 2;
+		ms = ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
+		pthread_mutex_lock(&c->lock);
+		if (n->n_back && n->back[0] == seq)
+			n->retry_at_mono_ns = now + (uint64_t)ms * 1000000;
+		pthread_mutex_unlock(&c->lock);
+		return ms;
+	}
+	while (rank < n->n_back && n->back[rank] < seq)
+		rank++;
+	ms = n->retry_at_mono_ns > now ? (int64_t)((n->retry_at_mono_ns - now) / 1000000) : 0;
+	return ms + RETRY_AFTER_MS + (int64_t)(rank < 100 ? rank : 100) * 10;
 }
 
 /* One fetch: every message taken, the stores synced, our own records made durable, then
@@ -773,7 +1022,9 @@ static int connect_now(struct collector *c)
 static int round_trip(struct collector *c)
 {
 	struct js_msg *msgs[FETCH_MAX];
+	struct node *of[FETCH_MAX];
 	int ok[FETCH_MAX];
+	enum hand_back why_back[FETCH_MAX];
 	char why[JS_ERR_MAX];
 	int n = 0, err;
 
@@ -782,8 +1033,13 @@ static int round_trip(struct collector *c)
 		say_once(c, why);
 		return err;
 	}
-	for (int i = 0; i < n; i++)
-		ok[i] = !take(c, msgs[i]);
+	for (int i = 0; i < n; i++) {
+		err = take(c, msgs[i], &of[i]);
+		ok[i] = !err;
+		why_back[i] = err == -EAGAIN ? BACK_BEHIND : err == -EINPROGRESS ? BACK_EARLY : BACK_FAILED;
+		if (of[i])
+			note_taken(c, of[i], js_msg__seq(msgs[i]), err);
+	}
 	for (size_t i = 0; i < c->nodes.n; i++) {
 		struct node *nd = c->nodes.v[i];
 
@@ -797,6 +1053,12 @@ static int round_trip(struct collector *c)
 	c->sink->flush(c->sink);
 	if (js_conn__ack(c->js, msgs, ok, n, why))
 		say_once(c, why); /* those not acked come again: held already, they count as duplicates */
+	/* Those not taken come again soon, rather than after the consumer's ack wait. */
+	for (int pass = 0; pass < 2; pass++) /* the first handed back set the times of those behind */
+		for (int i = 0; i < n; i++)
+			if (!ok[i] && (why_back[i] == BACK_BEHIND) == pass &&
+			    js_conn__nak(c->js, msgs[i], hand_back_ms(c, of[i], msgs[i], why_back[i]), why))
+				say_once(c, why);
 	for (int i = 0; i < n; i++)
 		js_msg__free(msgs[i]);
 	return 0;
@@ -952,6 +1214,7 @@ out:
 		struct node *n = c.nodes.v[i];
 
 		nodestore__free(n->store);
+		free(n->back);
 		free(n);
 	}
 	ptrvec__free(&c.nodes);

@@ -13,6 +13,12 @@
  * that does not follow is stored and is a CHAIN_BREAK gap; a node that stops sending
  * without a STOPPED record is a NODE_SILENT gap. These are the collector's own records,
  * in its own signed chain under DIR/@collector/, and metrics.
+ *
+ * Batches are judged and stored in their node's order. One that cannot be written now (a
+ * full disk, a key not pinnable) goes back to the stream, and the node's later ones wait
+ * behind it; after a restart, batches that would break a chain or lack a key wait for the
+ * messages the previous run left unacknowledged. So a failure of the collector's own never
+ * turns into a refused batch, a false chain break, or a copy out of order.
  */
 #ifndef FL_COLLECTOR_H
 #define FL_COLLECTOR_H

@@ -81,6 +81,12 @@ int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, 
 	(void)c, (void)stream, (void)filter, (void)durable;
 	return unsupported(why);
 }
+int js_conn__consumer_state(struct js_conn *c, const char *stream, const char *durable,
+			    struct js_consumer_state *st, char why[JS_ERR_MAX])
+{
+	(void)c, (void)stream, (void)durable, (void)st;
+	return unsupported(why);
+}
 int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t timeout_ms, int *n,
 		   char why[JS_ERR_MAX])
 {
@@ -92,10 +98,21 @@ int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, cha
 	(void)c, (void)m, (void)ok, (void)n;
 	return unsupported(why);
 }
+int js_conn__nak(struct js_conn *c, struct js_msg *m, int64_t delay_ms, char why[JS_ERR_MAX])
+{
+	(void)c, (void)m, (void)delay_ms;
+	return unsupported(why);
+}
+int js_conn__holds(struct js_conn *c, const char *stream, uint64_t seq, char why[JS_ERR_MAX])
+{
+	(void)c, (void)stream, (void)seq;
+	return unsupported(why);
+}
 const char *js_msg__subject(const struct js_msg *m) { (void)m; return ""; }
 const void *js_msg__data(const struct js_msg *m, size_t *len) { (void)m; *len = 0; return ""; }
 const char *js_msg__header(struct js_msg *m, const char *key) { (void)m, (void)key; return NULL; }
 uint64_t js_msg__seq(struct js_msg *m) { (void)m; return 0; }
+uint64_t js_msg__delivered(struct js_msg *m) { (void)m; return 0; }
 void js_msg__free(struct js_msg *m) { (void)m; }
 
 #else
@@ -465,26 +482,21 @@ static uint8_t *unbase64(const char *in, size_t *out_len)
 }
 
 /*
- * The stored message through the JetStream API itself ($JS.API.STREAM.MSG.GET, by last
- * subject): this client version hands back no sequence for a stored message, and the next
- * publish must name it.
+ * A stored message through the JetStream API itself ($JS.API.STREAM.MSG.GET with body,
+ * e.g. {"last_by_subj": S} or {"seq": N}): 0 and *doc (the answer, caller decrefs),
+ * -ENOENT when the stream holds no such message. what names it in why.
  */
-int js_conn__last(struct js_conn *c, const char *stream, const char *subject, struct js_msg **out,
-		  char why[JS_ERR_MAX])
+static int stream_msg_get(struct js_conn *c, const char *stream, json_t *body, const char *what, json_t **doc,
+			  char why[JS_ERR_MAX])
 {
 	char api[JS_STREAM_MAX + 64];
 	natsMsg *reply = NULL;
-	json_t *doc = NULL, *body, *msg;
 	json_error_t jerr;
-	struct js_msg *m = NULL;
-	char *req = NULL;
-	const char *s;
+	char *req;
 	natsStatus st;
-	int err = -EPROTO;
 
-	*out = NULL;
+	*doc = NULL;
 	snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.%s", stream);
-	body = json_pack("{s:s}", "last_by_subj", subject);
 	req = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!req)
@@ -492,23 +504,46 @@ int js_conn__last(struct js_conn *c, const char *stream, const char *subject, st
 	st = natsConnection_Request(&reply, c->nc, api, req, (int)strlen(req), c->timeout_ms);
 	free(req);
 	if (st) {
-		say(why, "last batch of %s: %s", subject, last_error(st));
+		say(why, "%s: %s", what, last_error(st));
 		return st == NATS_NO_RESPONDERS ? -ENOTCONN : errno_of(st);
 	}
-	doc = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
+	*doc = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
 	natsMsg_Destroy(reply);
-	if (!doc) {
-		say(why, "last batch of %s: the server's answer is not JSON", subject);
+	if (!*doc) {
+		say(why, "%s: the server's answer is not JSON", what);
 		return -EPROTO;
 	}
-	if (json_object_get(doc, "error")) {
-		json_int_t code = json_integer_value(json_object_get(json_object_get(doc, "error"), "err_code"));
+	if (json_object_get(*doc, "error")) {
+		json_t *e = json_object_get(*doc, "error");
+		json_int_t code = json_integer_value(json_object_get(e, "err_code"));
 
-		say(why, "last batch of %s: %s", subject,
-		    json_string_value(json_object_get(json_object_get(doc, "error"), "description")) ?: "error");
-		json_decref(doc);
+		say(why, "%s: %s", what, json_string_value(json_object_get(e, "description")) ?: "error");
+		json_decref(*doc);
+		*doc = NULL;
 		return code == JS_ERR_NO_MESSAGE_FOUND ? -ENOENT : -EPROTO;
 	}
+	return 0;
+}
+
+/*
+ * The subject's last stored message, by the API itself: this client version hands back no
+ * sequence for a stored message, and the next publish must name it.
+ */
+int js_conn__last(struct js_conn *c, const char *stream, const char *subject, struct js_msg **out,
+		  char why[JS_ERR_MAX])
+{
+	char what[JS_SUBJECT_MAX + 32];
+	json_t *doc = NULL, *msg;
+	struct js_msg *m = NULL;
+	const char *s;
+	int err;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "last batch of %s", subject);
+	err = stream_msg_get(c, stream, json_pack("{s:s}", "last_by_subj", subject), what, &doc, why);
+	if (err)
+		return err;
+	err = -EPROTO;
 	msg = json_object_get(doc, "message");
 	m = calloc(1, sizeof(*m));
 	if (!m || !msg)
@@ -524,7 +559,7 @@ int js_conn__last(struct js_conn *c, const char *stream, const char *subject, st
 		m->hdr = (char *)unbase64(s, &hl);
 	}
 	if (!m->subject || !m->data || !m->seq || (s && !m->hdr)) {
-		say(why, "last batch of %s: the server's answer is incomplete", subject);
+		say(why, "%s: the server's answer is incomplete", what);
 		goto done;
 	}
 	*out = m;
@@ -556,6 +591,32 @@ int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, 
 		say(why, "consumer %s on stream %s: %s", durable, stream, last_error(s));
 		return errno_of(s);
 	}
+	return 0;
+}
+
+int js_conn__consumer_state(struct js_conn *c, const char *stream, const char *durable,
+			    struct js_consumer_state *st, char why[JS_ERR_MAX])
+{
+	jsConsumerInfo *ci = NULL;
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	/* The stream first: a message delivered after this answer is past its last sequence,
+	 * and the consumer's answer, later, counts it. */
+	s = js_GetStreamInfo(&si, c->js, stream, NULL, &jerr);
+	if (!s)
+		s = js_GetConsumerInfo(&ci, c->js, stream, durable, NULL, &jerr);
+	if (s) {
+		jsStreamInfo_Destroy(si);
+		say(why, "consumer %s on stream %s: %s", durable, stream, last_error(s));
+		return errno_of(s);
+	}
+	st->stream_last = si->State.LastSeq;
+	st->ack_floor = ci->AckFloor.Stream;
+	st->pending = ci->NumAckPending > 0 ? (uint64_t)ci->NumAckPending : 0;
+	jsStreamInfo_Destroy(si);
+	jsConsumerInfo_Destroy(ci);
 	return 0;
 }
 
@@ -610,6 +671,34 @@ int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, cha
 		return errno_of(s);
 	}
 	return 0;
+}
+
+int js_conn__nak(struct js_conn *c, struct js_msg *m, int64_t delay_ms, char why[JS_ERR_MAX])
+{
+	natsStatus s;
+
+	(void)c;
+	if (!m->msg) {
+		say(why, "nak: %s", "not a fetched message");
+		return -EINVAL;
+	}
+	if ((s = natsMsg_NakWithDelay(m->msg, delay_ms, NULL))) {
+		say(why, "nak: %s", last_error(s));
+		return errno_of(s);
+	}
+	return 0;
+}
+
+int js_conn__holds(struct js_conn *c, const char *stream, uint64_t seq, char why[JS_ERR_MAX])
+{
+	char what[64];
+	json_t *doc = NULL;
+	int err;
+
+	snprintf(what, sizeof(what), "stream message %" PRIu64, seq);
+	err = stream_msg_get(c, stream, json_pack("{s:I}", "seq", (json_int_t)seq), what, &doc, why);
+	json_decref(doc);
+	return err;
 }
 
 const char *js_msg__subject(const struct js_msg *m)
@@ -671,6 +760,18 @@ uint64_t js_msg__seq(struct js_msg *m)
 		jsMsgMetaData_Destroy(meta);
 	}
 	return seq;
+}
+
+uint64_t js_msg__delivered(struct js_msg *m)
+{
+	jsMsgMetaData *meta = NULL;
+	uint64_t n = 0;
+
+	if (m->msg && natsMsg_GetMetaData(&meta, m->msg) == NATS_OK) {
+		n = meta->NumDelivered;
+		jsMsgMetaData_Destroy(meta);
+	}
+	return n;
 }
 
 void js_msg__free(struct js_msg *m)

@@ -86,6 +86,14 @@ int js_conn__last(struct js_conn *c, const char *stream, const char *subject, st
 /* The collector's durable pull consumer on stream, for subjects matching filter. */
 int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, const char *durable,
 		     char why[JS_ERR_MAX]);
+/* Where a consumer stands. */
+struct js_consumer_state {
+	uint64_t ack_floor;   /* every message up to this stream sequence is acknowledged */
+	uint64_t pending;     /* messages delivered, not acknowledged */
+	uint64_t stream_last; /* the stream's last sequence: no message delivered is past it */
+};
+int js_conn__consumer_state(struct js_conn *c, const char *stream, const char *durable,
+			    struct js_consumer_state *st, char why[JS_ERR_MAX]);
 /* Up to max messages, waiting at most timeout_ms: 0 and *n (possibly 0 on a timeout). */
 int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t timeout_ms, int *n,
 		   char why[JS_ERR_MAX]);
@@ -97,6 +105,16 @@ int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t time
  */
 int js_conn__ack(struct js_conn *c, struct js_msg **m, const int *ok, int n, char why[JS_ERR_MAX]);
 
+/*
+ * Hands a fetched message back to be delivered again after delay_ms (a negative
+ * acknowledgement with a delay): it is not taken now, and sooner than the consumer's ack
+ * wait would bring it back.
+ */
+int js_conn__nak(struct js_conn *c, struct js_msg *m, int64_t delay_ms, char why[JS_ERR_MAX]);
+/* 0 when stream still holds the message of sequence seq, -ENOENT when it does not (the
+ * stream's limits discarded it, or it was deleted). */
+int js_conn__holds(struct js_conn *c, const char *stream, uint64_t seq, char why[JS_ERR_MAX]);
+
 const char *js_msg__subject(const struct js_msg *m);
 const void *js_msg__data(const struct js_msg *m, size_t *len);
 /* A header's value, or NULL; valid while m lives (for a stored message, for the next
@@ -104,6 +122,9 @@ const void *js_msg__data(const struct js_msg *m, size_t *len);
 const char *js_msg__header(struct js_msg *m, const char *key);
 /* The stream sequence (js_conn__last and fetched messages). */
 uint64_t js_msg__seq(struct js_msg *m);
+/* How many times a fetched message has been delivered, this time included (1 the first
+ * time); 0 when not known. */
+uint64_t js_msg__delivered(struct js_msg *m);
 void js_msg__free(struct js_msg *m); /* NULL-safe */
 
 #endif
