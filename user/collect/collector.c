@@ -52,6 +52,7 @@
 /* The consumer's ack wait twice, and some: every message delivered before has come again. */
 #define OUTSTANDING_WAIT_NS (130 * NS_PER_S)
 #define EARLY_RETRY_MS 1000
+#define CONSUMER_ASK_EVERY_NS (10 * NS_PER_S) /* while nothing comes: is the consumer still there? */
 
 /* Why a batch was refused: the reason strings of BATCH_REJECTED gaps and metrics. */
 enum reject {
@@ -123,6 +124,7 @@ struct collector {
 	 */
 	uint64_t outstanding_to, ack_floor;
 	uint64_t outstanding_until_mono_ns, floor_asked_mono_ns;
+	uint64_t consumer_asked_mono_ns; /* see round_trip */
 };
 
 void collector_opts__defaults(struct collector_opts *o)
@@ -440,6 +442,20 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	if (prev && (b->prev_hash.len != CHAIN_HASH_LEN || memcmp(b->prev_hash.data, prev, CHAIN_HASH_LEN))) {
 		char want[CHAIN_HEX_LEN], got[CHAIN_HEX_LEN];
 
+		err = nodestore__holds(n->store, seg, hash);
+		if (err == 1) {
+			/* Held long ago: shipped again (the node's stream was lost). */
+			pthread_mutex_lock(&c->lock);
+			n->duplicates++;
+			pthread_mutex_unlock(&c->lock);
+			err = 0;
+			goto done;
+		}
+		if (err) {
+			snprintf(what, sizeof(what), "%.200s/%.300s/%.64s", c->o.store_dir, n->token, seg);
+			store_failed(c, what, err);
+			goto done;
+		}
 		if (early(c, seq)) {
 			err = -EINPROGRESS; /* the batches between may be among those outstanding */
 			goto done;
@@ -1033,6 +1049,20 @@ static int round_trip(struct collector *c)
 		say_once(c, why);
 		return err;
 	}
+	if (!n) {
+		/* A fetch from a consumer that is gone (its stream deleted, or the server came
+		 * back without its store) only times out: ask now and then whether it is there. */
+		struct js_consumer_state cs;
+		uint64_t now = clock__mono_ns();
+
+		if (now - c->consumer_asked_mono_ns < CONSUMER_ASK_EVERY_NS)
+			return 0;
+		c->consumer_asked_mono_ns = now;
+		err = js_conn__consumer_state(c->js, c->stream, c->o.durable, &cs, why);
+		if (err == -ENODEV)
+			log_warn("collect: %s", why);
+		return err == -ENODEV ? err : 0;
+	}
 	for (int i = 0; i < n; i++) {
 		err = take(c, msgs[i], &of[i]);
 		ok[i] = !err;
@@ -1121,7 +1151,7 @@ static int write_ready(const char *path)
 int collector__run(const struct collector_opts *o)
 {
 	struct collector c = { .o = *o, .dirfd = -1, .sigfd = -1 };
-	int err = 0, backoff_ms = 500, ready = 0;
+	int err = 0, rt, backoff_ms = 500, ready = 0;
 	uint64_t last_tick = 0;
 	sigset_t mask;
 
@@ -1193,8 +1223,16 @@ int collector__run(const struct collector_opts *o)
 		pthread_mutex_lock(&c.lock);
 		c.connected = js_conn__connected(c.js);
 		pthread_mutex_unlock(&c.lock);
-		if (round_trip(&c))
+		rt = round_trip(&c);
+		if (rt == -ENODEV) {
+			/* The consumer or its stream is gone (deleted, or the server came back
+			 * without its store): connect afresh, which makes them again. */
+			log_warn("collect: %s: making the stream and the consumer again", c.stream);
+			js_conn__close(c.js);
+			c.js = NULL;
+		} else if (rt) {
 			usleep(200000); /* the client reconnects by itself meanwhile */
+		}
 		if (now - last_tick >= NS_PER_S) {
 			last_tick = now;
 			check_silent(&c);

@@ -32,6 +32,11 @@ struct nodestore {
 	uint8_t last[CHAIN_HASH_LEN];
 	uint8_t *out;                      /* one member, compressed */
 	size_t out_cap;
+	/* nodestore__holds: the hashes of one file read whole, kept for the batches after
+	 * (a store shipped again comes file by file); forgotten when that file grows. */
+	char scanned[SEGMENT_NAME_MAX];
+	uint8_t (*scanned_hashes)[CHAIN_HASH_LEN];
+	size_t n_scanned, cap_scanned;
 };
 
 static void remember(struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
@@ -188,7 +193,58 @@ void nodestore__free(struct nodestore *n)
 		close(n->fd);
 	close(n->dirfd);
 	free(n->out);
+	free(n->scanned_hashes);
 	free(n);
+}
+
+/* The batch hashes of the file named segment, into n->scanned_hashes. */
+static int scan(struct nodestore *n, const char *segment)
+{
+	struct segment_reader *r;
+	const uint8_t *body;
+	uint64_t off;
+	size_t len;
+	int rc;
+
+	n->scanned[0] = '\0';
+	n->n_scanned = 0;
+	r = segment_reader__openat(n->dirfd, segment);
+	if (!r)
+		return errno == ENOENT ? 0 : -errno;
+	while ((rc = segment_reader__next_raw(r, &body, &len, &off)) > 0) {
+		size_t core;
+		const uint8_t *hash, *sig;
+
+		if (chain__split(body, len, &core, &hash, &sig))
+			continue;
+		if (n->n_scanned == n->cap_scanned) {
+			size_t cap = n->cap_scanned ? 2 * n->cap_scanned : 64;
+			void *h = realloc(n->scanned_hashes, cap * CHAIN_HASH_LEN);
+
+			if (!h) {
+				segment_reader__close(r);
+				return -ENOMEM;
+			}
+			n->scanned_hashes = h;
+			n->cap_scanned = cap;
+		}
+		memcpy(n->scanned_hashes[n->n_scanned++], hash, CHAIN_HASH_LEN);
+	}
+	segment_reader__close(r);
+	snprintf(n->scanned, sizeof(n->scanned), "%s", segment);
+	return 0;
+}
+
+int nodestore__holds(struct nodestore *n, const char *segment, const uint8_t hash[CHAIN_HASH_LEN])
+{
+	int err;
+
+	if (strcmp(n->scanned, segment) && (err = scan(n, segment)))
+		return err;
+	for (size_t i = 0; i < n->n_scanned; i++)
+		if (!memcmp(n->scanned_hashes[i], hash, CHAIN_HASH_LEN))
+			return 1;
+	return 0;
 }
 
 int nodestore__has(const struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
@@ -263,6 +319,8 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 			return -errno;
 		snprintf(n->segment, sizeof(n->segment), "%s", segment);
 	}
+	if (!strcmp(n->scanned, segment))
+		n->scanned[0] = '\0'; /* it grows: read it again when asked */
 	err = compress_member(n, batch, len, &out_len);
 	if (err)
 		return err;

@@ -27,6 +27,13 @@ void nodestore__free(struct nodestore *n); /* NULL-safe */
 
 /* 1 when a batch with this hash is among the last ones stored. */
 int nodestore__has(const struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN]);
+/*
+ * 1 when the segment file named segment (a segment name, checked by the caller) holds a
+ * batch with this hash, 0 when it does not or does not exist, -errno when it cannot be
+ * read. For a batch older than the last ones: a node that ships its whole store again
+ * (its stream was lost) sends batches held long ago, each under its file's name.
+ */
+int nodestore__holds(struct nodestore *n, const char *segment, const uint8_t hash[CHAIN_HASH_LEN]);
 /* The hash of the last batch stored, or NULL when there is none. */
 const uint8_t *nodestore__last_hash(const struct nodestore *n);
 /* Appends batch (len bytes, hash its hash) to the segment file named segment (a segment

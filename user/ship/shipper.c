@@ -649,6 +649,13 @@ static int resync(struct shipper *sh)
 	} else {
 		sh->st.backlog += n;
 		sh->st.backlog_bytes += bytes;
+		/* Back to batches taken from the queue already (the server lost them: its
+		 * stream deleted, its store lost or restored from an older copy): the queue
+		 * no longer holds every batch from its floor on, only from its head. */
+		if (sh->head)
+			sh->q_floor = sh->head->pos;
+		else
+			sh->have_floor = 0;
 	}
 	pthread_mutex_unlock(&sh->mu);
 	return 0;
@@ -862,6 +869,15 @@ static int publish(struct shipper *sh)
 		sh->said[0] = '\0';
 		bundle_free(sh);
 		return 0;
+	}
+	if (err == -ENODEV) {
+		/* The stream is gone (deleted, or the server came back without its store), and
+		 * the client's own reconnection does not make it again: connect afresh, which
+		 * makes the stream and asks where this node stands in it. */
+		log_warn("ship: %s: %s; making it again", sh->stream, why);
+		bundle_free(sh);
+		disconnect(sh);
+		return err;
 	}
 	if (err == -ESTALE) {
 		/* Someone else wrote on our subject, or we were wrong about where the server

@@ -123,6 +123,7 @@ void js_msg__free(struct js_msg *m) { (void)m; }
 
 #define JS_ERR_WRONG_LAST_SEQUENCE 10071 /* JSStreamWrongLastSequenceErrF */
 #define JS_ERR_STREAM_NOT_FOUND 10059
+#define JS_ERR_CONSUMER_NOT_FOUND 10014
 #define JS_ERR_NO_MESSAGE_FOUND 10037
 
 struct js_conn {
@@ -380,8 +381,9 @@ static int read_ack(natsMsg *r, uint64_t *seq, int *duplicate, char why[JS_ERR_M
 	int err = 0;
 
 	if (natsMsg_IsNoResponders(r)) {
-		say(why, "no stream takes this subject (no responders)");
-		return -ENOTCONN;
+		say(why, "no stream takes this subject (no responders: the stream was deleted, or the server lost "
+			 "its store)");
+		return -ENODEV;
 	}
 	doc = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, &jerr);
 	if (!doc) {
@@ -442,6 +444,11 @@ int js_conn__publish(struct js_conn *c, const struct js_publish *p, uint64_t *se
 	for (;;) {
 		left = deadline - nats_Now();
 		s = natsSubscription_NextMsg(&r, c->acks, left > 0 ? left : 1);
+		if (s == NATS_NO_RESPONDERS) {
+			say(why, "no stream takes this subject (no responders: the stream was deleted, or the server "
+				 "lost its store)");
+			return -ENODEV;
+		}
 		if (s) {
 			say(why, "%s", s == NATS_TIMEOUT ? "no ack within the timeout" : last_error(s));
 			return errno_of(s);
@@ -610,7 +617,8 @@ int js_conn__consumer_state(struct js_conn *c, const char *stream, const char *d
 	if (s) {
 		jsStreamInfo_Destroy(si);
 		say(why, "consumer %s on stream %s: %s", durable, stream, last_error(s));
-		return errno_of(s);
+		return s == NATS_NOT_FOUND || jerr == JS_ERR_CONSUMER_NOT_FOUND || jerr == JS_ERR_STREAM_NOT_FOUND ?
+			       -ENODEV : errno_of(s);
 	}
 	st->stream_last = si->State.LastSeq;
 	st->ack_floor = ci->AckFloor.Stream;
@@ -631,6 +639,11 @@ int js_conn__fetch(struct js_conn *c, struct js_msg **out, int max, int64_t time
 	s = natsSubscription_Fetch(&list, c->sub, max, timeout_ms, &jerr);
 	if (s == NATS_TIMEOUT)
 		return 0; /* nothing came */
+	if (s == NATS_NO_RESPONDERS || s == NATS_NOT_FOUND) {
+		say(why, "fetching: %s (the consumer or its stream is gone: deleted, or the server lost its store)",
+		    last_error(s));
+		return -ENODEV;
+	}
 	if (s) {
 		say(why, "fetching: %s", last_error(s));
 		return errno_of(s);

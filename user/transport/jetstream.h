@@ -9,8 +9,10 @@
  * Every function is called from one thread per connection. Errors: 0 or -errno, and a
  * one-line reason in the caller's buffer: -ECONNREFUSED/-ETIMEDOUT/-ENOTCONN (the engine
  * cannot be reached now: try again later), -EACCES (credentials refused), -ESTALE (the
- * subject's last sequence is not the one expected), -ENOENT (nothing there), -EINVAL
- * (a setting conflicts), -EPROTO (any other refusal), -ENOTSUP (a build without NATS).
+ * subject's last sequence is not the one expected), -ENOENT (nothing there), -ENODEV (no
+ * stream or consumer answers: deleted, or the server lost its store; make them again),
+ * -EINVAL (a setting conflicts), -EPROTO (any other refusal), -ENOTSUP (a build without
+ * NATS).
  */
 #ifndef FL_JETSTREAM_H
 #define FL_JETSTREAM_H
@@ -86,7 +88,7 @@ int js_conn__last(struct js_conn *c, const char *stream, const char *subject, st
 /* The collector's durable pull consumer on stream, for subjects matching filter. */
 int js_conn__consume(struct js_conn *c, const char *stream, const char *filter, const char *durable,
 		     char why[JS_ERR_MAX]);
-/* Where a consumer stands. */
+/* Where a consumer stands; -ENODEV when it or its stream is gone. */
 struct js_consumer_state {
 	uint64_t ack_floor;   /* every message up to this stream sequence is acknowledged */
 	uint64_t pending;     /* messages delivered, not acknowledged */
