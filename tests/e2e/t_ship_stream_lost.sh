@@ -37,18 +37,9 @@ agent_stop
 check "every batch in the new stream exactly once, in order" "$(batch_hashes "$T/data")" \
 	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 check_cmd "the agent's last batches collected" wait_for 60 collected_all "$T/data" "$node"
-port=$(sed -n 's/.*collect: metrics on http:.*(port \([0-9]*\)).*/\1/p' "$T/col.err" | tail -n1)
-dups=$(curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="firstlight_collector_duplicate_batches_total{node=\"$node\"}" '$1 == m { print $2 }')
+dups=$(collector_metric firstlight_collector_duplicate_batches_total "$node")
 check_cmd "the $held batches held before, shipped again, known as held ($dups)" test "${dups:-0}" -ge "$held"
 collector_stop
 
-check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
-	"$(batch_hashes "$T/col/$node")"
-"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
-"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node" >"$T/verify.out" 2>&1
-check "the copy verifies" 0 $? || cat "$T/verify.out" >&2
-check "no finding in the collector's chain" "" \
-	"$("$FIRSTLIGHT" read "$T/col/@collector" 2>/dev/null | jq -r 'select(.gap) | .gap.kind')"
-check "every workload in the copy" 180 \
-	"$("$FIRSTLIGHT" read "$T/col/$node" | jq -s --arg m "$marker-" '[.[] | select((.snapshot | not) and (.exec.process.args[1]? // "" | startswith($m)))] | length')"
+copy_is_the_nodes "$node" "$marker-" 180
 finish

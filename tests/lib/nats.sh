@@ -133,3 +133,27 @@ collected_all() {
 	got=$(batch_hashes "${3:-$T/col}/$2" 2>/dev/null | wc -l)
 	[ "$got" -ge "$want" ]
 }
+
+# collector_metric NAME NODE: the collector's metric NAME for NODE (it runs with
+# --metrics-addr 127.0.0.1:0; the port is read from its log).
+collector_metric() {
+	local port
+	port=$(sed -n 's/.*collect: metrics on http:.*(port \([0-9]*\)).*/\1/p' "$T/col.err" | tail -n1)
+	curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1{node=\"$2\"}" '$1 == m { print $2 }'
+}
+
+# copy_is_the_nodes NODE MARKER COUNT (the collector stopped): its copy of NODE is $T/data
+# batch for batch and verifies with the node's key, its own chain holds no finding, and
+# COUNT processes whose argv[1] starts with MARKER are in the copy (a new segment's
+# restatement of live processes aside).
+copy_is_the_nodes() {
+	check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
+		"$(batch_hashes "$T/col/$1")"
+	"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+	"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$1" >"$T/verify.out" 2>&1
+	check "the copy verifies" 0 $? || cat "$T/verify.out" >&2
+	check "no finding in the collector's chain" "" \
+		"$("$FIRSTLIGHT" read "$T/col/@collector" 2>/dev/null | jq -r 'select(.gap) | .gap.kind')"
+	check "every workload in the copy" "$3" "$("$FIRSTLIGHT" read "$T/col/$1" | jq -s --arg m "$2" \
+		'[.[] | select((.snapshot | not) and (.exec.process.args[1]? // "" | startswith($m)))] | length')"
+}

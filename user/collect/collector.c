@@ -379,7 +379,7 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 	struct batchwire w;
 	const char *stated;
 	size_t core;
-	int err;
+	int err, follows, held;
 
 	if (chain__split(data, len, &core, &hash, &sig) || chain__hash(data, core, computed) ||
 	    memcmp(computed, hash, CHAIN_HASH_LEN))
@@ -431,36 +431,31 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 			     "its signature is not the node's key's: forged");
 		goto done;
 	}
-	if (nodestore__has(n->store, hash)) {
+	prev = nodestore__last_hash(n->store);
+	follows = !prev || (b->prev_hash.len == CHAIN_HASH_LEN && !memcmp(b->prev_hash.data, prev, CHAIN_HASH_LEN));
+	/* Held already: one of the last ones delivered again, or, when it does not follow,
+	 * one held long ago and shipped again (the node's stream was lost). */
+	held = nodestore__has(n->store, hash) ? 1 : follows ? 0 : nodestore__holds(n->store, seg, hash);
+	if (held < 0) {
+		err = held;
+		snprintf(what, sizeof(what), "%.200s/%.300s/%.64s", c->o.store_dir, n->token, seg);
+		store_failed(c, what, err);
+		goto done;
+	}
+	if (held) {
 		pthread_mutex_lock(&c->lock);
 		n->duplicates++;
 		pthread_mutex_unlock(&c->lock);
 		err = 0;
 		goto done;
 	}
-	prev = nodestore__last_hash(n->store);
-	if (prev && (b->prev_hash.len != CHAIN_HASH_LEN || memcmp(b->prev_hash.data, prev, CHAIN_HASH_LEN))) {
+	if (!follows) {
 		char want[CHAIN_HEX_LEN], got[CHAIN_HEX_LEN];
 
-		err = nodestore__holds(n->store, seg, hash);
-		if (err == 1) {
-			/* Held long ago: shipped again (the node's stream was lost). */
-			pthread_mutex_lock(&c->lock);
-			n->duplicates++;
-			pthread_mutex_unlock(&c->lock);
-			err = 0;
-			goto done;
-		}
-		if (err) {
-			snprintf(what, sizeof(what), "%.200s/%.300s/%.64s", c->o.store_dir, n->token, seg);
-			store_failed(c, what, err);
-			goto done;
-		}
 		if (early(c, seq)) {
 			err = -EINPROGRESS; /* the batches between may be among those outstanding */
 			goto done;
 		}
-
 		snprintf(what, sizeof(what), "node %.120s: batch %s of %.64s does not follow the last one held (it names "
 			 "%s before it, the last held is %s): batches between are missing or were replaced",
 			 n->name, hex, seg, b->prev_hash.len ? chain__hex(b->prev_hash.data, b->prev_hash.len, got) :
@@ -671,11 +666,11 @@ static void note_taken(struct collector *c, struct node *n, uint64_t seq, int er
  * 0: done with it (stored, a duplicate, or rejected on record): ack. -EAGAIN: it waits
  * behind an earlier message of its node. Other -errno: not now. *np: its node, when known.
  */
-static int take(struct collector *c, struct js_msg *m, struct node **np)
+static int take(struct collector *c, struct js_msg *m, uint64_t seq, struct node **np)
 {
 	const char *subject = js_msg__subject(m), *token, *seg, *hdr_hash, *count_hdr, *enc;
 	char name[256];
-	uint64_t seq = js_msg__seq(m), number, count = 1;
+	uint64_t number, count = 1;
 	const uint8_t *data;
 	uint8_t *plain = NULL;
 	struct node *n;
@@ -1009,9 +1004,10 @@ enum hand_back { BACK_FAILED, BACK_BEHIND, BACK_EARLY };
  * one of its node: just after that one's next try, the later ones later, so that they come
  * back in order once it is taken (one that comes early only waits again).
  */
-static int64_t hand_back_ms(struct collector *c, struct node *n, struct js_msg *m, enum hand_back why)
+static int64_t hand_back_ms(struct collector *c, struct node *n, struct js_msg *m, uint64_t seq,
+			    enum hand_back why)
 {
-	uint64_t now = clock__mono_ns(), seq = js_msg__seq(m), delivered = js_msg__delivered(m);
+	uint64_t now = clock__mono_ns(), delivered = js_msg__delivered(m);
 	int64_t ms = why == BACK_EARLY ? EARLY_RETRY_MS : RETRY_MS;
 	size_t rank = 0;
 
@@ -1039,6 +1035,7 @@ static int round_trip(struct collector *c)
 {
 	struct js_msg *msgs[FETCH_MAX];
 	struct node *of[FETCH_MAX];
+	uint64_t seq[FETCH_MAX];
 	int ok[FETCH_MAX];
 	enum hand_back why_back[FETCH_MAX];
 	char why[JS_ERR_MAX];
@@ -1064,11 +1061,12 @@ static int round_trip(struct collector *c)
 		return err == -ENODEV ? err : 0;
 	}
 	for (int i = 0; i < n; i++) {
-		err = take(c, msgs[i], &of[i]);
+		seq[i] = js_msg__seq(msgs[i]); /* parsed from the reply subject: once */
+		err = take(c, msgs[i], seq[i], &of[i]);
 		ok[i] = !err;
 		why_back[i] = err == -EAGAIN ? BACK_BEHIND : err == -EINPROGRESS ? BACK_EARLY : BACK_FAILED;
 		if (of[i])
-			note_taken(c, of[i], js_msg__seq(msgs[i]), err);
+			note_taken(c, of[i], seq[i], err);
 	}
 	for (size_t i = 0; i < c->nodes.n; i++) {
 		struct node *nd = c->nodes.v[i];
@@ -1087,7 +1085,7 @@ static int round_trip(struct collector *c)
 	for (int pass = 0; pass < 2; pass++) /* the first handed back set the times of those behind */
 		for (int i = 0; i < n; i++)
 			if (!ok[i] && (why_back[i] == BACK_BEHIND) == pass &&
-			    js_conn__nak(c->js, msgs[i], hand_back_ms(c, of[i], msgs[i], why_back[i]), why))
+			    js_conn__nak(c->js, msgs[i], hand_back_ms(c, of[i], msgs[i], seq[i], why_back[i]), why))
 				say_once(c, why);
 	for (int i = 0; i < n; i++)
 		js_msg__free(msgs[i]);

@@ -653,7 +653,7 @@ static int resync(struct shipper *sh)
 		 * stream deleted, its store lost or restored from an older copy): the queue
 		 * no longer holds every batch from its floor on, only from its head. */
 		if (sh->head)
-			sh->q_floor = sh->head->pos;
+			raise_floor(sh, &sh->head->pos);
 		else
 			sh->have_floor = 0;
 	}

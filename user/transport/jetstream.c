@@ -126,6 +126,10 @@ void js_msg__free(struct js_msg *m) { (void)m; }
 #define JS_ERR_CONSUMER_NOT_FOUND 10014
 #define JS_ERR_NO_MESSAGE_FOUND 10037
 
+/* A publish no stream answers (-ENODEV). */
+static const char NO_STREAM[] =
+	"no stream takes this subject (no responders: the stream was deleted, or the server lost its store)";
+
 struct js_conn {
 	natsOptions *opts;
 	natsConnection *nc;
@@ -381,8 +385,7 @@ static int read_ack(natsMsg *r, uint64_t *seq, int *duplicate, char why[JS_ERR_M
 	int err = 0;
 
 	if (natsMsg_IsNoResponders(r)) {
-		say(why, "no stream takes this subject (no responders: the stream was deleted, or the server lost "
-			 "its store)");
+		say(why, "%s", NO_STREAM);
 		return -ENODEV;
 	}
 	doc = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, &jerr);
@@ -445,8 +448,7 @@ int js_conn__publish(struct js_conn *c, const struct js_publish *p, uint64_t *se
 		left = deadline - nats_Now();
 		s = natsSubscription_NextMsg(&r, c->acks, left > 0 ? left : 1);
 		if (s == NATS_NO_RESPONDERS) {
-			say(why, "no stream takes this subject (no responders: the stream was deleted, or the server "
-				 "lost its store)");
+			say(why, "%s", NO_STREAM);
 			return -ENODEV;
 		}
 		if (s) {
