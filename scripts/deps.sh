@@ -10,7 +10,7 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdeflate-dev
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmicrohttpd-dev libssl-dev libnats-dev)
-test_pkgs=(libcmocka-dev jq bc file curl util-linux procps iproute2 runc crun bubblewrap busybox-static
+test_pkgs=(libcmocka-dev jq bc file curl util-linux e2fsprogs procps iproute2 runc crun bubblewrap busybox-static
 	libclang-rt-14-dev prometheus qemu-system-x86 qemu-system-arm cpio gzip nats-server chromium
 	podman python3-kubernetes python3-yaml libcap2-bin qemu-user
 	containerd)

@@ -80,6 +80,7 @@ struct node {
 	int stopped;             /* its last run wrote STOPPED */
 	int silent;              /* a NODE_SILENT gap is written, not yet answered */
 	int dirty;               /* appended since the last sync */
+	uint64_t undone_seen;    /* nodestore__undone when its last fetch began */
 	/*
 	 * The stream sequences of its messages handed back, not taken (a write failed: disk
 	 * full, a key not pinned), ascending. Its later messages wait behind the first, handed
@@ -1060,6 +1061,11 @@ static int round_trip(struct collector *c)
 			log_warn("collect: %s", why);
 		return err == -ENODEV ? err : 0;
 	}
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		struct node *nd = c->nodes.v[i];
+
+		nd->undone_seen = nd->store ? nodestore__undone(nd->store) : 0;
+	}
 	for (int i = 0; i < n; i++) {
 		seq[i] = js_msg__seq(msgs[i]); /* parsed from the reply subject: once */
 		err = take(c, msgs[i], seq[i], &of[i]);
@@ -1072,11 +1078,24 @@ static int round_trip(struct collector *c)
 		struct node *nd = c->nodes.v[i];
 
 		if (nd->dirty && (err = nodestore__sync(nd->store))) {
-			log_error("collect: %s/%s: %s", c->o.store_dir, nd->token, strerror(-err));
-			for (int j = 0; j < n; j++)
-				ok[j] = 0; /* which of them reached that file is not known: all come again */
+			char what[512];
+
+			snprintf(what, sizeof(what), "%.200s/%.64s", c->o.store_dir, nd->token);
+			store_failed(c, what, err);
 		}
 		nd->dirty = 0;
+	}
+	/* A failed sync (here, or when an append moved to the next file) forgot the node's
+	 * batches written since the last good one. None of its messages of this fetch is
+	 * acked: those forgotten are written again when they come, the others (stored
+	 * before, or judged held by a batch now forgotten) are known again as held. Its
+	 * later messages wait behind them, as behind any batch not stored. */
+	for (int i = 0; i < n; i++) {
+		if (!ok[i] || !of[i] || !of[i]->store || nodestore__undone(of[i]->store) == of[i]->undone_seen)
+			continue;
+		ok[i] = 0;
+		why_back[i] = BACK_FAILED;
+		note_taken(c, of[i], seq[i], -EIO);
 	}
 	c->sink->flush(c->sink);
 	if (js_conn__ack(c->js, msgs, ok, n, why))

@@ -30,6 +30,17 @@ struct nodestore {
 	size_t n_recent, next_recent;
 	int have_last;
 	uint8_t last[CHAIN_HASH_LEN];
+	/* What the last fdatasync made durable: the file's length, the last hash, and how
+	 * many remembered since (a failed sync forgets them, see undo_unsynced). */
+	off_t durable_len;
+	size_t unsynced;
+	int durable_have_last;
+	uint8_t durable_last[CHAIN_HASH_LEN];
+	uint64_t undone;                   /* how many times a failed sync forgot batches */
+	/* A file whose sync failed, to be copied to a fresh one (see rewrite_durable). */
+	int redo;
+	char redo_name[SEGMENT_NAME_MAX];
+	off_t redo_len;
 	uint8_t *out;                      /* one member, compressed */
 	size_t out_cap;
 	/* nodestore__holds: the hashes of one file read whole, kept for the batches after
@@ -47,6 +58,104 @@ static void remember(struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
 		n->n_recent++;
 	memcpy(n->last, hash, CHAIN_HASH_LEN);
 	n->have_last = 1;
+	n->unsynced++;
+}
+
+/* What is remembered now is durable. */
+static void mark_durable(struct nodestore *n, off_t len)
+{
+	n->durable_len = len;
+	n->unsynced = 0;
+	n->durable_have_last = n->have_last;
+	memcpy(n->durable_last, n->last, CHAIN_HASH_LEN);
+}
+
+/*
+ * The durable part of a file whose sync failed, copied to a fresh file that takes its
+ * name. Its inode is not written to again: ext4 leaves the blocks whose writeback failed
+ * as unwritten extents, and data written there again, even synced without error, read
+ * back as zeros once the cache is gone (seen with a thin backing store that ran out).
+ * The durable part is read back as it is (from the cache, or from the disk that holds
+ * it). 0, or -errno and the copy is tried again before the next append.
+ */
+static int rewrite_durable(struct nodestore *n)
+{
+	char tmp[SEGMENT_NAME_MAX + 8];
+	uint8_t *buf = NULL;
+	int src = -1, dst = -1, err = 0;
+	off_t done = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.redo", n->redo_name); /* not a segment name: no reader lists it */
+	src = openat(n->dirfd, n->redo_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	dst = src < 0 ? -1 : openat(n->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	buf = dst < 0 ? NULL : malloc(READ_CHUNK);
+	if (!buf) {
+		err = src < 0 || dst < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while (done < n->redo_len) {
+		size_t want = n->redo_len - done < READ_CHUNK ? (size_t)(n->redo_len - done) : READ_CHUNK;
+		ssize_t got = pread(src, buf, want, done);
+
+		if (got <= 0) {
+			err = got < 0 ? -errno : -EIO;
+			goto out;
+		}
+		if ((err = fdio__write_all(dst, buf, (size_t)got)))
+			goto out;
+		done += got;
+	}
+	if (fdatasync(dst) || renameat(n->dirfd, tmp, n->dirfd, n->redo_name)) {
+		err = -errno;
+		goto out;
+	}
+	err = store_dir__fsync(n->dirfd);
+	if (!err) {
+		n->redo = 0;
+		log_info("collect: %s/%s: its %lld bytes stored before the failed sync copied to a fresh file",
+			 n->token, n->redo_name, (long long)n->redo_len);
+	}
+out:
+	if (err && dst >= 0)
+		unlinkat(n->dirfd, tmp, 0);
+	if (dst >= 0)
+		close(dst);
+	if (src >= 0)
+		close(src);
+	free(buf);
+	return err;
+}
+
+/*
+ * A failed fdatasync: which of the batches written since the last good one reached the
+ * disk is not known, and a later fdatasync would not say (the kernel reports a writeback
+ * error once; the pages may stay in the cache, clean, and read back as if stored). So
+ * they are forgotten and cut from the file: when they come again they are not taken for
+ * batches held already, they are written again, into a fresh copy of the file's durable
+ * part (rewrite_durable).
+ */
+static void undo_unsynced(struct nodestore *n)
+{
+	size_t k = n->unsynced < n->n_recent ? n->unsynced : n->n_recent;
+
+	if (ftruncate(n->fd, n->durable_len))
+		log_warn("collect: %s/%s: could not cut the batches whose sync failed: %s", n->token, n->segment,
+			 strerror(errno));
+	close(n->fd);
+	n->fd = -1;
+	n->dirty = 0;
+	n->redo = 1;
+	snprintf(n->redo_name, sizeof(n->redo_name), "%s", n->segment);
+	n->redo_len = n->durable_len;
+	(void)rewrite_durable(n); /* the disk may still refuse: tried again before the next append */
+	n->segment[0] = '\0';
+	n->scanned[0] = '\0';
+	n->next_recent = (n->next_recent + RECENT - k) % RECENT;
+	n->n_recent -= k;
+	n->unsynced = 0;
+	n->have_last = n->durable_have_last;
+	memcpy(n->last, n->durable_last, CHAIN_HASH_LEN);
+	n->undone++;
 }
 
 /*
@@ -177,6 +286,7 @@ struct nodestore *nodestore__open(int store_dirfd, const char *token, int *err)
 	*err = recover(n);
 	if (*err)
 		goto fail;
+	mark_durable(n, 0); /* what the files hold; durable_len is set when one is opened */
 	return n;
 fail:
 	if (n->dirfd > 0)
@@ -303,6 +413,8 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 	off_t before;
 	int err = 0, created = 0;
 
+	if (n->redo && (err = rewrite_durable(n)))
+		return err;
 	if (n->fd < 0 || strcmp(n->segment, segment)) {
 		if (n->fd >= 0 && (err = nodestore__sync(n)))
 			return err; /* the previous file's batches first */
@@ -318,6 +430,13 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 		if (n->fd < 0)
 			return -errno;
 		snprintf(n->segment, sizeof(n->segment), "%s", segment);
+		n->durable_len = lseek(n->fd, 0, SEEK_END);
+		if (n->durable_len < 0) {
+			err = -errno;
+			close(n->fd);
+			n->fd = -1;
+			return err;
+		}
 	}
 	if (!strcmp(n->scanned, segment))
 		n->scanned[0] = '\0'; /* it grows: read it again when asked */
@@ -338,12 +457,24 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 	return 0;
 }
 
+uint64_t nodestore__undone(const struct nodestore *n)
+{
+	return n->undone;
+}
+
 int nodestore__sync(struct nodestore *n)
 {
 	if (n->fd >= 0 && n->dirty) {
-		if (fdatasync(n->fd))
-			return -errno;
+		off_t len = lseek(n->fd, 0, SEEK_END);
+
+		if (len < 0 || fdatasync(n->fd)) {
+			int err = -errno;
+
+			undo_unsynced(n);
+			return err;
+		}
 		n->dirty = 0;
+		mark_durable(n, len);
 	}
 	if (n->dir_dirty) {
 		int err = store_dir__fsync(n->dirfd); /* a new file's name must survive a power loss */

@@ -6,7 +6,7 @@
  * `read`, `tree` and `gaps` read the folder as they read the node's own data dir.
  *
  * A batch counts as stored once fdatasync returned: the collector acknowledges it to
- * JetStream only then. After a crash the newest file may end in a member cut mid-write:
+ * JetStream only then (and not when it failed: see nodestore__sync). After a crash the newest file may end in a member cut mid-write:
  * nodestore__open cuts it off (that batch was not acknowledged, it comes again). The
  * hashes of the last batches are kept to tell a redelivery from a new batch.
  * Errors: 0 or -errno; constructors NULL with *err set.
@@ -40,7 +40,15 @@ const uint8_t *nodestore__last_hash(const struct nodestore *n);
  * name, checked by the caller). Durable after nodestore__sync. */
 int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *batch, size_t len,
 		      const uint8_t hash[CHAIN_HASH_LEN]);
-/* Makes every batch appended so far durable (one fdatasync per file written). */
+/*
+ * Makes every batch appended so far durable (one fdatasync per file written). When that
+ * fails, the batches appended since the last good sync are forgotten and cut from the
+ * file (a later sync would not tell whether they reached the disk): they must be written
+ * again, and nodestore__undone counts one more. Appending to another file syncs the one
+ * before: a failure there forgets them the same way.
+ */
 int nodestore__sync(struct nodestore *n);
+/* How many times batches were forgotten after a failed sync. */
+uint64_t nodestore__undone(const struct nodestore *n);
 
 #endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# quick
+# The collector's disk fails under it at fdatasync, for real: its store is an ext4 file
+# system on a loop device whose backing file lives on a small tmpfs; the test fills the
+# tmpfs (not the file system above it), so writes still land in the page cache but their writeback
+# fails (ENOSPC from the block layer, as a thin-provisioned volume does when its pool runs
+# out), and fdatasync says so. The kernel says it once: a later fdatasync succeeds, and
+# the pages whose writeback failed can still be read back from the cache, as if stored.
+# So the batches written since the last good sync must not count as held when they come
+# again: the collector forgets them, cuts them from the file, and writes them again once
+# the disk takes writes. Proof at the end: the file system mounted afresh (nothing from
+# the cache), and the copy read from it is the node's, batch for batch.
+. "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/nats.sh"
+
+nats_start js || exit 1
+marker=fl-colsync-$$
+node=colsync-node-$$
+export NODE_NAME=$node
+mkdir -p "$T/back" "$T/col"
+mount -t tmpfs -o size=48m,mode=0700 tmpfs "$T/back" || { fail "cannot mount a tmpfs"; finish; }
+loop=
+# In this order, the collector first (it holds files on the loop's file system).
+on_cleanup "[ -n \"\$COLLECTOR_PID\" ] && kill -KILL \$COLLECTOR_PID && wait \$COLLECTOR_PID; umount '$T/col'; \
+	[ -n \"\$loop\" ] && losetup -d \$loop; umount '$T/back'"
+truncate -s 32M "$T/back/disk"
+loop=$(losetup -f --show "$T/back/disk") || { fail "no loop device"; finish; }
+# Every metadata block written now (no lazy init later): afterwards only batches need
+# new space on the tmpfs.
+mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 "$loop" || { fail "mkfs.ext4 failed"; finish; }
+mount "$loop" "$T/col" || { fail "cannot mount $loop"; finish; }
+rmdir "$T/col/lost+found"
+chmod 0700 "$T/col"
+# Full: a filler file takes the tmpfs's last free pages (the ext4 above still has room).
+backing_full() {
+	dd if=/dev/zero of="$T/back/filler" bs=4k >/dev/null 2>&1
+	[ "$(df -k --output=avail "$T/back" | tail -1)" -eq 0 ]
+}
+backing_room() { rm -f "$T/back/filler"; }
+workloads() { for i in $(seq 1 "$2"); do /bin/true "$marker-$1-$i"; done; } # ROUND COUNT
+waiting() { [ "$(collector_metric firstlight_collector_node_waiting_seconds "$node")" != 0 ]; }
+
+collector_start "$js_url" --metrics-addr 127.0.0.1:0 || exit 1
+agent_start --ship "$js_url" --metrics-addr 127.0.0.1:0
+workloads 1 30
+check_cmd "run 1 collected" wait_for 60 collected_all "$T/data" "$node"
+
+check_cmd "the backing store full" backing_full
+workloads 2 60
+check_cmd "run 2 shipped" wait_for 60 ship_drained
+check_cmd "the collector's sync fails" wait_for 60 \
+	grep -q "collect: $T/col/$node: No space left on device; the node's batches stay in the stream" "$T/col.err"
+check_cmd "the node's batches wait" wait_for 30 waiting
+check_cmd "room again" backing_room
+check_cmd "everything collected" wait_for 90 collected_all "$T/data" "$node"
+check_cmd "the wait ends" wait_for 30 grep -q "collect: node $node: its batches are stored again, in order" "$T/col.err"
+agent_stop
+check_cmd "the agent's last batches collected" wait_for 60 collected_all "$T/data" "$node"
+collector_stop
+
+# What the disk holds, not the page cache.
+umount "$T/col" && mount "$loop" "$T/col" || fail "cannot mount $loop again"
+check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
+	"$(batch_hashes "$T/col/$node")"
+"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
+"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node" >"$T/verify.out" 2>&1
+check "the copy verifies" 0 $? || cat "$T/verify.out" >&2
+check "every workload in the copy" 90 "$("$FIRSTLIGHT" read "$T/col/$node" | jq -s --arg m "$marker-" \
+	'[.[] | select((.snapshot | not) and (.exec.process.args[1]? // "" | startswith($m)))] | length')"
+finish
