@@ -107,7 +107,6 @@ struct shipper {
 	size_t body_cap;
 	uint64_t published_mono_ns; /* the last publish: the linger counts from it */
 	int cur_from_files;         /* cur was read back: catching up, no linger */
-	int looked_at_stop;         /* the files were looked at once the stop found nothing queued */
 	unsigned resyncs, cur_resyncs; /* the server asked where we stand; cur loaded after the
 					  cur_resyncs-th time (older: from a place it corrected) */
 	struct segment_reader *rd;  /* reading a segment file back */
@@ -520,13 +519,8 @@ static int bundle_extend(struct shipper *sh)
 	return added;
 }
 
-/*
- * The next batches to ship, into sh->cur: from the queue when it holds them, else the
- * files. files_anyway: the files even where the queue should hold everything (at a stop,
- * with batches unacked: the run's last ones, STOPPED among them, are not left to the next
- * run on the word of the queue's bookkeeping alone).
- */
-static void load_next(struct shipper *sh, int files_anyway)
+/* The next batches to ship, into sh->cur: from the queue when it holds them, else the files. */
+static void load_next(struct shipper *sh)
 {
 	struct item *it;
 	struct pos p;
@@ -536,7 +530,7 @@ static void load_next(struct shipper *sh, int files_anyway)
 	sh->seen_gen = sh->sealed_gen;
 	p = next_pos(sh);
 	it = take_queued(sh, &p);
-	covered = queue_covers(sh, &p) && !files_anyway;
+	covered = queue_covers(sh, &p);
 	if (!it && covered) /* p is past its segment's last batch: the queue's head is next */
 		it = pop_head(sh);
 	pthread_mutex_unlock(&sh->mu);
@@ -973,21 +967,7 @@ static void *run(void *arg)
 		int err = 0;
 
 		if (!sh->cur)
-			load_next(sh, 0);
-		if (!sh->cur && !sh->looked_at_stop && stop_due(sh, 1)) {
-			uint64_t backlog;
-
-			pthread_mutex_lock(&sh->mu);
-			backlog = sh->st.backlog;
-			pthread_mutex_unlock(&sh->mu);
-			sh->looked_at_stop = 1;
-			if (backlog) {
-				load_next(sh, 1);
-				if (sh->cur)
-					log_warn("ship: at the stop, %s batch %" PRIu64 " found in the files only: shipping "
-						 "it and what follows", sh->cur->segment, sh->cur->pos.index);
-			}
-		}
+			load_next(sh);
 		if (stop_due(sh, !sh->cur))
 			break;
 		if (!sh->js && (err = connect_now(sh))) {
