@@ -28,7 +28,7 @@ rm -rf "$T/nats-js/js"
 nats_start js "$js_port" || exit 1
 for i in $(seq 1 30); do /bin/true "$marker-after-$i"; done
 check_cmd "the agent makes the stream again" \
-	wait_for 60 grep -q "ship: FIRSTLIGHT: no stream takes this subject (no responders: the stream was deleted, or the server lost its store); making it again" "$T/agent.err"
+	wait_for 60 grep -q "ship: FIRSTLIGHT: no stream answers on this subject (no responders: the stream is gone, deleted or lost with the server's store, or a cluster is electing its leader); connecting again" "$T/agent.err"
 check_cmd "and ships its whole store again" wait_for 30 \
 	grep -q "ship: stream FIRSTLIGHT holds nothing of this node although ship.state says it did: shipping the whole local store again" "$T/agent.err"
 collector_start "$js_url" --metrics-addr 127.0.0.1:0 || exit 1

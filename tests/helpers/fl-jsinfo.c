@@ -11,6 +11,8 @@
  *                                            sequence, shipping headers and size
  *   fl-jsinfo publish URL SUBJECT FILE [KEY=VALUE...]   publishes FILE's bytes with headers
  *   fl-jsinfo memstream URL STREAM SUBJECTS  creates a stream in memory (a conflicting one)
+ *   fl-jsinfo subjects URL STREAM SUBJECT    the stream takes SUBJECT instead of its own (a
+ *                                            publish on those then has no responders)
  * Exit status 0, or 1 with a message naming the problem.
  */
 #include <stdio.h>
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: fl-jsinfo msgs URL STREAM [SUBJECT] | batches URL STREAM SUBJECT | publish URL SUBJECT FILE [K=V...] | "
-				"memstream URL STREAM SUBJECTS\n");
+				"memstream URL STREAM SUBJECTS | subjects URL STREAM SUBJECT\n");
 		return 2;
 	}
 	if ((s = natsConnection_ConnectTo(&nc, argv[2])) || (s = natsConnection_JetStream(&js, nc, NULL)))
@@ -212,6 +214,20 @@ int main(int argc, char **argv)
 		cfg.Storage = js_MemoryStorage;
 		if ((s = js_AddStream(&si, js, &cfg, NULL, &jerr)))
 			return die(argv[3], s);
+		jsStreamInfo_Destroy(si);
+	} else if (!strcmp(argv[1], "subjects") && argc >= 5) {
+		jsStreamInfo *si = NULL, *up = NULL;
+		const char *subj[] = { argv[4] };
+		jsStreamConfig cfg;
+
+		if ((s = js_GetStreamInfo(&si, js, argv[3], NULL, &jerr)))
+			return die(argv[3], s);
+		cfg = *si->Config;
+		cfg.Subjects = subj;
+		cfg.SubjectsLen = 1;
+		if ((s = js_UpdateStream(&up, js, &cfg, NULL, &jerr)))
+			return die(argv[3], s);
+		jsStreamInfo_Destroy(up);
 		jsStreamInfo_Destroy(si);
 	} else {
 		fprintf(stderr, "fl-jsinfo: unknown command '%s'\n", argv[1]);

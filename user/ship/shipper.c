@@ -456,6 +456,23 @@ static void bundle_free(struct shipper *sh)
 	sh->cur_n = sh->cur_bytes = 0;
 }
 
+/*
+ * Lets go of the bundle unacked: the next load takes its batches again, from the files.
+ * Those it took from the queue are out of it: the queue no longer holds every batch from
+ * its floor on, only those after the bundle. Without the raise, the next load would find
+ * the bundle's first batch "covered" and not queued, and go on with the queue's head: a
+ * hole in the stream.
+ */
+static void bundle_drop(struct shipper *sh)
+{
+	if (sh->cur_tail) {
+		pthread_mutex_lock(&sh->mu);
+		raise_floor(sh, &(struct pos){ sh->cur_tail->pos.number, sh->cur_tail->pos.index + 1 });
+		pthread_mutex_unlock(&sh->mu);
+	}
+	bundle_free(sh);
+}
+
 static int bundle_full(const struct shipper *sh)
 {
 	return sh->cur_n >= BUNDLE_MAX_BATCHES || sh->cur_bytes >= BUNDLE_MAX_BYTES;
@@ -874,8 +891,9 @@ static int publish(struct shipper *sh)
 		/* The stream is gone (deleted, or the server came back without its store), and
 		 * the client's own reconnection does not make it again: connect afresh, which
 		 * makes the stream and asks where this node stands in it. */
-		log_warn("ship: %s: %s; making it again", sh->stream, why);
-		bundle_free(sh);
+		log_warn("ship: %s: %s; connecting again (the stream is made again if it is gone)",
+			 sh->stream, why);
+		bundle_drop(sh);
 		disconnect(sh);
 		return err;
 	}
@@ -883,7 +901,7 @@ static int publish(struct shipper *sh)
 		/* Someone else wrote on our subject, or we were wrong about where the server
 		 * stands: ask it again, and ship what follows its last batch. */
 		log_warn("ship: %s: %s; asking the server where it stands", sh->subject, why);
-		bundle_free(sh);
+		bundle_drop(sh);
 		return resync(sh);
 	}
 	say_once(sh, "publishing", why);
@@ -981,7 +999,7 @@ static void *run(void *arg)
 		if (sh->cur && sh->cur_resyncs != sh->resyncs) {
 			/* Loaded from where ship.state said, before the server said otherwise:
 			 * publishing it could store batches twice under another message id. */
-			bundle_free(sh);
+			bundle_drop(sh);
 			continue;
 		}
 		if (sh->cur && sh->st.connected) {

@@ -126,9 +126,10 @@ void js_msg__free(struct js_msg *m) { (void)m; }
 #define JS_ERR_CONSUMER_NOT_FOUND 10014
 #define JS_ERR_NO_MESSAGE_FOUND 10037
 
-/* A publish no stream answers (-ENODEV). */
+/* A publish no stream answers (-ENODEV): gone, or (in a cluster) without a leader for now. */
 static const char NO_STREAM[] =
-	"no stream takes this subject (no responders: the stream was deleted, or the server lost its store)";
+	"no stream answers on this subject (no responders: the stream is gone, deleted or lost with the "
+	"server's store, or a cluster is electing its leader)";
 
 struct js_conn {
 	natsOptions *opts;
