@@ -1013,6 +1013,18 @@ static void *run(void *arg)
 	}
 	if (sh->dirty)
 		save_state(sh);
+	{
+		uint64_t backlog;
+		struct pos p;
+
+		pthread_mutex_lock(&sh->mu);
+		backlog = sh->st.backlog;
+		p = next_pos(sh);
+		pthread_mutex_unlock(&sh->mu);
+		/* Where shipping stands, said at every stop: what the next run starts from. */
+		log_info("ship: stopped; shipping goes on from segment %" PRIu64 " batch %" PRIu64 " (%" PRIu64
+			 " batches counted unshipped)", p.number, p.index, backlog);
+	}
 	return NULL;
 }
 
