@@ -888,9 +888,10 @@ static int publish(struct shipper *sh)
 		return 0;
 	}
 	if (err == -ENODEV) {
-		/* The stream is gone (deleted, or the server came back without its store), and
-		 * the client's own reconnection does not make it again: connect afresh, which
-		 * makes the stream and asks where this node stands in it. */
+		/* No stream answers: it is gone (deleted, or the server came back without its
+		 * store), which the client's own reconnection does not mend, or a cluster is
+		 * electing its leader. Connect afresh: that makes the stream if it is gone, and
+		 * asks where this node stands in it. */
 		log_warn("ship: %s: %s; connecting again (the stream is made again if it is gone)",
 			 sh->stream, why);
 		bundle_drop(sh);
