@@ -2,7 +2,8 @@
 # as its own process. Each test starts the real agent, runs real workloads, stops the
 # agent and reads the records back with `firstlight read`. The machine is not quiet:
 # tests select their own processes by pid, argv marker or cgroup.
-# Environment: FIRSTLIGHT (agent binary), HELPERS (dir of tests/helpers binaries).
+# Environment: FIRSTLIGHT (agent binary), HELPERS (dir of tests/helpers binaries),
+# FL_E2E_KEEP_FAILED (a folder: each failed test's files are kept there).
 
 set -u
 : "${FIRSTLIGHT:?FIRSTLIGHT must point at the firstlight binary}"
@@ -20,6 +21,11 @@ cleanup() {
 		wait "$AGENT_PID" 2>/dev/null
 	fi
 	for c in "${CLEANUP[@]}"; do eval "$c" 2>/dev/null; done
+	# FL_E2E_KEEP_FAILED=DIR: a failed test's files (data, collector copy, logs) kept
+	# there for a look; by default everything goes.
+	if [ "$FAILS" -gt 0 ] && [ -n "${FL_E2E_KEEP_FAILED:-}" ]; then
+		mkdir -p "$FL_E2E_KEEP_FAILED" && cp -a "$T" "$FL_E2E_KEEP_FAILED/$(basename "$0" .sh).$$"
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
