@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -360,6 +361,51 @@ static void expect_end(struct fx *f, int end, const char *segment)
 		assert_non_null(strstr(segment, pos.segment));
 }
 
+/* Two threads listing the folder through one dirfd (the shipper's, which the store's
+ * retention reads too) each see all of it: a listing has a directory position of its own. */
+#define LIST_FILES 200
+#define LIST_ROUNDS 150
+
+static void *list_rounds(void *arg)
+{
+	int dirfd = *(int *)arg;
+	intptr_t short_lists = 0;
+
+	for (int r = 0; r < LIST_ROUNDS; r++) {
+		struct seg_entry *segs;
+		size_t n;
+
+		if (store_dir__list(dirfd, &segs, &n) || n != LIST_FILES)
+			short_lists++;
+		free(segs);
+	}
+	return (void *)short_lists;
+}
+
+static void test_list_concurrent(void **state)
+{
+	struct fx *f = *state;
+	pthread_t other;
+	void *theirs, *ours;
+
+	f->dirfd = store_dir__open(f->data);
+	assert_true(f->dirfd >= 0);
+	for (int i = 1; i <= LIST_FILES; i++) {
+		char name[SEGMENT_NAME_MAX];
+		int fd;
+
+		store_dir__segment_name(name, (uint64_t)i, 86400, "0123abcd-ffff");
+		fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(pthread_create(&other, NULL, list_rounds, &f->dirfd), 0);
+	ours = list_rounds(&f->dirfd);
+	assert_int_equal(pthread_join(other, &theirs), 0);
+	assert_int_equal((intptr_t)ours, 0);
+	assert_int_equal((intptr_t)theirs, 0);
+}
+
 static void test_find_end(void **state)
 {
 	struct fx *f = *state;
@@ -645,6 +691,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_runs_and_holes, setup, teardown),

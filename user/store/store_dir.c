@@ -89,7 +89,10 @@ static int cmp_entry(const void *a, const void *b)
 
 int store_dir__list(int dirfd, struct seg_entry **out, size_t *n)
 {
-	int fd = dup(dirfd);
+	/* A description of its own: a dup would share dirfd's position, and two threads
+	 * listing through one dirfd (the shipper's, read by the store's retention too) would
+	 * each see part of the folder. */
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct seg_entry *v = NULL;
 	size_t cap = 0;
@@ -104,7 +107,6 @@ int store_dir__list(int dirfd, struct seg_entry **out, size_t *n)
 			close(fd);
 		return err;
 	}
-	rewinddir(d); /* the dup shares dirfd's position */
 	while ((de = readdir(d))) {
 		struct seg_entry e = { 0 };
 		struct stat st;
