@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The engine goes away for 30 s in the middle of a 5,000-process storm: the agent keeps
 # recording (the segment files are the spool), says it cannot ship, its backlog metrics
-# rise; the server comes back (same port, same store) and the agent catches up by itself:
+# rise, its shipping thread waits without spinning; the server comes back (same port, same store) and the agent catches up by itself:
 # the backlog falls to 0, and every batch is in the stream exactly once, so the collected
 # copy verifies and holds all 5,000 processes.
 . "$(dirname "$0")/../lib/e2e.sh"
@@ -20,7 +20,12 @@ storm=$!
 check_cmd "shipping before the outage" wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
 	awk '\$1 == \"firstlight_ship_acked_batches_total\" { print \$2 }')\" -gt 2 ]"
 nats_stop js
+ship_cpu_before=$(thread_cpu_ticks "$AGENT_PID" fl-ship)
 sleep 30 # the outage itself (not a wait for a condition)
+ship_cpu=$(($(thread_cpu_ticks "$AGENT_PID" fl-ship) - ship_cpu_before))
+# The shipping thread waits for the client to reconnect; it does not spin on it (a spin
+# takes the whole outage, 3,000 ticks of a core; waiting, a few).
+check_cmd "while down: the shipping thread idles ($ship_cpu of 3000 ticks)" test "$ship_cpu" -lt 300
 check "while down: not connected" 0 "$(metric firstlight_ship_connected)"
 backlog_down=$(metric firstlight_ship_backlog_batches)
 check_cmd "while down: the backlog rose" test "${backlog_down:-0}" -gt 0

@@ -133,3 +133,21 @@ finish() {
 	echo "  $CHECKS checks passed"
 	exit 0
 }
+
+# thread_cpu_ticks PID NAME: the CPU time (user + system, in clock ticks) that PID's
+# thread named NAME has used so far; 0 if it has none of that name.
+thread_cpu_ticks() {
+	local f rest comm
+	for f in /proc/"$1"/task/*/stat; do
+		read -r rest <"$f" 2>/dev/null || continue
+		comm=${rest#*(}
+		comm=${comm%%)*}
+		[ "$comm" = "$2" ] || continue
+		rest=${rest##*) }
+		# After the comm: state is field 3, utime 14 and stime 15 of the whole line.
+		set -- $rest
+		echo $((${12} + ${13}))
+		return
+	done
+	echo 0
+}

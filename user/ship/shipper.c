@@ -1011,6 +1011,8 @@ static void *run(void *arg)
 			save_state(sh);
 		if (!sh->cur || err)
 			idle(sh, err ? 200 : 1000, !err, 0);
+		else if (!sh->st.connected)
+			idle(sh, 200, 0, 0); /* the client reconnects on its own: look again soon */
 	}
 	if (sh->dirty)
 		save_state(sh);
