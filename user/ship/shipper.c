@@ -815,6 +815,10 @@ static void count_lag(struct shipper *sh, const struct item *it)
 	sh->st.lag_count++;
 }
 
+/*
+ * Publishes the bundle: 1 when the server acked it, 0 when it was let go to ship again
+ * after a resync, negative errno when it failed (kept, or let go to connect afresh).
+ */
 static int publish(struct shipper *sh)
 {
 	const struct item *first = sh->cur, *last = sh->cur_tail;
@@ -885,7 +889,7 @@ static int publish(struct shipper *sh)
 		sh->dirty = 1;
 		sh->said[0] = '\0';
 		bundle_free(sh);
-		return 0;
+		return 1;
 	}
 	if (err == -ENODEV) {
 		/* No stream answers: it is gone (deleted, or the server came back without its
@@ -965,7 +969,7 @@ static void *run(void *arg)
 	struct shipper *sh = arg;
 
 	for (;;) {
-		int err = 0;
+		int err = 0, acked = 0;
 
 		if (!sh->cur)
 			load_next(sh);
@@ -1006,9 +1010,17 @@ static void *run(void *arg)
 		if (sh->cur && sh->st.connected) {
 			linger(sh);
 			err = publish(sh);
+			acked = err > 0;
+			err = err < 0 ? err : 0;
 		}
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
 			save_state(sh);
+		/* After an ack the next bundle goes at once: a backlog of many segments (a
+		 * bundle never spans two) must not wait a turn of idle per segment for a batch
+		 * newer than the last look at the queue, which a quiet node or a stop never
+		 * brings. */
+		if (acked)
+			continue;
 		if (!sh->cur || err)
 			idle(sh, err ? 200 : 1000, !err, 0);
 		else if (!sh->st.connected)
