@@ -79,8 +79,8 @@ struct node {
 	double last_wall;        /* arrival, for the metrics */
 	int stopped;             /* its last run wrote STOPPED */
 	int silent;              /* a NODE_SILENT gap is written, not yet answered */
-	int dirty;               /* appended since the last sync */
 	uint64_t undone_seen;    /* nodestore__undone when its last fetch began */
+	int sync_failed;         /* its sync after the last fetch failed */
 	/*
 	 * The stream sequences of its messages handed back, not taken (a write failed: disk
 	 * full, a key not pinned), ascending. Its later messages wait behind the first, handed
@@ -472,7 +472,6 @@ static int take_batch(struct collector *c, struct node *n, const char *token, co
 		store_failed(c, what, err);
 		goto done;
 	}
-	n->dirty = 1;
 	pthread_mutex_lock(&c->lock);
 	n->batches++;
 	n->last_mono_ns = clock__mono_ns();
@@ -1077,21 +1076,26 @@ static int round_trip(struct collector *c)
 	for (size_t i = 0; i < c->nodes.n; i++) {
 		struct node *nd = c->nodes.v[i];
 
-		if (nd->dirty && (err = nodestore__sync(nd->store))) {
+		/* Every node, not only those written to: a directory fsync that failed (a new
+		 * file's name) is tried again before its batches, held, are acked. */
+		nd->sync_failed = nd->store && (err = nodestore__sync(nd->store));
+		if (nd->sync_failed) {
 			char what[512];
 
 			snprintf(what, sizeof(what), "%.200s/%.64s", c->o.store_dir, nd->token);
 			store_failed(c, what, err);
 		}
-		nd->dirty = 0;
 	}
-	/* A failed sync (here, or when an append moved to the next file) forgot the node's
-	 * batches written since the last good one. None of its messages of this fetch is
-	 * acked: those forgotten are written again when they come, the others (stored
-	 * before, or judged held by a batch now forgotten) are known again as held. Its
-	 * later messages wait behind them, as behind any batch not stored. */
+	/* A failed sync (here, or when an append moved to the next file) leaves the node's
+	 * batches of this fetch not known durable: a failed fdatasync forgot those written
+	 * since the last good one, a failed directory fsync may lose a new file's name. None
+	 * of its messages of this fetch is acked: those forgotten are written again when
+	 * they come, the others (stored before, or judged held by a batch now forgotten) are
+	 * known again as held. Its later messages wait behind them, as behind any batch not
+	 * stored. */
 	for (int i = 0; i < n; i++) {
-		if (!ok[i] || !of[i] || !of[i]->store || nodestore__undone(of[i]->store) == of[i]->undone_seen)
+		if (!ok[i] || !of[i] || !of[i]->store ||
+		    (!of[i]->sync_failed && nodestore__undone(of[i]->store) == of[i]->undone_seen))
 			continue;
 		ok[i] = 0;
 		why_back[i] = BACK_FAILED;

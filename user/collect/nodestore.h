@@ -6,8 +6,9 @@
  * `read`, `tree` and `gaps` read the folder as they read the node's own data dir.
  *
  * A batch counts as stored once fdatasync returned: the collector acknowledges it to
- * JetStream only then (and not when it failed: see nodestore__sync). After a crash the newest file may end in a member cut mid-write:
- * nodestore__open cuts it off (that batch was not acknowledged, it comes again). The
+ * JetStream only then (and not when it failed: see nodestore__sync). After a crash the
+ * newest file may end in a member cut mid-write: nodestore__open cuts it off (that batch
+ * was not acknowledged, it comes again). The
  * hashes of the last batches are kept to tell a redelivery from a new batch.
  * Errors: 0 or -errno; constructors NULL with *err set.
  */
