@@ -135,9 +135,10 @@ finish() {
 }
 
 # thread_cpu_ticks PID NAME: the CPU time (user + system, in clock ticks) that PID's
-# thread named NAME has used so far; 0 if it has none of that name.
+# threads named NAME have used so far, together (threads a library starts from a named
+# one carry its name: the NATS client's from fl-ship); 0 if none has that name.
 thread_cpu_ticks() {
-	local f rest comm
+	local f rest comm sum=0
 	for f in /proc/"$1"/task/*/stat; do
 		read -r rest <"$f" 2>/dev/null || continue
 		comm=${rest#*(}
@@ -146,8 +147,7 @@ thread_cpu_ticks() {
 		rest=${rest##*) }
 		# After the comm: state is field 3, utime 14 and stime 15 of the whole line.
 		set -- $rest
-		echo $((${12} + ${13}))
-		return
+		sum=$((sum + ${12} + ${13}))
 	done
-	echo 0
+	echo "$sum"
 }
