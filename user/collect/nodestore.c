@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/varint.h"
 #include "collect/nodestore.h"
+#include "store/readback.h"
 #include "store/segment_reader.h"
 #include "store/store_dir.h"
 
@@ -33,6 +34,8 @@ struct nodestore {
 	/* What the last fdatasync made durable: the file's length, the last hash, and how
 	 * many remembered since (a failed sync forgets them, see undo_unsynced). */
 	off_t durable_len;
+	uint32_t unsynced_crc;             /* of the bytes appended since durable_len */
+	int readback_off;                  /* the file system cannot read past its cache */
 	size_t unsynced;
 	int durable_have_last;
 	uint8_t durable_last[CHAIN_HASH_LEN];
@@ -65,9 +68,39 @@ static void remember(struct nodestore *n, const uint8_t hash[CHAIN_HASH_LEN])
 static void mark_durable(struct nodestore *n, off_t len)
 {
 	n->durable_len = len;
+	n->unsynced_crc = 0;
 	n->unsynced = 0;
 	n->durable_have_last = n->have_last;
 	memcpy(n->durable_last, n->last, CHAIN_HASH_LEN);
+}
+
+/*
+ * Whether bytes [from, to) of name, synced, read back from the disk as written (crc):
+ * see store/readback.h for the device that says a write it stored in part is stored.
+ * 0, or -EIO (said) when they do not. Where nothing can be read past the cache, said once
+ * and taken on fdatasync's word.
+ */
+static int reads_back(struct nodestore *n, const char *name, off_t from, off_t to, uint32_t crc)
+{
+	int err;
+
+	if (n->readback_off)
+		return 0;
+	err = readback__check(n->dirfd, name, from, to, crc);
+	if (err == -EOPNOTSUPP) {
+		n->readback_off = 1;
+		log_warn("collect: %s: the file system cannot read past its cache (O_DIRECT): batches are "
+			 "taken as stored on fdatasync's word alone", n->token);
+		return 0;
+	}
+	if (err == -EIO)
+		log_error("collect: %s/%s: bytes %lld to %lld, synced, read back from the disk otherwise than "
+			  "written (a device that acknowledged a write it did not make)",
+			  n->token, name, (long long)from, (long long)to);
+	else if (err)
+		log_error("collect: %s/%s: reading back bytes %lld to %lld: %s", n->token, name,
+			  (long long)from, (long long)to, strerror(-err));
+	return err;
 }
 
 /*
@@ -76,13 +109,15 @@ static void mark_durable(struct nodestore *n, off_t len)
  * as unwritten extents, and data written there again, even synced without error, read
  * back as zeros once the cache is gone (seen with a thin backing store that ran out).
  * The durable part is read back as it is (from the cache, or from the disk that holds
- * it). 0, or -errno and the copy is tried again before the next append.
+ * it), and the copy from the disk once synced. 0, or -errno and the copy is tried again
+ * before the next append.
  */
 static int rewrite_durable(struct nodestore *n)
 {
 	char tmp[SEGMENT_NAME_MAX + 8];
 	uint8_t *buf = NULL;
 	int src = -1, dst = -1, err = 0;
+	uint32_t crc = 0;
 	off_t done = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.redo", n->redo_name); /* not a segment name: no reader lists it */
@@ -103,9 +138,16 @@ static int rewrite_durable(struct nodestore *n)
 		}
 		if ((err = fdio__write_all(dst, buf, (size_t)got)))
 			goto out;
+		crc = readback__crc(crc, buf, (size_t)got);
 		done += got;
 	}
-	if (fdatasync(dst) || renameat(n->dirfd, tmp, n->dirfd, n->redo_name)) {
+	if (fdatasync(dst)) {
+		err = -errno;
+		goto out;
+	}
+	if ((err = reads_back(n, tmp, 0, done, crc)))
+		goto out;
+	if (renameat(n->dirfd, tmp, n->dirfd, n->redo_name)) {
 		err = -errno;
 		goto out;
 	}
@@ -144,6 +186,7 @@ static void undo_unsynced(struct nodestore *n)
 	close(n->fd);
 	n->fd = -1;
 	n->dirty = 0;
+	n->unsynced_crc = 0;
 	n->redo = 1;
 	snprintf(n->redo_name, sizeof(n->redo_name), "%s", n->segment);
 	n->redo_len = n->durable_len;
@@ -431,6 +474,7 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 			return -errno;
 		snprintf(n->segment, sizeof(n->segment), "%s", segment);
 		n->durable_len = lseek(n->fd, 0, SEEK_END);
+		n->unsynced_crc = 0;
 		if (n->durable_len < 0) {
 			err = -errno;
 			close(n->fd);
@@ -453,6 +497,7 @@ int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *b
 			log_warn("collect: %s/%s: could not undo a failed write", n->token, segment);
 		return err;
 	}
+	n->unsynced_crc = readback__crc(n->unsynced_crc, n->out, out_len);
 	remember(n, hash);
 	return 0;
 }
@@ -467,9 +512,11 @@ int nodestore__sync(struct nodestore *n)
 	if (n->fd >= 0 && n->dirty) {
 		off_t len = lseek(n->fd, 0, SEEK_END);
 
-		if (len < 0 || fdatasync(n->fd)) {
-			int err = -errno;
+		int err = len < 0 || fdatasync(n->fd) ? -errno : 0;
 
+		if (!err)
+			err = reads_back(n, n->segment, n->durable_len, len, n->unsynced_crc);
+		if (err) {
 			undo_unsynced(n);
 			return err;
 		}

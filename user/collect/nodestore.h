@@ -42,9 +42,10 @@ const uint8_t *nodestore__last_hash(const struct nodestore *n);
 int nodestore__append(struct nodestore *n, const char *segment, const uint8_t *batch, size_t len,
 		      const uint8_t hash[CHAIN_HASH_LEN]);
 /*
- * Makes every batch appended so far durable (one fdatasync per file written). When that
- * fails, the batches appended since the last good sync are forgotten and cut from the
- * file (a later sync would not tell whether they reached the disk): they must be written
+ * Makes every batch appended so far durable (one fdatasync per file written), and reads
+ * what it synced back from the disk (store/readback.h). When either fails, the batches
+ * appended since the last good sync are forgotten and cut from the file (a later sync
+ * would not tell whether they reached the disk): they must be written
  * again, and nodestore__undone counts one more. Appending to another file syncs the one
  * before: a failure there forgets them the same way.
  */
