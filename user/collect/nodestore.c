@@ -36,6 +36,7 @@ struct nodestore {
 	off_t durable_len;
 	uint32_t unsynced_crc;             /* of the bytes appended since durable_len */
 	int readback_off;                  /* the file system cannot read past its cache */
+	int readback_said;                 /* a failed read-back logged, none good since */
 	size_t unsynced;
 	int durable_have_last;
 	uint8_t durable_last[CHAIN_HASH_LEN];
@@ -78,7 +79,8 @@ static void mark_durable(struct nodestore *n, off_t len)
  * Whether bytes [from, to) of name, synced, read back from the disk as written (crc):
  * see store/readback.h for the device that says a write it stored in part is stored.
  * 0, or -EIO (said) when they do not. Where nothing can be read past the cache, said once
- * and taken on fdatasync's word.
+ * and taken on fdatasync's word. A device that goes on failing is said once, until a
+ * read-back succeeds (a copy is tried again before every append).
  */
 static int reads_back(struct nodestore *n, const char *name, off_t from, off_t to, uint32_t crc)
 {
@@ -93,11 +95,16 @@ static int reads_back(struct nodestore *n, const char *name, off_t from, off_t t
 			 "taken as stored on fdatasync's word alone", n->token);
 		return 0;
 	}
+	if (!err || n->readback_said) {
+		n->readback_said = err != 0;
+		return err;
+	}
+	n->readback_said = 1;
 	if (err == -EIO)
 		log_error("collect: %s/%s: bytes %lld to %lld, synced, read back from the disk otherwise than "
 			  "written (a device that acknowledged a write it did not make)",
 			  n->token, name, (long long)from, (long long)to);
-	else if (err)
+	else
 		log_error("collect: %s/%s: reading back bytes %lld to %lld: %s", n->token, name,
 			  (long long)from, (long long)to, strerror(-err));
 	return err;
