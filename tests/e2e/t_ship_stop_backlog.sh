@@ -31,9 +31,8 @@ check_cmd "a backlog of 20 segments or more" test "$(segments)" -ge $((before + 
 nats_start js "$port" || exit 1
 # Stopped as soon as the engine has taken one more message (the agent may not even have
 # seen the engine away: a publish waits through a short outage in the client's buffer).
-check_cmd "the agent ships again" wait_for 60 \
-	sh -c "[ \"\$(curl -sf http://127.0.0.1:$(metrics_port)/metrics |
-	awk '\$1 == \"firstlight_ship_acked_batches_total\" { print \$2 }')\" -gt $acked_before ]"
+acked_more() { [ "$(metric firstlight_ship_acked_batches_total)" -gt "$acked_before" ] 2>/dev/null; }
+check_cmd "the agent ships again" wait_for 60 acked_more
 agent_stop
 check "the stop says nothing is left unshipped" 1 \
 	"$(grep -c "ship: stopped; shipping goes on from segment [0-9]* batch [0-9]* (0 batches counted unshipped)" "$T/agent.err")"

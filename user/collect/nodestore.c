@@ -193,7 +193,6 @@ static void undo_unsynced(struct nodestore *n)
 	close(n->fd);
 	n->fd = -1;
 	n->dirty = 0;
-	n->unsynced_crc = 0;
 	n->redo = 1;
 	snprintf(n->redo_name, sizeof(n->redo_name), "%s", n->segment);
 	n->redo_len = n->durable_len;
