@@ -53,6 +53,8 @@ expect_error "ambiguous abbreviation" 2 "run: option '--ret' is not complete: wr
 expect_error "read: abbreviated option" 2 "read: option '--js' is not complete: write --json" "$FIRSTLIGHT" read --js
 expect_error "segment age out of range" 2 "segment-age: invalid value '0s' (expected 1s..31622400s, optional unit s, m, h or d)" \
 	"$FIRSTLIGHT" run --segment-age 0s
+expect_error "store read-back not a mode" 2 "--store-readback 'maybe': expected auto, on or off" \
+	"$FIRSTLIGHT" run --store-readback maybe
 expect_error "read: unknown option" 2 "read: unknown option '--bogus'" "$FIRSTLIGHT" read --bogus
 # An option where a value belongs: the value is missing, the option is not the value.
 expect_error "tree: option as a value" 2 "tree: --container needs a value before --json" \

@@ -173,6 +173,16 @@ static void test_lying_loop_device(void **state)
 	assert_true(synced != 0 || check == -EIO);
 	/* What did land reads back as written. */
 	assert_int_equal(readback__check(lt.devfd, name, 0, 4096, readback__crc(0, data, 4096)), 0);
+
+	/* Known for what it is: the loop device, not the tmpfs under it. */
+	{
+		struct stat dev, tmp;
+
+		assert_int_equal(fstat(lt.loop_fd, &dev), 0);
+		assert_int_equal(fstat(lt.dirfd, &tmp), 0);
+		assert_int_equal(readback__device_may_lie(dev.st_rdev), 1);
+		assert_int_equal(readback__device_may_lie(tmp.st_dev), 0);
+	}
 }
 
 int main(void)

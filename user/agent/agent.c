@@ -686,6 +686,7 @@ static int open_output(struct agent *a)
 				.data_dir = a->opts.data_dir,
 				.replicas = a->opts.ship_replicas,
 				.linger_ms = a->opts.ship_linger_ms,
+				.live_from = store__first_segment(a->store),
 			};
 
 			a->shipper = shipper__start(&so, &err);
@@ -984,6 +985,9 @@ static void end_run(struct agent *a)
 	heartbeat(a);
 	emit_lifecycle(a, FIRSTLIGHT__V1__AGENT_LIFECYCLE__STATE__STOPPED);
 	a->sink->flush(a->sink);
+	/* Stored, whatever the fsync interval: only then are the last batches shipped. */
+	if (a->store)
+		store__sync(a->store);
 	a->state.handover = a->pins != NULL;
 	save_state(a, 1);
 	/* The last step: whoever sees the mark finds the state and counts written. */

@@ -73,6 +73,9 @@ static void usage(FILE *f)
 		"  --retain-bytes SIZE   remove the oldest segments past this total (default 1G, 0: keep)\n"
 		"  --retain-age TIME     remove segments not written for this long (default 0: keep)\n"
 		"  --fsync-ms N          fdatasync at most every N ms (default 0: after every batch)\n"
+		"  --store-readback auto|on|off  read every synced batch back from the disk (default\n"
+		"                        auto: where the data dir's device can report writes it did\n"
+		"                        not make, a loop device or one built on it)\n"
 		"Shipping to NATS JetStream (docs: the segment files stay the spool):\n"
 		"  --ship URLS           nats://HOST:PORT[,nats://...]: ship every batch, exactly once\n"
 		"  --ship-creds FILE     NATS credentials (.creds: JWT and NKey seed)\n"
@@ -144,7 +147,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 	enum { O_DATA_DIR = 256, O_STDOUT, O_LIVE, O_TEXT, O_JSON, O_READY, O_RING, O_ARGS_BYTES,
 	       O_ARGS_COUNT, O_MAX_PROCS, O_TABLE_MEMORY, O_DRAIN, O_FLUSH, O_BTF, O_HEARTBEAT, O_METRICS,
 	       O_NET_WINDOW, O_RING_SHARE, O_RING_HEADROOM, O_KEY, O_SEGMENT_BYTES, O_SEGMENT_AGE,
-	       O_RETAIN_BYTES, O_RETAIN_AGE, O_FSYNC_MS, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA,
+	       O_RETAIN_BYTES, O_RETAIN_AGE, O_FSYNC_MS, O_READBACK, O_SHIP, O_SHIP_CREDS, O_SHIP_TLS_CA,
 	       O_SHIP_PREFIX, O_SHIP_REPLICAS, O_SHIP_LINGER, O_HANDOVER, O_PIN_DIR, O_OWNERS,
 	       O_FAIL_UNOWNED, O_WATCH_PATH };
 	static const struct option longopts[] = {
@@ -173,6 +176,7 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		{ "retain-bytes", required_argument, NULL, O_RETAIN_BYTES },
 		{ "retain-age", required_argument, NULL, O_RETAIN_AGE },
 		{ "fsync-ms", required_argument, NULL, O_FSYNC_MS },
+		{ "store-readback", required_argument, NULL, O_READBACK },
 		{ "ship", required_argument, NULL, O_SHIP },
 		{ "ship-creds", required_argument, NULL, O_SHIP_CREDS },
 		{ "ship-tls-ca", required_argument, NULL, O_SHIP_TLS_CA },
@@ -281,6 +285,18 @@ static int parse_opts(struct agent_opts *o, int argc, char **argv)
 		case O_FSYNC_MS:
 			err = units__parse("--fsync-ms", optarg, UNITS_COUNT, 1, 3600000, UNITS_ZERO_OK, &ms);
 			o->store.fsync_interval_ns = ms * NS_PER_MS;
+			break;
+		case O_READBACK:
+			if (!strcmp(optarg, "auto"))
+				o->store.readback = STORE_READBACK_AUTO;
+			else if (!strcmp(optarg, "on"))
+				o->store.readback = STORE_READBACK_ON;
+			else if (!strcmp(optarg, "off"))
+				o->store.readback = STORE_READBACK_OFF;
+			else {
+				log_error("--store-readback '%s': expected auto, on or off", optarg);
+				err = -EINVAL;
+			}
 			break;
 		case O_SHIP: o->ship_urls = optarg; break;
 		case O_SHIP_CREDS: o->ship_creds = optarg; break;

@@ -67,6 +67,7 @@ struct shipper {
 	int replicas;
 	size_t queue_bytes;
 	uint64_t linger_ns;
+	uint64_t live_from;
 	char token[SUBJECTS_TOKEN_MAX];
 	char subject[JS_SUBJECT_MAX], stream[JS_STREAM_MAX];
 	int dirfd;
@@ -84,6 +85,8 @@ struct shipper {
 	uint64_t wake_batches;      /* the thread waits for this many new batches (0: for none) */
 	size_t wake_bytes;          /* ... or this many bytes queued (0: not for bytes) */
 	size_t q_bytes;
+	int have_handed;
+	struct pos handed;          /* after the last batch handed over */
 	int have_floor;
 	struct pos q_floor;         /* every batch from here on is in the queue or was taken
 				       from it: the files are read only for batches before */
@@ -262,6 +265,20 @@ static struct item *item_new(const uint8_t *data, size_t len)
 	return it;
 }
 
+/* Whether the batch at p may be read from the files: one of an earlier run's segments, or
+ * handed over by the store (so stored). */
+static int handed_over(struct shipper *sh, const struct pos *p)
+{
+	int yes;
+
+	if (!sh->live_from || p->number < sh->live_from)
+		return 1;
+	pthread_mutex_lock(&sh->mu);
+	yes = sh->have_handed && pos_cmp(p, &sh->handed) < 0;
+	pthread_mutex_unlock(&sh->mu);
+	return yes;
+}
+
 /*
  * The batch at p from the files, moving p past finished segments and removed ones. NULL
  * when there is none yet (p is the live end), or on a read error (logged).
@@ -283,6 +300,8 @@ static struct item *read_at(struct shipper *sh, struct pos *p, int same_segment)
 			*p = (struct pos){ seg.number, 0 }; /* removed, or numbers skipped */
 			continue;
 		}
+		if (!handed_over(sh, p))
+			return NULL; /* written, perhaps not stored yet: it comes through the queue */
 		if (!sh->rd || sh->rd_number != p->number || sh->rd_index > p->index) {
 			reader_close(sh);
 			sh->rd = segment_reader__openat(sh->dirfd, seg.name);
@@ -350,6 +369,8 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 
 	pthread_mutex_lock(&sh->mu);
 	sh->sealed_gen++;
+	sh->handed = (struct pos){ b->number, b->index + 1 };
+	sh->have_handed = 1;
 	sh->st.backlog++;
 	sh->st.backlog_bytes += b->len;
 	if (!sh->have_floor) {
@@ -1119,6 +1140,7 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 	sh->replicas = o->replicas > 0 ? o->replicas : 1;
 	sh->queue_bytes = o->queue_bytes ? o->queue_bytes : QUEUE_DEFAULT;
 	sh->linger_ns = (uint64_t)o->linger_ms * NS_PER_MS;
+	sh->live_from = o->live_from;
 	sh->backoff_ms = BACKOFF_MIN_MS;
 	subjects__batches(sh->prefix, sh->token, sh->subject, sizeof(sh->subject));
 	subjects__stream(sh->prefix, sh->stream, sizeof(sh->stream));

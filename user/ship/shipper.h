@@ -34,6 +34,9 @@ struct shipper_opts {
 	size_t queue_bytes;  /* batches held in memory; beyond, the files are read again */
 	int linger_ms;       /* under a steady flow, at most one message per linger (0: each
 				batch at once); the batches written meanwhile go with it */
+	uint64_t live_from;  /* this run's first segment number: from it on, a batch is read
+				from the files only once handed over (a batch in a file may
+				not be stored yet); 0: every batch the files hold */
 };
 
 /* Upper bounds (seconds) of the shipping-lag histogram's buckets; the last is +Inf. */
@@ -61,7 +64,7 @@ struct shipper;
  * *err set and the reason logged (an option that cannot work: a bad prefix, an unreadable
  * credentials file). */
 struct shipper *shipper__start(const struct shipper_opts *o, int *err);
-/* A batch was written (any thread; it is copied). */
+/* A batch was stored (any thread; it is copied), in order. */
 void shipper__sealed(struct shipper *sh, const struct sealed_batch *b);
 /*
  * Retention asks before removing segment number: 0 when every batch of it is acked, 1

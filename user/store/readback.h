@@ -29,4 +29,16 @@ uint32_t readback__crc(uint32_t crc, const void *data, size_t len);
  */
 int readback__check(int dirfd, const char *name, off_t from, off_t to, uint32_t crc);
 
+/* For a writer that checks one file again and again: dirfd/name opened to be read past
+ * the cache (a descriptor, or -EOPNOTSUPP / -errno as above), and the check on it. */
+int readback__open(int dirfd, const char *name);
+int readback__check_fd(int fd, off_t from, off_t to, uint32_t crc);
+
+/*
+ * Whether block device dev is one known to report writes it did not make: a loop device,
+ * a partition of one, or a device built on one (device-mapper, md), as /sys/dev/block
+ * tells. 1 yes, 0 no or not known (dev 0: no block device, such as tmpfs).
+ */
+int readback__device_may_lie(dev_t dev);
+
 #endif

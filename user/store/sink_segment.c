@@ -14,6 +14,16 @@
  * are counted as lost, by sequence range, until the policy opens the next segment; that
  * segment's header says why the previous one ended, so the chain stays whole.
  *
+ * A batch is stored once fdatasync returned and the bytes read back from the device as
+ * written (store/readback.h: a device can report a write it made only in part). A sync
+ * that fails, or a read-back that differs, leaves every batch written since the last good
+ * sync unknown: the kernel reports a writeback error once, and the page cache goes on
+ * serving the bytes the disk lacks. Those batches are cut from the file, their records
+ * counted as lost, and the segment abandoned at the last batch known stored, which the
+ * next segment's header names. A batch is handed on (to shipping) once it is stored, so
+ * nothing leaves the node that its store then cuts: with an fsync interval, a copy of it
+ * waits for the sync that stores it.
+ *
  * Files are 0600 in a 0700 directory, opened without following symlinks, never
  * overwritten.
  */
@@ -35,6 +45,7 @@
 #include "base/clock.h"
 #include "store/keys.h"
 #include "base/log.h"
+#include "store/readback.h"
 #include "store/sink_segment.h"
 #include "base/varint.h"
 
@@ -56,6 +67,14 @@
 #define PREALLOC_STEP (1u << 20)
 #define PREALLOC_MIN_FREE (64ull << 20) /* free space below which nothing is reserved */
 
+/* A batch written, not yet stored, to be handed on once it is (a copy: see sealed). */
+struct held {
+	struct held *next;
+	struct sealed_batch sb; /* segment: set when handed on */
+	uint8_t hash[CHAIN_HASH_LEN];
+	uint8_t bytes[];        /* data, then deflated */
+};
+
 struct sink_segment {
 	struct sink base;
 	int dirfd;
@@ -73,6 +92,7 @@ struct sink_segment {
 	int err;
 	char name[SEGMENT_NAME_MAX];
 	uint64_t number, next_number;
+	uint64_t first_number; /* this sink's first segment: those before are earlier runs' */
 	struct batchzip *zip; /* the open segment's gzip stream */
 	uint64_t seg_bytes;   /* compressed bytes in the file: all complete batches */
 	uint64_t seg_raw;     /* the same, decompressed */
@@ -83,6 +103,18 @@ struct sink_segment {
 	int dirty;            /* written since the last fdatasync */
 	uint64_t last_sync_mono_ns;
 	int failing;          /* in a streak of failures: log once */
+
+	/* What the last good sync stored (synced and read back as written): the file's
+	 * length there, and the chain's end. What came after is not known stored. */
+	uint64_t durable_bytes, durable_raw, durable_batches;
+	struct chain_pos durable_pos;
+	uint32_t unsynced_crc; /* of the bytes written after durable_bytes */
+	uint64_t unsynced_records, unsynced_first_seq, unsynced_last_seq;
+	uint64_t unsynced_first_ns, unsynced_last_ns;
+	int rb_fd;            /* the open segment, read past the page cache; -1: not open */
+	int readback_off;     /* the file system cannot: fdatasync's word alone */
+	int named;            /* chain.state names the open segment as the newest */
+	struct held *held, *held_tail; /* written since the last sync, oldest first */
 
 	/* The chain: pos is its end (the last batch written); carry is what the header of
 	 * the open segment states it continues from, until that header is written. */
@@ -135,12 +167,17 @@ static void close_fd(struct sink_segment *ss)
 	if (ss->fd >= 0)
 		close(ss->fd);
 	ss->fd = -1;
+	if (ss->rb_fd >= 0)
+		close(ss->rb_fd);
+	ss->rb_fd = -1;
 }
 
 /*
  * A write or sync failed: cut the file back to its last complete batch and leave it as
  * a killed writer would (no gzip trailer; the compressor state no longer matches the
- * file, so the stream cannot go on). A segment without a batch is no evidence: removed.
+ * file, so the stream cannot go on). A segment without a batch is no evidence: removed,
+ * unless chain.state already names it as the newest (a sync failed after its first batch
+ * was handed on): then it stays, empty, so that the name chain.state holds is there.
  */
 static void abandon(struct sink_segment *ss, int err, const char *what)
 {
@@ -148,12 +185,14 @@ static void abandon(struct sink_segment *ss, int err, const char *what)
 		log_error("segment %s: %s: %s; records are counted as lost until a segment "
 			  "can be written again", ss->name, what, strerror(-err));
 	ss->failing = 1;
-	/* Cut back to seg_bytes, which also gives back the blocks reserved past it. */
-	if (ss->fd >= 0 && ftruncate(ss->fd, (off_t)ss->seg_bytes))
-		log_warn("segment %s: cannot cut back a partial batch: %s", ss->name, strerror(errno));
+	/* Cut back to seg_bytes, which also gives back the blocks reserved past it; synced,
+	 * so that a crash does not bring back the length with what the disk lacks. */
+	if (ss->fd >= 0 && (ftruncate(ss->fd, (off_t)ss->seg_bytes) || fdatasync(ss->fd)))
+		log_warn("segment %s: cannot cut back to its last complete batch: %s", ss->name,
+			 strerror(errno));
 	ss->prealloc_end = 0;
 	close_fd(ss);
-	if (!ss->seg_batches) {
+	if (!ss->seg_batches && !ss->named) {
 		unlinkat(ss->dirfd, ss->name, 0);
 	} else {
 		/* The next segment continues from the last batch that made it. */
@@ -195,16 +234,153 @@ static void prealloc_trim(struct sink_segment *ss)
 	ss->prealloc_end = 0;
 }
 
+/* Hands on the batches held for the sync that stored them, in order. */
+static void hand_on_held(struct sink_segment *ss)
+{
+	while (ss->held) {
+		struct held *h = ss->held;
+
+		ss->held = h->next;
+		h->sb.segment = ss->name;
+		ss->sealed(ss->sealed_ctx, &h->sb);
+		free(h);
+	}
+	ss->held_tail = NULL;
+}
+
+/* The held batches were cut from the file: nothing to hand on. */
+static void drop_held(struct sink_segment *ss)
+{
+	while (ss->held) {
+		struct held *h = ss->held;
+
+		ss->held = h->next;
+		free(h);
+	}
+	ss->held_tail = NULL;
+}
+
+/* A copy of sb to hand on at the sync; 0, or -ENOMEM. */
+static int hold(struct sink_segment *ss, const struct sealed_batch *sb)
+{
+	struct held *h = malloc(sizeof(*h) + sb->len + sb->deflated_len);
+
+	if (!h)
+		return -ENOMEM;
+	h->next = NULL;
+	h->sb = *sb;
+	memcpy(h->hash, sb->hash, CHAIN_HASH_LEN);
+	h->sb.hash = h->hash;
+	memcpy(h->bytes, sb->data, sb->len);
+	h->sb.data = h->bytes;
+	if (sb->deflated) {
+		memcpy(h->bytes + sb->len, sb->deflated, sb->deflated_len);
+		h->sb.deflated = h->bytes + sb->len;
+	}
+	if (ss->held_tail)
+		ss->held_tail->next = h;
+	else
+		ss->held = h;
+	ss->held_tail = h;
+	return 0;
+}
+
+/* The open segment holds bytes nothing has synced yet: their CRC, for the read-back. */
+static void wrote(struct sink_segment *ss, const uint8_t *out, size_t len)
+{
+	if (!ss->readback_off)
+		ss->unsynced_crc = readback__crc(ss->unsynced_crc, out, len);
+	ss->dirty = 1;
+}
+
+/* Everything written so far is stored: the segment may end here if a later sync fails. */
+static void mark_durable(struct sink_segment *ss)
+{
+	ss->durable_bytes = ss->seg_bytes;
+	ss->durable_raw = ss->seg_raw;
+	ss->durable_batches = ss->seg_batches;
+	ss->durable_pos = ss->pos;
+	ss->unsynced_crc = 0;
+	ss->unsynced_records = 0;
+}
+
+/*
+ * Whether the bytes synced since the last good sync read back from the device as written.
+ * On a file system without O_DIRECT nothing can be told: said once, and fdatasync's word
+ * taken from then on.
+ */
+static int read_back(struct sink_segment *ss)
+{
+	int err = 0;
+
+	if (ss->readback_off || ss->seg_bytes == ss->durable_bytes)
+		return 0;
+	if (ss->rb_fd < 0) {
+		ss->rb_fd = readback__open(ss->dirfd, ss->name);
+		if (ss->rb_fd < 0) {
+			err = ss->rb_fd;
+			ss->rb_fd = -1;
+		}
+	}
+	if (ss->rb_fd >= 0)
+		err = readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes, (off_t)ss->seg_bytes,
+					 ss->unsynced_crc);
+	if (err == -EOPNOTSUPP) {
+		ss->readback_off = 1;
+		log_info("store: the data dir's file system cannot be read past its cache (no "
+			 "O_DIRECT): batches count as stored on fdatasync's word alone");
+		return 0;
+	}
+	if (err == -ENOMEM) /* nothing said about the disk */
+		return 0;
+	if (err && !ss->failing)
+		log_error("segment %s: bytes %llu to %llu, synced, %s", ss->name,
+			  (unsigned long long)ss->durable_bytes, (unsigned long long)ss->seg_bytes,
+			  err == -EIO ? "read back from the disk otherwise than written"
+				      : "cannot be read back from the disk");
+	return err;
+}
+
+/*
+ * A sync failed, or what it synced read back otherwise than written: the batches written
+ * since the last good sync are cut (see the file comment), their records counted as lost.
+ */
+static void sync_failed(struct sink_segment *ss, int err, const char *what)
+{
+	uint64_t n = ss->unsynced_records;
+
+	if (n) {
+		count_loss(ss, ss->unsynced_first_seq, ss->unsynced_last_seq, n,
+			   ss->unsynced_first_ns, ss->unsynced_last_ns, err);
+		ss->base.written -= n;
+	}
+	ss->seg_bytes = ss->durable_bytes;
+	ss->seg_raw = ss->durable_raw;
+	ss->seg_batches = ss->durable_batches;
+	ss->pos = ss->durable_pos;
+	mark_durable(ss);
+	drop_held(ss);
+	abandon(ss, err, what);
+}
+
 static int sync_now(struct sink_segment *ss)
 {
+	int err;
+
 	if (!ss->dirty || ss->fd < 0)
 		return 0;
 	if (fdatasync(ss->fd)) {
-		int err = -errno;
-
-		abandon(ss, err, "fdatasync");
+		err = -errno;
+		sync_failed(ss, err, "fdatasync");
 		return err;
 	}
+	err = read_back(ss);
+	if (err) {
+		sync_failed(ss, err, "read-back");
+		return err;
+	}
+	mark_durable(ss);
+	hand_on_held(ss);
 	ss->dirty = 0;
 	ss->last_sync_mono_ns = clock__mono_ns();
 	return 0;
@@ -288,12 +464,22 @@ static int write_batch(struct sink_segment *ss)
 	if (err)
 		goto fail;
 
+	wrote(ss, out, out_len);
 	ss->seg_bytes += out_len;
 	ss->seg_raw += plen + ss->batch_len;
 	ss->seg_batches++;
 	ss->header_pending = 0;
 	ss->failing = 0;
 	ss->base.written += ss->batch_events;
+	if (ss->batch_events) {
+		if (!ss->unsynced_records) {
+			ss->unsynced_first_seq = ss->batch_first_seq;
+			ss->unsynced_first_ns = ss->batch_first_ns;
+		}
+		ss->unsynced_records += ss->batch_events;
+		ss->unsynced_last_seq = ss->batch_last_seq;
+		ss->unsynced_last_ns = ss->batch_last_ns;
+	}
 	ss->pos.has_hash = 1;
 	memcpy(ss->pos.hash, hash, CHAIN_HASH_LEN);
 	snprintf(ss->pos.segment, sizeof(ss->pos.segment), "%s", ss->name);
@@ -301,7 +487,9 @@ static int write_batch(struct sink_segment *ss)
 	if (ss->batch_events)
 		ss->pos.last_seq = ss->batch_last_seq;
 	ss->pos.offset = ss->seg_raw;
-	if (ss->sealed) {
+	/* Stored (or left to the fsync interval) before it is handed on. */
+	err = maybe_sync(ss);
+	if (!err && ss->sealed) {
 		/* The segment's first output starts with the gzip header (10 bytes: no name). */
 		size_t skip = first ? BATCHZIP_HEADER_LEN : 0;
 		struct sealed_batch sb = {
@@ -321,21 +509,25 @@ static int write_batch(struct sink_segment *ss)
 			sb.deflated_len = out_len - skip;
 		}
 
-		ss->sealed(ss->sealed_ctx, &sb);
+		/* Not stored yet (the fsync interval): handed on at the sync. Without memory
+		 * for the copy, handed on now, after those held: out of order is worse. */
+		if (!ss->dirty || hold(ss, &sb)) {
+			hand_on_held(ss);
+			ss->sealed(ss->sealed_ctx, &sb);
+		}
 	}
 	reset_batch(ss);
-	ss->dirty = 1;
-	err = maybe_sync(ss);
 	/*
 	 * Named as the newest once it holds a batch (a segment abandoned before that is
 	 * removed, and must not be missed at the next start). chain.state is a cache and a
 	 * witness only (chain_state.h): failing to update it is not fatal.
 	 */
-	if (!err && ss->seg_batches == 1) {
+	if (!err && !ss->named) {
 		int serr = chain_state__opened(ss->dirfd, ss->name);
 
 		if (serr)
 			log_debug("%s: %s", CHAIN_STATE_FILE, strerror(-serr));
+		ss->named = 1;
 	}
 	return err;
 fail:
@@ -403,9 +595,9 @@ static int close_segment(struct sink_segment *ss)
 		abandon(ss, err, "gzip trailer");
 		return err;
 	}
+	wrote(ss, out, out_len);
 	ss->seg_bytes += out_len;
 	prealloc_trim(ss);
-	ss->dirty = 1;
 	err = sync_now(ss);
 	if (err)
 		return err;
@@ -446,6 +638,8 @@ static int open_segment(struct sink_segment *ss)
 	ss->prealloc_end = 0;
 	ss->opened_mono_ns = ss->last_sync_mono_ns = clock__mono_ns();
 	ss->dirty = 0;
+	ss->named = 0;
+	mark_durable(ss);
 	ss->header_pending = 1;
 	ss->err = 0;
 	return 0;
@@ -492,6 +686,7 @@ void sink_segment__status(struct sink *s, struct segment_status *st)
 	st->bytes = ss->seg_bytes;
 	st->batches = ss->seg_batches;
 	st->opened_mono_ns = ss->opened_mono_ns;
+	st->first_number = ss->first_number;
 }
 
 size_t sink_segment__take_losses(struct sink *s, struct sink_loss *out, size_t max)
@@ -536,6 +731,7 @@ static void segment_free(struct sink *s)
 			log_warn("%s: %s", CHAIN_STATE_FILE, strerror(-err));
 	}
 	close_fd(ss);
+	drop_held(ss);
 	if (ss->dirfd >= 0)
 		close(ss->dirfd);
 	batchzip__free(ss->zip);
@@ -558,11 +754,13 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 	ss->base.flush = segment_flush;
 	ss->base.free = segment_free;
 	ss->fd = -1;
+	ss->rb_fd = -1;
 	ss->key = opts->key;
 	ss->sealed = opts->sealed;
 	ss->sealed_ctx = opts->sealed_ctx;
 	ss->flush_bytes = opts->flush_bytes ? opts->flush_bytes : 256 * 1024;
 	ss->fsync_interval_ns = opts->fsync_interval_ns;
+	ss->readback_off = !opts->readback;
 	snprintf(ss->run_id, sizeof(ss->run_id), "%s", opts->run_id);
 	snprintf(ss->node, sizeof(ss->node), "%s", opts->node ? opts->node : "");
 	snprintf(ss->boot_id, sizeof(ss->boot_id), "%s", opts->boot_id ? opts->boot_id : "");
@@ -587,7 +785,7 @@ struct sink *sink_segment__new(const struct segment_opts *opts, int *err)
 	*err = store_dir__list(ss->dirfd, &segs, &n);
 	if (*err)
 		goto fail;
-	ss->next_number = n ? segs[n - 1].number + 1 : 1;
+	ss->next_number = ss->first_number = n ? segs[n - 1].number + 1 : 1;
 	free(segs);
 	*err = open_segment(ss);
 	/* A full disk at start is a loss to count, like later; anything else is fatal. */

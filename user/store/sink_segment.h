@@ -17,7 +17,7 @@
 struct node_key;
 struct chain_pos;
 
-/* A batch just written (segment_opts.sealed): valid during the call only. */
+/* A batch stored (segment_opts.sealed): valid during the call only. */
 struct sealed_batch {
 	const char *segment;       /* the file's name */
 	uint64_t number;           /* the segment's number */
@@ -40,9 +40,12 @@ struct segment_opts {
 	const char *boot_id;
 	uint64_t flush_bytes; /* a batch is closed at this size... */
 	uint64_t fsync_interval_ns; /* 0: fdatasync after every batch; else at most this often */
+	int readback;         /* read every synced batch back from the disk (store/readback.h) */
 	struct node_key *key; /* signs every batch; not owned, outlives the sink */
 	const struct chain_pos *resume; /* where the chain continues from; NULL: it starts */
-	/* Called after every batch written, on the writing thread; NULL: nobody. */
+	/* Called for every batch once it is stored (synced and read back as written: at
+	 * once by default, at the next sync with an fsync interval), in order, on the
+	 * writing thread; never for a batch a failed sync cut. NULL: nobody. */
 	void (*sealed)(void *ctx, const struct sealed_batch *b);
 	void *sealed_ctx;
 };
@@ -57,6 +60,7 @@ struct segment_status {
 	uint64_t bytes;               /* its compressed size so far */
 	uint64_t batches;             /* batches written to it */
 	uint64_t opened_mono_ns;
+	uint64_t first_number;        /* this sink's first segment (earlier: earlier runs') */
 };
 
 void sink_segment__status(struct sink *s, struct segment_status *st);

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "store/retention.h"
 #include "store/sink_segment.h"
+#include "store/readback.h"
 #include "store/store.h"
 #include "store/store_dir.h"
 
@@ -43,6 +44,24 @@ void store_opts__defaults(struct store_opts *o)
 	};
 }
 
+
+/* Whether to read synced batches back (store_opts.readback), said when it does. */
+static int wants_readback(int dirfd, int mode, const char *dir)
+{
+	struct stat s;
+
+	if (mode == STORE_READBACK_OFF)
+		return 0;
+	if (mode == STORE_READBACK_ON) {
+		log_info("store: every synced batch is read back from the disk (--store-readback on)");
+		return 1;
+	}
+	if (fstat(dirfd, &s) || !readback__device_may_lie(s.st_dev))
+		return 0;
+	log_info("store: %s is on a loop device (or one built on it), which can report a write it "
+		 "made only in part: every synced batch is read back from the disk", dir);
+	return 1;
+}
 
 /* Says, once at start, where the chain goes on from. */
 static void log_resume(const struct chain_pos *pos)
@@ -170,6 +189,7 @@ struct store *store__open(const char *dir, const struct store_opts *o, const str
 	if (pos.end != FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__STOPPED)
 		trim_newest(st->dirfd);
 	so = (struct segment_opts){
+		.readback = wants_readback(st->dirfd, o->readback, dir),
 		.dir = dir,
 		.run_id = id->run_id,
 		.node = id->node,
@@ -195,6 +215,19 @@ fail:
 const struct chain_pos *store__resumed(const struct store *st)
 {
 	return &st->resumed;
+}
+
+int store__sync(struct store *st)
+{
+	return sink_segment__sync(st->seg);
+}
+
+uint64_t store__first_segment(struct store *st)
+{
+	struct segment_status s;
+
+	sink_segment__status(st->seg, &s);
+	return s.first_number;
 }
 
 struct sink *store__sink(struct store *st)

@@ -23,7 +23,12 @@ struct store_opts {
 	uint64_t retain_bytes;      /* keep the store's segments under this total; 0: no limit */
 	uint64_t retain_age_ns;     /* remove segments not written for this long; 0: never */
 	uint64_t fsync_interval_ns; /* 0: fdatasync after every batch */
+	int readback;               /* STORE_READBACK_* */
 };
+
+/* Whether every synced batch is read back from the disk (store/readback.h): where the
+ * data dir's device is one known to report writes it did not make, always, or never. */
+enum { STORE_READBACK_AUTO, STORE_READBACK_ON, STORE_READBACK_OFF };
 
 void store_opts__defaults(struct store_opts *o);
 
@@ -69,12 +74,17 @@ struct sink *store__sink(struct store *st);
 /* Where the chain went on from when the store was opened: the previous run's end as
  * the segments (and chain.state) showed it. Valid until store__free. */
 const struct chain_pos *store__resumed(const struct store *st);
+/* The number of this run's first segment: the earlier ones are earlier runs'. */
+uint64_t store__first_segment(struct store *st);
 void store__set_events(struct store *st, const struct store_events *ev);
 /* The policy's turn, after every flush: rotation, retry, loss records, retention. */
 void store__tick(struct store *st);
 /* Before a run's last records: if writes are failing, one more try now, so that the
  * stop record and the losses it totals get written when the disk allows. */
 void store__stopping(struct store *st);
+/* Everything written so far stored now, whatever the fsync interval (and so handed on
+ * to the sealed hook): a run's end, before shipping stops. */
+int store__sync(struct store *st);
 void store__free(struct store *st); /* NULL-safe */
 
 #endif
