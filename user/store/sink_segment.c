@@ -113,6 +113,7 @@ struct sink_segment {
 	uint64_t unsynced_first_ns, unsynced_last_ns;
 	int rb_fd;            /* the open segment, read past the page cache; -1: not open */
 	int readback_off;     /* the file system cannot: fdatasync's word alone */
+	int readback_said;    /* the segment could not be opened to read back: said */
 	int named;            /* chain.state names the open segment as the newest */
 	struct held *held, *held_tail; /* written since the last sync, oldest first */
 
@@ -316,15 +317,26 @@ static int read_back(struct sink_segment *ss)
 	if (ss->readback_off || ss->seg_bytes == ss->durable_bytes)
 		return 0;
 	if (ss->rb_fd < 0) {
-		ss->rb_fd = readback__open(ss->dirfd, ss->name);
-		if (ss->rb_fd < 0) {
-			err = ss->rb_fd;
-			ss->rb_fd = -1;
+		int fd = readback__open(ss->dirfd, ss->name);
+
+		/* Not opened (out of descriptors, say): nothing said about the disk, so
+		 * nothing lost for it; tried again at the next sync. */
+		if (fd < 0 && fd != -EOPNOTSUPP) {
+			if (!ss->readback_said)
+				log_warn("segment %s: cannot open it to read back: %s; synced batches "
+					 "count as stored on fdatasync's word until it can", ss->name,
+					 strerror(-fd));
+			ss->readback_said = 1;
+			return 0;
 		}
+		ss->rb_fd = fd < 0 ? -1 : fd;
+		err = fd < 0 ? fd : 0;
 	}
 	if (ss->rb_fd >= 0)
 		err = readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes, (off_t)ss->seg_bytes,
 					 ss->unsynced_crc);
+	if (!err)
+		ss->readback_said = 0;
 	if (err == -EOPNOTSUPP) {
 		ss->readback_off = 1;
 		log_info("store: the data dir's file system cannot be read past its cache (no "
