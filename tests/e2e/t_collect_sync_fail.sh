@@ -17,31 +17,13 @@
 # batch for batch.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/nats.sh"
+. "$(dirname "$0")/../lib/loopdisk.sh"
 
 nats_start js || exit 1
 marker=fl-colsync-$$
 node=colsync-node-$$
 export NODE_NAME=$node
-mkdir -p "$T/back" "$T/col"
-mount -t tmpfs -o size=48m,mode=0700 tmpfs "$T/back" || { fail "cannot mount a tmpfs"; finish; }
-loop=
-# In this order, the collector first (it holds files on the loop's file system).
-on_cleanup "[ -n \"\$COLLECTOR_PID\" ] && kill -KILL \$COLLECTOR_PID && wait \$COLLECTOR_PID; umount '$T/col'; \
-	[ -n \"\$loop\" ] && losetup -d \$loop; umount '$T/back'"
-truncate -s 32M "$T/back/disk"
-loop=$(losetup -f --show "$T/back/disk") || { fail "no loop device"; finish; }
-# Every metadata block written now (no lazy init later): afterwards only batches need
-# new space on the tmpfs.
-mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 "$loop" || { fail "mkfs.ext4 failed"; finish; }
-mount "$loop" "$T/col" || { fail "cannot mount $loop"; finish; }
-rmdir "$T/col/lost+found"
-chmod 0700 "$T/col"
-# Full: a filler file takes the tmpfs's last free pages (the ext4 above still has room).
-backing_full() {
-	dd if=/dev/zero of="$T/back/filler" bs=4k >/dev/null 2>&1
-	[ "$(df -k --output=avail "$T/back" | tail -1)" -eq 0 ]
-}
-backing_room() { rm -f "$T/back/filler"; }
+loopdisk_mount "$T/col" COLLECTOR_PID || { fail "cannot make the loop device's file system"; finish; }
 workloads() { for i in $(seq 1 "$2"); do /bin/true "$marker-$1-$i"; done; } # ROUND COUNT
 
 collector_start "$js_url" --metrics-addr 127.0.0.1:0 || exit 1
@@ -67,7 +49,7 @@ check_cmd "the agent's last batches collected" wait_for 60 collected_all "$T/dat
 collector_stop
 
 # What the disk holds, not the page cache.
-umount "$T/col" && mount "$loop" "$T/col" || fail "cannot mount $loop again"
+loopdisk_remount "$T/col" || fail "cannot mount $LOOPDISK again"
 check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
 	"$(batch_hashes "$T/col/$node")"
 "$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"

@@ -17,29 +17,13 @@
 # counted, the store verifies, and the collector's copy is the node's, batch for batch.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/nats.sh"
+. "$(dirname "$0")/../lib/loopdisk.sh"
 
 nats_start js || exit 1
 marker=fl-lying-$$
 node=lying-node-$$
 export NODE_NAME=$node
-mkdir -p "$T/back" "$T/data"
-mount -t tmpfs -o size=48m,mode=0700 tmpfs "$T/back" || { fail "cannot mount a tmpfs"; finish; }
-loop=
-# In this order: the agent first (it holds files on the loop's file system).
-on_cleanup "[ -n \"\$AGENT_PID\" ] && kill -KILL \$AGENT_PID && wait \$AGENT_PID; umount '$T/data'; \
-	[ -n \"\$loop\" ] && losetup -d \$loop; umount '$T/back'"
-truncate -s 32M "$T/back/disk"
-loop=$(losetup -f --show "$T/back/disk") || { fail "no loop device"; finish; }
-# Every metadata block written now (no lazy init later): afterwards only the store's
-# files need new space on the tmpfs.
-mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 "$loop" || { fail "mkfs.ext4 failed"; finish; }
-mount "$loop" "$T/data" || { fail "cannot mount $loop"; finish; }
-rmdir "$T/data/lost+found"
-chmod 0700 "$T/data"
-backing_full() {
-	dd if=/dev/zero of="$T/back/filler" bs=4k >/dev/null 2>&1
-	[ "$(df -k --output=avail "$T/back" | tail -1)" -eq 0 ]
-}
+loopdisk_mount "$T/data" || { fail "cannot make the loop device's file system"; finish; }
 i=0
 workloads() { # MARKER PATTERN: runs 20 processes, then looks for PATTERN in the log
 	for j in $(seq 20); do /bin/true "$1-$i-$j"; done
@@ -62,7 +46,7 @@ check_cmd "the first workloads stored and collected" wait_for 30 before
 check_cmd "the backing store full" backing_full
 wait_for 60 workloads "$marker-lost" "records are counted as lost" || fail "no write failed"
 check_cmd "the agent is alive" kill -0 "$AGENT_PID"
-rm "$T/back/filler"
+backing_room
 wait_for 60 workloads "$marker-after" "store: writing again" || fail "the store did not resume"
 /bin/true "$marker-last"
 agent_stop
@@ -72,7 +56,7 @@ check_cmd "everything shipped collected" wait_for 60 collected_all "$T/data" "$n
 collector_stop
 
 # What the disk holds, not the page cache.
-umount "$T/data" && mount "$loop" "$T/data" || fail "cannot mount $loop again"
+loopdisk_remount "$T/data" || fail "cannot mount $LOOPDISK again"
 "$FIRSTLIGHT" read "$T/data" >"$T/records.jsonl" 2>"$T/read.err"
 check "read from the disk" 0 $? || cat "$T/read.err" >&2
 losses=$(q -c '[.[] | select(.gap.kind == "SINK_LOSS") | .gap]')
