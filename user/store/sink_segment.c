@@ -70,7 +70,7 @@
 /* A batch written, not yet stored, to be handed on once it is (a copy: see sealed). */
 struct held {
 	struct held *next;
-	struct sealed_batch sb; /* segment: set when handed on */
+	struct sealed_batch sb; /* its pointers into bytes, hash and the open segment's name */
 	uint8_t hash[CHAIN_HASH_LEN];
 	uint8_t bytes[];        /* data, then deflated */
 };
@@ -242,7 +242,6 @@ static void hand_on_held(struct sink_segment *ss)
 		struct held *h = ss->held;
 
 		ss->held = h->next;
-		h->sb.segment = ss->name;
 		ss->sealed(ss->sealed_ctx, &h->sb);
 		free(h);
 	}
@@ -316,25 +315,22 @@ static int read_back(struct sink_segment *ss)
 
 	if (ss->readback_off || ss->seg_bytes == ss->durable_bytes)
 		return 0;
-	if (ss->rb_fd < 0) {
-		int fd = readback__open(ss->dirfd, ss->name);
-
-		/* Not opened (out of descriptors, say): nothing said about the disk, so
-		 * nothing lost for it; tried again at the next sync. */
-		if (fd < 0 && fd != -EOPNOTSUPP) {
-			if (!ss->readback_said)
-				log_warn("segment %s: cannot open it to read back: %s; synced batches "
-					 "count as stored on fdatasync's word until it can", ss->name,
-					 strerror(-fd));
-			ss->readback_said = 1;
-			return 0;
-		}
-		ss->rb_fd = fd < 0 ? -1 : fd;
-		err = fd < 0 ? fd : 0;
+	if (ss->rb_fd < 0)
+		ss->rb_fd = readback__open(ss->dirfd, ss->name); /* or -errno */
+	err = ss->rb_fd >= 0 ? readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes,
+						  (off_t)ss->seg_bytes, ss->unsynced_crc)
+			     : ss->rb_fd;
+	if (ss->rb_fd < 0)
+		ss->rb_fd = -1;
+	/* Not opened (out of descriptors, say): nothing said about the disk, so nothing
+	 * lost for it; tried again at the next sync. */
+	if (err && err != -EOPNOTSUPP && ss->rb_fd < 0) {
+		if (!ss->readback_said)
+			log_warn("segment %s: cannot open it to read back: %s; synced batches count as "
+				 "stored on fdatasync's word until it can", ss->name, strerror(-err));
+		ss->readback_said = 1;
+		return 0;
 	}
-	if (ss->rb_fd >= 0)
-		err = readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes, (off_t)ss->seg_bytes,
-					 ss->unsynced_crc);
 	if (!err)
 		ss->readback_said = 0;
 	if (err == -EOPNOTSUPP) {
@@ -521,12 +517,12 @@ static int write_batch(struct sink_segment *ss)
 			sb.deflated_len = out_len - skip;
 		}
 
-		/* Not stored yet (the fsync interval): handed on at the sync. Without memory
-		 * for the copy, handed on now, after those held: out of order is worse. */
-		if (!ss->dirty || hold(ss, &sb)) {
-			hand_on_held(ss);
+		/* Not stored yet (the fsync interval): a copy waits for the sync. Without
+		 * memory for one, stored now (a failed sync cuts it: not handed on). */
+		if (!ss->dirty)
 			ss->sealed(ss->sealed_ctx, &sb);
-		}
+		else if (hold(ss, &sb) && !(err = sync_now(ss)))
+			ss->sealed(ss->sealed_ctx, &sb);
 	}
 	reset_batch(ss);
 	/*
