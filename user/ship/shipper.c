@@ -119,6 +119,7 @@ struct shipper {
 	char said[JS_ERR_MAX];      /* the last failure logged: not repeated */
 	int backoff_ms;
 	int was_up;                 /* connected once: later changes are news */
+	int resync_retried;         /* shipped again at once after a resync, with no ack since */
 };
 
 /* ---- ship.state ----------------------------------------------------------------------- */
@@ -990,7 +991,7 @@ static void *run(void *arg)
 	struct shipper *sh = arg;
 
 	for (;;) {
-		int err = 0, acked = 0;
+		int err = 0, acked = 0, resynced = 0;
 
 		if (!sh->cur)
 			load_next(sh);
@@ -1032,6 +1033,7 @@ static void *run(void *arg)
 			linger(sh);
 			err = publish(sh);
 			acked = err > 0;
+			resynced = err == 0;
 			err = err < 0 ? err : 0;
 		}
 		if (sh->dirty && clock__mono_ns() - sh->saved_mono_ns >= SAVE_EVERY_NS)
@@ -1040,8 +1042,17 @@ static void *run(void *arg)
 		 * bundle never spans two) must not wait a turn of idle per segment for a batch
 		 * newer than the last look at the queue, which a quiet node or a stop never
 		 * brings. */
-		if (acked)
+		if (acked) {
+			sh->resync_retried = 0;
 			continue;
+		}
+		/* The server corrected where we stand (another writer on our subject): what
+		 * follows its last batch goes at once, with nothing new sealed to wake us. Once:
+		 * a server that keeps refusing is asked again only after the idle. */
+		if (resynced && !sh->resync_retried) {
+			sh->resync_retried = 1;
+			continue;
+		}
 		if (!sh->cur || err)
 			idle(sh, err ? 200 : 1000, !err, 0);
 		else if (!sh->st.connected)
