@@ -580,6 +580,94 @@ static void test_write_failure(void **state)
 	}
 }
 
+/* ---- read-back that cannot open its segment ---------------------------------------- */
+
+static void count_handed(void *ctx, const struct sealed_batch *b)
+{
+	(void)b;
+	++*(int *)ctx;
+}
+
+/* Lines of path that contain what. */
+static int lines_with(const char *path, const char *what)
+{
+	char line[1024];
+	FILE *fp = fopen(path, "r");
+	int n = 0;
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, what) != NULL;
+	fclose(fp);
+	return n;
+}
+
+/*
+ * With read-back on, a segment that cannot be opened to read (no descriptor left) says
+ * nothing about the disk: the synced batches count as stored on fdatasync's word, are
+ * handed on, nothing is lost, and the warning is said once, not at every sync. With
+ * descriptors again, the next sync reads back what it synced.
+ */
+static void test_readback_unopenable(void **state)
+{
+	struct fx *f = *state;
+	int handed = 0, err = 1, saved, fd;
+	struct segment_opts o = { .dir = f->data, .run_id = f->rec.run_id, .node = "n1", .boot_id = "b",
+				  .fsync_interval_ns = 3600ULL * 1000000000ULL, .readback = 1, .key = f->key,
+				  .sealed = count_handed, .sealed_ctx = &handed };
+	struct rlimit was, lim;
+	struct verify_result res;
+	char log_path[600];
+
+	f->sink = sink_segment__new(&o, &err);
+	assert_non_null(f->sink);
+	assert_int_equal(err, 0);
+	f->rec.sink = f->sink;
+	f->dirfd = store_dir__open(f->data);
+	assert_true(f->dirfd >= 0);
+	emit(f, 10);
+	assert_int_equal(f->sink->flush(f->sink), 0); /* written, its sync waits for the interval */
+	assert_int_equal(handed, 0);
+
+	snprintf(log_path, sizeof(log_path), "%s/stderr", f->dir);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	/* No descriptor left: the lowest free one is the limit. */
+	fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	lim = was;
+	lim.rlim_cur = (rlim_t)fd;
+	log__set_level(LOG_WARN);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	assert_int_equal(sink_segment__sync(f->sink), 0);
+	emit(f, 10);
+	assert_int_equal(sink_segment__sync(f->sink), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	log__set_level(LOG_ERROR);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(lines_with(log_path, "cannot open it to read back: Too many open files"), 1);
+	assert_int_equal(handed, 2);
+	assert_int_equal(f->sink->lost, 0);
+
+	/* Descriptors again: the next sync reads its bytes back, and they are as written. */
+	emit(f, 10);
+	assert_int_equal(sink_segment__sync(f->sink), 0);
+	assert_int_equal(handed, 3);
+	assert_int_equal(f->sink->lost, 0);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
+	assert_int_equal(res.records, 30);
+	assert_int_equal(res.lost_records, 0);
+}
+
 /* ---- verify on stores made here --------------------------------------------------- */
 
 static void test_verify_runs_and_holes(void **state)
@@ -694,6 +782,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readback_unopenable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_runs_and_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};
