@@ -668,6 +668,83 @@ static void test_readback_unopenable(void **state)
 	assert_int_equal(res.lost_records, 0);
 }
 
+/*
+ * A sync whose bytes read back otherwise than written (here: altered in the page cache
+ * behind the store's back before the fdatasync, as a device that stores what it did not
+ * get) cuts the segment back to its last stored batch and counts the rest lost. With an
+ * fsync interval the segment's first batch is named in chain.state before its sync: cut
+ * to nothing, the file is kept, empty, so that the name chain.state holds still exists;
+ * the next segment says where the chain stood, and its first records are the loss.
+ */
+static void test_readback_differs_named_segment(void **state)
+{
+	struct fx *f = *state;
+	struct store_opts so;
+	struct store *st;
+	struct storelink link;
+	struct gaps *gaps;
+	struct verify_result res;
+	struct chain_pos pos;
+	uint64_t next;
+	char path[600], byte;
+	off_t size;
+	int err, fd, cut_noted = 0;
+
+	store_opts__defaults(&so);
+	snprintf(path, sizeof(path), "%s/node.key", f->dir);
+	so.key_path = path;
+	so.retain_bytes = 0;
+	so.fsync_interval_ns = 3600ULL * 1000000000ULL;
+	so.readback = STORE_READBACK_ON;
+	{
+		struct store_ident id = { .run_id = f->rec.run_id, .node = f->rec.node, .boot_id = f->rec.boot_id };
+
+		st = store__open(f->data, &so, &id, &err);
+	}
+	assert_non_null(st);
+	gaps = gaps__new(&f->rec);
+	assert_non_null(gaps);
+	link = (struct storelink){ .rec = &f->rec, .gaps = gaps };
+	storelink__bind(&link, st);
+	f->sink = store__sink(st);
+	f->rec.sink = f->sink;
+	f->dirfd = store_dir__open(f->data);
+	emit(f, 10);
+	assert_int_equal(f->sink->flush(f->sink), 0);
+	seg_path(f, 0, path, sizeof(path));
+	size = size_of(path);
+	assert_true(size > 40);
+	/* Named before its sync: the interval holds the sync back. */
+	assert_int_equal(chain_state__find_end(f->dirfd, &pos, &next), 0);
+	assert_non_null(strstr(path, pos.segment));
+
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, size / 2), 1);
+	byte ^= 0x55;
+	assert_int_equal(pwrite(fd, &byte, 1, size / 2), 1);
+	close(fd);
+	assert_int_equal(store__sync(st), -EIO);
+	assert_int_equal(f->sink->lost, 10);
+	assert_int_equal(size_of(path), 0); /* kept, empty: chain.state names it */
+	assert_int_equal(n_segs(f), 1);
+
+	store__stopping(st); /* the retry, now: a new segment */
+	emit(f, 5);
+	close_sink(f);
+	store__free(st);
+	gaps__free(gaps);
+	assert_int_equal(n_segs(f), 2);
+	assert_int_equal(verify_dir(f, NULL, &res), 0);
+	assert_int_equal(res.lost_records, 10);
+	assert_int_equal(res.records, 1 + 5); /* the loss's gap record, then the five */
+	/* verify says why the first file is empty: the next header's word for it. */
+	for (size_t i = 0; i < res.n_notes; i++)
+		cut_noted |= strstr(res.notes[i], "holds no batch: the next segment's header says why "
+					"(read-back failed after 0 batches: Input/output error)") != NULL;
+	assert_true(cut_noted);
+}
+
 /* ---- verify on stores made here --------------------------------------------------- */
 
 static void test_verify_runs_and_holes(void **state)
@@ -783,6 +860,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_find_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_unopenable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readback_differs_named_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_runs_and_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};

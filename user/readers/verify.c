@@ -346,7 +346,12 @@ static int judge_prev_end(struct verifier *v, const Header *h)
 			     names_it && h->prev_end == FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__DAMAGED
 			     ? " (the next run found it damaged too)" : ": damaged or altered");
 	}
-	if (p->unclean && !p->batches)
+	/* Emptied by the agent itself: a failed sync cut it back to nothing, and it was kept
+	 * because chain.state named it. Its records are the next segment's SINK_LOSS. */
+	if (!p->batches && h && h->prev_end == FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__WRITE_FAILED)
+		note(v, "%s holds no batch: the next segment's header says why (%s)", p->name,
+		     h->prev_detail && h->prev_detail[0] ? h->prev_detail : end_name(h->prev_end));
+	else if (p->unclean && !p->batches)
 		note(v, "%s holds no batch: its writer stopped before the first", p->name);
 	else if (p->unclean && names_it &&
 		 h->prev_end != FIRSTLIGHT__V1__SEGMENT_HEADER__PREV_END__ROTATED &&
