@@ -33,6 +33,14 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 	.drops, .cpu_ms_per_1k, .bpf_ms_per_1k, (.kernel_ns | kns), .rss_mib,
 	(if .lat_p50_ms == null then null else "\(.lat_p50_ms) / \(.lat_p99_ms)" end)] | row),
 "" else empty end),
+(if $s.agent_cost_split or $s.ship_cost_split then
+"### CPU split: a cost per second and a cost per process (least squares over the sweep's runs)",
+"",
+"| what | runs | processes/s reached | ms per second | us per process | us per process at 1,600/s | at 3,300/s |",
+"|---|---|---|---|---|---|---|",
+(if $s.agent_cost_split then ($s.agent_cost_split | ["agent (firstlight)", .runs, (.rates_reached | map(tostring) | join(", ")), .ms_per_s, .us_per_process, .us_per_process_at_1600, .us_per_process_at_3300] | row) else empty end),
+(if $s.ship_cost_split then ($s.ship_cost_split | ["shipping threads (firstlight+ship)", .runs, (.rates_reached | map(tostring) | join(", ")), .ms_per_s, .us_per_process, .us_per_process_at_1600, .us_per_process_at_3300] | row) else empty end),
+"" else empty end),
 (if ($s.sweep | length) > 0 then
 "### Fixed-rate sweep: \($p.sweep_seconds) s per rate, \($p.sweep_rounds) rounds (medians); CPU as % of one core",
 "",
