@@ -41,6 +41,10 @@ struct fx {
 	struct node_key *key;
 	struct sink *sink;
 	int dirfd;
+	/* open_linked_store's */
+	char key_path[300];
+	struct storelink link;
+	struct gaps *gaps;
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -101,6 +105,32 @@ static void open_sink(struct fx *f, const struct chain_pos *resume, uint64_t flu
 	if (f->dirfd < 0)
 		f->dirfd = store_dir__open(f->data);
 	assert_true(f->dirfd >= 0);
+}
+
+/*
+ * A store opened as the agent opens it (no retention), with the agent's link: losses
+ * become SINK_LOSS gaps written into the store itself. Its sink is f->sink; free with
+ * close_sink, store__free, then gaps__free(f->gaps).
+ */
+static struct store *open_linked_store(struct fx *f, struct store_opts *so)
+{
+	struct store_ident id = { .run_id = f->rec.run_id, .node = f->rec.node, .boot_id = f->rec.boot_id };
+	struct store *st;
+	int err;
+
+	snprintf(f->key_path, sizeof(f->key_path), "%s/node.key", f->dir);
+	so->key_path = f->key_path;
+	so->retain_bytes = 0;
+	st = store__open(f->data, so, &id, &err);
+	assert_non_null(st);
+	f->gaps = gaps__new(&f->rec);
+	assert_non_null(f->gaps);
+	f->link = (struct storelink){ .rec = &f->rec, .gaps = f->gaps };
+	storelink__bind(&f->link, st);
+	f->sink = store__sink(st);
+	f->rec.sink = f->sink;
+	f->dirfd = store_dir__open(f->data);
+	return st;
 }
 
 static void close_sink(struct fx *f)
@@ -501,8 +531,6 @@ static void test_write_failure(void **state)
 	struct fx *f = *state;
 	struct store_opts so;
 	struct store *st;
-	struct storelink link;
-	struct gaps *gaps;
 	struct rlimit was, lim;
 	struct verify_result res;
 	struct sink_loss l[4];
@@ -514,23 +542,7 @@ static void test_write_failure(void **state)
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
 	store_opts__defaults(&so);
-	snprintf(path, sizeof(path), "%s/node.key", f->dir);
-	so.key_path = path;
-	so.retain_bytes = 0;
-	{
-		struct store_ident id = { .run_id = f->rec.run_id, .node = f->rec.node, .boot_id = f->rec.boot_id };
-
-		st = store__open(f->data, &so, &id, &err);
-	}
-	assert_non_null(st);
-	/* The agent's link: losses become SINK_LOSS gaps written into the store itself. */
-	gaps = gaps__new(&f->rec);
-	assert_non_null(gaps);
-	link = (struct storelink){ .rec = &f->rec, .gaps = gaps };
-	storelink__bind(&link, st);
-	f->sink = store__sink(st);
-	f->rec.sink = f->sink;
-	f->dirfd = store_dir__open(f->data);
+	st = open_linked_store(f, &so);
 	emit(f, 20);
 	f->sink->flush(f->sink);
 	store__tick(st);
@@ -559,7 +571,7 @@ static void test_write_failure(void **state)
 	emit(f, 3);
 	close_sink(f);
 	store__free(st);
-	gaps__free(gaps);
+	gaps__free(f->gaps);
 	assert_int_equal(n_segs(f), 2);
 
 	assert_int_equal(verify_dir(f, NULL, &res), 0);
@@ -681,34 +693,17 @@ static void test_readback_differs_named_segment(void **state)
 	struct fx *f = *state;
 	struct store_opts so;
 	struct store *st;
-	struct storelink link;
-	struct gaps *gaps;
 	struct verify_result res;
 	struct chain_pos pos;
 	uint64_t next;
 	char path[600], byte;
 	off_t size;
-	int err, fd, cut_noted = 0;
+	int fd, cut_noted = 0;
 
 	store_opts__defaults(&so);
-	snprintf(path, sizeof(path), "%s/node.key", f->dir);
-	so.key_path = path;
-	so.retain_bytes = 0;
 	so.fsync_interval_ns = 3600ULL * 1000000000ULL;
 	so.readback = STORE_READBACK_ON;
-	{
-		struct store_ident id = { .run_id = f->rec.run_id, .node = f->rec.node, .boot_id = f->rec.boot_id };
-
-		st = store__open(f->data, &so, &id, &err);
-	}
-	assert_non_null(st);
-	gaps = gaps__new(&f->rec);
-	assert_non_null(gaps);
-	link = (struct storelink){ .rec = &f->rec, .gaps = gaps };
-	storelink__bind(&link, st);
-	f->sink = store__sink(st);
-	f->rec.sink = f->sink;
-	f->dirfd = store_dir__open(f->data);
+	st = open_linked_store(f, &so);
 	emit(f, 10);
 	assert_int_equal(f->sink->flush(f->sink), 0);
 	seg_path(f, 0, path, sizeof(path));
@@ -733,7 +728,7 @@ static void test_readback_differs_named_segment(void **state)
 	emit(f, 5);
 	close_sink(f);
 	store__free(st);
-	gaps__free(gaps);
+	gaps__free(f->gaps);
 	assert_int_equal(n_segs(f), 2);
 	assert_int_equal(verify_dir(f, NULL, &res), 0);
 	assert_int_equal(res.lost_records, 10);
