@@ -5,6 +5,7 @@
  * says 0, while the device reads back zeros. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/blkpg.h>
 #include <linux/loop.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -185,11 +187,81 @@ static void test_lying_loop_device(void **state)
 	}
 }
 
+/* What the partition test made, undone by its teardown whether it passed or not. */
+static struct {
+	char dir[256];
+	int mounted, backing, loop_fd;
+} pt = { .backing = -1, .loop_fd = -1 };
+
+static int part_teardown(void **state)
+{
+	(void)state;
+	if (pt.loop_fd >= 0) {
+		ioctl(pt.loop_fd, LOOP_CLR_FD, 0);
+		close(pt.loop_fd);
+	}
+	if (pt.backing >= 0)
+		close(pt.backing);
+	if (pt.mounted)
+		umount2(pt.dir, MNT_DETACH);
+	if (pt.dir[0])
+		rmdir(pt.dir);
+	return 0;
+}
+
+/*
+ * A file system on a partition of a loop device (a disk image attached with losetup -P):
+ * known for a loop device too, through the partition's disk in sysfs. The partition is
+ * added with BLKPG, as addpart does: this kernel reads no partition table at all.
+ */
+static void test_partition_of_loop(void **state)
+{
+	struct loop_info64 info = { .lo_flags = LO_FLAGS_PARTSCAN };
+	struct blkpg_partition part = { .start = 1 << 20, .length = 2 << 20, .pno = 1 };
+	struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part), .data = &part };
+	char disk[300], sys[96], dev[64];
+	unsigned maj, min;
+	struct stat st;
+	FILE *f;
+	int n, dirfd;
+
+	(void)state;
+	if (geteuid()) {
+		print_message("needs root (a tmpfs and a loop device)\n");
+		fail();
+	}
+	dirfd = make_dir(pt.dir, sizeof(pt.dir));
+	assert_true(dirfd >= 0);
+	close(dirfd);
+	assert_int_equal(mount("tmpfs", pt.dir, "tmpfs", 0, "size=4m,mode=0700"), 0);
+	pt.mounted = 1;
+	snprintf(disk, sizeof(disk), "%s/disk", pt.dir);
+	pt.backing = open(disk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(pt.backing >= 0);
+	assert_int_equal(ftruncate(pt.backing, 3 << 20), 0);
+	n = loop_attach(pt.backing, &pt.loop_fd);
+	assert_true(n >= 0);
+	/* Partitions allowed on it (losetup -P), then one added. */
+	assert_int_equal(ioctl(pt.loop_fd, LOOP_SET_STATUS64, &info), 0);
+	assert_int_equal(ioctl(pt.loop_fd, BLKPG, &arg), 0);
+	snprintf(sys, sizeof(sys), "/sys/block/loop%d/loop%dp1/dev", n, n);
+	f = fopen(sys, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%u:%u", &maj, &min), 2);
+	fclose(f);
+	snprintf(dev, sizeof(dev), "/sys/dev/block/%u:%u/partition", maj, min);
+	assert_int_equal(access(dev, F_OK), 0); /* a partition indeed, not the disk */
+	assert_int_equal(readback__device_may_lie(makedev(maj, min)), 1);
+	assert_int_equal(fstat(pt.loop_fd, &st), 0);
+	assert_int_equal(readback__device_may_lie(st.st_rdev), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_and_differs),
 		cmocka_unit_test_teardown(test_lying_loop_device, loop_teardown),
+		cmocka_unit_test_teardown(test_partition_of_loop, part_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
