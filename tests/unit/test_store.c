@@ -334,6 +334,20 @@ static void test_chain_format(void **state)
 	/* Another hash does not carry this signature. */
 	again[0] ^= 1;
 	assert_int_equal(chain__check_signature(keys__public(f->key), again, sig), -EBADMSG);
+	/* Hashes and keys in hex: lowercase, two digits a byte, whole; a wrong length none. */
+	{
+		uint8_t bytes[CHAIN_HASH_LEN];
+		char hex[CHAIN_HEX_LEN], want[CHAIN_HEX_LEN] = "", key_hex[KEYS_HEX_LEN];
+
+		for (int i = 0; i < CHAIN_HASH_LEN; i++) {
+			bytes[i] = (uint8_t)(i * 37 + 5);
+			snprintf(want + 2 * i, 3, "%02x", bytes[i]);
+		}
+		assert_string_equal(chain__hex(bytes, CHAIN_HASH_LEN, hex), want);
+		assert_string_equal(chain__hex(bytes, CHAIN_HASH_LEN - 1, hex), "");
+		keys__hex(bytes, key_hex); /* KEYS_PUB_LEN is CHAIN_HASH_LEN: 32 bytes each */
+		assert_string_equal(key_hex, want);
+	}
 	/* Too short, or not ending with the two fields: no chain. */
 	assert_int_equal(chain__split(body, CHAIN_TRAILER_LEN - 1, &core_len, &h, &sig), -ENOMSG);
 	body[sizeof(core)] = 0x12;

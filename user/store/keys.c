@@ -125,8 +125,13 @@ out:
 
 void keys__hex(const uint8_t pub[KEYS_PUB_LEN], char out[KEYS_HEX_LEN])
 {
-	for (int i = 0; i < KEYS_PUB_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", pub[i]);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < KEYS_PUB_LEN; i++) {
+		out[2 * i] = digits[pub[i] >> 4];
+		out[2 * i + 1] = digits[pub[i] & 0xf];
+	}
+	out[2 * KEYS_PUB_LEN] = 0;
 }
 
 int keys__public_pem(const uint8_t pub[KEYS_PUB_LEN], char **pem)
