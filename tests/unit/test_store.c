@@ -110,7 +110,7 @@ static void open_sink(struct fx *f, const struct chain_pos *resume, uint64_t flu
 /*
  * A store opened as the agent opens it (no retention), with the agent's link: losses
  * become SINK_LOSS gaps written into the store itself. Its sink is f->sink; free with
- * close_sink, store__free, then gaps__free(f->gaps).
+ * close_linked_store.
  */
 static struct store *open_linked_store(struct fx *f, struct store_opts *so)
 {
@@ -138,6 +138,15 @@ static void close_sink(struct fx *f)
 	sink__free(f->sink);
 	f->sink = NULL;
 	f->rec.sink = NULL;
+}
+
+/* Ends what open_linked_store made, as the agent stops: the sink, the store, the link. */
+static void close_linked_store(struct fx *f, struct store *st)
+{
+	close_sink(f);
+	store__free(st);
+	gaps__free(f->gaps);
+	f->gaps = NULL;
 }
 
 static void emit(struct fx *f, int n)
@@ -583,9 +592,7 @@ static void test_write_failure(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
 	store__stopping(st); /* the retry, now */
 	emit(f, 3);
-	close_sink(f);
-	store__free(st);
-	gaps__free(f->gaps);
+	close_linked_store(f, st);
 	assert_int_equal(n_segs(f), 2);
 
 	assert_int_equal(verify_dir(f, NULL, &res), 0);
@@ -740,9 +747,7 @@ static void test_readback_differs_named_segment(void **state)
 
 	store__stopping(st); /* the retry, now: a new segment */
 	emit(f, 5);
-	close_sink(f);
-	store__free(st);
-	gaps__free(f->gaps);
+	close_linked_store(f, st);
 	assert_int_equal(n_segs(f), 2);
 	assert_int_equal(verify_dir(f, NULL, &res), 0);
 	assert_int_equal(res.lost_records, 10);
