@@ -304,41 +304,48 @@ static void mark_durable(struct sink_segment *ss)
 	ss->unsynced_records = 0;
 }
 
-/*
- * Whether the bytes synced since the last good sync read back from the device as written.
- * On a file system without O_DIRECT nothing can be told: said once, and fdatasync's word
- * taken from then on.
- */
+/* The file system cannot be read past its cache (no O_DIRECT): said once, and
+ * fdatasync's word taken from then on. */
+static int readback_unsupported(struct sink_segment *ss)
+{
+	if (ss->rb_fd >= 0)
+		close(ss->rb_fd);
+	ss->rb_fd = -1;
+	ss->readback_off = 1;
+	log_info("store: the data dir's file system cannot be read past its cache (no O_DIRECT): "
+		 "batches count as stored on fdatasync's word alone");
+	return 0;
+}
+
+/* Whether the bytes synced since the last good sync read back from the device as written. */
 static int read_back(struct sink_segment *ss)
 {
-	int err = 0;
+	int err;
 
 	if (ss->readback_off || ss->seg_bytes == ss->durable_bytes)
 		return 0;
-	if (ss->rb_fd < 0)
-		ss->rb_fd = readback__open(ss->dirfd, ss->name); /* or -errno */
-	err = ss->rb_fd >= 0 ? readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes,
-						  (off_t)ss->seg_bytes, ss->unsynced_crc)
-			     : ss->rb_fd;
-	if (ss->rb_fd < 0)
-		ss->rb_fd = -1;
-	/* Not opened (out of descriptors, say): nothing said about the disk, so nothing
-	 * lost for it; tried again at the next sync. */
-	if (err && err != -EOPNOTSUPP && ss->rb_fd < 0) {
-		if (!ss->readback_said)
-			log_warn("segment %s: cannot open it to read back: %s; synced batches count as "
-				 "stored on fdatasync's word until it can", ss->name, strerror(-err));
-		ss->readback_said = 1;
-		return 0;
-	}
-	if (!err)
+	if (ss->rb_fd < 0) {
+		int fd = readback__open(ss->dirfd, ss->name);
+
+		if (fd == -EOPNOTSUPP)
+			return readback_unsupported(ss);
+		/* Not opened (out of descriptors, say): nothing said about the disk, so
+		 * nothing lost for it; tried again at the next sync. */
+		if (fd < 0) {
+			if (!ss->readback_said)
+				log_warn("segment %s: cannot open it to read back: %s; synced batches "
+					 "count as stored on fdatasync's word until it can",
+					 ss->name, strerror(-fd));
+			ss->readback_said = 1;
+			return 0;
+		}
+		ss->rb_fd = fd;
 		ss->readback_said = 0;
-	if (err == -EOPNOTSUPP) {
-		ss->readback_off = 1;
-		log_info("store: the data dir's file system cannot be read past its cache (no "
-			 "O_DIRECT): batches count as stored on fdatasync's word alone");
-		return 0;
 	}
+	err = readback__check_fd(ss->rb_fd, (off_t)ss->durable_bytes, (off_t)ss->seg_bytes,
+				 ss->unsynced_crc);
+	if (err == -EOPNOTSUPP)
+		return readback_unsupported(ss);
 	if (err == -ENOMEM) /* nothing said about the disk */
 		return 0;
 	if (err && !ss->failing)
