@@ -367,6 +367,7 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 {
 	/* Compressed when the store says how: a sixth of the bytes to copy and send. */
 	struct item *it = b->deflated ? item_new(b->deflated, b->deflated_len) : item_new(b->data, b->len);
+	int wake;
 
 	pthread_mutex_lock(&sh->mu);
 	sh->sealed_gen++;
@@ -408,10 +409,12 @@ void shipper__sealed(struct shipper *sh, const struct sealed_batch *b)
 		}
 	}
 	/* Only a wait this batch ends is woken: a batch a second is a wake-up a second less. */
-	if ((sh->wake_batches && sh->sealed_gen - sh->seen_gen >= sh->wake_batches) ||
-	    (sh->wake_bytes && sh->q_bytes >= sh->wake_bytes))
-		pthread_cond_signal(&sh->cond);
+	wake = (sh->wake_batches && sh->sealed_gen - sh->seen_gen >= sh->wake_batches) ||
+	       (sh->wake_bytes && sh->q_bytes >= sh->wake_bytes);
 	pthread_mutex_unlock(&sh->mu);
+	/* After the unlock: signalled under it, the thread would wake only to wait for it. */
+	if (wake)
+		pthread_cond_signal(&sh->cond);
 }
 
 /* Where shipping goes on: after the last acked batch, past removed segments. Under mu. */
@@ -573,6 +576,16 @@ static void load_next(struct shipper *sh)
 	pthread_mutex_unlock(&sh->mu);
 }
 
+/* How long the linger since the last publish has to run, in ms (rounded up); 0 if over. */
+static int linger_left_ms(const struct shipper *sh)
+{
+	uint64_t due = sh->published_mono_ns + sh->linger_ns, now = clock__mono_ns();
+
+	if (!sh->linger_ns || !sh->published_mono_ns || now >= due)
+		return 0;
+	return (int)((due - now + NS_PER_MS - 1) / NS_PER_MS);
+}
+
 /*
  * Under a steady flow, at most one message per linger: the batches written meanwhile go
  * with it, so a storm costs a few messages a second rather than one per batch. The first
@@ -580,13 +593,10 @@ static void load_next(struct shipper *sh)
  */
 static void linger(struct shipper *sh)
 {
-	uint64_t due = sh->published_mono_ns + sh->linger_ns;
-
 	while (sh->cur && !bundle_full(sh)) {
-		uint64_t now = clock__mono_ns();
-		int queued_elsewhere;
+		int left_ms = linger_left_ms(sh), queued_elsewhere;
 
-		if (!sh->linger_ns || now >= due || sh->cur_from_files)
+		if (!left_ms || sh->cur_from_files)
 			return; /* catching up from the files: as fast as the server takes it */
 		pthread_mutex_lock(&sh->mu);
 		queued_elsewhere = sh->head != NULL || sh->stopping;
@@ -594,8 +604,7 @@ static void linger(struct shipper *sh)
 		if (queued_elsewhere)
 			return; /* the queue holds what cannot join (the next segment), or we stop */
 		/* Woken early only by batches that fill the bundle. */
-		idle(sh, (int)((due - now + NS_PER_MS - 1) / NS_PER_MS), BUNDLE_MAX_BATCHES - sh->cur_n,
-		     BUNDLE_MAX_BYTES - sh->cur_bytes);
+		idle(sh, left_ms, BUNDLE_MAX_BATCHES - sh->cur_n, BUNDLE_MAX_BYTES - sh->cur_bytes);
 		bundle_extend(sh);
 	}
 }
@@ -991,7 +1000,7 @@ static void *run(void *arg)
 	struct shipper *sh = arg;
 
 	for (;;) {
-		int err = 0, acked = 0, resynced = 0;
+		int err = 0, acked = 0, resynced = 0, left_ms;
 
 		if (!sh->cur)
 			load_next(sh);
@@ -1053,7 +1062,11 @@ static void *run(void *arg)
 			sh->resync_retried = 1;
 			continue;
 		}
-		if (!sh->cur || err)
+		if (!sh->cur && !err && (left_ms = linger_left_ms(sh)) > 0)
+			/* A steady flow: what is sealed until the linger ends goes in one message
+			 * then, so the first batch need not wake us to wait for the rest. */
+			idle(sh, left_ms, BUNDLE_MAX_BATCHES, BUNDLE_MAX_BYTES);
+		else if (!sh->cur || err)
 			idle(sh, err ? 200 : 1000, !err, 0);
 		else if (!sh->st.connected)
 			idle(sh, 200, 0, 0); /* the client reconnects on its own: look again soon */

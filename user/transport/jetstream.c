@@ -224,7 +224,12 @@ struct js_conn *js_conn__open(const struct js_opts *o, int *err, char why[JS_ERR
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
 	for (tok = strtok_r(urls, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
 		servers[n++] = tok;
-	s = natsOptions_Create(&c->opts);
+	/* The client's locks spin (a PAUSE at each of 2,000 tries, by default) before they
+	 * sleep: dear on a VM, where a PAUSE loop may exit to the host, and the threads that
+	 * take them wait on each other anyway. Only the library's first opening sets it. */
+	s = nats_Open(0);
+	if (!s)
+		s = natsOptions_Create(&c->opts);
 	if (!s)
 		s = natsOptions_SetServers(c->opts, servers, n);
 	if (!s && o->name)
