@@ -50,11 +50,7 @@ collector_stop
 
 # What the disk holds, not the page cache.
 loopdisk_remount "$T/col" || fail "cannot mount $LOOPDISK again"
-check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
-	"$(batch_hashes "$T/col/$node")"
-"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
-"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node" >"$T/verify.out" 2>&1
-check "the copy verifies" 0 $? || cat "$T/verify.out" >&2
+copy_matches "$node"
 check "every workload in the copy" 90 "$("$FIRSTLIGHT" read "$T/col/$node" | jq -s --arg m "$marker-" \
 	'[.[] | select((.snapshot | not) and (.exec.process.args[1]? // "" | startswith($m)))] | length')"
 finish

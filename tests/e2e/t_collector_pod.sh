@@ -63,9 +63,7 @@ podman stop -t "$(sed -n 's/^ *terminationGracePeriodSeconds: //p' "$manifest")"
 check "stopped within the grace period: exit status" 0 "$(podman inspect -f '{{.State.ExitCode}}' "fl-col-$$")"
 podman logs "fl-col-$$" >"$T/pod.log" 2>&1
 
-check "the copy is the node's, batch for batch" "$(batch_hashes "$T/data")" "$(batch_hashes "$T/pvc/store/$node")"
-"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
-check_cmd "the copy verifies with the node's key" "$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/pvc/store/$node"
+copy_matches "$node" "$T/pvc/store"
 check "its key made on the volume: its user's, 0600" "65532 600" "$(stat -c '%u %a' "$T/pvc/collector.key")"
 check "its store: its user's" 65532 "$(stat -c %u "$T/pvc/store")"
 "$FIRSTLIGHT" key export --key "$T/pvc/collector.key" >"$T/col.pub"

@@ -34,10 +34,7 @@ check "the stream holds each batch once, in order" "$(batch_hashes "$T/data")" \
 collector_start "$js_url" || exit 1
 check_cmd "the collector holds them all" wait_for 60 collected_all "$T/data" "$node"
 collector_stop
-check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
-	"$(batch_hashes "$T/col/$node")"
-"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
-check_cmd "the copy verifies with the node's key" "$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$node"
+copy_matches "$node"
 "$FIRSTLIGHT" read "$T/col/$node" >"$T/col.jsonl"
 for m in "fl-hos-a-$$" "fl-hos-w-$$"; do
 	check "$m: every process once in the copy" 500 "$(jq -c --arg m "$m" 'select(.exec.process.args[1]? == $m) | .exec.process.execId' "$T/col.jsonl" | sort -u | wc -l)"

@@ -142,16 +142,23 @@ collector_metric() {
 	curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1{node=\"$2\"}" '$1 == m { print $2 }'
 }
 
-# copy_is_the_nodes NODE MARKER COUNT (the collector stopped): its copy of NODE is $T/data
-# batch for batch and verifies with the node's key, its own chain holds no finding, and
-# COUNT processes whose argv[1] starts with MARKER are in the copy (a new segment's
-# restatement of live processes aside).
-copy_is_the_nodes() {
+# copy_matches NODE [STORE] (the collector stopped): its copy of NODE (in STORE, default
+# $T/col) is $T/data batch for batch and verifies with the node's key, which is exported
+# to $T/node.pub. verify's output is left in $T/verify-copy.out.
+copy_matches() {
+	local copy=${2:-$T/col}/$1
 	check "the collector's copy is the node's, batch for batch" "$(batch_hashes "$T/data")" \
-		"$(batch_hashes "$T/col/$1")"
+		"$(batch_hashes "$copy")"
 	"$FIRSTLIGHT" key export --key "$T/node.key" >"$T/node.pub"
-	"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$T/col/$1" >"$T/verify.out" 2>&1
-	check "the copy verifies" 0 $? || cat "$T/verify.out" >&2
+	"$FIRSTLIGHT" verify --pubkey "$T/node.pub" "$copy" >"$T/verify-copy.out" 2>&1
+	check "the copy verifies with the node's key" 0 $? || cat "$T/verify-copy.out" >&2
+}
+
+# copy_is_the_nodes NODE MARKER COUNT (the collector stopped): copy_matches NODE, its own
+# chain holds no finding, and COUNT processes whose argv[1] starts with MARKER are in the
+# copy (a new segment's restatement of live processes aside).
+copy_is_the_nodes() {
+	copy_matches "$1"
 	check "no finding in the collector's chain" "" \
 		"$("$FIRSTLIGHT" read "$T/col/@collector" 2>/dev/null | jq -r 'select(.gap) | .gap.kind')"
 	check "every workload in the copy" "$3" "$("$FIRSTLIGHT" read "$T/col/$1" | jq -s --arg m "$2" \
