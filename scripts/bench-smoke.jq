@@ -18,5 +18,6 @@
  ["firstlight+ship recorded every exec of its storm", ([$s.storm[] | select(.config == "firstlight+ship") | .exec_recorded == .generated] == [true])],
  ["the collector took records", ($s.collect.records > 0)],
  ["the shipping threads' CPU measured", (($s.ship_thread_us | length) > 0 and ($s.ship_thread_us | all(. > 0)))],
+ ["the shipping threads' context switches counted", (($s.ship_ctxsw_per_message | length) > 0 and ($s.ship_ctxsw_per_message | all(. > 0)))],
  ["every shipped sweep run has a lag figure", ([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)]
 ] | .[] | select(.[1] != true) | .[0]

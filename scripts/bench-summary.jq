@@ -130,6 +130,9 @@ def cost_split($c; $field):
 	# their product over the rate, so it falls as the rate rises
 	ship_thread_us_per_message: ([$runs[] | select(.workload == "storm" and .ship_cpu_ns != null and (.ship_messages // 0) > 0) |
 		.ship_cpu_ns / .ship_messages / 1e3 | r(0)]),
+	# the shipping threads' voluntary context switches per message: its waits, whatever the machine
+	ship_ctxsw_per_message: ([$runs[] | select(.workload == "storm" and .ship_ctxsw != null and (.ship_messages // 0) > 0) |
+		.ship_ctxsw / .ship_messages | r(1)]),
 	ship_messages_per_s: ([$runs[] | select(.workload == "storm" and (.ship_messages // 0) > 0 and .wall_s > 0) |
 		.ship_messages / .wall_s | r(1)]),
 	# the shipping threads' CPU per process at each fixed rate of the sweep (us)

@@ -82,7 +82,7 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 (if $s.collect or ($s.ship_extra_us_pairs | length) > 0 then
 "### Shipping (firstlight+ship: the same agent with --ship to nats-server -js on loopback)",
 "",
-"shipping threads' CPU per process in the exec storm, per round: \($s.ship_thread_us | map("\(.) us") | join(", ")) (per batch acked: \($s.ship_thread_us_per_batch | map("\(.) us") | join(", ")); per message: \($s.ship_thread_us_per_message | map("\(.) us") | join(", ")); messages a second: \($s.ship_messages_per_s | map(tostring) | join(", ")))",
+"shipping threads' CPU per process in the exec storm, per round: \($s.ship_thread_us | map("\(.) us") | join(", ")) (per batch acked: \($s.ship_thread_us_per_batch | map("\(.) us") | join(", ")); per message: \($s.ship_thread_us_per_message | map("\(.) us") | join(", ")), waits (voluntary context switches) \($s.ship_ctxsw_per_message | map(tostring) | join(", ")); messages a second: \($s.ship_messages_per_s | map(tostring) | join(", ")))",
 "",
 "shipping threads' CPU per process at the sweep's fixed rates: \($s.ship_sweep_us | map("\(.rate)/s (reached \(.achieved)/s): \(.us) us") | join(", "))",
 "",

@@ -354,6 +354,15 @@ ship_cpu_ns() { # PID
 		if [ "$(cat "$t/comm" 2>/dev/null)" = fl-ship ]; then cat "$t/schedstat" 2>/dev/null || true; fi
 	done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
+# The voluntary context switches of the agent's shipping threads: the waits a message
+# costs, a count that, unlike CPU time, does not depend on the machine's speed (the
+# involuntary ones, preemptions, depend on what else runs).
+ship_ctxsw() { # PID
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [ "$(cat "$t/comm" 2>/dev/null)" = fl-ship ]; then cat "$t/status" 2>/dev/null || true; fi
+	done | awk '$1 == "voluntary_ctxt_switches:" {s += $2} END {printf "%d\n", s}'
+}
 # The lag histogram's p50 and p99 (a bucket's upper bound) and the batches acked: JSON.
 ship_lag() { # DIR
 	ship_metrics "$1" | awk '
@@ -437,7 +446,7 @@ count() {
 # path they run it by, when not MARK (inside a container).
 # shellcheck disable=SC2086 # SCPU is a list of pids
 measure() {
-	local load=$1 cfg=$2 round=$3 gen=$4 extra=$5 d s0=0 c0 c1 t0 t1 w0 w1 p0 p1 rss=null counts lat50 lat99 latn
+	local load=$1 cfg=$2 round=$3 gen=$4 extra=$5 d s0=0 x0=0 c0 c1 t0 t1 w0 w1 p0 p1 rss=null counts lat50 lat99 latn
 	shift 5
 	d=$W/run/$load-$cfg-$round
 	rm -rf "$d" && mkdir -p "$d"
@@ -445,7 +454,7 @@ measure() {
 	p0=$(prog_stats "$SPID")
 	w0=$(now_ns)
 	c0=$(cpu_ns $SCPU)
-	[ "$cfg" = firstlight+ship ] && s0=$(ship_cpu_ns "$SPID")
+	[ "$cfg" = firstlight+ship ] && s0=$(ship_cpu_ns "$SPID") && x0=$(ship_ctxsw "$SPID")
 	t0=$(now_ns)
 	"$@" >"$d/gen.out" 2>"$d/gen.err" || { cat "$d/gen.err" >&2; log "$load generator failed under $cfg"; exit 1; }
 	t1=$(now_ns)
@@ -455,7 +464,7 @@ measure() {
 	w1=$(now_ns)
 	p1=$(prog_stats "$SPID")
 	[ "$cfg" = firstlight+ship ] && extra=$(jq -c --argjson s "$(ship_lag "$d")" --argjson t "$(($(ship_cpu_ns "$SPID") - s0))" \
-		'. + $s + {ship_cpu_ns: $t}' <<<"$extra")
+		--argjson x "$(($(ship_ctxsw "$SPID") - x0))" '. + $s + {ship_cpu_ns: $t, ship_ctxsw: $x}' <<<"$extra")
 	[ -n "$SPID" ] && rss=$(awk '$1 == "VmHWM:" {print $2}' /proc/"$SPID"/status)
 	stop_sensor "$cfg" "$d"
 	counts=$(count "$cfg" "$d" "${EXEC_PATH:-$MARK}")
