@@ -100,12 +100,14 @@ static int loop_attach(int backing, int *loop_fd)
 	return -1;
 }
 
-/* What the loop test made, undone by its teardown whether it passed or not. */
-static struct {
+/* What a loop test made, undone by its teardown whether it passed or not. */
+struct loop_test {
 	char dir[256];
 	int mounted, dirfd, devfd, backing, loop_fd;
 	uint8_t *block;
-} lt = { .dirfd = -1, .devfd = -1, .backing = -1, .loop_fd = -1 };
+};
+#define LOOP_TEST_NONE ((struct loop_test){ .dirfd = -1, .devfd = -1, .backing = -1, .loop_fd = -1 })
+static struct loop_test lt = LOOP_TEST_NONE;
 
 static int loop_teardown(void **state)
 {
@@ -125,31 +127,46 @@ static int loop_teardown(void **state)
 		umount2(lt.dir, MNT_DETACH);
 	if (lt.dir[0])
 		rmdir(lt.dir);
+	lt = LOOP_TEST_NONE; /* the next test starts from nothing */
 	return 0;
 }
 
-static void test_lying_loop_device(void **state)
+/*
+ * A tmpfs of tmpfs_size (mount's size=) in a new directory, holding a disk image of
+ * disk_bytes bound to a free loop device: the device's number, all of it in lt.
+ */
+static int loop_on_tmpfs(const char *tmpfs_size, off_t disk_bytes)
 {
-	char disk[300], filler[300], name[32];
-	uint8_t data[8192];
-	int n, fd, synced, check;
+	char disk[300], opts[64];
+	int n;
 
-	(void)state;
 	if (geteuid()) {
 		print_message("needs root (a tmpfs and a loop device)\n");
 		fail();
 	}
 	lt.dirfd = make_dir(lt.dir, sizeof(lt.dir));
 	assert_true(lt.dirfd >= 0);
-	assert_int_equal(mount("tmpfs", lt.dir, "tmpfs", 0, "size=1m,mode=0700"), 0);
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", tmpfs_size);
+	assert_int_equal(mount("tmpfs", lt.dir, "tmpfs", 0, opts), 0);
 	lt.mounted = 1;
 	snprintf(disk, sizeof(disk), "%s/disk", lt.dir);
-	snprintf(filler, sizeof(filler), "%s/filler", lt.dir);
 	lt.backing = open(disk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(lt.backing >= 0);
-	assert_int_equal(ftruncate(lt.backing, 4 << 20), 0);
+	assert_int_equal(ftruncate(lt.backing, disk_bytes), 0);
 	n = loop_attach(lt.backing, &lt.loop_fd);
 	assert_true(n >= 0);
+	return n;
+}
+
+static void test_lying_loop_device(void **state)
+{
+	char filler[300], name[32];
+	uint8_t data[8192];
+	int n, fd, synced, check;
+
+	(void)state;
+	n = loop_on_tmpfs("1m", 4 << 20);
+	snprintf(filler, sizeof(filler), "%s/filler", lt.dir);
 	snprintf(name, sizeof(name), "loop%d", n);
 	lt.devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(lt.devfd >= 0);
@@ -187,28 +204,6 @@ static void test_lying_loop_device(void **state)
 	}
 }
 
-/* What the partition test made, undone by its teardown whether it passed or not. */
-static struct {
-	char dir[256];
-	int mounted, backing, loop_fd;
-} pt = { .backing = -1, .loop_fd = -1 };
-
-static int part_teardown(void **state)
-{
-	(void)state;
-	if (pt.loop_fd >= 0) {
-		ioctl(pt.loop_fd, LOOP_CLR_FD, 0);
-		close(pt.loop_fd);
-	}
-	if (pt.backing >= 0)
-		close(pt.backing);
-	if (pt.mounted)
-		umount2(pt.dir, MNT_DETACH);
-	if (pt.dir[0])
-		rmdir(pt.dir);
-	return 0;
-}
-
 /*
  * A file system on a partition of a loop device (a disk image attached with losetup -P):
  * known for a loop device too, through the partition's disk in sysfs. The partition is
@@ -219,31 +214,17 @@ static void test_partition_of_loop(void **state)
 	struct loop_info64 info = { .lo_flags = LO_FLAGS_PARTSCAN };
 	struct blkpg_partition part = { .start = 1 << 20, .length = 2 << 20, .pno = 1 };
 	struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part), .data = &part };
-	char disk[300], sys[96], dev[64];
+	char sys[96], dev[64];
 	unsigned maj, min;
 	struct stat st;
 	FILE *f;
-	int n, dirfd;
+	int n;
 
 	(void)state;
-	if (geteuid()) {
-		print_message("needs root (a tmpfs and a loop device)\n");
-		fail();
-	}
-	dirfd = make_dir(pt.dir, sizeof(pt.dir));
-	assert_true(dirfd >= 0);
-	close(dirfd);
-	assert_int_equal(mount("tmpfs", pt.dir, "tmpfs", 0, "size=4m,mode=0700"), 0);
-	pt.mounted = 1;
-	snprintf(disk, sizeof(disk), "%s/disk", pt.dir);
-	pt.backing = open(disk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	assert_true(pt.backing >= 0);
-	assert_int_equal(ftruncate(pt.backing, 3 << 20), 0);
-	n = loop_attach(pt.backing, &pt.loop_fd);
-	assert_true(n >= 0);
+	n = loop_on_tmpfs("4m", 3 << 20);
 	/* Partitions allowed on it (losetup -P), then one added. */
-	assert_int_equal(ioctl(pt.loop_fd, LOOP_SET_STATUS64, &info), 0);
-	assert_int_equal(ioctl(pt.loop_fd, BLKPG, &arg), 0);
+	assert_int_equal(ioctl(lt.loop_fd, LOOP_SET_STATUS64, &info), 0);
+	assert_int_equal(ioctl(lt.loop_fd, BLKPG, &arg), 0);
 	snprintf(sys, sizeof(sys), "/sys/block/loop%d/loop%dp1/dev", n, n);
 	f = fopen(sys, "r");
 	assert_non_null(f);
@@ -252,7 +233,7 @@ static void test_partition_of_loop(void **state)
 	snprintf(dev, sizeof(dev), "/sys/dev/block/%u:%u/partition", maj, min);
 	assert_int_equal(access(dev, F_OK), 0); /* a partition indeed, not the disk */
 	assert_int_equal(readback__device_may_lie(makedev(maj, min)), 1);
-	assert_int_equal(fstat(pt.loop_fd, &st), 0);
+	assert_int_equal(fstat(lt.loop_fd, &st), 0);
 	assert_int_equal(readback__device_may_lie(st.st_rdev), 1);
 }
 
@@ -261,7 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_and_differs),
 		cmocka_unit_test_teardown(test_lying_loop_device, loop_teardown),
-		cmocka_unit_test_teardown(test_partition_of_loop, part_teardown),
+		cmocka_unit_test_teardown(test_partition_of_loop, loop_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

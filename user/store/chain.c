@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/hexbytes.h"
 #include "store/chain.h"
 
 #define TAG_HASH 0x1a      /* Batch.hash: field 3, wire type 2 */
@@ -94,17 +95,6 @@ int chain__check_signature(const uint8_t pub[KEYS_PUB_LEN], const uint8_t hash[C
 
 char *chain__hex(const uint8_t *hash, size_t len, char out[CHAIN_HEX_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	/* By table, not snprintf per byte: every message shipped and every batch collected
-	 * names a hash, and 32 formatted calls were a visible part of shipping's CPU. */
 	out[0] = 0;
-	if (hash && len == CHAIN_HASH_LEN) {
-		for (size_t i = 0; i < CHAIN_HASH_LEN; i++) {
-			out[2 * i] = digits[hash[i] >> 4];
-			out[2 * i + 1] = digits[hash[i] & 0xf];
-		}
-		out[2 * CHAIN_HASH_LEN] = 0;
-	}
-	return out;
+	return hash && len == CHAIN_HASH_LEN ? hexbytes__put(out, hash, CHAIN_HASH_LEN) : out;
 }

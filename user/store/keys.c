@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "base/fdio.h"
+#include "base/hexbytes.h"
 #include "store/keys.h"
 #include "base/log.h"
 
@@ -125,13 +126,7 @@ out:
 
 void keys__hex(const uint8_t pub[KEYS_PUB_LEN], char out[KEYS_HEX_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < KEYS_PUB_LEN; i++) {
-		out[2 * i] = digits[pub[i] >> 4];
-		out[2 * i + 1] = digits[pub[i] & 0xf];
-	}
-	out[2 * KEYS_PUB_LEN] = 0;
+	hexbytes__put(out, pub, KEYS_PUB_LEN);
 }
 
 int keys__public_pem(const uint8_t pub[KEYS_PUB_LEN], char **pem)
