@@ -204,12 +204,15 @@ HELPER_LIBS := -lz $(CRYPTO_LIBS) -ljansson
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(LIB)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka $(TEST_LDFLAGS)
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/capture_sink.h $(SAN_LIB)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -O1 -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka $(TEST_LDFLAGS)
+
+# test_store fails the library's mallocs on demand, to reach the store's paths without memory.
+$(BUILD)/tests/test_store $(BUILD)/asan/tests/test_store: TEST_LDFLAGS := -Wl,--wrap=malloc
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)

@@ -613,13 +613,78 @@ static void test_write_failure(void **state)
 	}
 }
 
-/* ---- read-back that cannot open its segment ---------------------------------------- */
+/* ---- a batch held for the fsync interval, without memory for the copy ---------------- */
+
+/*
+ * This test is linked with -Wl,--wrap=malloc (Makefile): the library's mallocs, and this
+ * file's, come here, and fail while fail_mallocs is set. That reaches the paths the store
+ * takes without memory, which no limit can aim at one allocation.
+ */
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+static int fail_mallocs, failed_mallocs;
+
+void *__wrap_malloc(size_t size)
+{
+	if (fail_mallocs) {
+		failed_mallocs++;
+		return NULL;
+	}
+	return __real_malloc(size);
+}
 
 static void count_handed(void *ctx, const struct sealed_batch *b)
 {
 	(void)b;
 	++*(int *)ctx;
 }
+
+/*
+ * With an fsync interval, a sealed batch is copied to wait for the sync before it is
+ * handed on (to shipping). Without memory for the copy, the store syncs at once and hands
+ * the batch on: it is neither lost nor left unsynced, and later batches wait again.
+ */
+static void test_hold_without_memory(void **state)
+{
+	struct fx *f = *state;
+	int handed = 0, err = 1;
+	struct segment_opts o = { .dir = f->data, .run_id = f->rec.run_id, .node = "n1", .boot_id = "b",
+				  .fsync_interval_ns = 3600ULL * 1000000000ULL, .key = f->key,
+				  .sealed = count_handed, .sealed_ctx = &handed };
+	struct verify_result res;
+
+	f->sink = sink_segment__new(&o, &err);
+	assert_non_null(f->sink);
+	assert_int_equal(err, 0);
+	f->rec.sink = f->sink;
+	f->dirfd = store_dir__open(f->data);
+	assert_true(f->dirfd >= 0);
+	emit(f, 10);
+	assert_int_equal(f->sink->flush(f->sink), 0);
+	assert_int_equal(handed, 0); /* held for the interval's sync */
+
+	emit(f, 10);
+	fail_mallocs = 1;
+	err = f->sink->flush(f->sink);
+	fail_mallocs = 0;
+	assert_int_equal(err, 0);
+	assert_int_equal(failed_mallocs, 1); /* the copy's, and nothing else on this path */
+	assert_int_equal(handed, 2);         /* synced now: the held one, then this one */
+	assert_int_equal(f->sink->lost, 0);
+
+	emit(f, 10);
+	assert_int_equal(f->sink->flush(f->sink), 0);
+	assert_int_equal(handed, 2); /* memory again: held until the sync */
+	assert_int_equal(sink_segment__sync(f->sink), 0);
+	assert_int_equal(handed, 3);
+	assert_int_equal(f->sink->lost, 0);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
+	assert_int_equal(res.records, 30);
+	assert_int_equal(res.lost_records, 0);
+}
+
+/* ---- read-back that cannot open its segment ---------------------------------------- */
 
 /* Lines of path that contain what. */
 static int lines_with(const char *path, const char *what)
@@ -873,6 +938,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_without_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_unopenable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_differs_named_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_runs_and_holes, setup, teardown),
