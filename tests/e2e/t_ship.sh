@@ -32,6 +32,10 @@ check "the stream holds each batch once, in order" "$(batch_hashes "$T/data")" \
 	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 check_cmd "batches went in fewer messages (a message per linger)" test \
 	"$("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node")" -lt "$local_batches"
+# The agent's account of what it shipped (its stop line; the metrics count the same) is
+# the stream's: batches, messages, and their bodies' bytes.
+shipped=$(sed -n 's/.*ship: stopped; this run shipped \([0-9]*\) batches in \([0-9]*\) messages (\([0-9]*\) bytes).*/\1 \2 \3/p' "$T/agent.err")
+check "what the agent says it shipped" "$local_batches $("$HELPERS/fl-jsinfo" msgs "$js_url" FIRSTLIGHT "firstlight.batches.$node") $("$HELPERS/fl-jsinfo" list "$js_url" FIRSTLIGHT "firstlight.batches.$node" | sed -n 's/.* bytes=\([0-9]*\)$/\1/p' | awk '{s += $1} END {print s}')" "$shipped"
 
 collector_start "$js_url" || exit 1
 check_cmd "the collector holds them all" wait_for 60 collected_all "$T/data" "$node"

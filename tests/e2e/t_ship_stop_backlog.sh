@@ -35,7 +35,7 @@ acked_more() { [ "$(metric firstlight_ship_acked_batches_total)" -gt "$acked_bef
 check_cmd "the agent ships again" wait_for 60 acked_more
 agent_stop
 check "the stop says nothing is left unshipped" 1 \
-	"$(grep -c "ship: stopped; shipping goes on from segment [0-9]* batch [0-9]* (0 batches counted unshipped)" "$T/agent.err")"
+	"$(grep -c "ship: stopped; this run shipped [0-9]* batches in [0-9]* messages ([0-9]* bytes); shipping goes on from segment [0-9]* batch [0-9]* (0 batches counted unshipped)" "$T/agent.err")"
 check "every batch in the stream exactly once, in order, the last ones too" "$(batch_hashes "$T/data")" \
 	"$("$HELPERS/fl-jsinfo" batches "$js_url" FIRSTLIGHT "firstlight.batches.$node")"
 finish

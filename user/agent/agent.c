@@ -353,6 +353,7 @@ static void publish_metrics(struct agent *a)
 		s.ship_connected = ss.connected;
 		s.ship_acked = ss.acked;
 		s.ship_messages = ss.messages;
+		s.ship_message_bytes = ss.message_bytes;
 		s.ship_duplicates = ss.duplicates;
 		s.ship_publish_errors = ss.publish_errors;
 		s.ship_backlog = ss.backlog;

@@ -202,6 +202,9 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		promtext__u64(&o, "firstlight_ship_messages_total", "counter",
 			"Messages those batches went in: a message carries the batches waiting when it goes out.",
 			s->ship_messages);
+		promtext__u64(&o, "firstlight_ship_message_bytes_total", "counter",
+			"Bytes of those messages' bodies: the batches as sent (compressed, as stored).",
+			s->ship_message_bytes);
 		promtext__u64(&o, "firstlight_ship_duplicate_batches_total", "counter",
 			"Batches JetStream already held when they were published again.", s->ship_duplicates);
 		promtext__u64(&o, "firstlight_ship_publish_errors_total", "counter",

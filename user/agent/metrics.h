@@ -58,7 +58,7 @@ struct metrics_snapshot {
 	/* Shipping (--ship); the ship_ series are present only when it is on. */
 	int ship;
 	int ship_connected;
-	uint64_t ship_acked, ship_messages, ship_duplicates, ship_publish_errors;
+	uint64_t ship_acked, ship_messages, ship_message_bytes, ship_duplicates, ship_publish_errors;
 	uint64_t ship_backlog, ship_backlog_bytes;
 	double ship_oldest_seconds;             /* unix time the oldest unshipped batch was written; 0 none */
 	/* Lag of acked batches, written to acked: cumulative counts per bound (the last

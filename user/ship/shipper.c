@@ -903,6 +903,7 @@ static int publish(struct shipper *sh)
 			sh->acked_last_seq = ls;
 		sh->st.acked += sh->cur_n;
 		sh->st.messages++;
+		sh->st.message_bytes += p.len;
 		sh->st.duplicates += dup ? sh->cur_n : 0;
 		for (const struct item *it = first; it; it = it->next) {
 			if (it->unix_ns)
@@ -1074,16 +1075,19 @@ static void *run(void *arg)
 	if (sh->dirty)
 		save_state(sh);
 	{
-		uint64_t backlog;
+		struct ship_stats st;
 		struct pos p;
 
 		pthread_mutex_lock(&sh->mu);
-		backlog = sh->st.backlog;
+		st = sh->st;
 		p = next_pos(sh);
 		pthread_mutex_unlock(&sh->mu);
-		/* Where shipping stands, said at every stop: what the next run starts from. */
-		log_info("ship: stopped; shipping goes on from segment %" PRIu64 " batch %" PRIu64 " (%" PRIu64
-			 " batches counted unshipped)", p.number, p.index, backlog);
+		/* What this run shipped, and where shipping stands, said at every stop: what the
+		 * next run starts from. */
+		log_info("ship: stopped; this run shipped %" PRIu64 " batches in %" PRIu64 " messages (%" PRIu64
+			 " bytes); shipping goes on from segment %" PRIu64 " batch %" PRIu64 " (%" PRIu64
+			 " batches counted unshipped)", st.acked, st.messages, st.message_bytes, p.number, p.index,
+			 st.backlog);
 	}
 	return NULL;
 }

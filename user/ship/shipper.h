@@ -46,6 +46,7 @@ extern const double ship_lag_bounds[SHIP_LAG_BUCKETS - 1];
 struct ship_stats {
 	uint64_t acked;          /* batches JetStream acknowledged, this run */
 	uint64_t messages;       /* messages they went in (a message carries one or more) */
+	uint64_t message_bytes;  /* those messages' bodies: the batches as sent */
 	uint64_t duplicates;     /* of which the server already held */
 	uint64_t publish_errors; /* publishes refused or failed */
 	uint64_t backlog;        /* batches written but not acknowledged */
