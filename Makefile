@@ -225,6 +225,12 @@ $(BUILD)/helpers/fl-hostile: tests/helpers/fl-hostile.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
 
+# fl-pubcost publishes through the agent's own JetStream code (transport/jetstream).
+$(BUILD)/helpers/fl-pubcost: tests/helpers/fl-pubcost.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ $(LIBS)
+
 # fl-jsinfo talks to JetStream with the agent's client (libnats); zlib for compressed messages.
 $(BUILD)/helpers/fl-jsinfo: tests/helpers/fl-jsinfo.c
 	$(call msg,CC,$@)

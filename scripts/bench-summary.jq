@@ -88,24 +88,43 @@ def ship_extra_us($w):
 # not its reachable rate, sets: a slow machine's storm divides the per-second part by
 # few processes. $field: the run's CPU field (cpu_ns: the sensor's; ship_cpu_ns: its
 # shipping threads').
+# A least-squares line through [x, y] points: {a: intercept, b: slope}, or null (fewer
+# than two points, or one x only).
+def fit:
+	length as $n |
+	if $n < 2 then null else
+		(map(.[0]) | add / $n) as $mx | (map(.[1]) | add / $n) as $my |
+		(map((.[0] - $mx) * (.[1] - $my)) | add) as $sxy |
+		(map((.[0] - $mx) * (.[0] - $mx)) | add) as $sxx |
+		if $sxx <= 0 then null else ($sxy / $sxx) as $b | {a: ($my - $b * $mx), b: $b} end
+	end;
 def cost_split($c; $field):
 	[$runs[] | select(.workload == "sweep" and .config == $c and .[$field] != null and .window_s > 0 and .wall_s > 0) |
 	 [.generated / .wall_s, .[$field] / .window_s]] as $pts |
-	($pts | length) as $n |
-	if $n < 2 then null else
-		($pts | map(.[0]) | add / $n) as $mx | ($pts | map(.[1]) | add / $n) as $my |
-		($pts | map((.[0] - $mx) * (.[1] - $my)) | add) as $sxy |
-		($pts | map((.[0] - $mx) * (.[0] - $mx)) | add) as $sxx |
-		if $sxx <= 0 then null else
-			($sxy / $sxx) as $b | ($my - $b * $mx) as $a |
-			{runs: $n, rates_reached: ($pts | map(.[0] | r(0)) | unique),
-			 ms_per_s: ($a / 1e6 | r(2)), us_per_process: ($b / 1e3 | r(2)),
-			 us_per_process_at_1600: (($a / 1600 + $b) / 1e3 | r(2)),
-			 us_per_process_at_3300: (($a / 3300 + $b) / 1e3 | r(2))}
-		end
+	($pts | fit) as $f |
+	if $f == null then null else
+		$f.a as $a | $f.b as $b |
+		{runs: ($pts | length), rates_reached: ($pts | map(.[0] | r(0)) | unique),
+		 ms_per_s: ($a / 1e6 | r(2)), us_per_process: ($b / 1e3 | r(2)),
+		 us_per_process_at_1600: (($a / 1600 + $b) / 1e3 | r(2)),
+		 us_per_process_at_3300: (($a / 3300 + $b) / 1e3 | r(2))}
 	end;
+# What one publish costs (fl-pubcost) after a pause of $pause ms: the median CPU per
+# publish against its size, fitted: us per message and us per KiB.
+def publish_fit($pause):
+	[$runs[] | select(.workload == "publish" and .pause_ms == $pause) | [.size / 1024, .cpu_us_median]] as $pts |
+	($pts | fit) as $f |
+	if $f == null then null else
+		{pause_ms: $pause, sizes: ($pts | length), us_per_message: ($f.a | r(1)), us_per_kib: ($f.b | r(2))}
+	end;
+# The shipping threads' CPU per process at a rate, from the parts of a publish after the
+# linger: the messages a second (the storm's; the linger sets them, not the rate) times
+# the part per message over the rate, plus the part per KiB times the KiB a process ships.
+def ship_projection($pub; $msgs_per_s; $kib_per_process; $rate):
+	if $pub == null or $msgs_per_s == null or $kib_per_process == null then null
+	else ($msgs_per_s * $pub.us_per_message / $rate + $pub.us_per_kib * $kib_per_process) | r(2) end;
 
-{
+({
 	storm: (per_config("storm") | sort_by(order)),
 	agent_cost_split: cost_split("firstlight"; "cpu_ns"),
 	ship_cost_split: cost_split("firstlight+ship"; "ship_cpu_ns"),
@@ -135,6 +154,11 @@ def cost_split($c; $field):
 		.ship_ctxsw / .ship_messages | r(1)]),
 	ship_messages_per_s: ([$runs[] | select(.workload == "storm" and (.ship_messages // 0) > 0 and .wall_s > 0) |
 		.ship_messages / .wall_s | r(1)]),
+	# what a process of the storm ships: the messages' bytes (compressed, the machine's other
+	# records with them) per process generated
+	ship_kib_per_process: ([$runs[] | select(.workload == "storm" and .ship_message_bytes != null and .generated > 0) |
+		.ship_message_bytes / 1024 / .generated] | median | r(3)),
+	publish: {back_to_back: publish_fit(0), after_linger: publish_fit(500)},
 	# the shipping threads' CPU per process at each fixed rate of the sweep (us)
 	ship_sweep_us: ([$runs[] | select(.workload == "sweep" and .ship_cpu_ns != null and .generated > 0)] | group_by(.rate) |
 		map({rate: .[0].rate, achieved: ([.[] | .generated / .wall_s] | median | r(0)), us: ([.[] | .ship_cpu_ns / .generated / 1e3] | median | r(2))})),
@@ -157,13 +181,20 @@ def cost_split($c; $field):
 		rss_before_mib: (.rss_before_kib / 1024 | r(1)), rss_mib: (.rss_kib_now / 1024 | r(1)),
 		peak_rss_mib: (.rss_kib / 1024 | r(1))}][0]),
 	churn: ([$runs[] | select(.workload == "churn") | del(.workload, .config, .round)][0])
-} as $s |
+} | .publish.storm_rate = ([.storm[] | select(.config == "firstlight+ship") | .generated / .wall_s | r(0)][0] // null)
+  | (.ship_messages_per_s | median) as $m
+  | .publish.at_storm_rate_us_per_process =
+	(if .publish.storm_rate then ship_projection(.publish.after_linger; $m; .ship_kib_per_process; .publish.storm_rate) else null end)
+  | .publish.at_1600_us_per_process = ship_projection(.publish.after_linger; $m; .ship_kib_per_process; 1600)
+) as $s |
 
 def fl($list): [$list[]? | select(.config == "firstlight")][0];
 def sweep($rate; $c): [$s.sweep[] | select(.rate == $rate and .config == $c)][0];
 def ref($c): [$s.reference[] | select(.event == $c)][0];
 # The split, said after a storm figure; judged is the storm's figure, as measured.
 def split_text($x): if $x == null then "" else "; from the sweep (\($x.runs) runs, \($x.rates_reached | map(tostring) | join("/")) processes/s reached): \($x.ms_per_s) ms per second whatever the rate + \($x.us_per_process) us per process, which would be \($x.us_per_process_at_1600) us per process at 1,600/s and \($x.us_per_process_at_3300) at 3,300/s (not measured: where the machine reaches the rate)" end;
+# The parts of a publish, said after the shipping target's storm figure.
+def publish_text($p): if $p.after_linger == null then "" else "; one publish without the storm (fl-pubcost): \($p.after_linger.us_per_message) us per message + \($p.after_linger.us_per_kib) us per KiB after the linger's pause, which with the storm's messages a second and KiB per process would be \($p.at_storm_rate_us_per_process // "-") us per process at its \($p.storm_rate // "-")/s and \($p.at_1600_us_per_process // "-") us at 1,600/s (projected)" end;
 def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
 
 (fl($s.storm)) as $fs | ref("fork") as $rf | ref("exec") as $re | ref("exit") as $rx |
@@ -214,7 +245,7 @@ def refmeasured($x): "\($x.event) \($x.ratio)x (\($x.firstlight_ns) / \($x.bare_
 		# judged on the shipping threads' own CPU: the difference of two runs' whole-agent
 		# CPU (shown beside it) carries the noise of everything else the agent does
 		{target: "shipping adds <= 1 us of agent CPU per process in the exec storm (the shipping threads' CPU per process)",
-		 measured: (if $st != null then "\($st) us (median of \($s.ship_thread_us | length) rounds: \($s.ship_thread_us | map(tostring) | join(", ")); \($s.ship_thread_us_per_batch | median | r(0)) us per batch); whole agent, firstlight+ship minus firstlight in the same round: \($sx // "-") us\(split_text($s.ship_cost_split))" else null end),
+		 measured: (if $st != null then "\($st) us (median of \($s.ship_thread_us | length) rounds: \($s.ship_thread_us | map(tostring) | join(", ")); \($s.ship_thread_us_per_batch | median | r(0)) us per batch); whole agent, firstlight+ship minus firstlight in the same round: \($sx // "-") us\(split_text($s.ship_cost_split))\(publish_text($s.publish))" else null end),
 		 result: judged($st != null; $st <= 1)},
 		{target: "shipping lag (batch written -> acked by JetStream) p99 < 1 s at 1600 exec/s",
 		 measured: (if $sw.ship_lag_p99_s != null then "p99 <= \($sw.ship_lag_p99_s) s (histogram bucket)" else null end),

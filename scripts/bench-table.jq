@@ -88,6 +88,9 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 "",
 "whole agent, firstlight+ship minus firstlight in the same round (noisier): \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
 "",
+(if $s.publish.after_linger then
+"one publish (fl-pubcost, the agent's JetStream code, no storm beside it): after the linger's 500 ms pause \($s.publish.after_linger.us_per_message) us per message + \($s.publish.after_linger.us_per_kib) us per KiB; back to back \($s.publish.back_to_back.us_per_message // "-") us + \($s.publish.back_to_back.us_per_kib // "-") us per KiB; a storm's process ships \($s.ship_kib_per_process // "-") KiB: \($s.publish.at_storm_rate_us_per_process // "-") us per process at the storm's \($s.publish.storm_rate // "-")/s, \($s.publish.at_1600_us_per_process // "-") us at 1,600/s (projected from these parts)",
+"" else empty end),
 "shipping lag p99 (batch written -> acked; a histogram bucket's bound): \([$s.sweep[] | select(.config == "firstlight+ship") | "\(.rate)/s <= \(.ship_lag_p99_s) s"] | join(", "))",
 "",
 (if $s.collect then "collector: \($s.collect.records) records in \($s.collect.messages) messages in \($s.collect.wall_s) s: \($s.collect.records_per_s) records/s (CPU \($s.collect.cpu_ms) ms)" else empty end),

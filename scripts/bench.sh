@@ -16,11 +16,12 @@
 #               exec storm only: firstlight's kernel cost per event as a ratio to it)
 #               (firstlight+ship: firstlight with --ship to a JetStream server the bench
 #               starts on loopback; after the runs, the collector ingests what was shipped)
-#   -w LOADS    comma list, default storm,fair,sweep,containers,connect,files,hold,churn
+#   -w LOADS    comma list, default storm,fair,sweep,publish,containers,connect,files,hold,churn
 #               (fair: the exec storm under two agents at once, ring shares on and off,
-#               for the kernel cost of the fairness bookkeeping per event; files: a
-#               file-open storm of a non-watched and of a watched file, base and firstlight,
-#               for the BPF cost per openat)
+#               for the kernel cost of the fairness bookkeeping per event; publish: what
+#               one JetStream publish costs by size, back to back and after the shipper's
+#               linger (with firstlight+ship); files: a file-open storm of a non-watched
+#               and of a watched file, base and firstlight, for the BPF cost per openat)
 #   -a OPTS     extra options for `firstlight run` (default: none, the agent's defaults)
 #   -o FILE     the JSON results, default build/bench/bench-<UTC time>.json
 #   -s          smoke run (make test): N=200, one round, one rate (400/s for 1 s), 3
@@ -44,11 +45,12 @@ ROOT=$PWD
 N=20000 P=2 ROUNDS=5 SWEEP_ROUNDS=3 SWEEP_SECS=10 RATES="100 400 1600 6400" CONTAINERS=100
 LIVE=10000 CHURN_SECS=600 PAIRS=${FL_BENCH_PAIRS:-20000} DATAGRAMS=${FL_BENCH_DATAGRAMS:-100000}
 OPENS=${FL_BENCH_OPENS:-200000}
+PUBS=20 PUB_SIZES="1024 16384 65536 262144"
 CONFIGS=base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat
-LOADS=storm,fair,sweep,containers,connect,files,hold,churn
+LOADS=storm,fair,sweep,publish,containers,connect,files,hold,churn
 AGENT_OPTS='' JSON='' SMOKE=0
 ARGS="$*"
-usage() { sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	case $o in
 	n) N=$OPTARG ;; p) P=$OPTARG ;; r) ROUNDS=$OPTARG ;; R) SWEEP_ROUNDS=$OPTARG ;;
@@ -56,7 +58,7 @@ while getopts "n:p:r:R:t:x:k:l:d:c:w:a:o:sh" o; do
 	d) CHURN_SECS=$OPTARG ;; c) CONFIGS=$OPTARG ;; w) LOADS=$OPTARG ;; a) AGENT_OPTS=$OPTARG ;;
 	o) JSON=$OPTARG ;;
 	s) SMOKE=1 N=200 ROUNDS=1 SWEEP_ROUNDS=1 SWEEP_SECS=1 RATES=400 CONTAINERS=3 LIVE=200 CHURN_SECS=10
-	   PAIRS=200 DATAGRAMS=1000 OPENS=2000 ;;
+	   PAIRS=200 DATAGRAMS=1000 OPENS=2000 PUBS=2 PUB_SIZES="1024 65536" ;;
 	*) usage ;;
 	esac
 done
@@ -78,8 +80,8 @@ for c in ${CONFIGS//,/ }; do
 		{ echo "bench.sh: -c: unknown configuration '$c' (base,bare-ring,firstlight,firstlight+ship,bpftrace,auditd,forkstat)" >&2; exit 2; }
 done
 for l in ${LOADS//,/ }; do
-	has storm,fair,sweep,containers,connect,files,hold,churn "$l" ||
-		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,containers,connect,files,hold,churn)" >&2; exit 2; }
+	has storm,fair,sweep,publish,containers,connect,files,hold,churn "$l" ||
+		{ echo "bench.sh: -w: unknown workload '$l' (storm,fair,sweep,publish,containers,connect,files,hold,churn)" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root" >&2; exit 1; }
 scripts/deps.sh bench
@@ -87,7 +89,7 @@ scripts/deps.sh bench
 # binary holds its BPF programs, the helpers stay this tree's)
 FL=${FL_BENCH_AGENT:-$ROOT/build/firstlight}
 H=$ROOT/build/helpers
-for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open" "$H/fl-bare-ring"; do
+for b in "$FL" "$H/fl-storm" "$H/fl-net" "$H/fl-benchtool" "$H/fl-segtool" "$H/fl-open" "$H/fl-bare-ring" "$H/fl-pubcost"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make bench' (or make all and the helpers)" >&2; exit 1; }
 done
 # The sweep's configurations: the sensors (base and the bare-ring reference run the storm only).
@@ -370,10 +372,11 @@ ship_lag() { # DIR
 		/^firstlight_ship_lag_seconds_count/ {total = $2}
 		/^firstlight_ship_acked_batches_total/ {acked = $2}
 		/^firstlight_ship_messages_total/ {msgs = $2}
-		END {p50 = "null"; p99 = "null"
+		/^firstlight_ship_message_bytes_total/ {bytes = $2}
+		END {p50 = "null"; p99 = "null"; if (bytes == "") bytes = "null"
 			for (i = 1; i <= n; i++) {if (p50 == "null" && c[i] >= 0.5 * total && total) p50 = b[i]; if (p99 == "null" && c[i] >= 0.99 * total && total) p99 = b[i]}
 			if (p50 == "+Inf") p50 = "1e9"; if (p99 == "+Inf") p99 = "1e9"
-			printf "{\"ship_lag_p50_s\": %s, \"ship_lag_p99_s\": %s, \"ship_acked\": %d, \"ship_messages\": %d}\n", p50, p99, acked, msgs}'
+			printf "{\"ship_lag_p50_s\": %s, \"ship_lag_p99_s\": %s, \"ship_acked\": %d, \"ship_messages\": %d, \"ship_message_bytes\": %s}\n", p50, p99, acked, msgs, bytes}'
 }
 
 # ---- what each sensor recorded ----------------------------------------------------------
@@ -599,6 +602,24 @@ if has "$LOADS" sweep; then
 				measure sweep "$cfg" "$round" "$n" "{\"rate\": $rate}" \
 					"$H/fl-storm" -r "$rate" -n "$n" -p "$P" -- "$MARK" "$(basename "$MARK")"
 			done
+		done
+	done
+fi
+
+# ---- 2b. what one publish costs its publisher (with firstlight+ship's server) ----------
+# fl-pubcost publishes through the agent's own JetStream code, by message size, back to
+# back and after a pause of the shipper's default linger (500 ms): fitted by size, a part
+# per message and a part per KiB, without the storm's load on the machine. What the
+# shipping threads cost per process is then the first times the messages a second over
+# the rate, plus the second times the KiB a process ships.
+if has "$LOADS" publish && has "$CONFIGS" firstlight+ship; then
+	note_cmd "publish: fl-pubcost nats://127.0.0.1:PORT flbench.pubcost.SIZE-PAUSE SIZE $PUBS PAUSE for SIZE in $PUB_SIZES bytes, PAUSE in 0 500 ms"
+	for pause in 0 500; do
+		for size in $PUB_SIZES; do
+			"$H/fl-pubcost" "$SHIP_URL" "flbench.pubcost.$size-$pause" "$size" "$PUBS" "$pause" >"$W/pubcost.out" ||
+				{ log "fl-pubcost failed"; exit 1; }
+			jq -c '{workload: "publish", config: "firstlight+ship"} + .' "$W/pubcost.out" >>"$RESULTS"
+			tail -1 "$RESULTS" | jq -r '"publish \(.size) bytes after \(.pause_ms) ms: \(.cpu_us_median) us (median of \(.n))"' >&2
 		done
 	done
 fi
