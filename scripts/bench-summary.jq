@@ -110,19 +110,30 @@ def cost_split($c; $field):
 		 us_per_process_at_3300: (($a / 3300 + $b) / 1e3 | r(2))}
 	end;
 # What one publish costs (fl-pubcost) after a pause of $pause ms: the median CPU per
-# publish against its size, fitted: us per message and us per KiB.
-def publish_fit($pause):
-	[$runs[] | select(.workload == "publish" and .pause_ms == $pause) | [.size / 1024, .cpu_us_median]] as $pts |
-	($pts | fit) as $f |
-	if $f == null then null else
-		{pause_ms: $pause, sizes: ($pts | length), us_per_message: ($f.a | r(1)), us_per_kib: ($f.b | r(2))}
+# publish by size (KiB), in size order. Not a line: past the socket's and the server's
+# read buffers (64 KiB) a message takes more sends and wake-ups, each KiB costs more.
+def publish_points($pause):
+	[$runs[] | select(.workload == "publish" and .pause_ms == $pause) | {kib: (.size / 1024), us: .cpu_us_median}] |
+	sort_by(.kib) | if length == 0 then null else . end;
+# A publish's cost at $kib, read off the points: between two, on the line through them;
+# past the last, on the line through the last two; below the first, the first's.
+def publish_at($pts; $kib):
+	if $pts == null then null
+	elif ($pts | length) == 1 or $kib <= $pts[0].kib then $pts[0].us
+	else ([range(1; $pts | length) | select($pts[.].kib >= $kib)][0] // ($pts | length - 1)) as $i |
+		$pts[$i - 1] as $p | $pts[$i] as $q |
+		$p.us + ($q.us - $p.us) * ($kib - $p.kib) / ($q.kib - $p.kib)
 	end;
-# The shipping threads' CPU per process at a rate, from the parts of a publish after the
-# linger: the messages a second (the storm's; the linger sets them, not the rate) times
-# the part per message over the rate, plus the part per KiB times the KiB a process ships.
-def ship_projection($pub; $msgs_per_s; $kib_per_process; $rate):
-	if $pub == null or $msgs_per_s == null or $kib_per_process == null then null
-	else ($msgs_per_s * $pub.us_per_message / $rate + $pub.us_per_kib * $kib_per_process) | r(2) end;
+# The shipping threads' CPU per process at a rate, from publishes after the linger: the
+# messages a second (the storm's: the linger sets them, not the rate), each as large as
+# the rate fills it (the KiB a process ships times the rate, over the messages), at what
+# a publish of that size costs.
+def ship_projection($pts; $msgs_per_s; $kib_per_process; $rate):
+	if $pts == null or $msgs_per_s == null or $msgs_per_s <= 0 or $kib_per_process == null then null
+	else ($kib_per_process * $rate / $msgs_per_s) as $kib |
+		{rate: ($rate | r(0)), message_kib: ($kib | r(1)), us_per_message: (publish_at($pts; $kib) | r(0)),
+		 us_per_process: ($msgs_per_s * publish_at($pts; $kib) / $rate | r(2))}
+	end;
 
 ({
 	storm: (per_config("storm") | sort_by(order)),
@@ -158,7 +169,7 @@ def ship_projection($pub; $msgs_per_s; $kib_per_process; $rate):
 	# records with them) per process generated
 	ship_kib_per_process: ([$runs[] | select(.workload == "storm" and .ship_message_bytes != null and .generated > 0) |
 		.ship_message_bytes / 1024 / .generated] | median | r(3)),
-	publish: {back_to_back: publish_fit(0), after_linger: publish_fit(500)},
+	publish: {back_to_back: publish_points(0), after_linger: publish_points(500)},
 	# the shipping threads' CPU per process at each fixed rate of the sweep (us)
 	ship_sweep_us: ([$runs[] | select(.workload == "sweep" and .ship_cpu_ns != null and .generated > 0)] | group_by(.rate) |
 		map({rate: .[0].rate, achieved: ([.[] | .generated / .wall_s] | median | r(0)), us: ([.[] | .ship_cpu_ns / .generated / 1e3] | median | r(2))})),
@@ -181,11 +192,10 @@ def ship_projection($pub; $msgs_per_s; $kib_per_process; $rate):
 		rss_before_mib: (.rss_before_kib / 1024 | r(1)), rss_mib: (.rss_kib_now / 1024 | r(1)),
 		peak_rss_mib: (.rss_kib / 1024 | r(1))}][0]),
 	churn: ([$runs[] | select(.workload == "churn") | del(.workload, .config, .round)][0])
-} | .publish.storm_rate = ([.storm[] | select(.config == "firstlight+ship") | .generated / .wall_s | r(0)][0] // null)
-  | (.ship_messages_per_s | median) as $m
-  | .publish.at_storm_rate_us_per_process =
-	(if .publish.storm_rate then ship_projection(.publish.after_linger; $m; .ship_kib_per_process; .publish.storm_rate) else null end)
-  | .publish.at_1600_us_per_process = ship_projection(.publish.after_linger; $m; .ship_kib_per_process; 1600)
+} | (.ship_messages_per_s | median) as $m
+  | ([.storm[] | select(.config == "firstlight+ship") | .generated / .wall_s][0] // null) as $rate
+  | .publish.at_storm_rate = (if $rate then ship_projection(.publish.after_linger; $m; .ship_kib_per_process; $rate) else null end)
+  | .publish.at_1600 = ship_projection(.publish.after_linger; $m; .ship_kib_per_process; 1600)
 ) as $s |
 
 def fl($list): [$list[]? | select(.config == "firstlight")][0];
@@ -194,7 +204,9 @@ def ref($c): [$s.reference[] | select(.event == $c)][0];
 # The split, said after a storm figure; judged is the storm's figure, as measured.
 def split_text($x): if $x == null then "" else "; from the sweep (\($x.runs) runs, \($x.rates_reached | map(tostring) | join("/")) processes/s reached): \($x.ms_per_s) ms per second whatever the rate + \($x.us_per_process) us per process, which would be \($x.us_per_process_at_1600) us per process at 1,600/s and \($x.us_per_process_at_3300) at 3,300/s (not measured: where the machine reaches the rate)" end;
 # The parts of a publish, said after the shipping target's storm figure.
-def publish_text($p): if $p.after_linger == null then "" else "; one publish without the storm (fl-pubcost): \($p.after_linger.us_per_message) us per message + \($p.after_linger.us_per_kib) us per KiB after the linger's pause, which with the storm's messages a second and KiB per process would be \($p.at_storm_rate_us_per_process // "-") us per process at its \($p.storm_rate // "-")/s and \($p.at_1600_us_per_process // "-") us at 1,600/s (projected)" end;
+def points_text($pts): $pts | map("\(.kib | r(0)) KiB \(.us | r(0)) us") | join(", ");
+def projection_text($x): if $x == null then "-" else "\($x.us_per_process) us per process at \($x.rate)/s (messages of \($x.message_kib) KiB, \($x.us_per_message) us each)" end;
+def publish_text($p): if $p.after_linger == null then "" else "; one publish without the storm (fl-pubcost) after the linger's pause: \(points_text($p.after_linger)), which with the storm's messages a second and KiB per process gives \(projection_text($p.at_storm_rate)) and \(projection_text($p.at_1600)) (projected)" end;
 def judged($cond; $ok): if $smoke == 1 then "not judged (smoke run)" elif ($cond | not) then "not judged" elif $ok then "PASS" else "MISS" end;
 
 (fl($s.storm)) as $fs | ref("fork") as $rf | ref("exec") as $re | ref("exit") as $rx |

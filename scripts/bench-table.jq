@@ -89,7 +89,7 @@ def row: "| " + (map(v) | join(" | ")) + " |";
 "whole agent, firstlight+ship minus firstlight in the same round (noisier): \($s.ship_extra_us_pairs | map("\(.) us") | join(", "))",
 "",
 (if $s.publish.after_linger then
-"one publish (fl-pubcost, the agent's JetStream code, no storm beside it): after the linger's 500 ms pause \($s.publish.after_linger.us_per_message) us per message + \($s.publish.after_linger.us_per_kib) us per KiB; back to back \($s.publish.back_to_back.us_per_message // "-") us + \($s.publish.back_to_back.us_per_kib // "-") us per KiB; a storm's process ships \($s.ship_kib_per_process // "-") KiB: \($s.publish.at_storm_rate_us_per_process // "-") us per process at the storm's \($s.publish.storm_rate // "-")/s, \($s.publish.at_1600_us_per_process // "-") us at 1,600/s (projected from these parts)",
+"one publish (fl-pubcost, the agent's JetStream code, no storm beside it), median CPU by size: after the linger's 500 ms pause \($s.publish.after_linger | map("\(.kib | round) KiB \(.us | round) us") | join(", ")); back to back \(($s.publish.back_to_back // []) | map("\(.kib | round) KiB \(.us | round) us") | join(", ")). A storm's process ships \($s.ship_kib_per_process // "-") KiB; at the storm's messages a second that is \(if $s.publish.at_storm_rate then "\($s.publish.at_storm_rate.us_per_process) us per process at its \($s.publish.at_storm_rate.rate)/s" else "-" end) and \(if $s.publish.at_1600 then "\($s.publish.at_1600.us_per_process) us at 1,600/s (messages of \($s.publish.at_1600.message_kib) KiB)" else "-" end), projected",
 "" else empty end),
 "shipping lag p99 (batch written -> acked; a histogram bucket's bound): \([$s.sweep[] | select(.config == "firstlight+ship") | "\(.rate)/s <= \(.ship_lag_p99_s) s"] | join(", "))",
 "",
