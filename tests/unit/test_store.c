@@ -640,18 +640,15 @@ static void count_handed(void *ctx, const struct sealed_batch *b)
 }
 
 /*
- * With an fsync interval, a sealed batch is copied to wait for the sync before it is
- * handed on (to shipping). Without memory for the copy, the store syncs at once and hands
- * the batch on: it is neither lost nor left unsynced, and later batches wait again.
+ * A sink that syncs only every hour (so a sealed batch waits in memory for the sync),
+ * handing batches on to *handed's count; ten records written and flushed, not yet handed.
  */
-static void test_hold_without_memory(void **state)
+static void open_interval_sink(struct fx *f, int readback, int *handed)
 {
-	struct fx *f = *state;
-	int handed = 0, err = 1;
+	int err = 1;
 	struct segment_opts o = { .dir = f->data, .run_id = f->rec.run_id, .node = "n1", .boot_id = "b",
-				  .fsync_interval_ns = 3600ULL * 1000000000ULL, .key = f->key,
-				  .sealed = count_handed, .sealed_ctx = &handed };
-	struct verify_result res;
+				  .fsync_interval_ns = 3600ULL * 1000000000ULL, .readback = readback, .key = f->key,
+				  .sealed = count_handed, .sealed_ctx = handed };
 
 	f->sink = sink_segment__new(&o, &err);
 	assert_non_null(f->sink);
@@ -660,9 +657,33 @@ static void test_hold_without_memory(void **state)
 	f->dirfd = store_dir__open(f->data);
 	assert_true(f->dirfd >= 0);
 	emit(f, 10);
-	assert_int_equal(f->sink->flush(f->sink), 0);
-	assert_int_equal(handed, 0); /* held for the interval's sync */
+	assert_int_equal(f->sink->flush(f->sink), 0); /* written, its sync waits for the interval */
+	assert_int_equal(*handed, 0);
+}
 
+/* Closes the sink: its store verifies with the node's key, holds records, lost none. */
+static void close_verified(struct fx *f, uint64_t records)
+{
+	struct verify_result res;
+
+	assert_int_equal(f->sink->lost, 0);
+	close_sink(f);
+	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
+	assert_int_equal(res.records, records);
+	assert_int_equal(res.lost_records, 0);
+}
+
+/*
+ * With an fsync interval, a sealed batch is copied to wait for the sync before it is
+ * handed on (to shipping). Without memory for the copy, the store syncs at once and hands
+ * the batch on: it is neither lost nor left unsynced, and later batches wait again.
+ */
+static void test_hold_without_memory(void **state)
+{
+	struct fx *f = *state;
+	int handed = 0, err;
+
+	open_interval_sink(f, 0, &handed);
 	emit(f, 10);
 	fail_mallocs = 1;
 	err = f->sink->flush(f->sink);
@@ -677,11 +698,7 @@ static void test_hold_without_memory(void **state)
 	assert_int_equal(handed, 2); /* memory again: held until the sync */
 	assert_int_equal(sink_segment__sync(f->sink), 0);
 	assert_int_equal(handed, 3);
-	assert_int_equal(f->sink->lost, 0);
-	close_sink(f);
-	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
-	assert_int_equal(res.records, 30);
-	assert_int_equal(res.lost_records, 0);
+	close_verified(f, 30);
 }
 
 /* ---- read-back that cannot open its segment ---------------------------------------- */
@@ -709,23 +726,11 @@ static int lines_with(const char *path, const char *what)
 static void test_readback_unopenable(void **state)
 {
 	struct fx *f = *state;
-	int handed = 0, err = 1, saved, fd;
-	struct segment_opts o = { .dir = f->data, .run_id = f->rec.run_id, .node = "n1", .boot_id = "b",
-				  .fsync_interval_ns = 3600ULL * 1000000000ULL, .readback = 1, .key = f->key,
-				  .sealed = count_handed, .sealed_ctx = &handed };
+	int handed = 0, saved, fd;
 	struct rlimit was, lim;
-	struct verify_result res;
 	char log_path[600];
 
-	f->sink = sink_segment__new(&o, &err);
-	assert_non_null(f->sink);
-	assert_int_equal(err, 0);
-	f->rec.sink = f->sink;
-	f->dirfd = store_dir__open(f->data);
-	assert_true(f->dirfd >= 0);
-	emit(f, 10);
-	assert_int_equal(f->sink->flush(f->sink), 0); /* written, its sync waits for the interval */
-	assert_int_equal(handed, 0);
+	open_interval_sink(f, 1, &handed);
 
 	snprintf(log_path, sizeof(log_path), "%s/stderr", f->dir);
 	fflush(stderr);
@@ -759,11 +764,7 @@ static void test_readback_unopenable(void **state)
 	emit(f, 10);
 	assert_int_equal(sink_segment__sync(f->sink), 0);
 	assert_int_equal(handed, 3);
-	assert_int_equal(f->sink->lost, 0);
-	close_sink(f);
-	assert_int_equal(verify_dir(f, keys__public(f->key), &res), 0);
-	assert_int_equal(res.records, 30);
-	assert_int_equal(res.lost_records, 0);
+	close_verified(f, 30);
 }
 
 /*
