@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/decimal.h"
 #include "records/exec_id.h"
 #include "records/wlkey.h"
 
@@ -49,6 +50,37 @@ static void test_format_golden(void **state)
 	expect_format(UINT32_MAX, UINT64_MAX, UINT32_MAX,
 		      "ffffffff:18446744073709551615:4294967295");
 	assert_true(strlen("ffffffff:18446744073709551615:4294967295") < EXEC_ID_STRLEN);
+}
+
+/* decimal__put writes what printf's %llu writes: every length, both sides of each power
+ * of ten, and a spread of values between. */
+static void expect_decimal(uint64_t v)
+{
+	char got[DECIMAL_MAX + 1], want[DECIMAL_MAX + 1];
+
+	*decimal__put(got, v) = 0;
+	snprintf(want, sizeof(want), "%" PRIu64, v);
+	assert_string_equal(got, want);
+}
+
+static void test_decimal(void **state)
+{
+	uint64_t p = 1, x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	expect_decimal(0);
+	expect_decimal(UINT64_MAX);
+	for (int i = 0; i < 20; i++, p *= 10) {
+		expect_decimal(p - 1);
+		expect_decimal(p);
+		expect_decimal(p + 1);
+		expect_decimal(p * 5);
+	}
+	for (int i = 0; i < 10000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		expect_decimal(x);
+		expect_decimal(x >> (i % 64));
+	}
 }
 
 static void test_format_zero(void **state)
@@ -248,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_golden),
+		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_format_zero),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
