@@ -338,15 +338,87 @@ static int pack_field(struct cursor *c, const ProtobufCMessage *m,
 	return pack_value(c, f, member, depth);
 }
 
+/* A varint field with its tag (in place when there is room, else as pack_value does). */
+static int put_varint_field(struct cursor *c, uint32_t id, uint64_t v)
+{
+	uint8_t tmp[SCALAR_ROOM], *p;
+
+	if ((size_t)(c->end - c->p) >= SCALAR_ROOM) {
+		p = put_tag(c->p, id, PROTOBUF_C_WIRE_TYPE_VARINT);
+		c->p = p + varint__put(p, v);
+		return 0;
+	}
+	p = put_tag(tmp, id, PROTOBUF_C_WIRE_TYPE_VARINT);
+	p += varint__put(p, v);
+	if ((size_t)(p - tmp) > (size_t)(c->end - c->p))
+		return -ENOSPC;
+	memcpy(c->p, tmp, (size_t)(p - tmp));
+	c->p += p - tmp;
+	return 0;
+}
+
+/*
+ * The fields most records are made of, the shortest way: a proto3 field without presence
+ * (left out at its zero value, as zeroish says) of an integer, bool, string or message
+ * type. 1 when f is not one of them (pack_field then), else 0 or -errno. Most of a
+ * record's fields are absent (the body's other cases, zero counters): they cost a load
+ * and a test here, not the generic path's switches.
+ */
+static int pack_plain(struct cursor *c, const ProtobufCFieldDescriptor *f, const char *member, int depth)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_INT64: {
+		uint64_t v = *(const uint64_t *)member;
+
+		return v ? put_varint_field(c, f->id, v) : 0;
+	}
+	case PROTOBUF_C_TYPE_UINT32: {
+		uint32_t v = *(const uint32_t *)member;
+
+		return v ? put_varint_field(c, f->id, v) : 0;
+	}
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM: {
+		int32_t v = *(const int32_t *)member;
+
+		return v ? put_varint_field(c, f->id, (uint64_t)(int64_t)v) : 0;
+	}
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)member ? put_varint_field(c, f->id, 1) : 0;
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)member;
+
+		return s && *s ? put_bytes(c, f->id, s, strlen(s)) : 0;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
+
+		return sub ? put_message(c, f->id, sub, depth) : 0;
+	}
+	default:
+		return 1;
+	}
+}
+
 static int pack_message(struct cursor *c, const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const ProtobufCFieldDescriptor *f = d->fields, *end = f + d->n_fields;
 	int err;
 
 	if (depth > PBPACK_DEPTH_MAX)
 		return -EINVAL;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		err = pack_field(c, m, &d->fields[i], depth);
+	for (; f < end; f++) {
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			/* Only the member the case names (pack_field checks the rest). */
+			if (*(const uint32_t *)((const char *)m + f->quantifier_offset) != f->id)
+				continue;
+			err = pack_field(c, m, f, depth);
+		} else if (f->label != PROTOBUF_C_LABEL_NONE ||
+			   (err = pack_plain(c, f, (const char *)m + f->offset, depth)) == 1) {
+			err = pack_field(c, m, f, depth);
+		}
 		if (err)
 			return err;
 	}
