@@ -51,6 +51,32 @@ static void test_invalid_escaped(void **state)
 	check(S("\xe2\xc3\xa9"), 0, "\\xe2\xc3\xa9");
 }
 
+/* ASCII is checked eight bytes at a time: a bad or a multi-byte sequence at every
+ * position of a longer ASCII string is judged as alone. */
+static void test_valid_at_every_position(void **state)
+{
+	static const struct {
+		const char *seq;
+		int valid;
+	} cases[] = { { "\xff", 0 }, { "\x80", 0 }, { "\xc3\xa9", 1 }, { "\xe2\x82\xac", 1 },
+		      { "\xf0\x9f\x98\x80", 1 }, { "\xed\xa0\x80", 0 }, { "\xe2\x82", 0 } };
+	char buf[64];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t k = strlen(cases[c].seq);
+
+		for (size_t at = 0; at + k <= 24; at++) {
+			memset(buf, 'a', 24);
+			memcpy(buf + at, cases[c].seq, k);
+			assert_int_equal(utf8__valid(buf, 24), cases[c].valid);
+			/* cut inside the sequence: never valid */
+			if (k > 1)
+				assert_int_equal(utf8__valid(buf, at + k - 1), 0);
+		}
+	}
+}
+
 static void test_backslash(void **state)
 {
 	(void)state;
@@ -127,6 +153,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_kept),
 		cmocka_unit_test(test_invalid_escaped),
+		cmocka_unit_test(test_valid_at_every_position),
 		cmocka_unit_test(test_backslash),
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_unescape_malformed),

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
+#include <string.h>
 
 static int is_cont(unsigned char c)
 {
@@ -49,6 +51,16 @@ int utf8__valid(const char *buf, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		uint64_t w;
+
+		/* Eight ASCII bytes at a time: what nearly every argv, path and name is. */
+		if (len - i >= sizeof(w)) {
+			memcpy(&w, p + i, sizeof(w));
+			if (!(w & 0x8080808080808080ull)) {
+				i += sizeof(w);
+				continue;
+			}
+		}
 		n = seq_len(p + i, len - i);
 		if (n == 0)
 			return 0;
