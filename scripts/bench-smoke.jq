@@ -19,7 +19,7 @@
  ["the collector took records", ($s.collect.records > 0)],
  ["the shipping threads' CPU measured", (($s.ship_thread_us | length) > 0 and ($s.ship_thread_us | all(. > 0)))],
  ["the shipping threads' context switches counted", (($s.ship_ctxsw_per_message | length) > 0 and ($s.ship_ctxsw_per_message | all(. > 0)))],
- ["one publish's cost fitted by size, back to back and after the linger", ($s.publish.back_to_back != null and $s.publish.after_linger != null)],
+ ["one publish's cost by size, back to back and after the linger", ($s.publish.back_to_back != null and $s.publish.after_linger != null)],
  ["the storm's shipped KiB per process", (($s.ship_kib_per_process // 0) > 0)],
  ["every shipped sweep run has a lag figure", ([$s.sweep[] | select(.config == "firstlight+ship") | .ship_lag_p99_s != null] | all)]
 ] | .[] | select(.[1] != true) | .[0]

@@ -88,26 +88,21 @@ def ship_extra_us($w):
 # not its reachable rate, sets: a slow machine's storm divides the per-second part by
 # few processes. $field: the run's CPU field (cpu_ns: the sensor's; ship_cpu_ns: its
 # shipping threads').
-# A least-squares line through [x, y] points: {a: intercept, b: slope}, or null (fewer
-# than two points, or one x only).
-def fit:
-	length as $n |
-	if $n < 2 then null else
-		(map(.[0]) | add / $n) as $mx | (map(.[1]) | add / $n) as $my |
-		(map((.[0] - $mx) * (.[1] - $my)) | add) as $sxy |
-		(map((.[0] - $mx) * (.[0] - $mx)) | add) as $sxx |
-		if $sxx <= 0 then null else ($sxy / $sxx) as $b | {a: ($my - $b * $mx), b: $b} end
-	end;
 def cost_split($c; $field):
 	[$runs[] | select(.workload == "sweep" and .config == $c and .[$field] != null and .window_s > 0 and .wall_s > 0) |
 	 [.generated / .wall_s, .[$field] / .window_s]] as $pts |
-	($pts | fit) as $f |
-	if $f == null then null else
-		$f.a as $a | $f.b as $b |
-		{runs: ($pts | length), rates_reached: ($pts | map(.[0] | r(0)) | unique),
-		 ms_per_s: ($a / 1e6 | r(2)), us_per_process: ($b / 1e3 | r(2)),
-		 us_per_process_at_1600: (($a / 1600 + $b) / 1e3 | r(2)),
-		 us_per_process_at_3300: (($a / 3300 + $b) / 1e3 | r(2))}
+	($pts | length) as $n |
+	if $n < 2 then null else
+		($pts | map(.[0]) | add / $n) as $mx | ($pts | map(.[1]) | add / $n) as $my |
+		($pts | map((.[0] - $mx) * (.[1] - $my)) | add) as $sxy |
+		($pts | map((.[0] - $mx) * (.[0] - $mx)) | add) as $sxx |
+		if $sxx <= 0 then null else
+			($sxy / $sxx) as $b | ($my - $b * $mx) as $a |
+			{runs: $n, rates_reached: ($pts | map(.[0] | r(0)) | unique),
+			 ms_per_s: ($a / 1e6 | r(2)), us_per_process: ($b / 1e3 | r(2)),
+			 us_per_process_at_1600: (($a / 1600 + $b) / 1e3 | r(2)),
+			 us_per_process_at_3300: (($a / 3300 + $b) / 1e3 | r(2))}
+		end
 	end;
 # What one publish costs (fl-pubcost) after a pause of $pause ms: the median CPU per
 # publish by size (KiB), in size order. Not a line: past the socket's and the server's
@@ -130,9 +125,9 @@ def publish_at($pts; $kib):
 # a publish of that size costs.
 def ship_projection($pts; $msgs_per_s; $kib_per_process; $rate):
 	if $pts == null or $msgs_per_s == null or $msgs_per_s <= 0 or $kib_per_process == null then null
-	else ($kib_per_process * $rate / $msgs_per_s) as $kib |
-		{rate: ($rate | r(0)), message_kib: ($kib | r(1)), us_per_message: (publish_at($pts; $kib) | r(0)),
-		 us_per_process: ($msgs_per_s * publish_at($pts; $kib) / $rate | r(2))}
+	else ($kib_per_process * $rate / $msgs_per_s) as $kib | publish_at($pts; $kib) as $us |
+		{rate: ($rate | r(0)), message_kib: ($kib | r(1)), us_per_message: ($us | r(0)),
+		 us_per_process: ($msgs_per_s * $us / $rate | r(2))}
 	end;
 
 ({

@@ -608,10 +608,9 @@ fi
 
 # ---- 2b. what one publish costs its publisher (with firstlight+ship's server) ----------
 # fl-pubcost publishes through the agent's own JetStream code, by message size, back to
-# back and after a pause of the shipper's default linger (500 ms): fitted by size, a part
-# per message and a part per KiB, without the storm's load on the machine. What the
-# shipping threads cost per process is then the first times the messages a second over
-# the rate, plus the second times the KiB a process ships.
+# back and after a pause of the shipper's default linger (500 ms), without the storm's
+# load on the machine. The summary reads off what a message of the size a rate makes
+# costs, and so what the shipping threads would cost per process at that rate.
 if has "$LOADS" publish && has "$CONFIGS" firstlight+ship; then
 	note_cmd "publish: fl-pubcost nats://127.0.0.1:PORT flbench.pubcost.SIZE-PAUSE SIZE $PUBS PAUSE for SIZE in $PUB_SIZES bytes, PAUSE in 0 500 ms"
 	for pause in 0 500; do
