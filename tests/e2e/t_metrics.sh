@@ -9,8 +9,26 @@ agent_start --metrics-addr 127.0.0.1:0 --ring-size 16384
 port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$T/agent.err")
 check_cmd "port announced" test -n "$port"
 scrape() { curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics.txt"; }
+# The agent's CPU seconds (utime + stime, in clock ticks) as the kernel reports them.
+cpu_ticks() { sed 's/.*) //' "/proc/$AGENT_PID/stat" | awk '{print $12 + $13}'; }
+ticks_before=$(cpu_ticks)
 check_cmd "scrape" scrape
+ticks_after=$(cpu_ticks)
 check_cmd "promtool accepts it" promtool check metrics <"$T/metrics.txt"
+# The agent's CPU by role: every role listed, and at the first scrape they add up to the
+# process's CPU time at that instant, between the kernel's figures before and after it
+# (each of utime and stime is rounded down to a tick).
+cpu_role() { awk -v r="firstlight_cpu_seconds_total{role=\"$1\"}" '$1 == r {print $2}' "$T/metrics.txt"; }
+check "CPU roles listed" "record ship identity metrics other" \
+	"$(sed -n 's/^firstlight_cpu_seconds_total{role="\([a-z]*\)"} .*/\1/p' "$T/metrics.txt" | paste -sd' ')"
+cpu_sum=$(awk '/^firstlight_cpu_seconds_total\{/ {s += $2} END {printf "%.6f", s}' "$T/metrics.txt")
+hz=$(getconf CLK_TCK)
+check_cmd "CPU roles add up ($cpu_sum s) to the process's ($ticks_before to $ticks_after ticks of 1/$hz s)" \
+	awk -v s="$cpu_sum" -v b="$ticks_before" -v a="$ticks_after" -v hz="$hz" \
+	'BEGIN {exit !(s >= b / hz && s <= (a + 2) / hz)}'
+check_cmd "the event loop's CPU is the record role's" awk -v v="$(cpu_role record)" 'BEGIN {exit !(v > 0)}'
+check "no shipping, no shipping CPU" 0 "$(cpu_role ship)"
+first_record=$(cpu_role record)
 # The probes' path: ready (every program attached) and draining.
 check "/healthz" "200 ok: $(sed -n 's/.*ready: \([0-9]*\) programs attached.*/\1/p' "$T/agent.err") programs attached" \
 	"$(curl -s -w '%{http_code} ' -o "$T/healthz" "http://127.0.0.1:$port/healthz"; cut -d, -f1 "$T/healthz")"
@@ -20,6 +38,9 @@ kill -CONT "$AGENT_PID"
 drops_seen() { scrape && awk '/^firstlight_drops_total\{event_type="exec"\}/ {exit !($2 > 0)}' "$T/metrics.txt"; }
 check_cmd "drops show up in the metrics" wait_for 10 drops_seen
 scraped_drops=$(awk '/^firstlight_drops_total\{event_type="exec"\}/ {print $2}' "$T/metrics.txt")
+check_cmd "the record role's CPU grew with the storm ($first_record -> $(cpu_role record) s)" \
+	awk -v a="$first_record" -v b="$(cpu_role record)" 'BEGIN {exit !(b > a)}'
+check_cmd "the server's own CPU is the metrics role's" awk -v v="$(cpu_role metrics)" 'BEGIN {exit !(v > 0)}'
 check "the 404 path" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")"
 # A second agent asked for the same address fails with one clear line.
 "$FIRSTLIGHT" run --data-dir "$T/data2" --metrics-addr "127.0.0.1:$port" >/dev/null 2>"$T/second.err"

@@ -26,6 +26,9 @@ check "container exit status" 3 $?
 # Every batch written so far acked, while the agent runs.
 check_cmd "everything written is acked" wait_for 60 ship_drained
 check "connected" 1 "$(metric firstlight_ship_connected)"
+# What shipping cost is on the node's own metrics: the shipper's and its client's threads.
+ship_cpu=$(metric 'firstlight_cpu_seconds_total{role="ship"}')
+check_cmd "shipping's CPU is the ship role's ($ship_cpu s)" awk -v v="$ship_cpu" 'BEGIN {exit !(v > 0)}'
 agent_stop
 local_batches=$(batch_hashes "$T/data" | wc -l)
 check "the stream holds each batch once, in order" "$(batch_hashes "$T/data")" \

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -399,6 +400,10 @@ struct reply {
 	size_t raw_len;
 	char *body;       /* points into raw */
 	size_t body_len;
+	/* The agent's CPU family, measured at the scrape: cut out of body (which then
+	 * compares with a rendered snapshot) into these, in ns, when it was there. */
+	int have_cpu;
+	uint64_t cpu_ns[CPU_ROLES];
 };
 
 static void reply_free(struct reply *r)
@@ -451,6 +456,72 @@ static void send_all(int fd, const char *s)
 	}
 }
 
+/* Takes the firstlight_cpu_seconds_total family out of a reply's body: its header, then
+ * one line per role in role order, each value a non-negative number of seconds. */
+static void cut_cpu_family(struct reply *r)
+{
+	static const char head[] = "# HELP firstlight_cpu_seconds_total ";
+	char *start = strstr(r->body, head), *p;
+
+	if (!start)
+		return;
+	p = strchr(start, '\n') + 1;
+	assert_true(!strncmp(p, "# TYPE firstlight_cpu_seconds_total counter\n", 44));
+	p += 44;
+	for (int i = 0; i < CPU_ROLES; i++) {
+		char want[80], *end;
+		double v;
+
+		snprintf(want, sizeof(want), "firstlight_cpu_seconds_total{role=\"%s\"} ",
+			 cpuuse__role_name((enum cpu_role)i));
+		assert_true(!strncmp(p, want, strlen(want)));
+		v = strtod(p + strlen(want), &end);
+		assert_true(end > p + strlen(want) && *end == '\n' && v >= 0);
+		r->cpu_ns[i] = (uint64_t)llround(v * 1e9);
+		p = end + 1;
+	}
+	memmove(start, p, strlen(p) + 1);
+	r->body_len -= (size_t)(p - start);
+	r->have_cpu = 1;
+}
+
+/* The agent's CPU by role: seconds from ns, every role always listed. */
+static void test_render_cpu(void **state)
+{
+	struct metrics_snapshot s;
+	struct reply r = { 0 };
+	char *text;
+
+	(void)state;
+	fill_snapshot(&s);
+	text = render(&s);
+	assert_null(strstr(text, "firstlight_cpu_seconds_total"));
+	free(text);
+	s.have_cpu = 1;
+	s.cpu_ns[CPU_RECORD] = 1500000000;
+	s.cpu_ns[CPU_SHIP] = 250000;
+	s.cpu_ns[CPU_IDENTITY] = 0;
+	s.cpu_ns[CPU_METRICS] = 1;
+	s.cpu_ns[CPU_OTHER] = 12345678901;
+	text = render(&s);
+	assert_non_null(strstr(text,
+		"firstlight_cpu_seconds_total{role=\"record\"} 1.5\n"
+		"firstlight_cpu_seconds_total{role=\"ship\"} 0.00025\n"
+		"firstlight_cpu_seconds_total{role=\"identity\"} 0\n"
+		"firstlight_cpu_seconds_total{role=\"metrics\"} 1e-09\n"
+		"firstlight_cpu_seconds_total{role=\"other\"} 12.345678901\n"));
+	/* Without the family, the rest is the snapshot's text as it was. */
+	r.raw = text;
+	r.body = text;
+	r.body_len = strlen(text);
+	cut_cpu_family(&r);
+	assert_int_equal(r.have_cpu, 1);
+	assert_int_equal(r.cpu_ns[CPU_OTHER], 12345678901);
+	assert_string_equal(r.body, golden);
+	assert_int_equal(r.body_len, strlen(golden));
+	free(text);
+}
+
 /* Reads to EOF (the request said Connection: close) and splits status, headers, body. */
 static void read_reply(int fd, struct reply *r)
 {
@@ -482,6 +553,7 @@ static void read_reply(int fd, struct reply *r)
 	assert_non_null(end);
 	r->body = end + 4;
 	r->body_len = r->raw_len - (size_t)(r->body - r->raw);
+	cut_cpu_family(r);
 }
 
 static void http(int family, int port, const char *method, const char *path, struct reply *r)
@@ -592,6 +664,27 @@ static void test_scrape(void **state)
 	assert_string_equal(ctype, "text/plain; version=0.0.4; charset=utf-8");
 	assert_int_equal(r.body_len, strlen(golden));
 	assert_string_equal(r.body, golden);
+	/* This process's CPU, measured at the scrape: the main thread's as "record", the
+	 * server's as "metrics" (it names itself), adding up to at most the process's. */
+	assert_true(r.have_cpu);
+	assert_true(r.cpu_ns[CPU_RECORD] > 0);
+	assert_true(r.cpu_ns[CPU_METRICS] > 0);
+	assert_int_equal(r.cpu_ns[CPU_SHIP], 0);
+	assert_int_equal(r.cpu_ns[CPU_IDENTITY], 0);
+	{
+		uint64_t sum = 0, first[CPU_ROLES];
+		struct timespec ts;
+
+		for (int i = 0; i < CPU_ROLES; i++)
+			sum += first[i] = r.cpu_ns[i];
+		assert_int_equal(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), 0);
+		/* Each value went through a decimal form: within a ns of it. */
+		assert_true(sum <= (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + CPU_ROLES);
+		reply_free(&r);
+		http(AF_INET, port, "GET", "/metrics", &r);
+		for (int i = 0; i < CPU_ROLES; i++)
+			assert_true(r.cpu_ns[i] + 1 >= first[i]); /* counters */
+	}
 	reply_free(&r);
 
 	/* The next scrape shows the next snapshot, and only that. */
@@ -949,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_render_golden),
 		cmocka_unit_test(test_render_escaping),
+		cmocka_unit_test(test_render_cpu),
 		cmocka_unit_test(test_render_values),
 		cmocka_unit_test(test_render_nospc),
 		cmocka_unit_test_setup_teardown(test_scrape, setup, teardown),

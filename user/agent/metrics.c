@@ -194,6 +194,17 @@ int metrics__render(const struct metrics_snapshot *s, char *buf, size_t len)
 		promtext__labelled(&o, "firstlight_node_capability", "capability", kcaps__name((enum kcap)i),
 				   !(s->capabilities_missing & (1u << i)));
 
+	if (s->have_cpu) {
+		promtext__header(&o, "firstlight_cpu_seconds_total", "counter",
+				 "CPU time the agent used, by role: record (the event loop: drain, decode, "
+				 "write, seal, sync), ship (the shipper and its NATS client), identity, "
+				 "metrics, and other (the rest, threads that ended included). They add up "
+				 "to the process's CPU time.");
+		for (i = 0; i < CPU_ROLES; i++)
+			promtext__labelled_double(&o, "firstlight_cpu_seconds_total", "role",
+						  cpuuse__role_name((enum cpu_role)i), (double)s->cpu_ns[i] / 1e9);
+	}
+
 	if (s->ship) {
 		promtext__u64(&o, "firstlight_ship_connected", "gauge",
 			"1 while the agent is connected to the JetStream servers of --ship.", (uint64_t)s->ship_connected);
@@ -265,6 +276,8 @@ struct metrics {
 	/* /healthz: written by the agent thread, read by the HTTP thread, each on its own. */
 	_Atomic int n_attached;         /* 0 until the agent is ready */
 	_Atomic uint64_t last_drain_ns; /* CLOCK_MONOTONIC of the last drain */
+	pthread_mutex_t cpu_lock;       /* guards cpu: scans of the threads, one at a time */
+	struct cpuuse cpu;
 };
 
 /* The latest snapshot, rendered into a heap buffer for the server to send and free. */
@@ -278,6 +291,10 @@ static char *render_latest(struct metrics *m, size_t *len)
 	pthread_mutex_lock(&m->lock);
 	snap = m->snap;
 	pthread_mutex_unlock(&m->lock);
+	/* Measured now, outside the snapshot's lock: the agent thread never waits on a scan. */
+	pthread_mutex_lock(&m->cpu_lock);
+	snap.have_cpu = cpuuse__measure(&m->cpu, snap.cpu_ns) == 0;
+	pthread_mutex_unlock(&m->cpu_lock);
 	for (;;) {
 		char *p = realloc(buf, cap);
 
@@ -334,8 +351,14 @@ static int answer_health(struct metrics *m, char **body, size_t *len, const char
 static int answer(void *ctx, const char *path, char **body, size_t *len, const char **type)
 {
 	struct metrics *m = ctx;
+	static __thread int named;
 	int have;
 
+	/* The server's thread, by its name: its CPU is the metrics role's (cpuuse.h). */
+	if (!named) {
+		pthread_setname_np(pthread_self(), "fl-metrics");
+		named = 1;
+	}
 	if (!strcmp(path, "/healthz"))
 		return answer_health(m, body, len, type);
 	pthread_mutex_lock(&m->lock);
@@ -364,10 +387,18 @@ struct metrics *metrics__start(const char *addr, int *err)
 			*err = -ENOMEM;
 		return NULL;
 	}
+	if (pthread_mutex_init(&m->cpu_lock, NULL)) {
+		pthread_mutex_destroy(&m->lock);
+		free(m);
+		if (err)
+			*err = -ENOMEM;
+		return NULL;
+	}
 	static const char *const paths[] = { "/metrics", "/healthz", NULL };
 
 	m->http = httpd__start(addr, paths, answer, m, &e);
 	if (!m->http) {
+		pthread_mutex_destroy(&m->cpu_lock);
 		pthread_mutex_destroy(&m->lock);
 		free(m);
 		if (err)
@@ -411,6 +442,7 @@ void metrics__stop(struct metrics *m)
 	if (!m)
 		return;
 	httpd__stop(m->http);
+	pthread_mutex_destroy(&m->cpu_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "firstlight.h"
+#include "agent/cpuuse.h"
 
 /* Order of the Gap.Kind enum (1..19, with holes), index 0 unused. */
 #define METRICS_GAP_KINDS 22 /* Gap.Kind 1..21; a number without a kind (12, 15, 18, 20) has no series */
@@ -68,6 +69,10 @@ struct metrics_snapshot {
 	double ship_lag_sum;
 	uint64_t ship_lag_count;
 	uint32_t capabilities_missing;          /* bit (1 << enum kcap) per capability the node lacks */
+	/* The agent's CPU time by role (cpuuse.h), measured when a scrape renders; the
+	 * series are present when it could be. */
+	int have_cpu;
+	uint64_t cpu_ns[CPU_ROLES];
 	struct metrics_workload workloads[METRICS_WORKLOADS_MAX];
 	size_t n_workloads;
 	uint64_t other_privilege_changes;       /* of live workloads past METRICS_WORKLOADS_MAX */

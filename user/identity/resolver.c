@@ -124,7 +124,7 @@ struct resolver *resolver__new(void)
 	err = pthread_create(&r->thread, NULL, worker, r);
 	if (err)
 		goto fail;
-	pthread_setname_np(r->thread, "fl-resolve");
+	pthread_setname_np(r->thread, "fl-resolve"); /* the identity role of the CPU metric (agent/cpuuse) */
 	r->started = 1;
 	return r;
 fail:

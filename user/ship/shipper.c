@@ -1189,7 +1189,8 @@ struct shipper *shipper__start(const struct shipper_opts *o, int *err)
 		pthread_cond_destroy(&sh->cond);
 		goto fail;
 	}
-	pthread_setname_np(sh->thread, "fl-ship"); /* in top -H and perf: where shipping costs */
+	/* In top -H and perf, and the CPU metric's ship role (agent/cpuuse). */
+	pthread_setname_np(sh->thread, "fl-ship");
 	sh->started = 1;
 	log_info("ship: %" PRIu64 " batches to ship to %s, subject %s", sh->st.backlog, sh->shown_urls, sh->subject);
 	return sh;
