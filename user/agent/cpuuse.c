@@ -147,13 +147,29 @@ static int thread_ns(int dir, long tid, uint64_t *ns)
 	return 0;
 }
 
+/* A /proc/self-like link's last number: ids as this procfs numbers them, which are
+ * getpid()'s and gettid()'s unless /proc belongs to another pid namespace. */
+static long proc_link_id(const char *link, long fallback)
+{
+	char buf[64], *p;
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return fallback;
+	buf[n] = '\0';
+	p = strrchr(buf, '/');
+	return strtol(p ? p + 1 : buf, NULL, 10) ?: fallback;
+}
+
 int cpuuse__measure(struct cpuuse *a, uint64_t out[CPU_ROLES])
 {
 	struct cpuuse_sample s[CPUUSE_THREADS_MAX];
 	struct timespec ts;
 	struct dirent *e;
 	size_t n = 0;
-	int pid = getpid(), self = gettid(), dfd;
+	int pid = (int)proc_link_id("/proc/self", getpid());
+	long self = proc_link_id("/proc/thread-self", gettid());
+	int dfd;
 	DIR *d = opendir("/proc/self/task");
 
 	if (!d)
