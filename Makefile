@@ -294,9 +294,13 @@ test-unit: $(UNIT_BINS)
 
 helpers: $(HELPER_BINS)
 
+# Tests at a time (tests/e2e/run.sh: those marked "# serial" run alone); E2E_JOBS=1 runs
+# them one by one, each one's output as it comes.
+E2E_JOBS ?= 2
+
 # t_daemonset runs the image (make image) with the manifest's settings.
 test-e2e: $(BUILD)/firstlight $(HELPER_BINS) image
-	$(Q)FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh
+	$(Q)FL_E2E_JOBS=$(E2E_JOBS) FIRSTLIGHT=$(abspath $(BUILD)/firstlight) HELPERS=$(abspath $(BUILD)/helpers) tests/e2e/run.sh
 
 # The end-to-end suite on a busy machine: an exec storm and a CPU hog beside it
 # (tests/e2e/stress.sh). Not part of `make test`.
@@ -311,7 +315,7 @@ MANIFEST_CAPS = $$(scripts/podman-args.py deploy/kubernetes/firstlight.yaml --ca
 test-caps: $(BUILD)/firstlight $(HELPER_BINS)
 	$(Q)caps=$(MANIFEST_CAPS) && echo "test-caps: the quick suite under $$caps only" && \
 		FL_CAPS=$$caps FL_CAPS_REAL=$(abspath $(BUILD)/firstlight) FIRSTLIGHT=$(abspath tests/lib/fl-caps.sh) \
-		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 tests/e2e/run.sh
+		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 FL_E2E_JOBS=$(E2E_JOBS) tests/e2e/run.sh
 
 # Sanitizers: unit tests, then the quick end-to-end suite against the sanitized agent,
 # under the DaemonSet's capabilities only (as test-caps).
@@ -319,7 +323,7 @@ test-asan: $(SAN_UNIT_BINS) $(BUILD)/asan/firstlight $(HELPER_BINS)
 	$(Q)tests/run-unit.sh $(SAN_UNIT_BINS)
 	$(Q)caps=$(MANIFEST_CAPS) && echo "test-asan: the quick suite under $$caps only" && \
 		FL_CAPS=$$caps FL_CAPS_REAL=$(abspath $(BUILD)/asan/firstlight) FIRSTLIGHT=$(abspath tests/lib/fl-caps.sh) \
-		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 tests/e2e/run.sh
+		HELPERS=$(abspath $(BUILD)/helpers) FL_E2E_QUICK=1 FL_E2E_JOBS=$(E2E_JOBS) tests/e2e/run.sh
 
 # The Prometheus alerting rules in deploy/: syntax and PromQL (check), then the rule unit
 # tests that fire and do not fire each alert on synthetic series (test).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # The agent's memory for live processes is bounded by --table-memory, not by what the
 # processes put in their argv: 4,000 live processes, each with 8,000 bytes of non-UTF-8
 # argv (32,000 bytes escaped: ~128 MiB if every image were kept), held while the agent

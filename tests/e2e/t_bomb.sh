@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # A reader's memory is bounded by the largest batch it may take, never by its input:
 # three decompression bombs (tests/helpers/fl-bomb.c; each file under 100 KiB, each
 # batch hashed and signed so that verify cannot refuse it for that) are read by every

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # The DaemonSet's capabilities (deploy/kubernetes/firstlight.yaml), each one needed: the
 # agent under the whole set becomes ready; with any one of them out of its bounding set it
 # exits 1 with one line naming that capability and what it is for. (make test-caps runs

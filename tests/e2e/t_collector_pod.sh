@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # The collector's pod template (deploy/kubernetes/collector.yaml) run in podman with
 # exactly its settings (scripts/podman-args.py): its user and fsGroup, no capability, no
 # new privileges, a read-only root, the runtime's default seccomp profile, its args with

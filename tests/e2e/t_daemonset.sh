@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # The DaemonSet's pod template (deploy/kubernetes/firstlight.yaml) run in podman with
 # exactly its settings: hostPID, securityContext (capabilities, read-only root, no new
 # privileges, seccomp), the mounts, NODE_NAME from the node, the args: the flags come from

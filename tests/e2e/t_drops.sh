@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # A ring buffer too small for the load while the consumer is paused (SIGSTOP): events
 # are lost, and every loss is a gap naming the workload it blinded and the event type:
 # RING_BUFFER_DROP when the ring was full, SHARE_EXCEEDED once the workload had queued its

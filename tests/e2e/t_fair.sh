@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # Fairness: a flooder workload (its own cgroup: an exec storm and a UDP spray to more
 # peers than the UDP map holds, at full speed) beside a victim job of 300 processes in
 # another cgroup, with a ring buffer the flood alone would overrun. Each workload gets

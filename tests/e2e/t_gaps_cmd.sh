@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # `firstlight gaps`: exact listings of segments crafted with fl-segtool (every detected
 # kind, recorded gaps, a hostile detail, --since/--until, --json through jq), exit
 # statuses (--fail-on, damage, usage), then the real agent: a clean run has no detected

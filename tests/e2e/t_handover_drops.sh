@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # A handover whose window holds more events than the ring: agent A (--handover, a 16 KiB
 # ring) is stopped, 3,000 processes run in the test's cgroup with no agent, agent B adopts
 # the pins. The kernel counted every event it could not queue; B reports them as

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # Every string a reader prints comes from a store someone else wrote. A store whose every
 # string field of every record kind (and the node and run ids) holds a C1 control, a
 # bidirectional override, ESC sequences, CR, LF, BEL and DEL (tests/helpers/fl-hostile.c)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # The pictures, rendered by a real browser: `tree --html` of real runc jobs and `report
 # --html` over a window the test made incomplete, loaded in headless Chromium (one
 # browser for every page: tests/helpers/fl-browse), with the screenshots kept under

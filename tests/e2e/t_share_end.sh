@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # A workload that used up its ring share is still seen to end: with the agent stopped (no
 # drain, so the share's epoch cannot turn), a storm in a cgroup of the test's own spends
 # its share and loses the rest (SHARE_EXCEEDED); then the cgroup is removed, still with no

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # Retention: the oldest segments go once the store passes --retain-bytes, and, in a
 # second run, once they pass --retain-age. Every removal is a record in the chain, so
 # the store, starting after removed segments, verifies, and says why it starts there.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # quick
+# serial
 # A deleted newest run cannot hide. Run 1 and run 2 stop cleanly; then the newest run's
 # segments are deleted together with both state files (agent.state, chain.state): what
 # remains verifies, as any cut-off store would. The next run finds segments without a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# serial
 # More live exec'd processes than the kernel's live-process map holds (--max-procs 1024,
 # 1,100 held here, beside whatever the machine runs): its tables never evict,
 # so no other process loses its entry; the execs it has no room for are flagged
