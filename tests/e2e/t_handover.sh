@@ -21,8 +21,14 @@ on_cleanup "kill $window_sleep"
 in_cg_bg sleep 600
 long_sleep=$BG
 on_cleanup "kill $long_sleep"
-wait_for 10 grep -q '^sleep' "/proc/$window_sleep/cmdline" || fail "sleep did not start"
-wait_for 10 grep -q '^sleep' "/proc/$long_sleep/cmdline" || fail "sleep did not start"
+# Until A has written each sleep's exec: /proc shows the new argv before the exec's
+# tracepoint fires, and A stopped in between would leave the exec to B.
+exec_recorded() {
+	"$FIRSTLIGHT" read "$T/data" 2>/dev/null |
+		jq -se --argjson p "$1" 'any(.[]; .exec.process.pid == $p and .exec.process.args[0] == "sleep")' >/dev/null
+}
+wait_for 30 exec_recorded "$window_sleep" || fail "A did not record the window's sleep"
+wait_for 30 exec_recorded "$long_sleep" || fail "A did not record the long sleep"
 agent_stop
 a_run=$(q -r '[.[] | select(.agent.state == "STARTED")][0].agentRunId')
 check "A's stop says a handover is pending" true "$(q -r '[.[] | select(.agent.state == "STOPPED")][-1].agent.handover')"
