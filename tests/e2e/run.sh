@@ -102,6 +102,15 @@ finish_one() {
 	local pid rc
 	wait -n -p pid
 	rc=$?
+	if [ -z "${pid:-}" ]; then
+		# No child left to wait for, though some are listed: none can end any more.
+		for pid in "${!name_of[@]}"; do
+			echo "  lost track of the test's process $pid" >&2
+			report "${name_of[$pid]}" 1 "${start_of[$pid]}"
+		done
+		name_of=()
+		return 0
+	fi
 	[ -n "${name_of[$pid]:-}" ] || return 0
 	cat "${dir_of[$pid]}/log" >&2
 	if [ "$rc" -eq 0 ] && shell_error "${dir_of[$pid]}/log"; then
