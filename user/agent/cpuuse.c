@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "agent/cpuuse.h"
 
 static const char *const role_names[CPU_ROLES] = {
@@ -104,47 +105,17 @@ void cpuuse__fold(struct cpuuse *a, const struct cpuuse_sample *s, size_t n, uin
 	out[CPU_OTHER] = other;
 }
 
-/* Reads up to len - 1 bytes of dir/name into buf, NUL-terminated. Returns bytes or -errno. */
-static ssize_t read_small(int dir, const char *name, char *buf, size_t len)
-{
-	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-/* A thread's CPU time in ns: schedstat's first field (exact), or, on a kernel without
- * schedstats, stat's utime and stime (clock ticks). */
+/* A thread's CPU time in ns: schedstat's first field. A kernel without schedstats lists
+ * no thread, and "other" then holds the whole process's time. */
 static int thread_ns(int dir, long tid, uint64_t *ns)
 {
-	char path[64], buf[512], *p, *end;
-	unsigned long long ut, st;
-	long hz;
+	char path[64], buf[128], *end;
 
 	snprintf(path, sizeof(path), "%ld/schedstat", tid);
-	if (read_small(dir, path, buf, sizeof(buf)) > 0) {
-		*ns = strtoull(buf, &end, 10);
-		return end != buf ? 0 : -EINVAL;
-	}
-	snprintf(path, sizeof(path), "%ld/stat", tid);
-	if (read_small(dir, path, buf, sizeof(buf)) <= 0)
-		return -ENOENT; /* ended since the directory was read */
-	/* After the name, which may hold anything: state is field 3, utime 14, stime 15. */
-	p = strrchr(buf, ')');
-	hz = sysconf(_SC_CLK_TCK);
-	if (!p || hz <= 0 || sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-				   &ut, &st) != 2)
-		return -EINVAL;
-	*ns = (ut + st) * (1000000000ull / (unsigned long)hz);
-	return 0;
+	if (fdio__read_small(dir, path, buf, sizeof(buf)) <= 0)
+		return -ENOENT; /* ended since the directory was read, or no schedstats */
+	*ns = strtoull(buf, &end, 10);
+	return end != buf ? 0 : -EINVAL;
 }
 
 /* A /proc/self-like link's last number: ids as this procfs numbers them, which are
@@ -184,11 +155,9 @@ int cpuuse__measure(struct cpuuse *a, uint64_t out[CPU_ROLES])
 		if (end == e->d_name || *end || tid <= 0)
 			continue; /* "." and ".." */
 		snprintf(path, sizeof(path), "%ld/comm", tid);
-		len = read_small(dfd, path, comm, sizeof(comm));
-		if (len <= 0)
+		len = fdio__read_small(dfd, path, comm, sizeof(comm));
+		if (len < 0)
 			continue; /* ended meanwhile: "other" holds its time */
-		if (comm[len - 1] == '\n')
-			comm[len - 1] = '\0';
 		s[n].tid = (int)tid;
 		s[n].role = cpuuse__role_of((int)tid, comm, pid);
 		/* This thread's own from the clock, which adds the time since the kernel last

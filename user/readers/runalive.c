@@ -6,23 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "readers/runalive.h"
-
-/* Reads a small file whole into buf, NUL-terminated, trailing newline removed. */
-static int read_small(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return 0;
-}
 
 /*
  * A run without its STOPPED record is not over while its agent runs: the STARTED record
@@ -41,10 +26,12 @@ int runalive__probe(void *ctx, uint32_t pid, const char *boot_id, uint64_t start
 	(void)ctx;
 	if (!pid || pid > INT_MAX || (pid_t)pid == getpid() || !boot_id[0] || tck <= 0)
 		return 0;
-	if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof(boot)) || strcmp(boot, boot_id))
+	if (fdio__read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", boot, sizeof(boot)) < 0 ||
+	    strcmp(boot, boot_id))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
-	if (read_small(path, stat, sizeof(stat)) || read_small("/proc/self/comm", self, sizeof(self)))
+	if (fdio__read_small(AT_FDCWD, path, stat, sizeof(stat)) < 0 ||
+	    fdio__read_small(AT_FDCWD, "/proc/self/comm", self, sizeof(self)) < 0)
 		return 0;
 	/* "pid (comm) state ... starttime(22nd field)": comm may hold spaces and ')'. */
 	comm = strchr(stat, '(');
